@@ -1,0 +1,84 @@
+// The protocol's closed vocabularies as `as const` tables; every type below is derived from them
+// so that adding a value in one place is enough. See ../shared/PROTOCOL.md (the contract) and
+// docs/PROTOCOL-EXTENSIONS.md (what Spotwire adds).
+
+export const OPS = [
+  'login',
+  'markets',
+  'sub',
+  'unsub',
+  'place',
+  'cancel',
+  'cancel_all',
+  'amend',
+  'orders',
+  'ping',
+] as const;
+export type Op = (typeof OPS)[number];
+
+/** Ops that act on an account's orders and so need a logged-in connection. */
+export const TRADING_OPS = ['place', 'cancel', 'cancel_all', 'amend', 'orders'] as const;
+export type TradingOp = (typeof TRADING_OPS)[number];
+
+export const SIDES = ['buy', 'sell'] as const;
+export type Side = (typeof SIDES)[number];
+
+export const ORDER_KINDS = ['limit', 'market'] as const;
+export type OrderKind = (typeof ORDER_KINDS)[number];
+
+export const TIFS = ['gtc', 'ioc', 'fok'] as const;
+export type Tif = (typeof TIFS)[number];
+
+export const STP_MODES = ['none', 'cancel_taker', 'cancel_maker', 'cancel_both'] as const;
+export type StpMode = (typeof STP_MODES)[number];
+
+export const CHANNELS = ['book', 'trades'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const EXEC_STATUSES = ['new', 'partial', 'filled', 'canceled', 'rejected'] as const;
+export type ExecStatus = (typeof EXEC_STATUSES)[number];
+
+export const CANCEL_REASONS = ['user', 'ioc', 'market', 'stp', 'disconnect', 'amend'] as const;
+export type CancelReason = (typeof CANCEL_REASONS)[number];
+
+export const LIQUIDITY = ['maker', 'taker'] as const;
+export type Liquidity = (typeof LIQUIDITY)[number];
+
+/**
+ * Every reject/error code with its default human message: one catalogue (as fastify keeps its
+ * errors). The contract's codes come first; `too_many_orders` and `shutting_down` are Spotwire's.
+ */
+export const REJECT_CODES = {
+  bad_frame: 'frame is not a MessagePack map or array of maps',
+  bad_request: 'request is malformed',
+  bad_number: 'must be a safe positive integer',
+  unknown_market: 'unknown market',
+  unknown_order: 'unknown order',
+  unauthenticated: 'login required',
+  rate_limited: 'too many requests',
+  post_would_take: 'post-only order would take liquidity',
+  fok_unfilled: 'fill-or-kill order cannot fill completely',
+  no_liquidity: 'no liquidity to fill a market order',
+  duplicate_cid: 'cid is already used by an open order of this account',
+  insufficient_funds: 'insufficient funds',
+  overloaded: 'server overloaded',
+  internal: 'internal error',
+  too_many_orders: 'too many open orders for this account',
+  shutting_down: 'server is shutting down',
+} as const;
+export type RejectCode = keyof typeof REJECT_CODES;
+
+export const DEFAULT_BOOK_DEPTH = 50;
+export const MAX_BOOK_DEPTH = 1000;
+/** Levels per side that the `cs` checksum covers. */
+export const CHECKSUM_LEVELS = 10;
+export const MAX_CID_LENGTH = 36;
+export const MAX_TOKEN_LENGTH = 256;
+export const MAX_RID_STRING_LENGTH = 64;
+export const MAX_SYM_LENGTH = 32;
+/** Messages one array frame may hold; a longer array is refused whole with `bad_frame`. */
+export const MAX_MESSAGES_PER_FRAME = 1024;
+
+export function isOneOf<T extends string>(table: readonly T[], value: unknown): value is T {
+  return typeof value === 'string' && (table as readonly string[]).includes(value);
+}

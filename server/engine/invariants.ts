@@ -1,0 +1,68 @@
+// Internal consistency of the whole engine, as exchange-core's validateInternalState: tests call
+// it after every command; it returns the first broken invariant, or null when all hold.
+import type { BookSide } from './book-side.js';
+import type { MatchingEngine } from './engine.js';
+import type { Order } from './order.js';
+import type { OrderBook } from './order-book.js';
+
+function checkSide(book: OrderBook, side: BookSide, seen: Set<Order>): string | null {
+  const heap = side.heap.array;
+  if (heap.length !== side.levels.size) return `${book.sym} ${side.side}: heap has ${heap.length} levels, map ${side.levels.size}`;
+  for (let i = 0; i < heap.length; i++) {
+    const level = heap[i]!;
+    if (level.heapIndex !== i) return `${book.sym} ${side.side} ${level.px}: heapIndex ${level.heapIndex} at ${i}`;
+    if (i > 0 && heap[(i - 1) >> 1]!.key > level.key) return `${book.sym} ${side.side}: heap order broken at ${i}`;
+    if (side.levels.get(level.px) !== level) return `${book.sym} ${side.side} ${level.px}: not in the price map`;
+    if (level.head === null) return `${book.sym} ${side.side} ${level.px}: empty level kept`;
+    let total = 0;
+    let count = 0;
+    let prev: Order | null = null;
+    for (let order: Order | null = level.head; order !== null; order = order.next) {
+      if (order.prev !== prev) return `${book.sym} order ${order.id}: broken prev link`;
+      if (order.level !== level) return `${book.sym} order ${order.id}: wrong level`;
+      if (order.px !== level.px || order.side !== side.side) return `${book.sym} order ${order.id}: px/side differ from its level`;
+      if (order.leaves <= 0) return `${book.sym} order ${order.id}: rests with leaves ${order.leaves}`;
+      if (book.orders.get(order.id) !== order) return `${book.sym} order ${order.id}: not in the id index`;
+      if (order.kind !== 'limit' || order.tif !== 'gtc') return `${book.sym} order ${order.id}: a ${order.kind}/${order.tif} order rests`;
+      total += order.leaves;
+      count++;
+      seen.add(order);
+      prev = order;
+    }
+    if (level.tail !== prev) return `${book.sym} ${side.side} ${level.px}: tail is not the last order`;
+    if (level.total !== total) return `${book.sym} ${side.side} ${level.px}: total ${level.total} but orders sum to ${total}`;
+    if (level.count !== count) return `${book.sym} ${side.side} ${level.px}: count ${level.count} but ${count} orders`;
+  }
+  return null;
+}
+
+export function checkInvariants(engine: MatchingEngine): string | null {
+  const resting = new Set<Order>();
+  for (const book of engine.allBooks()) {
+    const problem = checkSide(book, book.bids, resting) ?? checkSide(book, book.asks, resting);
+    if (problem) return problem;
+    const bestBid = book.bids.best();
+    const bestAsk = book.asks.best();
+    if (bestBid && bestAsk && bestBid.px >= bestAsk.px) return `${book.sym}: crossed book ${bestBid.px} >= ${bestAsk.px}`;
+  }
+  let indexed = 0;
+  for (const book of engine.allBooks()) indexed += book.orders.size;
+  if (indexed !== resting.size) return `id indexes hold ${indexed} orders but ${resting.size} rest`;
+  let byAccount = 0;
+  for (const [account, entry] of engine.accounts.entries()) {
+    if (entry.orders.size === 0) return `account ${account}: kept with no orders`;
+    let cids = 0;
+    for (const order of entry.orders) {
+      if (order.account !== account) return `order ${order.id}: listed under account ${account}`;
+      if (!resting.has(order)) return `order ${order.id} of ${account}: open but not resting`;
+      if (order.cid !== null) {
+        if (entry.cids.get(order.cid) !== order) return `order ${order.id}: cid ${order.cid} not indexed`;
+        cids++;
+      }
+    }
+    if (cids !== entry.cids.size) return `account ${account}: ${entry.cids.size} cids for ${cids} orders with cid`;
+    byAccount += entry.orders.size;
+  }
+  if (byAccount !== resting.size) return `accounts hold ${byAccount} orders but ${resting.size} rest`;
+  return null;
+}
