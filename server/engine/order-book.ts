@@ -123,11 +123,13 @@ export class OrderBook {
     own.remove(order);
     events.push(this.levelEvent(order.side, level));
     this.orders.delete(order.id);
-    this.accounts.unregister(order);
     order.px = newPx;
     order.qty = newQty;
     events.push(this.exec(order, order.filled > 0 ? 'partial' : 'new', cmd.ts, { amended: true }));
     this.matchAndSettle(order, cmd.ts, events);
+    // It stays registered while it matches so that, if it rests again, it keeps its place in the
+    // account's acceptance order (`orders`, cancel_all); unregister it only if it no longer rests.
+    if (order.level === null) this.accounts.unregister(order);
     return { ok: true, id: order.id, cid: order.cid, events };
   }
 

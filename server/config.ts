@@ -1,0 +1,163 @@
+// Server configuration: CLI flags, each also read from the environment (PROTOCOL.md "Running the
+// server"), with embedded defaults so `npm start` needs nothing. Invalid files fail fast with a
+// message that names the file and the problem.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { MarketInfo } from '../protocol/messages.js';
+import { MAX_SYM_LENGTH, MAX_TOKEN_LENGTH } from '../protocol/constants.js';
+
+export interface ApiKey {
+  readonly token: string;
+  readonly account: string;
+}
+
+export interface ServerConfig {
+  readonly host: string;
+  /** 0 picks a free port (tests). */
+  readonly port: number;
+  readonly dataDir: string;
+  readonly keysFile: string | null;
+  readonly keys: readonly ApiKey[];
+  readonly marketsFile: string | null;
+  readonly markets: readonly MarketInfo[];
+  readonly redisUrl: string | null;
+  readonly databaseUrl: string | null;
+  /** Largest WebSocket frame accepted; larger frames close the socket (1009). */
+  readonly maxPayloadBytes: number;
+  /** Bytes a socket may have queued before it is treated as a slow consumer and closed. */
+  readonly maxBackpressureBytes: number;
+  /** Requests per second one connection may send (token bucket, burst = one second's worth). */
+  readonly rateLimitPerSecond: number;
+  readonly maxOpenOrdersPerAccount: number;
+  readonly logLevel: string;
+}
+
+export const DEMO_MARKETS: readonly MarketInfo[] = [
+  { sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6 },
+  { sym: 'ETH-USD', base: 'ETH', quote: 'USD', pxDecimals: 2, qtyDecimals: 4 },
+];
+
+export const DEFAULTS = {
+  host: '0.0.0.0',
+  port: 9001,
+  dataDir: './data',
+  maxPayloadBytes: 64 * 1024,
+  maxBackpressureBytes: 1024 * 1024,
+  rateLimitPerSecond: 200_000,
+  maxOpenOrdersPerAccount: 100_000,
+  logLevel: 'info',
+} as const;
+
+function readJson(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read ${what} file ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new Error(`${what} file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isName(value: unknown, max: number): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= max;
+}
+
+function isDecimals(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 18;
+}
+
+export function parseKeys(value: unknown, source: string): ApiKey[] {
+  if (!Array.isArray(value)) throw new Error(`keys file ${source}: expected a JSON array of {token, account}`);
+  const tokens = new Set<string>();
+  return value.map((entry, index) => {
+    if (!isRecord(entry) || !isName(entry.token, MAX_TOKEN_LENGTH) || !isName(entry.account, 64)) {
+      throw new Error(`keys file ${source}: entry ${index} needs a non-empty string token and account`);
+    }
+    if (tokens.has(entry.token)) throw new Error(`keys file ${source}: entry ${index} repeats a token`);
+    tokens.add(entry.token);
+    return { token: entry.token, account: entry.account };
+  });
+}
+
+export function parseMarkets(value: unknown, source: string): MarketInfo[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new Error(`markets file ${source}: expected a non-empty JSON array of {sym, base, quote, pxDecimals, qtyDecimals}`);
+  }
+  const syms = new Set<string>();
+  return value.map((entry, index) => {
+    if (
+      !isRecord(entry) ||
+      !isName(entry.sym, MAX_SYM_LENGTH) ||
+      !isName(entry.base, 16) ||
+      !isName(entry.quote, 16) ||
+      !isDecimals(entry.pxDecimals) ||
+      !isDecimals(entry.qtyDecimals)
+    ) {
+      throw new Error(`markets file ${source}: entry ${index} is not a valid {sym, base, quote, pxDecimals, qtyDecimals}`);
+    }
+    if (syms.has(entry.sym)) throw new Error(`markets file ${source}: market ${entry.sym} is listed twice`);
+    syms.add(entry.sym);
+    return {
+      sym: entry.sym,
+      base: entry.base,
+      quote: entry.quote,
+      pxDecimals: entry.pxDecimals,
+      qtyDecimals: entry.qtyDecimals,
+    };
+  });
+}
+
+function positiveInteger(value: string, name: string, allowZero = false): number {
+  const number = Number(value);
+  if (!Number.isSafeInteger(number) || number < (allowZero ? 0 : 1)) {
+    throw new Error(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got "${value}"`);
+  }
+  return number;
+}
+
+/** Reads flags from argv and falls back to the environment, then to the defaults. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ServerConfig {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      keys: { type: 'string' },
+      markets: { type: 'string' },
+      'redis-url': { type: 'string' },
+      'database-url': { type: 'string' },
+      'rate-limit': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+    strict: true,
+  });
+  const portText = values.port ?? env.PORT;
+  const keysFile = values.keys ?? env.KEYS_FILE ?? null;
+  const marketsFile = values.markets ?? env.MARKETS_FILE ?? null;
+  const rateText = values['rate-limit'] ?? env.RATE_LIMIT;
+  return {
+    host: values.host ?? env.HOST ?? DEFAULTS.host,
+    port: portText === undefined ? DEFAULTS.port : positiveInteger(portText, 'port', true),
+    dataDir: values['data-dir'] ?? env.DATA_DIR ?? DEFAULTS.dataDir,
+    keysFile,
+    keys: keysFile === null ? [] : parseKeys(readJson(keysFile, 'keys'), keysFile),
+    marketsFile,
+    markets: marketsFile === null ? DEMO_MARKETS : parseMarkets(readJson(marketsFile, 'markets'), marketsFile),
+    redisUrl: values['redis-url'] ?? env.REDIS_URL ?? null,
+    databaseUrl: values['database-url'] ?? env.DATABASE_URL ?? null,
+    maxPayloadBytes: DEFAULTS.maxPayloadBytes,
+    maxBackpressureBytes: DEFAULTS.maxBackpressureBytes,
+    rateLimitPerSecond: rateText === undefined ? DEFAULTS.rateLimitPerSecond : positiveInteger(rateText, 'rate limit'),
+    maxOpenOrdersPerAccount: DEFAULTS.maxOpenOrdersPerAccount,
+    logLevel: values['log-level'] ?? env.LOG_LEVEL ?? DEFAULTS.logLevel,
+  };
+}

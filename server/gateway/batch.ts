@@ -1,0 +1,63 @@
+// Everything one event-loop turn produced, held until the batch is released (after the journal
+// has made its commands durable): replies and execs per connection, book changes and trades per
+// market, and subscriptions whose snapshot must reflect the end of the batch.
+import type { Channel } from '../../protocol/constants.js';
+import type { Rid, ServerMessage, TradeMessage } from '../../protocol/messages.js';
+import type { EngineCommand } from '../engine/types.js';
+import type { Connection } from './connection.js';
+
+/** A `sub` reply placeholder, resolved at seal time into `subbed` (+ the snapshot). */
+export interface PendingSub {
+  readonly kind: 'pending-sub';
+  readonly connection: Connection;
+  readonly ch: Channel;
+  readonly sym: string;
+  readonly depth: number;
+  readonly rid: Rid | undefined;
+  readonly topic: string;
+  canceled: boolean;
+  sealed: boolean;
+  messages: ServerMessage[];
+}
+
+export type Outgoing = ServerMessage | PendingSub;
+
+export interface TopicFrame {
+  readonly topic: string;
+  readonly bytes: Uint8Array;
+}
+
+export class Batch {
+  readonly perConnection = new Map<Connection, Outgoing[]>();
+  readonly changedBooks = new Set<string>();
+  readonly trades = new Map<string, TradeMessage[]>();
+  readonly pendingSubs: PendingSub[] = [];
+  /** Accepted commands that changed state, in order: what the journal must make durable. */
+  readonly commands: EngineCommand[] = [];
+  readonly topicFrames: TopicFrame[] = [];
+  requests = 0;
+
+  constructor(readonly ts: number) {}
+
+  send(connection: Connection, message: Outgoing): void {
+    const list = this.perConnection.get(connection);
+    if (list) list.push(message);
+    else this.perConnection.set(connection, [message]);
+  }
+
+  addTrade(trade: TradeMessage): void {
+    const list = this.trades.get(trade.sym);
+    if (list) list.push(trade);
+    else this.trades.set(trade.sym, [trade]);
+  }
+}
+
+/** Replaces sub placeholders by the messages they resolved to. */
+export function flattenOutgoing(outgoing: readonly Outgoing[]): ServerMessage[] {
+  const messages: ServerMessage[] = [];
+  for (const item of outgoing) {
+    if ('kind' in item && item.kind === 'pending-sub') messages.push(...item.messages);
+    else messages.push(item as ServerMessage);
+  }
+  return messages;
+}

@@ -1,0 +1,285 @@
+// The uWebSockets.js edge: `/ws` frames in, batches out. Requests of one event-loop turn form a
+// batch; at the end of the turn the batch is sealed (market-data deltas and snapshots computed),
+// committed (the journal's group commit, when there is one) and released: one corked frame per
+// socket, one encoded publish per topic. Every native callback is guarded: a bug closes the socket
+// with 1011, never the process.
+import type { HttpResponse, TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
+import type { Logger } from 'pino';
+import { MAX_MESSAGES_PER_FRAME, REJECT_CODES } from '../../protocol/constants.js';
+import type { Codec } from '../../protocol/codec.js';
+import type { ErrorMessage } from '../../protocol/messages.js';
+import { validateRequest } from '../../protocol/validate.js';
+import type { BookFeed } from '../market-data/book-feed.js';
+import type { ServerMetrics } from '../metrics.js';
+import { Batch, flattenOutgoing } from './batch.js';
+import { Connection, type SocketData } from './connection.js';
+import { tradesTopic, type RequestHandler } from './request-handler.js';
+import type { UwsModule } from './uws.js';
+
+export interface GatewayOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly maxPayloadBytes: number;
+  readonly maxBackpressureBytes: number;
+  readonly rateLimitPerSecond: number;
+}
+
+export interface GatewayDeps {
+  readonly uws: UwsModule;
+  readonly handler: RequestHandler;
+  readonly feeds: ReadonlyMap<string, BookFeed>;
+  readonly codec: Codec;
+  readonly metrics: ServerMetrics;
+  readonly logger: Logger;
+  /** Makes a sealed batch's commands durable; outputs are released only after it resolves. */
+  readonly commit: (batch: Batch) => Promise<void> | void;
+  readonly health: () => { ok: boolean; detail: Record<string, unknown> };
+  readonly clock: () => number;
+}
+
+const badFrame = (msg: string): ErrorMessage => ({ type: 'error', code: 'bad_frame', msg });
+
+export class Gateway {
+  private readonly app: TemplatedApp;
+  private listenSocket: us_listen_socket | null = null;
+  private batch: Batch | null = null;
+  /** Batches sealed but not yet released, oldest first: released strictly in order. */
+  private releaseChain: Promise<void> = Promise.resolve();
+  private readonly connections = new Set<Connection>();
+  private nextConnectionId = 1;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  port = 0;
+
+  constructor(
+    private readonly options: GatewayOptions,
+    private readonly deps: GatewayDeps,
+  ) {
+    this.app = deps.uws.App();
+    this.routes();
+  }
+
+  async listen(): Promise<number> {
+    const { uws } = this.deps;
+    await new Promise<void>((resolve, reject) => {
+      this.app.listen(this.options.host, this.options.port, (token) => {
+        if (!token) return reject(new Error(`cannot listen on ${this.options.host}:${this.options.port}`));
+        this.listenSocket = token;
+        this.port = uws.us_socket_local_port(token as unknown as Parameters<UwsModule['us_socket_local_port']>[0]);
+        resolve();
+      });
+    });
+    // Slow consumers: a socket whose queue stays over half the limit for a sweep is cut off.
+    this.sweepTimer = setInterval(() => this.sweepSlowConsumers(), 250);
+    this.sweepTimer.unref();
+    return this.port;
+  }
+
+  /** Stops accepting, flushes what is in flight, closes every socket. */
+  async close(): Promise<void> {
+    if (this.listenSocket) {
+      this.deps.uws.us_listen_socket_close(this.listenSocket);
+      this.listenSocket = null;
+    }
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.batch) this.seal();
+    await this.releaseChain;
+    for (const connection of [...this.connections]) {
+      if (!connection.closed) connection.ws.end(1001, 'server shutting down');
+    }
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  private routes(): void {
+    const { uws, metrics } = this.deps;
+    this.app.ws<SocketData>('/ws', {
+      compression: uws.DISABLED,
+      maxPayloadLength: this.options.maxPayloadBytes,
+      maxBackpressure: this.options.maxBackpressureBytes,
+      closeOnBackpressureLimit: 1,
+      idleTimeout: 120,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, context) => {
+        res.upgrade<SocketData>(
+          { connection: null },
+          req.getHeader('sec-websocket-key'),
+          req.getHeader('sec-websocket-protocol'),
+          req.getHeader('sec-websocket-extensions'),
+          context,
+        );
+      },
+      open: (ws) => {
+        const connection = new Connection(this.nextConnectionId++, ws, this.options.rateLimitPerSecond, this.deps.clock());
+        ws.getUserData().connection = connection;
+        this.connections.add(connection);
+        metrics.connections.set(this.connections.size);
+      },
+      message: (ws, message, isBinary) => {
+        const connection = ws.getUserData().connection;
+        if (!connection) return;
+        try {
+          this.onFrame(connection, message, isBinary);
+        } catch (error) {
+          this.deps.logger.error({ err: error, connection: connection.id }, 'bug while handling a frame; closing the socket');
+          ws.end(1011, 'internal error');
+        }
+      },
+      close: (ws) => {
+        const connection = ws.getUserData().connection;
+        if (!connection) return;
+        try {
+          this.connections.delete(connection);
+          metrics.connections.set(this.connections.size);
+          this.deps.handler.disconnect(this.currentBatch(), connection);
+        } catch (error) {
+          this.deps.logger.error({ err: error }, 'bug while closing a connection');
+        }
+      },
+    });
+    this.app.get('/health', (res) => {
+      const { ok, detail } = this.deps.health();
+      const body = JSON.stringify({ status: ok ? 'ok' : 'unavailable', connections: this.connections.size, ...detail });
+      res.cork(() => {
+        res.writeStatus(ok ? '200 OK' : '503 Service Unavailable').writeHeader('content-type', 'application/json').end(body);
+      });
+    });
+    this.app.get('/metrics', (res) => this.serveMetrics(res));
+    this.app.any('/*', (res) => {
+      res.cork(() => res.writeStatus('404 Not Found').end('not found'));
+    });
+  }
+
+  private serveMetrics(res: HttpResponse): void {
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    const { registry } = this.deps.metrics;
+    registry.metrics().then(
+      (text) => {
+        if (!aborted) res.cork(() => res.writeHeader('content-type', registry.contentType).end(text));
+      },
+      (error: unknown) => {
+        this.deps.logger.error({ err: error }, 'metrics collection failed');
+        if (!aborted) res.cork(() => res.writeStatus('500 Internal Server Error').end('metrics failed'));
+      },
+    );
+  }
+
+  /** The batch of this event-loop turn, opened on first use and sealed when the turn ends. */
+  private currentBatch(): Batch {
+    if (this.batch) return this.batch;
+    const batch = new Batch(this.deps.clock());
+    this.batch = batch;
+    setImmediate(() => {
+      if (this.batch === batch) this.seal();
+    });
+    return batch;
+  }
+
+  private onFrame(connection: Connection, message: ArrayBuffer, isBinary: boolean): void {
+    const batch = this.currentBatch();
+    if (!isBinary) {
+      batch.send(connection, badFrame('text frames are not accepted; send binary MessagePack'));
+      return;
+    }
+    let decoded: unknown;
+    try {
+      // The ArrayBuffer is only valid during this callback: decode now.
+      decoded = this.deps.codec.decode(new Uint8Array(message));
+    } catch {
+      batch.send(connection, badFrame('frame is not valid MessagePack'));
+      return;
+    }
+    if (Array.isArray(decoded)) {
+      if (decoded.length === 0 || decoded.length > MAX_MESSAGES_PER_FRAME) {
+        batch.send(connection, badFrame(`an array frame holds 1 to ${MAX_MESSAGES_PER_FRAME} messages`));
+        return;
+      }
+      for (const item of decoded) this.onMessage(batch, connection, item);
+    } else if (typeof decoded === 'object' && decoded !== null && !ArrayBuffer.isView(decoded)) {
+      this.onMessage(batch, connection, decoded);
+    } else {
+      batch.send(connection, badFrame(REJECT_CODES.bad_frame));
+    }
+  }
+
+  private onMessage(batch: Batch, connection: Connection, value: unknown): void {
+    const validated = validateRequest(value);
+    if (validated.ok) {
+      this.deps.handler.handle(batch, connection, validated.request);
+    } else {
+      this.deps.metrics.commands.inc({ op: validated.reject.op ?? 'unknown', result: validated.reject.code });
+      batch.send(connection, validated.reject);
+    }
+  }
+
+  /** End of the turn: compute market data for the batch, then commit and release it in order. */
+  private seal(): void {
+    const batch = this.batch!;
+    this.batch = null;
+    const { codec, feeds, handler, metrics } = this.deps;
+    try {
+      metrics.batchSize.observe(batch.requests);
+      for (const sym of batch.changedBooks) {
+        for (const delta of feeds.get(sym)!.advance()) {
+          batch.topicFrames.push({ topic: delta.topic, bytes: codec.encode(delta.message) });
+        }
+      }
+      for (const [sym, trades] of batch.trades) {
+        // Encoded even without subscribers now: a sub of an earlier, unreleased batch may join first.
+        batch.topicFrames.push({ topic: tradesTopic(sym), bytes: codec.encode(trades.length === 1 ? trades[0] : trades) });
+      }
+      for (const pending of batch.pendingSubs) handler.resolvePendingSub(pending);
+    } catch (error) {
+      this.deps.logger.error({ err: error }, 'bug while sealing a batch');
+    }
+    const committed = this.deps.commit(batch);
+    this.releaseChain = this.releaseChain.then(async () => {
+      try {
+        await committed;
+        this.release(batch);
+      } catch (error) {
+        this.deps.logger.error({ err: error }, 'batch could not be committed; its outputs are withheld');
+      }
+    });
+  }
+
+  private release(batch: Batch): void {
+    const { codec, metrics, handler } = this.deps;
+    for (const [connection, outgoing] of batch.perConnection) {
+      if (connection.closed) continue;
+      const messages = flattenOutgoing(outgoing);
+      const bytes = codec.encode(messages.length === 1 ? messages[0] : messages);
+      let status = 1;
+      connection.ws.cork(() => {
+        status = connection.ws.send(bytes, true);
+      });
+      metrics.outboundBytes.inc(bytes.length);
+      if (status === 2) this.closeSlowConsumer(connection);
+    }
+    for (const frame of batch.topicFrames) {
+      const subscribers = this.app.numSubscribers(frame.topic);
+      if (subscribers === 0) continue;
+      this.app.publish(frame.topic, frame.bytes, true);
+      metrics.outboundBytes.inc(frame.bytes.length * subscribers);
+    }
+    for (const pending of batch.pendingSubs) handler.activatePendingSub(pending);
+  }
+
+  private closeSlowConsumer(connection: Connection): void {
+    if (connection.closed) return;
+    this.deps.metrics.backpressureCloses.inc();
+    this.deps.logger.warn({ connection: connection.id }, 'closing a slow consumer');
+    connection.ws.end(1008, 'slow consumer: backpressure limit');
+  }
+
+  private sweepSlowConsumers(): void {
+    const limit = this.options.maxBackpressureBytes / 2;
+    for (const connection of this.connections) {
+      if (!connection.closed && connection.ws.getBufferedAmount() > limit) this.closeSlowConsumer(connection);
+    }
+  }
+}

@@ -1,0 +1,238 @@
+// What each request does: login, queries and subscriptions here; order entry through the engine.
+// Every outcome is written into the current batch, never sent directly, so replies, execs and
+// market data leave in order and only after the batch is durable.
+import type { RejectCode } from '../../protocol/constants.js';
+import { REJECT_CODES } from '../../protocol/constants.js';
+import type { Ack, MarketInfo, Request, Rid, SubRequest, UnsubRequest } from '../../protocol/messages.js';
+import { makeReject } from '../../protocol/validate.js';
+import type { MatchingEngine } from '../engine/engine.js';
+import type { CommandResult, EngineCommand } from '../engine/types.js';
+import type { BookFeed } from '../market-data/book-feed.js';
+import type { ServerMetrics } from '../metrics.js';
+import type { Batch, PendingSub } from './batch.js';
+import type { Connection } from './connection.js';
+
+export interface HandlerDeps {
+  readonly engine: MatchingEngine;
+  readonly feeds: ReadonlyMap<string, BookFeed>;
+  readonly markets: readonly MarketInfo[];
+  /** token → account */
+  readonly tokens: ReadonlyMap<string, string>;
+  readonly metrics: ServerMetrics;
+  readonly clock: () => number;
+}
+
+function withRid<T extends object>(message: T, rid: Rid | undefined): T & { rid?: Rid } {
+  return rid === undefined ? message : { ...message, rid };
+}
+
+export function tradesTopic(sym: string): string {
+  return `trades/${sym}`;
+}
+
+export class RequestHandler {
+  /** Logged-in connections per account: where that account's execs go. */
+  private readonly connectionsByAccount = new Map<string, Set<Connection>>();
+  /** `ch/sym` → the sub of this connection not yet released. */
+  private readonly pendingSubs = new Map<Connection, Map<string, PendingSub>>();
+  acceptingOrders = true;
+
+  constructor(private readonly deps: HandlerDeps) {}
+
+  reject(batch: Batch, connection: Connection, op: string | null, code: RejectCode, rid: Rid | undefined, msg: string = REJECT_CODES[code]): void {
+    this.deps.metrics.commands.inc({ op: op ?? 'unknown', result: code });
+    batch.send(connection, makeReject(op, code, msg, rid));
+  }
+
+  handle(batch: Batch, connection: Connection, request: Request): void {
+    batch.requests++;
+    const { rid } = request;
+    if (!connection.takeToken(batch.ts)) {
+      this.reject(batch, connection, request.op, 'rate_limited', rid);
+      return;
+    }
+    switch (request.op) {
+      case 'login':
+        return this.login(batch, connection, request.token, request.cancelOnDisconnect, rid);
+      case 'markets':
+        batch.send(connection, withRid({ type: 'markets' as const, markets: [...this.deps.markets] }, rid));
+        break;
+      case 'ping':
+        batch.send(connection, withRid({ type: 'pong' as const, ts: this.deps.clock() }, rid));
+        break;
+      case 'sub':
+        return this.subscribe(batch, connection, request);
+      case 'unsub':
+        return this.unsubscribe(batch, connection, request);
+      case 'orders': {
+        if (connection.account === null) return this.reject(batch, connection, 'orders', 'unauthenticated', rid);
+        if (request.sym !== null && !this.deps.engine.hasMarket(request.sym)) {
+          return this.reject(batch, connection, 'orders', 'unknown_market', rid);
+        }
+        const orders = this.deps.engine.openOrders(connection.account, request.sym);
+        batch.send(connection, withRid({ type: 'orders' as const, orders }, rid));
+        break;
+      }
+      case 'place':
+      case 'cancel':
+      case 'cancel_all':
+      case 'amend': {
+        const account = connection.account;
+        if (account === null) return this.reject(batch, connection, request.op, 'unauthenticated', rid);
+        if (!this.acceptingOrders) return this.reject(batch, connection, request.op, 'shutting_down', rid);
+        const ts = batch.ts;
+        const command: EngineCommand =
+          request.op === 'place'
+            ? { op: 'place', ts, account, sym: request.sym, side: request.side, kind: request.kind, px: request.px, qty: request.qty, tif: request.tif, post: request.post, stp: request.stp, cid: request.cid }
+            : request.op === 'cancel'
+              ? { op: 'cancel', ts, account, sym: request.sym, ref: request.ref }
+              : request.op === 'cancel_all'
+                ? { op: 'cancel_all', ts, account, sym: request.sym, reason: 'user' }
+                : { op: 'amend', ts, account, sym: request.sym, ref: request.ref, qty: request.qty, px: request.px };
+        const result = this.execute(batch, command);
+        if (!result.ok) return this.reject(batch, connection, request.op, result.code, rid, result.msg);
+        const ack: Ack = { type: 'ack', op: request.op };
+        if (rid !== undefined) ack.rid = rid;
+        if (result.id !== undefined) ack.id = result.id;
+        if (result.cid !== undefined) ack.cid = result.cid;
+        if (result.canceled !== undefined) ack.canceled = result.canceled;
+        ack.ts = ts;
+        batch.send(connection, ack);
+        this.distribute(batch, result);
+        break;
+      }
+    }
+    this.deps.metrics.commands.inc({ op: request.op, result: 'ok' });
+  }
+
+  /** Runs a command through the engine and records it for the journal when it changed state. */
+  private execute(batch: Batch, command: EngineCommand): CommandResult {
+    const started = performance.now();
+    const result = this.deps.engine.execute(command);
+    this.deps.metrics.matchSeconds.observe((performance.now() - started) / 1000);
+    if (result.ok) batch.commands.push(command);
+    return result;
+  }
+
+  /** Routes a result's events: execs to the owner's connections, trades and book changes to market data. */
+  private distribute(batch: Batch, result: CommandResult): void {
+    for (const event of result.events) {
+      if (event.kind === 'exec') {
+        const targets = this.connectionsByAccount.get(event.account);
+        if (targets) for (const target of targets) batch.send(target, event.exec);
+      } else if (event.kind === 'trade') {
+        batch.addTrade({ type: 'trade', sym: event.sym, tradeId: event.tradeId, px: event.px, qty: event.qty, side: event.takerSide, ts: event.ts });
+      } else {
+        batch.changedBooks.add(event.sym);
+      }
+    }
+  }
+
+  private login(batch: Batch, connection: Connection, token: string, cancelOnDisconnect: boolean, rid: Rid | undefined): void {
+    const account = this.deps.tokens.get(token);
+    if (account === undefined) return this.reject(batch, connection, 'login', 'unauthenticated', rid, 'unknown token');
+    if (connection.account !== null && connection.account !== account) {
+      return this.reject(batch, connection, 'login', 'bad_request', rid, 'this connection is logged in to another account');
+    }
+    connection.account = account;
+    connection.cancelOnDisconnect = connection.cancelOnDisconnect || cancelOnDisconnect;
+    let set = this.connectionsByAccount.get(account);
+    if (!set) this.connectionsByAccount.set(account, (set = new Set()));
+    set.add(connection);
+    batch.send(connection, withRid({ type: 'login' as const, account }, rid));
+  }
+
+  private subscribe(batch: Batch, connection: Connection, request: SubRequest): void {
+    const { ch, sym, rid } = request;
+    const feed = this.deps.feeds.get(sym);
+    if (!feed) return this.reject(batch, connection, 'sub', 'unknown_market', rid);
+    // A repeated sub is a resubscribe: drop the old one first (a fresh snapshot follows).
+    this.dropSubscription(connection, ch, sym);
+    const depth = ch === 'book' ? request.depth : 0;
+    const pending: PendingSub = {
+      kind: 'pending-sub',
+      connection,
+      ch,
+      sym,
+      depth,
+      rid,
+      topic: ch === 'book' ? feed.topicFor(depth) : tradesTopic(sym),
+      canceled: false,
+      sealed: false,
+      messages: [],
+    };
+    if (ch === 'book') connection.bookSubs.set(sym, depth);
+    else connection.tradeSubs.add(sym);
+    let mine = this.pendingSubs.get(connection);
+    if (!mine) this.pendingSubs.set(connection, (mine = new Map()));
+    mine.set(`${ch}/${sym}`, pending);
+    batch.pendingSubs.push(pending);
+    batch.send(connection, pending);
+    this.deps.metrics.commands.inc({ op: 'sub', result: 'ok' });
+  }
+
+  private unsubscribe(batch: Batch, connection: Connection, request: UnsubRequest): void {
+    const { ch, sym, rid } = request;
+    if (!this.deps.feeds.has(sym)) return this.reject(batch, connection, 'unsub', 'unknown_market', rid);
+    this.dropSubscription(connection, ch, sym);
+    batch.send(connection, withRid({ type: 'unsubbed' as const, ch, sym }, rid));
+    this.deps.metrics.commands.inc({ op: 'unsub', result: 'ok' });
+  }
+
+  /** Ends a subscription whether it is live, sealed but unreleased, or still pending. */
+  private dropSubscription(connection: Connection, ch: 'book' | 'trades', sym: string): void {
+    const key = `${ch}/${sym}`;
+    const pending = this.pendingSubs.get(connection)?.get(key);
+    if (pending) {
+      pending.canceled = true;
+      this.pendingSubs.get(connection)!.delete(key);
+    }
+    if (ch === 'book') {
+      const depth = connection.bookSubs.get(sym);
+      if (depth === undefined) return;
+      connection.bookSubs.delete(sym);
+      // A pending sub that is not sealed yet never joined its view.
+      if (!pending || pending.sealed) this.deps.feeds.get(sym)!.unsubscribe(depth);
+      if (!connection.closed) connection.ws.unsubscribe(this.deps.feeds.get(sym)!.topicFor(depth));
+    } else {
+      if (!connection.tradeSubs.delete(sym)) return;
+      if (!connection.closed) connection.ws.unsubscribe(tradesTopic(sym));
+    }
+  }
+
+  /** Seal-time: the subscription joins its view and gets its snapshot (end-of-batch state). */
+  resolvePendingSub(pending: PendingSub): void {
+    const subbed = withRid({ type: 'subbed' as const, ch: pending.ch, sym: pending.sym }, pending.rid);
+    if (pending.canceled || pending.ch === 'trades') {
+      pending.messages = [subbed];
+    } else {
+      pending.messages = [subbed, this.deps.feeds.get(pending.sym)!.subscribe(pending.depth)];
+    }
+    pending.sealed = true;
+  }
+
+  /** Release-time: the socket joins the topic, after this batch's publishes. */
+  activatePendingSub(pending: PendingSub): void {
+    const mine = this.pendingSubs.get(pending.connection);
+    if (mine?.get(`${pending.ch}/${pending.sym}`) === pending) mine.delete(`${pending.ch}/${pending.sym}`);
+    if (pending.canceled || pending.connection.closed) return;
+    pending.connection.ws.subscribe(pending.topic);
+  }
+
+  /** A closed socket: forget it, leave its views, and cancel its orders if it asked for that. */
+  disconnect(batch: Batch, connection: Connection): void {
+    connection.closed = true;
+    for (const sym of [...connection.bookSubs.keys()]) this.dropSubscription(connection, 'book', sym);
+    for (const sym of [...connection.tradeSubs]) this.dropSubscription(connection, 'trades', sym);
+    this.pendingSubs.delete(connection);
+    const account = connection.account;
+    if (account === null) return;
+    const set = this.connectionsByAccount.get(account);
+    set?.delete(connection);
+    if (set?.size === 0) this.connectionsByAccount.delete(account);
+    if (connection.cancelOnDisconnect && this.acceptingOrders) {
+      const result = this.execute(batch, { op: 'cancel_all', ts: batch.ts, account, sym: null, reason: 'disconnect' });
+      this.distribute(batch, result);
+    }
+  }
+}

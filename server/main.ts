@@ -1,0 +1,42 @@
+// CLI entry point: `npm start [-- --port N --data-dir D --keys F --markets F]`. The only place
+// that reads process.argv/env, installs signal handlers or exits the process.
+import { pino } from 'pino';
+import { loadConfig } from './config.js';
+import { startServer } from './server.js';
+
+const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.argv.slice(2), process.env);
+  logger.level = config.logLevel;
+  if (config.keys.length === 0) {
+    logger.warn(
+      'no API keys configured: market data is served, but nobody can log in to trade. Create a JSON file like ' +
+        '[{"token":"secret-1","account":"alice"}] and start with --keys <file> (or KEYS_FILE=<file>).',
+    );
+  }
+  const server = await startServer(config, logger);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    server.close().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  logger.fatal({ err: error }, (error as Error).message);
+  process.exit(1);
+});

@@ -1,0 +1,50 @@
+// The server's Prometheus metrics, in a registry of its own (no global default registry, so two
+// servers in one process — tests — do not collide).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface ServerMetrics {
+  readonly registry: Registry;
+  readonly connections: Gauge;
+  readonly commands: Counter<'op' | 'result'>;
+  readonly matchSeconds: Histogram;
+  readonly outboundBytes: Counter;
+  readonly backpressureCloses: Counter;
+  readonly batchSize: Histogram;
+}
+
+export function createMetrics(): ServerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'spotwire_' });
+  return {
+    registry,
+    connections: new Gauge({ name: 'spotwire_connections', help: 'Open WebSocket connections', registers: [registry] }),
+    commands: new Counter({
+      name: 'spotwire_commands_total',
+      help: 'Requests handled, by op and result (ok, or the reject code)',
+      labelNames: ['op', 'result'],
+      registers: [registry],
+    }),
+    matchSeconds: new Histogram({
+      name: 'spotwire_match_seconds',
+      help: 'Time the matching engine spends on one command',
+      buckets: [1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 5e-4, 1e-3, 1e-2],
+      registers: [registry],
+    }),
+    outboundBytes: new Counter({
+      name: 'spotwire_outbound_bytes_total',
+      help: 'Bytes of WebSocket payload sent (publishes counted once per subscriber)',
+      registers: [registry],
+    }),
+    backpressureCloses: new Counter({
+      name: 'spotwire_backpressure_closes_total',
+      help: 'Sockets closed because they did not read fast enough',
+      registers: [registry],
+    }),
+    batchSize: new Histogram({
+      name: 'spotwire_batch_commands',
+      help: 'Requests processed per event-loop batch',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000],
+      registers: [registry],
+    }),
+  };
+}
