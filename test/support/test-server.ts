@@ -1,0 +1,41 @@
+// Starts a real Spotwire server in-process on an ephemeral port of 127.0.0.1, with its own keys.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadConfig, type ApiKey, type ServerConfig } from '../../server/config.js';
+import { startServer, type RunningServer } from '../../server/server.js';
+
+export const TEST_KEYS: readonly ApiKey[] = [
+  { token: 'token-alice', account: 'alice' },
+  { token: 'token-alice-2', account: 'alice' },
+  { token: 'token-bob', account: 'bob' },
+  { token: 'token-carol', account: 'carol' },
+];
+
+export interface TestServer {
+  readonly server: RunningServer;
+  readonly url: string;
+  readonly httpUrl: string;
+  readonly dir: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'spotwire-test-'));
+  const keysFile = join(dir, 'keys.json');
+  writeFileSync(keysFile, JSON.stringify(TEST_KEYS));
+  const base = loadConfig(['--port', '0', '--keys', keysFile, '--data-dir', join(dir, 'data')], {});
+  const config: ServerConfig = { ...base, host: '127.0.0.1', ...overrides };
+  const server = await startServer(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+  return {
+    server,
+    url: `ws://127.0.0.1:${server.port}/ws`,
+    httpUrl: `http://127.0.0.1:${server.port}`,
+    dir,
+    stop: async () => {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
