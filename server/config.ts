@@ -44,7 +44,7 @@ export const DEFAULTS = {
   maxPayloadBytes: 64 * 1024,
   maxBackpressureBytes: 1024 * 1024,
   rateLimitPerSecond: 200_000,
-  maxOpenOrdersPerAccount: 100_000,
+  maxOpenOrdersPerAccount: 10_000,
   logLevel: 'info',
 } as const;
 
