@@ -1,0 +1,103 @@
+// Shared builders for engine tests: markets, terse command constructors and a snapshot of all
+// observable engine state (so a test can show that a reject changed nothing).
+import type { Side } from '../../protocol/constants.js';
+import type { Level, MarketInfo, OrderRef, OrderView } from '../../protocol/messages.js';
+import type { MatchingEngine } from '../../server/engine/engine.js';
+import type {
+  AmendCommand,
+  CancelAllCommand,
+  CancelCommand,
+  CommandResult,
+  EngineEvent,
+  ExecEvent,
+  LevelEvent,
+  PlaceCommand,
+  TradeEvent,
+} from '../../server/engine/types.js';
+
+export const MARKETS: readonly MarketInfo[] = [
+  { sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6 },
+  { sym: 'ETH-USD', base: 'ETH', quote: 'USD', pxDecimals: 2, qtyDecimals: 6 },
+];
+export const BTC = 'BTC-USD';
+export const ETH = 'ETH-USD';
+
+export type PlaceOptions = Partial<Omit<PlaceCommand, 'op'>>;
+
+export function place(account: string, side: Side, px: number | null, qty: number, options: PlaceOptions = {}): PlaceCommand {
+  return {
+    op: 'place',
+    ts: 1_000,
+    account,
+    sym: BTC,
+    side,
+    kind: px === null ? 'market' : 'limit',
+    px,
+    qty,
+    tif: 'gtc',
+    post: false,
+    stp: 'none',
+    cid: null,
+    ...options,
+  };
+}
+
+export function cancel(account: string, ref: OrderRef, sym: string = BTC): CancelCommand {
+  return { op: 'cancel', ts: 2_000, account, sym, ref };
+}
+
+export function cancelAll(account: string, sym: string | null, reason: 'user' | 'disconnect' = 'user'): CancelAllCommand {
+  return { op: 'cancel_all', ts: 3_000, account, sym, reason };
+}
+
+export function amend(account: string, ref: OrderRef, change: { qty?: number; px?: number }, sym: string = BTC): AmendCommand {
+  return { op: 'amend', ts: 4_000, account, sym, ref, qty: change.qty ?? null, px: change.px ?? null };
+}
+
+export interface EngineSnapshot {
+  readonly books: Record<string, { bids: Level[]; asks: Level[]; nextOrderId: number; nextTradeId: number }>;
+  readonly orders: Record<string, OrderView[]>;
+}
+
+/** Everything a client could observe, plus the id counters a reject must not consume. */
+export function snapshot(engine: MatchingEngine, accounts: readonly string[]): EngineSnapshot {
+  const books: EngineSnapshot['books'] = {};
+  for (const market of engine.markets) {
+    const book = engine.book(market.sym)!;
+    books[market.sym] = {
+      bids: engine.levels(market.sym, 'buy', Number.MAX_SAFE_INTEGER),
+      asks: engine.levels(market.sym, 'sell', Number.MAX_SAFE_INTEGER),
+      nextOrderId: book.nextOrderId,
+      nextTradeId: book.nextTradeId,
+    };
+  }
+  const orders: Record<string, OrderView[]> = {};
+  for (const account of accounts) orders[account] = engine.openOrders(account, null);
+  return { books, orders };
+}
+
+export function execs(result: CommandResult): ExecEvent['exec'][] {
+  return result.events.filter((e): e is ExecEvent => e.kind === 'exec').map((e) => e.exec);
+}
+
+export function trades(result: CommandResult): TradeEvent[] {
+  return result.events.filter((e): e is TradeEvent => e.kind === 'trade');
+}
+
+export function levelEvents(result: CommandResult): LevelEvent[] {
+  return result.events.filter((e): e is LevelEvent => e.kind === 'level');
+}
+
+/** A compact picture of the event stream: `exec:<id>:<status>[:reason]`, `trade:<px>x<qty>`, `level:<side>:<px>=<qty>`. */
+export function outline(events: readonly EngineEvent[]): string[] {
+  return events.map((e) => {
+    switch (e.kind) {
+      case 'exec':
+        return `exec:${e.exec.id}:${e.exec.status}${e.exec.reason ? `:${e.exec.reason}` : ''}`;
+      case 'trade':
+        return `trade:${e.px}x${e.qty}`;
+      case 'level':
+        return `level:${e.side}:${e.px}=${e.qty}`;
+    }
+  });
+}
