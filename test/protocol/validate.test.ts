@@ -1,0 +1,461 @@
+import { describe, expect, it } from 'vitest';
+import { createCodec } from '../../protocol/codec.js';
+import {
+  DEFAULT_BOOK_DEPTH,
+  MAX_BOOK_DEPTH,
+  MAX_CID_LENGTH,
+  MAX_RID_STRING_LENGTH,
+  MAX_SYM_LENGTH,
+  MAX_TOKEN_LENGTH,
+  REJECT_CODES,
+} from '../../protocol/constants.js';
+import type { Request } from '../../protocol/messages.js';
+import { isSafePositiveInteger, makeReject, validateRequest } from '../../protocol/validate.js';
+
+const codec = createCodec();
+
+function accepted(value: unknown): Request {
+  const result = validateRequest(value);
+  if (!result.ok) throw new Error(`expected a request, got ${JSON.stringify(result.reject)}`);
+  return result.request;
+}
+
+function rejected(value: unknown): { code: string; op: string | null; msg: string; rid?: unknown } {
+  const result = validateRequest(value);
+  if (result.ok) throw new Error(`expected a reject, got ${JSON.stringify(result.request)}`);
+  expect(result.reject.type).toBe('reject');
+  return result.reject;
+}
+
+const PLACE = { op: 'place', sym: 'BTC-USD', side: 'buy', kind: 'limit', px: 100, qty: 5 } as const;
+
+// ---- raw MessagePack bytes, written by hand so the test does not depend on our encoder ----
+
+const utf8 = new TextEncoder();
+function str(s: string): number[] {
+  const bytes = [...utf8.encode(s)];
+  if (bytes.length < 32) return [0xa0 | bytes.length, ...bytes];
+  return [0xd9, bytes.length, ...bytes];
+}
+function mapHeader(n: number): number[] {
+  return [0x80 | n];
+}
+function uint64(hi: number, lo: number): number[] {
+  return [0xcf, (hi >>> 24) & 0xff, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff, (lo >>> 24) & 0xff, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff];
+}
+function int64(hi: number, lo: number): number[] {
+  return [0xd3, ...uint64(hi, lo).slice(1)];
+}
+const float64 = (x: number): number[] => {
+  const view = new DataView(new ArrayBuffer(9));
+  view.setUint8(0, 0xcb);
+  view.setFloat64(1, x);
+  return [...new Uint8Array(view.buffer)];
+};
+/** A `place` limit map with `qty` given as raw msgpack bytes. */
+function placeWithQty(qty: number[]): Uint8Array {
+  return Uint8Array.from([
+    ...mapHeader(6),
+    ...str('op'),
+    ...str('place'),
+    ...str('sym'),
+    ...str('BTC-USD'),
+    ...str('side'),
+    ...str('buy'),
+    ...str('kind'),
+    ...str('limit'),
+    ...str('px'),
+    100,
+    ...str('qty'),
+    ...qty,
+  ]);
+}
+
+describe('validateRequest: frame shape and op', () => {
+  it.each([
+    ['null', null],
+    ['a number', 5],
+    ['a string', 'ping'],
+    ['a boolean', true],
+    ['an array', [{ op: 'ping' }]],
+    ['bytes', new Uint8Array([1, 2])],
+  ])('rejects %s as bad_request', (_, value) => {
+    const reject = rejected(value);
+    expect(reject.code).toBe('bad_request');
+    expect(reject.op).toBeNull();
+  });
+
+  it('rejects a missing op', () => {
+    const reject = rejected({ rid: 1 });
+    expect(reject).toMatchObject({ code: 'bad_request', op: null, rid: 1, msg: 'op is required' });
+  });
+
+  it('rejects a nil op as missing', () => {
+    expect(rejected({ op: null }).msg).toBe('op is required');
+  });
+
+  it('rejects an unknown op and echoes it and the rid', () => {
+    expect(rejected({ op: 'transfer', rid: 'abc' })).toMatchObject({
+      code: 'bad_request',
+      op: 'transfer',
+      rid: 'abc',
+      msg: 'unknown op',
+    });
+  });
+
+  it('rejects a non-string op without echoing it', () => {
+    expect(rejected({ op: 7 })).toMatchObject({ code: 'bad_request', op: null });
+    expect(rejected({ op: 'x'.repeat(33) })).toMatchObject({ code: 'bad_request', op: null });
+  });
+
+  it('matches op case-sensitively', () => {
+    expect(rejected({ op: 'PING' }).code).toBe('bad_request');
+  });
+
+  it('accepts an integer or short string rid and echoes it', () => {
+    expect(accepted({ op: 'ping', rid: 42 })).toEqual({ op: 'ping', rid: 42 });
+    expect(accepted({ op: 'ping', rid: 0 })).toEqual({ op: 'ping', rid: 0 });
+    expect(accepted({ op: 'ping', rid: -3 })).toEqual({ op: 'ping', rid: -3 });
+    expect(accepted({ op: 'ping', rid: 'r'.repeat(MAX_RID_STRING_LENGTH) })).toMatchObject({ op: 'ping' });
+    expect(accepted({ op: 'ping' })).toEqual({ op: 'ping' });
+    expect('rid' in accepted({ op: 'ping', rid: null })).toBe(false);
+  });
+
+  it.each([
+    ['a float', 1.5],
+    ['a long string', 'r'.repeat(MAX_RID_STRING_LENGTH + 1)],
+    ['a map', { a: 1 }],
+    ['a boolean', true],
+    ['an unsafe integer', 2 ** 53],
+  ])('rejects %s rid as bad_request', (_, rid) => {
+    const reject = rejected({ op: 'ping', rid });
+    expect(reject.code).toBe('bad_request');
+    expect(reject.op).toBe('ping');
+    expect(reject.rid).toBeUndefined();
+  });
+
+  it('ignores unknown fields', () => {
+    expect(accepted({ op: 'ping', rid: 1, foo: 'bar', nested: { x: [1, 2] } })).toEqual({ op: 'ping', rid: 1 });
+    const place = accepted({ ...PLACE, extra: 1, leverage: 100 });
+    expect(place).not.toHaveProperty('extra');
+    expect(place).not.toHaveProperty('leverage');
+  });
+
+  it('puts only catalogued codes and their default messages in makeReject', () => {
+    expect(makeReject('place', 'bad_number')).toEqual({
+      type: 'reject',
+      op: 'place',
+      code: 'bad_number',
+      msg: REJECT_CODES.bad_number,
+    });
+    expect(makeReject(null, 'internal', 'x', 9)).toEqual({ type: 'reject', op: null, code: 'internal', msg: 'x', rid: 9 });
+  });
+});
+
+describe('validateRequest: each op', () => {
+  it('login: token required, bounded; cancelOnDisconnect boolean, default false', () => {
+    expect(accepted({ op: 'login', token: 't' })).toEqual({ op: 'login', token: 't', cancelOnDisconnect: false });
+    expect(accepted({ op: 'login', token: 't', cancelOnDisconnect: true })).toMatchObject({ cancelOnDisconnect: true });
+    expect(accepted({ op: 'login', token: 'x'.repeat(MAX_TOKEN_LENGTH) })).toMatchObject({ op: 'login' });
+    expect(rejected({ op: 'login' })).toMatchObject({ code: 'bad_request', op: 'login', msg: 'token is required' });
+    expect(rejected({ op: 'login', token: '' }).code).toBe('bad_request');
+    expect(rejected({ op: 'login', token: 5 }).code).toBe('bad_request');
+    expect(rejected({ op: 'login', token: 'x'.repeat(MAX_TOKEN_LENGTH + 1) }).code).toBe('bad_request');
+    expect(rejected({ op: 'login', token: 't', cancelOnDisconnect: 1 }).code).toBe('bad_request');
+    expect(rejected({ op: 'login', token: 't', cancelOnDisconnect: 'true' }).code).toBe('bad_request');
+  });
+
+  it('markets and ping take nothing', () => {
+    expect(accepted({ op: 'markets', rid: 1 })).toEqual({ op: 'markets', rid: 1 });
+    expect(accepted({ op: 'ping' })).toEqual({ op: 'ping' });
+  });
+
+  it('sub: ch enum, sym, depth default 50 and bounded', () => {
+    expect(accepted({ op: 'sub', ch: 'book', sym: 'BTC-USD' })).toEqual({
+      op: 'sub',
+      ch: 'book',
+      sym: 'BTC-USD',
+      depth: DEFAULT_BOOK_DEPTH,
+    });
+    expect(DEFAULT_BOOK_DEPTH).toBe(50);
+    expect(accepted({ op: 'sub', ch: 'trades', sym: 'BTC-USD', depth: 5 })).toMatchObject({ ch: 'trades', depth: 5 });
+    expect(accepted({ op: 'sub', ch: 'book', sym: 'BTC-USD', depth: MAX_BOOK_DEPTH })).toMatchObject({
+      depth: MAX_BOOK_DEPTH,
+    });
+    expect(rejected({ op: 'sub', ch: 'book', sym: 'BTC-USD', depth: MAX_BOOK_DEPTH + 1 }).code).toBe('bad_request');
+    expect(rejected({ op: 'sub', ch: 'book', sym: 'BTC-USD', depth: 0 }).code).toBe('bad_number');
+    expect(rejected({ op: 'sub', ch: 'book', sym: 'BTC-USD', depth: 2.5 }).code).toBe('bad_number');
+    expect(rejected({ op: 'sub', ch: 'candles', sym: 'BTC-USD' }).code).toBe('bad_request');
+    expect(rejected({ op: 'sub', ch: 'Book', sym: 'BTC-USD' }).code).toBe('bad_request');
+    expect(rejected({ op: 'sub', sym: 'BTC-USD' })).toMatchObject({ code: 'bad_request', msg: 'ch is required' });
+    expect(rejected({ op: 'sub', ch: 'book' })).toMatchObject({ code: 'bad_request', msg: 'sym is required' });
+  });
+
+  it('unsub: ch and sym required', () => {
+    expect(accepted({ op: 'unsub', ch: 'trades', sym: 'X' })).toEqual({ op: 'unsub', ch: 'trades', sym: 'X' });
+    expect(rejected({ op: 'unsub', sym: 'X' }).code).toBe('bad_request');
+    expect(rejected({ op: 'unsub', ch: 'book' }).code).toBe('bad_request');
+    expect(rejected({ op: 'unsub', ch: 1, sym: 'X' }).code).toBe('bad_request');
+  });
+
+  it('place: a limit order with defaults tif gtc, stp none, post false, cid null', () => {
+    expect(accepted({ ...PLACE, rid: 3 })).toEqual({
+      op: 'place',
+      rid: 3,
+      sym: 'BTC-USD',
+      side: 'buy',
+      kind: 'limit',
+      px: 100,
+      qty: 5,
+      tif: 'gtc',
+      post: false,
+      stp: 'none',
+      cid: null,
+    });
+  });
+
+  it('place: nil optional fields mean their defaults', () => {
+    expect(accepted({ ...PLACE, tif: null, stp: null, post: null, cid: null })).toMatchObject({
+      tif: 'gtc',
+      stp: 'none',
+      post: false,
+      cid: null,
+    });
+  });
+
+  it('place: every enum value is accepted', () => {
+    for (const side of ['buy', 'sell']) expect(accepted({ ...PLACE, side })).toMatchObject({ side });
+    for (const tif of ['gtc', 'ioc', 'fok']) expect(accepted({ ...PLACE, tif })).toMatchObject({ tif });
+    for (const stp of ['none', 'cancel_taker', 'cancel_maker', 'cancel_both']) {
+      expect(accepted({ ...PLACE, stp })).toMatchObject({ stp });
+    }
+    expect(accepted({ ...PLACE, post: true })).toMatchObject({ post: true });
+    expect(accepted({ ...PLACE, cid: 'c'.repeat(MAX_CID_LENGTH) })).toMatchObject({ cid: 'c'.repeat(MAX_CID_LENGTH) });
+  });
+
+  it('place: a market order has px null and takes no px', () => {
+    const { px: _px, ...market } = { ...PLACE, kind: 'market' };
+    expect(accepted(market)).toMatchObject({ kind: 'market', px: null, qty: 5 });
+    expect(accepted({ ...market, px: null })).toMatchObject({ px: null });
+    expect(rejected({ ...market, px: 100 })).toMatchObject({ code: 'bad_request', op: 'place' });
+    expect(accepted({ ...market, tif: 'ioc' })).toMatchObject({ tif: 'ioc' });
+  });
+
+  it.each([
+    ['side', { side: 'long' }],
+    ['side (case)', { side: 'BUY' }],
+    ['side (number)', { side: 0 }],
+    ['kind', { kind: 'stop' }],
+    ['tif', { tif: 'day' }],
+    ['stp', { stp: 'cancel' }],
+    ['post (not boolean)', { post: 'yes' }],
+    ['post (number)', { post: 1 }],
+    ['cid (too long)', { cid: 'c'.repeat(MAX_CID_LENGTH + 1) }],
+    ['cid (empty)', { cid: '' }],
+    ['cid (number)', { cid: 12 }],
+    ['sym (too long)', { sym: 'S'.repeat(MAX_SYM_LENGTH + 1) }],
+    ['sym (empty)', { sym: '' }],
+    ['sym (number)', { sym: 1 }],
+    ['post with ioc', { post: true, tif: 'ioc' }],
+    ['post with fok', { post: true, tif: 'fok' }],
+  ])('place: bad %s is bad_request', (_, patch) => {
+    expect(rejected({ ...PLACE, ...patch })).toMatchObject({ code: 'bad_request', op: 'place' });
+  });
+
+  it('place: post on a market order is bad_request', () => {
+    const { px: _px, ...market } = { ...PLACE, kind: 'market' };
+    expect(rejected({ ...market, post: true }).code).toBe('bad_request');
+  });
+
+  it.each(['sym', 'side', 'kind', 'qty', 'px'])('place: missing %s is bad_request', (key) => {
+    const message: Record<string, unknown> = { ...PLACE };
+    delete message[key];
+    expect(rejected(message)).toMatchObject({ code: 'bad_request', op: 'place', msg: `${key} is required` });
+  });
+
+  it('place: sym of exactly the maximum length is fine', () => {
+    expect(accepted({ ...PLACE, sym: 'S'.repeat(MAX_SYM_LENGTH) })).toMatchObject({ op: 'place' });
+  });
+
+  it('cancel: sym and id or cid', () => {
+    expect(accepted({ op: 'cancel', sym: 'X', id: 9 })).toEqual({ op: 'cancel', sym: 'X', ref: { id: 9 } });
+    expect(accepted({ op: 'cancel', sym: 'X', cid: 'a' })).toEqual({ op: 'cancel', sym: 'X', ref: { cid: 'a' } });
+    expect(accepted({ op: 'cancel', sym: 'X', id: 9, cid: 'a' })).toMatchObject({ ref: { id: 9 } });
+    expect(rejected({ op: 'cancel', sym: 'X' })).toMatchObject({ code: 'bad_request', msg: 'id or cid is required' });
+    expect(rejected({ op: 'cancel', id: 9 }).code).toBe('bad_request');
+    expect(rejected({ op: 'cancel', sym: 'X', id: 0 }).code).toBe('bad_number');
+    expect(rejected({ op: 'cancel', sym: 'X', id: '9' }).code).toBe('bad_number');
+    expect(rejected({ op: 'cancel', sym: 'X', cid: 'c'.repeat(MAX_CID_LENGTH + 1) }).code).toBe('bad_request');
+  });
+
+  it('cancel_all and orders: sym optional', () => {
+    expect(accepted({ op: 'cancel_all' })).toEqual({ op: 'cancel_all', sym: null });
+    expect(accepted({ op: 'cancel_all', sym: 'X' })).toEqual({ op: 'cancel_all', sym: 'X' });
+    expect(accepted({ op: 'orders' })).toEqual({ op: 'orders', sym: null });
+    expect(accepted({ op: 'orders', sym: 'X', rid: 2 })).toEqual({ op: 'orders', sym: 'X', rid: 2 });
+    expect(rejected({ op: 'orders', sym: 5 }).code).toBe('bad_request');
+    expect(rejected({ op: 'cancel_all', sym: 'S'.repeat(MAX_SYM_LENGTH + 1) }).code).toBe('bad_request');
+  });
+
+  it('amend: sym, id or cid, and qty and/or px', () => {
+    expect(accepted({ op: 'amend', sym: 'X', id: 1, qty: 3 })).toEqual({
+      op: 'amend',
+      sym: 'X',
+      ref: { id: 1 },
+      qty: 3,
+      px: null,
+    });
+    expect(accepted({ op: 'amend', sym: 'X', cid: 'a', px: 7 })).toMatchObject({ qty: null, px: 7, ref: { cid: 'a' } });
+    expect(accepted({ op: 'amend', sym: 'X', id: 1, qty: 3, px: 7 })).toMatchObject({ qty: 3, px: 7 });
+    expect(rejected({ op: 'amend', sym: 'X', id: 1 })).toMatchObject({ code: 'bad_request', op: 'amend' });
+    expect(rejected({ op: 'amend', sym: 'X', qty: 1 }).code).toBe('bad_request');
+    expect(rejected({ op: 'amend', id: 1, qty: 1 }).code).toBe('bad_request');
+    expect(rejected({ op: 'amend', sym: 'X', id: 1, qty: 0 }).code).toBe('bad_number');
+    expect(rejected({ op: 'amend', sym: 'X', id: 1, px: -1 }).code).toBe('bad_number');
+  });
+});
+
+describe('validateRequest: bad_number', () => {
+  it.each([
+    ['a float', 1.5],
+    ['a tiny float', 0.1],
+    ['a numeric string', '5'],
+    ['an empty string', ''],
+    ['NaN', Number.NaN],
+    ['Infinity', Number.POSITIVE_INFINITY],
+    ['a negative number', -5],
+    ['negative zero', -0],
+    ['zero', 0],
+    ['2^53', 2 ** 53],
+    ['2^64', 2 ** 64],
+    ['a BigInt', 5n],
+    ['a boolean', true],
+    ['an array', [5]],
+    ['a map', { value: 5 }],
+  ])('qty as %s', (_, qty) => {
+    expect(rejected({ ...PLACE, qty })).toMatchObject({ code: 'bad_number', op: 'place' });
+  });
+
+  it.each([
+    ['a float', 100.25],
+    ['zero', 0],
+    ['a negative number', -100],
+    ['a string', '100'],
+    ['2^53', 2 ** 53],
+  ])('px as %s', (_, px) => {
+    expect(rejected({ ...PLACE, px })).toMatchObject({ code: 'bad_number', op: 'place' });
+  });
+
+  it('accepts 1 and 2^53 - 1', () => {
+    expect(accepted({ ...PLACE, qty: 1, px: Number.MAX_SAFE_INTEGER })).toMatchObject({
+      qty: 1,
+      px: Number.MAX_SAFE_INTEGER,
+    });
+    expect(isSafePositiveInteger(Number.MAX_SAFE_INTEGER)).toBe(true);
+    expect(isSafePositiveInteger(Number.MAX_SAFE_INTEGER + 1)).toBe(false);
+    expect(isSafePositiveInteger(1n)).toBe(false);
+  });
+
+  it('rejects a uint64 beyond 2^53 from real msgpack bytes (decoded as BigInt)', () => {
+    const decoded = codec.decode(placeWithQty(uint64(0x0020_0000, 1))); // 2^53 + 1
+    expect(typeof (decoded as { qty: unknown }).qty).toBe('bigint');
+    expect(rejected(decoded)).toMatchObject({ code: 'bad_number', op: 'place' });
+    const max = codec.decode(placeWithQty(uint64(0xffff_ffff, 0xffff_ffff)));
+    expect((max as { qty: unknown }).qty).toBe(2n ** 64n - 1n);
+    expect(rejected(max).code).toBe('bad_number');
+  });
+
+  it('rejects a uint64 of exactly 2^53 and a negative int64 from real msgpack bytes', () => {
+    expect(rejected(codec.decode(placeWithQty(uint64(0x0020_0000, 0)))).code).toBe('bad_number');
+    expect(rejected(codec.decode(placeWithQty(int64(0xffff_ffff, 0xffff_fffb)))).code).toBe('bad_number'); // -5
+  });
+
+  it('accepts a small integer that a client wrote as 64-bit (as Go and Java libraries do)', () => {
+    expect(accepted(codec.decode(placeWithQty(uint64(0, 5))))).toMatchObject({ qty: 5 });
+    expect(accepted(codec.decode(placeWithQty(int64(0, 5))))).toMatchObject({ qty: 5 });
+    expect(accepted(codec.decode(placeWithQty(uint64(0x001f_ffff, 0xffff_ffff))))).toMatchObject({
+      qty: Number.MAX_SAFE_INTEGER,
+    });
+  });
+
+  it('rejects floats from real msgpack bytes, even integral ones beyond 2^53', () => {
+    expect(rejected(codec.decode(placeWithQty(float64(5.5)))).code).toBe('bad_number');
+    expect(rejected(codec.decode(placeWithQty(float64(2 ** 60)))).code).toBe('bad_number');
+    expect(rejected(codec.decode(placeWithQty(float64(Number.NaN)))).code).toBe('bad_number');
+    // an integral float64 in range is a number like any other once decoded
+    expect(accepted(codec.decode(placeWithQty(float64(5))))).toMatchObject({ qty: 5 });
+  });
+
+  it('checks fields in order: a bad enum before a bad number reports bad_request', () => {
+    expect(rejected({ ...PLACE, side: 'x', qty: 0 }).code).toBe('bad_request');
+  });
+});
+
+describe('validateRequest: prototype keys in a decoded frame', () => {
+  const before = Object.getOwnPropertyNames(Object.prototype).sort();
+
+  it('treats __proto__ and constructor keys as inert data', () => {
+    // {"__proto__": {"op":"place","token":"stolen"}, "constructor": {"prototype": {"op":"x"}}, "op":"login"}
+    const bytes = Uint8Array.from([
+      ...mapHeader(3),
+      ...str('__proto__'),
+      ...mapHeader(2),
+      ...str('op'),
+      ...str('place'),
+      ...str('token'),
+      ...str('stolen'),
+      ...str('constructor'),
+      ...mapHeader(1),
+      ...str('prototype'),
+      ...mapHeader(1),
+      ...str('op'),
+      ...str('x'),
+      ...str('op'),
+      ...str('login'),
+    ]);
+    const decoded = codec.decode(bytes) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
+    // the token under __proto__ must not be visible as the login's token
+    expect(rejected(decoded)).toMatchObject({ code: 'bad_request', op: 'login', msg: 'token is required' });
+    expect(({} as Record<string, unknown>)['op']).toBeUndefined();
+    expect(({} as Record<string, unknown>)['token']).toBeUndefined();
+    expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(before);
+  });
+
+  it('does not let a __proto__ key supply a required field or an op', () => {
+    // {"__proto__": {"op":"ping"}}: no op of its own
+    const bytes = Uint8Array.from([...mapHeader(1), ...str('__proto__'), ...mapHeader(1), ...str('op'), ...str('ping')]);
+    expect(rejected(codec.decode(bytes))).toMatchObject({ code: 'bad_request', msg: 'op is required' });
+  });
+
+  it('validates normally with prototype-named keys next to real fields', () => {
+    // {"op":"ping","rid":1,"__proto__":null,"hasOwnProperty":1,"constructor":"x","toString":2}
+    const bytes = Uint8Array.from([
+      ...mapHeader(6),
+      ...str('op'),
+      ...str('ping'),
+      ...str('rid'),
+      1,
+      ...str('__proto__'),
+      0xc0,
+      ...str('hasOwnProperty'),
+      1,
+      ...str('constructor'),
+      ...str('x'),
+      ...str('toString'),
+      2,
+    ]);
+    expect(accepted(codec.decode(bytes))).toEqual({ op: 'ping', rid: 1 });
+  });
+
+  it('handles objects with a null prototype or an own hasOwnProperty', () => {
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { op: 'ping', rid: 4 });
+    expect(accepted(bare)).toEqual({ op: 'ping', rid: 4 });
+    expect(accepted({ op: 'ping', hasOwnProperty: () => false })).toEqual({ op: 'ping' });
+  });
+
+  it('reads only own fields, never inherited ones', () => {
+    const inherited = Object.create({ op: 'login', token: 't' }) as Record<string, unknown>;
+    expect(rejected(inherited).msg).toBe('op is required');
+  });
+});
