@@ -30,6 +30,12 @@ export interface ServerConfig {
   readonly rateLimitPerSecond: number;
   readonly maxOpenOrdersPerAccount: number;
   readonly logLevel: string;
+  /** fdatasync each journal group; off only to measure what durability costs. */
+  readonly fsync: boolean;
+  readonly keepJournal: boolean;
+  readonly snapshotEveryCommands: number;
+  readonly snapshotEveryMs: number;
+  readonly segmentBytes: number;
 }
 
 export const DEMO_MARKETS: readonly MarketInfo[] = [
@@ -46,6 +52,9 @@ export const DEFAULTS = {
   rateLimitPerSecond: 200_000,
   maxOpenOrdersPerAccount: 10_000,
   logLevel: 'info',
+  snapshotEveryCommands: 1_000_000,
+  snapshotEveryMs: 60_000,
+  segmentBytes: 64 * 1024 * 1024,
 } as const;
 
 function readJson(path: string, what: string): unknown {
@@ -137,6 +146,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
       'database-url': { type: 'string' },
       'rate-limit': { type: 'string' },
       'log-level': { type: 'string' },
+      'keep-journal': { type: 'boolean' },
+      'no-fsync': { type: 'boolean' },
+      'snapshot-every': { type: 'string' },
     },
     strict: true,
   });
@@ -144,6 +156,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
   const keysFile = values.keys ?? env.KEYS_FILE ?? null;
   const marketsFile = values.markets ?? env.MARKETS_FILE ?? null;
   const rateText = values['rate-limit'] ?? env.RATE_LIMIT;
+  const snapshotText = values['snapshot-every'] ?? env.SNAPSHOT_EVERY;
   return {
     host: values.host ?? env.HOST ?? DEFAULTS.host,
     port: portText === undefined ? DEFAULTS.port : positiveInteger(portText, 'port', true),
@@ -159,5 +172,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     rateLimitPerSecond: rateText === undefined ? DEFAULTS.rateLimitPerSecond : positiveInteger(rateText, 'rate limit'),
     maxOpenOrdersPerAccount: DEFAULTS.maxOpenOrdersPerAccount,
     logLevel: values['log-level'] ?? env.LOG_LEVEL ?? DEFAULTS.logLevel,
+    fsync: !(values['no-fsync'] ?? env.JOURNAL_FSYNC === 'off'),
+    keepJournal: values['keep-journal'] ?? env.KEEP_JOURNAL === '1',
+    snapshotEveryCommands:
+      snapshotText === undefined ? DEFAULTS.snapshotEveryCommands : positiveInteger(snapshotText, 'snapshot-every'),
+    snapshotEveryMs: DEFAULTS.snapshotEveryMs,
+    segmentBytes: DEFAULTS.segmentBytes,
   };
 }

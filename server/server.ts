@@ -1,13 +1,19 @@
-// The composition root: builds the engine, market data, metrics and gateway from a config and
-// starts listening. Everything the server holds is reachable from the returned handle; nothing
-// lives in module state.
+// The composition root: recovers the engine from the data dir, then builds market data, metrics,
+// the journal and the gateway, and starts listening. Everything the server holds is reachable from
+// the returned handle; nothing lives in module state.
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createCodec } from '../protocol/codec.js';
 import type { ServerConfig } from './config.js';
-import { MatchingEngine } from './engine/engine.js';
+import { exportEngineState } from './engine/engine-state.js';
+import type { MatchingEngine } from './engine/engine.js';
 import { Gateway } from './gateway/gateway.js';
 import { RequestHandler } from './gateway/request-handler.js';
 import { loadNativeUws } from './gateway/uws.js';
+import { createCommandCodec } from './journal/command-codec.js';
+import { Journal, removeTempFiles } from './journal/journal.js';
+import type { JournalFileSystem } from './journal/journal-writer.js';
+import { recover } from './journal/recovery.js';
 import { BookFeed } from './market-data/book-feed.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 
@@ -15,19 +21,74 @@ export interface RunningServer {
   readonly port: number;
   readonly engine: MatchingEngine;
   readonly metrics: ServerMetrics;
-  /** Graceful stop: refuse new orders, flush, close sockets and the listener. */
+  readonly journal: Journal;
+  /** Graceful stop: refuse new orders, flush the journal, close sockets and the listener. */
   close(): Promise<void>;
 }
 
-export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
+export interface ServerHooks {
+  /** Replaces the journal's file operations (tests simulate a failing disk with it). */
+  readonly journalFileSystem?: JournalFileSystem;
+}
+
+export function dataPaths(dataDir: string): { journalDir: string; snapshotDir: string } {
+  return { journalDir: join(dataDir, 'journal'), snapshotDir: join(dataDir, 'snapshots') };
+}
+
+export async function startServer(config: ServerConfig, logger: Logger, hooks: ServerHooks = {}): Promise<RunningServer> {
   const uws = loadNativeUws();
   const metrics = createMetrics();
-  const engine = new MatchingEngine(config.markets, { maxOpenOrdersPerAccount: config.maxOpenOrdersPerAccount });
+  const limits = { maxOpenOrdersPerAccount: config.maxOpenOrdersPerAccount };
+  const commandCodec = createCommandCodec();
+  const { journalDir, snapshotDir } = dataPaths(config.dataDir);
+  removeTempFiles(snapshotDir);
+
+  const started = performance.now();
+  const recovered = await recover({
+    journalDir,
+    snapshotDir,
+    markets: config.markets,
+    limits,
+    codec: commandCodec,
+    log: logger,
+    truncateTornTail: true,
+  });
+  const { engine } = recovered;
+  logger.info(
+    {
+      snapshotSeq: recovered.snapshotSeq,
+      replayedCommands: recovered.replayedCommands,
+      nextSeq: recovered.nextSeq,
+      ms: Math.round(performance.now() - started),
+    },
+    'recovered',
+  );
+
   const feeds = new Map<string, BookFeed>();
   for (const market of config.markets) {
-    feeds.set(market.sym, new BookFeed(market.sym, { top: (side, depth) => engine.levels(market.sym, side, depth) }));
+    const source = { top: (side: 'buy' | 'sell', depth: number) => engine.levels(market.sym, side, depth) };
+    feeds.set(market.sym, new BookFeed(market.sym, source, recovered.bookSeqs.get(market.sym) ?? 0));
   }
   const clock = (): number => Date.now();
+  const journal = new Journal({
+    journalDir,
+    snapshotDir,
+    nextSeq: recovered.nextSeq,
+    chain: recovered.chain,
+    fsync: config.fsync,
+    segmentBytes: config.segmentBytes,
+    snapshotEveryCommands: config.snapshotEveryCommands,
+    snapshotEveryMs: config.snapshotEveryMs,
+    keepJournal: config.keepJournal,
+    codec: commandCodec,
+    ...(hooks.journalFileSystem ? { fileSystem: hooks.journalFileSystem } : {}),
+    captureState: () => ({
+      engine: exportEngineState(engine),
+      bookSeqs: Object.fromEntries([...feeds].map(([sym, feed]) => [sym, feed.seq])),
+    }),
+    clock,
+    log: logger,
+  });
   const handler = new RequestHandler({
     engine,
     feeds,
@@ -51,8 +112,18 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       codec: createCodec(),
       metrics,
       logger,
-      commit: () => undefined,
-      health: () => ({ ok: true, detail: { markets: config.markets.length } }),
+      commit: (batch) => (batch.commands.length > 0 ? journal.commit(batch.commands) : undefined),
+      onCommitFailure: (error) => {
+        if (handler.orderEntry !== 'halted') logger.fatal({ err: error }, 'journal failed: order entry halted');
+        handler.orderEntry = 'halted';
+      },
+      health: () => {
+        const failure = journal.failed;
+        return {
+          ok: failure === null,
+          detail: { markets: config.markets.length, journalSeq: journal.lastSeq, ...(failure ? { journal: failure.message } : {}) },
+        };
+      },
       clock,
     },
   );
@@ -62,9 +133,11 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     port,
     engine,
     metrics,
+    journal,
     close: async () => {
-      handler.acceptingOrders = false;
+      if (handler.orderEntry === 'open') handler.orderEntry = 'shutting_down';
       await gateway.close();
+      await journal.close();
     },
   };
 }

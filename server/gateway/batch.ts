@@ -3,7 +3,7 @@
 // market, and subscriptions whose snapshot must reflect the end of the batch.
 import type { Channel } from '../../protocol/constants.js';
 import type { Rid, ServerMessage, TradeMessage } from '../../protocol/messages.js';
-import type { EngineCommand } from '../engine/types.js';
+import type { JournalEntry } from '../journal/command-codec.js';
 import type { Connection } from './connection.js';
 
 /** A `sub` reply placeholder, resolved at seal time into `subbed` (+ the snapshot). */
@@ -33,8 +33,10 @@ export class Batch {
   readonly trades = new Map<string, TradeMessage[]>();
   readonly pendingSubs: PendingSub[] = [];
   /** Accepted commands that changed state, in order: what the journal must make durable. */
-  readonly commands: EngineCommand[] = [];
+  readonly commands: JournalEntry[] = [];
   readonly topicFrames: TopicFrame[] = [];
+  /** Requests acked in this batch: told `internal` instead if the batch cannot be journaled. */
+  readonly acked: { connection: Connection; op: string; rid: Rid | undefined }[] = [];
   requests = 0;
 
   constructor(readonly ts: number) {}

@@ -7,8 +7,8 @@ import type { HttpResponse, TemplatedApp, WebSocket, us_listen_socket } from 'uW
 import type { Logger } from 'pino';
 import { MAX_MESSAGES_PER_FRAME, REJECT_CODES } from '../../protocol/constants.js';
 import type { Codec } from '../../protocol/codec.js';
-import type { ErrorMessage } from '../../protocol/messages.js';
-import { validateRequest } from '../../protocol/validate.js';
+import type { ErrorMessage, ServerMessage } from '../../protocol/messages.js';
+import { makeReject, validateRequest } from '../../protocol/validate.js';
 import type { BookFeed } from '../market-data/book-feed.js';
 import type { ServerMetrics } from '../metrics.js';
 import { Batch, flattenOutgoing } from './batch.js';
@@ -33,6 +33,7 @@ export interface GatewayDeps {
   readonly logger: Logger;
   /** Makes a sealed batch's commands durable; outputs are released only after it resolves. */
   readonly commit: (batch: Batch) => Promise<void> | void;
+  readonly onCommitFailure: (error: Error) => void;
   readonly health: () => { ok: boolean; detail: Record<string, unknown> };
   readonly clock: () => number;
 }
@@ -240,26 +241,19 @@ export class Gateway {
     this.releaseChain = this.releaseChain.then(async () => {
       try {
         await committed;
-        this.release(batch);
       } catch (error) {
-        this.deps.logger.error({ err: error }, 'batch could not be committed; its outputs are withheld');
+        this.deps.logger.error({ err: error }, 'batch could not be journaled; its outputs are withheld');
+        this.deps.onCommitFailure(error as Error);
+        this.releaseFailed(batch);
+        return;
       }
+      this.release(batch);
     });
   }
 
   private release(batch: Batch): void {
-    const { codec, metrics, handler } = this.deps;
-    for (const [connection, outgoing] of batch.perConnection) {
-      if (connection.closed) continue;
-      const messages = flattenOutgoing(outgoing);
-      const bytes = codec.encode(messages.length === 1 ? messages[0] : messages);
-      let status = 1;
-      connection.ws.cork(() => {
-        status = connection.ws.send(bytes, true);
-      });
-      metrics.outboundBytes.inc(bytes.length);
-      if (status === 2) this.closeSlowConsumer(connection);
-    }
+    const { metrics, handler } = this.deps;
+    for (const [connection, outgoing] of batch.perConnection) this.sendFrame(connection, flattenOutgoing(outgoing));
     for (const frame of batch.topicFrames) {
       const subscribers = this.app.numSubscribers(frame.topic);
       if (subscribers === 0) continue;
@@ -267,6 +261,28 @@ export class Gateway {
       metrics.outboundBytes.inc(frame.bytes.length * subscribers);
     }
     for (const pending of batch.pendingSubs) handler.activatePendingSub(pending);
+  }
+
+  /** A batch that could not be journaled: its acks become `internal` rejects, nothing else leaves. */
+  private releaseFailed(batch: Batch): void {
+    const perConnection = new Map<Connection, ServerMessage[]>();
+    for (const { connection, op, rid } of batch.acked) {
+      const list = perConnection.get(connection) ?? [];
+      list.push(makeReject(op, 'internal', 'not journaled: the journal cannot write', rid));
+      perConnection.set(connection, list);
+    }
+    for (const [connection, messages] of perConnection) this.sendFrame(connection, messages);
+  }
+
+  private sendFrame(connection: Connection, messages: readonly ServerMessage[]): void {
+    if (connection.closed || messages.length === 0) return;
+    const bytes = this.deps.codec.encode(messages.length === 1 ? messages[0] : messages);
+    let status = 1;
+    connection.ws.cork(() => {
+      status = connection.ws.send(bytes, true);
+    });
+    this.deps.metrics.outboundBytes.inc(bytes.length);
+    if (status === 2) this.closeSlowConsumer(connection);
   }
 
   private closeSlowConsumer(connection: Connection): void {

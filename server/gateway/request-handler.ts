@@ -35,7 +35,8 @@ export class RequestHandler {
   private readonly connectionsByAccount = new Map<string, Set<Connection>>();
   /** `ch/sym` → the sub of this connection not yet released. */
   private readonly pendingSubs = new Map<Connection, Map<string, PendingSub>>();
-  acceptingOrders = true;
+  /** 'halted' after a journal failure: nothing more may be acknowledged. */
+  orderEntry: 'open' | 'shutting_down' | 'halted' = 'open';
 
   constructor(private readonly deps: HandlerDeps) {}
 
@@ -79,7 +80,10 @@ export class RequestHandler {
       case 'amend': {
         const account = connection.account;
         if (account === null) return this.reject(batch, connection, request.op, 'unauthenticated', rid);
-        if (!this.acceptingOrders) return this.reject(batch, connection, request.op, 'shutting_down', rid);
+        if (this.orderEntry === 'shutting_down') return this.reject(batch, connection, request.op, 'shutting_down', rid);
+        if (this.orderEntry === 'halted') {
+          return this.reject(batch, connection, request.op, 'internal', rid, 'order entry is halted: the journal cannot write');
+        }
         const ts = batch.ts;
         const command: EngineCommand =
           request.op === 'place'
@@ -98,6 +102,7 @@ export class RequestHandler {
         if (result.canceled !== undefined) ack.canceled = result.canceled;
         ack.ts = ts;
         batch.send(connection, ack);
+        batch.acked.push({ connection, op: request.op, rid });
         this.distribute(batch, result);
         break;
       }
@@ -110,7 +115,7 @@ export class RequestHandler {
     const started = performance.now();
     const result = this.deps.engine.execute(command);
     this.deps.metrics.matchSeconds.observe((performance.now() - started) / 1000);
-    if (result.ok) batch.commands.push(command);
+    if (result.ok) batch.commands.push({ command, id: command.op === 'place' ? (result.id ?? null) : null });
     return result;
   }
 
@@ -230,7 +235,7 @@ export class RequestHandler {
     const set = this.connectionsByAccount.get(account);
     set?.delete(connection);
     if (set?.size === 0) this.connectionsByAccount.delete(account);
-    if (connection.cancelOnDisconnect && this.acceptingOrders) {
+    if (connection.cancelOnDisconnect && this.orderEntry === 'open') {
       const result = this.execute(batch, { op: 'cancel_all', ts: batch.ts, account, sym: null, reason: 'disconnect' });
       this.distribute(batch, result);
     }

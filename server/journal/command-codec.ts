@@ -1,0 +1,85 @@
+// Engine commands as compact tuples for the journal body (about a third of a map's size).
+// Enum fields are stored as their index in the protocol's tables, so the tables' order is part
+// of the journal format: append to them, never reorder.
+import { Packr, Unpackr } from 'msgpackr';
+import { ORDER_KINDS, SIDES, STP_MODES, TIFS } from '../../protocol/constants.js';
+import type { EngineCommand } from '../engine/types.js';
+
+/** A journaled command with the order id the engine assigned to it (place only), for replay checks. */
+export interface JournalEntry {
+  readonly command: EngineCommand;
+  readonly id: number | null;
+}
+
+const OP_PLACE = 0;
+const OP_CANCEL = 1;
+const OP_CANCEL_ALL = 2;
+const OP_AMEND = 3;
+const CANCEL_ALL_REASONS = ['user', 'disconnect'] as const;
+
+type Tuple = readonly unknown[];
+
+function index<T>(table: readonly T[], value: T): number {
+  return table.indexOf(value);
+}
+
+function at<T>(table: readonly T[], position: unknown): T {
+  const value = table[position as number];
+  if (value === undefined) throw new Error(`journal: bad enum index ${String(position)}`);
+  return value;
+}
+
+export function commandToTuple(command: EngineCommand): Tuple {
+  switch (command.op) {
+    case 'place':
+      return [OP_PLACE, command.ts, command.account, command.sym, index(SIDES, command.side), index(ORDER_KINDS, command.kind), command.px, command.qty, index(TIFS, command.tif), command.post, index(STP_MODES, command.stp), command.cid];
+    case 'cancel':
+      return [OP_CANCEL, command.ts, command.account, command.sym, 'id' in command.ref ? command.ref.id : null, 'cid' in command.ref ? command.ref.cid : null];
+    case 'cancel_all':
+      return [OP_CANCEL_ALL, command.ts, command.account, command.sym, index(CANCEL_ALL_REASONS, command.reason)];
+    case 'amend':
+      return [OP_AMEND, command.ts, command.account, command.sym, 'id' in command.ref ? command.ref.id : null, 'cid' in command.ref ? command.ref.cid : null, command.qty, command.px];
+  }
+}
+
+function ref(id: unknown, cid: unknown): { id: number } | { cid: string } {
+  return id !== null ? { id: id as number } : { cid: cid as string };
+}
+
+export function tupleToCommand(tuple: Tuple): EngineCommand {
+  const [op, ts, account, sym] = tuple as [number, number, string, string];
+  switch (op) {
+    case OP_PLACE:
+      return { op: 'place', ts, account, sym, side: at(SIDES, tuple[4]), kind: at(ORDER_KINDS, tuple[5]), px: tuple[6] as number | null, qty: tuple[7] as number, tif: at(TIFS, tuple[8]), post: tuple[9] as boolean, stp: at(STP_MODES, tuple[10]), cid: tuple[11] as string | null };
+    case OP_CANCEL:
+      return { op: 'cancel', ts, account, sym, ref: ref(tuple[4], tuple[5]) };
+    case OP_CANCEL_ALL:
+      return { op: 'cancel_all', ts, account, sym: tuple[3] as string | null, reason: at(CANCEL_ALL_REASONS, tuple[4]) };
+    case OP_AMEND:
+      return { op: 'amend', ts, account, sym, ref: ref(tuple[4], tuple[5]), qty: tuple[6] as number | null, px: tuple[7] as number | null };
+    default:
+      throw new Error(`journal: unknown command op ${String(op)}`);
+  }
+}
+
+export interface CommandCodec {
+  encodeBatch(entries: readonly JournalEntry[]): Uint8Array;
+  decodeBatch(body: Uint8Array): JournalEntry[];
+}
+
+export function createCommandCodec(): CommandCodec {
+  const packr = new Packr({ useRecords: false });
+  const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+  return {
+    // Each entry is [id, ...command tuple].
+    encodeBatch: (entries) => packr.pack(entries.map((entry) => [entry.id, ...commandToTuple(entry.command)])),
+    decodeBatch: (body) => {
+      const tuples = unpackr.unpack(body) as unknown;
+      if (!Array.isArray(tuples)) throw new Error('journal: record body is not an array');
+      return tuples.map((tuple) => {
+        if (!Array.isArray(tuple) || tuple.length < 5) throw new Error('journal: bad command tuple');
+        return { id: tuple[0] as number | null, command: tupleToCommand(tuple.slice(1)) };
+      });
+    },
+  };
+}

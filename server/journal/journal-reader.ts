@@ -1,0 +1,123 @@
+// Reads journal segments in order and checks every record: its CRC-32C, its sequence number and
+// the chain that links it to the one before. A torn tail (a partial or bad last record of the last
+// segment, which can only be a write that was never acknowledged) ends the journal; any other bad
+// record is corruption and names its segment and offset.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CommandCodec, JournalEntry } from './command-codec.js';
+import { MAX_RECORD_BODY_BYTES, RECORD_HEADER_BYTES, chainOf, readHeader, recordCrcMatches } from './record-format.js';
+
+export interface JournalRecord {
+  readonly seq: number;
+  readonly count: number;
+  readonly chain: number;
+  readonly entries: JournalEntry[];
+  readonly segment: string;
+  readonly offset: number;
+}
+
+export class JournalCorruption extends Error {
+  constructor(
+    readonly segment: string,
+    readonly offset: number,
+    reason: string,
+  ) {
+    super(`journal corrupt in segment ${segment} at offset ${offset}: ${reason}`);
+    this.name = 'JournalCorruption';
+  }
+}
+
+export interface TornTail {
+  readonly segment: string;
+  readonly offset: number;
+  readonly reason: string;
+}
+
+export interface ReadOptions {
+  /** Records wholly before this sequence number are skipped (they are in the snapshot). */
+  readonly fromSeq: number;
+  /** Chain value of the record just before `fromSeq` (from the snapshot; 0 at the start). */
+  readonly chainBefore: number;
+  readonly codec: CommandCodec;
+  /** Called once when the journal ends in a torn record. */
+  readonly onTornTail?: (tail: TornTail) => void;
+}
+
+export function listSegments(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => /^\d{16}\.log$/.test(name)).sort();
+}
+
+function firstSeqOf(segment: string): number {
+  return Number(segment.slice(0, 16));
+}
+
+export function* readJournal(dir: string, options: ReadOptions): Generator<JournalRecord> {
+  const segments = listSegments(dir);
+  let expectedSeq: number | null = null;
+  let chain = options.chainBefore;
+  for (let index = 0; index < segments.length; index++) {
+    const segment = segments[index]!;
+    const next = segments[index + 1];
+    if (next !== undefined && firstSeqOf(next) <= options.fromSeq) continue;
+    const isLast = next === undefined;
+    const buffer = readFileSync(join(dir, segment));
+    let offset = 0;
+    while (offset < buffer.length) {
+      const torn = (reason: string): JournalCorruption | null => {
+        if (!isLast) return new JournalCorruption(segment, offset, reason);
+        options.onTornTail?.({ segment, offset, reason });
+        return null;
+      };
+      if (buffer.length - offset < RECORD_HEADER_BYTES) {
+        const error = torn('partial record header');
+        if (error) throw error;
+        return;
+      }
+      const header = readHeader(buffer, offset);
+      const end = offset + RECORD_HEADER_BYTES + header.bodyLength;
+      if (header.bodyLength > MAX_RECORD_BODY_BYTES || end > buffer.length) {
+        const error = torn('record runs past the end of the segment');
+        if (error) throw error;
+        return;
+      }
+      if (!recordCrcMatches(buffer, offset, header)) {
+        // Only the very last record can be a torn write; a bad record with data after it is not.
+        if (isLast && end === buffer.length) {
+          options.onTornTail?.({ segment, offset, reason: 'bad CRC on the last record' });
+          return;
+        }
+        throw new JournalCorruption(segment, offset, 'CRC-32C mismatch');
+      }
+      const lastSeq = header.seq + header.count - 1;
+      if (expectedSeq !== null && header.seq !== expectedSeq) {
+        throw new JournalCorruption(segment, offset, `sequence ${header.seq} where ${expectedSeq} was expected`);
+      }
+      const body = buffer.subarray(offset + RECORD_HEADER_BYTES, end);
+      if (lastSeq >= options.fromSeq) {
+        if (expectedSeq === null && header.seq !== options.fromSeq) {
+          throw new JournalCorruption(segment, offset, `journal resumes at ${header.seq}, expected ${options.fromSeq}`);
+        }
+        if (chainOf(body, chain) !== header.chain) throw new JournalCorruption(segment, offset, 'broken checksum chain');
+        let entries: JournalEntry[];
+        try {
+          entries = options.codec.decodeBatch(body);
+        } catch (error) {
+          throw new JournalCorruption(segment, offset, (error as Error).message);
+        }
+        if (entries.length !== header.count) throw new JournalCorruption(segment, offset, 'command count mismatch');
+        yield { seq: header.seq, count: header.count, chain: header.chain, entries, segment, offset };
+        expectedSeq = lastSeq + 1;
+      } else if (expectedSeq !== null) {
+        expectedSeq = lastSeq + 1;
+      }
+      chain = header.chain;
+      offset = end;
+    }
+  }
+}

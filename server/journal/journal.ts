@@ -1,0 +1,120 @@
+// The durable log as the server uses it: group-committed records through the writer, a snapshot
+// every N commands or M milliseconds (captured at a batch boundary, written once that batch is
+// durable), and retirement of the segments a snapshot makes unnecessary.
+import { readdirSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EngineState } from '../engine/engine-state.js';
+import type { JournalEntry, CommandCodec } from './command-codec.js';
+import { listSegments } from './journal-reader.js';
+import { JournalWriter, type JournalFileSystem } from './journal-writer.js';
+import { listSnapshots, pruneSnapshots, writeSnapshot } from './snapshot-store.js';
+
+export interface JournalOptions {
+  readonly journalDir: string;
+  readonly snapshotDir: string;
+  readonly nextSeq: number;
+  readonly chain: number;
+  readonly fsync: boolean;
+  readonly segmentBytes: number;
+  readonly snapshotEveryCommands: number;
+  readonly snapshotEveryMs: number;
+  /** Keep retired segments (for replay of whole sessions) instead of deleting them. */
+  readonly keepJournal: boolean;
+  readonly codec: CommandCodec;
+  readonly fileSystem?: JournalFileSystem;
+  readonly captureState: () => { engine: EngineState; bookSeqs: Record<string, number> };
+  readonly clock: () => number;
+  readonly log: { info(fields: object, msg: string): void; error(fields: object, msg: string): void };
+}
+
+export class Journal {
+  private readonly writer: JournalWriter;
+  private commandsSinceSnapshot = 0;
+  private lastSnapshotAt: number;
+  private snapshotting: Promise<void> | null = null;
+  snapshotsWritten = 0;
+
+  constructor(private readonly options: JournalOptions) {
+    this.writer = new JournalWriter({
+      dir: options.journalDir,
+      nextSeq: options.nextSeq,
+      chain: options.chain,
+      segmentBytes: options.segmentBytes,
+      fsync: options.fsync,
+      codec: options.codec,
+      ...(options.fileSystem ? { fileSystem: options.fileSystem } : {}),
+    });
+    this.lastSnapshotAt = options.clock();
+  }
+
+  get failed(): Error | null {
+    return this.writer.failed;
+  }
+
+  get lastSeq(): number {
+    return this.writer.nextSeq - 1;
+  }
+
+  get stats(): { groups: number; records: number } {
+    return { groups: this.writer.groups, records: this.writer.records };
+  }
+
+  /** Journals one batch; call at the batch boundary, right after the engine applied it. */
+  commit(entries: readonly JournalEntry[]): Promise<void> {
+    const durable = this.writer.append(entries);
+    this.commandsSinceSnapshot += entries.length;
+    const due =
+      this.commandsSinceSnapshot >= this.options.snapshotEveryCommands ||
+      this.options.clock() - this.lastSnapshotAt >= this.options.snapshotEveryMs;
+    if (due && this.snapshotting === null) {
+      // Captured now, at the batch boundary; written only once the batch itself is durable.
+      const state = this.options.captureState();
+      const journalSeq = this.writer.nextSeq - 1;
+      const chain = this.writer.chain;
+      this.commandsSinceSnapshot = 0;
+      this.lastSnapshotAt = this.options.clock();
+      this.snapshotting = durable
+        .then(() => this.writeAndRetire({ journalSeq, chain, ...state }))
+        .catch((error: unknown) => this.options.log.error({ err: error }, 'snapshot failed; the journal still has everything'))
+        .finally(() => {
+          this.snapshotting = null;
+        });
+    }
+    return durable;
+  }
+
+  async close(): Promise<void> {
+    await this.writer.close();
+    await this.snapshotting;
+  }
+
+  private async writeAndRetire(contents: Parameters<typeof writeSnapshot>[1]): Promise<void> {
+    const name = await writeSnapshot(this.options.snapshotDir, contents, this.options.fsync);
+    this.snapshotsWritten++;
+    this.options.log.info({ snapshot: name, journalSeq: contents.journalSeq }, 'snapshot written');
+    await pruneSnapshots(this.options.snapshotDir, 2);
+    // Retire only what the older kept snapshot covers, so it can still serve if the newer is bad.
+    const oldestKept = (await listSnapshots(this.options.snapshotDir))[0];
+    if (!this.options.keepJournal && oldestKept) this.retireSegments(Number(oldestKept.slice(0, 16)));
+  }
+
+  /** Deletes segments all of whose records are at or before `journalSeq`; never the newest. */
+  private retireSegments(journalSeq: number): void {
+    const segments = listSegments(this.options.journalDir);
+    for (let i = 0; i + 1 < segments.length; i++) {
+      const nextFirstSeq = Number(segments[i + 1]!.slice(0, 16));
+      if (nextFirstSeq <= journalSeq + 1) unlinkSync(join(this.options.journalDir, segments[i]!));
+    }
+  }
+}
+
+/** Removes leftovers of an interrupted snapshot write. */
+export function removeTempFiles(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) if (name.endsWith('.tmp')) unlinkSync(join(dir, name));
+}

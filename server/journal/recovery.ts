@@ -1,0 +1,130 @@
+// Start-up recovery: the newest valid snapshot, then every journal record after it replayed
+// through the same engine, batch by batch, so order ids, trade ids and market-data seqs continue
+// exactly where they were. A torn tail is cut off (it was never acknowledged); corruption anywhere
+// else refuses to start.
+import { truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MarketInfo } from '../../protocol/messages.js';
+import { restoreEngine } from '../engine/engine-state.js';
+import { MatchingEngine } from '../engine/engine.js';
+import type { CommandResult, EngineLimits } from '../engine/types.js';
+import type { CommandCodec, JournalEntry } from './command-codec.js';
+import { readJournal, type TornTail } from './journal-reader.js';
+import { loadNewestSnapshot } from './snapshot-store.js';
+
+export interface RecoveryLog {
+  info(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+}
+
+export interface RecoveryOptions {
+  readonly journalDir: string;
+  readonly snapshotDir: string;
+  readonly markets: readonly MarketInfo[];
+  readonly limits: EngineLimits;
+  readonly codec: CommandCodec;
+  readonly log: RecoveryLog;
+  /** Cut a torn tail off the segment file (the server does; read-only tools do not). */
+  readonly truncateTornTail: boolean;
+  /** Recover the state as of this sequence number at most (replay seeking). */
+  readonly toSeq?: number;
+  /** Called after each replayed record, for progress bars and replay output. */
+  readonly onRecord?: (record: ReplayedRecord) => void;
+}
+
+export interface ReplayedRecord {
+  readonly seq: number;
+  readonly entries: readonly JournalEntry[];
+  readonly results: readonly CommandResult[];
+  /** Markets whose book changed in this batch, each with its new market-data seq. */
+  readonly bookSeqs: ReadonlyMap<string, number>;
+}
+
+export interface RecoveredState {
+  readonly engine: MatchingEngine;
+  readonly bookSeqs: Map<string, number>;
+  /** The next journal sequence number to assign. */
+  readonly nextSeq: number;
+  readonly chain: number;
+  readonly snapshotSeq: number;
+  readonly replayedCommands: number;
+  readonly replayedRecords: number;
+  readonly tornTail: TornTail | null;
+}
+
+export class ReplayDivergence extends Error {
+  constructor(seq: number, detail: string) {
+    super(`replay diverged at journal sequence ${seq}: ${detail}`);
+    this.name = 'ReplayDivergence';
+  }
+}
+
+/**
+ * Applies one journal record (one live batch) to the engine and advances the market-data seq of
+ * every market whose book it changed, exactly as the gateway did when it was live.
+ */
+export function applyRecord(engine: MatchingEngine, bookSeqs: Map<string, number>, seq: number, entries: readonly JournalEntry[]): ReplayedRecord {
+  const results: CommandResult[] = [];
+  const changed = new Map<string, number>();
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    const result = engine.execute(entry.command);
+    // Only accepted commands are journaled, so a reject now means the engine is not deterministic.
+    if (!result.ok) throw new ReplayDivergence(seq + i, `journaled command was rejected now (${result.code})`);
+    if (entry.id !== null && result.id !== entry.id) {
+      throw new ReplayDivergence(seq + i, `order id ${String(result.id)} where the journal recorded ${entry.id}`);
+    }
+    for (const event of result.events) if (event.kind === 'level') changed.set(event.sym, 0);
+    results.push(result);
+  }
+  for (const sym of changed.keys()) {
+    const next = (bookSeqs.get(sym) ?? 0) + 1;
+    bookSeqs.set(sym, next);
+    changed.set(sym, next);
+  }
+  return { seq, entries, results, bookSeqs: changed };
+}
+
+export async function recover(options: RecoveryOptions): Promise<RecoveredState> {
+  const { log } = options;
+  const snapshot = await loadNewestSnapshot(
+    options.snapshotDir,
+    (name, error) => log.warn({ snapshot: name, err: error.message }, 'skipping unreadable snapshot'),
+    options.toSeq,
+  );
+  const engine = snapshot
+    ? restoreEngine(options.markets, options.limits, snapshot.contents.engine)
+    : new MatchingEngine(options.markets, options.limits);
+  const bookSeqs = new Map<string, number>(options.markets.map((m) => [m.sym, snapshot?.contents.bookSeqs[m.sym] ?? 0]));
+  const snapshotSeq = snapshot?.contents.journalSeq ?? 0;
+  let chain = snapshot?.contents.chain ?? 0;
+  let nextSeq = snapshotSeq + 1;
+  let replayedCommands = 0;
+  let replayedRecords = 0;
+  let tornTail: TornTail | null = null;
+  if (snapshot) log.info({ snapshot: snapshot.name, journalSeq: snapshotSeq }, 'loaded snapshot');
+
+  const records = readJournal(options.journalDir, {
+    fromSeq: nextSeq,
+    chainBefore: chain,
+    codec: options.codec,
+    onTornTail: (tail) => {
+      tornTail = tail;
+    },
+  });
+  for (const record of records) {
+    if (options.toSeq !== undefined && record.seq + record.count - 1 > options.toSeq) break;
+    const replayed = applyRecord(engine, bookSeqs, record.seq, record.entries);
+    options.onRecord?.(replayed);
+    chain = record.chain;
+    nextSeq = record.seq + record.count;
+    replayedCommands += record.count;
+    replayedRecords++;
+  }
+  const torn = tornTail as TornTail | null;
+  if (torn) {
+    log.warn({ segment: torn.segment, offset: torn.offset, reason: torn.reason }, 'journal ends in a torn record (never acknowledged); cutting it off');
+    if (options.truncateTornTail) truncateSync(join(options.journalDir, torn.segment), torn.offset);
+  }
+  return { engine, bookSeqs, nextSeq, chain, snapshotSeq, replayedCommands, replayedRecords, tornTail: torn };
+}
