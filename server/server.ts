@@ -1,6 +1,7 @@
 // The composition root: recovers the engine from the data dir, then builds market data, metrics,
 // the journal and the gateway, and starts listening. Everything the server holds is reachable from
 // the returned handle; nothing lives in module state.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createCodec } from '../protocol/codec.js';
@@ -31,8 +32,8 @@ export interface ServerHooks {
   readonly journalFileSystem?: JournalFileSystem;
 }
 
-export function dataPaths(dataDir: string): { journalDir: string; snapshotDir: string } {
-  return { journalDir: join(dataDir, 'journal'), snapshotDir: join(dataDir, 'snapshots') };
+export function dataPaths(dataDir: string): { journalDir: string; snapshotDir: string; marketsFile: string } {
+  return { journalDir: join(dataDir, 'journal'), snapshotDir: join(dataDir, 'snapshots'), marketsFile: join(dataDir, 'markets.json') };
 }
 
 export async function startServer(config: ServerConfig, logger: Logger, hooks: ServerHooks = {}): Promise<RunningServer> {
@@ -40,8 +41,11 @@ export async function startServer(config: ServerConfig, logger: Logger, hooks: S
   const metrics = createMetrics();
   const limits = { maxOpenOrdersPerAccount: config.maxOpenOrdersPerAccount };
   const commandCodec = createCommandCodec();
-  const { journalDir, snapshotDir } = dataPaths(config.dataDir);
+  const { journalDir, snapshotDir, marketsFile } = dataPaths(config.dataDir);
   removeTempFiles(snapshotDir);
+  // Replay tools read the markets a journal was written with from here.
+  mkdirSync(config.dataDir, { recursive: true });
+  writeFileSync(marketsFile, JSON.stringify(config.markets, null, 2));
 
   const started = performance.now();
   const recovered = await recover({

@@ -169,6 +169,17 @@ export class Gateway {
     );
   }
 
+  /**
+   * Runs `work` as a batch of its own, sealed at once: replay feeds one journal record per batch
+   * so that market-data seqs come out exactly as they did live.
+   */
+  runBatch(work: (batch: Batch) => void): void {
+    if (this.batch) this.seal();
+    const batch = this.currentBatch();
+    work(batch);
+    this.seal();
+  }
+
   /** The batch of this event-loop turn, opened on first use and sealed when the turn ends. */
   private currentBatch(): Batch {
     if (this.batch) return this.batch;

@@ -120,7 +120,7 @@ export class RequestHandler {
   }
 
   /** Routes a result's events: execs to the owner's connections, trades and book changes to market data. */
-  private distribute(batch: Batch, result: CommandResult): void {
+  distribute(batch: Batch, result: CommandResult): void {
     for (const event of result.events) {
       if (event.kind === 'exec') {
         const targets = this.connectionsByAccount.get(event.account);

@@ -59,6 +59,17 @@ export class ReplayDivergence extends Error {
   }
 }
 
+/** Runs one journaled command and checks that the engine accepts it as it did live. */
+export function executeEntry(engine: MatchingEngine, seq: number, entry: JournalEntry): CommandResult {
+  const result = engine.execute(entry.command);
+  // Only accepted commands are journaled, so a reject now means the engine is not deterministic.
+  if (!result.ok) throw new ReplayDivergence(seq, `journaled command was rejected now (${result.code})`);
+  if (entry.id !== null && result.id !== entry.id) {
+    throw new ReplayDivergence(seq, `order id ${String(result.id)} where the journal recorded ${entry.id}`);
+  }
+  return result;
+}
+
 /**
  * Applies one journal record (one live batch) to the engine and advances the market-data seq of
  * every market whose book it changed, exactly as the gateway did when it was live.
@@ -67,13 +78,7 @@ export function applyRecord(engine: MatchingEngine, bookSeqs: Map<string, number
   const results: CommandResult[] = [];
   const changed = new Map<string, number>();
   for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i]!;
-    const result = engine.execute(entry.command);
-    // Only accepted commands are journaled, so a reject now means the engine is not deterministic.
-    if (!result.ok) throw new ReplayDivergence(seq + i, `journaled command was rejected now (${result.code})`);
-    if (entry.id !== null && result.id !== entry.id) {
-      throw new ReplayDivergence(seq + i, `order id ${String(result.id)} where the journal recorded ${entry.id}`);
-    }
+    const result = executeEntry(engine, seq + i, entries[i]!);
     for (const event of result.events) if (event.kind === 'level') changed.set(event.sym, 0);
     results.push(result);
   }
