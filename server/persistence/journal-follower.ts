@@ -1,0 +1,119 @@
+// Regenerates a sink's EventBatches from the journal. Each sink has its own follower with its own
+// engine, restored at the sink's applied seq exactly as recovery restores the server (the newest
+// snapshot at or before it, then journal replay; read-only), and then fed the durable records as
+// they come through the same deterministic engine. So a batch holds exactly what clients were told,
+// sinks never wait for each other, and a sink that is down holds nothing but its one batch in
+// memory: the journal is the buffer.
+import type { MarketInfo } from '../../protocol/messages.js';
+import { restoreEngine } from '../engine/engine-state.js';
+import { MatchingEngine } from '../engine/engine.js';
+import type { EngineLimits } from '../engine/types.js';
+import type { CommandCodec } from '../journal/command-codec.js';
+import { JournalCorruption, listSegments, readJournal } from '../journal/journal-reader.js';
+import { applyRecord } from '../journal/recovery.js';
+import { loadNewestSnapshot } from '../journal/snapshot-store.js';
+import type { BookTop, EventBatch, PersistedCommand } from './event-batch.js';
+import { JournalTail, type TailPosition } from './journal-tail.js';
+
+export interface JournalFollowerOptions {
+  readonly journalDir: string;
+  readonly snapshotDir: string;
+  readonly markets: readonly MarketInfo[];
+  readonly limits: EngineLimits;
+  readonly codec: CommandCodec;
+  /** Book levels per side in each batch's depth snapshot. */
+  readonly depth: number;
+  /** A batch closes once it holds this many commands (records are never split). */
+  readonly maxBatchCommands: number;
+  readonly log: { warn(fields: object, msg: string): void };
+}
+
+export class JournalGap extends Error {
+  constructor(sink: string, appliedSeq: number, detail: string) {
+    super(`sink ${sink} applied up to ${appliedSeq} but the journal cannot continue from there: ${detail}`);
+    this.name = 'JournalGap';
+  }
+}
+
+export class JournalFollower {
+  private constructor(
+    private readonly options: JournalFollowerOptions,
+    private readonly engine: MatchingEngine,
+    private readonly bookSeqs: Map<string, number>,
+    private readonly tail: JournalTail,
+    /** Commands at or below this are replayed into the engine but not handed to the sink. */
+    private readonly skipThrough: number,
+  ) {}
+
+  /** A follower whose next batch starts right after `appliedSeq`. */
+  static async open(sinkName: string, appliedSeq: number, options: JournalFollowerOptions): Promise<JournalFollower> {
+    const snapshot = await loadNewestSnapshot(
+      options.snapshotDir,
+      (name, error) => options.log.warn({ sink: sinkName, snapshot: name, err: error.message }, 'skipping unreadable snapshot'),
+      appliedSeq,
+    );
+    const engine = snapshot
+      ? restoreEngine(options.markets, options.limits, snapshot.contents.engine)
+      : new MatchingEngine(options.markets, options.limits);
+    const bookSeqs = new Map(options.markets.map((m) => [m.sym, snapshot?.contents.bookSeqs[m.sym] ?? 0]));
+    let position: TailPosition = { segment: null, offset: 0, chain: snapshot?.contents.chain ?? 0, nextSeq: (snapshot?.contents.journalSeq ?? 0) + 1 };
+    const first = listSegments(options.journalDir)[0];
+    if (first !== undefined && Number(first.slice(0, 16)) > position.nextSeq) {
+      throw new JournalGap(sinkName, appliedSeq, `it needs seq ${position.nextSeq} but its oldest segment is ${first}`);
+    }
+    try {
+      for (const record of readJournal(options.journalDir, { fromSeq: position.nextSeq, chainBefore: position.chain, codec: options.codec })) {
+        if (record.seq + record.count - 1 > appliedSeq) {
+          position = { segment: record.segment, offset: record.offset, chain: position.chain, nextSeq: record.seq };
+          break;
+        }
+        applyRecord(engine, bookSeqs, record.seq, record.entries);
+        // Restart at this record and skip it: its length is not part of JournalRecord.
+        position = { segment: record.segment, offset: record.offset, chain: record.chain, nextSeq: record.seq + record.count };
+      }
+    } catch (error) {
+      if (error instanceof JournalCorruption) throw new JournalGap(sinkName, appliedSeq, error.message);
+      throw error;
+    }
+    return new JournalFollower(options, engine, bookSeqs, new JournalTail(options.journalDir, options.codec, position), appliedSeq);
+  }
+
+  /** The last journal seq run through this follower's engine. */
+  get readSeq(): number {
+    return this.tail.nextSeq - 1;
+  }
+
+  /** The next batch from what is durable up to `durableSeq`; null when there is nothing new. */
+  async next(durableSeq: number): Promise<EventBatch | null> {
+    const commands: PersistedCommand[] = [];
+    const changedBooks = new Set<string>();
+    let toSeq = 0;
+    while (commands.length < this.options.maxBatchCommands) {
+      const records = await this.tail.read(durableSeq, this.options.maxBatchCommands - commands.length);
+      if (records.length === 0) break;
+      for (const record of records) {
+        const replayed = applyRecord(this.engine, this.bookSeqs, record.seq, record.entries);
+        toSeq = record.seq + record.count - 1;
+        if (toSeq <= this.skipThrough) continue;
+        for (const sym of replayed.bookSeqs.keys()) changedBooks.add(sym);
+        replayed.results.forEach((result, index) => {
+          const seq = record.seq + index;
+          if (seq <= this.skipThrough) return;
+          commands.push({ seq, command: record.entries[index]!.command, id: record.entries[index]!.id, events: result.events });
+        });
+      }
+    }
+    if (commands.length === 0) return null;
+    const books: BookTop[] = [...changedBooks].map((sym) => ({
+      sym,
+      seq: this.bookSeqs.get(sym) ?? 0,
+      bids: this.engine.levels(sym, 'buy', this.options.depth),
+      asks: this.engine.levels(sym, 'sell', this.options.depth),
+    }));
+    return { fromSeq: commands[0]!.seq, toSeq, commands, books };
+  }
+
+  close(): Promise<void> {
+    return this.tail.close();
+  }
+}

@@ -1,0 +1,165 @@
+// The Redis sink: hot state for frontends (top of book, depth with its seq, last trades, each
+// account's open orders), the applied journal seq, and a stream of execs and trades for consumer
+// groups. Key layout: db/redis-keys.ts and docs/PERSISTENCE.md "## Redis".
+//
+// A batch is one Lua script call, so it is atomic and idempotent by sequence inside Redis itself:
+// the script reads the applied seq and skips every command at or below it, then records the batch's
+// seq. A retry after a timeout whose first attempt did land (a paused Redis that wakes up) is
+// therefore harmless. Every write is also idempotent on its own (hash fields, a sorted set scored by
+// trade id, stream ids derived from journal seqs), so replaying a range after the applied seq was
+// set back changes nothing either.
+import { Redis, ReplyError } from 'ioredis';
+import { Packr } from 'msgpackr';
+import { openOrderField, redisKeys, type RedisKeys } from '../../db/redis-keys.js';
+import type { BookTop, EventBatch, PersistedCommand, Sink } from './event-batch.js';
+
+export interface RedisSinkOptions {
+  readonly url: string;
+  readonly prefix?: string;
+  /** Trades kept per market. */
+  readonly tradesKept?: number;
+  /** Approximate length the event stream is trimmed to (`MAXLEN ~`). */
+  readonly streamMaxLen?: number;
+  readonly connectTimeoutMs?: number;
+  readonly onConnectionError?: (error: Error) => void;
+}
+
+type Op = readonly string[];
+/** [journal seq, the writes that command causes]. */
+type Group = readonly [string, readonly Op[]];
+
+// ARGV[1]: the batch's last seq; ARGV[2]: msgpack array of groups. cmsgpack is built into Redis.
+const APPLY_SCRIPT = `
+local applied = tonumber(redis.call('GET', KEYS[1]) or '0')
+local groups = cmsgpack.unpack(ARGV[2])
+for _, group in ipairs(groups) do
+  if tonumber(group[1]) > applied then
+    for _, op in ipairs(group[2]) do
+      if op[1] == 'XADD' then
+        -- An explicit id at or below the stream's top is an event already added: a replay.
+        local reply = redis.pcall(unpack(op))
+        if type(reply) == 'table' and reply.err and not string.find(reply.err, 'equal or smaller', 1, true) then
+          return redis.error_reply(reply.err)
+        end
+      else
+        redis.call(unpack(op))
+      end
+    end
+  end
+end
+if tonumber(ARGV[1]) > applied then redis.call('SET', KEYS[1], ARGV[1]) end
+return applied
+`;
+
+const MARK_SCRIPT = `
+if tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[1]) or '0') then redis.call('SET', KEYS[1], ARGV[1]) end
+return 1
+`;
+
+/** Errors Redis answers when it is busy or degraded, not because the batch is bad. */
+const TRANSIENT_REPLIES = ['LOADING', 'BUSY', 'TRYAGAIN', 'CLUSTERDOWN', 'MASTERDOWN', 'MISCONF', 'READONLY', 'OOM', 'NOSCRIPT'];
+
+interface ScriptedRedis extends Redis {
+  spotwireApply(key: string, toSeq: string, groups: Buffer): Promise<unknown>;
+  spotwireMark(key: string, seq: string): Promise<unknown>;
+}
+
+export class RedisSink implements Sink {
+  readonly name = 'redis';
+  readonly keys: RedisKeys;
+  private readonly redis: ScriptedRedis;
+  private readonly packr = new Packr({ useRecords: false });
+  private readonly tradesKept: number;
+  private readonly streamMaxLen: string;
+
+  constructor(options: RedisSinkOptions) {
+    this.keys = redisKeys(options.prefix);
+    this.tradesKept = options.tradesKept ?? 100;
+    this.streamMaxLen = String(options.streamMaxLen ?? 100_000);
+    // No offline queue: while Redis is away a call fails at once; the journal is the buffer.
+    this.redis = new Redis(options.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: options.connectTimeoutMs ?? 2_000,
+      retryStrategy: (times) => Math.min(times * 100, 1_000),
+    }) as ScriptedRedis;
+    this.redis.on('error', (error: Error) => options.onConnectionError?.(error));
+    this.redis.defineCommand('spotwireApply', { numberOfKeys: 1, lua: APPLY_SCRIPT });
+    this.redis.defineCommand('spotwireMark', { numberOfKeys: 1, lua: MARK_SCRIPT });
+  }
+
+  async appliedSeq(): Promise<number> {
+    const value = await this.redis.get(this.keys.appliedSeq);
+    return value === null ? 0 : Number(value);
+  }
+
+  async apply(batch: EventBatch): Promise<void> {
+    const groups: Group[] = batch.commands.map((command) => [String(command.seq), this.commandOps(command)]);
+    groups.push([String(batch.toSeq), this.bookOps(batch)]);
+    // One script call: its single reply (or error) is the batch's outcome, checked by the await.
+    await this.redis.spotwireApply(this.keys.appliedSeq, String(batch.toSeq), this.packr.pack(groups));
+  }
+
+  async markApplied(seq: number): Promise<void> {
+    await this.redis.spotwireMark(this.keys.appliedSeq, String(seq));
+  }
+
+  isPermanent(error: unknown): boolean {
+    if (!(error instanceof ReplyError)) return false;
+    const message = (error as Error).message;
+    return !TRANSIENT_REPLIES.some((prefix) => message.startsWith(prefix) || message.includes(` ${prefix} `));
+  }
+
+  async close(): Promise<void> {
+    try {
+      await Promise.race([this.redis.quit(), new Promise((resolve) => setTimeout(resolve, 1_000))]);
+    } catch {
+      // Not connected: nothing to say goodbye to.
+    }
+    this.redis.disconnect();
+  }
+
+  private commandOps(command: PersistedCommand): Op[] {
+    const ops: Op[] = [];
+    const streamOp = (index: number, body: object): Op => [
+      'XADD', this.keys.events, 'MAXLEN', '~', this.streamMaxLen, `${command.seq}-${index}`, 'e', JSON.stringify({ seq: command.seq, ...body }),
+    ];
+    command.events.forEach((event, index) => {
+      if (event.kind === 'exec') {
+        const { exec, account } = event;
+        const key = this.keys.openOrders(account);
+        const field = openOrderField(exec.sym, exec.id);
+        if (exec.status === 'new' || exec.status === 'partial') ops.push(['HSET', key, field, JSON.stringify(exec)]);
+        else ops.push(['HDEL', key, field]);
+        ops.push(streamOp(index, { kind: 'exec', account, exec }));
+      } else if (event.kind === 'trade') {
+        const { kind: _kind, ...trade } = event;
+        ops.push(['ZADD', this.keys.trades(event.sym), String(event.tradeId), JSON.stringify(trade)]);
+        ops.push(streamOp(index, event));
+      }
+      // Level changes are summed up by the depth snapshot written at the end of the batch.
+    });
+    return ops;
+  }
+
+  private bookOps(batch: EventBatch): Op[] {
+    const ops: Op[] = [];
+    const tradedSyms = new Set<string>();
+    for (const command of batch.commands) {
+      for (const event of command.events) if (event.kind === 'trade') tradedSyms.add(event.sym);
+    }
+    for (const sym of tradedSyms) ops.push(['ZREMRANGEBYRANK', this.keys.trades(sym), '0', String(-this.tradesKept - 1)]);
+    for (const book of batch.books) ops.push(...this.topOps(book), ['SET', this.keys.depth(book.sym), JSON.stringify({ seq: book.seq, bids: book.bids, asks: book.asks })]);
+    return ops;
+  }
+
+  private topOps(book: BookTop): Op[] {
+    const key = this.keys.top(book.sym);
+    const fields = ['seq', String(book.seq)];
+    const bid = book.bids[0];
+    const ask = book.asks[0];
+    if (bid) fields.push('bidPx', String(bid[0]), 'bidQty', String(bid[1]));
+    if (ask) fields.push('askPx', String(ask[0]), 'askQty', String(ask[1]));
+    return [['DEL', key], ['HSET', key, ...fields]];
+  }
+}

@@ -1,0 +1,239 @@
+// One sink's loop: next batch from its journal follower → circuit breaker → deadline → apply, with
+// retries (exponential backoff, full jitter) for as long as errors are transient. A permanent error
+// (the batch itself is bad) sends the batch to the dead-letter store, marks its seq applied and goes
+// on. While the breaker is open the loop only waits: the journal keeps everything, and the runner
+// holds nothing but its one pending batch.
+import type { Logger } from 'pino';
+import { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.js';
+import type { Clock } from './clock.js';
+import { DeadlineExceeded, withDeadline } from './deadline.js';
+import type { EventBatch, Sink } from './event-batch.js';
+import { JournalGap, type JournalFollower } from './journal-follower.js';
+import { retry } from './retry.js';
+import { BREAKER_STATE_VALUE, type WriteBehindMetrics } from './write-behind-metrics.js';
+
+/** Where batches that can never be applied go (server/persistence/dead-letter-store.ts). */
+export interface DeadLetters {
+  add(sink: string, batch: EventBatch, error: unknown): Promise<void>;
+  count(sink: string): Promise<number>;
+}
+
+/** The journal seq known durable, and a way to wait for it to move past a point. */
+export interface DurableSource {
+  readonly seq: number;
+  waitBeyond(seq: number, signal: AbortSignal): Promise<void>;
+}
+
+export interface SinkRunnerTuning {
+  /** Longest a single sink call may take before it counts as hung. */
+  readonly deadlineMs: number;
+  readonly breakerFailures: number;
+  readonly breakerOpenMs: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+}
+
+export const DEFAULT_RUNNER_TUNING: SinkRunnerTuning = {
+  deadlineMs: 5_000,
+  breakerFailures: 3,
+  breakerOpenMs: 2_000,
+  retryBaseMs: 50,
+  retryMaxMs: 2_000,
+};
+
+export interface SinkRunnerDeps {
+  readonly sink: Sink;
+  readonly openFollower: (appliedSeq: number) => Promise<JournalFollower>;
+  readonly durable: DurableSource;
+  readonly deadLetters: DeadLetters;
+  readonly metrics: WriteBehindMetrics;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly log: Logger;
+  readonly tuning: SinkRunnerTuning;
+}
+
+export type RunnerStatus = 'starting' | 'running' | 'failed' | 'stopped';
+
+export interface SinkHealth {
+  readonly status: RunnerStatus;
+  readonly breaker: CircuitState;
+  readonly appliedSeq: number | null;
+  readonly lagEvents: number | null;
+  readonly heldCommands: number;
+  readonly lastError?: string;
+}
+
+export class SinkRunner {
+  private readonly breaker: CircuitBreaker;
+  private readonly abort = new AbortController();
+  private follower: JournalFollower | null = null;
+  private loop: Promise<void> | null = null;
+  private status: RunnerStatus = 'starting';
+  private lastError: string | null = null;
+  private held = 0;
+  /** Timestamp of the oldest command not yet applied (the held batch's first), for the lag in ms. */
+  private pendingSinceTs: number | null = null;
+  private progressWaiters: (() => void)[] = [];
+  /** Known once the sink has answered; null until then (nothing may be retired meanwhile). */
+  appliedSeq: number | null = null;
+
+  constructor(private readonly deps: SinkRunnerDeps) {
+    const { sink, log, metrics, clock, tuning } = deps;
+    metrics.breakerState.set({ sink: sink.name }, 0);
+    this.breaker = new CircuitBreaker({
+      name: sink.name,
+      failureThreshold: tuning.breakerFailures,
+      openMs: tuning.breakerOpenMs,
+      clock,
+      // A bad batch says nothing about the service's health.
+      isFailure: (error) => !sink.isPermanent(error),
+      onTransition: (from, to, reason) => {
+        metrics.breakerState.set({ sink: sink.name }, BREAKER_STATE_VALUE[to]);
+        const level = to === 'open' ? 'warn' : 'info';
+        log[level]({ sink: sink.name, from, to, reason }, `write-behind ${sink.name}: circuit ${to}`);
+      },
+    });
+  }
+
+  get name(): string {
+    return this.deps.sink.name;
+  }
+
+  start(): void {
+    this.loop = this.run().catch((error: unknown) => {
+      if (this.abort.signal.aborted) return;
+      this.status = 'failed';
+      this.lastError = describe(error);
+      this.deps.log.error({ sink: this.name, err: error }, `write-behind ${this.name} stopped`);
+    });
+  }
+
+  /** Refreshes the lag gauges (called periodically: a sink that is down has no events to do it). */
+  refreshLag(): void {
+    const { metrics, durable, clock } = this.deps;
+    const labels = { sink: this.name };
+    if (this.appliedSeq !== null) metrics.lagEvents.set(labels, Math.max(0, durable.seq - this.appliedSeq));
+    if (this.pendingSinceTs !== null) metrics.lagMs.set(labels, Math.max(0, clock.now() - this.pendingSinceTs));
+  }
+
+  health(): SinkHealth {
+    const breaker = this.breaker.state;
+    return {
+      status: this.status,
+      breaker,
+      appliedSeq: this.appliedSeq,
+      lagEvents: this.appliedSeq === null ? null : Math.max(0, this.deps.durable.seq - this.appliedSeq),
+      heldCommands: this.held,
+      ...(this.lastError !== null ? { lastError: this.lastError } : {}),
+    };
+  }
+
+  /** Resolves once the sink has applied `seq`, or false after `timeoutMs`. */
+  async waitApplied(seq: number, timeoutMs: number): Promise<boolean> {
+    const deadline = this.deps.clock.now() + timeoutMs;
+    while ((this.appliedSeq ?? -1) < seq) {
+      if (this.status === 'failed' || this.status === 'stopped') return false;
+      const left = deadline - this.deps.clock.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 100));
+        this.progressWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort(new Error('write-behind stopping'));
+    await this.loop;
+    this.status = 'stopped';
+    await this.follower?.close();
+    await this.deps.sink.close();
+  }
+
+  private async run(): Promise<void> {
+    const { sink, durable, metrics } = this.deps;
+    const labels = { sink: sink.name };
+    const applied = await this.call(() => sink.appliedSeq());
+    this.setApplied(applied);
+    try {
+      this.follower = await this.deps.openFollower(applied);
+    } catch (error) {
+      if (error instanceof JournalGap) this.deps.log.error({ sink: sink.name }, error.message);
+      throw error;
+    }
+    this.status = 'running';
+    this.deps.log.info({ sink: sink.name, appliedSeq: applied }, `write-behind ${sink.name} resuming`);
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      const batch = await this.follower.next(durable.seq);
+      if (batch === null) {
+        await durable.waitBeyond(this.follower.readSeq, signal).catch(() => undefined);
+        continue;
+      }
+      this.held = batch.commands.length;
+      this.pendingSinceTs = batch.commands[0]!.command.ts;
+      metrics.heldCommands.set(labels, this.held);
+      const lastTs = batch.commands[batch.commands.length - 1]!.command.ts;
+      try {
+        await this.call(() => sink.apply(batch));
+        metrics.batchCommands.observe(labels, batch.commands.length);
+      } catch (error) {
+        if (signal.aborted) break;
+        if (!sink.isPermanent(error)) throw error;
+        metrics.failures.inc({ ...labels, kind: 'permanent' });
+        this.deps.log.error({ sink: sink.name, fromSeq: batch.fromSeq, toSeq: batch.toSeq, err: error }, `write-behind ${sink.name}: batch dead-lettered`);
+        await this.call(() => this.deps.deadLetters.add(sink.name, batch, error));
+        await this.call(() => sink.markApplied(batch.toSeq));
+        metrics.deadLetters.set(labels, await this.deps.deadLetters.count(sink.name).catch(() => 0));
+      }
+      this.held = 0;
+      this.pendingSinceTs = null;
+      metrics.heldCommands.set(labels, 0);
+      metrics.lagMs.set(labels, Math.max(0, this.deps.clock.now() - lastTs));
+      this.setApplied(batch.toSeq);
+    }
+  }
+
+  /** One sink call through breaker, deadline and retries; throws only permanent errors (or on stop). */
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    const { sink, clock, tuning, metrics, random } = this.deps;
+    const labels = { sink: sink.name };
+    return retry(() => this.breaker.call(() => withDeadline(() => fn(), tuning.deadlineMs, clock, this.abort.signal)), {
+      attempts: Infinity,
+      baseMs: tuning.retryBaseMs,
+      maxMs: tuning.retryMaxMs,
+      isPermanent: (error) => sink.isPermanent(error),
+      clock,
+      random,
+      signal: this.abort.signal,
+      onRetry: ({ error, attempt }) => {
+        const kind = error instanceof CircuitOpenError ? 'open' : error instanceof DeadlineExceeded ? 'deadline' : 'transient';
+        metrics.failures.inc({ ...labels, kind });
+        this.lastError = describe(error);
+        if (kind !== 'open' && (attempt < 3 || attempt % 20 === 0)) {
+          this.deps.log.warn({ sink: sink.name, attempt, err: this.lastError }, `write-behind ${sink.name}: call failed, retrying`);
+        }
+      },
+    });
+  }
+
+  private setApplied(seq: number): void {
+    const { metrics, sink, durable } = this.deps;
+    this.appliedSeq = seq;
+    this.lastError = null;
+    metrics.appliedSeq.set({ sink: sink.name }, seq);
+    metrics.lagEvents.set({ sink: sink.name }, Math.max(0, durable.seq - seq));
+    const waiters = this.progressWaiters;
+    this.progressWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

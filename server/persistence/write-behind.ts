@@ -1,0 +1,148 @@
+// The write-behind pipeline: one independent runner per sink (Redis, Postgres), each reading the
+// journal behind the engine. The matching path only ever calls `notifyDurable(seq)` after a group
+// commit, which stores a number and wakes the idle runners; it never waits for a sink. The journal
+// keeps what a lagging sink still needs (`retainFromSeq`), so nothing is buffered in memory.
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { MarketInfo } from '../../protocol/messages.js';
+import type { EngineLimits } from '../engine/types.js';
+import type { CommandCodec } from '../journal/command-codec.js';
+import type { Clock } from './clock.js';
+import type { Sink } from './event-batch.js';
+import { JournalFollower } from './journal-follower.js';
+import { SinkRunner, type DeadLetters, type DurableSource, type SinkHealth, type SinkRunnerTuning, DEFAULT_RUNNER_TUNING } from './sink-runner.js';
+import { createWriteBehindMetrics } from './write-behind-metrics.js';
+
+/** The durable journal seq, with waiters woken when it moves (at most one per runner). */
+export class DurableSeq implements DurableSource {
+  private waiters: { beyond: number; wake: () => void }[] = [];
+
+  constructor(public seq: number) {}
+
+  advance(seq: number): void {
+    if (seq <= this.seq) return;
+    this.seq = seq;
+    const ready = this.waiters.filter((waiter) => waiter.beyond < seq);
+    if (ready.length === 0) return;
+    this.waiters = this.waiters.filter((waiter) => waiter.beyond >= seq);
+    for (const waiter of ready) waiter.wake();
+  }
+
+  waitBeyond(seq: number, signal: AbortSignal): Promise<void> {
+    if (this.seq > seq) return Promise.resolve();
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        beyond: seq,
+        wake: () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      const onAbort = (): void => {
+        this.waiters = this.waiters.filter((other) => other !== waiter);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+}
+
+export interface WriteBehindOptions {
+  readonly sinks: readonly Sink[];
+  readonly deadLetters: DeadLetters;
+  readonly journalDir: string;
+  readonly snapshotDir: string;
+  readonly markets: readonly MarketInfo[];
+  readonly limits: EngineLimits;
+  readonly codec: CommandCodec;
+  /** The last journal seq on disk at start (everything recovered is durable). */
+  readonly durableSeq: number;
+  readonly registry: Registry;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly log: Logger;
+  readonly tuning?: Partial<SinkRunnerTuning>;
+  readonly maxBatchCommands?: number;
+  readonly bookDepth?: number;
+}
+
+export interface WriteBehindHealth {
+  /** "degraded" when a sink is behind a failure: trading goes on, the journal has everything. */
+  readonly status: 'ok' | 'degraded';
+  readonly sinks: Record<string, SinkHealth>;
+}
+
+export class WriteBehind {
+  readonly durable: DurableSeq;
+  private readonly runners: SinkRunner[];
+  private readonly lagTimer: NodeJS.Timeout;
+
+  constructor(options: WriteBehindOptions) {
+    this.durable = new DurableSeq(options.durableSeq);
+    const metrics = createWriteBehindMetrics(options.registry);
+    const tuning = { ...DEFAULT_RUNNER_TUNING, ...options.tuning };
+    const followerOptions = {
+      journalDir: options.journalDir,
+      snapshotDir: options.snapshotDir,
+      markets: options.markets,
+      limits: options.limits,
+      codec: options.codec,
+      depth: options.bookDepth ?? 50,
+      maxBatchCommands: options.maxBatchCommands ?? 5_000,
+      log: options.log,
+    };
+    this.runners = options.sinks.map(
+      (sink) =>
+        new SinkRunner({
+          sink,
+          openFollower: (appliedSeq) => JournalFollower.open(sink.name, appliedSeq, followerOptions),
+          durable: this.durable,
+          deadLetters: options.deadLetters,
+          metrics,
+          clock: options.clock,
+          random: options.random,
+          log: options.log,
+          tuning,
+        }),
+    );
+    for (const runner of this.runners) runner.start();
+    this.lagTimer = setInterval(() => {
+      for (const runner of this.runners) runner.refreshLag();
+    }, 1_000);
+    this.lagTimer.unref();
+  }
+
+  /** Called after each group commit with the last seq it made durable. Cheap: no I/O, no await. */
+  notifyDurable(seq: number): void {
+    this.durable.advance(seq);
+  }
+
+  /** The lowest journal seq some sink still needs (journal retirement keeps it). */
+  retainFromSeq(): number {
+    let lowest = Infinity;
+    for (const runner of this.runners) lowest = Math.min(lowest, (runner.appliedSeq ?? 0) + 1);
+    return lowest;
+  }
+
+  health(): WriteBehindHealth {
+    const sinks: Record<string, SinkHealth> = {};
+    let degraded = false;
+    for (const runner of this.runners) {
+      const health = runner.health();
+      sinks[runner.name] = health;
+      if (health.status !== 'running' || health.breaker !== 'closed' || health.lastError !== undefined) degraded = true;
+    }
+    return { status: degraded ? 'degraded' : 'ok', sinks };
+  }
+
+  /** Waits (at most `drainMs`) until every sink has applied what is durable now, then stops them. */
+  async close(drainMs: number): Promise<{ drained: boolean }> {
+    const target = this.durable.seq;
+    const results = await Promise.all(this.runners.map((runner) => runner.waitApplied(target, drainMs)));
+    clearInterval(this.lagTimer);
+    await Promise.all(this.runners.map((runner) => runner.stop()));
+    return { drained: results.every(Boolean) };
+  }
+}
