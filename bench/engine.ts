@@ -1,0 +1,250 @@
+// bench:engine — the matching engine alone, in-process, against nodejs-order-book on the same
+// seeded streams (issue 5). Equal work is checked before timing (the taker's filled quantity on
+// every command, and the final depth); then runs alternate between the books, and medians of the
+// timed runs after warm-up are reported with per-command latency from a separate timed pass.
+// Run: npm run bench:engine [-- --runs 5 --scale 1 --only steady,deep]
+import { parseArgs } from 'node:util';
+import { NodejsOrderBookAdapter, SpotwireBook, type BenchBook } from './book-adapters.js';
+import {
+  collectGarbage,
+  duration,
+  human,
+  median,
+  nanosHistogram,
+  percentiles,
+  printMachine,
+  printTable,
+  type Percentiles,
+} from './report.js';
+import { buildStream, STREAM_NAMES, type Stream, type StreamName } from './streams.js';
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
+    scale: { type: 'string', default: '1' },
+    only: { type: 'string', default: STREAM_NAMES.join(',') },
+  },
+});
+const RUNS = Math.max(1, Number(args.runs));
+const WARMUP = Math.max(0, Number(args.warmup));
+const SCALE = Number(args.scale) > 0 ? Number(args.scale) : 1;
+// deep needs a long stream for its book to reach tens of thousands of orders.
+const LENGTHS: Record<StreamName, number> = { thin: 200_000, steady: 200_000, deep: 400_000, mm: 200_000 };
+
+interface BookFigures {
+  readonly opsPerSec: number;
+  readonly nsPerOp: number;
+  readonly runsOpsPerSec: number[];
+  readonly latencyNs: Percentiles;
+  heapMiB: number;
+}
+
+interface StreamFigures {
+  readonly stream: StreamName;
+  readonly commands: number;
+  readonly trades: number;
+  readonly restingAtEnd: number;
+  readonly maxResting: number;
+  readonly equalWork: boolean;
+  readonly spotwire: BookFigures;
+  readonly nob: BookFigures;
+  readonly ratio: number;
+}
+
+/** Null when the book reproduces the stream's fills and final depth; else the first difference. */
+function verify(book: BenchBook, stream: Stream): string | null {
+  book.reset();
+  for (let i = 0; i < stream.commands.length; i++) {
+    const filled = book.run(i);
+    if (filled !== stream.filledPerCommand[i]) {
+      return `command ${i} (${JSON.stringify(stream.commands[i])}): filled ${filled}, expected ${stream.filledPerCommand[i]}`;
+    }
+  }
+  return null;
+}
+
+function sameDepth(a: BenchBook, b: BenchBook): boolean {
+  const canonical = (book: BenchBook): string => {
+    const { bids, asks } = book.depth();
+    const sort = (levels: [number, number][]): [number, number][] => [...levels].sort((x, y) => x[0] - y[0]);
+    return JSON.stringify({ bids: sort(bids), asks: sort(asks) });
+  };
+  return canonical(a) === canonical(b);
+}
+
+// No forced collection before timed runs: a full gc() shrinks V8's young generation and made the
+// following run 2-3× slower. Collections are forced only for the heap figures, after all timing.
+function timedRun(book: BenchBook, length: number): number {
+  book.reset();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < length; i++) book.run(i);
+  return Number(process.hrtime.bigint() - start);
+}
+
+function latencyPass(book: BenchBook, length: number): Percentiles {
+  const histogram = nanosHistogram();
+  book.reset();
+  for (let i = 0; i < length; i++) {
+    const start = process.hrtime.bigint();
+    book.run(i);
+    histogram.recordValue(Number(process.hrtime.bigint() - start));
+  }
+  const result = percentiles(histogram);
+  histogram.destroy();
+  return result;
+}
+
+/** Heap the book holds once the whole stream has run, over an empty book's. */
+function heapHeld(book: BenchBook, length: number): number {
+  book.reset();
+  collectGarbage();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < length; i++) book.run(i);
+  collectGarbage();
+  const after = process.memoryUsage().heapUsed;
+  return (after - before) / 2 ** 20;
+}
+
+function timerOverhead(): Percentiles {
+  const histogram = nanosHistogram();
+  for (let i = 0; i < 200_000; i++) {
+    const start = process.hrtime.bigint();
+    histogram.recordValue(Number(process.hrtime.bigint() - start));
+  }
+  const result = percentiles(histogram);
+  histogram.destroy();
+  return result;
+}
+
+function benchStream(name: StreamName, stream: Stream, books: readonly BenchBook[]): StreamFigures {
+  const length = stream.commands.length;
+  let equalWork = true;
+  for (const book of books) {
+    const problem = verify(book, stream);
+    if (problem !== null) {
+      equalWork = false;
+      console.log(`  ! ${book.name} differs from the stream on ${name}: ${problem}`);
+    }
+  }
+  if (equalWork && !sameDepth(books[0]!, books[1]!)) {
+    equalWork = false;
+    console.log(`  ! the final depth differs between the books on ${name}`);
+  }
+
+  const times = new Map<BenchBook, number[]>(books.map((b) => [b, []]));
+  for (let run = 0; run < WARMUP + RUNS; run++) {
+    // Alternate which book goes first so neither always runs on a warmer or cooler machine.
+    const order = run % 2 === 0 ? books : [...books].reverse();
+    for (const book of order) {
+      const nanos = timedRun(book, length);
+      if (run >= WARMUP) times.get(book)!.push(nanos);
+    }
+  }
+  const figures = books.map((book): BookFigures => {
+    const runsOpsPerSec = times.get(book)!.map((nanos) => (length * 1e9) / nanos);
+    const nanos = median(times.get(book)!);
+    return {
+      opsPerSec: (length * 1e9) / nanos,
+      nsPerOp: nanos / length,
+      runsOpsPerSec,
+      latencyNs: latencyPass(book, length),
+      heapMiB: Number.NaN,
+    };
+  });
+  const [spotwire, nob] = figures as [BookFigures, BookFigures];
+  return {
+    stream: name,
+    commands: length,
+    trades: stream.trades,
+    restingAtEnd: stream.restingAtEnd,
+    maxResting: stream.maxResting,
+    equalWork,
+    spotwire,
+    nob,
+    ratio: spotwire.opsPerSec / nob.opsPerSec,
+  };
+}
+
+function main(): void {
+  const host = printMachine();
+  const gcExposed = typeof (globalThis as { gc?: unknown }).gc === 'function';
+  if (!gcExposed) console.log('(run with node --expose-gc for heap figures and a collection before each run)');
+  console.log(`runs: ${WARMUP} warm-up + ${RUNS} timed per book, alternating; medians\n`);
+  const only = new Set(args.only.split(','));
+  const results: StreamFigures[] = [];
+  const heapPasses: (() => void)[] = [];
+  for (const name of STREAM_NAMES) {
+    if (!only.has(name)) continue;
+    const started = Date.now();
+    const stream = buildStream(name, Math.round(LENGTHS[name] * SCALE));
+    const books = [new SpotwireBook(stream), new NodejsOrderBookAdapter(stream)] as const;
+    const result = benchStream(name, stream, books);
+    results.push(result);
+    heapPasses.push(() => {
+      result.spotwire.heapMiB = heapHeld(books[0], stream.commands.length);
+      result.nob.heapMiB = heapHeld(books[1], stream.commands.length);
+    });
+    console.log(
+      `${name}: ${result.commands} commands, ${result.trades} trades, resting ${result.restingAtEnd} at end (max ${result.maxResting}), ` +
+        `equal work: ${result.equalWork ? 'yes' : 'NO'} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
+  }
+  const overhead = timerOverhead();
+  if (gcExposed) for (const pass of heapPasses) pass();
+
+  console.log('');
+  const rows: string[][] = [];
+  for (const r of results) {
+    for (const [label, f] of [
+      ['spotwire', r.spotwire],
+      ['nodejs-order-book', r.nob],
+    ] as const) {
+      rows.push([
+        label === 'spotwire' ? r.stream : '',
+        label,
+        human(f.opsPerSec),
+        `${f.nsPerOp.toFixed(0)}`,
+        label === 'spotwire' ? `${r.ratio.toFixed(1)}×` : '',
+        duration(f.latencyNs.p50),
+        duration(f.latencyNs.p99),
+        duration(f.latencyNs.p999),
+        duration(f.latencyNs.max),
+        gcExposed ? f.heapMiB.toFixed(1) : '-',
+      ]);
+    }
+  }
+  printTable(['stream', 'book', 'ops/s', 'ns/op', 'ratio', 'p50', 'p99', 'p99.9', 'max', 'heap MiB'], rows);
+  console.log(`\nper-command latency includes the timer: hrtime pair alone p50 ${duration(overhead.p50)}, p99 ${duration(overhead.p99)}`);
+  const steady = results.find((r) => r.stream === 'steady');
+  const deep = results.find((r) => r.stream === 'deep');
+  const targets: string[] = [];
+  if (steady) {
+    targets.push(`steady ≥ 4× nodejs-order-book: ${steady.ratio.toFixed(1)}× ${steady.ratio >= 4 ? 'met' : 'MISSED'}`);
+    const p99 = steady.spotwire.latencyNs.p99;
+    targets.push(`steady p99 ≤ 5 µs: ${duration(p99)} ${p99 <= 5000 ? 'met' : 'MISSED'}`);
+  }
+  if (deep) targets.push(`deep ≥ 50× nodejs-order-book: ${deep.ratio.toFixed(1)}× ${deep.ratio >= 50 ? 'met' : 'MISSED'}`);
+  for (const line of targets) console.log(`target: ${line}`);
+  for (const r of results) {
+    if (r.ratio < 1) console.log(`finding: spotwire is slower than nodejs-order-book on ${r.stream} (${r.ratio.toFixed(2)}×)`);
+  }
+
+  console.log(
+    JSON.stringify({
+      bench: 'engine',
+      machine: host,
+      runs: RUNS,
+      warmup: WARMUP,
+      timerOverheadNs: overhead,
+      streams: results.map((r) => ({
+        ...r,
+        spotwire: { ...r.spotwire, opsPerSec: Math.round(r.spotwire.opsPerSec) },
+        nob: { ...r.nob, opsPerSec: Math.round(r.nob.opsPerSec) },
+        ratio: Number(r.ratio.toFixed(2)),
+      })),
+    }),
+  );
+}
+
+main();
