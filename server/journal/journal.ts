@@ -25,6 +25,12 @@ export interface JournalOptions {
   readonly captureState: () => { engine: EngineState; bookSeqs: Record<string, number> };
   readonly clock: () => number;
   readonly log: { info(fields: object, msg: string): void; error(fields: object, msg: string): void };
+  /**
+   * The lowest seq a reader behind the journal still needs (the write-behind's slowest sink, which
+   * restores from a snapshot at or before its applied seq and reads on from there). Retirement
+   * keeps that snapshot and every segment after it. Absent: only the two newest snapshots count.
+   */
+  readonly retainFromSeq?: () => number;
 }
 
 export class Journal {
@@ -92,10 +98,23 @@ export class Journal {
     const name = await writeSnapshot(this.options.snapshotDir, contents, this.options.fsync);
     this.snapshotsWritten++;
     this.options.log.info({ snapshot: name, journalSeq: contents.journalSeq }, 'snapshot written');
+    if (this.options.retainFromSeq) return this.retireForReader(this.options.retainFromSeq());
     await pruneSnapshots(this.options.snapshotDir, 2);
     // Retire only what the older kept snapshot covers, so it can still serve if the newer is bad.
     const oldestKept = (await listSnapshots(this.options.snapshotDir))[0];
     if (!this.options.keepJournal && oldestKept) this.retireSegments(Number(oldestKept.slice(0, 16)));
+  }
+
+  /** As above, plus the newest snapshot before `retainFromSeq`; with none, nothing is retired. */
+  private async retireForReader(retainFromSeq: number): Promise<void> {
+    const names = await listSnapshots(this.options.snapshotDir);
+    const seqOf = (name: string): number => Number(name.slice(0, 16));
+    const restorable = names.filter((name) => seqOf(name) < retainFromSeq).at(-1);
+    const kept = new Set(names.slice(-2));
+    if (restorable !== undefined) kept.add(restorable);
+    for (const name of names) if (!kept.has(name)) unlinkSync(join(this.options.snapshotDir, name));
+    const oldestKept = Math.min(...[...kept].map(seqOf));
+    if (!this.options.keepJournal && restorable !== undefined) this.retireSegments(oldestKept);
   }
 
   /** Deletes segments all of whose records are at or before `journalSeq`; never the newest. */

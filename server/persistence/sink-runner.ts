@@ -53,6 +53,14 @@ export interface SinkRunnerDeps {
   readonly tuning: SinkRunnerTuning;
 }
 
+/** The sink answered with an applied seq below what it had confirmed: it lost data. */
+class SinkLostState extends Error {
+  constructor(readonly stored: number) {
+    super(`sink lost state: it reports applied seq ${stored}`);
+    this.name = 'SinkLostState';
+  }
+}
+
 export type RunnerStatus = 'starting' | 'running' | 'failed' | 'stopped';
 
 export interface SinkHealth {
@@ -74,6 +82,8 @@ export class SinkRunner {
   private held = 0;
   /** Timestamp of the oldest command not yet applied (the held batch's first), for the lag in ms. */
   private pendingSinceTs: number | null = null;
+  /** Set by a failed call: the sink's stored applied seq is re-checked before trusting it again. */
+  private recovering = false;
   private progressWaiters: (() => void)[] = [];
   /** Known once the sink has answered; null until then (nothing may be retired meanwhile). */
   appliedSeq: number | null = null;
@@ -87,7 +97,7 @@ export class SinkRunner {
       openMs: tuning.breakerOpenMs,
       clock,
       // A bad batch says nothing about the service's health.
-      isFailure: (error) => !sink.isPermanent(error),
+      isFailure: (error) => !(error instanceof SinkLostState) && !sink.isPermanent(error),
       onTransition: (from, to, reason) => {
         metrics.breakerState.set({ sink: sink.name }, BREAKER_STATE_VALUE[to]);
         const level = to === 'open' ? 'warn' : 'info';
@@ -170,9 +180,9 @@ export class SinkRunner {
     this.deps.log.info({ sink: sink.name, appliedSeq: applied }, `write-behind ${sink.name} resuming`);
     const signal = this.abort.signal;
     while (!signal.aborted) {
-      const batch = await this.follower.next(durable.seq);
+      const batch = await this.follower!.next(durable.seq);
       if (batch === null) {
-        await durable.waitBeyond(this.follower.readSeq, signal).catch(() => undefined);
+        await durable.waitBeyond(this.follower!.readSeq, signal).catch(() => undefined);
         continue;
       }
       this.held = batch.commands.length;
@@ -180,10 +190,14 @@ export class SinkRunner {
       metrics.heldCommands.set(labels, this.held);
       const lastTs = batch.commands[batch.commands.length - 1]!.command.ts;
       try {
-        await this.call(() => sink.apply(batch));
+        await this.call(() => this.applyChecked(batch));
         metrics.batchCommands.observe(labels, batch.commands.length);
       } catch (error) {
         if (signal.aborted) break;
+        if (error instanceof SinkLostState) {
+          await this.rebuildFrom(error.stored);
+          continue;
+        }
         if (!sink.isPermanent(error)) throw error;
         metrics.failures.inc({ ...labels, kind: 'permanent' });
         this.deps.log.error({ sink: sink.name, fromSeq: batch.fromSeq, toSeq: batch.toSeq, err: error }, `write-behind ${sink.name}: batch dead-lettered`);
@@ -199,6 +213,32 @@ export class SinkRunner {
     }
   }
 
+  /**
+   * After an outage the sink may have lost data (a Redis restarted empty): its stored applied seq
+   * is checked before the next write, and one lower than what it had confirmed is rebuilt from.
+   */
+  private async applyChecked(batch: EventBatch): Promise<void> {
+    const { sink } = this.deps;
+    if (this.recovering) {
+      const stored = await sink.appliedSeq();
+      if (stored < (this.appliedSeq ?? 0)) throw new SinkLostState(stored);
+      this.recovering = false;
+    }
+    await sink.apply(batch);
+  }
+
+  private async rebuildFrom(stored: number): Promise<void> {
+    const { sink, log } = this.deps;
+    log.warn({ sink: sink.name, stored, confirmed: this.appliedSeq }, `write-behind ${sink.name}: sink lost state; rebuilding it from the journal`);
+    this.recovering = false;
+    await this.follower?.close();
+    this.follower = null;
+    this.follower = await this.deps.openFollower(stored);
+    this.setApplied(stored);
+    this.held = 0;
+    this.pendingSinceTs = null;
+  }
+
   /** One sink call through breaker, deadline and retries; throws only permanent errors (or on stop). */
   private call<T>(fn: () => Promise<T>): Promise<T> {
     const { sink, clock, tuning, metrics, random } = this.deps;
@@ -207,7 +247,7 @@ export class SinkRunner {
       attempts: Infinity,
       baseMs: tuning.retryBaseMs,
       maxMs: tuning.retryMaxMs,
-      isPermanent: (error) => sink.isPermanent(error),
+      isPermanent: (error) => error instanceof SinkLostState || sink.isPermanent(error),
       clock,
       random,
       signal: this.abort.signal,
@@ -215,6 +255,7 @@ export class SinkRunner {
         const kind = error instanceof CircuitOpenError ? 'open' : error instanceof DeadlineExceeded ? 'deadline' : 'transient';
         metrics.failures.inc({ ...labels, kind });
         this.lastError = describe(error);
+        this.recovering = true;
         if (kind !== 'open' && (attempt < 3 || attempt % 20 === 0)) {
           this.deps.log.warn({ sink: sink.name, attempt, err: this.lastError }, `write-behind ${sink.name}: call failed, retrying`);
         }

@@ -1,0 +1,158 @@
+// The Redis sink against the real Redis on 127.0.0.1:6379, fed batches regenerated from a real
+// journal: the keys hold exactly the engine's state and events, a replay changes nothing, and
+// errors are told apart (bad data: permanent; Redis away: transient).
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openOrderField } from '../../db/redis-keys.js';
+import type { ExecEvent, TradeEvent } from '../../server/engine/types.js';
+import type { EventBatch } from '../../server/persistence/event-batch.js';
+import { RedisSink } from '../../server/persistence/redis-sink.js';
+import { BTC, ETH, cancel, place } from '../support/engine-fixtures.js';
+import { deleteUnder, dumpRedis } from './redis-dump.js';
+import { JournalFixture } from './write-behind-fixture.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const runId = `${process.pid}-${Date.now()}`;
+const prefixes: string[] = [];
+
+/** A sink on its own prefix, once connected (without an offline queue, calls fail until then). */
+async function newSink(name: string, options: { tradesKept?: number } = {}): Promise<RedisSink> {
+  const prefix = `test:redis-sink:${runId}:${name}:`;
+  prefixes.push(prefix);
+  const sink = new RedisSink({ url: REDIS_URL, prefix, ...options });
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      await sink.appliedSeq();
+      return sink;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
+async function applyAll(sink: RedisSink, batches: readonly EventBatch[]): Promise<void> {
+  for (const batch of batches) await sink.apply(batch);
+}
+
+describe('RedisSink', () => {
+  const fixture = new JournalFixture();
+  const redis = new Redis(REDIS_URL);
+  const sinks: RedisSink[] = [];
+  let batches: EventBatch[] = [];
+
+  beforeAll(async () => {
+    await fixture.commit([place('alice', 'sell', 100_00, 10, { cid: 'a1' }), place('alice', 'sell', 101_00, 5)]);
+    await fixture.commit([place('bob', 'buy', 100_00, 4)]);
+    await fixture.commit([place('carol', 'buy', 99_00, 3, { cid: 'c1' }), place('carol', 'buy', 98_00, 2, { sym: ETH })]);
+    await fixture.commit([place('bob', 'buy', 101_00, 20, { tif: 'ioc' })]);
+    await fixture.commit([cancel('carol', { cid: 'c1' })]);
+    await fixture.commit([place('carol', 'buy', 97_00, 1)]);
+    batches = await fixture.batches(0, 2);
+  });
+
+  afterAll(async () => {
+    for (const sink of sinks) await sink.close();
+    for (const prefix of prefixes) await deleteUnder(redis, prefix);
+    redis.disconnect();
+    await fixture.close();
+  });
+
+  it('writes books, trades, open orders, the event stream and the applied seq', async () => {
+    const sink = await newSink('state');
+    sinks.push(sink);
+    expect(await sink.appliedSeq()).toBe(0);
+    expect(batches.length).toBeGreaterThan(1);
+    await applyAll(sink, batches);
+    const keys = sink.keys;
+    expect(await sink.appliedSeq()).toBe(fixture.journal.lastSeq);
+
+    const events = batches.flatMap((batch) => batch.commands.flatMap((command) => command.events.map((event, index) => ({ seq: command.seq, index, event }))));
+    const trades = events.map((e) => e.event).filter((e): e is TradeEvent => e.kind === 'trade');
+    expect(trades.length).toBe(3);
+    const stored = await redis.zrange(keys.trades(BTC), 0, -1);
+    expect(stored.map((member) => JSON.parse(member) as unknown)).toEqual(trades.map(({ kind: _kind, ...trade }) => trade));
+
+    for (const sym of [BTC, ETH]) {
+      const bids = fixture.engine.levels(sym, 'buy', 10);
+      const asks = fixture.engine.levels(sym, 'sell', 10);
+      expect(JSON.parse((await redis.get(keys.depth(sym)))!)).toEqual({ seq: fixture.bookSeqs.get(sym), bids, asks });
+      const top = await redis.hgetall(keys.top(sym));
+      expect(top.seq).toBe(String(fixture.bookSeqs.get(sym)));
+      expect(top.bidPx).toBe(bids[0] ? String(bids[0][0]) : undefined);
+      expect(top.askPx).toBe(asks[0] ? String(asks[0][0]) : undefined);
+    }
+
+    for (const account of ['alice', 'bob', 'carol']) {
+      const open = fixture.engine.openOrders(account, null);
+      const hash = await redis.hgetall(keys.openOrders(account));
+      expect(Object.keys(hash).sort()).toEqual(open.map((order) => openOrderField(order.sym, order.id)).sort());
+      for (const order of open) {
+        const exec = JSON.parse(hash[openOrderField(order.sym, order.id)]!) as ExecEvent['exec'];
+        expect({ leaves: exec.leaves, filled: exec.filled, px: exec.px }).toEqual({ leaves: order.leaves, filled: order.filled, px: order.px });
+      }
+    }
+
+    const stream = await redis.xrange(keys.events, '-', '+');
+    const streamed = events.filter((e) => e.event.kind !== 'level');
+    expect(stream.map(([id]) => id)).toEqual(streamed.map((e) => `${e.seq}-${e.index}`));
+    expect(stream.map(([, fields]) => JSON.parse(fields[1]!) as { seq: number; kind: string })).toEqual(
+      streamed.map((e) => expect.objectContaining({ seq: e.seq, kind: e.event.kind })),
+    );
+  });
+
+  it('is idempotent: the same batches again, or after the applied seq was set back, change nothing', async () => {
+    const sink = await newSink('replay');
+    sinks.push(sink);
+    await applyAll(sink, batches);
+    const before = await dumpRedis(redis, sink.keys.prefix);
+    await applyAll(sink, batches);
+    expect(await dumpRedis(redis, sink.keys.prefix)).toEqual(before);
+    await redis.set(sink.keys.appliedSeq, '0');
+    await applyAll(sink, batches);
+    expect(await dumpRedis(redis, sink.keys.prefix)).toEqual(before);
+    // Other batch boundaries give the same state.
+    const other = await newSink('boundaries');
+    sinks.push(other);
+    await applyAll(other, await fixture.batches(0, 5_000));
+    const rename = (dump: Record<string, unknown>, from: string): Record<string, unknown> =>
+      Object.fromEntries(Object.entries(dump).map(([key, value]) => [key.slice(from.length), value]));
+    expect(rename(await dumpRedis(redis, other.keys.prefix), other.keys.prefix)).toEqual(rename(before, sink.keys.prefix));
+  });
+
+  it('skips a batch at or below the applied seq; markApplied only moves forward', async () => {
+    const sink = await newSink('skip');
+    sinks.push(sink);
+    await sink.markApplied(fixture.journal.lastSeq);
+    await applyAll(sink, batches);
+    expect(Object.keys(await dumpRedis(redis, sink.keys.prefix))).toEqual([sink.keys.appliedSeq]);
+    await sink.markApplied(1);
+    expect(await sink.appliedSeq()).toBe(fixture.journal.lastSeq);
+  });
+
+  it('keeps only the last N trades per market', async () => {
+    const sink = await newSink('capped', { tradesKept: 2 });
+    sinks.push(sink);
+    await applyAll(sink, batches);
+    const kept = (await redis.zrange(sink.keys.trades(BTC), 0, -1)).map((member) => (JSON.parse(member) as { tradeId: number }).tradeId);
+    expect(kept).toEqual([2, 3]);
+  });
+
+  it('calls a batch that Redis refuses (wrong key type) permanent, and Redis being away transient', async () => {
+    const sink = await newSink('bad');
+    sinks.push(sink);
+    await redis.set(sink.keys.openOrders('alice'), 'not a hash');
+    const refused = await sink.apply(batches[0]!).then(() => null, (error: unknown) => error);
+    expect(refused).toBeInstanceOf(Error);
+    expect(String(refused)).toMatch(/WRONGTYPE/);
+    expect(sink.isPermanent(refused)).toBe(true);
+    expect(await sink.appliedSeq()).toBe(0);
+
+    const away = new RedisSink({ url: 'redis://127.0.0.1:1', prefix: 'test:nowhere:', connectTimeoutMs: 200 });
+    const failed = await away.apply(batches[0]!).then(() => null, (error: unknown) => error);
+    expect(failed).toBeInstanceOf(Error);
+    expect(away.isPermanent(failed)).toBe(false);
+    await away.close();
+  });
+});

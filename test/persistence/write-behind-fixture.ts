@@ -1,0 +1,87 @@
+// Builds a real journal on disk from engine commands (one record per call to `commit`), and reads
+// it back as EventBatches through a JournalFollower: what the write-behind hands its sinks.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { exportEngineState } from '../../server/engine/engine-state.js';
+import { MatchingEngine } from '../../server/engine/engine.js';
+import type { EngineCommand } from '../../server/engine/types.js';
+import { createCommandCodec, type JournalEntry } from '../../server/journal/command-codec.js';
+import { Journal } from '../../server/journal/journal.js';
+import type { EventBatch } from '../../server/persistence/event-batch.js';
+import { JournalFollower } from '../../server/persistence/journal-follower.js';
+import { MARKETS } from '../support/engine-fixtures.js';
+
+export const LIMITS = { maxOpenOrdersPerAccount: 10_000 };
+export const silentLog = pino({ level: 'silent' });
+
+export class JournalFixture {
+  readonly dir = mkdtempSync(join(tmpdir(), 'spotwire-wb-'));
+  readonly journalDir = join(this.dir, 'journal');
+  readonly snapshotDir = join(this.dir, 'snapshots');
+  readonly engine = new MatchingEngine(MARKETS, LIMITS);
+  readonly codec = createCommandCodec();
+  readonly journal: Journal;
+  /** Market-data seq per market, advanced per record as the gateway does per batch. */
+  readonly bookSeqs = new Map<string, number>();
+
+  constructor(options: { snapshotEveryCommands?: number; segmentBytes?: number; retainFromSeq?: () => number } = {}) {
+    this.journal = new Journal({
+      journalDir: this.journalDir,
+      snapshotDir: this.snapshotDir,
+      nextSeq: 1,
+      chain: 0,
+      fsync: false,
+      segmentBytes: options.segmentBytes ?? 64 * 1024 * 1024,
+      snapshotEveryCommands: options.snapshotEveryCommands ?? 1_000_000,
+      snapshotEveryMs: 3_600_000,
+      keepJournal: false,
+      codec: this.codec,
+      captureState: () => ({ engine: exportEngineState(this.engine), bookSeqs: Object.fromEntries(this.bookSeqs) }),
+      clock: () => 0,
+      log: silentLog,
+      ...(options.retainFromSeq ? { retainFromSeq: options.retainFromSeq } : {}),
+    });
+  }
+
+  /** Runs the commands through the engine and journals the accepted ones as one record. */
+  async commit(commands: readonly EngineCommand[]): Promise<void> {
+    const entries: JournalEntry[] = [];
+    const changed = new Set<string>();
+    for (const command of commands) {
+      const result = this.engine.execute(command);
+      if (result.ok) entries.push({ command, id: command.op === 'place' ? (result.id ?? null) : null });
+      for (const event of result.events) if (event.kind === 'level') changed.add(event.sym);
+    }
+    for (const sym of changed) this.bookSeqs.set(sym, (this.bookSeqs.get(sym) ?? 0) + 1);
+    if (entries.length > 0) await this.journal.commit(entries);
+  }
+
+  follower(appliedSeq: number, maxBatchCommands = 5_000): Promise<JournalFollower> {
+    return JournalFollower.open('test', appliedSeq, {
+      journalDir: this.journalDir,
+      snapshotDir: this.snapshotDir,
+      markets: MARKETS,
+      limits: LIMITS,
+      codec: this.codec,
+      depth: 10,
+      maxBatchCommands,
+      log: silentLog,
+    });
+  }
+
+  /** Every batch after `appliedSeq` up to the journal's end. */
+  async batches(appliedSeq = 0, maxBatchCommands = 5_000): Promise<EventBatch[]> {
+    const follower = await this.follower(appliedSeq, maxBatchCommands);
+    const batches: EventBatch[] = [];
+    for (let batch = await follower.next(this.journal.lastSeq); batch; batch = await follower.next(this.journal.lastSeq)) batches.push(batch);
+    await follower.close();
+    return batches;
+  }
+
+  async close(): Promise<void> {
+    await this.journal.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
