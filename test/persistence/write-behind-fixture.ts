@@ -9,7 +9,7 @@ import { MatchingEngine } from '../../server/engine/engine.js';
 import type { EngineCommand } from '../../server/engine/types.js';
 import { createCommandCodec, type JournalEntry } from '../../server/journal/command-codec.js';
 import { Journal } from '../../server/journal/journal.js';
-import type { EventBatch } from '../../server/persistence/event-batch.js';
+import type { EventBatch, PersistedCommand } from '../../server/persistence/event-batch.js';
 import { JournalFollower } from '../../server/persistence/journal-follower.js';
 import { MARKETS } from '../support/engine-fixtures.js';
 
@@ -25,6 +25,8 @@ export class JournalFixture {
   readonly journal: Journal;
   /** Market-data seq per market, advanced per record as the gateway does per batch. */
   readonly bookSeqs = new Map<string, number>();
+  /** What the engine produced live for every journaled command, by seq. */
+  readonly live: PersistedCommand[] = [];
 
   constructor(options: { snapshotEveryCommands?: number; segmentBytes?: number; retainFromSeq?: () => number } = {}) {
     this.journal = new Journal({
@@ -51,7 +53,11 @@ export class JournalFixture {
     const changed = new Set<string>();
     for (const command of commands) {
       const result = this.engine.execute(command);
-      if (result.ok) entries.push({ command, id: command.op === 'place' ? (result.id ?? null) : null });
+      if (result.ok) {
+        const id = command.op === 'place' ? (result.id ?? null) : null;
+        entries.push({ command, id });
+        this.live.push({ seq: this.journal.lastSeq + entries.length, command, id, events: result.events });
+      }
       for (const event of result.events) if (event.kind === 'level') changed.add(event.sym);
     }
     for (const sym of changed) this.bookSeqs.set(sym, (this.bookSeqs.get(sym) ?? 0) + 1);
