@@ -93,6 +93,13 @@ export class Gateway {
     return this.connections.size;
   }
 
+  /** Bytes queued on the most backed-up socket: replay at max speed waits while it is high. */
+  get maxBufferedBytes(): number {
+    let max = 0;
+    for (const connection of this.connections) if (!connection.closed) max = Math.max(max, connection.ws.getBufferedAmount());
+    return max;
+  }
+
   private routes(): void {
     const { uws, metrics } = this.deps;
     this.app.ws<SocketData>('/ws', {

@@ -3,19 +3,19 @@
 // order id must come out again, and wherever the live server left a snapshot, the replayed state
 // must hash equal to it (that compares the replay with the live run, not only with itself).
 import { Buffer } from 'node:buffer';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { exportEngineState, restoreEngine } from '../engine/engine-state.js';
 import { MatchingEngine } from '../engine/engine.js';
-import { DEFAULT_ENGINE_LIMITS } from '../engine/types.js';
 import { createCommandCodec } from '../journal/command-codec.js';
-import { listSegments, readJournal } from '../journal/journal-reader.js';
+import { JournalCorruption, readJournal, type TornTail } from '../journal/journal-reader.js';
 import { applyRecord, ReplayDivergence } from '../journal/recovery.js';
 import { decodeSnapshot, listSnapshots, stateHash, type SnapshotContents } from '../journal/snapshot-store.js';
 import type { SessionPaths } from './journal-source.js';
 import { countJournal } from './journal-stats.js';
 import { Progress } from './progress.js';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { earliestStart, REPLAY_LIMITS } from './seek.js';
 
 export interface VerifyReport {
   readonly ok: boolean;
@@ -26,9 +26,9 @@ export interface VerifyReport {
   readonly stateHash: string;
   readonly elapsedMs: number;
   readonly divergence: string | null;
+  /** A last record that was never completely written (so never acknowledged): not replayed. */
+  readonly tornTail: TornTail | null;
 }
-
-const limits = { ...DEFAULT_ENGINE_LIMITS, maxOpenOrdersPerAccount: Number.MAX_SAFE_INTEGER };
 
 export async function verifySession(paths: SessionPaths): Promise<VerifyReport> {
   const started = performance.now();
@@ -42,16 +42,11 @@ export async function verifySession(paths: SessionPaths): Promise<VerifyReport> 
       // An unreadable snapshot is simply not a checkpoint.
     }
   }
-  // Start from seq 1 when the journal still has it, else from the oldest snapshot it continues.
-  const firstSegment = listSegments(paths.journalDir)[0];
-  const firstSeq = firstSegment ? Number(firstSegment.slice(0, 16)) : 1;
-  let start: SnapshotContents | null = null;
-  if (firstSeq > 1) {
-    const usable = [...snapshots.values()].filter((s) => s.journalSeq >= firstSeq - 1).sort((a, b) => a.journalSeq - b.journalSeq);
-    start = usable[0] ?? null;
-    if (!start) throw new Error(`the journal starts at ${firstSeq} and no snapshot covers what came before`);
-  }
-  const fresh = (): MatchingEngine => (start ? restoreEngine(paths.markets, limits, start.engine) : new MatchingEngine(paths.markets, limits));
+  const { seq: firstSeq } = await earliestStart(paths);
+  const start = firstSeq > 1 ? (snapshots.get(firstSeq - 1) ?? null) : null;
+  if (firstSeq > 1 && !start) throw new Error(`no readable snapshot at journal sequence ${firstSeq - 1}`);
+  const fresh = (): MatchingEngine =>
+    start ? restoreEngine(paths.markets, REPLAY_LIMITS, start.engine) : new MatchingEngine(paths.markets, REPLAY_LIMITS);
   const engines = [fresh(), fresh()] as const;
   const seqs = [0, 1].map(() => new Map(paths.markets.map((m) => [m.sym, start?.bookSeqs[m.sym] ?? 0])));
   const packr = new Packr({ useRecords: false });
@@ -62,8 +57,12 @@ export async function verifySession(paths: SessionPaths): Promise<VerifyReport> 
   let trades = 0;
   let snapshotsChecked = 0;
   let divergence: string | null = null;
+  let tornTail: TornTail | null = null;
+  const onTornTail = (tail: TornTail): void => {
+    tornTail = tail;
+  };
   try {
-    for (const record of readJournal(paths.journalDir, { fromSeq: (start?.journalSeq ?? 0) + 1, chainBefore: start?.chain ?? 0, codec })) {
+    for (const record of readJournal(paths.journalDir, { fromSeq: firstSeq, chainBefore: start?.chain ?? 0, codec, onTornTail })) {
       const a = applyRecord(engines[0], seqs[0]!, record.seq, record.entries);
       const b = applyRecord(engines[1], seqs[1]!, record.seq, record.entries);
       const bytesA = packr.pack([a.results, [...a.bookSeqs]]);
@@ -88,7 +87,7 @@ export async function verifySession(paths: SessionPaths): Promise<VerifyReport> 
       progress.update(commands);
     }
   } catch (error) {
-    if (!(error instanceof ReplayDivergence)) throw error;
+    if (!(error instanceof ReplayDivergence) && !(error instanceof JournalCorruption)) throw error;
     divergence = error.message;
   }
   progress.finish();
@@ -101,5 +100,6 @@ export async function verifySession(paths: SessionPaths): Promise<VerifyReport> 
     stateHash: stateHash(exportEngineState(engines[0]), Object.fromEntries(seqs[0]!)),
     elapsedMs: performance.now() - started,
     divergence,
+    tornTail,
   };
 }

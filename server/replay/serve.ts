@@ -1,0 +1,113 @@
+// Replay's composition root: the server's own gateway and book feeds over an engine rebuilt from
+// the journal, with a read-only request handler. Each journal record is published as one gateway
+// batch, so book seqs, deltas, checksums and trade frames come out exactly as they did live.
+import type { Logger } from 'pino';
+import { createCodec } from '../../protocol/codec.js';
+import type { MatchingEngine } from '../engine/engine.js';
+import { Gateway } from '../gateway/gateway.js';
+import { loadNativeUws } from '../gateway/uws.js';
+import type { JournalRecord } from '../journal/journal-reader.js';
+import { applyRecord, type RecoveredState } from '../journal/recovery.js';
+import { BookFeed } from '../market-data/book-feed.js';
+import { createMetrics } from '../metrics.js';
+import type { SessionPaths } from './journal-source.js';
+import { ReadOnlyRequestHandler } from './read-only-handler.js';
+
+export interface ReplayServeOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly logger: Logger;
+}
+
+export interface ReplayServer {
+  readonly port: number;
+  readonly engine: MatchingEngine;
+  /** Market-data seq per market as published so far. */
+  bookSeqs(): Map<string, number>;
+  /** Resolves once `count` subscriptions have been made since start. */
+  subscriptions(count: number): Promise<void>;
+  /** Publishes one journal record as one batch; returns the trades it made. */
+  publish(record: JournalRecord): number;
+  /** Bytes queued on the most backed-up socket. */
+  backlogBytes(): number;
+  close(): Promise<void>;
+}
+
+// Live limits, except the frame and queue sizes that only matter for order entry.
+const MAX_PAYLOAD_BYTES = 64 * 1024;
+const MAX_BACKPRESSURE_BYTES = 1024 * 1024;
+const RATE_LIMIT_PER_SECOND = 200_000;
+
+export async function startReplayServer(paths: SessionPaths, state: RecoveredState, options: ReplayServeOptions): Promise<ReplayServer> {
+  const { engine } = state;
+  const bookSeqs = new Map(state.bookSeqs);
+  const feeds = new Map<string, BookFeed>();
+  for (const market of paths.markets) {
+    const source = { top: (side: 'buy' | 'sell', depth: number) => engine.levels(market.sym, side, depth) };
+    feeds.set(market.sym, new BookFeed(market.sym, source, bookSeqs.get(market.sym) ?? 0));
+  }
+  let subscriptionCount = 0;
+  const waiters: { count: number; resolve: () => void }[] = [];
+  const onSubscribe = (): void => {
+    subscriptionCount++;
+    for (const waiter of waiters.filter((w) => w.count <= subscriptionCount)) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  };
+  const metrics = createMetrics();
+  const clock = (): number => Date.now();
+  const handler = new ReadOnlyRequestHandler({ engine, feeds, markets: paths.markets, tokens: new Map(), metrics, clock }, onSubscribe);
+  const gateway = new Gateway(
+    {
+      host: options.host,
+      port: options.port,
+      maxPayloadBytes: MAX_PAYLOAD_BYTES,
+      maxBackpressureBytes: MAX_BACKPRESSURE_BYTES,
+      rateLimitPerSecond: RATE_LIMIT_PER_SECOND,
+    },
+    {
+      uws: loadNativeUws(),
+      handler,
+      feeds,
+      codec: createCodec(),
+      metrics,
+      logger: options.logger,
+      // Nothing to make durable: the records come from the journal.
+      commit: () => undefined,
+      onCommitFailure: () => undefined,
+      health: () => ({ ok: true, detail: { mode: 'replay', markets: paths.markets.length } }),
+      clock,
+    },
+  );
+  const port = await gateway.listen();
+  return {
+    port,
+    engine,
+    bookSeqs: () => new Map([...feeds].map(([sym, feed]) => [sym, feed.seq])),
+    subscriptions: (count) =>
+      count <= subscriptionCount ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ count, resolve })),
+    publish: (record) => {
+      let trades = 0;
+      let changed: ReadonlyMap<string, number> = new Map();
+      gateway.runBatch((batch) => {
+        const replayed = applyRecord(engine, bookSeqs, record.seq, record.entries);
+        for (const result of replayed.results) {
+          handler.distribute(batch, result);
+          for (const event of result.events) if (event.kind === 'trade') trades++;
+        }
+        changed = replayed.bookSeqs;
+      });
+      // The feeds count batches that changed a book just as recovery does; if they ever disagree,
+      // what subscribers see is no longer what the live session published.
+      for (const [sym, seq] of changed) {
+        const published = feeds.get(sym)?.seq;
+        if (published !== seq) throw new Error(`book seq of ${sym} is ${String(published)} after record ${record.seq}, the journal implies ${seq}`);
+      }
+      return trades;
+    },
+    backlogBytes: () => gateway.maxBufferedBytes,
+    close: () => gateway.close(),
+  };
+}
