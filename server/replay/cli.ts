@@ -46,7 +46,11 @@ async function runServe(paths: SessionPaths, args: ServeArgs): Promise<number> {
   const logger = pino({ level: 'warn' }, pino.destination(2));
   const server = await startReplayServer(paths, state, { host: args.host, port: args.port, logger });
   const seqsText = (): string => [...server.bookSeqs()].map(([sym, seq]) => `${sym} ${seq}`).join(', ');
-  out(`replay: serving ws://${args.host}:${server.port}/ws from journal sequence ${state.nextSeq} (book seqs ${seqsText()}), speed ${args.speed}`);
+  const origin = state.snapshotSeq > 0 ? `snapshot ${state.snapshotSeq}` : 'the start';
+  out(
+    `replay: serving ws://${args.host}:${server.port}/ws from journal sequence ${state.nextSeq} ` +
+      `(state from ${origin} + ${state.replayedCommands} commands fast-forwarded; book seqs ${seqsText()}), speed ${args.speed}`,
+  );
 
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
