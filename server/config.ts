@@ -22,6 +22,12 @@ export interface ServerConfig {
   readonly markets: readonly MarketInfo[];
   readonly redisUrl: string | null;
   readonly databaseUrl: string | null;
+  /** Prefix of every Redis key the write-behind writes (several servers can share one Redis). */
+  readonly redisPrefix: string;
+  /** Longest one write-behind call to a sink may take before it counts as hung. */
+  readonly sinkDeadlineMs: number;
+  /** How long a graceful stop waits for the sinks to catch up with the journal. */
+  readonly writeBehindDrainMs: number;
   /** Largest WebSocket frame accepted; larger frames close the socket (1009). */
   readonly maxPayloadBytes: number;
   /** Bytes a socket may have queued before it is treated as a slow consumer and closed. */
@@ -55,6 +61,9 @@ export const DEFAULTS = {
   snapshotEveryCommands: 1_000_000,
   snapshotEveryMs: 60_000,
   segmentBytes: 64 * 1024 * 1024,
+  redisPrefix: 'spotwire:',
+  sinkDeadlineMs: 5_000,
+  writeBehindDrainMs: 10_000,
 } as const;
 
 function readJson(path: string, what: string): unknown {
@@ -144,6 +153,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
       markets: { type: 'string' },
       'redis-url': { type: 'string' },
       'database-url': { type: 'string' },
+      'redis-prefix': { type: 'string' },
       'rate-limit': { type: 'string' },
       'log-level': { type: 'string' },
       'keep-journal': { type: 'boolean' },
@@ -167,6 +177,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     markets: marketsFile === null ? DEMO_MARKETS : parseMarkets(readJson(marketsFile, 'markets'), marketsFile),
     redisUrl: values['redis-url'] ?? env.REDIS_URL ?? null,
     databaseUrl: values['database-url'] ?? env.DATABASE_URL ?? null,
+    redisPrefix: values['redis-prefix'] ?? env.REDIS_PREFIX ?? DEFAULTS.redisPrefix,
+    sinkDeadlineMs: env.SINK_DEADLINE_MS === undefined ? DEFAULTS.sinkDeadlineMs : positiveInteger(env.SINK_DEADLINE_MS, 'SINK_DEADLINE_MS'),
+    writeBehindDrainMs: DEFAULTS.writeBehindDrainMs,
     maxPayloadBytes: DEFAULTS.maxPayloadBytes,
     maxBackpressureBytes: DEFAULTS.maxBackpressureBytes,
     rateLimitPerSecond: rateText === undefined ? DEFAULTS.rateLimitPerSecond : positiveInteger(rateText, 'rate limit'),

@@ -17,12 +17,16 @@ import type { JournalFileSystem } from './journal/journal-writer.js';
 import { recover } from './journal/recovery.js';
 import { BookFeed } from './market-data/book-feed.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
+import { startWriteBehind } from './persistence/start-write-behind.js';
+import type { WriteBehind } from './persistence/write-behind.js';
 
 export interface RunningServer {
   readonly port: number;
   readonly engine: MatchingEngine;
   readonly metrics: ServerMetrics;
   readonly journal: Journal;
+  /** Redis/Postgres written behind the journal; null without REDIS_URL and DATABASE_URL. */
+  readonly writeBehind: WriteBehind | null;
   /** Graceful stop: refuse new orders, flush the journal, close sockets and the listener. */
   close(): Promise<void>;
 }
@@ -74,6 +78,15 @@ export async function startServer(config: ServerConfig, logger: Logger, hooks: S
     feeds.set(market.sym, new BookFeed(market.sym, source, recovered.bookSeqs.get(market.sym) ?? 0));
   }
   const clock = (): number => Date.now();
+  const writeBehind = await startWriteBehind(config, {
+    journalDir,
+    snapshotDir,
+    limits,
+    codec: commandCodec,
+    durableSeq: recovered.nextSeq - 1,
+    registry: metrics.registry,
+    log: logger,
+  });
   const journal = new Journal({
     journalDir,
     snapshotDir,
@@ -92,6 +105,7 @@ export async function startServer(config: ServerConfig, logger: Logger, hooks: S
     }),
     clock,
     log: logger,
+    ...(writeBehind ? { retainFromSeq: () => writeBehind.retainFromSeq() } : {}),
   });
   const handler = new RequestHandler({
     engine,
@@ -116,7 +130,15 @@ export async function startServer(config: ServerConfig, logger: Logger, hooks: S
       codec: createCodec(),
       metrics,
       logger,
-      commit: (batch) => (batch.commands.length > 0 ? journal.commit(batch.commands) : undefined),
+      commit: (batch) => {
+        if (batch.commands.length === 0) return undefined;
+        const durable = journal.commit(batch.commands);
+        if (writeBehind) {
+          const seq = journal.lastSeq;
+          durable.then(() => writeBehind.notifyDurable(seq), () => undefined);
+        }
+        return durable;
+      },
       onCommitFailure: (error) => {
         if (handler.orderEntry !== 'halted') logger.fatal({ err: error }, 'journal failed: order entry halted');
         handler.orderEntry = 'halted';
@@ -125,7 +147,12 @@ export async function startServer(config: ServerConfig, logger: Logger, hooks: S
         const failure = journal.failed;
         return {
           ok: failure === null,
-          detail: { markets: config.markets.length, journalSeq: journal.lastSeq, ...(failure ? { journal: failure.message } : {}) },
+          detail: {
+            markets: config.markets.length,
+            journalSeq: journal.lastSeq,
+            ...(failure ? { journal: failure.message } : {}),
+            ...(writeBehind ? { writeBehind: writeBehind.health() } : {}),
+          },
         };
       },
       clock,
@@ -138,10 +165,16 @@ export async function startServer(config: ServerConfig, logger: Logger, hooks: S
     engine,
     metrics,
     journal,
+    writeBehind,
     close: async () => {
       if (handler.orderEntry === 'open') handler.orderEntry = 'shutting_down';
       await gateway.close();
       await journal.close();
+      if (writeBehind) {
+        if (!journal.failed) writeBehind.notifyDurable(journal.lastSeq);
+        const { drained } = await writeBehind.close(config.writeBehindDrainMs);
+        if (!drained) logger.warn('write-behind stopped before every sink caught up; they resume from the journal at next start');
+      }
     },
   };
 }

@@ -14,7 +14,7 @@ import { BREAKER_STATE_VALUE, type WriteBehindMetrics } from './write-behind-met
 
 /** Where batches that can never be applied go (server/persistence/dead-letter-store.ts). */
 export interface DeadLetters {
-  add(sink: string, batch: EventBatch, error: unknown): Promise<void>;
+  add(sink: string, batch: EventBatch, error: unknown): Promise<unknown>;
   count(sink: string): Promise<number>;
 }
 
