@@ -1,0 +1,62 @@
+// What a sink should hold: the server's journal replayed from seq 0 into a fresh sink. A sink that
+// went through outages, restarts and replays must end up equal to this.
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { DEMO_MARKETS } from '../../server/config.js';
+import { createCommandCodec } from '../../server/journal/command-codec.js';
+import type { Sink } from '../../server/persistence/event-batch.js';
+import { JournalFollower } from '../../server/persistence/journal-follower.js';
+import type { RunningServer } from '../../server/server.js';
+import { dumpRedis } from './redis-dump.js';
+import { LIMITS, silentLog } from './write-behind-fixture.js';
+
+/** Applies the whole journal under `dataDir` (up to `lastSeq`) to `sink`, in batches as the server would. */
+export async function replayJournalInto(sink: Sink, dataDir: string, lastSeq: number): Promise<void> {
+  const follower = await JournalFollower.open(`oracle-${sink.name}`, 0, {
+    journalDir: join(dataDir, 'journal'),
+    snapshotDir: join(dataDir, 'snapshots'),
+    markets: DEMO_MARKETS,
+    limits: LIMITS,
+    codec: createCommandCodec(),
+    depth: 50,
+    maxBatchCommands: 5_000,
+    log: silentLog,
+  });
+  try {
+    for (let batch = await follower.next(lastSeq); batch; batch = await follower.next(lastSeq)) await sink.apply(batch);
+  } finally {
+    await follower.close();
+  }
+}
+
+/** A Redis dump with the prefix taken off every key, so two prefixes can be compared. */
+export async function redisState(redis: Redis, prefix: string): Promise<Record<string, unknown>> {
+  const dump = await dumpRedis(redis, prefix);
+  return Object.fromEntries(Object.entries(dump).map(([key, value]) => [key.slice(prefix.length), value]));
+}
+
+/** Polls until every sink has applied the journal's last seq. */
+export async function waitForSinks(server: RunningServer, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const target = server.journal.lastSeq;
+    const health = server.writeBehind!.health();
+    const sinks = Object.values(health.sinks);
+    if (sinks.length > 0 && sinks.every((sink) => sink.appliedSeq === target)) return;
+    if (Date.now() > deadline) throw new Error(`sinks did not reach seq ${target}: ${JSON.stringify(health)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Retries `call` until it resolves (a sink without an offline queue fails until connected). */
+export async function whenConnected<T>(call: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
