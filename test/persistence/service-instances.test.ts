@@ -9,7 +9,7 @@ import { systemClock } from '../../server/persistence/clock.js';
 import { DeadlineExceeded, withDeadline } from '../../server/persistence/deadline.js';
 import { startPostgres } from '../support/postgres-instance.js';
 import { startRedis } from '../support/redis-instance.js';
-import type { ServiceInstance } from '../support/service-process.js';
+import { launchOnFreePort, type ServiceInstance } from '../support/service-process.js';
 
 /** A deadline short enough to keep the test quick, long enough for a loaded 2-core machine to answer. */
 const HUNG_DEADLINE_MS = 1_500;
@@ -178,5 +178,26 @@ describe('startPostgres', () => {
     const pid = instance.pid;
     instance.pause();
     await expectStoppedAndCleaned(instance, pid);
+  });
+});
+
+describe('launchOnFreePort', () => {
+  it('tries another port when the chosen one was taken meanwhile, and gives up on other errors', async () => {
+    const tried: number[] = [];
+    const port = await launchOnFreePort(async (candidate) => {
+      tried.push(candidate);
+      if (tried.length < 3) throw new Error('bind: Address already in use');
+    });
+    expect(tried).toHaveLength(3);
+    expect(port).toBe(tried[2]);
+    for (const p of tried) expect(p).toBeGreaterThan(0);
+    let calls = 0;
+    const failing = launchOnFreePort(async () => {
+      calls += 1;
+      throw new Error('permission denied');
+    });
+    await expect(failing).rejects.toThrow('permission denied');
+    expect(calls).toBe(1);
+    await expect(launchOnFreePort(async () => Promise.reject(new Error('Address already in use')), 2)).rejects.toThrow('in use');
   });
 });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
-import { freePort, ServiceProcess, waitUntilReady, type ServiceInstance } from './service-process.js';
+import { launchOnFreePort, ServiceProcess, waitUntilReady, type ServiceInstance } from './service-process.js';
 
 export type { ServiceInstance } from './service-process.js';
 
@@ -86,7 +86,12 @@ export async function startPostgres(): Promise<ServiceInstance> {
       ...asUser,
     });
     service = started;
-    await waitUntilReady(started, `postgres on port ${port}`, () => answersSelectOne(port, 'postgres'));
+    try {
+      await waitUntilReady(started, `postgres on port ${port}`, () => answersSelectOne(port, 'postgres'));
+    } catch (error) {
+      await started.kill();
+      throw error;
+    }
   };
   const current = (): ServiceProcess => {
     if (service === null || stopped) throw new Error('postgres instance is stopped');
@@ -107,8 +112,10 @@ export async function startPostgres(): Promise<ServiceInstance> {
       timeout: 120_000,
       ...asUser,
     });
-    port = await freePort();
-    await launch();
+    port = await launchOnFreePort((candidate) => {
+      port = candidate;
+      return launch();
+    });
     const admin = postgres({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', max: 1, onnotice: () => {} });
     try {
       await admin`create database test`;

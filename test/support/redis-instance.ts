@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, ServiceProcess, waitUntilReady, type ServiceInstance } from './service-process.js';
+import { launchOnFreePort, ServiceProcess, waitUntilReady, type ServiceInstance } from './service-process.js';
 
 export type { ServiceInstance } from './service-process.js';
 
@@ -32,15 +32,20 @@ function pingRedis(port: number): Promise<boolean> {
 
 export async function startRedis(): Promise<ServiceInstance> {
   const dir = mkdtempSync(join(tmpdir(), 'spotwire-redis-'));
-  const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'];
+  let port = 0;
   let service: ServiceProcess | null = null;
   let stopped = false;
 
   const launch = async (): Promise<void> => {
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'];
     const started = new ServiceProcess({ command: REDIS_SERVER, args, cwd: dir, tempDir: dir });
     service = started;
-    await waitUntilReady(started, `redis-server on port ${port}`, () => pingRedis(port));
+    try {
+      await waitUntilReady(started, `redis-server on port ${port}`, () => pingRedis(port));
+    } catch (error) {
+      await started.kill();
+      throw error;
+    }
   };
   const current = (): ServiceProcess => {
     if (service === null || stopped) throw new Error('redis instance is stopped');
@@ -48,9 +53,11 @@ export async function startRedis(): Promise<ServiceInstance> {
   };
 
   try {
-    await launch();
+    port = await launchOnFreePort((candidate) => {
+      port = candidate;
+      return launch();
+    });
   } catch (error) {
-    await (service as ServiceProcess | null)?.kill();
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }

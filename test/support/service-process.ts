@@ -109,10 +109,7 @@ export class ServiceProcess {
    * misses). Any other signal is a request to the server itself, which stops its own children.
    */
   signal(signal: NodeJS.Signals): void {
-    if (this.hasExited) {
-      if (signal === 'SIGKILL') sendSignal(-this.pid, signal);
-      return;
-    }
+    if (this.hasExited) return;
     if (signal !== 'SIGSTOP' && signal !== 'SIGCONT' && signal !== 'SIGKILL') {
       sendSignal(this.pid, signal);
       return;
@@ -123,10 +120,11 @@ export class ServiceProcess {
     sendSignal(this.pid, signal);
   }
 
-  /** SIGKILLs the group and waits for the process to be reaped. */
+  /** SIGKILLs the server and its descendants and waits for the server to be reaped. */
   async kill(): Promise<void> {
     this.signal('SIGKILL');
     await this.exited;
+    this.killGroupStragglers();
     this.release();
   }
 
@@ -138,10 +136,14 @@ export class ServiceProcess {
       const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
       await this.exited;
       clearTimeout(timer);
-      // Children of the group that outlived the leader (none expected): make sure.
-      this.signal('SIGKILL');
+      this.killGroupStragglers();
     }
     this.release();
+  }
+
+  /** Right after the server is reaped (before its pid can be reused), its group's leftovers. */
+  private killGroupStragglers(): void {
+    sendSignal(-this.pid, 'SIGKILL');
   }
 
   private release(): void {
@@ -157,6 +159,7 @@ export class ServiceProcess {
 
   private readonly onTestProcessExit = (): void => {
     this.signal('SIGKILL');
+    this.killGroupStragglers();
     if (this.options.orphanCleanupShell !== undefined) {
       try {
         execFileSync('sh', ['-c', `dir="$1"; ${this.options.orphanCleanupShell}`, 'cleanup', this.options.tempDir], { stdio: 'ignore' });
@@ -204,6 +207,23 @@ export function descendantsOf(root: number): number[] {
     }
   }
   return found;
+}
+
+/**
+ * Picks a free port and launches on it. Another process may take the port between our probe and
+ * the server's bind (other test files run at the same time): then it tries another one.
+ */
+export async function launchOnFreePort(launch: (port: number) => Promise<void>, attempts = 3): Promise<number> {
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await freePort();
+    try {
+      await launch(port);
+      return port;
+    } catch (error) {
+      const inUse = /address already in use/i.test(error instanceof Error ? error.message : String(error));
+      if (!inUse || attempt >= attempts) throw error;
+    }
+  }
 }
 
 /** Polls `check` until it returns true; fails early with the server's output if it exits. */
