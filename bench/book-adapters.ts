@@ -18,7 +18,7 @@ export interface BenchBook {
 
 export class SpotwireBook implements BenchBook {
   readonly name = 'spotwire';
-  private readonly commands: EngineCommand[];
+  readonly commands: EngineCommand[];
   private engine!: MatchingEngine;
 
   constructor(stream: Stream) {

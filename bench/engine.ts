@@ -30,7 +30,7 @@ const RUNS = Math.max(1, Number(args.runs));
 const WARMUP = Math.max(0, Number(args.warmup));
 const SCALE = Number(args.scale) > 0 ? Number(args.scale) : 1;
 // deep needs a long stream for its book to reach tens of thousands of orders.
-const LENGTHS: Record<StreamName, number> = { thin: 200_000, steady: 200_000, deep: 400_000, mm: 200_000 };
+const LENGTHS: Record<StreamName, number> = { thin: 200_000, steady: 200_000, deep: 300_000, mm: 200_000 };
 
 interface BookFigures {
   readonly opsPerSec: number;
