@@ -77,7 +77,9 @@ export class ServiceProcess {
       ...(options.uid === undefined ? {} : { uid: options.uid }),
       ...(options.gid === undefined ? {} : { gid: options.gid }),
     });
-    if (this.child.pid === undefined) throw new Error(`could not start ${options.command}`);
+    let spawnError: Error | null = null;
+    this.child.once('error', (error) => (spawnError = error));
+    if (this.child.pid === undefined) throw new Error(`could not start ${options.command} (is it installed?)`, { cause: spawnError });
     this.pid = this.child.pid;
     const keep = (chunk: Buffer): void => {
       this.output = (this.output + chunk.toString('utf8')).slice(-OUTPUT_TAIL_BYTES);
