@@ -9,6 +9,7 @@ import type { CommandCodec } from '../journal/command-codec.js';
 import { systemClock } from './clock.js';
 import { DeadLetterStore } from './dead-letter-store.js';
 import type { Sink } from './event-batch.js';
+import { PgSink } from './pg-sink.js';
 import { RedisSink } from './redis-sink.js';
 import { WriteBehind } from './write-behind.js';
 
@@ -23,11 +24,12 @@ export interface WriteBehindStartDeps {
 }
 
 /** The sinks the config asks for; with DATABASE_URL its migrations have run. */
-export async function createSinks(config: Pick<ServerConfig, 'redisUrl' | 'databaseUrl' | 'redisPrefix'>, log: Logger): Promise<Sink[]> {
+export async function createSinks(config: Pick<ServerConfig, 'redisUrl' | 'databaseUrl' | 'redisPrefix' | 'markets'>, log: Logger): Promise<Sink[]> {
   const sinks: Sink[] = [];
   if (config.databaseUrl !== null) {
     await migrateDatabase(config.databaseUrl);
     log.info('database migrations applied');
+    sinks.push(new PgSink({ url: config.databaseUrl, markets: config.markets }));
   }
   if (config.redisUrl !== null) {
     sinks.push(

@@ -2,6 +2,8 @@
 // went through outages, restarts and replays must end up equal to this.
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import postgres from 'postgres';
+import { migrateDatabase } from '../../db/migrate.js';
 import { DEMO_MARKETS } from '../../server/config.js';
 import { createCommandCodec } from '../../server/journal/command-codec.js';
 import type { Sink } from '../../server/persistence/event-batch.js';
@@ -58,5 +60,44 @@ export async function whenConnected<T>(call: () => Promise<T>, timeoutMs = 10_00
       if (Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+  }
+}
+
+/** A fresh database on the Postgres at `adminUrl` (its own per test file), with the migrations applied. */
+export async function createDatabase(adminUrl: string, name: string): Promise<string> {
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    await admin.unsafe(`create database "${name}"`);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  await migrateDatabase(url.toString());
+  return url.toString();
+}
+
+export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}
+
+/** Every projected table, rows in key order (sink_progress left out: sink names differ). */
+export async function pgState(url: string): Promise<Record<string, unknown[]>> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    return {
+      markets: [...(await sql`select * from markets order by sym`)],
+      accounts: [...(await sql`select * from accounts order by account`)],
+      orders: [...(await sql`select * from orders order by market, order_id`)],
+      trades: [...(await sql`select * from trades order by market, trade_id`)],
+    };
+  } finally {
+    await sql.end({ timeout: 5 });
   }
 }

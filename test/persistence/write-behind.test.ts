@@ -1,24 +1,31 @@
-// End to end: orders and trades made over WebSocket reach the sinks (real Redis on 6379, a key
-// prefix of this file's own) with exactly the values the clients were told; replaying a journal
+// End to end: orders and trades made over WebSocket reach the sinks (real Redis on 6379 under a key
+// prefix of this file's own, real Postgres on 5432 in a database of its own) with exactly the values the clients were told; replaying a journal
 // range again changes nothing; a restarted server resumes each sink from its applied seq; and a
 // sink always ends equal to a fresh replay of the whole journal.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOrderField, redisKeys } from '../../db/redis-keys.js';
 import type { Exec } from '../../protocol/messages.js';
+import { DEMO_MARKETS } from '../../server/config.js';
+import { PgSink } from '../../server/persistence/pg-sink.js';
 import { RedisSink } from '../../server/persistence/redis-sink.js';
 import { barrier, connect, httpGet, SYM, SYM2, type Recorded } from '../support/e2e.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { deleteUnder } from './redis-dump.js';
-import { redisState, replayJournalInto, waitForSinks, whenConnected } from './write-behind-oracle.js';
+import { createDatabase, dropDatabase, pgState, redisState, replayJournalInto, waitForSinks, whenConnected } from './write-behind-oracle.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const runId = `${process.pid}-${Date.now()}`;
 const PREFIX = `test:write-behind:${runId}:live:`;
 const ORACLE_PREFIX = `test:write-behind:${runId}:oracle:`;
+const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const DB = `spotwire_wb_${runId.replace('-', '_')}`;
+const ORACLE_DB = `${DB}_oracle`;
+let databaseUrl = '';
 
 const redis = new Redis(REDIS_URL);
 const dataDir = mkdtempSync(join(tmpdir(), 'spotwire-wb-e2e-'));
@@ -26,7 +33,7 @@ let server: TestServer;
 let clients: Recorded[] = [];
 
 async function start(withSinks = true): Promise<void> {
-  server = await startTestServer({ dataDir, ...(withSinks ? { redisUrl: REDIS_URL, redisPrefix: PREFIX } : {}) });
+  server = await startTestServer({ dataDir, ...(withSinks ? { redisUrl: REDIS_URL, redisPrefix: PREFIX, databaseUrl } : {}) });
   clients = [];
 }
 
@@ -61,9 +68,26 @@ async function expectEqualToFreshReplay(): Promise<void> {
   await replayJournalInto(oracle, dataDir, server.server.journal.lastSeq);
   await oracle.close();
   expect(await redisState(redis, PREFIX)).toEqual(await redisState(redis, ORACLE_PREFIX));
+
+  const oracleUrl = await createDatabase(ADMIN_URL, ORACLE_DB);
+  const pgOracle = new PgSink({ url: oracleUrl, markets: DEMO_MARKETS });
+  await replayJournalInto(pgOracle, dataDir, server.server.journal.lastSeq);
+  await pgOracle.close();
+  expect(await pgState(databaseUrl)).toEqual(await pgState(oracleUrl));
+}
+
+async function pgAppliedSeq(): Promise<number> {
+  const sql = postgres(databaseUrl, { max: 1 });
+  try {
+    const rows = await sql<{ applied_seq: string }[]>`select applied_seq from sink_progress where sink = 'postgres'`;
+    return Number(rows[0]?.applied_seq ?? 0);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
 }
 
 beforeAll(async () => {
+  databaseUrl = await createDatabase(ADMIN_URL, DB);
   await start();
 });
 
@@ -72,10 +96,12 @@ afterAll(async () => {
   await deleteUnder(redis, PREFIX);
   await deleteUnder(redis, ORACLE_PREFIX);
   redis.disconnect();
+  await dropDatabase(ADMIN_URL, DB);
+  await dropDatabase(ADMIN_URL, ORACLE_DB);
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-describe('write-behind to Redis', () => {
+describe('write-behind to Redis and Postgres', () => {
   it('holds exactly what the clients were told: trades, open orders, execs, book', async () => {
     const alice = await connect(server.url, 'token-alice');
     const bob = await connect(server.url, 'token-bob');
@@ -124,22 +150,45 @@ describe('write-behind to Redis', () => {
     expect(Number(top.bidPx)).toBe(engine.levels(SYM, 'buy', 1)[0]![0]);
 
     expect(await redis.get(keys.appliedSeq)).toBe(String(server.server.journal.lastSeq));
+
+    // Postgres: the same trades and every order's latest state as its owner was told.
+    const { trades: tradeRows, orders: orderRows } = await pgState(databaseUrl);
+    const btcTrades = (tradeRows as Record<string, string>[]).filter((row) => row.market === SYM);
+    expect(btcTrades.map((t) => ({ tradeId: Number(t.trade_id), px: Number(t.price), qty: Number(t.qty), side: t.taker_side, ts: Number(t.ts) }))).toEqual(
+      watcher.trades.map((t) => ({ tradeId: t.tradeId, px: t.px, qty: t.qty, side: t.side, ts: t.ts })),
+    );
+    for (const [who, account] of [[alice, 'alice'], [bob, 'bob'], [carol, 'carol']] as const) {
+      const told = [...lastExecs(who.execs).values()].map((e) => ({ market: e.sym, id: e.id, cid: e.cid, side: e.side, px: e.px, qty: e.qty, filled: e.filled, status: e.status }));
+      const rows = (orderRows as Record<string, string | null>[])
+        .filter((row) => row.account === account)
+        .map((o) => ({ market: o.market, id: Number(o.order_id), cid: o.cid, side: o.side, px: o.price === null ? null : Number(o.price), qty: Number(o.qty), filled: Number(o.filled), status: o.status }));
+      const byKey = (a: { market: unknown; id: number }, b: { market: unknown; id: number }): number => `${a.market}`.localeCompare(`${b.market}`) || a.id - b.id;
+      expect(rows.sort(byKey)).toEqual(told.sort(byKey));
+    }
+    expect(await pgAppliedSeq()).toBe(server.server.journal.lastSeq);
     await expectEqualToFreshReplay();
 
     const health = JSON.parse((await httpGet(`${server.httpUrl}/health`)).body) as { writeBehind?: { status: string } };
     expect(JSON.stringify(health)).toContain('"status":"ok"');
     const metrics = (await httpGet(`${server.httpUrl}/metrics`)).body;
     expect(metrics).toContain(`spotwire_sink_applied_seq{sink="redis"} ${server.server.journal.lastSeq}`);
+    expect(metrics).toContain(`spotwire_sink_applied_seq{sink="postgres"} ${server.server.journal.lastSeq}`);
     expect(metrics).toMatch(/spotwire_sink_lag_events\{sink="redis"\} 0/);
   });
 
-  it('replaying a range again (applied seq set back) leaves the contents unchanged', async () => {
+  it('replaying a range again (applied seq set back) leaves row counts and contents unchanged', async () => {
     const before = await redisState(redis, PREFIX);
+    const rowsBefore = await pgState(databaseUrl);
+    expect(rowsBefore.trades!.length).toBeGreaterThan(20);
     await stop();
     await redis.set(redisKeys(PREFIX).appliedSeq, '1');
+    const sql = postgres(databaseUrl, { max: 1 });
+    await sql`update sink_progress set applied_seq = 1 where sink = 'postgres'`;
+    await sql.end();
     await start();
     await waitForSinks(server.server);
     expect(await redisState(redis, PREFIX)).toEqual(before);
+    expect(await pgState(databaseUrl)).toEqual(rowsBefore);
   });
 
   it('a restarted server resumes each sink from its applied seq', async () => {
@@ -153,10 +202,12 @@ describe('write-behind to Redis', () => {
     expect(lastSeq).toBeGreaterThan(appliedBefore);
     await stop();
     expect(Number(await redis.get(redisKeys(PREFIX).appliedSeq))).toBe(appliedBefore);
+    expect(await pgAppliedSeq()).toBe(appliedBefore);
 
     await start();
     await waitForSinks(server.server);
     expect(Number(await redis.get(redisKeys(PREFIX).appliedSeq))).toBe(lastSeq);
+    expect(await pgAppliedSeq()).toBe(lastSeq);
     await expectEqualToFreshReplay();
   });
 });
