@@ -36,6 +36,8 @@ export interface CapturedSession {
 export interface CaptureOptions {
   readonly rounds: number;
   readonly seed: number;
+  /** false: the server retires segments its snapshots cover, as it does by default. */
+  readonly keepJournal?: boolean;
 }
 
 function lastBookSeq(books: readonly BookMessage[], sym: string): number {
@@ -66,7 +68,7 @@ async function randomRequest(trader: Recorded, random: () => number, openIds: Ma
 }
 
 export async function captureSession(options: CaptureOptions): Promise<CapturedSession> {
-  const live = await startTestServer({ keepJournal: true, snapshotEveryCommands: 40, segmentBytes: 8 * 1024 });
+  const live = await startTestServer({ keepJournal: options.keepJournal ?? true, snapshotEveryCommands: 40, segmentBytes: 8 * 1024 });
   const observer = await connect(live.url);
   const alice = await connect(live.url, 'token-alice');
   const bob = await connect(live.url, 'token-bob');

@@ -170,6 +170,15 @@ describe('replay --serve', () => {
     expect(await replay.stop()).toBe(0);
   });
 
+  it('stops mid-playback on SIGTERM and exits 0', async () => {
+    // A hundredth of real pace: the captured second or two would take minutes.
+    const replay = serve(['--speed', '0.01']);
+    await replay.waitFor(/serving ws:/);
+    expect(await replay.stop()).toBe(0);
+    expect(replay.stdout).toMatch(/replay stopped: published (nothing|journal sequences 1\.\.\d+):/);
+    expect(replay.stdout).not.toContain('replay done');
+  });
+
   it('refuses contradictory seeking flags with exit code 2', async () => {
     const replay = serve(['--from', '5', '--from-time', '1000']);
     expect(await replay.exited).toBe(2);
