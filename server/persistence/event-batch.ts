@@ -41,6 +41,12 @@ export interface Sink {
   apply(batch: EventBatch): Promise<void>;
   /** Records `seq` as applied without data (after its batch went to the dead-letter store). */
   markApplied(seq: number): Promise<void>;
+  /**
+   * Writes a dead-lettered batch again once its cause is fixed (`npm run dlq -- redrive`), even
+   * though its seqs are at or below the applied seq. Absent: `apply` is used (a sink idempotent row
+   * by row, where an older batch never overwrites newer state).
+   */
+  redrive?(batch: EventBatch): Promise<void>;
   /** True when retrying cannot help because the batch itself is bad (a constraint, bad data). */
   isPermanent(error: unknown): boolean;
   close(): Promise<void>;

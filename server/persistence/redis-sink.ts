@@ -28,9 +28,11 @@ type Op = readonly string[];
 /** [journal seq, the writes that command causes]. */
 type Group = readonly [string, readonly Op[]];
 
-// ARGV[1]: the batch's last seq; ARGV[2]: msgpack array of groups. cmsgpack is built into Redis.
+// ARGV[1]: the batch's last seq; ARGV[2]: msgpack array of groups (cmsgpack is built into Redis);
+// ARGV[3]: '1' to redrive a dead-lettered batch: every group is written, the applied seq is left.
 const APPLY_SCRIPT = `
 local applied = tonumber(redis.call('GET', KEYS[1]) or '0')
+if ARGV[3] == '1' then applied = -1 end
 local groups = cmsgpack.unpack(ARGV[2])
 for _, group in ipairs(groups) do
   if tonumber(group[1]) > applied then
@@ -47,7 +49,7 @@ for _, group in ipairs(groups) do
     end
   end
 end
-if tonumber(ARGV[1]) > applied then redis.call('SET', KEYS[1], ARGV[1]) end
+if ARGV[3] ~= '1' and tonumber(ARGV[1]) > applied then redis.call('SET', KEYS[1], ARGV[1]) end
 return applied
 `;
 
@@ -60,7 +62,7 @@ return 1
 const TRANSIENT_REPLIES = ['LOADING', 'BUSY', 'TRYAGAIN', 'CLUSTERDOWN', 'MASTERDOWN', 'MISCONF', 'READONLY', 'OOM', 'NOSCRIPT'];
 
 interface ScriptedRedis extends Redis {
-  spotwireApply(key: string, toSeq: string, groups: Buffer): Promise<unknown>;
+  spotwireApply(key: string, toSeq: string, groups: Buffer, redrive: '0' | '1'): Promise<unknown>;
   spotwireMark(key: string, seq: string): Promise<unknown>;
 }
 
@@ -94,10 +96,24 @@ export class RedisSink implements Sink {
   }
 
   async apply(batch: EventBatch): Promise<void> {
-    const groups: Group[] = batch.commands.map((command) => [String(command.seq), this.commandOps(command)]);
+    await this.write(batch, false);
+  }
+
+  /**
+   * Writes a dead-lettered batch after its cause was fixed. Its seqs are at or below the applied
+   * seq by then, so the check is off; its events go to the end of the stream with new ids (their
+   * `seq` field still says where they belong). Book state in the batch is older than what later
+   * batches wrote, so it is left out.
+   */
+  async redrive(batch: EventBatch): Promise<void> {
+    await this.write({ ...batch, books: [] }, true);
+  }
+
+  private async write(batch: EventBatch, redrive: boolean): Promise<void> {
+    const groups: Group[] = batch.commands.map((command) => [String(command.seq), this.commandOps(command, redrive)]);
     groups.push([String(batch.toSeq), this.bookOps(batch)]);
     // One script call: its single reply (or error) is the batch's outcome, checked by the await.
-    await this.redis.spotwireApply(this.keys.appliedSeq, String(batch.toSeq), this.packr.pack(groups));
+    await this.redis.spotwireApply(this.keys.appliedSeq, String(batch.toSeq), this.packr.pack(groups), redrive ? '1' : '0');
   }
 
   async markApplied(seq: number): Promise<void> {
@@ -119,10 +135,10 @@ export class RedisSink implements Sink {
     this.redis.disconnect();
   }
 
-  private commandOps(command: PersistedCommand): Op[] {
+  private commandOps(command: PersistedCommand, redrive: boolean): Op[] {
     const ops: Op[] = [];
     const streamOp = (index: number, body: object): Op => [
-      'XADD', this.keys.events, 'MAXLEN', '~', this.streamMaxLen, `${command.seq}-${index}`, 'e', JSON.stringify({ seq: command.seq, ...body }),
+      'XADD', this.keys.events, 'MAXLEN', '~', this.streamMaxLen, redrive ? '*' : `${command.seq}-${index}`, 'e', JSON.stringify({ seq: command.seq, ...body }),
     ];
     command.events.forEach((event, index) => {
       if (event.kind === 'exec') {

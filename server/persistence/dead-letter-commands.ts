@@ -1,0 +1,135 @@
+// The operations behind `npm run dlq`: list, show, redrive and drop dead-lettered batches. Redrive
+// writes the stored batch to its sink again (after the cause was fixed) and removes it only once
+// the sink took it; a batch that fails again stays where it is.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULTS, parseMarkets } from '../config.js';
+import type { MarketInfo } from '../../protocol/messages.js';
+import { systemClock } from './clock.js';
+import { DeadLetterStore } from './dead-letter-store.js';
+import type { Sink } from './event-batch.js';
+import { PgSink } from './pg-sink.js';
+import { RedisSink } from './redis-sink.js';
+import { MAX_DEAD_LETTERS_PER_SINK } from './start-write-behind.js';
+
+export const DLQ_USAGE = 'usage: npm run dlq -- list|show <id>|redrive <id>|drop <id> [--data-dir D] [--database-url URL] [--redis-url URL] [--redis-prefix P]';
+
+export interface DlqOutput {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+interface DlqOptions {
+  readonly dataDir: string;
+  readonly databaseUrl: string | null;
+  readonly redisUrl: string | null;
+  readonly redisPrefix: string;
+}
+
+function marketsOf(dataDir: string): MarketInfo[] {
+  const file = join(dataDir, 'markets.json');
+  try {
+    return parseMarkets(JSON.parse(readFileSync(file, 'utf8')) as unknown, file);
+  } catch {
+    return [];
+  }
+}
+
+function sinkFor(name: string, options: DlqOptions): Sink {
+  if (name === 'redis') {
+    if (options.redisUrl === null) throw new Error('redriving to redis needs --redis-url (or REDIS_URL)');
+    return new RedisSink({ url: options.redisUrl, prefix: options.redisPrefix });
+  }
+  if (name === 'postgres') {
+    if (options.databaseUrl === null) throw new Error('redriving to postgres needs --database-url (or DATABASE_URL)');
+    return new PgSink({ url: options.databaseUrl, markets: marketsOf(options.dataDir) });
+  }
+  throw new Error(`unknown sink ${JSON.stringify(name)}: redis or postgres`);
+}
+
+/** Retries the first call for a while: a Redis sink has no offline queue and fails until connected. */
+async function connected(sink: Sink, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await sink.appliedSeq();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+/** Runs one dlq command; returns the process exit code. */
+export async function runDlqCommand(argv: readonly string[], env: NodeJS.ProcessEnv, output: DlqOutput): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        'data-dir': { type: 'string' },
+        'database-url': { type: 'string' },
+        'redis-url': { type: 'string' },
+        'redis-prefix': { type: 'string' },
+      },
+    });
+  } catch (error) {
+    output.err(`${(error as Error).message}\n${DLQ_USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, id] = positionals;
+  const options: DlqOptions = {
+    dataDir: values['data-dir'] ?? env.DATA_DIR ?? DEFAULTS.dataDir,
+    databaseUrl: values['database-url'] ?? env.DATABASE_URL ?? null,
+    redisUrl: values['redis-url'] ?? env.REDIS_URL ?? null,
+    redisPrefix: values['redis-prefix'] ?? env.REDIS_PREFIX ?? DEFAULTS.redisPrefix,
+  };
+  const store = new DeadLetterStore({ dataDir: options.dataDir, maxPerSink: MAX_DEAD_LETTERS_PER_SINK, clock: systemClock });
+  const needsId = command === 'show' || command === 'redrive' || command === 'drop';
+  if ((command !== 'list' && !needsId) || (needsId && id === undefined) || positionals.length > (needsId ? 2 : 1)) {
+    output.err(DLQ_USAGE);
+    return 2;
+  }
+  try {
+    if (command === 'list') {
+      const letters = await store.list();
+      for (const letter of letters) {
+        const full = await store.read(letter.id);
+        output.out(`${letter.id}\tseq ${letter.fromSeq}..${letter.toSeq}\t${full?.batch.commands.length ?? '?'} commands\t${full?.error ?? ''}`);
+      }
+      output.out(`${letters.length} dead-lettered batch(es)`);
+      return 0;
+    }
+    const letter = await store.read(id!);
+    if (letter === null) {
+      output.err(`no dead letter ${id}`);
+      return 1;
+    }
+    if (command === 'show') {
+      output.out(JSON.stringify({ ...letter, at: new Date(letter.at).toISOString() }, null, 2));
+      return 0;
+    }
+    if (command === 'drop') {
+      await store.remove(letter.id);
+      output.out(`dropped ${letter.id}`);
+      return 0;
+    }
+    const sink = sinkFor(letter.sink, options);
+    try {
+      await connected(sink, 10_000);
+      await (sink.redrive ? sink.redrive(letter.batch) : sink.apply(letter.batch));
+    } finally {
+      await sink.close();
+    }
+    await store.remove(letter.id);
+    output.out(`redriven ${letter.id} (${letter.batch.commands.length} commands) to ${letter.sink}`);
+    return 0;
+  } catch (error) {
+    output.err(`dlq ${command} failed: ${(error as Error).message}`);
+    return 1;
+  }
+}
