@@ -113,6 +113,9 @@ export function* readJournal(dir: string, options: ReadOptions): Generator<Journ
         if (entries.length !== header.count) throw new JournalCorruption(segment, offset, 'command count mismatch');
         yield { seq: header.seq, count: header.count, chain: header.chain, entries, segment, offset };
         expectedSeq = lastSeq + 1;
+      } else if (lastSeq === options.fromSeq - 1 && header.chain !== options.chainBefore) {
+        // Skipped records set the chain from their headers, so check the snapshot's link here.
+        throw new JournalCorruption(segment, offset, 'chain does not match the snapshot taken after this record');
       } else if (expectedSeq !== null) {
         expectedSeq = lastSeq + 1;
       }
