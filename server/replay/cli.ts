@@ -35,6 +35,12 @@ async function runVerify(paths: SessionPaths): Promise<number> {
 }
 
 async function runServe(paths: SessionPaths, args: ServeArgs): Promise<number> {
+  // Handlers first: whoever reads the "serving" line may signal at once.
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const stopped = new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
   const codec = createCommandCodec();
   const log: RecoveryLog = {
     info: () => undefined,
@@ -52,11 +58,6 @@ async function runServe(paths: SessionPaths, args: ServeArgs): Promise<number> {
       `(state from ${origin} + ${state.replayedCommands} commands fast-forwarded; book seqs ${seqsText()}), speed ${args.speed}`,
   );
 
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const stopped = new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
   if (args.waitSubs > 0) {
     out(`replay: waiting for ${args.waitSubs} subscriptions`);
     await Promise.race([server.subscriptions(args.waitSubs), stopped]);
