@@ -1,0 +1,102 @@
+// Real EventBatches for sink tests: commands run through the real MatchingEngine, numbered like
+// journal entries (seq 1, 2, …), then sliced into batches, so every exec and trade is one the
+// engine really produced.
+import { MatchingEngine } from '../../server/engine/engine.js';
+import type { EngineCommand } from '../../server/engine/types.js';
+import type { EventBatch, PersistedCommand } from '../../server/persistence/event-batch.js';
+import { MARKETS } from '../support/engine-fixtures.js';
+
+export class JournalLike {
+  readonly engine = new MatchingEngine(MARKETS);
+  readonly commands: PersistedCommand[] = [];
+
+  /** Executes the command; rejected commands are not journaled, so they get no seq. */
+  run(command: EngineCommand): PersistedCommand | null {
+    const result = this.engine.execute(command);
+    if (!result.ok) return null;
+    const persisted: PersistedCommand = {
+      seq: this.commands.length + 1,
+      command,
+      id: command.op === 'place' ? (result.id ?? null) : null,
+      events: result.events,
+    };
+    this.commands.push(persisted);
+    return persisted;
+  }
+
+  runAll(commands: readonly EngineCommand[]): void {
+    for (const command of commands) this.run(command);
+  }
+
+  get lastSeq(): number {
+    return this.commands.length;
+  }
+
+  /** The batch of seqs fromSeq..toSeq inclusive. */
+  batch(fromSeq: number, toSeq: number): EventBatch {
+    return { fromSeq, toSeq, commands: this.commands.slice(fromSeq - 1, toSeq), books: [] };
+  }
+
+  /** All commands so far cut into batches of `size`. */
+  batches(size: number): EventBatch[] {
+    const out: EventBatch[] = [];
+    for (let from = 1; from <= this.lastSeq; from += size) out.push(this.batch(from, Math.min(this.lastSeq, from + size - 1)));
+    return out;
+  }
+}
+
+export const SIM_ACCOUNTS = ['alice', 'bob', 'carol', 'dave'] as const;
+
+/**
+ * Appends `count` random but realistic commands (most aimed at live orders), timestamps rising
+ * from `startTs` by 0–2 ms, so several commands share a ts like they do under load.
+ */
+export function simulate(journal: JournalLike, count: number, random: () => number, startTs = 1_700_000_000_000): void {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const int = (min: number, max: number): number => min + Math.floor(random() * (max - min + 1));
+  let ts = startTs;
+  let cidCounter = 0;
+  for (let i = 0; i < count; i++) {
+    ts += int(0, 2);
+    const account = pick(SIM_ACCOUNTS);
+    const sym = pick(MARKETS).sym;
+    const open = journal.engine.openOrders(account, sym);
+    const roll = random();
+    if (roll < 0.6 || open.length === 0) {
+      const side = pick(['buy', 'sell'] as const);
+      const isMarket = random() < 0.08;
+      const tif = isMarket ? 'ioc' : pick(['gtc', 'gtc', 'gtc', 'ioc', 'fok'] as const);
+      journal.run({
+        op: 'place',
+        ts,
+        account,
+        sym,
+        side,
+        kind: isMarket ? 'market' : 'limit',
+        px: isMarket ? null : side === 'buy' ? int(95, 102) : int(98, 105),
+        qty: int(1, 20),
+        tif,
+        post: !isMarket && tif === 'gtc' && random() < 0.15,
+        stp: pick(['none', 'none', 'cancel_taker', 'cancel_maker', 'cancel_both'] as const),
+        cid: random() < 0.4 ? `c-${account}-${cidCounter++ % 50}` : null,
+      });
+    } else if (roll < 0.8) {
+      const target = pick(open);
+      const ref = target.cid !== null && random() < 0.5 ? { cid: target.cid } : { id: target.id };
+      journal.run({ op: 'cancel', ts, account, sym, ref });
+    } else if (roll < 0.97) {
+      const target = pick(open);
+      journal.run({
+        op: 'amend',
+        ts,
+        account,
+        sym,
+        ref: { id: target.id },
+        qty: random() < 0.7 ? Math.max(1, target.qty + int(-6, 6)) : null,
+        px: random() < 0.4 && target.px !== null ? target.px + int(-3, 3) : null,
+      });
+    } else {
+      journal.run({ op: 'cancel_all', ts, account, sym: random() < 0.5 ? sym : null, reason: pick(['user', 'disconnect'] as const) });
+    }
+  }
+}
