@@ -104,6 +104,9 @@ async function runServe(paths: SessionPaths, args: ServeArgs): Promise<number> {
       out('replay: still serving the final state; SIGINT or SIGTERM to stop');
       await stopped;
     }
+  } catch (error) {
+    progress.finish();
+    throw error;
   } finally {
     await server.close();
   }

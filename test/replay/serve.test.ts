@@ -2,8 +2,8 @@
 // the replay gets the same book (levels and seqs) and the same trades as the live observer did;
 // seeking starts from a snapshot and publishes exactly the window asked for; the session dir is
 // never written.
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RejectError } from '../../protocol/client.js';
 import type { Level } from '../../protocol/messages.js';
@@ -15,6 +15,7 @@ import { applyRecord } from '../../server/journal/recovery.js';
 import { REPLAY_LIMITS } from '../../server/replay/seek.js';
 import { barrier, connect, type Recorded } from '../support/e2e.js';
 import { captureSession, fingerprint, SYMS, type CapturedSession } from './capture-session.js';
+import { copySession, flipByte, readRecords } from './journal-surgery.js';
 import { startReplay, type ReplayProcess } from './replay-cli.js';
 
 let session: CapturedSession;
@@ -177,6 +178,21 @@ describe('replay --serve', () => {
     expect(await replay.stop()).toBe(0);
     expect(replay.stdout).toMatch(/replay stopped: published (nothing|journal sequences 1\.\.\d+):/);
     expect(replay.stdout).not.toContain('replay done');
+  });
+
+  it('stops with exit code 1 and names the record when the journal is corrupt mid-playback', async () => {
+    const copy = copySession(session.dataDir);
+    try {
+      const records = readRecords(join(copy, 'journal'));
+      const victim = records[Math.floor(records.length / 2)]!;
+      flipByte(join(copy, 'journal', victim.segment), victim.offset + 30);
+      const replay = startReplay([copy, '--serve', '--port', '0', '--speed', 'max']);
+      running.push(replay);
+      expect(await replay.exited).toBe(1);
+      expect(replay.stderr).toContain(`journal corrupt in segment ${victim.segment} at offset ${victim.offset}`);
+    } finally {
+      rmSync(dirname(copy), { recursive: true, force: true });
+    }
   });
 
   it('refuses contradictory seeking flags with exit code 2', async () => {
