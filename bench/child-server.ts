@@ -1,0 +1,75 @@
+// A server under test as a child process (the real Spotwire CLI or the bare echo server): started
+// on an ephemeral port, its CPU time and RSS read from /proc/<pid>, stopped with SIGTERM (SIGKILL
+// if it does not exit). The child runs node directly, so its pid is the process that serves.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+export interface ProcessSample {
+  readonly cpuSeconds: number;
+  readonly rssMiB: number;
+  readonly peakRssMiB: number;
+}
+
+export class ChildServer {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+    readonly name: string,
+  ) {}
+
+  /**
+   * Starts `node --import tsx <script> ...args` and waits for a stdout line from which `portOf`
+   * extracts the listening port.
+   */
+  static start(name: string, script: string, args: readonly string[], portOf: (line: string) => number | null): Promise<ChildServer> {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`${name} did not start in 60 s: ${stderr}`));
+      }, 60_000);
+      const lines = createInterface({ input: child.stdout! });
+      lines.on('line', (line) => {
+        const port = portOf(line);
+        if (port === null) return;
+        clearTimeout(timer);
+        // Keep draining stdout so a chatty child never blocks on a full pipe.
+        resolve(new ChildServer(child, port, name));
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${name} exited with ${String(code)} before listening: ${stderr}`));
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  sample(): ProcessSample {
+    // Fields after the command name (which may hold spaces) start at state, field 3.
+    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+    return { cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND, rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024 };
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,209 @@
+// bench:e2e — the real server as a child process with its journal fsyncing, driven over raw-socket
+// WebSockets by K bots (separate accounts) with pipelined windows and array frames, plus S
+// market-data subscribers; in the same run the same client against a bare uWS echo server (the
+// transport ceiling) and against the server with --no-fsync (the durability cost). Rounds alternate
+// the three targets per K. Then the fsync server at half its measured maximum rate, open loop, for
+// the latency target. The client shares the 2 cores with the server: its own CPU is reported.
+// Run: npm run bench:e2e [-- --conns 1,16,256 --batch 16 --window 256 --subscribers 4 --seconds 3]
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ChildServer, type ProcessSample } from './child-server.js';
+import { runLoad, type LoadResult } from './load-generator.js';
+import { human, median, printMachine, printTable } from './report.js';
+
+const { values: args } = parseArgs({
+  options: {
+    conns: { type: 'string', default: '1,16,256' },
+    batch: { type: 'string', default: '16' },
+    window: { type: 'string', default: '256' },
+    'max-in-flight': { type: 'string', default: '8192' },
+    subscribers: { type: 'string', default: '4' },
+    seconds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '1' },
+  },
+});
+const CONNECTIONS = args.conns.split(',').map(Number);
+const BATCH = Number(args.batch);
+const SUBSCRIBERS = Number(args.subscribers);
+const SECONDS = Number(args.seconds);
+const WARMUP = Number(args.warmup);
+const ROUNDS = Math.max(1, Number(args.rounds));
+const SYM = 'BTC-USD';
+
+/** Per-connection window: the default, unless K of them would exceed the total in flight. */
+function windowFor(connections: number): number {
+  const share = Math.floor(Number(args['max-in-flight']) / connections / BATCH) * BATCH;
+  return Math.max(BATCH, Math.min(Number(args.window), share));
+}
+
+type TargetName = 'echo' | 'fsync' | 'no-fsync';
+
+interface Row {
+  readonly target: TargetName | 'fsync@half';
+  readonly connections: number;
+  readonly window: number;
+  readonly rate: number;
+  readonly load: LoadResult;
+  readonly serverCpu: number;
+  readonly server: ProcessSample;
+}
+
+async function measure(server: ChildServer, target: Row['target'], connections: number, rate: number, tokens: string[] | null): Promise<Row> {
+  let before: ProcessSample | null = null;
+  let after: ProcessSample | null = null;
+  const window = windowFor(connections);
+  const load = await runLoad({
+    host: '127.0.0.1',
+    port: server.port,
+    sym: SYM,
+    connections,
+    window,
+    batch: BATCH,
+    subscribers: target === 'echo' ? 0 : SUBSCRIBERS,
+    rate,
+    warmupSeconds: WARMUP,
+    seconds: SECONDS,
+    tokens,
+    onWindow: (phase) => {
+      if (phase === 'start') before = server.sample();
+      else after = server.sample();
+    },
+  });
+  const start = before as ProcessSample | null;
+  const end = after as ProcessSample | null;
+  if (!start || !end) throw new Error('server was not sampled');
+  return { target, connections, window, rate, load, serverCpu: (end.cpuSeconds - start.cpuSeconds) / load.elapsedSeconds, server: end };
+}
+
+function spotwirePort(line: string): number | null {
+  try {
+    const entry = JSON.parse(line) as { msg?: string; port?: number };
+    return entry.msg === 'spotwire listening' && typeof entry.port === 'number' ? entry.port : null;
+  } catch {
+    return null;
+  }
+}
+
+function echoPort(line: string): number | null {
+  try {
+    const entry = JSON.parse(line) as { port?: number };
+    return typeof entry.port === 'number' ? entry.port : null;
+  } catch {
+    return null;
+  }
+}
+
+function medianRow(rows: readonly Row[]): Row {
+  const sorted = [...rows].sort((a, b) => a.load.ordersPerSec - b.load.ordersPerSec);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+async function main(): Promise<void> {
+  const host = printMachine();
+  const dir = mkdtempSync(join(tmpdir(), 'spotwire-bench-e2e-'));
+  const servers: ChildServer[] = [];
+  try {
+    const maxBots = Math.max(...CONNECTIONS);
+    const tokens = Array.from({ length: maxBots }, (_, i) => `bench-token-${i}`);
+    const keysFile = join(dir, 'keys.json');
+    writeFileSync(keysFile, JSON.stringify(tokens.map((token, i) => ({ token, account: `bot${i}` }))));
+    const common = ['--port', '0', '--host', '127.0.0.1', '--keys', keysFile, '--rate-limit', '1000000000', '--log-level', 'info'];
+    const echo = await ChildServer.start('echo', 'bench/echo-server.ts', [], echoPort);
+    servers.push(echo);
+    const fsync = await ChildServer.start('fsync', 'server/main.ts', [...common, '--data-dir', join(dir, 'fsync')], spotwirePort);
+    servers.push(fsync);
+    const noFsync = await ChildServer.start('no-fsync', 'server/main.ts', [...common, '--data-dir', join(dir, 'no-fsync'), '--no-fsync'], spotwirePort);
+    servers.push(noFsync);
+    const targets: [TargetName, ChildServer, string[] | null][] = [
+      ['echo', echo, null],
+      ['fsync', fsync, tokens],
+      ['no-fsync', noFsync, tokens],
+    ];
+    console.log(`batch ${BATCH} orders/frame, ${SUBSCRIBERS} market-data subscribers (server runs), ${WARMUP} s warm-up + ${SECONDS} s measured, ${ROUNDS} round(s)\n`);
+
+    const rows: Row[] = [];
+    for (const connections of CONNECTIONS) {
+      const perTarget = new Map<TargetName, Row[]>();
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = round % 2 === 0 ? targets : [...targets].reverse();
+        for (const [name, server, botTokens] of order) {
+          const row = await measure(server, name, connections, 0, botTokens);
+          perTarget.set(name, [...(perTarget.get(name) ?? []), row]);
+          console.log(`  K=${connections} ${name}: ${human(row.load.ordersPerSec)} orders/s, p99 ${row.load.latencyUs.p99.toFixed(0)} µs, client ${(row.load.clientCpu * 100).toFixed(0)}% cpu, server ${(row.serverCpu * 100).toFixed(0)}%`);
+        }
+      }
+      for (const [name] of targets) rows.push(medianRow(perTarget.get(name)!));
+      const max = medianRow(perTarget.get('fsync')!).load.ordersPerSec;
+      const half = Math.max(BATCH * 1000, Math.round(max / 2));
+      const halfRow = await measure(fsync, 'fsync@half', connections, half, tokens);
+      console.log(`  K=${connections} fsync at ${human(half)}/s: p99 ${halfRow.load.latencyUs.p99.toFixed(0)} µs`);
+      rows.push(halfRow);
+    }
+
+    console.log('');
+    const echoRate = (connections: number): number => rows.find((r) => r.target === 'echo' && r.connections === connections)!.load.ordersPerSec;
+    printTable(
+      ['K', 'W', 'target', 'orders/s', 'vs echo', 'p50 µs', 'p99 µs', 'p99.9 µs', 'md msgs/s', 'rejects', 'server cpu', 'RSS MiB', 'client cpu'],
+      rows.map((r) => [
+        String(r.connections),
+        String(r.window),
+        r.target === 'fsync@half' ? `fsync @${human(r.rate)}/s` : r.target,
+        human(r.load.ordersPerSec),
+        r.target === 'echo' || r.target === 'fsync@half' ? '' : `${((100 * r.load.ordersPerSec) / echoRate(r.connections)).toFixed(0)}%`,
+        r.load.latencyUs.p50.toFixed(0),
+        r.load.latencyUs.p99.toFixed(0),
+        r.load.latencyUs.p999.toFixed(0),
+        r.target === 'echo' ? '' : human(r.load.mdPerSec),
+        String(r.load.rejected),
+        `${(r.serverCpu * 100).toFixed(0)}%`,
+        r.server.rssMiB.toFixed(0),
+        `${(r.load.clientCpu * 100).toFixed(0)}%`,
+      ]),
+    );
+    console.log('\ncpu: 100% = one core; the machine has 2, shared by client, server and whatever else runs.');
+    for (const r of rows) {
+      if (r.load.clientCpu >= 0.9) console.log(`note: K=${r.connections} ${r.target}: the client used ${(r.load.clientCpu * 100).toFixed(0)}% of a core: it is (co-)bottleneck`);
+    }
+    for (const connections of CONNECTIONS) {
+      const at = (target: Row['target']): Row => rows.find((r) => r.connections === connections && r.target === target)!;
+      const ratio = at('fsync').load.ordersPerSec / at('echo').load.ordersPerSec;
+      const durability = at('fsync').load.ordersPerSec / at('no-fsync').load.ordersPerSec;
+      console.log(`target K=${connections}: fsync ≥ 60% of echo: ${(ratio * 100).toFixed(0)}% ${ratio >= 0.6 ? 'met' : 'MISSED'}; fsync/no-fsync ${(durability * 100).toFixed(0)}%`);
+      const p99 = at('fsync@half').load.latencyUs.p99;
+      console.log(`target K=${connections}: p99 ≤ 1 ms at half the max rate: ${p99.toFixed(0)} µs ${p99 <= 1000 ? 'met' : 'MISSED'}`);
+    }
+
+    console.log(
+      JSON.stringify({
+        bench: 'e2e',
+        machine: host,
+        batch: BATCH,
+        subscribers: SUBSCRIBERS,
+        seconds: SECONDS,
+        rounds: ROUNDS,
+        rows: rows.map((r) => ({
+          connections: r.connections,
+          window: r.window,
+          target: r.target,
+          rate: r.rate,
+          ordersPerSec: Math.round(r.load.ordersPerSec),
+          latencyUs: r.load.latencyUs,
+          mdPerSec: Math.round(r.load.mdPerSec),
+          rejected: r.load.rejected,
+          serverCpu: Number(r.serverCpu.toFixed(2)),
+          serverRssMiB: Math.round(r.server.rssMiB),
+          serverPeakRssMiB: Math.round(r.server.peakRssMiB),
+          clientCpu: Number(r.load.clientCpu.toFixed(2)),
+        })),
+      }),
+    );
+  } finally {
+    for (const server of servers) await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
