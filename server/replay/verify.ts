@@ -67,7 +67,7 @@ export async function verifySession(paths: SessionPaths): Promise<VerifyReport> 
       const b = applyRecord(engines[1], seqs[1]!, record.seq, record.entries);
       const bytesA = packr.pack([a.results, [...a.bookSeqs]]);
       const bytesB = packr.pack([b.results, [...b.bookSeqs]]);
-      if (!Buffer.from(bytesA).equals(Buffer.from(bytesB))) {
+      if (Buffer.compare(bytesA, bytesB) !== 0) {
         divergence = `outputs differ at journal sequence ${record.seq}`;
         break;
       }
