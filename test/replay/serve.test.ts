@@ -118,6 +118,8 @@ describe('replay --serve', () => {
     await expect(client.client.cancelAll()).rejects.toMatchObject({ code: 'bad_request' });
     await expect(client.client.login('token-alice')).rejects.toMatchObject({ code: 'bad_request' });
     await expect(client.client.orders()).rejects.toMatchObject({ code: 'bad_request' });
+    expect(await client.client.unsubscribe('book', SYMS[0]!)).toMatchObject({ type: 'unsubbed', ch: 'book', sym: SYMS[0] });
+    expect(await client.client.unsubscribe('trades', SYMS[0]!)).toMatchObject({ type: 'unsubbed', ch: 'trades', sym: SYMS[0] });
 
     expect(await replay.stop()).toBe(0);
     expect(fingerprint(session.dataDir)).toEqual(before);
