@@ -13,6 +13,8 @@ import { chainOf, encodeRecord } from './record-format.js';
 export interface JournalFile {
   write(buffer: Buffer): Promise<void>;
   datasync(): Promise<void>;
+  /** Cuts the file back to `size` bytes and syncs that; used to take back a group that failed. */
+  truncate(size: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -33,6 +35,10 @@ export const nodeFileSystem: JournalFileSystem = {
         }
       },
       datasync: () => handle.datasync(),
+      async truncate(size) {
+        await handle.truncate(size);
+        await handle.datasync();
+      },
       close: () => handle.close(),
     };
   },
@@ -147,9 +153,18 @@ export class JournalWriter {
     if (this.file === null || (this.segmentSize > 0 && this.segmentSize + bytes.length > this.options.segmentBytes)) {
       await this.startSegment(group[0]!.firstSeq);
     }
-    await this.file!.write(bytes);
+    const file = this.file!;
+    try {
+      await file.write(bytes);
+      if (this.options.fsync) await file.datasync();
+    } catch (error) {
+      // The group's callers get rejects, so whatever of it reached the file must not be replayed
+      // at the next start (a failed fdatasync leaves a whole record there). Best effort: if the
+      // truncate fails too, the disk is gone and nothing better can be done from here.
+      await file.truncate(this.segmentSize).catch(() => undefined);
+      throw error;
+    }
     this.segmentSize += bytes.length;
-    if (this.options.fsync) await this.file!.datasync();
     this.groups++;
     this.records += group.length;
   }

@@ -162,6 +162,23 @@ describe('group commit', () => {
     await expect(journal.append(c!)).rejects.toThrow(/journal write failed/);
     expect(fs.failures).toBe(1);
     await journal.close();
+    // The failed group was written whole before its sync failed; it was taken back off the file.
+    expect(readAll(dir).map((r) => r.entries)).toEqual([a]);
+  });
+
+  it('takes back the half of a group a failed write left on the file', async () => {
+    const dir = tempJournalDir();
+    const fs = new FailingFileSystem('write');
+    const journal = writer(dir, { fileSystem: fs });
+    const [a, b] = randomBatches(20, 2);
+    await journal.append(a!);
+    fs.arm();
+    await expect(journal.append(b!)).rejects.toThrow(/journal write failed: ENOSPC/);
+    await journal.close();
+    const torn: unknown[] = [];
+    const records = [...readJournal(dir, { fromSeq: 1, chainBefore: 0, codec, onTornTail: (tail) => torn.push(tail) })];
+    expect(records.map((r) => r.entries)).toEqual([a]);
+    expect(torn).toEqual([]);
   });
 });
 

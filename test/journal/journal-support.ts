@@ -107,6 +107,7 @@ export class CountingFileSystem implements JournalFileSystem {
         if (this.held) await new Promise<void>((resume) => this.held!.push(resume));
         return file.datasync();
       },
+      truncate: (size) => file.truncate(size),
       close: () => file.close(),
     };
   }
@@ -148,6 +149,7 @@ export class FailingFileSystem implements JournalFileSystem {
         }
         await file.datasync();
       },
+      truncate: (size) => file.truncate(size),
       close: () => file.close(),
     };
   }
