@@ -28,6 +28,8 @@ export interface JournalFollowerOptions {
   readonly log: { warn(fields: object, msg: string): void };
 }
 
+const YIELD_EVERY_RECORDS = 1_000;
+
 export class JournalGap extends Error {
   constructor(sink: string, appliedSeq: number, detail: string) {
     super(`sink ${sink} applied up to ${appliedSeq} but the journal cannot continue from there: ${detail}`);
@@ -62,7 +64,10 @@ export class JournalFollower {
       throw new JournalGap(sinkName, appliedSeq, `it needs seq ${position.nextSeq} but its oldest segment is ${first}`);
     }
     try {
+      let replayed = 0;
       for (const record of readJournal(options.journalDir, { fromSeq: position.nextSeq, chainBefore: position.chain, codec: options.codec })) {
+        // A sink rebuilt while the server trades must not hold the event loop for the whole replay.
+        if (++replayed % YIELD_EVERY_RECORDS === 0) await new Promise((resolve) => setImmediate(resolve));
         if (record.seq + record.count - 1 > appliedSeq) {
           position = { segment: record.segment, offset: record.offset, chain: position.chain, nextSeq: record.seq };
           break;
