@@ -137,7 +137,7 @@ async function main(): Promise<void> {
       }
       for (const [name] of targets) rows.push(medianRow(perTarget.get(name)!));
       const max = medianRow(perTarget.get('fsync')!).load.ordersPerSec;
-      const half = Math.max(BATCH * 1000, Math.round(max / 2));
+      const half = Math.max(BATCH, Math.round(max / 2));
       const halfRow = await measure(fsync, 'fsync@half', connections, half, tokens);
       console.log(`  K=${connections} fsync at ${human(half)}/s: p99 ${halfRow.load.latencyUs.p99.toFixed(0)} µs`);
       rows.push(halfRow);
