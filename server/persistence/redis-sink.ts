@@ -8,6 +8,7 @@
 // therefore harmless. Every write is also idempotent on its own (hash fields, a sorted set scored by
 // trade id, stream ids derived from journal seqs), so replaying a range after the applied seq was
 // set back changes nothing either.
+import { once } from 'node:events';
 import { Redis, ReplyError } from 'ioredis';
 import { Packr } from 'msgpackr';
 import { openOrderField, redisKeys, type RedisKeys } from '../../db/redis-keys.js';
@@ -73,16 +74,18 @@ export class RedisSink implements Sink {
   private readonly packr = new Packr({ useRecords: false });
   private readonly tradesKept: number;
   private readonly streamMaxLen: string;
+  private readonly connectTimeoutMs: number;
 
   constructor(options: RedisSinkOptions) {
     this.keys = redisKeys(options.prefix);
     this.tradesKept = options.tradesKept ?? 100;
     this.streamMaxLen = String(options.streamMaxLen ?? 100_000);
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
     // No offline queue: while Redis is away a call fails at once; the journal is the buffer.
     this.redis = new Redis(options.url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
-      connectTimeout: options.connectTimeoutMs ?? 2_000,
+      connectTimeout: this.connectTimeoutMs,
       retryStrategy: (times) => Math.min(times * 100, 1_000),
     }) as ScriptedRedis;
     this.redis.on('error', (error: Error) => options.onConnectionError?.(error));
@@ -91,6 +94,10 @@ export class RedisSink implements Sink {
   }
 
   async appliedSeq(): Promise<number> {
+    // Asked first at start: give a connection under way the time to finish instead of failing.
+    if (this.redis.status === 'connecting' || this.redis.status === 'wait') {
+      await Promise.race([once(this.redis, 'ready'), new Promise((resolve) => setTimeout(resolve, this.connectTimeoutMs).unref())]);
+    }
     const value = await this.redis.get(this.keys.appliedSeq);
     return value === null ? 0 : Number(value);
   }
