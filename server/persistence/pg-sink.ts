@@ -7,7 +7,7 @@ import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { batchRows, marketDetails, type BatchRows } from '../../db/batch-rows.js';
 import { accounts, markets, orders, sinkProgress, trades } from '../../db/schema.js';
-import { unnestRows } from '../../db/unnest-insert.js';
+import { jsonRows } from '../../db/json-rows.js';
 import type { MarketInfo } from '../../protocol/messages.js';
 import type { EventBatch, Sink } from './event-batch.js';
 
@@ -130,7 +130,7 @@ export class PgSink implements Sink {
       statements.push(
         tx
           .insert(accounts)
-          .select(unnestRows(accounts, values, from, to))
+          .select(jsonRows(accounts, values, from, to))
           .onConflictDoUpdate({
             target: accounts.account,
             set: { firstSeq: sql`excluded.first_seq` },
@@ -149,7 +149,7 @@ export class PgSink implements Sink {
       statements.push(
         tx
           .insert(orders)
-          .select(unnestRows(orders, rows.orders, from, to))
+          .select(jsonRows(orders, rows.orders, from, to))
           .onConflictDoUpdate({
             target: [orders.market, orders.orderId],
             // What an order was placed as (kind, tif, post, created_*) never changes; its state does.
@@ -178,7 +178,7 @@ export class PgSink implements Sink {
       statements.push(
         tx
           .insert(trades)
-          .select(unnestRows(trades, rows.trades, from, to))
+          .select(jsonRows(trades, rows.trades, from, to))
           .onConflictDoNothing({ target: [trades.market, trades.tradeId] })
           .execute(),
       );
