@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import { Redis, ReplyError } from 'ioredis';
 import { Packr } from 'msgpackr';
 import { openOrderField, redisKeys, type RedisKeys } from '../../db/redis-keys.js';
+import type { Exec } from '../../protocol/messages.js';
 import type { BookTop, EventBatch, PersistedCommand, Sink } from './event-batch.js';
 
 export interface RedisSinkOptions {
@@ -142,34 +143,48 @@ export class RedisSink implements Sink {
     this.redis.disconnect();
   }
 
+  /** The stream entries and trades of one command (its own group: skipped when at or below the applied seq). */
   private commandOps(command: PersistedCommand, redrive: boolean): Op[] {
     const ops: Op[] = [];
-    const streamOp = (index: number, body: object): Op => [
-      'XADD', this.keys.events, 'MAXLEN', '~', this.streamMaxLen, redrive ? '*' : `${command.seq}-${index}`, 'e', JSON.stringify({ seq: command.seq, ...body }),
-    ];
+    const stream = (index: number, json: string): void => {
+      ops.push(['XADD', this.keys.events, 'MAXLEN', '~', this.streamMaxLen, redrive ? '*' : `${command.seq}-${index}`, 'e', json]);
+    };
     command.events.forEach((event, index) => {
       if (event.kind === 'exec') {
-        const { exec, account } = event;
-        const key = this.keys.openOrders(account);
-        const field = openOrderField(exec.sym, exec.id);
-        if (exec.status === 'new' || exec.status === 'partial') ops.push(['HSET', key, field, JSON.stringify(exec)]);
-        else ops.push(['HDEL', key, field]);
-        ops.push(streamOp(index, { kind: 'exec', account, exec }));
+        stream(index, `{"seq":${command.seq},"kind":"exec","account":${JSON.stringify(event.account)},"exec":${JSON.stringify(event.exec)}}`);
       } else if (event.kind === 'trade') {
         const { kind: _kind, ...trade } = event;
-        ops.push(['ZADD', this.keys.trades(event.sym), String(event.tradeId), JSON.stringify(trade)]);
-        ops.push(streamOp(index, event));
+        const json = JSON.stringify(trade);
+        ops.push(['ZADD', this.keys.trades(event.sym), String(event.tradeId), json]);
+        stream(index, `{"seq":${command.seq},"kind":"trade",${json.slice(1)}`);
       }
       // Level changes are summed up by the depth snapshot written at the end of the batch.
     });
     return ops;
   }
 
+  /**
+   * State as of the batch's end, written in its last group: each touched order's latest exec (an
+   * order opened and filled inside the batch costs one HDEL, not HSET + HDEL), trade trimming and
+   * the books. Final state is right whatever part of the batch was applied before.
+   */
   private bookOps(batch: EventBatch): Op[] {
     const ops: Op[] = [];
+    const latest = new Map<string, { key: string; field: string; exec: Exec }>();
     const tradedSyms = new Set<string>();
     for (const command of batch.commands) {
-      for (const event of command.events) if (event.kind === 'trade') tradedSyms.add(event.sym);
+      for (const event of command.events) {
+        if (event.kind === 'trade') tradedSyms.add(event.sym);
+        else if (event.kind === 'exec') {
+          const key = this.keys.openOrders(event.account);
+          const field = openOrderField(event.exec.sym, event.exec.id);
+          latest.set(`${key}\n${field}`, { key, field, exec: event.exec });
+        }
+      }
+    }
+    for (const { key, field, exec } of latest.values()) {
+      if (exec.status === 'new' || exec.status === 'partial') ops.push(['HSET', key, field, JSON.stringify(exec)]);
+      else ops.push(['HDEL', key, field]);
     }
     for (const sym of tradedSyms) ops.push(['ZREMRANGEBYRANK', this.keys.trades(sym), '0', String(-this.tradesKept - 1)]);
     for (const book of batch.books) ops.push(...this.topOps(book), ['SET', this.keys.depth(book.sym), JSON.stringify({ seq: book.seq, bids: book.bids, asks: book.asks })]);

@@ -1,0 +1,328 @@
+// bench:write-behind — the whole write-behind pipeline (journal tail → per-sink engine replay →
+// sink) against the local Redis and Postgres:
+//  1. catch-up rate: a journal of T trades already on disk, each sink applies it from seq 0;
+//  2. lag under load: commands journaled at R trades/s (paced per 10 ms tick, in this process, as
+//     the server would), sampled every 50 ms: how far each sink trails the newest durable record;
+//  3. end-to-end cost: the real server (child process) under the e2e load with and without
+//     REDIS_URL/DATABASE_URL, orders/s compared.
+// Each run writes into a scratch database and key prefix, removed at the end.
+// Run: npm run bench:write-behind [-- --trades 300000 --rate 50000 --seconds 10 --e2e-seconds 5]
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import postgres from 'postgres';
+import { Registry } from 'prom-client';
+import { migrateDatabase } from '../db/migrate.js';
+import { exportEngineState } from '../server/engine/engine-state.js';
+import { MatchingEngine } from '../server/engine/engine.js';
+import type { EngineCommand } from '../server/engine/types.js';
+import { createCommandCodec, type JournalEntry } from '../server/journal/command-codec.js';
+import { Journal } from '../server/journal/journal.js';
+import { systemClock } from '../server/persistence/clock.js';
+import { DeadLetterStore } from '../server/persistence/dead-letter-store.js';
+import type { Sink } from '../server/persistence/event-batch.js';
+import { JournalFollower } from '../server/persistence/journal-follower.js';
+import { PgSink } from '../server/persistence/pg-sink.js';
+import { RedisSink } from '../server/persistence/redis-sink.js';
+import { WriteBehind } from '../server/persistence/write-behind.js';
+import { ChildServer } from './child-server.js';
+import { runLoad } from './load-generator.js';
+import { human, median, printMachine } from './report.js';
+
+const { values: args } = parseArgs({
+  options: {
+    trades: { type: 'string', default: '300000' },
+    rate: { type: 'string', default: '50000' },
+    seconds: { type: 'string', default: '10' },
+    'e2e-seconds': { type: 'string', default: '5' },
+    'e2e-rounds': { type: 'string', default: '2' },
+    skip: { type: 'string', default: '' },
+  },
+});
+const TRADES = Number(args.trades);
+const RATE = Number(args.rate);
+const SECONDS = Number(args.seconds);
+const E2E_SECONDS = Number(args['e2e-seconds']);
+const E2E_ROUNDS = Number(args['e2e-rounds']);
+const SKIP = new Set(args.skip.split(',').filter(Boolean));
+const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const MARKETS = [{ sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6 }];
+const LIMITS = { maxOpenOrdersPerAccount: 1_000_000 };
+const silent = pino({ level: 'silent' });
+const run = randomBytes(4).toString('hex');
+
+/** A journal written the way the server writes it: engine first, then one record per batch. */
+class BenchJournal {
+  readonly dir = mkdtempSync(join(tmpdir(), 'spotwire-bench-wb-'));
+  readonly journalDir = join(this.dir, 'journal');
+  readonly snapshotDir = join(this.dir, 'snapshots');
+  readonly engine = new MatchingEngine(MARKETS, LIMITS);
+  readonly codec = createCommandCodec();
+  readonly journal: Journal;
+  private round = 0;
+
+  constructor(retainFromSeq?: () => number) {
+    this.journal = new Journal({
+      journalDir: this.journalDir,
+      snapshotDir: this.snapshotDir,
+      nextSeq: 1,
+      chain: 0,
+      fsync: false,
+      segmentBytes: 64 * 1024 * 1024,
+      snapshotEveryCommands: 10_000_000,
+      snapshotEveryMs: 3_600_000,
+      keepJournal: false,
+      codec: this.codec,
+      captureState: () => ({ engine: exportEngineState(this.engine), bookSeqs: {} }),
+      clock: () => Date.now(),
+      log: silent,
+      ...(retainFromSeq ? { retainFromSeq } : {}),
+    });
+  }
+
+  /** `trades` maker/taker pairs (one trade each) as one record. */
+  commit(trades: number): Promise<void> {
+    const entries: JournalEntry[] = [];
+    const ts = Date.now();
+    for (let i = 0; i < trades; i++, this.round++) {
+      const px = 10_000 + (this.round % 5);
+      const base = { op: 'place', ts, sym: 'BTC-USD', kind: 'limit', px, qty: 2, tif: 'gtc', post: false, stp: 'none', cid: null } as const;
+      for (const command of [
+        { ...base, account: `maker-${this.round % 1000}`, side: 'sell' },
+        { ...base, account: `taker-${this.round % 1000}`, side: 'buy' },
+      ] as EngineCommand[]) {
+        const result = this.engine.execute(command);
+        if (!result.ok) throw new Error(`bench command rejected: ${result.code}`);
+        entries.push({ command, id: result.id ?? null });
+      }
+    }
+    return this.journal.commit(entries);
+  }
+
+  async close(): Promise<void> {
+    await this.journal.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+async function scratchDatabase(label: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `spotwire_bench_wb_${label}_${run}`;
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${name}"`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  await migrateDatabase(url.toString());
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await admin.unsafe(`drop database if exists "${name}" with (force)`);
+      await admin.end({ timeout: 5 });
+    },
+  };
+}
+
+async function deleteKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
+}
+
+async function connected(sink: Sink): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await sink.appliedSeq();
+      return;
+    } catch (error) {
+      if (i > 100) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
+async function catchUp(): Promise<void> {
+  const source = new BenchJournal();
+  for (let made = 0; made < TRADES; made += 1_000) await source.commit(Math.min(1_000, TRADES - made));
+  const lastSeq = source.journal.lastSeq;
+  console.log(`1. catch-up: a journal of ${human(TRADES)} trades (${human(lastSeq)} commands), each sink from seq 0, batches ≤ 5,000 commands`);
+  const follow = async (sink: Sink | null): Promise<number> => {
+    const follower = await JournalFollower.open('bench', 0, {
+      journalDir: source.journalDir,
+      snapshotDir: source.snapshotDir,
+      markets: MARKETS,
+      limits: LIMITS,
+      codec: source.codec,
+      depth: 50,
+      maxBatchCommands: 5_000,
+      log: silent,
+    });
+    const started = performance.now();
+    for (let batch = await follower.next(lastSeq); batch; batch = await follower.next(lastSeq)) if (sink) await sink.apply(batch);
+    await follower.close();
+    return (performance.now() - started) / 1000;
+  };
+  const replayOnly = await follow(null);
+  console.log(`   journal tail + engine replay alone: ${human(TRADES / replayOnly)} trades/s`);
+  const db = await scratchDatabase('catchup');
+  const pg = new PgSink({ url: db.url, markets: MARKETS });
+  const pgSeconds = await follow(pg);
+  await pg.close();
+  await db.drop();
+  console.log(`   → Postgres: ${human(TRADES / pgSeconds)} trades/s (${pgSeconds.toFixed(2)} s)`);
+  const prefix = `bench:wb:${run}:catchup:`;
+  const redis = new RedisSink({ url: REDIS_URL, prefix });
+  await connected(redis);
+  const redisSeconds = await follow(redis);
+  await redis.close();
+  await deleteKeys(prefix);
+  console.log(`   → Redis: ${human(TRADES / redisSeconds)} trades/s (${redisSeconds.toFixed(2)} s)`);
+  await source.close();
+}
+
+async function lagUnderLoad(): Promise<void> {
+  console.log(`2. lag: ${human(RATE)} trades/s (${human(2 * RATE)} commands/s) journaled for ${SECONDS} s in 10 ms ticks, both sinks following`);
+  const db = await scratchDatabase('lag');
+  const prefix = `bench:wb:${run}:lag:`;
+  let writeBehind: WriteBehind | null = null;
+  const source = new BenchJournal(() => writeBehind?.retainFromSeq() ?? 0);
+  const dlqDir = mkdtempSync(join(tmpdir(), 'spotwire-bench-dlq-'));
+  const wb = new WriteBehind({
+    sinks: [new PgSink({ url: db.url, markets: MARKETS }), new RedisSink({ url: REDIS_URL, prefix })],
+    deadLetters: new DeadLetterStore({ dataDir: dlqDir, maxPerSink: 10, clock: systemClock, fsync: false }),
+    journalDir: source.journalDir,
+    snapshotDir: source.snapshotDir,
+    markets: MARKETS,
+    limits: LIMITS,
+    codec: source.codec,
+    durableSeq: 0,
+    registry: new Registry(),
+    clock: systemClock,
+    random: Math.random,
+    log: silent,
+  });
+  writeBehind = wb;
+  // Commit time of each record's last seq, to turn "applied up to seq S" into a lag in ms.
+  const committedAt: { seq: number; at: number }[] = [];
+  const lags = new Map<string, number[]>();
+  const sample = (): void => {
+    const now = performance.now();
+    for (const [name, sink] of Object.entries(wb.health().sinks)) {
+      const applied = sink.appliedSeq ?? 0;
+      const oldest = committedAt.find((record) => record.seq > applied);
+      lags.set(name, [...(lags.get(name) ?? []), oldest ? now - oldest.at : 0]);
+    }
+  };
+  const perTick = Math.max(1, Math.round(RATE / 100));
+  const started = performance.now();
+  let ticks = 0;
+  let lastSample = started;
+  while (performance.now() - started < SECONDS * 1000) {
+    await source.commit(perTick);
+    const seq = source.journal.lastSeq;
+    committedAt.push({ seq, at: performance.now() });
+    wb.notifyDurable(seq);
+    ticks++;
+    if (performance.now() - lastSample >= 50) {
+      sample();
+      lastSample = performance.now();
+    }
+    const next = started + ticks * 10;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - performance.now())));
+  }
+  const offered = (ticks * perTick) / ((performance.now() - started) / 1000);
+  const drainStart = performance.now();
+  const { drained } = await wb.close(60_000);
+  const drainMs = performance.now() - drainStart;
+  console.log(`   offered ${human(offered)} trades/s (the generator, engine, journal and both followers share this process)`);
+  for (const [name, values] of lags) {
+    const sorted = [...values].sort((a, b) => a - b);
+    const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+    console.log(`   ${name}: lag p50 ${at(0.5).toFixed(0)} ms, p99 ${at(0.99).toFixed(0)} ms, max ${at(1).toFixed(0)} ms — target < 1000 ms: ${at(0.99) < 1000 ? 'met' : 'MISSED'}`);
+  }
+  console.log(`   drained the rest in ${drainMs.toFixed(0)} ms (${drained ? 'complete' : 'INCOMPLETE'})`);
+  await source.close();
+  await db.drop();
+  await deleteKeys(prefix);
+  rmSync(dlqDir, { recursive: true, force: true });
+}
+
+function spotwirePort(line: string): number | null {
+  try {
+    const entry = JSON.parse(line) as { msg?: string; port?: number };
+    return entry.msg === 'spotwire listening' && typeof entry.port === 'number' ? entry.port : null;
+  } catch {
+    return null;
+  }
+}
+
+async function endToEndCost(): Promise<void> {
+  console.log(`3. end-to-end cost: the server (fsync on) under the e2e load (16 bots, frames of 16), ${E2E_SECONDS} s, ${E2E_ROUNDS} round(s), with and without write-behind`);
+  const dir = mkdtempSync(join(tmpdir(), 'spotwire-bench-wb-e2e-'));
+  const db = await scratchDatabase('e2e');
+  const prefix = `bench:wb:${run}:e2e:`;
+  const tokens = Array.from({ length: 16 }, (_, i) => `bench-token-${i}`);
+  const keysFile = join(dir, 'keys.json');
+  writeFileSync(keysFile, JSON.stringify(tokens.map((token, i) => ({ token, account: `bot${i}` }))));
+  const common = ['--port', '0', '--host', '127.0.0.1', '--keys', keysFile, '--rate-limit', '1000000000', '--log-level', 'info'];
+  const plain = await ChildServer.start('plain', 'server/main.ts', [...common, '--data-dir', join(dir, 'plain')], spotwirePort);
+  // The child inherits this process's environment at spawn.
+  process.env.REDIS_URL = REDIS_URL;
+  process.env.REDIS_PREFIX = prefix;
+  process.env.DATABASE_URL = db.url;
+  const persisted = await ChildServer.start('write-behind', 'server/main.ts', [...common, '--data-dir', join(dir, 'wb')], spotwirePort);
+  delete process.env.REDIS_PREFIX;
+  process.env.DATABASE_URL = ADMIN_URL;
+  const rates = new Map<string, number[]>();
+  try {
+    for (let round = 0; round < E2E_ROUNDS; round++) {
+      for (const server of round % 2 === 0 ? [plain, persisted] : [persisted, plain]) {
+        const load = await runLoad({
+          host: '127.0.0.1',
+          port: server.port,
+          sym: 'BTC-USD',
+          connections: 16,
+          window: 256,
+          batch: 16,
+          subscribers: 0,
+          rate: 0,
+          warmupSeconds: 1,
+          seconds: E2E_SECONDS,
+          tokens,
+        });
+        rates.set(server.name, [...(rates.get(server.name) ?? []), load.ordersPerSec]);
+        console.log(`   ${server.name}: ${human(load.ordersPerSec)} orders/s, p99 ${load.latencyUs.p99.toFixed(0)} µs`);
+      }
+    }
+    const without = median(rates.get('plain')!);
+    const withWb = median(rates.get('write-behind')!);
+    const cost = 1 - withWb / without;
+    console.log(`   median: ${human(without)} → ${human(withWb)} orders/s: write-behind costs ${(cost * 100).toFixed(1)}% — target ≤ 10%: ${cost <= 0.1 ? 'met' : 'MISSED'}`);
+  } finally {
+    await plain.stop();
+    await persisted.stop();
+    await db.drop();
+    await deleteKeys(prefix);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  printMachine();
+  if (!SKIP.has('catchup')) await catchUp();
+  if (!SKIP.has('lag')) await lagUnderLoad();
+  if (!SKIP.has('e2e')) await endToEndCost();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
