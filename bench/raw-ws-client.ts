@@ -102,6 +102,11 @@ export class RawWsClient {
     this.socket.end();
   }
 
+  /** Stops reading: the server then sees a slow consumer. */
+  pause(): void {
+    this.socket.pause();
+  }
+
   destroy(): void {
     this.socket.destroy();
   }
