@@ -22,7 +22,7 @@ const { values: args } = parseArgs({
     subscribers: { type: 'string', default: '4' },
     seconds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
-    rounds: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const CONNECTIONS = args.conns.split(',').map(Number);
