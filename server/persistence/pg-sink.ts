@@ -20,9 +20,15 @@ export interface PgSinkOptions {
   /** Rows per INSERT statement; a batch larger than this is written in several (same transaction). */
   readonly rowsPerStatement?: number;
   readonly connectTimeoutSeconds?: number;
+  /**
+   * Server-side bound on one statement (SQLSTATE 57014 when hit, which is retried). A caller's
+   * deadline can abandon a promise but not the statement; this ends it and releases its locks.
+   */
+  readonly statementTimeoutMs?: number;
 }
 
 const DEFAULT_ROWS_PER_STATEMENT = 10_000;
+const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 // Markets and accounts already in the database need no statement. The cache only saves work, so
 // when it grows past this it is simply emptied (bounded memory with millions of accounts).
 const MAX_KNOWN_NAMES = 100_000;
@@ -50,6 +56,10 @@ export class PgSink implements Sink {
       max: 2,
       onnotice: () => {},
       connect_timeout: options.connectTimeoutSeconds ?? 10,
+      connection: {
+        statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+        idle_in_transaction_session_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+      },
     });
     this.db = drizzle(this.client);
   }

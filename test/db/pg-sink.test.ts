@@ -281,6 +281,33 @@ describe('errors', () => {
     }
   });
 
+  it('a statement blocked past statementTimeoutMs fails as not permanent, rolls back, and the retry succeeds', async () => {
+    const journal = new JournalLike();
+    journal.runAll([place('bob', 'sell', 101, 5, { ts: 10 }), place('alice', 'buy', 101, 3, { ts: 11 })]);
+    const impatient = new PgSink({ url: db.url, statementTimeoutMs: 300 });
+    const locker = await db.sql.reserve();
+    try {
+      await locker`begin`;
+      await locker`lock table trades in access exclusive mode`;
+      const error = await impatient.apply(journal.batch(1, 2)).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect((error as { cause?: { code?: unknown } }).cause?.code).toBe('57014');
+      expect(impatient.isPermanent(error)).toBe(false);
+      await locker`rollback`;
+      expect(await impatient.appliedSeq()).toBe(0);
+      expect((await db.sql`select count(*)::int as n from orders`)[0]).toEqual({ n: 0 });
+
+      await impatient.apply(journal.batch(1, 2));
+      expect(await impatient.appliedSeq()).toBe(2);
+      expect((await db.sql`select count(*)::int as n from trades`)[0]).toEqual({ n: 1 });
+    } finally {
+      locker.release();
+      await impatient.close();
+    }
+  });
+
   it('rejects a non-positive rowsPerStatement at construction', () => {
     expect(() => new PgSink({ url: db.url, rowsPerStatement: 0 })).toThrow(RangeError);
   });
