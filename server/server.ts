@@ -17,8 +17,7 @@ import type { JournalFileSystem } from './journal/journal-writer.js';
 import { recover } from './journal/recovery.js';
 import { BookFeed } from './market-data/book-feed.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
-import { startWriteBehind } from './persistence/start-write-behind.js';
-import type { WriteBehind } from './persistence/write-behind.js';
+import { WriteBehindThread, type WriteBehindHandle } from './persistence/write-behind-thread.js';
 
 export interface RunningServer {
   readonly port: number;
@@ -26,7 +25,7 @@ export interface RunningServer {
   readonly metrics: ServerMetrics;
   readonly journal: Journal;
   /** Redis/Postgres written behind the journal; null without REDIS_URL and DATABASE_URL. */
-  readonly writeBehind: WriteBehind | null;
+  readonly writeBehind: WriteBehindHandle | null;
   /** Graceful stop: refuse new orders, flush the journal, close sockets and the listener. */
   close(): Promise<void>;
 }
@@ -78,15 +77,30 @@ export async function startServer(config: ServerConfig, logger: Logger, hooks: S
     feeds.set(market.sym, new BookFeed(market.sym, source, recovered.bookSeqs.get(market.sym) ?? 0));
   }
   const clock = (): number => Date.now();
-  const writeBehind = await startWriteBehind(config, {
-    journalDir,
-    snapshotDir,
-    limits,
-    codec: commandCodec,
-    durableSeq: recovered.nextSeq - 1,
-    registry: metrics.registry,
-    log: logger,
-  });
+  // In a worker thread: replaying the journal per sink and serializing for Redis and Postgres
+  // must not take CPU from the thread that matches orders.
+  const writeBehind =
+    config.redisUrl === null && config.databaseUrl === null
+      ? null
+      : await WriteBehindThread.start(
+          {
+            config: {
+              redisUrl: config.redisUrl,
+              databaseUrl: config.databaseUrl,
+              redisPrefix: config.redisPrefix,
+              markets: config.markets,
+              dataDir: config.dataDir,
+              sinkDeadlineMs: config.sinkDeadlineMs,
+            },
+            journalDir,
+            snapshotDir,
+            limits,
+            durableSeq: recovered.nextSeq - 1,
+            logLevel: logger.level,
+          },
+          metrics.registry,
+          logger,
+        );
   const journal = new Journal({
     journalDir,
     snapshotDir,

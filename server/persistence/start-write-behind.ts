@@ -50,7 +50,11 @@ export function openDeadLetters(config: Pick<ServerConfig, 'dataDir'>): DeadLett
   return new DeadLetterStore({ dataDir: config.dataDir, maxPerSink: MAX_DEAD_LETTERS_PER_SINK, clock: systemClock });
 }
 
-export async function startWriteBehind(config: ServerConfig, deps: WriteBehindStartDeps): Promise<WriteBehind | null> {
+/** The pipeline in this thread (the worker, tests and benches use it; the server runs it in a worker). */
+export async function startWriteBehind(
+  config: Pick<ServerConfig, 'redisUrl' | 'databaseUrl' | 'redisPrefix' | 'markets' | 'dataDir' | 'sinkDeadlineMs'>,
+  deps: WriteBehindStartDeps,
+): Promise<WriteBehind | null> {
   if (config.redisUrl === null && config.databaseUrl === null) return null;
   const sinks = await createSinks(config, deps.log);
   const deadLetters = openDeadLetters(config);

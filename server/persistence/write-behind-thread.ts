@@ -1,0 +1,192 @@
+// The write-behind as the server's main thread sees it: a worker thread (write-behind-worker.ts)
+// running the pipeline, and a handle that posts durable seqs to it and keeps its latest reported
+// health and retention point for the synchronous callers (/health, journal retirement). The
+// worker's Prometheus metrics appear in the server's registry through proxies that ask it on scrape.
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { ServerConfig } from '../config.js';
+import type { EngineLimits } from '../engine/types.js';
+import type { WriteBehindHealth } from './write-behind.js';
+
+/** What the server needs from the write-behind, wherever it runs. */
+export interface WriteBehindHandle {
+  notifyDurable(seq: number): void;
+  retainFromSeq(): number;
+  health(): WriteBehindHealth;
+  close(drainMs: number): Promise<{ drained: boolean }>;
+}
+
+export interface WorkerSetup {
+  readonly config: Pick<ServerConfig, 'redisUrl' | 'databaseUrl' | 'redisPrefix' | 'markets' | 'dataDir' | 'sinkDeadlineMs'>;
+  readonly journalDir: string;
+  readonly snapshotDir: string;
+  readonly limits: EngineLimits;
+  readonly durableSeq: number;
+  readonly logLevel: string;
+}
+
+export type ToWorker = { type: 'durable'; seq: number } | { type: 'metrics'; id: number } | { type: 'close'; drainMs: number };
+
+type FromWorker =
+  | { type: 'ready' }
+  | { type: 'failed'; message: string }
+  | { type: 'state'; health: WriteBehindHealth; retainFromSeq: number }
+  | { type: 'metrics'; id: number; metrics: MetricJson[] }
+  | { type: 'closed'; drained: boolean; error?: string };
+
+interface MetricJson {
+  name: string;
+  help: string;
+  type: string;
+  values: unknown[];
+  aggregator: string;
+}
+
+/** The metric names the worker's registry holds (write-behind-metrics.ts), proxied into the server's. */
+const PROXIED_METRICS: readonly [name: string, type: string][] = [
+  ['spotwire_sink_applied_seq', 'gauge'],
+  ['spotwire_sink_lag_events', 'gauge'],
+  ['spotwire_sink_lag_ms', 'gauge'],
+  ['spotwire_sink_batch_commands', 'histogram'],
+  ['spotwire_sink_failures_total', 'counter'],
+  ['spotwire_sink_breaker_state', 'gauge'],
+  ['spotwire_sink_dead_letters', 'gauge'],
+  ['spotwire_sink_held_commands', 'gauge'],
+];
+
+const METRICS_TIMEOUT_MS = 1_000;
+
+function workerSource(): string {
+  const entry = new URL(import.meta.url.endsWith('.ts') ? './write-behind-worker.ts' : './write-behind-worker.js', import.meta.url).href;
+  // Run from TypeScript sources (tsx, vitest), the worker needs the same loader as its parent.
+  return import.meta.url.endsWith('.ts')
+    ? `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`
+    : `import(${JSON.stringify(entry)});`;
+}
+
+export class WriteBehindThread implements WriteBehindHandle {
+  private latest: WriteBehindHealth = { status: 'degraded', sinks: {} };
+  private retain = 0;
+  private nextRequest = 0;
+  private readonly pendingMetrics = new Map<number, (metrics: MetricJson[]) => void>();
+  private scrape: Promise<MetricJson[]> | null = null;
+  private closing: Promise<{ drained: boolean }> | null = null;
+  private exited = false;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts the worker and resolves once its sinks are built (migrations applied), or rejects. */
+  static start(setup: WorkerSetup, registry: Registry, log: Logger): Promise<WriteBehindThread> {
+    const worker = new Worker(workerSource(), { eval: true, workerData: setup });
+    const thread = new WriteBehindThread(worker, log);
+    return new Promise((resolve, reject) => {
+      let started = false;
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === 'ready') {
+          started = true;
+          thread.proxyMetrics(registry);
+          resolve(thread);
+        } else if (message.type === 'failed') {
+          reject(new Error(`write-behind could not start: ${message.message}`));
+        } else thread.onMessage(message);
+      });
+      worker.on('error', (error) => {
+        log.error({ err: error }, 'write-behind worker failed');
+        thread.latest = { status: 'degraded', sinks: { ...thread.latest.sinks } };
+        if (!started) reject(error);
+      });
+      worker.on('exit', () => {
+        thread.exited = true;
+        for (const deliver of thread.pendingMetrics.values()) deliver([]);
+        thread.pendingMetrics.clear();
+        if (!started) reject(new Error('write-behind worker exited before it was ready'));
+      });
+    });
+  }
+
+  notifyDurable(seq: number): void {
+    if (!this.exited) this.worker.postMessage({ type: 'durable', seq } satisfies ToWorker);
+  }
+
+  retainFromSeq(): number {
+    return this.retain;
+  }
+
+  health(): WriteBehindHealth {
+    return this.latest;
+  }
+
+  close(drainMs: number): Promise<{ drained: boolean }> {
+    this.closing ??= new Promise((resolve) => {
+      if (this.exited) return resolve({ drained: false });
+      const timer = setTimeout(() => {
+        this.log.warn('write-behind worker did not stop in time; terminating it');
+        void this.worker.terminate();
+        resolve({ drained: false });
+      }, drainMs + 5_000);
+      this.worker.on('message', (message: FromWorker) => {
+        if (message.type !== 'closed') return;
+        clearTimeout(timer);
+        if (message.error) this.log.error({ err: message.error }, 'write-behind close failed');
+        resolve({ drained: message.drained });
+      });
+      this.worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve({ drained: false });
+      });
+      this.worker.postMessage({ type: 'close', drainMs } satisfies ToWorker);
+    });
+    return this.closing;
+  }
+
+  private onMessage(message: FromWorker): void {
+    if (message.type === 'state') {
+      this.latest = message.health;
+      this.retain = message.retainFromSeq;
+    } else if (message.type === 'metrics') {
+      this.pendingMetrics.get(message.id)?.(message.metrics);
+      this.pendingMetrics.delete(message.id);
+    }
+  }
+
+  /** One request per scrape, shared by all proxied metrics; empty if the worker does not answer. */
+  private workerMetrics(): Promise<MetricJson[]> {
+    this.scrape ??= new Promise<MetricJson[]>((resolve) => {
+      if (this.exited) return resolve([]);
+      const id = this.nextRequest++;
+      const timer = setTimeout(() => {
+        this.pendingMetrics.delete(id);
+        resolve([]);
+      }, METRICS_TIMEOUT_MS);
+      this.pendingMetrics.set(id, (metrics) => {
+        clearTimeout(timer);
+        resolve(metrics);
+      });
+      this.worker.postMessage({ type: 'metrics', id } satisfies ToWorker);
+    }).finally(() => {
+      setTimeout(() => {
+        this.scrape = null;
+      }, 100);
+    });
+    return this.scrape;
+  }
+
+  private proxyMetrics(registry: Registry): void {
+    for (const [name, type] of PROXIED_METRICS) {
+      const proxy = {
+        name,
+        type,
+        help: name,
+        aggregator: 'sum',
+        get: async (): Promise<MetricJson> => (await this.workerMetrics()).find((metric) => metric.name === name) ?? { name, help: name, type, values: [], aggregator: 'sum' },
+        reset: () => undefined,
+      };
+      // A structural stand-in: prom-client's registry only calls get() (and reads name/type).
+      registry.registerMetric(proxy as unknown as Parameters<Registry['registerMetric']>[0]);
+    }
+  }
+}

@@ -1,0 +1,61 @@
+// Worker-thread entry of the write-behind: the journal followers (one engine replay per sink), the
+// sinks' serialization and their clients all run here, so none of that CPU is spent on the thread
+// that matches orders. The main thread (write-behind-thread.ts) only posts durable seqs.
+import { parentPort, workerData } from 'node:worker_threads';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { createCommandCodec } from '../journal/command-codec.js';
+import { startWriteBehind } from './start-write-behind.js';
+import type { ToWorker, WorkerSetup } from './write-behind-thread.js';
+
+const setup = workerData as WorkerSetup;
+const port = parentPort!;
+const log = pino({ level: setup.logLevel }).child({ thread: 'write-behind' });
+const registry = new Registry();
+
+try {
+  const writeBehind = await startWriteBehind(setup.config, {
+    journalDir: setup.journalDir,
+    snapshotDir: setup.snapshotDir,
+    limits: setup.limits,
+    codec: createCommandCodec(),
+    durableSeq: setup.durableSeq,
+    registry,
+    log,
+  });
+  if (writeBehind === null) throw new Error('write-behind worker started without sinks');
+  const report = (): void => port.postMessage({ type: 'state', health: writeBehind.health(), retainFromSeq: writeBehind.retainFromSeq() });
+  const timer = setInterval(report, 100);
+  port.on('message', (message: ToWorker) => {
+    switch (message.type) {
+      case 'durable':
+        writeBehind.notifyDurable(message.seq);
+        break;
+      case 'metrics':
+        registry.getMetricsAsJSON().then(
+          (metrics) => port.postMessage({ type: 'metrics', id: message.id, metrics }),
+          () => port.postMessage({ type: 'metrics', id: message.id, metrics: [] }),
+        );
+        break;
+      case 'close':
+        clearInterval(timer);
+        writeBehind.close(message.drainMs).then(
+          ({ drained }) => {
+            report();
+            port.postMessage({ type: 'closed', drained });
+            port.close();
+          },
+          (error: unknown) => {
+            port.postMessage({ type: 'closed', drained: false, error: (error as Error).message });
+            port.close();
+          },
+        );
+        break;
+    }
+  });
+  report();
+  port.postMessage({ type: 'ready' });
+} catch (error) {
+  port.postMessage({ type: 'failed', message: (error as Error).message });
+  port.close();
+}
