@@ -57,6 +57,22 @@ function firstSeqOf(segment: string): number {
   return Number(segment.slice(0, 16));
 }
 
+/**
+ * Whether a whole record (right CRC) numbered from `minSeq` on starts anywhere in buffer[from..].
+ * A torn write is the end of the file: if a whole later record follows a record whose length runs
+ * past the end, that length field is damaged, and cutting there would drop acknowledged records.
+ */
+function wholeRecordFollows(buffer: Buffer, from: number, minSeq: number): boolean {
+  const maxSeq = minSeq + (buffer.length - from);
+  for (let p = from; p + RECORD_HEADER_BYTES <= buffer.length; p++) {
+    const seq = buffer.readUInt32LE(p + 20) * 2 ** 32 + buffer.readUInt32LE(p + 16);
+    if (seq < minSeq || seq > maxSeq) continue;
+    const header = readHeader(buffer, p);
+    if (p + RECORD_HEADER_BYTES + header.bodyLength <= buffer.length && recordCrcMatches(buffer, p, header)) return true;
+  }
+  return false;
+}
+
 export function* readJournal(dir: string, options: ReadOptions): Generator<JournalRecord> {
   const segments = listSegments(dir);
   let expectedSeq: number | null = null;
@@ -68,6 +84,7 @@ export function* readJournal(dir: string, options: ReadOptions): Generator<Journ
     const isLast = next === undefined;
     const buffer = readFileSync(join(dir, segment));
     let offset = 0;
+    let followingSeq = firstSeqOf(segment);
     while (offset < buffer.length) {
       const torn = (reason: string): JournalCorruption | null => {
         if (!isLast) return new JournalCorruption(segment, offset, reason);
@@ -82,6 +99,9 @@ export function* readJournal(dir: string, options: ReadOptions): Generator<Journ
       const header = readHeader(buffer, offset);
       const end = offset + RECORD_HEADER_BYTES + header.bodyLength;
       if (header.bodyLength > MAX_RECORD_BODY_BYTES || end > buffer.length) {
+        if (isLast && wholeRecordFollows(buffer, offset + RECORD_HEADER_BYTES, followingSeq + 1)) {
+          throw new JournalCorruption(segment, offset, 'record runs past the end of the segment, but whole records follow it');
+        }
         const error = torn('record runs past the end of the segment');
         if (error) throw error;
         return;
@@ -120,6 +140,7 @@ export function* readJournal(dir: string, options: ReadOptions): Generator<Journ
         expectedSeq = lastSeq + 1;
       }
       chain = header.chain;
+      followingSeq = lastSeq + 1;
       offset = end;
     }
   }

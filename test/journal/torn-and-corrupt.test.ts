@@ -128,6 +128,20 @@ describe('a torn tail is cut off and the server starts', () => {
   });
 });
 
+/** Starting must fail with `message`; a server that starts anyway is closed before failing the test. */
+async function expectRefusal(root: string, message: string | RegExp): Promise<void> {
+  const started = await startOnDataDir(root).then(
+    (running) => running,
+    (error: unknown) => error as Error,
+  );
+  if (!(started instanceof Error)) {
+    await started.server.close();
+    expect.fail('the server started on a corrupt journal');
+  }
+  if (typeof message === 'string') expect(started.message).toContain(message);
+  else expect(started.message).toMatch(message);
+}
+
 describe('corruption refuses to start, naming segment and offset', () => {
   it('a bad record in the middle of the last segment', async () => {
     const { root, journalDir } = await journalWithOrders(6);
@@ -138,8 +152,21 @@ describe('corruption refuses to start, naming segment and offset', () => {
     file[victim + RECORD_HEADER_BYTES + 1]! ^= 0x01;
     writeFileSync(path, file);
 
-    await expect(startOnDataDir(root)).rejects.toThrow(`journal corrupt in segment ${segment} at offset ${victim}: CRC-32C mismatch`);
+    await expectRefusal(root, `journal corrupt in segment ${segment} at offset ${victim}: CRC-32C mismatch`);
     // Refusing must not repair anything: the evidence stays as it was.
+    expect(readFileSync(path).equals(file)).toBe(true);
+  });
+
+  it('a damaged length field in the middle of the last segment (it looks like a torn record, but whole records follow)', async () => {
+    const { root, journalDir } = await journalWithOrders(6);
+    const segment = listSegments(journalDir).at(-1)!;
+    const path = join(journalDir, segment);
+    const victim = recordOffsets(path)[3]!;
+    const file = readFileSync(path);
+    file.writeUInt32LE(file.readUInt32LE(victim) + 0x0010_0000, victim);
+    writeFileSync(path, file);
+
+    await expectRefusal(root, `journal corrupt in segment ${segment} at offset ${victim}: record runs past the end`);
     expect(readFileSync(path).equals(file)).toBe(true);
   });
 
@@ -154,7 +181,7 @@ describe('corruption refuses to start, naming segment and offset', () => {
     file[file.length - 1]! ^= 0xff;
     writeFileSync(path, file);
 
-    await expect(startOnDataDir(root)).rejects.toThrow(`journal corrupt in segment ${segment} at offset ${lastOffset}: CRC-32C mismatch`);
+    await expectRefusal(root, `journal corrupt in segment ${segment} at offset ${lastOffset}: CRC-32C mismatch`);
   });
 
   it('a segment that is not the last one ends in a partial record', async () => {
@@ -164,7 +191,7 @@ describe('corruption refuses to start, naming segment and offset', () => {
     const lastOffset = recordOffsets(path).at(-1)!;
     truncateSync(path, statSync(path).size - 5);
 
-    await expect(startOnDataDir(root)).rejects.toThrow(
+    await expectRefusal(root, 
       `journal corrupt in segment ${segment} at offset ${lastOffset}: record runs past the end of the segment`,
     );
   });
@@ -174,6 +201,6 @@ describe('corruption refuses to start, naming segment and offset', () => {
     const segments = listSegments(journalDir);
     unlinkSync(join(journalDir, segments[1]!));
 
-    await expect(startOnDataDir(root)).rejects.toThrow(new RegExp(`journal corrupt in segment ${segments[2]!.replace('.', '\\.')} at offset 0: sequence \\d+ where \\d+ was expected`));
+    await expectRefusal(root, new RegExp(`journal corrupt in segment ${segments[2]!.replace('.', '\\.')} at offset 0: sequence \\d+ where \\d+ was expected`));
   });
 });
