@@ -1,5 +1,6 @@
 // Builds the write-behind from the server config: nothing without REDIS_URL / DATABASE_URL; with
-// DATABASE_URL the migrations run first (a server must not write into an older schema).
+// DATABASE_URL the migrations run before the Postgres sink's first call (it must not write into an
+// older schema), without holding up the server's start when the database is away.
 import type { Logger } from 'pino';
 import { migrateDatabase } from '../../db/migrate.js';
 import type { Registry } from 'prom-client';
@@ -8,7 +9,7 @@ import type { EngineLimits } from '../engine/types.js';
 import type { CommandCodec } from '../journal/command-codec.js';
 import { systemClock } from './clock.js';
 import { DeadLetterStore } from './dead-letter-store.js';
-import type { Sink } from './event-batch.js';
+import type { EventBatch, Sink } from './event-batch.js';
 import { PgSink } from './pg-sink.js';
 import { RedisSink } from './redis-sink.js';
 import { WriteBehind } from './write-behind.js';
@@ -23,13 +24,41 @@ export interface WriteBehindStartDeps {
   readonly log: Logger;
 }
 
-/** The sinks the config asks for; with DATABASE_URL its migrations have run. */
+/**
+ * Runs `migrate` before the sink's first call (and again after a failed attempt). The runner retries
+ * that call like any other, so a database that is down at start delays only this sink: the server
+ * trades meanwhile and the journal keeps everything for it.
+ */
+export function migratedFirst(sink: Sink, migrate: () => Promise<void>, log: Logger): Sink {
+  let migrated: Promise<void> | null = null;
+  const ready = (): Promise<void> =>
+    (migrated ??= migrate().then(
+      () => log.info({ sink: sink.name }, 'database migrations applied'),
+      (error: unknown) => {
+        migrated = null;
+        throw error;
+      },
+    ));
+  return {
+    name: sink.name,
+    appliedSeq: async () => {
+      await ready();
+      return sink.appliedSeq();
+    },
+    apply: (batch) => sink.apply(batch),
+    markApplied: (seq) => sink.markApplied(seq),
+    isPermanent: (error) => sink.isPermanent(error),
+    close: () => sink.close(),
+    ...(sink.redrive ? { redrive: (batch: EventBatch) => sink.redrive!(batch) } : {}),
+  };
+}
+
+/** The sinks the config asks for; a Postgres sink applies the migrations before its first write. */
 export async function createSinks(config: Pick<ServerConfig, 'redisUrl' | 'databaseUrl' | 'redisPrefix' | 'markets'>, log: Logger): Promise<Sink[]> {
   const sinks: Sink[] = [];
-  if (config.databaseUrl !== null) {
-    await migrateDatabase(config.databaseUrl);
-    log.info('database migrations applied');
-    sinks.push(new PgSink({ url: config.databaseUrl, markets: config.markets }));
+  const { databaseUrl } = config;
+  if (databaseUrl !== null) {
+    sinks.push(migratedFirst(new PgSink({ url: databaseUrl, markets: config.markets }), () => migrateDatabase(databaseUrl), log));
   }
   if (config.redisUrl !== null) {
     sinks.push(

@@ -191,6 +191,36 @@ describe('write-behind to Redis and Postgres', () => {
     expect(await pgState(databaseUrl)).toEqual(rowsBefore);
   });
 
+  it('a database that is away at start holds up neither the server nor the other sink', async () => {
+    const prefix = `test:write-behind:${runId}:away:`;
+    const away = await startTestServer({
+      redisUrl: REDIS_URL,
+      redisPrefix: prefix,
+      databaseUrl: 'postgres://postgres@127.0.0.1:1/nowhere',
+      sinkDeadlineMs: 500,
+      writeBehindDrainMs: 500,
+    });
+    try {
+      const alice = await connect(away.url, 'token-alice');
+      const ack = await alice.client.place({ sym: SYM, side: 'buy', kind: 'limit', px: 100_00, qty: 1 });
+      expect(ack.type).toBe('ack');
+      alice.client.close();
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const { sinks, status } = away.server.writeBehind!.health();
+        if (status === 'degraded' && sinks.postgres?.lastError !== undefined && sinks.redis?.appliedSeq === away.server.journal.lastSeq) break;
+        if (Date.now() > deadline) throw new Error(`no degraded postgres next to a caught-up redis: ${JSON.stringify(sinks)}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const health = await httpGet(`${away.httpUrl}/health`);
+      expect(health.status).toBe(200);
+      expect(health.body).toContain('"status":"degraded"');
+    } finally {
+      await away.stop();
+      await deleteUnder(redis, prefix);
+    }
+  });
+
   it('a restarted server resumes each sink from its applied seq', async () => {
     const appliedBefore = Number(await redis.get(redisKeys(PREFIX).appliedSeq));
     await stop();
