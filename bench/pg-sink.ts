@@ -1,7 +1,10 @@
 // bench:pg-sink — how many trades/s PgSink applies to the local Postgres. Batches are built first
 // by running the real engine (makers rest at several prices, a taker sweeps them: each trade
 // brings about 1.25 order rows), so only the sink is timed. Each run writes into freshly
-// truncated tables of a scratch database that is dropped at the end. Prints the median of the runs.
+// truncated tables of a scratch database that is dropped at the end. Each run is followed by a
+// reference run of Postgres alone (the same numbers of order and trade rows generated server-side
+// by INSERT … SELECT generate_series): on a shared machine the ratio of the two says more about the
+// sink than either figure. Prints medians.
 // Run: npm run bench:pg-sink [-- --trades 200000 --batch 2000 --runs 3]   (DATABASE_URL: the server)
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -55,6 +58,24 @@ function buildBatches(): { batches: EventBatch[]; trades: number; orderRows: num
   return { batches, trades, orderRows: engine.book(MARKET.sym)!.nextOrderId - 1 };
 }
 
+/** Seconds Postgres takes to insert the same rows generated server-side: no client, no JSON. */
+async function postgresAlone(sql: postgres.Sql, trades: number, orderRows: number): Promise<number> {
+  const started = performance.now();
+  await sql.begin(async (tx) => {
+    await tx`
+      insert into orders select 'BTC-USD', i, 'maker-' || (i % 500), null, 'sell', 'limit', 'gtc', false, 10000 + i % 5,
+        3, 3, 'filled', null, i, i, 1700000000000 + i / 5, 1700000000000 + i / 5
+      from generate_series(1, ${orderRows}::bigint) i
+      on conflict (market, order_id) do update set filled = excluded.filled where orders.updated_seq < excluded.updated_seq`;
+    await tx`
+      insert into trades select 'BTC-USD', i, 10000 + i % 4, 3, i, i + 1, 'maker-' || (i % 500), 'taker-' || (i % 500), 'buy',
+        i, 1700000000000 + i / 4
+      from generate_series(1, ${trades}::bigint) i
+      on conflict do nothing`;
+  });
+  return (performance.now() - started) / 1000;
+}
+
 async function main(): Promise<void> {
   const { batches, trades, orderRows } = buildBatches();
   const name = `spotwire_bench_${randomBytes(5).toString('hex')}`;
@@ -66,6 +87,7 @@ async function main(): Promise<void> {
     await migrateDatabase(url.toString());
     const control = postgres(url.toString(), { max: 1, onnotice: () => {} });
     const rates: number[] = [];
+    const ratios: number[] = [];
     for (let run = 0; run < RUNS; run++) {
       await control`truncate orders, trades, markets, accounts, sink_progress`;
       await control`checkpoint`;
@@ -74,14 +96,23 @@ async function main(): Promise<void> {
       for (const batch of batches) await sink.apply(batch);
       const seconds = (performance.now() - started) / 1000;
       await sink.close();
+
+      await control`truncate orders, trades, markets, accounts, sink_progress`;
+      await control`checkpoint`;
+      const alone = await postgresAlone(control, trades, orderRows);
       rates.push(trades / seconds);
-      console.log(`run ${run + 1}: ${human(trades / seconds)} trades/s (${seconds.toFixed(2)} s)`);
+      ratios.push(alone / seconds);
+      console.log(
+        `run ${run + 1}: ${human(trades / seconds)} trades/s (${seconds.toFixed(2)} s); ` +
+          `Postgres alone ${alone.toFixed(2)} s for the same rows (${Math.round((100 * alone) / seconds)}%)`,
+      );
     }
     await control.end();
     console.log(
       `pg-sink: ${trades} trades + ${orderRows} order rows in ${batches.length} batches of ${COMMANDS_PER_BATCH} commands ` +
         `(${MAKERS_PER_SWEEP} makers per sweep): median ${human(median(rates))} trades/s ` +
-        `(${human((median(rates) * (trades + orderRows)) / trades)} rows/s)`,
+        `(${human((median(rates) * (trades + orderRows)) / trades)} rows/s), ` +
+        `${Math.round(100 * median(ratios))}% of what Postgres alone does on this machine now`,
     );
   } finally {
     await admin.unsafe(`drop database if exists ${name} with (force)`);
