@@ -20,6 +20,11 @@ export interface BatchRows {
  */
 const RESTING_DEFAULTS = { kind: 'limit', tif: 'gtc', post: false } as const;
 
+/** A batch no retry can store; the sink reports it as permanent. */
+export class InvalidBatchError extends Error {
+  override readonly name = 'InvalidBatchError';
+}
+
 export function batchRows(batch: EventBatch): BatchRows {
   const ordersByMarket = new Map<string, Map<number, OrderRow>>();
   const orders: OrderRow[] = [];
@@ -53,6 +58,11 @@ export function batchRows(batch: EventBatch): BatchRows {
       const exec = event.exec;
       // The engine never emits `rejected` for an order it accepted; such an exec has no row.
       if (exec.status === 'rejected') continue;
+      // JSON turns NaN and ±Infinity into null, which the nullable price column would take as a
+      // market order's; every other bad number is refused by Postgres itself.
+      if (exec.px !== null && !Number.isFinite(exec.px)) {
+        throw new InvalidBatchError(`seq ${seq}: ${exec.sym} order ${exec.id} has price ${exec.px}`);
+      }
       if (!accounts.has(event.account)) accounts.set(event.account, seq);
       if (!markets.has(exec.sym)) markets.set(exec.sym, seq);
 

@@ -5,7 +5,7 @@
 import { sql } from 'drizzle-orm';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { batchRows, marketDetails, type BatchRows } from '../../db/batch-rows.js';
+import { InvalidBatchError, batchRows, marketDetails, type BatchRows } from '../../db/batch-rows.js';
 import { accounts, markets, orders, sinkProgress, trades } from '../../db/schema.js';
 import { jsonRows } from '../../db/json-rows.js';
 import type { MarketInfo } from '../../protocol/messages.js';
@@ -99,9 +99,11 @@ export class PgSink implements Sink {
   /**
    * Retrying cannot fix a batch whose data Postgres refuses: SQLSTATE class 22 (data exception:
    * a bad number, a string it cannot store) or 23 (integrity: not null, check, unique). Anything
-   * else (a lost connection, a timeout, the server shutting down) may pass on a retry.
+   * else (a lost connection, a timeout, the server shutting down) may pass on a retry. A batch
+   * the sink itself refuses before writing (InvalidBatchError) is permanent too.
    */
   isPermanent(error: unknown): boolean {
+    if (error instanceof InvalidBatchError) return true;
     const code = sqlState(error);
     return code !== null && (code.startsWith('22') || code.startsWith('23'));
   }

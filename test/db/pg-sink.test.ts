@@ -3,6 +3,7 @@
 // batch is permanent and leaves no trace; an unreachable database is not permanent.
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { InvalidBatchError } from '../../db/batch-rows.js';
 import type { EventBatch } from '../../server/persistence/event-batch.js';
 import { PgSink } from '../../server/persistence/pg-sink.js';
 import { BTC, ETH, MARKETS, amend, cancel, place } from '../support/engine-fixtures.js';
@@ -261,6 +262,25 @@ describe('errors', () => {
     // The same sink keeps working: the good batch goes through afterwards.
     await sink.apply(journal.batch(2, 2));
     expect(await sink.appliedSeq()).toBe(2);
+  });
+
+  it('an exec with a NaN or infinite price is refused before writing, as permanent', async () => {
+    const journal = new JournalLike();
+    journal.run(place('bob', 'sell', 101, 5, { ts: 10 }));
+    const good = journal.batch(1, 1);
+    for (const px of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      const bad: EventBatch = {
+        ...good,
+        commands: good.commands.map((c) => ({
+          ...c,
+          events: c.events.map((e) => (e.kind === 'exec' ? { ...e, exec: { ...e.exec, px } } : e)),
+        })),
+      };
+      const error = await rejectedWith(bad);
+      expect(error).toBeInstanceOf(InvalidBatchError);
+      expect(sink.isPermanent(error)).toBe(true);
+    }
+    expect(await dump()).toMatchObject({ orders: [], progress: [] });
   });
 
   it('an unreachable database is not permanent (retrying may help)', async () => {
