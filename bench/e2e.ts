@@ -42,7 +42,7 @@ function windowFor(connections: number): number {
 type TargetName = 'echo' | 'fsync' | 'no-fsync';
 
 interface Row {
-  readonly target: TargetName | 'fsync@half';
+  readonly target: TargetName | 'fsync@half' | 'no-fsync@half';
   readonly connections: number;
   readonly window: number;
   readonly rate: number;
@@ -136,11 +136,14 @@ async function main(): Promise<void> {
         }
       }
       for (const [name] of targets) rows.push(medianRow(perTarget.get(name)!));
-      const max = medianRow(perTarget.get('fsync')!).load.ordersPerSec;
-      const half = Math.max(BATCH, Math.round(max / 2));
-      const halfRow = await measure(fsync, 'fsync@half', connections, half, tokens);
-      console.log(`  K=${connections} fsync at ${human(half)}/s: p99 ${halfRow.load.latencyUs.p99.toFixed(0)} µs`);
-      rows.push(halfRow);
+      // Half of each one's own maximum: the fsync row for the target, the other to show what the
+      // disk's fdatasync adds to latency.
+      for (const [name, server, target] of [['fsync', fsync, 'fsync@half'], ['no-fsync', noFsync, 'no-fsync@half']] as const) {
+        const half = Math.max(BATCH, Math.round(medianRow(perTarget.get(name)!).load.ordersPerSec / 2));
+        const halfRow = await measure(server, target, connections, half, tokens);
+        console.log(`  K=${connections} ${name} at ${human(half)}/s: p99 ${halfRow.load.latencyUs.p99.toFixed(0)} µs`);
+        rows.push(halfRow);
+      }
     }
 
     console.log('');
@@ -150,9 +153,9 @@ async function main(): Promise<void> {
       rows.map((r) => [
         String(r.connections),
         String(r.window),
-        r.target === 'fsync@half' ? `fsync @${human(r.rate)}/s` : r.target,
+        r.target.endsWith('@half') ? `${r.target.replace('@half', '')} @${human(r.rate)}/s` : r.target,
         human(r.load.ordersPerSec),
-        r.target === 'echo' || r.target === 'fsync@half' ? '' : `${((100 * r.load.ordersPerSec) / echoRate(r.connections)).toFixed(0)}%`,
+        r.target === 'echo' || r.target.endsWith('@half') ? '' : `${((100 * r.load.ordersPerSec) / echoRate(r.connections)).toFixed(0)}%`,
         r.load.latencyUs.p50.toFixed(0),
         r.load.latencyUs.p99.toFixed(0),
         r.load.latencyUs.p999.toFixed(0),
