@@ -117,18 +117,41 @@ describe('TradingRepository on a random history', () => {
     expect((await repository.recentTrades(BTC, 20)).map((t) => t.tradeId)).toEqual(btcTrades.slice(0, 20).map((t) => t.tradeId));
   });
 
-  it('each query is planned on its index, not a sequential scan', async () => {
-    await db.sql`analyze`;
-    await db.sql`set enable_seqscan = off`; // tiny tables: otherwise a seq scan is (rightly) cheaper
-    const plan = async (query: string) => (await db.sql.unsafe(`explain ${query}`)).map((r) => r['QUERY PLAN']).join('\n');
+  it("each repository query, as drizzle sends it, is planned on its index even as a generic plan", async () => {
+    // Capture the exact SQL and parameters the repository sends, then EXPLAIN them on one
+    // connection with sequential scans off (tiny tables would rightly prefer them) and plans
+    // forced generic, as a prepared statement's plan may become after a few runs.
+    const sent: { query: string; params: unknown[] }[] = [];
+    const capturing = postgres(db.url, { max: 1, onnotice: () => {} });
+    const explaining = await db.sql.reserve();
     try {
-      expect(await plan(`select * from orders where account = 'alice' and status in ('new', 'partial')`)).toContain('orders_open_by_account');
-      expect(await plan(`select * from orders where account = 'alice' and cid = 'x'`)).toContain('orders_by_account_cid');
-      expect(await plan(`select * from trades where maker_account = 'alice' order by ts desc limit 5`)).toContain('trades_by_maker_account_ts');
-      expect(await plan(`select * from trades where taker_account = 'alice' order by ts desc limit 5`)).toContain('trades_by_taker_account_ts');
-      expect(await plan(`select * from trades where market = 'BTC-USD' order by trade_id desc limit 5`)).toMatch(/Index Scan Backward using trades_pkey/);
+      const logged = new TradingRepository(drizzle(capturing, { logger: { logQuery: (query, params) => sent.push({ query, params }) } }));
+      await logged.openOrders('alice');
+      await logged.orderByCid('alice', 'c-alice-1');
+      await logged.tradesOfAccount('alice', 5, 1_800_000_000_000);
+      await logged.recentTrades(BTC, 5);
+      await logged.orderById(BTC, 3);
+      await explaining`analyze`;
+      await explaining`set enable_seqscan = off`;
+      await explaining`set plan_cache_mode = force_generic_plan`;
+      const literal = (value: unknown) => (typeof value === 'number' ? String(value) : `'${String(value).replaceAll("'", "''")}'`);
+      const plans: string[] = [];
+      for (const [index, { query, params }] of sent.entries()) {
+        await explaining.unsafe(`prepare repository_query_${index} as ${query}`);
+        const rows = await explaining.unsafe(`explain execute repository_query_${index}(${params.map(literal).join(', ')})`);
+        plans.push(rows.map((row) => row['QUERY PLAN']).join('\n'));
+      }
+      const [open, byCid, ofAccount, recent, byId] = plans;
+      expect(open).toContain('orders_open_by_account');
+      expect(open).toContain('$1'); // really the generic plan
+      expect(byCid).toContain('orders_by_account_cid');
+      expect(ofAccount).toContain('trades_by_maker_account_ts');
+      expect(ofAccount).toContain('trades_by_taker_account_ts');
+      expect(recent).toMatch(/Index Scan Backward using trades_pkey/);
+      expect(byId).toContain('orders_pkey');
     } finally {
-      await db.sql`reset enable_seqscan`;
+      explaining.release();
+      await capturing.end({ timeout: 5 });
     }
   });
 });
