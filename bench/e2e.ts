@@ -149,7 +149,7 @@ async function main(): Promise<void> {
     console.log('');
     const echoRate = (connections: number): number => rows.find((r) => r.target === 'echo' && r.connections === connections)!.load.ordersPerSec;
     printTable(
-      ['K', 'W', 'target', 'orders/s', 'vs echo', 'p50 µs', 'p99 µs', 'p99.9 µs', 'md msgs/s', 'rejects', 'server cpu', 'RSS MiB', 'client cpu'],
+      ['K', 'W', 'target', 'orders/s', 'vs echo', 'p50 µs', 'p99 µs', 'p99.9 µs', 'md msgs/s', 'rejects', 'server cpu', 'cpu µs/order', 'RSS MiB', 'client cpu'],
       rows.map((r) => [
         String(r.connections),
         String(r.window),
@@ -162,6 +162,8 @@ async function main(): Promise<void> {
         r.target === 'echo' ? '' : human(r.load.mdPerSec),
         String(r.load.rejected),
         `${(r.serverCpu * 100).toFixed(0)}%`,
+        // CPU per order holds up better than orders/s when other processes take the cores.
+        ((r.serverCpu * 1e6) / Math.max(1, r.load.ordersPerSec)).toFixed(2),
         r.server.rssMiB.toFixed(0),
         `${(r.load.clientCpu * 100).toFixed(0)}%`,
       ]),
@@ -197,6 +199,7 @@ async function main(): Promise<void> {
           mdPerSec: Math.round(r.load.mdPerSec),
           rejected: r.load.rejected,
           serverCpu: Number(r.serverCpu.toFixed(2)),
+          serverCpuUsPerOrder: Number(((r.serverCpu * 1e6) / Math.max(1, r.load.ordersPerSec)).toFixed(2)),
           serverRssMiB: Math.round(r.server.rssMiB),
           serverPeakRssMiB: Math.round(r.server.peakRssMiB),
           clientCpu: Number(r.load.clientCpu.toFixed(2)),
