@@ -10,6 +10,7 @@ import { createCommandCodec, type JournalEntry } from '../../server/journal/comm
 import { JournalCorruption, listSegments, readJournal, type JournalRecord } from '../../server/journal/journal-reader.js';
 import { JournalWriter, segmentName } from '../../server/journal/journal-writer.js';
 import { RECORD_HEADER_BYTES, encodeRecord, readHeader } from '../../server/journal/record-format.js';
+import { waitUntil } from '../support/e2e.js';
 import { mulberry32, randomInt } from '../support/prng.js';
 import { CountingFileSystem, FailingFileSystem, JOURNAL_MARKETS, acceptedBatch, makeTempDir } from './journal-support.js';
 
@@ -131,23 +132,28 @@ describe('group commit', () => {
     const journal = writer(dir, { fileSystem: fs });
     const batches = randomBatches(14, 31);
     fs.hold();
-    const resolved: number[] = [];
-    const durable = batches.map((batch, i) => {
-      const promise = journal.append(batch).then(() => resolved.push(i));
-      return promise;
-    });
-    // More turns pass while the first sync is held: nothing may be reported durable.
-    while (fs.datasyncs === 0) await new Promise((resume) => setTimeout(resume, 2));
-    for (let turn = 0; turn < 5; turn++) await new Promise((resume) => setImmediate(resume));
-    expect(fs.writes).toBe(1);
-    expect(fs.datasyncs).toBe(1);
-    expect(resolved).toEqual([]);
-    fs.release();
-    await Promise.all(durable);
-    expect(resolved).toEqual(batches.map((_, i) => i));
-    expect(fs.writes).toBe(2);
-    expect(fs.datasyncs).toBe(2);
-    await journal.close();
+    try {
+      const resolved: number[] = [];
+      const append = (i: number): Promise<number> => journal.append(batches[i]!).then(() => resolved.push(i));
+      const durable = [append(0)];
+      await waitUntil(() => fs.datasyncs === 1, 'the first fdatasync');
+      // Thirty more appends, one per event-loop turn, while the first sync is held.
+      for (let i = 1; i < batches.length; i++) {
+        durable.push(append(i));
+        await new Promise((resume) => setImmediate(resume));
+      }
+      expect(fs.writes).toBe(1);
+      expect(resolved).toEqual([]);
+      fs.release();
+      await Promise.all(durable);
+      expect(resolved).toEqual(batches.map((_, i) => i));
+      expect(fs.writes).toBe(2);
+      expect(fs.datasyncs).toBe(2);
+      expect(journal.records).toBe(31);
+    } finally {
+      fs.release();
+      await journal.close();
+    }
   });
 
   it('fails for good after a failed sync: that group and every later append are refused', async () => {
