@@ -4,9 +4,13 @@
 // truncated tables of a scratch database that is dropped at the end. Each run is followed by a
 // reference run of Postgres alone (the same numbers of order and trade rows generated server-side
 // by INSERT … SELECT generate_series): on a shared machine the ratio of the two says more about the
-// sink than either figure. Prints medians.
+// sink than either figure. It also counts CPU seconds — the bench process's and, when Postgres
+// runs on this host, the sink's backends' (/proc) — which contention does not inflate: since a
+// batch alternates between Node and Postgres, trades / (node + backend CPU) estimates the rate on
+// an idle machine. Prints medians.
 // Run: npm run bench:pg-sink [-- --trades 200000 --batch 2000 --runs 3]   (DATABASE_URL: the server)
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { migrateDatabase } from '../db/migrate.js';
@@ -58,6 +62,24 @@ function buildBatches(): { batches: EventBatch[]; trades: number; orderRows: num
   return { batches, trades, orderRows: engine.book(MARKET.sym)!.nextOrderId - 1 };
 }
 
+function cpuSeconds(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1e6;
+}
+
+// Linux's USER_HZ, in which /proc/<pid>/stat counts CPU time, is 100 on every common build.
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** utime + stime of a local process, or 0 when it cannot be read (Postgres on another host). */
+function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
 /** Seconds Postgres takes to insert the same rows generated server-side: no client, no JSON. */
 async function postgresAlone(sql: postgres.Sql, trades: number, orderRows: number): Promise<number> {
   const started = performance.now();
@@ -88,14 +110,24 @@ async function main(): Promise<void> {
     const control = postgres(url.toString(), { max: 1, onnotice: () => {} });
     const rates: number[] = [];
     const ratios: number[] = [];
+    const cpuEstimates: number[] = [];
     for (let run = 0; run < RUNS; run++) {
       await control`truncate orders, trades, markets, accounts, sink_progress`;
       await control`checkpoint`;
       const sink = new PgSink({ url: url.toString(), markets: [MARKET] });
+      const nodeCpuBefore = process.cpuUsage();
       const started = performance.now();
       for (const batch of batches) await sink.apply(batch);
       const seconds = (performance.now() - started) / 1000;
+      const nodeCpu = cpuSeconds(process.cpuUsage(nodeCpuBefore));
+      // The sink's connections opened during the run, so all their CPU time belongs to it.
+      const backends = await control`select pid from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid()`;
+      const backendCpu = backends.reduce((sum, row) => sum + processCpuSeconds(row.pid as number), 0);
       await sink.close();
+      if (backendCpu > 0) {
+        cpuEstimates.push(trades / (nodeCpu + backendCpu));
+        console.log(`  CPU: node ${nodeCpu.toFixed(2)} s + Postgres backends ${backendCpu.toFixed(2)} s`);
+      }
 
       await control`truncate orders, trades, markets, accounts, sink_progress`;
       await control`checkpoint`;
@@ -114,6 +146,9 @@ async function main(): Promise<void> {
         `(${human((median(rates) * (trades + orderRows)) / trades)} rows/s), ` +
         `${Math.round(100 * median(ratios))}% of what Postgres alone does on this machine now`,
     );
+    if (cpuEstimates.length > 0) {
+      console.log(`pg-sink CPU cost: ${human(median(cpuEstimates))} trades/s if nothing else ran (trades / (node + backend CPU s))`);
+    }
   } finally {
     await admin.unsafe(`drop database if exists ${name} with (force)`);
     await admin.end();
