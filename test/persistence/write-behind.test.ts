@@ -191,6 +191,16 @@ describe('write-behind to Redis and Postgres', () => {
     expect(await pgState(databaseUrl)).toEqual(rowsBefore);
   });
 
+  it('a graceful stop drains both sinks up to the last journal seq', async () => {
+    clients = [await connect(server.url, 'token-alice'), await connect(server.url, 'token-bob'), await connect(server.url, 'token-carol')];
+    await trade(40, 3);
+    const lastSeq = server.server.journal.lastSeq;
+    await stop();
+    expect(Number(await redis.get(redisKeys(PREFIX).appliedSeq))).toBe(lastSeq);
+    expect(await pgAppliedSeq()).toBe(lastSeq);
+    await start();
+  });
+
   it('a database that is away at start holds up neither the server nor the other sink', async () => {
     const prefix = `test:write-behind:${runId}:away:`;
     const away = await startTestServer({
