@@ -51,3 +51,18 @@ export interface Sink {
   isPermanent(error: unknown): boolean;
   close(): Promise<void>;
 }
+
+/**
+ * Thrown by `apply` when the sink's stored applied seq is below the seq just before the batch: the
+ * sink lost data (a Redis restarted without persistence, a key deleted by hand). The pipeline then
+ * rebuilds it from the journal, starting after `appliedSeq`.
+ */
+export class SinkBehind extends Error {
+  constructor(
+    readonly sink: string,
+    readonly appliedSeq: number,
+  ) {
+    super(`sink ${sink} reports applied seq ${appliedSeq}, behind what it had confirmed`);
+    this.name = 'SinkBehind';
+  }
+}

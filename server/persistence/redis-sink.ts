@@ -13,7 +13,7 @@ import { Redis, ReplyError } from 'ioredis';
 import { Packr } from 'msgpackr';
 import { openOrderField, redisKeys, type RedisKeys } from '../../db/redis-keys.js';
 import type { Exec } from '../../protocol/messages.js';
-import type { BookTop, EventBatch, PersistedCommand, Sink } from './event-batch.js';
+import { SinkBehind, type BookTop, type EventBatch, type PersistedCommand, type Sink } from './event-batch.js';
 
 export interface RedisSinkOptions {
   readonly url: string;
@@ -31,10 +31,13 @@ type Op = readonly string[];
 type Group = readonly [string, readonly Op[]];
 
 // ARGV[1]: the batch's last seq; ARGV[2]: msgpack array of groups (cmsgpack is built into Redis);
-// ARGV[3]: '1' to redrive a dead-lettered batch: every group is written, the applied seq is left.
+// ARGV[3]: '1' to redrive a dead-lettered batch: every group is written, the applied seq is left;
+// ARGV[4]: the batch's first seq. Batches follow each other without gaps, so an applied seq below
+// the one just before the batch means Redis lost data: nothing is written, the pipeline rebuilds it.
 const APPLY_SCRIPT = `
 local applied = tonumber(redis.call('GET', KEYS[1]) or '0')
-if ARGV[3] == '1' then applied = -1 end
+if ARGV[3] == '1' then applied = -1
+elseif tonumber(ARGV[4]) > applied + 1 then return redis.error_reply('SPOTWIRE_BEHIND ' .. applied) end
 local groups = cmsgpack.unpack(ARGV[2])
 for _, group in ipairs(groups) do
   if tonumber(group[1]) > applied then
@@ -64,7 +67,7 @@ return 1
 const TRANSIENT_REPLIES = ['LOADING', 'BUSY', 'TRYAGAIN', 'CLUSTERDOWN', 'MASTERDOWN', 'MISCONF', 'READONLY', 'OOM', 'NOSCRIPT'];
 
 interface ScriptedRedis extends Redis {
-  spotwireApply(key: string, toSeq: string, groups: Buffer, redrive: '0' | '1'): Promise<unknown>;
+  spotwireApply(key: string, toSeq: string, groups: Buffer, redrive: '0' | '1', fromSeq: string): Promise<unknown>;
   spotwireMark(key: string, seq: string): Promise<unknown>;
 }
 
@@ -121,7 +124,12 @@ export class RedisSink implements Sink {
     const groups: Group[] = batch.commands.map((command) => [String(command.seq), this.commandOps(command, redrive)]);
     groups.push([String(batch.toSeq), this.bookOps(batch)]);
     // One script call: its single reply (or error) is the batch's outcome, checked by the await.
-    await this.redis.spotwireApply(this.keys.appliedSeq, String(batch.toSeq), this.packr.pack(groups), redrive ? '1' : '0');
+    try {
+      await this.redis.spotwireApply(this.keys.appliedSeq, String(batch.toSeq), this.packr.pack(groups), redrive ? '1' : '0', String(batch.fromSeq));
+    } catch (error) {
+      const behind = /^SPOTWIRE_BEHIND (\d+)/.exec((error as Error).message);
+      throw behind ? new SinkBehind(this.name, Number(behind[1])) : error;
+    }
   }
 
   async markApplied(seq: number): Promise<void> {

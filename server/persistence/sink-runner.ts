@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.js';
 import type { Clock } from './clock.js';
 import { DeadlineExceeded, withDeadline } from './deadline.js';
-import type { EventBatch, Sink } from './event-batch.js';
+import { SinkBehind, type EventBatch, type Sink } from './event-batch.js';
 import { JournalGap, type JournalFollower } from './journal-follower.js';
 import { retry } from './retry.js';
 import { BREAKER_STATE_VALUE, type WriteBehindMetrics } from './write-behind-metrics.js';
@@ -53,14 +53,6 @@ export interface SinkRunnerDeps {
   readonly tuning: SinkRunnerTuning;
 }
 
-/** The sink answered with an applied seq below what it had confirmed: it lost data. */
-class SinkLostState extends Error {
-  constructor(readonly stored: number) {
-    super(`sink lost state: it reports applied seq ${stored}`);
-    this.name = 'SinkLostState';
-  }
-}
-
 export type RunnerStatus = 'starting' | 'running' | 'failed' | 'stopped';
 
 export interface SinkHealth {
@@ -97,7 +89,7 @@ export class SinkRunner {
       openMs: tuning.breakerOpenMs,
       clock,
       // A bad batch says nothing about the service's health.
-      isFailure: (error) => !(error instanceof SinkLostState) && !sink.isPermanent(error),
+      isFailure: (error) => !(error instanceof SinkBehind) && !sink.isPermanent(error),
       onTransition: (from, to, reason) => {
         metrics.breakerState.set({ sink: sink.name }, BREAKER_STATE_VALUE[to]);
         const level = to === 'open' ? 'warn' : 'info';
@@ -194,8 +186,8 @@ export class SinkRunner {
         metrics.batchCommands.observe(labels, batch.commands.length);
       } catch (error) {
         if (signal.aborted) break;
-        if (error instanceof SinkLostState) {
-          await this.rebuildFrom(error.stored);
+        if (error instanceof SinkBehind) {
+          await this.rebuildFrom(error.appliedSeq);
           continue;
         }
         if (!sink.isPermanent(error)) throw error;
@@ -221,7 +213,7 @@ export class SinkRunner {
     const { sink } = this.deps;
     if (this.recovering) {
       const stored = await sink.appliedSeq();
-      if (stored < (this.appliedSeq ?? 0)) throw new SinkLostState(stored);
+      if (stored < (this.appliedSeq ?? 0)) throw new SinkBehind(sink.name, stored);
       this.recovering = false;
     }
     await sink.apply(batch);
@@ -247,7 +239,7 @@ export class SinkRunner {
       attempts: Infinity,
       baseMs: tuning.retryBaseMs,
       maxMs: tuning.retryMaxMs,
-      isPermanent: (error) => error instanceof SinkLostState || sink.isPermanent(error),
+      isPermanent: (error) => error instanceof SinkBehind || sink.isPermanent(error),
       clock,
       random,
       signal: this.abort.signal,

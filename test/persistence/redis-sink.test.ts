@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOrderField } from '../../db/redis-keys.js';
 import type { ExecEvent, TradeEvent } from '../../server/engine/types.js';
-import type { EventBatch } from '../../server/persistence/event-batch.js';
+import { SinkBehind, type EventBatch } from '../../server/persistence/event-batch.js';
 import { RedisSink } from '../../server/persistence/redis-sink.js';
 import { BTC, ETH, cancel, place } from '../support/engine-fixtures.js';
 import { deleteUnder, dumpRedis } from './redis-dump.js';
@@ -129,6 +129,17 @@ describe('RedisSink', () => {
     expect(Object.keys(await dumpRedis(redis, sink.keys.prefix))).toEqual([sink.keys.appliedSeq]);
     await sink.markApplied(1);
     expect(await sink.appliedSeq()).toBe(fixture.journal.lastSeq);
+  });
+
+  it('refuses a batch that does not follow its applied seq: Redis lost data', async () => {
+    const sink = await newSink('behind');
+    sinks.push(sink);
+    await sink.apply(batches[0]!);
+    await redis.del(sink.keys.appliedSeq);
+    const refused = await sink.apply(batches[1]!).then(() => null, (error: unknown) => error);
+    expect(refused).toBeInstanceOf(SinkBehind);
+    expect((refused as SinkBehind).appliedSeq).toBe(0);
+    expect(await sink.appliedSeq()).toBe(0);
   });
 
   it('keeps only the last N trades per market', async () => {

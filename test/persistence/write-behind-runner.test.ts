@@ -9,7 +9,7 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../server/persistence/clock.js';
 import { DeadLetterStore } from '../../server/persistence/dead-letter-store.js';
-import type { EventBatch, Sink } from '../../server/persistence/event-batch.js';
+import { SinkBehind, type EventBatch, type Sink } from '../../server/persistence/event-batch.js';
 import { WriteBehind } from '../../server/persistence/write-behind.js';
 import { MARKETS, place } from '../support/engine-fixtures.js';
 import { JournalFixture, LIMITS, silentLog } from './write-behind-fixture.js';
@@ -39,6 +39,7 @@ class MemorySink implements Sink {
       this.transientFailures--;
       throw new Error('connection refused');
     }
+    if (batch.fromSeq > this.applied + 1) throw new SinkBehind(this.name, this.applied);
     if (batch.commands.some((command) => this.badSeqs.has(command.seq))) throw new BadBatch('constraint violated');
     for (const command of batch.commands) if (command.seq > this.applied) this.seqs.push(command.seq);
     this.applied = Math.max(this.applied, batch.toSeq);
@@ -155,6 +156,17 @@ describe('write-behind runner', () => {
     await applied(writeBehind, fixture.journal.lastSeq);
     sink.lose();
     sink.transientFailures = 1;
+    await commit(3);
+    await applied(writeBehind, fixture.journal.lastSeq);
+    expect(sink.seqs).toEqual(fixture.live.map((command) => command.seq));
+  });
+
+  it('rebuilds a sink whose loss shows only at the next write (it reports being behind)', async () => {
+    const sink = new MemorySink();
+    const { fixture, writeBehind, commit } = await setup(sink);
+    await commit(40);
+    await applied(writeBehind, fixture.journal.lastSeq);
+    sink.lose();
     await commit(3);
     await applied(writeBehind, fixture.journal.lastSeq);
     expect(sink.seqs).toEqual(fixture.live.map((command) => command.seq));
