@@ -22,13 +22,11 @@ import { MatchingEngine } from '../server/engine/engine.js';
 import type { EngineCommand } from '../server/engine/types.js';
 import { createCommandCodec, type JournalEntry } from '../server/journal/command-codec.js';
 import { Journal } from '../server/journal/journal.js';
-import { systemClock } from '../server/persistence/clock.js';
-import { DeadLetterStore } from '../server/persistence/dead-letter-store.js';
 import type { Sink } from '../server/persistence/event-batch.js';
 import { JournalFollower } from '../server/persistence/journal-follower.js';
 import { PgSink } from '../server/persistence/pg-sink.js';
 import { RedisSink } from '../server/persistence/redis-sink.js';
-import { WriteBehind } from '../server/persistence/write-behind.js';
+import { WriteBehindThread } from '../server/persistence/write-behind-thread.js';
 import { ChildServer } from './child-server.js';
 import { runLoad } from './load-generator.js';
 import { human, median, printMachine } from './report.js';
@@ -192,27 +190,26 @@ async function lagUnderLoad(): Promise<void> {
   console.log(`2. lag: ${human(RATE)} trades/s (${human(2 * RATE)} commands/s) journaled for ${SECONDS} s in 10 ms ticks, both sinks following`);
   const db = await scratchDatabase('lag');
   const prefix = `bench:wb:${run}:lag:`;
-  let writeBehind: WriteBehind | null = null;
+  let writeBehind: WriteBehindThread | null = null;
   const source = new BenchJournal(() => writeBehind?.retainFromSeq() ?? 0);
-  const dlqDir = mkdtempSync(join(tmpdir(), 'spotwire-bench-dlq-'));
-  const wb = new WriteBehind({
-    sinks: [new PgSink({ url: db.url, markets: MARKETS }), new RedisSink({ url: REDIS_URL, prefix })],
-    deadLetters: new DeadLetterStore({ dataDir: dlqDir, maxPerSink: 10, clock: systemClock, fsync: false }),
-    journalDir: source.journalDir,
-    snapshotDir: source.snapshotDir,
-    markets: MARKETS,
-    limits: LIMITS,
-    codec: source.codec,
-    durableSeq: 0,
-    registry: new Registry(),
-    clock: systemClock,
-    random: Math.random,
-    log: silent,
-  });
+  // As the server runs it: the pipeline in a worker thread, this thread generating and journaling.
+  const wb = await WriteBehindThread.start(
+    {
+      config: { redisUrl: REDIS_URL, databaseUrl: db.url, redisPrefix: prefix, markets: MARKETS, dataDir: source.dir, sinkDeadlineMs: 5_000 },
+      journalDir: source.journalDir,
+      snapshotDir: source.snapshotDir,
+      limits: LIMITS,
+      durableSeq: 0,
+      logLevel: 'silent',
+    },
+    new Registry(),
+    silent,
+  );
   writeBehind = wb;
   // Commit time of each record's last seq, to turn "applied up to seq S" into a lag in ms.
   const committedAt: { seq: number; at: number }[] = [];
   const lags = new Map<string, number[]>();
+  // Health arrives from the worker every 100 ms: lags are that coarse.
   const sample = (): void => {
     const now = performance.now();
     for (const [name, sink] of Object.entries(wb.health().sinks)) {
@@ -242,7 +239,7 @@ async function lagUnderLoad(): Promise<void> {
   const drainStart = performance.now();
   const { drained } = await wb.close(60_000);
   const drainMs = performance.now() - drainStart;
-  console.log(`   offered ${human(offered)} trades/s (the generator, engine, journal and both followers share this process)`);
+  console.log(`   offered ${human(offered)} trades/s (generator, engine and journal on this thread; the write-behind in its worker)`);
   for (const [name, values] of lags) {
     const sorted = [...values].sort((a, b) => a - b);
     const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
@@ -252,7 +249,6 @@ async function lagUnderLoad(): Promise<void> {
   await source.close();
   await db.drop();
   await deleteKeys(prefix);
-  rmSync(dlqDir, { recursive: true, force: true });
 }
 
 function spotwirePort(line: string): number | null {
