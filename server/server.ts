@@ -17,7 +17,7 @@ import type { JournalFileSystem } from './journal/journal-writer.js';
 import { recover } from './journal/recovery.js';
 import { BookFeed } from './market-data/book-feed.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
-import { WriteBehindThread, type WriteBehindHandle } from './persistence/write-behind-thread.js';
+import { startWriteBehindThread, type WriteBehindHandle } from './persistence/write-behind-thread.js';
 
 export interface RunningServer {
   readonly port: number;
@@ -77,30 +77,7 @@ export async function startServer(config: ServerConfig, logger: Logger, hooks: S
     feeds.set(market.sym, new BookFeed(market.sym, source, recovered.bookSeqs.get(market.sym) ?? 0));
   }
   const clock = (): number => Date.now();
-  // In a worker thread: replaying the journal per sink and serializing for Redis and Postgres
-  // must not take CPU from the thread that matches orders.
-  const writeBehind =
-    config.redisUrl === null && config.databaseUrl === null
-      ? null
-      : await WriteBehindThread.start(
-          {
-            config: {
-              redisUrl: config.redisUrl,
-              databaseUrl: config.databaseUrl,
-              redisPrefix: config.redisPrefix,
-              markets: config.markets,
-              dataDir: config.dataDir,
-              sinkDeadlineMs: config.sinkDeadlineMs,
-            },
-            journalDir,
-            snapshotDir,
-            limits,
-            durableSeq: recovered.nextSeq - 1,
-            logLevel: logger.level,
-          },
-          metrics.registry,
-          logger,
-        );
+  const writeBehind = await startWriteBehindThread(config, { journalDir, snapshotDir, limits, durableSeq: recovered.nextSeq - 1 }, metrics.registry, logger);
   const journal = new Journal({
     journalDir,
     snapshotDir,

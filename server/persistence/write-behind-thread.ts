@@ -190,3 +190,22 @@ export class WriteBehindThread implements WriteBehindHandle {
     }
   }
 }
+
+/**
+ * The server's write-behind: none without REDIS_URL and DATABASE_URL, else a worker thread, so that
+ * replaying the journal per sink and serializing for Redis and Postgres take no CPU from matching.
+ */
+export function startWriteBehindThread(
+  config: ServerConfig,
+  journal: Pick<WorkerSetup, 'journalDir' | 'snapshotDir' | 'limits' | 'durableSeq'>,
+  registry: Registry,
+  log: Logger,
+): Promise<WriteBehindHandle | null> {
+  if (config.redisUrl === null && config.databaseUrl === null) return Promise.resolve(null);
+  const { redisUrl, databaseUrl, redisPrefix, markets, dataDir, sinkDeadlineMs } = config;
+  return WriteBehindThread.start(
+    { config: { redisUrl, databaseUrl, redisPrefix, markets, dataDir, sinkDeadlineMs }, ...journal, logLevel: log.level },
+    registry,
+    log,
+  );
+}
