@@ -30,7 +30,10 @@ export interface PgSinkOptions {
 const DEFAULT_ROWS_PER_STATEMENT = 10_000;
 const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 // Markets and accounts already in the database need no statement. The cache only saves work, so
-// when it grows past this it is simply emptied (bounded memory with millions of accounts).
+// when it grows past this it is simply emptied (bounded memory with millions of accounts). It is
+// also emptied whenever the database may have changed behind the sink: on a failed write, and
+// when the pipeline re-reads the applied seq (at start and after an outage, when it checks for a
+// database that lost data and rebuilds it from the journal).
 const MAX_KNOWN_NAMES = 100_000;
 
 type Tx = Parameters<Parameters<PostgresJsDatabase['transaction']>[0]>[0];
@@ -65,6 +68,7 @@ export class PgSink implements Sink {
   }
 
   async appliedSeq(): Promise<number> {
+    this.forgetKnownNames();
     const rows = await this.db
       .select({ appliedSeq: sinkProgress.appliedSeq })
       .from(sinkProgress)
@@ -76,17 +80,22 @@ export class PgSink implements Sink {
     const rows = batchRows(batch);
     const newMarkets = unknownNames(rows.markets, this.knownMarkets);
     const newAccounts = unknownNames(rows.accounts, this.knownAccounts);
-    await this.db.transaction(async (tx) => {
-      // Issued together: postgres.js pipelines them on the transaction's connection, and the
-      // first failure aborts the transaction (later statements then fail too, and roll back).
-      await Promise.all([
-        ...this.writeMarkets(tx, newMarkets),
-        ...this.writeAccounts(tx, newAccounts),
-        ...this.writeOrders(tx, rows),
-        ...this.writeTrades(tx, rows),
-        this.writeProgress(tx, batch.toSeq),
-      ]);
-    });
+    try {
+      await this.db.transaction(async (tx) => {
+        // Issued together: postgres.js pipelines them on the transaction's connection, and the
+        // first failure aborts the transaction (later statements then fail too, and roll back).
+        await Promise.all([
+          ...this.writeMarkets(tx, newMarkets),
+          ...this.writeAccounts(tx, newAccounts),
+          ...this.writeOrders(tx, rows),
+          ...this.writeTrades(tx, rows),
+          this.writeProgress(tx, batch.toSeq),
+        ]);
+      });
+    } catch (error) {
+      this.forgetKnownNames();
+      throw error;
+    }
     // Only after the commit: a rolled-back batch must not hide a name from the next attempt.
     remember(this.knownMarkets, newMarkets);
     remember(this.knownAccounts, newAccounts);
@@ -110,6 +119,11 @@ export class PgSink implements Sink {
 
   async close(): Promise<void> {
     await this.client.end({ timeout: 5 });
+  }
+
+  private forgetKnownNames(): void {
+    this.knownMarkets.clear();
+    this.knownAccounts.clear();
   }
 
   private writeMarkets(tx: Tx, names: Map<string, number>): Promise<unknown>[] {
