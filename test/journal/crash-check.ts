@@ -1,9 +1,9 @@
 // The checks of the kill -9 harness, run after each restart: every account's recovered `orders`
-// against its model (exact, except orders a request in flight at the kill may have changed), no
-// order the model saw closed may be open again, no open order may come from nowhere, and the book
-// must be the sum of everybody's open orders.
+// against its model (exact, except orders that something the account was not told about may have
+// changed: see mayHaveChanged), no order the model saw closed may be open again, no open order may
+// come from nowhere, and the book must be the sum of everybody's open orders.
 import type { OrderView } from '../../protocol/messages.js';
-import { orderKey, type CrashTrader, type OrderState } from './crash-trader.js';
+import { orderKey, type Aggression, type CrashTrader, type OrderState } from './crash-trader.js';
 
 export interface CheckStats {
   certain: number;
@@ -11,65 +11,56 @@ export interface CheckStats {
   phantoms: number;
 }
 
-/** Aggressive quantity in flight at the kill, per market and side, and how far in price it reaches. */
-interface InFlightReach {
-  qty: number;
-  /** The worst price it may trade at: highest for buys, lowest for sells. */
-  limit: number;
-}
-
 /**
- * The orders a request still in flight at the kill could have changed: those its owner canceled
- * or amended, and on the other side of an aggressive order the price levels it could reach with
- * its quantity (level by level from the best, not counting orders that may have been canceled).
+ * The orders of each account that something it was not told about may have changed: its own
+ * cancels and amends still in flight at the kill, and on the other side of every place or amend
+ * it may not have seen — in flight anywhere, or acked to another account in a batch from this
+ * account's last seen ts on — the price levels those could reach with their quantity (level by
+ * level from the best, not counting orders their owners may have canceled).
  */
 function mayHaveChanged(traders: readonly CrashTrader[], syms: readonly string[]): Set<string> {
-  const changed = new Set<string>();
-  const reach = new Map<string, InFlightReach>();
-  const aggress = (sym: string, side: 'buy' | 'sell', px: number, qty: number): void => {
-    const key = `${sym}/${side}`;
-    const entry = reach.get(key) ?? { qty: 0, limit: side === 'buy' ? -Infinity : Infinity };
-    entry.qty += qty;
-    entry.limit = side === 'buy' ? Math.max(entry.limit, px) : Math.min(entry.limit, px);
-    reach.set(key, entry);
-  };
+  const touched = new Set<string>();
+  const inFlight: Aggression[] = [];
   for (const trader of traders) {
     for (const request of trader.inFlight.values()) {
+      const aggression = trader.intents.get(request);
+      if (aggression) inFlight.push(aggression);
       const sym = request.sym as string;
-      if (request.op === 'place') {
-        const side = request.side as 'buy' | 'sell';
-        const px = request.kind === 'market' ? (side === 'buy' ? Infinity : -Infinity) : (request.px as number);
-        aggress(sym, side, px, request.qty as number);
-      } else if (request.op === 'cancel_all') {
-        for (const order of trader.open.values()) if (order.sym === sym) changed.add(`${trader.account}/${orderKey(sym, order.id)}`);
-      } else {
-        const key = orderKey(sym, request.id as number);
-        changed.add(`${trader.account}/${key}`);
-        const order = trader.open.get(key);
-        // An amend may cross (new price) with up to its new leaves; count it as aggressive.
-        if (order) aggress(sym, order.side, typeof request.px === 'number' ? request.px : order.px, Math.max(order.leaves, (request.qty as number | undefined) ?? 0));
+      if (request.op === 'cancel_all') {
+        for (const order of trader.open.values()) if (order.sym === sym) touched.add(`${trader.account}/${orderKey(sym, order.id)}`);
+      } else if (request.op === 'cancel' || request.op === 'amend') {
+        touched.add(`${trader.account}/${orderKey(sym, request.id as number)}`);
       }
     }
   }
-  const touched = new Set(changed);
-  for (const sym of syms) {
-    for (const side of ['buy', 'sell'] as const) {
-      const incoming = reach.get(`${sym}/${side === 'buy' ? 'sell' : 'buy'}`);
-      if (!incoming) continue;
-      const resting = traders.flatMap((trader) =>
-        [...trader.open.values()].filter((o) => o.sym === sym && o.side === side).map((o) => ({ owner: `${trader.account}/${orderKey(sym, o.id)}`, order: o })),
-      );
-      const prices = [...new Set(resting.map((r) => r.order.px))].sort((a, b) => (side === 'buy' ? b - a : a - b));
-      let consumed = 0;
-      for (const px of prices) {
-        if (side === 'buy' ? px < incoming.limit : px > incoming.limit) break;
-        for (const { owner, order } of resting) {
-          if (order.px !== px) continue;
-          // Orders their owner may have canceled or shrunk are no liquidity to count on.
-          if (!touched.has(owner)) consumed += order.leaves;
-          changed.add(owner);
+  const changed = new Set(touched);
+  for (const owner of traders) {
+    const unseen = [
+      ...inFlight,
+      ...traders.filter((t) => t !== owner).flatMap((t) => t.answered.filter((a) => a.ts >= owner.lastSeenTs).map((a) => a.aggression)),
+    ];
+    for (const sym of syms) {
+      for (const side of ['buy', 'sell'] as const) {
+        const incoming = unseen.filter((a) => a.sym === sym && a.side !== side);
+        if (incoming.length === 0) continue;
+        const qty = incoming.reduce((sum, a) => sum + a.qty, 0);
+        // Incoming sells reach bids down to their lowest price, incoming buys asks up to their highest.
+        const limit = side === 'buy' ? Math.min(...incoming.map((a) => a.px)) : Math.max(...incoming.map((a) => a.px));
+        const resting = traders.flatMap((trader) =>
+          [...trader.open.values()].filter((o) => o.sym === sym && o.side === side).map((order) => ({ trader, order })),
+        );
+        const prices = [...new Set(resting.map((r) => r.order.px))].sort((a, b) => (side === 'buy' ? b - a : a - b));
+        let consumed = 0;
+        for (const px of prices) {
+          if (side === 'buy' ? px < limit : px > limit) break;
+          for (const { trader, order } of resting) {
+            if (order.px !== px) continue;
+            const key = `${trader.account}/${orderKey(sym, order.id)}`;
+            if (!touched.has(key)) consumed += order.leaves;
+            if (trader === owner) changed.add(key);
+          }
+          if (consumed >= qty) break;
         }
-        if (consumed >= incoming.qty) break;
       }
     }
   }

@@ -20,6 +20,15 @@ export interface OrderState {
 
 export const orderKey = (sym: string, id: number): string => `${sym}:${id}`;
 
+/** What a place or amend may take from the other side of the book, at most. */
+export interface Aggression {
+  readonly sym: string;
+  readonly side: 'buy' | 'sell';
+  /** The worst price it may trade at (±Infinity for market orders). */
+  readonly px: number;
+  readonly qty: number;
+}
+
 function fromView(view: OrderView): OrderState {
   return { sym: view.sym, id: view.id, cid: view.cid, side: view.side, px: view.px!, qty: view.qty, filled: view.filled, leaves: view.leaves };
 }
@@ -32,6 +41,16 @@ export class CrashTrader {
   readonly closed = new Set<string>();
   /** Requests sent and not answered, by a local number. */
   readonly inFlight = new Map<number, RawRequest>();
+  /** What each place or amend sent may take from the book. */
+  readonly intents = new WeakMap<RawRequest, Aggression>();
+  /** Places and amends acked since the last restart, with their batch's ts. */
+  readonly answered: Array<{ readonly aggression: Aggression; readonly ts: number }> = [];
+  /**
+   * The ts of the newest batch this connection got anything from. Batches are released in order
+   * and each socket keeps its frames' order, but a kill can land between the sends of one batch:
+   * batches from this ts on may have reached other accounts and not this one.
+   */
+  lastSeenTs = 0;
   readonly violations: string[] = [];
   /** Ids acked and trade ids reported must stay above these after a restart (per market). */
   readonly idFloor = new Map<string, number>();
@@ -68,6 +87,7 @@ export class CrashTrader {
     this.open.clear();
     for (const view of recovered) this.open.set(orderKey(view.sym, view.id), fromView(view));
     this.inFlight.clear();
+    this.answered.length = 0;
   }
 
   /** Sends frames of 1–4 requests back to back until `running()` turns false or the socket dies. */
@@ -88,8 +108,14 @@ export class CrashTrader {
         return; // the server died: these stay in flight
       }
       replies.forEach((reply, i) => {
+        const request = frame[i]!;
         this.inFlight.delete(locals[i]!);
-        if (reply.type === 'ack' && reply.op === 'place' && typeof reply.id === 'number') this.onPlaceAck(frame[i]!.sym as string, reply.id);
+        if (reply.type !== 'ack') return;
+        const ts = reply.ts ?? Number.MAX_SAFE_INTEGER;
+        this.lastSeenTs = Math.max(this.lastSeenTs, ts);
+        const aggression = this.intents.get(request);
+        if (aggression) this.answered.push({ aggression, ts });
+        if (reply.op === 'place' && typeof reply.id === 'number') this.onPlaceAck(request.sym as string, reply.id);
       });
     }
   }
@@ -102,6 +128,7 @@ export class CrashTrader {
   }
 
   private onExec(exec: Exec): void {
+    this.lastSeenTs = Math.max(this.lastSeenTs, exec.ts);
     const key = orderKey(exec.sym, exec.id);
     if (this.closed.has(key)) this.violations.push(`${this.account}: exec ${exec.status} for ${key}, reported closed before`);
     if (exec.fill) {
@@ -122,6 +149,21 @@ export class CrashTrader {
   }
 
   private randomRequest(random: () => number): RawRequest {
+    const request = this.pickRequest(random);
+    if (request.op === 'place') {
+      const side = request.side as 'buy' | 'sell';
+      const px = request.kind === 'market' ? (side === 'buy' ? Infinity : -Infinity) : (request.px as number);
+      this.intents.set(request, { sym: request.sym as string, side, px, qty: request.qty as number });
+    } else if (request.op === 'amend') {
+      const order = this.open.get(orderKey(request.sym as string, request.id as number))!;
+      const px = typeof request.px === 'number' ? request.px : order.px;
+      const qty = Math.max(order.leaves, typeof request.qty === 'number' ? request.qty - order.filled : 0);
+      this.intents.set(request, { sym: order.sym, side: order.side, px, qty });
+    }
+    return request;
+  }
+
+  private pickRequest(random: () => number): RawRequest {
     const sym = pick(random, this.syms);
     const mine = [...this.open.values()].filter((o) => o.sym === sym);
     const roll = random();

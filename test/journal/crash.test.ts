@@ -2,8 +2,9 @@
 // place/cancel/amend over WebSocket; it is SIGKILLed at seeded random moments and restarted on the
 // same data dir. After each restart, every acknowledged order and every reported fill must be there
 // exactly once: each account's `orders` equals its model (built from acks and execs only), except
-// where a request still in flight at the kill may or may not have happened; the book equals the sum
-// of everybody's open orders; order ids and trade ids continue above everything seen before.
+// orders that a request still in flight at the kill, or a batch that reached other accounts but not
+// this one before the kill, may have changed (then they may only have moved forward); the book
+// equals the sum of everybody's open orders; order ids and trade ids continue above all seen before.
 // The cycle is in crash-cycles.ts, the checks in crash-check.ts.
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCrashCycles } from './crash-cycles.js';
