@@ -73,6 +73,19 @@ describe('migrations', () => {
     await db.sql`delete from orders`;
   });
 
+  it('npm run db:migrate (db/migrate-cli.ts) applies them, and says what it needs without a URL', async () => {
+    const { stdout } = await run('npx', ['tsx', 'db/migrate-cli.ts', '--database-url', db.url], { timeout: 60_000 });
+    expect(stdout).toContain('migrations applied');
+    const env = { ...process.env };
+    delete env.DATABASE_URL;
+    const failure = await run('npx', ['tsx', 'db/migrate-cli.ts'], { timeout: 60_000, env }).then(
+      () => null,
+      (error: { code?: number; stderr?: string }) => error,
+    );
+    expect(failure?.code).toBe(2);
+    expect(failure?.stderr).toContain('needs DATABASE_URL');
+  });
+
   it('db/schema.ts matches the committed migrations (drizzle-kit generate finds nothing to add)', async () => {
     const copy = mkdtempSync(join(tmpdir(), 'spotwire-migrations-'));
     try {
