@@ -2,6 +2,10 @@
 // running the pipeline, and a handle that posts durable seqs to it and keeps its latest reported
 // health and retention point for the synchronous callers (/health, journal retirement). The
 // worker's Prometheus metrics appear in the server's registry through proxies that ask it on scrape.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -57,11 +61,19 @@ const PROXIED_METRICS: readonly [name: string, type: string][] = [
 
 const METRICS_TIMEOUT_MS = 1_000;
 
+/** tsx's ESM loader API as an absolute URL: a worker's eval code resolves bare names from the cwd. */
+function tsxLoaderUrl(): string {
+  const manifestPath = createRequire(import.meta.url).resolve('tsx/package.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
+  return pathToFileURL(join(dirname(manifestPath), manifest.exports['./esm/api']!.import.default)).href;
+}
+
 function workerSource(): string {
-  const entry = new URL(import.meta.url.endsWith('.ts') ? './write-behind-worker.ts' : './write-behind-worker.js', import.meta.url).href;
+  const fromSources = import.meta.url.endsWith('.ts');
+  const entry = new URL(fromSources ? './write-behind-worker.ts' : './write-behind-worker.js', import.meta.url).href;
   // Run from TypeScript sources (tsx, vitest), the worker needs the same loader as its parent.
-  return import.meta.url.endsWith('.ts')
-    ? `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`
+  return fromSources
+    ? `import(${JSON.stringify(tsxLoaderUrl())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`
     : `import(${JSON.stringify(entry)});`;
 }
 
