@@ -9,6 +9,8 @@ const CLOCK_TICKS_PER_SECOND = 100;
 
 export interface ProcessSample {
   readonly cpuSeconds: number;
+  /** Time the main (event-loop) thread was runnable but waiting for a core: a loaded machine. */
+  readonly mainThreadWaitSeconds: number;
   readonly rssMiB: number;
   readonly peakRssMiB: number;
 }
@@ -61,7 +63,12 @@ export class ChildServer {
     const ticks = Number(fields[11]) + Number(fields[12]);
     const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
     const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
-    return { cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND, rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024 };
+    // schedstat: ns on a cpu, ns waiting on a run queue, timeslices (the thread-group leader's).
+    const schedstat = readFileSync(`/proc/${this.pid}/schedstat`, 'utf8').split(' ');
+    return {
+      cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND,
+      mainThreadWaitSeconds: Number(schedstat[1]) / 1e9,
+      rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024 };
   }
 
   async stop(): Promise<void> {

@@ -48,6 +48,8 @@ interface Row {
   readonly rate: number;
   readonly load: LoadResult;
   readonly serverCpu: number;
+  /** Share of the window the server's event loop spent runnable but without a core. */
+  readonly serverCpuWait: number;
   readonly server: ProcessSample;
 }
 
@@ -75,7 +77,16 @@ async function measure(server: ChildServer, target: Row['target'], connections: 
   const start = before as ProcessSample | null;
   const end = after as ProcessSample | null;
   if (!start || !end) throw new Error('server was not sampled');
-  return { target, connections, window, rate, load, serverCpu: (end.cpuSeconds - start.cpuSeconds) / load.elapsedSeconds, server: end };
+  return {
+    target,
+    connections,
+    window,
+    rate,
+    load,
+    serverCpu: (end.cpuSeconds - start.cpuSeconds) / load.elapsedSeconds,
+    serverCpuWait: (end.mainThreadWaitSeconds - start.mainThreadWaitSeconds) / load.elapsedSeconds,
+    server: end,
+  };
 }
 
 function spotwirePort(line: string): number | null {
@@ -149,7 +160,7 @@ async function main(): Promise<void> {
     console.log('');
     const echoRate = (connections: number): number => rows.find((r) => r.target === 'echo' && r.connections === connections)!.load.ordersPerSec;
     printTable(
-      ['K', 'W', 'target', 'orders/s', 'vs echo', 'p50 µs', 'p99 µs', 'p99.9 µs', 'md msgs/s', 'rejects', 'server cpu', 'cpu µs/order', 'RSS MiB', 'client cpu'],
+      ['K', 'W', 'target', 'orders/s', 'vs echo', 'p50 µs', 'p99 µs', 'p99.9 µs', 'md msgs/s', 'rejects', 'server cpu', 'cpu wait', 'cpu µs/order', 'RSS MiB', 'client cpu'],
       rows.map((r) => [
         String(r.connections),
         String(r.window),
@@ -162,6 +173,7 @@ async function main(): Promise<void> {
         r.target === 'echo' ? '' : human(r.load.mdPerSec),
         String(r.load.rejected),
         `${(r.serverCpu * 100).toFixed(0)}%`,
+        `${(r.serverCpuWait * 100).toFixed(0)}%`,
         // CPU per order holds up better than orders/s when other processes take the cores.
         ((r.serverCpu * 1e6) / Math.max(1, r.load.ordersPerSec)).toFixed(2),
         r.server.rssMiB.toFixed(0),
@@ -169,6 +181,7 @@ async function main(): Promise<void> {
       ]),
     );
     console.log('\ncpu: 100% = one core; the machine has 2, shared by client, server and whatever else runs.');
+    console.log("cpu wait: share of the time the server's event loop was runnable but had no core (other processes had them).");
     for (const r of rows) {
       if (r.load.clientCpu >= 0.9) console.log(`note: K=${r.connections} ${r.target}: the client used ${(r.load.clientCpu * 100).toFixed(0)}% of a core: it is (co-)bottleneck`);
     }
@@ -199,6 +212,7 @@ async function main(): Promise<void> {
           mdPerSec: Math.round(r.load.mdPerSec),
           rejected: r.load.rejected,
           serverCpu: Number(r.serverCpu.toFixed(2)),
+          serverCpuWait: Number(r.serverCpuWait.toFixed(2)),
           serverCpuUsPerOrder: Number(((r.serverCpu * 1e6) / Math.max(1, r.load.ordersPerSec)).toFixed(2)),
           serverRssMiB: Math.round(r.server.rssMiB),
           serverPeakRssMiB: Math.round(r.server.peakRssMiB),
