@@ -218,6 +218,8 @@ describe('idempotence by seq', () => {
 
   it('appliedSeq is 0 on an empty database, markApplied only moves forward, and sinks keep separate progress', async () => {
     expect(await sink.appliedSeq()).toBe(0);
+    await sink.apply({ fromSeq: 1, toSeq: 9, commands: [], books: [] }); // a range with no data
+    expect(await sink.appliedSeq()).toBe(9);
     await sink.markApplied(42);
     await sink.markApplied(17);
     expect(await sink.appliedSeq()).toBe(42);
