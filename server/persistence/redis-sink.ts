@@ -30,31 +30,51 @@ type Op = readonly string[];
 /** [journal seq, the writes that command causes]. */
 type Group = readonly [string, readonly Op[]];
 
-// ARGV[1]: the batch's last seq; ARGV[2]: msgpack array of groups (cmsgpack is built into Redis);
-// ARGV[3]: '1' to redrive a dead-lettered batch: every group is written, the applied seq is left;
-// ARGV[4]: the batch's first seq. Batches follow each other without gaps, so an applied seq below
-// the one just before the batch means Redis lost data: nothing is written, the pipeline rebuilds it.
+// KEYS: applied seq, event stream. ARGV[1]: the batch's last seq; ARGV[2]: msgpack array of groups
+// (cmsgpack is built into Redis); ARGV[3]: '1' to redrive a dead-lettered batch: every group is
+// written, the applied seq is left; ARGV[4]: the batch's first seq. Batches follow each other
+// without gaps, so an applied seq below the one just before the batch means Redis lost data:
+// nothing is written, the pipeline rebuilds it. Ops are compact: ['x', id, json] adds a stream
+// entry unless its id is at or below the stream's top (a replay); ['z', key, score, member] is a
+// ZADD; anything else is a plain command.
 const APPLY_SCRIPT = `
 local applied = tonumber(redis.call('GET', KEYS[1]) or '0')
-if ARGV[3] == '1' then applied = -1
+local redrive = ARGV[3] == '1'
+if redrive then applied = -1
 elseif tonumber(ARGV[4]) > applied + 1 then return redis.error_reply('SPOTWIRE_BEHIND ' .. applied) end
+local topMs, topSeq = -1, -1
+local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+if #top > 0 then
+  local id = top[1][1]
+  local dash = string.find(id, '-', 1, true)
+  topMs, topSeq = tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
+end
 local groups = cmsgpack.unpack(ARGV[2])
 for _, group in ipairs(groups) do
   if tonumber(group[1]) > applied then
     for _, op in ipairs(group[2]) do
-      if op[1] == 'XADD' then
-        -- An explicit id at or below the stream's top is an event already added: a replay.
-        local reply = redis.pcall(unpack(op))
-        if type(reply) == 'table' and reply.err and not string.find(reply.err, 'equal or smaller', 1, true) then
-          return redis.error_reply(reply.err)
+      local tag = op[1]
+      if tag == 'x' then
+        if redrive then
+          redis.call('XADD', KEYS[2], '*', 'e', op[3])
+        else
+          local id = op[2]
+          local dash = string.find(id, '-', 1, true)
+          local ms, seq = tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
+          if ms > topMs or (ms == topMs and seq > topSeq) then
+            redis.call('XADD', KEYS[2], id, 'e', op[3])
+            topMs, topSeq = ms, seq
+          end
         end
+      elseif tag == 'z' then
+        redis.call('ZADD', op[2], op[3], op[4])
       else
         redis.call(unpack(op))
       end
     end
   end
 end
-if ARGV[3] ~= '1' and tonumber(ARGV[1]) > applied then redis.call('SET', KEYS[1], ARGV[1]) end
+if not redrive and tonumber(ARGV[1]) > applied then redis.call('SET', KEYS[1], ARGV[1]) end
 return applied
 `;
 
@@ -67,7 +87,7 @@ return 1
 const TRANSIENT_REPLIES = ['LOADING', 'BUSY', 'TRYAGAIN', 'CLUSTERDOWN', 'MASTERDOWN', 'MISCONF', 'READONLY', 'OOM', 'NOSCRIPT'];
 
 interface ScriptedRedis extends Redis {
-  spotwireApply(key: string, toSeq: string, groups: Buffer, redrive: '0' | '1', fromSeq: string): Promise<unknown>;
+  spotwireApply(appliedKey: string, streamKey: string, toSeq: string, groups: Buffer, redrive: '0' | '1', fromSeq: string): Promise<unknown>;
   spotwireMark(key: string, seq: string): Promise<unknown>;
 }
 
@@ -93,7 +113,7 @@ export class RedisSink implements Sink {
       retryStrategy: (times) => Math.min(times * 100, 1_000),
     }) as ScriptedRedis;
     this.redis.on('error', (error: Error) => options.onConnectionError?.(error));
-    this.redis.defineCommand('spotwireApply', { numberOfKeys: 1, lua: APPLY_SCRIPT });
+    this.redis.defineCommand('spotwireApply', { numberOfKeys: 2, lua: APPLY_SCRIPT });
     this.redis.defineCommand('spotwireMark', { numberOfKeys: 1, lua: MARK_SCRIPT });
   }
 
@@ -125,7 +145,7 @@ export class RedisSink implements Sink {
     groups.push([String(batch.toSeq), this.bookOps(batch)]);
     // One script call: its single reply (or error) is the batch's outcome, checked by the await.
     try {
-      await this.redis.spotwireApply(this.keys.appliedSeq, String(batch.toSeq), this.packr.pack(groups), redrive ? '1' : '0', String(batch.fromSeq));
+      await this.redis.spotwireApply(this.keys.appliedSeq, this.keys.events, String(batch.toSeq), this.packr.pack(groups), redrive ? '1' : '0', String(batch.fromSeq));
     } catch (error) {
       const behind = /^SPOTWIRE_BEHIND (\d+)/.exec((error as Error).message);
       throw behind ? new SinkBehind(this.name, Number(behind[1])) : error;
@@ -155,7 +175,7 @@ export class RedisSink implements Sink {
   private commandOps(command: PersistedCommand, redrive: boolean): Op[] {
     const ops: Op[] = [];
     const stream = (index: number, json: string): void => {
-      ops.push(['XADD', this.keys.events, 'MAXLEN', '~', this.streamMaxLen, redrive ? '*' : `${command.seq}-${index}`, 'e', json]);
+      ops.push(['x', redrive ? '*' : `${command.seq}-${index}`, json]);
     };
     command.events.forEach((event, index) => {
       if (event.kind === 'exec') {
@@ -163,7 +183,7 @@ export class RedisSink implements Sink {
       } else if (event.kind === 'trade') {
         const { kind: _kind, ...trade } = event;
         const json = JSON.stringify(trade);
-        ops.push(['ZADD', this.keys.trades(event.sym), String(event.tradeId), json]);
+        ops.push(['z', this.keys.trades(event.sym), String(event.tradeId), json]);
         stream(index, `{"seq":${command.seq},"kind":"trade",${json.slice(1)}`);
       }
       // Level changes are summed up by the depth snapshot written at the end of the batch.
@@ -196,6 +216,7 @@ export class RedisSink implements Sink {
     }
     for (const sym of tradedSyms) ops.push(['ZREMRANGEBYRANK', this.keys.trades(sym), '0', String(-this.tradesKept - 1)]);
     for (const book of batch.books) ops.push(...this.topOps(book), ['SET', this.keys.depth(book.sym), JSON.stringify({ seq: book.seq, bids: book.bids, asks: book.asks })]);
+    ops.push(['XTRIM', this.keys.events, 'MAXLEN', '~', this.streamMaxLen]);
     return ops;
   }
 
