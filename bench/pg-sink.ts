@@ -108,6 +108,7 @@ async function main(): Promise<void> {
   try {
     await migrateDatabase(url.toString());
     const control = postgres(url.toString(), { max: 1, onnotice: () => {} });
+    const [{ pid: controlPid }] = (await control`select pg_backend_pid() as pid`) as unknown as [{ pid: number }];
     const rates: number[] = [];
     const ratios: number[] = [];
     const cpuEstimates: number[] = [];
@@ -131,7 +132,10 @@ async function main(): Promise<void> {
 
       await control`truncate orders, trades, markets, accounts, sink_progress`;
       await control`checkpoint`;
+      const aloneCpuBefore = processCpuSeconds(controlPid);
       const alone = await postgresAlone(control, trades, orderRows);
+      const aloneCpu = processCpuSeconds(controlPid) - aloneCpuBefore;
+      if (aloneCpu > 0) console.log(`  CPU: Postgres alone ${aloneCpu.toFixed(2)} s for the same rows`);
       rates.push(trades / seconds);
       ratios.push(alone / seconds);
       console.log(
