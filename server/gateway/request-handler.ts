@@ -45,6 +45,14 @@ export class RequestHandler {
     batch.send(connection, makeReject(op, code, msg, rid));
   }
 
+  /**
+   * After a journal failure the engine may hold the batch that could not be journaled; its state
+   * must not be shown (it would vanish at restart), so state queries are refused like orders.
+   */
+  private rejectUndurable(batch: Batch, connection: Connection, op: string, rid: Rid | undefined): void {
+    this.reject(batch, connection, op, 'internal', rid, 'halted: the journal cannot write, so the live state is not durable');
+  }
+
   handle(batch: Batch, connection: Connection, request: Request): void {
     batch.requests++;
     const { rid } = request;
@@ -67,6 +75,7 @@ export class RequestHandler {
         return this.unsubscribe(batch, connection, request);
       case 'orders': {
         if (connection.account === null) return this.reject(batch, connection, 'orders', 'unauthenticated', rid);
+        if (this.orderEntry === 'halted') return this.rejectUndurable(batch, connection, 'orders', rid);
         if (request.sym !== null && !this.deps.engine.hasMarket(request.sym)) {
           return this.reject(batch, connection, 'orders', 'unknown_market', rid);
         }
@@ -151,6 +160,7 @@ export class RequestHandler {
     const { ch, sym, rid } = request;
     const feed = this.deps.feeds.get(sym);
     if (!feed) return this.reject(batch, connection, 'sub', 'unknown_market', rid);
+    if (ch === 'book' && this.orderEntry === 'halted') return this.rejectUndurable(batch, connection, 'sub', rid);
     // A repeated sub is a resubscribe: drop the old one first (a fresh snapshot follows).
     this.dropSubscription(connection, ch, sym);
     const depth = ch === 'book' ? request.depth : 0;
