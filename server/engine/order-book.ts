@@ -3,9 +3,10 @@
 // Every consequence is pushed to `out` as an event; every check that can reject runs before the
 // first change, so a reject never changes state (not even the id counters).
 import type { CancelReason, Side } from '../../protocol/constants.js';
-import type { Exec, Level, OrderView } from '../../protocol/messages.js';
+import type { Level, OrderView } from '../../protocol/messages.js';
 import type { AccountIndex } from './account-index.js';
 import { BookSide } from './book-side.js';
+import { amendedExec, canceledExec, fillExec, plainExec } from './exec-events.js';
 import { Order } from './order.js';
 import type { PriceLevel } from './price-level.js';
 import type { AmendCommand, CommandResult, EngineEvent, PlaceCommand } from './types.js';
@@ -69,7 +70,7 @@ export class OrderBook {
       cmd.ts,
     );
     const events: EngineEvent[] = [];
-    events.push(this.exec(order, 'new', cmd.ts));
+    events.push(plainExec(order, 'new', cmd.ts));
     this.matchAndSettle(order, cmd.ts, events);
     return { ok: true, id: order.id, cid: order.cid, events };
   }
@@ -80,7 +81,7 @@ export class OrderBook {
     this.orders.delete(order.id);
     this.accounts.unregister(order);
     events.push(this.levelEvent(order.side, level));
-    events.push(this.exec(order, 'canceled', ts, { reason, leaves: 0 }));
+    events.push(canceledExec(order, ts, reason));
   }
 
   amend(order: Order, cmd: AmendCommand): CommandResult {
@@ -108,7 +109,7 @@ export class OrderBook {
         own.add(order);
       }
       events.push(this.levelEvent(order.side, order.level!));
-      events.push(this.exec(order, order.filled > 0 ? 'partial' : 'new', cmd.ts, { amended: true }));
+      events.push(amendedExec(order, cmd.ts));
       return { ok: true, id: order.id, cid: order.cid, events };
     }
 
@@ -125,7 +126,7 @@ export class OrderBook {
     this.orders.delete(order.id);
     order.px = newPx;
     order.qty = newQty;
-    events.push(this.exec(order, order.filled > 0 ? 'partial' : 'new', cmd.ts, { amended: true }));
+    events.push(amendedExec(order, cmd.ts));
     this.matchAndSettle(order, cmd.ts, events);
     // It stays registered while it matches so that, if it rests again, it keeps its place in the
     // account's acceptance order (`orders`, cancel_all); unregister it only if it no longer rests.
@@ -190,7 +191,7 @@ export class OrderBook {
       return;
     }
     const reason: CancelReason = stoppedBy ?? (taker.kind === 'market' ? 'market' : 'ioc');
-    events.push(this.exec(taker, 'canceled', ts, { reason, leaves: 0 }));
+    events.push(canceledExec(taker, ts, reason));
   }
 
   /** Fills the taker against the opposite side; returns 'stp' when self-trade prevention stopped it. */
@@ -215,7 +216,7 @@ export class OrderBook {
       if (maker.account === taker.account && taker.stp !== 'none') {
         if (taker.stp === 'cancel_taker') return true;
         this.removeResting(maker, level);
-        events.push(this.exec(maker, 'canceled', ts, { reason: 'stp', leaves: 0 }));
+        events.push(canceledExec(maker, ts, 'stp'));
         if (taker.stp === 'cancel_both') return true;
         maker = next;
         continue;
@@ -226,16 +227,8 @@ export class OrderBook {
       taker.filled += qty;
       level.total -= qty;
       const px = level.px;
-      events.push(
-        this.exec(maker, maker.leaves === 0 ? 'filled' : 'partial', ts, {
-          fill: { tradeId, px, qty, liquidity: 'maker', fee: 0 },
-        }),
-      );
-      events.push(
-        this.exec(taker, taker.leaves === 0 ? 'filled' : 'partial', ts, {
-          fill: { tradeId, px, qty, liquidity: 'taker', fee: 0 },
-        }),
-      );
+      events.push(fillExec(maker, ts, tradeId, px, qty, 'maker'));
+      events.push(fillExec(taker, ts, tradeId, px, qty, 'taker'));
       events.push({
         kind: 'trade',
         sym: this.sym,
@@ -264,28 +257,5 @@ export class OrderBook {
 
   private levelEvent(side: Side, level: PriceLevel): EngineEvent {
     return { kind: 'level', sym: this.sym, side, px: level.px, qty: level.total };
-  }
-
-  private exec(
-    order: Order,
-    status: Exec['status'],
-    ts: number,
-    extra: Partial<Pick<Exec, 'fill' | 'reason' | 'leaves' | 'amended'>> = {},
-  ): EngineEvent {
-    const exec: Exec = {
-      type: 'exec',
-      sym: order.sym,
-      id: order.id,
-      cid: order.cid,
-      side: order.side,
-      status,
-      px: order.px,
-      qty: order.qty,
-      leaves: order.leaves,
-      filled: order.filled,
-      ts,
-      ...extra,
-    };
-    return { kind: 'exec', account: order.account, exec };
   }
 }

@@ -1,0 +1,112 @@
+// bench:hot-path — CPU time (process.cpuUsage, not wall time) of the engine's and recovery's hot
+// paths on fixed seeded workloads: the figure that stays comparable on a loaded, shared machine,
+// where wall-clock throughput moves 2–3× with other people's load. Used for before/after A/B of
+// engine and journal changes: run the two versions alternately and compare medians.
+// Run: npm run bench:hot-path [-- --runs 5 --recovery-commands 300000]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { MatchingEngine } from '../server/engine/engine.js';
+import { DEFAULT_ENGINE_LIMITS, type EngineLimits } from '../server/engine/types.js';
+import { createCommandCodec, type JournalEntry } from '../server/journal/command-codec.js';
+import { readJournal } from '../server/journal/journal-reader.js';
+import { JournalWriter } from '../server/journal/journal-writer.js';
+import { recover } from '../server/journal/recovery.js';
+import { SpotwireBook } from './book-adapters.js';
+import { median } from './report.js';
+import { BENCH_SYM, buildStream } from './streams.js';
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    'recovery-commands': { type: 'string', default: '300000' },
+  },
+});
+const RUNS = Math.max(1, Number(args.runs));
+const RECOVERY_COMMANDS = Math.max(1000, Number(args['recovery-commands']));
+const MARKETS = [{ sym: BENCH_SYM, base: 'B', quote: 'Q', pxDecimals: 0, qtyDecimals: 0 }];
+const LIMITS: EngineLimits = { ...DEFAULT_ENGINE_LIMITS, maxOpenOrdersPerAccount: 1_000_000 };
+const silent = { info: () => undefined, warn: () => undefined };
+
+function cpuNanos(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) * 1000;
+}
+
+/** CPU ns per command of running a whole stream through a fresh engine. */
+function engineRun(book: SpotwireBook): number {
+  book.reset();
+  const count = book.commands.length;
+  const start = cpuNanos();
+  for (let i = 0; i < count; i++) book.run(i);
+  return (cpuNanos() - start) / count;
+}
+
+function acceptedEntries(count: number): JournalEntry[] {
+  const book = new SpotwireBook(buildStream('steady', Math.ceil(count * 1.15), 7));
+  const engine = new MatchingEngine(MARKETS, LIMITS);
+  const entries: JournalEntry[] = [];
+  for (const command of book.commands) {
+    if (entries.length === count) break;
+    const result = engine.execute(command);
+    if (result.ok) entries.push({ command, id: command.op === 'place' ? (result.id ?? null) : null });
+  }
+  return entries;
+}
+
+async function writeJournal(dir: string, entries: readonly JournalEntry[], batch: number): Promise<void> {
+  const writer = new JournalWriter({ dir, nextSeq: 1, chain: 0, segmentBytes: 64 * 2 ** 20, fsync: false, codec: createCommandCodec() });
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < entries.length; i += batch) pending.push(writer.append(entries.slice(i, i + batch)));
+  await Promise.all(pending);
+  await writer.close();
+}
+
+async function recoverRun(journalDir: string, snapshotDir: string, count: number): Promise<number> {
+  const start = cpuNanos();
+  const state = await recover({ journalDir, snapshotDir, markets: MARKETS, limits: LIMITS, codec: createCommandCodec(), log: silent, truncateTornTail: false });
+  const nanos = cpuNanos() - start;
+  if (state.replayedCommands !== count) throw new Error(`recovered ${state.replayedCommands} of ${count}`);
+  return nanos / count;
+}
+
+function readRun(journalDir: string, count: number): number {
+  const start = cpuNanos();
+  let decoded = 0;
+  for (const record of readJournal(journalDir, { fromSeq: 1, chainBefore: 0, codec: createCommandCodec() })) decoded += record.count;
+  const nanos = cpuNanos() - start;
+  if (decoded !== count) throw new Error(`read ${decoded} of ${count}`);
+  return nanos / count;
+}
+
+async function main(): Promise<void> {
+  const steady = new SpotwireBook(buildStream('steady', 200_000));
+  const deep = new SpotwireBook(buildStream('deep', 300_000));
+  const entries = acceptedEntries(RECOVERY_COMMANDS);
+  const dataDir = mkdtempSync(join(tmpdir(), 'spotwire-bench-hot-path-'));
+  try {
+    const journalDir = join(dataDir, 'journal');
+    const snapshotDir = join(dataDir, 'snapshots');
+    await writeJournal(journalDir, entries, 64);
+    const figures = { steady: [] as number[], deep: [] as number[], recover: [] as number[], read: [] as number[] };
+    // One warm-up round, then RUNS timed rounds.
+    for (let run = 0; run <= RUNS; run++) {
+      const round = {
+        steady: engineRun(steady),
+        deep: engineRun(deep),
+        recover: await recoverRun(journalDir, snapshotDir, entries.length),
+        read: readRun(journalDir, entries.length),
+      };
+      if (run === 0) continue;
+      for (const key of Object.keys(figures) as (keyof typeof figures)[]) figures[key].push(round[key]);
+    }
+    const medians = Object.fromEntries(Object.entries(figures).map(([key, values]) => [key, Math.round(median(values))]));
+    console.log('CPU ns per command, medians of', RUNS, 'runs:', medians);
+    console.log(JSON.stringify({ runs: figures, medians, recoveryCommands: entries.length }));
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();

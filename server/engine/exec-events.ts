@@ -1,0 +1,44 @@
+// Builders of the `exec` events the book emits, one per shape. Each writes its object literal
+// whole (no spread of optional extras) because these are the engine's most frequent allocation;
+// the key order is part of the encoded output (journal replay compares encoded results, the
+// gateway sends them), so every builder keeps the order the protocol type lists:
+// type, sym, id, cid, side, status, px, qty, leaves, filled, ts, then the optional field.
+import type { CancelReason } from '../../protocol/constants.js';
+import type { Exec, Fill } from '../../protocol/messages.js';
+import type { Order } from './order.js';
+import type { ExecEvent } from './types.js';
+
+export function plainExec(order: Order, status: Exec['status'], ts: number): ExecEvent {
+  const exec: Exec = {
+    type: 'exec', sym: order.sym, id: order.id, cid: order.cid, side: order.side, status,
+    px: order.px, qty: order.qty, leaves: order.qty - order.filled, filled: order.filled, ts,
+  };
+  return { kind: 'exec', account: order.account, exec };
+}
+
+export function fillExec(order: Order, ts: number, tradeId: number, px: number, qty: number, liquidity: Fill['liquidity']): ExecEvent {
+  const leaves = order.qty - order.filled;
+  const exec: Exec = {
+    type: 'exec', sym: order.sym, id: order.id, cid: order.cid, side: order.side, status: leaves === 0 ? 'filled' : 'partial',
+    px: order.px, qty: order.qty, leaves, filled: order.filled, ts,
+    fill: { tradeId, px, qty, liquidity, fee: 0 },
+  };
+  return { kind: 'exec', account: order.account, exec };
+}
+
+/** A cancel reports leaves 0: what was left is no longer open. */
+export function canceledExec(order: Order, ts: number, reason: CancelReason): ExecEvent {
+  const exec: Exec = {
+    type: 'exec', sym: order.sym, id: order.id, cid: order.cid, side: order.side, status: 'canceled',
+    px: order.px, qty: order.qty, leaves: 0, filled: order.filled, ts, reason,
+  };
+  return { kind: 'exec', account: order.account, exec };
+}
+
+export function amendedExec(order: Order, ts: number): ExecEvent {
+  const exec: Exec = {
+    type: 'exec', sym: order.sym, id: order.id, cid: order.cid, side: order.side, status: order.filled > 0 ? 'partial' : 'new',
+    px: order.px, qty: order.qty, leaves: order.qty - order.filled, filled: order.filled, ts, amended: true,
+  };
+  return { kind: 'exec', account: order.account, exec };
+}
