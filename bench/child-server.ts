@@ -15,6 +15,12 @@ export interface ProcessSample {
   readonly peakRssMiB: number;
 }
 
+/** Ctrl-C ends the bench through process.exit, so that child servers are killed on 'exit'. */
+export function exitOnInterrupt(): void {
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
+}
+
 export class ChildServer {
   private constructor(
     private readonly child: ChildProcess,
@@ -28,6 +34,12 @@ export class ChildServer {
    */
   static start(name: string, script: string, args: readonly string[], portOf: (line: string) => number | null): Promise<ChildServer> {
     const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A bench that dies (or is interrupted, see exitOnInterrupt) must not leave servers behind.
+    const killOnExit = (): void => {
+      child.kill('SIGKILL');
+    };
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000);

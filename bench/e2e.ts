@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ChildServer, type ProcessSample } from './child-server.js';
+import { ChildServer, exitOnInterrupt, type ProcessSample } from './child-server.js';
 import { runLoad, type LoadResult } from './load-generator.js';
 import { human, median, printMachine, printTable } from './report.js';
 
@@ -113,6 +113,7 @@ function medianRow(rows: readonly Row[]): Row {
 }
 
 async function main(): Promise<void> {
+  exitOnInterrupt();
   const host = printMachine();
   const dir = mkdtempSync(join(tmpdir(), 'spotwire-bench-e2e-'));
   const servers: ChildServer[] = [];

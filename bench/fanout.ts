@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCodec } from '../protocol/codec.js';
-import { ChildServer, type ProcessSample } from './child-server.js';
+import { ChildServer, exitOnInterrupt, type ProcessSample } from './child-server.js';
 import { runLoad } from './load-generator.js';
 import { human, printMachine, printTable } from './report.js';
 import { RawWsClient } from './raw-ws-client.js';
@@ -191,6 +191,7 @@ async function publishLoopRun(subscribers: number, rate: number, bytes: number):
 }
 
 async function main(): Promise<void> {
+  exitOnInterrupt();
   const host = printMachine();
   const dir = mkdtempSync(join(tmpdir(), 'spotwire-bench-fanout-'));
   try {
