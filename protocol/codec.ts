@@ -6,7 +6,9 @@
 // `encode` hands such numbers to msgpackr as BigInt (written as int64). On decode, 64-bit integers
 // up to 2^53 become numbers (Go and Java clients often write int64 fixed-width even for 5) and
 // larger ones BigInt, which the validator then rejects as `bad_number`.
+// Plain values (all we send) take MsgpackWriter, which writes the same bytes without the copy.
 import { Packr, Unpackr } from 'msgpackr';
+import { MsgpackWriter } from './msgpack-writer.js';
 
 export interface Codec {
   encode(value: unknown): Uint8Array;
@@ -60,8 +62,9 @@ export function createCodec(): Codec {
     mapsAsObjects: true,
     int64AsType: 'auto' as 'bigint',
   });
+  const writer = new MsgpackWriter();
   return {
-    encode: (value) => packr.pack(widenIntegers(value)),
+    encode: (value) => writer.write(value) ?? packr.pack(widenIntegers(value)),
     decode: (bytes) => unpackr.unpack(bytes),
   };
 }
