@@ -20,7 +20,7 @@ export interface RedisSinkOptions {
   readonly prefix?: string;
   /** Trades kept per market. */
   readonly tradesKept?: number;
-  /** Approximate length the event stream is trimmed to (`MAXLEN ~`). */
+  /** Entries the event stream is trimmed to after each batch. */
   readonly streamMaxLen?: number;
   readonly connectTimeoutMs?: number;
   readonly onConnectionError?: (error: Error) => void;
@@ -42,12 +42,13 @@ local applied = tonumber(redis.call('GET', KEYS[1]) or '0')
 local redrive = ARGV[3] == '1'
 if redrive then applied = -1
 elseif tonumber(ARGV[4]) > applied + 1 then return redis.error_reply('SPOTWIRE_BEHIND ' .. applied) end
-local topMs, topSeq = -1, -1
+local topMs, topSeq, topMsText = -1, -1, '0'
 local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
 if #top > 0 then
   local id = top[1][1]
   local dash = string.find(id, '-', 1, true)
-  topMs, topSeq = tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
+  topMsText = string.sub(id, 1, dash - 1)
+  topMs, topSeq = tonumber(topMsText), tonumber(string.sub(id, dash + 1))
 end
 local groups = cmsgpack.unpack(ARGV[2])
 for _, group in ipairs(groups) do
@@ -56,14 +57,16 @@ for _, group in ipairs(groups) do
       local tag = op[1]
       if tag == 'x' then
         if redrive then
-          redis.call('XADD', KEYS[2], '*', 'e', op[3])
+          -- Right after the stream's top, so that later entries (ids from journal seqs) still fit.
+          topSeq = math.max(topSeq, 0) + 1
+          redis.call('XADD', KEYS[2], topMsText .. '-' .. topSeq, 'e', op[3])
         else
           local id = op[2]
           local dash = string.find(id, '-', 1, true)
           local ms, seq = tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
           if ms > topMs or (ms == topMs and seq > topSeq) then
             redis.call('XADD', KEYS[2], id, 'e', op[3])
-            topMs, topSeq = ms, seq
+            topMs, topSeq, topMsText = ms, seq, string.sub(id, 1, dash - 1)
           end
         end
       elseif tag == 'z' then
@@ -132,8 +135,8 @@ export class RedisSink implements Sink {
 
   /**
    * Writes a dead-lettered batch after its cause was fixed. Its seqs are at or below the applied
-   * seq by then, so the check is off; its events go to the end of the stream with new ids (their
-   * `seq` field still says where they belong). Book state in the batch is older than what later
+   * seq by then, so the check is off; its events go to the end of the stream with ids right after
+   * its top (their `seq` field says where they belong). Book state in the batch is older than what later
    * batches wrote, so it is left out.
    */
   async redrive(batch: EventBatch): Promise<void> {
@@ -216,7 +219,8 @@ export class RedisSink implements Sink {
     }
     for (const sym of tradedSyms) ops.push(['ZREMRANGEBYRANK', this.keys.trades(sym), '0', String(-this.tradesKept - 1)]);
     for (const book of batch.books) ops.push(...this.topOps(book), ['SET', this.keys.depth(book.sym), JSON.stringify({ seq: book.seq, bids: book.bids, asks: book.asks })]);
-    ops.push(['XTRIM', this.keys.events, 'MAXLEN', '~', this.streamMaxLen]);
+    // Exact, once per batch: the stream then holds the same entries whatever the batch boundaries.
+    ops.push(['XTRIM', this.keys.events, 'MAXLEN', this.streamMaxLen]);
     return ops;
   }
 

@@ -31,6 +31,12 @@ export interface SinkRunnerTuning {
   readonly breakerOpenMs: number;
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
+  /**
+   * A call past its deadline may still be pending in the client (a SIGSTOPped server answers it
+   * later). Until it settles, or for this long, no new call is sent: a hung sink then holds one
+   * request with one batch, not one per retry.
+   */
+  readonly abandonHungCallMs: number;
 }
 
 export const DEFAULT_RUNNER_TUNING: SinkRunnerTuning = {
@@ -39,6 +45,7 @@ export const DEFAULT_RUNNER_TUNING: SinkRunnerTuning = {
   breakerOpenMs: 2_000,
   retryBaseMs: 50,
   retryMaxMs: 2_000,
+  abandonHungCallMs: 60_000,
 };
 
 export interface SinkRunnerDeps {
@@ -74,6 +81,8 @@ export class SinkRunner {
   private held = 0;
   /** Timestamp of the oldest command not yet applied (the held batch's first), for the lag in ms. */
   private pendingSinceTs: number | null = null;
+  /** The last call sent to the sink while it has not settled, and when it was sent. */
+  private pendingCall: { promise: Promise<unknown>; since: number } | null = null;
   /** Set by a failed call: the sink's stored applied seq is re-checked before trusting it again. */
   private recovering = false;
   private progressWaiters: (() => void)[] = [];
@@ -235,7 +244,7 @@ export class SinkRunner {
   private call<T>(fn: () => Promise<T>): Promise<T> {
     const { sink, clock, tuning, metrics, random } = this.deps;
     const labels = { sink: sink.name };
-    return retry(() => this.breaker.call(() => withDeadline(() => fn(), tuning.deadlineMs, clock, this.abort.signal)), {
+    return retry(() => this.breaker.call(() => withDeadline(() => this.sendOne(fn), tuning.deadlineMs, clock, this.abort.signal)), {
       attempts: Infinity,
       baseMs: tuning.retryBaseMs,
       maxMs: tuning.retryMaxMs,
@@ -246,13 +255,31 @@ export class SinkRunner {
       onRetry: ({ error, attempt }) => {
         const kind = error instanceof CircuitOpenError ? 'open' : error instanceof DeadlineExceeded ? 'deadline' : 'transient';
         metrics.failures.inc({ ...labels, kind });
-        this.lastError = describe(error);
+        // While open, the breaker's own refusal would hide the cause: keep the last real error.
+        if (kind !== 'open' || this.lastError === null) this.lastError = describe(error);
         this.recovering = true;
         if (kind !== 'open' && (attempt < 3 || attempt % 20 === 0)) {
           this.deps.log.warn({ sink: sink.name, attempt, err: this.lastError }, `write-behind ${sink.name}: call failed, retrying`);
         }
       },
     });
+  }
+
+  /** Sends `fn` unless an earlier call is still pending (and not yet abandoned). */
+  private sendOne<T>(fn: () => Promise<T>): Promise<T> {
+    const { clock, tuning, sink } = this.deps;
+    const pending = this.pendingCall;
+    if (pending && clock.now() - pending.since < tuning.abandonHungCallMs) {
+      return Promise.reject(new Error(`the previous call to ${sink.name} has not returned yet`));
+    }
+    const promise = fn();
+    const entry = { promise, since: clock.now() };
+    this.pendingCall = entry;
+    const settle = (): void => {
+      if (this.pendingCall === entry) this.pendingCall = null;
+    };
+    promise.then(settle, settle);
+    return promise;
   }
 
   private setApplied(seq: number): void {

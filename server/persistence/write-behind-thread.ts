@@ -78,52 +78,37 @@ function workerSource(): string {
 }
 
 export class WriteBehindThread implements WriteBehindHandle {
+  private worker: Worker | null = null;
   private latest: WriteBehindHealth = { status: 'degraded', sinks: {} };
   private retain = 0;
+  private durableSeq: number;
+  private restarts = 0;
   private nextRequest = 0;
   private readonly pendingMetrics = new Map<number, (metrics: MetricJson[]) => void>();
   private scrape: Promise<MetricJson[]> | null = null;
   private closing: Promise<{ drained: boolean }> | null = null;
-  private exited = false;
 
   private constructor(
-    private readonly worker: Worker,
+    private readonly setup: WorkerSetup,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.durableSeq = setup.durableSeq;
+  }
 
-  /** Starts the worker and resolves once its sinks are built (migrations applied), or rejects. */
-  static start(setup: WorkerSetup, registry: Registry, log: Logger): Promise<WriteBehindThread> {
-    const worker = new Worker(workerSource(), { eval: true, workerData: setup });
-    const thread = new WriteBehindThread(worker, log);
-    return new Promise((resolve, reject) => {
-      let started = false;
-      worker.on('message', (message: FromWorker) => {
-        if (message.type === 'ready') {
-          started = true;
-          thread.proxyMetrics(registry);
-          resolve(thread);
-        } else if (message.type === 'failed') {
-          reject(new Error(`write-behind could not start: ${message.message}`));
-        } else thread.onMessage(message);
-      });
-      worker.on('error', (error) => {
-        log.error({ err: error }, 'write-behind worker failed');
-        thread.latest = { status: 'degraded', sinks: { ...thread.latest.sinks } };
-        if (!started) reject(error);
-      });
-      worker.on('exit', () => {
-        thread.exited = true;
-        for (const deliver of thread.pendingMetrics.values()) deliver([]);
-        thread.pendingMetrics.clear();
-        if (!started) reject(new Error('write-behind worker exited before it was ready'));
-      });
-    });
+  /** Starts the worker and resolves once its sinks are built, or rejects (bad config). */
+  static async start(setup: WorkerSetup, registry: Registry, log: Logger): Promise<WriteBehindThread> {
+    const thread = new WriteBehindThread(setup, log);
+    await thread.spawn();
+    thread.proxyMetrics(registry);
+    return thread;
   }
 
   notifyDurable(seq: number): void {
-    if (!this.exited) this.worker.postMessage({ type: 'durable', seq } satisfies ToWorker);
+    this.durableSeq = seq;
+    this.worker?.postMessage({ type: 'durable', seq } satisfies ToWorker);
   }
 
+  /** The last value the worker reported: still right while it is down, as no sink moves then. */
   retainFromSeq(): number {
     return this.retain;
   }
@@ -132,25 +117,69 @@ export class WriteBehindThread implements WriteBehindHandle {
     return this.latest;
   }
 
+  private spawn(): Promise<void> {
+    const worker = new Worker(workerSource(), { eval: true, workerData: { ...this.setup, durableSeq: this.durableSeq } satisfies WorkerSetup });
+    this.worker = worker;
+    return new Promise((resolve, reject) => {
+      let ready = false;
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === 'ready') {
+          ready = true;
+          resolve();
+        } else if (message.type === 'failed') reject(new Error(`write-behind could not start: ${message.message}`));
+        else this.onMessage(message);
+      });
+      worker.on('error', (error) => {
+        this.log.error({ err: error }, 'write-behind worker failed');
+        this.latest = { status: 'degraded', sinks: this.latest.sinks, error: error.message };
+        if (!ready) reject(error);
+      });
+      worker.on('exit', () => {
+        if (this.worker === worker) this.worker = null;
+        for (const deliver of this.pendingMetrics.values()) deliver([]);
+        this.pendingMetrics.clear();
+        if (!ready) reject(new Error('write-behind worker exited before it was ready'));
+        else if (this.closing === null) this.respawnLater();
+      });
+    });
+  }
+
+  /** A worker that died is replaced; the new one resumes every sink from its applied seq. */
+  private respawnLater(): void {
+    const delayMs = Math.min(10_000, 250 * 2 ** Math.min(this.restarts++, 6));
+    this.log.warn({ delayMs, restarts: this.restarts }, 'write-behind worker stopped; restarting it');
+    setTimeout(() => {
+      if (this.closing !== null) return;
+      this.spawn().then(
+        () => this.log.info('write-behind worker restarted'),
+        (error: unknown) => {
+          this.log.error({ err: error }, 'write-behind worker did not restart');
+          if (this.closing === null && this.worker === null) this.respawnLater();
+        },
+      );
+    }, delayMs).unref();
+  }
+
   close(drainMs: number): Promise<{ drained: boolean }> {
     this.closing ??= new Promise((resolve) => {
-      if (this.exited) return resolve({ drained: false });
+      const worker = this.worker;
+      if (worker === null) return resolve({ drained: false });
       const timer = setTimeout(() => {
         this.log.warn('write-behind worker did not stop in time; terminating it');
-        void this.worker.terminate();
+        void worker.terminate();
         resolve({ drained: false });
       }, drainMs + 5_000);
-      this.worker.on('message', (message: FromWorker) => {
+      worker.on('message', (message: FromWorker) => {
         if (message.type !== 'closed') return;
         clearTimeout(timer);
         if (message.error) this.log.error({ err: message.error }, 'write-behind close failed');
         resolve({ drained: message.drained });
       });
-      this.worker.once('exit', () => {
+      worker.once('exit', () => {
         clearTimeout(timer);
         resolve({ drained: false });
       });
-      this.worker.postMessage({ type: 'close', drainMs } satisfies ToWorker);
+      worker.postMessage({ type: 'close', drainMs } satisfies ToWorker);
     });
     return this.closing;
   }
@@ -168,7 +197,8 @@ export class WriteBehindThread implements WriteBehindHandle {
   /** One request per scrape, shared by all proxied metrics; empty if the worker does not answer. */
   private workerMetrics(): Promise<MetricJson[]> {
     this.scrape ??= new Promise<MetricJson[]>((resolve) => {
-      if (this.exited) return resolve([]);
+      const worker = this.worker;
+      if (worker === null) return resolve([]);
       const id = this.nextRequest++;
       const timer = setTimeout(() => {
         this.pendingMetrics.delete(id);
@@ -178,7 +208,7 @@ export class WriteBehindThread implements WriteBehindHandle {
         clearTimeout(timer);
         resolve(metrics);
       });
-      this.worker.postMessage({ type: 'metrics', id } satisfies ToWorker);
+      worker.postMessage({ type: 'metrics', id } satisfies ToWorker);
     }).finally(() => {
       setTimeout(() => {
         this.scrape = null;

@@ -72,6 +72,8 @@ export interface WriteBehindHealth {
   /** "degraded" when a sink is behind a failure: trading goes on, the journal has everything. */
   readonly status: 'ok' | 'degraded';
   readonly sinks: Record<string, SinkHealth>;
+  /** Why the pipeline itself is not running (its worker thread failed and is being restarted). */
+  readonly error?: string;
 }
 
 export class WriteBehind {

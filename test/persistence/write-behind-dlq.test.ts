@@ -10,6 +10,7 @@ import { systemClock } from '../../server/persistence/clock.js';
 import { runDlqCommand } from '../../server/persistence/dead-letter-commands.js';
 import { DeadLetterStore } from '../../server/persistence/dead-letter-store.js';
 import type { EventBatch } from '../../server/persistence/event-batch.js';
+import { RedisSink } from '../../server/persistence/redis-sink.js';
 import { place } from '../support/engine-fixtures.js';
 import { deleteUnder } from './redis-dump.js';
 import { JournalFixture } from './write-behind-fixture.js';
@@ -69,6 +70,15 @@ describe('dlq command', () => {
     expect(Object.keys(open)).toEqual([openOrderField('BTC-USD', 1)]);
     // Redrive leaves the applied seq alone: the pipeline owns it.
     expect(await redis.get(redisKeys(PREFIX).appliedSeq)).toBeNull();
+    // The pipeline's next batches still reach the stream after the redriven entries.
+    const sink = new RedisSink({ url: REDIS_URL, prefix: PREFIX });
+    await sink.appliedSeq();
+    await sink.markApplied(batches[0]!.toSeq);
+    await sink.apply(batches[1]!);
+    await sink.close();
+    const stream = await redis.xrange(redisKeys(PREFIX).events, '-', '+');
+    expect(stream.map(([, fields]) => (JSON.parse(fields[1]!) as { seq: number }).seq)).toEqual([1, 2]);
+    expect(stream.at(-1)![0]).toBe(`${batches[1]!.fromSeq}-0`);
     const drop = await dlq('drop', ids[1]!, '--data-dir', dataDir);
     expect(drop.code).toBe(0);
     expect((await dlq('list', '--data-dir', dataDir)).out).toEqual(['0 dead-lettered batch(es)']);

@@ -68,7 +68,7 @@ describe('write-behind runner', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function setup(sink: MemorySink): Promise<{ fixture: JournalFixture; writeBehind: WriteBehind; deadLetters: DeadLetterStore; commit: (n: number) => Promise<void> }> {
+  async function setup(sink: MemorySink, abandonHungCallMs = 600): Promise<{ fixture: JournalFixture; writeBehind: WriteBehind; deadLetters: DeadLetterStore; commit: (n: number) => Promise<void> }> {
     const fixture = new JournalFixture();
     const dlqDir = mkdtempSync(join(tmpdir(), 'spotwire-dlq-'));
     const deadLetters = new DeadLetterStore({ dataDir: dlqDir, maxPerSink: 100, clock: systemClock, fsync: false });
@@ -85,7 +85,7 @@ describe('write-behind runner', () => {
       clock: systemClock,
       random: () => 0.5,
       log: silentLog,
-      tuning: { deadlineMs: 200, breakerFailures: 2, breakerOpenMs: 30, retryBaseMs: 1, retryMaxMs: 10 },
+      tuning: { deadlineMs: 200, breakerFailures: 2, breakerOpenMs: 30, retryBaseMs: 1, retryMaxMs: 10, abandonHungCallMs },
       maxBatchCommands: 20,
     });
     cleanups.push(async () => {
@@ -132,6 +132,25 @@ describe('write-behind runner', () => {
     expect(sink.seqs).toEqual(fixture.live.map((command) => command.seq));
     expect(sink.calls).toBeGreaterThan(7);
     expect(writeBehind.retainFromSeq()).toBe(fixture.journal.lastSeq + 1);
+  });
+
+  it('sends nothing more to a sink while its last call hangs', async () => {
+    const sink = new MemorySink();
+    const { fixture, writeBehind, commit } = await setup(sink, 60_000);
+    await commit(5);
+    await applied(writeBehind, fixture.journal.lastSeq);
+    const before = sink.calls;
+    sink.hangs = 1;
+    await commit(5);
+    const deadline = Date.now() + 20_000;
+    while (writeBehind.health().sinks.memory?.breaker !== 'open') {
+      if (Date.now() > deadline) throw new Error('breaker did not open');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    // Retries and half-open probes keep coming; none reaches the sink while its call hangs.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(sink.calls).toBe(before + 1);
+    expect(writeBehind.health().sinks.memory?.lastError).toMatch(/has not returned yet|deadline/);
   });
 
   it('dead-letters a batch that fails permanently and goes on', async () => {
