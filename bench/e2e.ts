@@ -116,6 +116,8 @@ async function main(): Promise<void> {
   exitOnInterrupt();
   const host = printMachine();
   const dir = mkdtempSync(join(tmpdir(), 'spotwire-bench-e2e-'));
+  // Also on an interrupt, when the finally below does not run.
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const servers: ChildServer[] = [];
   try {
     const maxBots = Math.max(...CONNECTIONS);

@@ -194,6 +194,8 @@ async function main(): Promise<void> {
   exitOnInterrupt();
   const host = printMachine();
   const dir = mkdtempSync(join(tmpdir(), 'spotwire-bench-fanout-'));
+  // Also on an interrupt, when the finally below does not run.
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   try {
     const keysFile = join(dir, 'keys.json');
     writeFileSync(keysFile, JSON.stringify([{ token: 'bench-fanout-token', account: 'fanout-bot' }]));
