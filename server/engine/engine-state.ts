@@ -52,7 +52,7 @@ export function exportEngineState(engine: MatchingEngine): EngineState {
   }
   const accounts: [string, [string, number][]][] = [];
   for (const [account, entry] of engine.accounts.entries()) {
-    accounts.push([account, [...entry.orders].map((order): [string, number] => [order.sym, order.id])]);
+    accounts.push([account, entry.list().map((order): [string, number] => [order.sym, order.id])]);
   }
   return { version: 1, markets, accounts };
 }

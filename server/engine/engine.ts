@@ -65,7 +65,7 @@ export class MatchingEngine {
     const entry = this.accounts.get(account);
     if (!entry) return [];
     const views: OrderView[] = [];
-    for (const order of entry.orders) {
+    for (let order = entry.first; order !== null; order = order.accountNext) {
       if (sym === null || order.sym === sym) views.push(this.books.get(order.sym)!.openOrderView(order));
     }
     return views;
@@ -105,7 +105,7 @@ export class MatchingEngine {
     let canceled = 0;
     if (entry) {
       // Copy first: cancel unregisters from the set being walked.
-      for (const order of [...entry.orders]) {
+      for (const order of entry.list()) {
         if (cmd.sym !== null && order.sym !== cmd.sym) continue;
         this.books.get(order.sym)!.cancel(order, cmd.reason, cmd.ts, events);
         canceled++;

@@ -50,9 +50,14 @@ export function checkInvariants(engine: MatchingEngine): string | null {
   if (indexed !== resting.size) return `id indexes hold ${indexed} orders but ${resting.size} rest`;
   let byAccount = 0;
   for (const [account, entry] of engine.accounts.entries()) {
-    if (entry.orders.size === 0) return `account ${account}: kept with no orders`;
+    if (entry.size === 0) return `account ${account}: kept with no orders`;
     let cids = 0;
-    for (const order of entry.orders) {
+    let listed = 0;
+    let prev: Order | null = null;
+    for (let order = entry.first; order !== null; order = order.accountNext) {
+      if (order.accountPrev !== prev || !order.accountListed) return `order ${order.id}: broken link in account ${account}'s list`;
+      prev = order;
+      listed++;
       if (order.account !== account) return `order ${order.id}: listed under account ${account}`;
       if (!resting.has(order)) return `order ${order.id} of ${account}: open but not resting`;
       if (order.cid !== null) {
@@ -60,8 +65,9 @@ export function checkInvariants(engine: MatchingEngine): string | null {
         cids++;
       }
     }
+    if (entry.last !== prev || listed !== entry.size) return `account ${account}: list holds ${listed} orders, size says ${entry.size}`;
     if (cids !== entry.cids.size) return `account ${account}: ${entry.cids.size} cids for ${cids} orders with cid`;
-    byAccount += entry.orders.size;
+    byAccount += entry.size;
   }
   if (byAccount !== resting.size) return `accounts hold ${byAccount} orders but ${resting.size} rest`;
   return null;

@@ -1,5 +1,6 @@
 // A resting (or matching) order. It is also a node of its price level's intrusive FIFO list, so
-// cancel and amend-down reach and unlink it in O(1) without searching the level.
+// cancel and amend-down reach and unlink it in O(1) without searching the level; likewise a node
+// of its account's list of open orders (account-index.ts).
 import type { OrderKind, Side, StpMode, Tif } from '../../protocol/constants.js';
 import type { PriceLevel } from './price-level.js';
 
@@ -8,6 +9,9 @@ export class Order {
   level: PriceLevel | null = null;
   prev: Order | null = null;
   next: Order | null = null;
+  accountListed = false;
+  accountPrev: Order | null = null;
+  accountNext: Order | null = null;
 
   constructor(
     readonly id: number,
