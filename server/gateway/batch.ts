@@ -4,6 +4,7 @@
 import type { Channel } from '../../protocol/constants.js';
 import type { Rid, ServerMessage, TradeMessage } from '../../protocol/messages.js';
 import type { JournalEntry } from '../journal/command-codec.js';
+import { CommandTally } from './command-tally.js';
 import type { Connection } from './connection.js';
 
 /** A `sub` reply placeholder, resolved at seal time into `subbed` (+ the snapshot). */
@@ -37,6 +38,8 @@ export class Batch {
   readonly topicFrames: TopicFrame[] = [];
   /** Requests acked in this batch: told `internal` instead if the batch cannot be journaled. */
   readonly acked: { connection: Connection; op: string; rid: Rid | undefined }[] = [];
+  /** Requests by op and result, for the commands counter (added to it at seal). */
+  readonly tally = new CommandTally();
   requests = 0;
 
   constructor(readonly ts: number) {}
@@ -54,11 +57,16 @@ export class Batch {
   }
 }
 
+function isPendingSub(item: Outgoing): item is PendingSub {
+  return 'kind' in item && item.kind === 'pending-sub';
+}
+
 /** Replaces sub placeholders by the messages they resolved to. */
-export function flattenOutgoing(outgoing: readonly Outgoing[]): ServerMessage[] {
+export function flattenOutgoing(outgoing: readonly Outgoing[]): readonly ServerMessage[] {
+  if (!outgoing.some(isPendingSub)) return outgoing as readonly ServerMessage[];
   const messages: ServerMessage[] = [];
   for (const item of outgoing) {
-    if ('kind' in item && item.kind === 'pending-sub') messages.push(...item.messages);
+    if (isPendingSub(item)) messages.push(...item.messages);
     else messages.push(item as ServerMessage);
   }
   return messages;

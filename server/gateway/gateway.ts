@@ -230,7 +230,7 @@ export class Gateway {
     if (validated.ok) {
       this.deps.handler.handle(batch, connection, validated.request);
     } else {
-      this.deps.metrics.commands.inc({ op: validated.reject.op ?? 'unknown', result: validated.reject.code });
+      batch.tally.count(validated.reject.op ?? 'unknown', validated.reject.code);
       batch.send(connection, validated.reject);
     }
   }
@@ -242,6 +242,7 @@ export class Gateway {
     const { codec, feeds, handler, metrics } = this.deps;
     try {
       metrics.batchSize.observe(batch.requests);
+      batch.tally.flushTo(metrics.commands);
       for (const sym of batch.changedBooks) {
         for (const delta of feeds.get(sym)!.advance()) {
           batch.topicFrames.push({ topic: delta.topic, bytes: codec.encode(delta.message) });

@@ -41,7 +41,7 @@ export class RequestHandler {
   constructor(private readonly deps: HandlerDeps) {}
 
   reject(batch: Batch, connection: Connection, op: string | null, code: RejectCode, rid: Rid | undefined, msg: string = REJECT_CODES[code]): void {
-    this.deps.metrics.commands.inc({ op: op ?? 'unknown', result: code });
+    batch.tally.count(op ?? 'unknown', code);
     batch.send(connection, makeReject(op, code, msg, rid));
   }
 
@@ -116,7 +116,7 @@ export class RequestHandler {
         break;
       }
     }
-    this.deps.metrics.commands.inc({ op: request.op, result: 'ok' });
+    batch.tally.count(request.op, 'ok');
   }
 
   /** Runs a command through the engine and records it for the journal when it changed state. */
@@ -183,7 +183,7 @@ export class RequestHandler {
     mine.set(`${ch}/${sym}`, pending);
     batch.pendingSubs.push(pending);
     batch.send(connection, pending);
-    this.deps.metrics.commands.inc({ op: 'sub', result: 'ok' });
+    batch.tally.count('sub', 'ok');
   }
 
   private unsubscribe(batch: Batch, connection: Connection, request: UnsubRequest): void {
@@ -191,7 +191,7 @@ export class RequestHandler {
     if (!this.deps.feeds.has(sym)) return this.reject(batch, connection, 'unsub', 'unknown_market', rid);
     this.dropSubscription(connection, ch, sym);
     batch.send(connection, withRid({ type: 'unsubbed' as const, ch, sym }, rid));
-    this.deps.metrics.commands.inc({ op: 'unsub', result: 'ok' });
+    batch.tally.count('unsub', 'ok');
   }
 
   /** Ends a subscription whether it is live, sealed but unreleased, or still pending. */
