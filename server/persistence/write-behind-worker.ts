@@ -12,6 +12,9 @@ const setup = workerData as WorkerSetup;
 const port = parentPort!;
 const log = pino({ level: setup.logLevel }).child({ thread: 'write-behind' });
 const registry = new Registry();
+// A stray rejection is logged rather than taking the pipeline down (the main thread would restart
+// it, but every sink would then reopen and replay from its applied seq).
+process.on('unhandledRejection', (error) => log.error({ err: error }, 'write-behind: unhandled rejection'));
 
 try {
   const writeBehind = await startWriteBehind(setup.config, {
@@ -32,10 +35,13 @@ try {
         writeBehind.notifyDurable(message.seq);
         break;
       case 'metrics':
-        registry.getMetricsAsJSON().then(
-          (metrics) => port.postMessage({ type: 'metrics', id: message.id, metrics }),
-          () => port.postMessage({ type: 'metrics', id: message.id, metrics: [] }),
-        );
+        registry
+          .getMetricsAsJSON()
+          .then((metrics) => port.postMessage({ type: 'metrics', id: message.id, metrics: JSON.parse(JSON.stringify(metrics)) as unknown }))
+          .catch((error: unknown) => {
+            log.error({ err: error }, 'metrics for the server failed');
+            port.postMessage({ type: 'metrics', id: message.id, metrics: [] });
+          });
         break;
       case 'close':
         clearInterval(timer);
