@@ -12,6 +12,8 @@ import { MsgpackWriter } from './msgpack-writer.js';
 
 export interface Codec {
   encode(value: unknown): Uint8Array;
+  /** As `encode`, but the bytes are valid only until the next encode: for a send that copies them. */
+  encodeTransient(value: unknown): Uint8Array;
   /** Throws on bytes that are not exactly one MessagePack value. */
   decode(bytes: Uint8Array): unknown;
 }
@@ -65,6 +67,7 @@ export function createCodec(): Codec {
   const writer = new MsgpackWriter();
   return {
     encode: (value) => writer.write(value) ?? packr.pack(widenIntegers(value)),
+    encodeTransient: (value) => writer.write(value, true) ?? packr.pack(widenIntegers(value)),
     decode: (bytes) => unpackr.unpack(bytes),
   };
 }

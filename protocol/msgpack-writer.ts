@@ -24,9 +24,11 @@ export class MsgpackWriter {
 
   /**
    * The encoding of `value`, or null when it holds something other than plain values (msgpackr
-   * then decides). The result is a view that later writes never overwrite.
+   * then decides). The result is a view that later writes never overwrite, unless `transient`:
+   * then it is valid only until the next write (for a send that copies it at once), and the
+   * space is reused, which spares allocating chunks for the bulk of what the server sends.
    */
-  write(value: unknown): Uint8Array | null {
+  write(value: unknown, transient = false): Uint8Array | null {
     this.position = this.start;
     try {
       this.pack(value);
@@ -35,6 +37,7 @@ export class MsgpackWriter {
       throw error;
     }
     const result = this.buffer.subarray(this.start, this.position);
+    if (transient) return result;
     // Results share the chunk; the next write starts past this one (8-aligned, as msgpackr does).
     this.start = (this.position + 7) & ~7;
     if (this.start > this.buffer.length - 1024) this.freshChunk(MIN_CHUNK_BYTES);

@@ -63,7 +63,6 @@ function isPendingSub(item: Outgoing): item is PendingSub {
 
 /** Replaces sub placeholders by the messages they resolved to. */
 export function flattenOutgoing(outgoing: readonly Outgoing[]): readonly ServerMessage[] {
-  if (!outgoing.some(isPendingSub)) return outgoing as readonly ServerMessage[];
   const messages: ServerMessage[] = [];
   for (const item of outgoing) {
     if (isPendingSub(item)) messages.push(...item.messages);

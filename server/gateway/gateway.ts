@@ -272,7 +272,10 @@ export class Gateway {
 
   private release(batch: Batch): void {
     const { metrics, handler } = this.deps;
-    for (const [connection, outgoing] of batch.perConnection) this.sendFrame(connection, flattenOutgoing(outgoing));
+    const hasPendingSubs = batch.pendingSubs.length > 0;
+    for (const [connection, outgoing] of batch.perConnection) {
+      this.sendFrame(connection, hasPendingSubs ? flattenOutgoing(outgoing) : (outgoing as readonly ServerMessage[]));
+    }
     for (const frame of batch.topicFrames) {
       const subscribers = this.app.numSubscribers(frame.topic);
       if (subscribers === 0) continue;
@@ -295,7 +298,8 @@ export class Gateway {
 
   private sendFrame(connection: Connection, messages: readonly ServerMessage[]): void {
     if (connection.closed || messages.length === 0) return;
-    const bytes = this.deps.codec.encode(messages.length === 1 ? messages[0] : messages);
+    // uWS copies what it cannot write at once, so the encoder's space can be reused at once.
+    const bytes = this.deps.codec.encodeTransient(messages.length === 1 ? messages[0] : messages);
     let status = 1;
     connection.ws.cork(() => {
       status = connection.ws.send(bytes, true);

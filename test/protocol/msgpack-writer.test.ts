@@ -98,6 +98,24 @@ describe('MsgpackWriter', () => {
     results.forEach((bytes, i) => expect(unpackr.unpack(bytes)).toEqual(values[i]));
   });
 
+  it('reuses the space of a transient result, and never that of a kept one', () => {
+    const writer = new MsgpackWriter();
+    const kept = writer.write({ kept: 1 })!;
+    const transient = writer.write({ first: 'x'.repeat(40) }, true)!;
+    expect(unpackr.unpack(transient)).toEqual({ first: 'x'.repeat(40) });
+    const next = writer.write({ second: 2 })!;
+    expect(next.byteOffset).toBe(transient.byteOffset);
+    expect(unpackr.unpack(kept)).toEqual({ kept: 1 });
+    expect(unpackr.unpack(next)).toEqual({ second: 2 });
+    // A transient value larger than a chunk still encodes whole, and kept results survive it.
+    const big = { big: 'y'.repeat(300_000) };
+    expect(unpackr.unpack(writer.write(big, true)!)).toEqual(big);
+    expect(unpackr.unpack(next)).toEqual({ second: 2 });
+    const codec = createCodec();
+    const bytes = codec.encodeTransient([{ type: 'ack', ts: 1_717_171_717_171 }]);
+    expect([...bytes]).toEqual(reference([{ type: 'ack', ts: 1_717_171_717_171 }]));
+  });
+
   it('throws what a getter throws (a bug, not a fallback)', () => {
     const writer = new MsgpackWriter();
     const hostile = {
