@@ -15,6 +15,7 @@ import {
   type EngineCommand,
   type EngineEvent,
   type EngineLimits,
+  type EventOutput,
   type PlaceCommand,
 } from './types.js';
 
@@ -27,12 +28,13 @@ const UNKNOWN_ORDER: CommandResult = { ok: false, code: 'unknown_order', msg: 'u
 export class MatchingEngine {
   private readonly books = new Map<string, OrderBook>();
   readonly accounts = new AccountIndex();
+  private readonly output: EventOutput = { enabled: true };
 
   constructor(
     readonly markets: readonly MarketInfo[],
     private readonly limits: EngineLimits = DEFAULT_ENGINE_LIMITS,
   ) {
-    for (const market of markets) this.books.set(market.sym, new OrderBook(market.sym, this.accounts));
+    for (const market of markets) this.books.set(market.sym, new OrderBook(market.sym, this.accounts, this.output));
   }
 
   hasMarket(sym: string): boolean {
@@ -57,6 +59,21 @@ export class MatchingEngine {
         return this.cancelAll(cmd);
       case 'amend':
         return this.amend(cmd);
+    }
+  }
+
+  /**
+   * Runs `commands` with no event objects built: results keep ok, code, id, cid and canceled, but
+   * their `events` stay empty. State changes exactly as with events (the same code runs; only the
+   * pushes are skipped), and each book's `levelChanges` still counts. For recovery, where the
+   * events of replayed commands are never read.
+   */
+  withoutEvents<T>(commands: () => T): T {
+    this.output.enabled = false;
+    try {
+      return commands();
+    } finally {
+      this.output.enabled = true;
     }
   }
 

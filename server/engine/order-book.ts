@@ -1,6 +1,7 @@
 // One market's book and its matching rules (PROTOCOL.md "Matching rules"): strict price-time
 // priority, fills at the maker's price, ioc/fok/market/post, self-trade prevention and amend.
-// Every consequence is pushed to `out` as an event; every check that can reject runs before the
+// Every consequence is pushed to `out` as an event (unless the engine's output is switched off for
+// a replay nobody watches: then the state changes identically and no event object is built); every check that can reject runs before the
 // first change, so a reject never changes state (not even the id counters).
 import type { CancelReason, Side } from '../../protocol/constants.js';
 import type { Level, OrderView } from '../../protocol/messages.js';
@@ -9,7 +10,7 @@ import { BookSide } from './book-side.js';
 import { amendedExec, canceledExec, fillExec, plainExec } from './exec-events.js';
 import { Order } from './order.js';
 import type { PriceLevel } from './price-level.js';
-import type { AmendCommand, CommandResult, EngineEvent, PlaceCommand } from './types.js';
+import type { AmendCommand, CommandResult, EngineEvent, EventOutput, PlaceCommand } from './types.js';
 
 const MAX_QTY = Number.MAX_SAFE_INTEGER;
 
@@ -24,10 +25,13 @@ export class OrderBook {
   readonly orders = new Map<number, Order>();
   nextOrderId = 1;
   nextTradeId = 1;
+  /** Level changes so far (one per level event, emitted or not). */
+  levelChanges = 0;
 
   constructor(
     readonly sym: string,
     private readonly accounts: AccountIndex,
+    private readonly output: EventOutput,
   ) {}
 
   sideOf(side: Side): BookSide {
@@ -70,7 +74,7 @@ export class OrderBook {
       cmd.ts,
     );
     const events: EngineEvent[] = [];
-    events.push(plainExec(order, 'new', cmd.ts));
+    if (this.output.enabled) events.push(plainExec(order, 'new', cmd.ts));
     this.matchAndSettle(order, cmd.ts, events);
     return { ok: true, id: order.id, cid: order.cid, events };
   }
@@ -80,8 +84,8 @@ export class OrderBook {
     const level = side.remove(order);
     this.orders.delete(order.id);
     this.accounts.unregister(order);
-    events.push(this.levelEvent(order.side, level));
-    events.push(canceledExec(order, ts, reason));
+    this.levelChanged(events, order.side, level);
+    if (this.output.enabled) events.push(canceledExec(order, ts, reason));
   }
 
   amend(order: Order, cmd: AmendCommand): CommandResult {
@@ -108,8 +112,8 @@ export class OrderBook {
         order.qty = newQty;
         own.add(order);
       }
-      events.push(this.levelEvent(order.side, order.level!));
-      events.push(amendedExec(order, cmd.ts));
+      this.levelChanged(events, order.side, order.level!);
+      if (this.output.enabled) events.push(amendedExec(order, cmd.ts));
       return { ok: true, id: order.id, cid: order.cid, events };
     }
 
@@ -122,11 +126,11 @@ export class OrderBook {
     }
     // A new price moves the order to the back of its new level, matching first if it crosses.
     own.remove(order);
-    events.push(this.levelEvent(order.side, level));
+    this.levelChanged(events, order.side, level);
     this.orders.delete(order.id);
     order.px = newPx;
     order.qty = newQty;
-    events.push(amendedExec(order, cmd.ts));
+    if (this.output.enabled) events.push(amendedExec(order, cmd.ts));
     this.matchAndSettle(order, cmd.ts, events);
     // It stays registered while it matches so that, if it rests again, it keeps its place in the
     // account's acceptance order (`orders`, cancel_all); unregister it only if it no longer rests.
@@ -187,11 +191,11 @@ export class OrderBook {
       const level = this.sideOf(taker.side).add(taker);
       this.orders.set(taker.id, taker);
       this.accounts.register(taker);
-      events.push(this.levelEvent(taker.side, level));
+      this.levelChanged(events, taker.side, level);
       return;
     }
     const reason: CancelReason = stoppedBy ?? (taker.kind === 'market' ? 'market' : 'ioc');
-    events.push(canceledExec(taker, ts, reason));
+    if (this.output.enabled) events.push(canceledExec(taker, ts, reason));
   }
 
   /** Fills the taker against the opposite side; returns 'stp' when self-trade prevention stopped it. */
@@ -201,7 +205,7 @@ export class OrderBook {
       const level = opposite.best();
       if (level === undefined || !opposite.reaches(level, taker.px)) return null;
       const stop = this.matchLevel(taker, level, ts, events);
-      events.push(this.levelEvent(opposite.side, level));
+      this.levelChanged(events, opposite.side, level);
       if (level.isEmpty()) opposite.dropLevel(level);
       if (stop) return 'stp';
       if (taker.leaves === 0) return null;
@@ -216,7 +220,7 @@ export class OrderBook {
       if (maker.account === taker.account && taker.stp !== 'none') {
         if (taker.stp === 'cancel_taker') return true;
         this.removeResting(maker, level);
-        events.push(canceledExec(maker, ts, 'stp'));
+        if (this.output.enabled) events.push(canceledExec(maker, ts, 'stp'));
         if (taker.stp === 'cancel_both') return true;
         maker = next;
         continue;
@@ -227,9 +231,9 @@ export class OrderBook {
       taker.filled += qty;
       level.total -= qty;
       const px = level.px;
-      events.push(fillExec(maker, ts, tradeId, px, qty, 'maker'));
-      events.push(fillExec(taker, ts, tradeId, px, qty, 'taker'));
-      events.push({
+      if (this.output.enabled) events.push(fillExec(maker, ts, tradeId, px, qty, 'maker'));
+      if (this.output.enabled) events.push(fillExec(taker, ts, tradeId, px, qty, 'taker'));
+      if (this.output.enabled) events.push({
         kind: 'trade',
         sym: this.sym,
         tradeId,
@@ -255,7 +259,9 @@ export class OrderBook {
     this.accounts.unregister(order);
   }
 
-  private levelEvent(side: Side, level: PriceLevel): EngineEvent {
-    return { kind: 'level', sym: this.sym, side, px: level.px, qty: level.total };
+  /** Counted even when events are off, so a quiet replay still knows which books changed. */
+  private levelChanged(events: EngineEvent[], side: Side, level: PriceLevel): void {
+    this.levelChanges++;
+    if (this.output.enabled) events.push({ kind: 'level', sym: this.sym, side, px: level.px, qty: level.total });
   }
 }

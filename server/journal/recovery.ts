@@ -90,6 +90,22 @@ export function applyRecord(engine: MatchingEngine, bookSeqs: Map<string, number
   return { seq, entries, results, bookSeqs: changed };
 }
 
+/**
+ * applyRecord for a replay whose events nobody reads (start-up recovery, seeking): the engine
+ * builds no event objects, and the books whose level-change count moved are the ones that would
+ * have emitted a level event, so the market-data seqs advance exactly as with applyRecord.
+ */
+export function applyRecordQuietly(engine: MatchingEngine, bookSeqs: Map<string, number>, seq: number, entries: readonly JournalEntry[]): void {
+  const books = [...engine.allBooks()];
+  const changesBefore = books.map((book) => book.levelChanges);
+  engine.withoutEvents(() => {
+    for (let i = 0; i < entries.length; i++) executeEntry(engine, seq + i, entries[i]!);
+  });
+  books.forEach((book, index) => {
+    if (book.levelChanges !== changesBefore[index]) bookSeqs.set(book.sym, (bookSeqs.get(book.sym) ?? 0) + 1);
+  });
+}
+
 export async function recover(options: RecoveryOptions): Promise<RecoveredState> {
   const { log } = options;
   const snapshot = await loadNewestSnapshot(
@@ -119,8 +135,9 @@ export async function recover(options: RecoveryOptions): Promise<RecoveredState>
   });
   for (const record of records) {
     if (options.toSeq !== undefined && record.seq + record.count - 1 > options.toSeq) break;
-    const replayed = applyRecord(engine, bookSeqs, record.seq, record.entries);
-    options.onRecord?.(replayed);
+    // Only an onRecord caller reads the events of replayed commands.
+    if (options.onRecord) options.onRecord(applyRecord(engine, bookSeqs, record.seq, record.entries));
+    else applyRecordQuietly(engine, bookSeqs, record.seq, record.entries);
     chain = record.chain;
     nextSeq = record.seq + record.count;
     replayedCommands += record.count;

@@ -79,3 +79,38 @@ describe('encoded engine output', () => {
     expect(hash.digest('hex')).toBe(EXPECTED_SHA256);
   });
 });
+
+describe('withoutEvents', () => {
+  it('changes state exactly as with events, counts every level change, and emits again afterwards', () => {
+    const commands = seededCommands(104_729, 20_000);
+    const loud = new MatchingEngine(MARKETS);
+    const quiet = new MatchingEngine(MARKETS);
+    const packr = new Packr({ useRecords: false });
+    const levelEvents = new Map<string, number>();
+    for (let start = 0; start < commands.length; start += 64) {
+      const chunk = commands.slice(start, start + 64);
+      const expected = chunk.map((command) => loud.execute(command));
+      for (const result of expected) {
+        for (const event of result.events) if (event.kind === 'level') levelEvents.set(event.sym, (levelEvents.get(event.sym) ?? 0) + 1);
+      }
+      const actual = quiet.withoutEvents(() => chunk.map((command) => quiet.execute(command)));
+      actual.forEach((result, index) => {
+        expect(result.events).toEqual([]);
+        expect({ ...result, events: [] }).toEqual({ ...expected[index]!, events: [] });
+      });
+    }
+    expect(checkInvariants(quiet)).toBeNull();
+    expect(packr.pack(exportEngineState(quiet))).toEqual(packr.pack(exportEngineState(loud)));
+    for (const book of quiet.allBooks()) {
+      expect(book.levelChanges).toBe(levelEvents.get(book.sym));
+      expect(loud.book(book.sym)!.levelChanges).toBe(book.levelChanges);
+    }
+    let emitted = 0;
+    for (const command of seededCommands(31, 500)) {
+      const expected = loud.execute(command);
+      emitted += expected.events.length;
+      expect(packr.pack(quiet.execute(command))).toEqual(packr.pack(expected));
+    }
+    expect(emitted).toBeGreaterThan(500);
+  });
+});
