@@ -2,8 +2,12 @@
 // sequence numbers and the chain follow commit order) and resolves when the record is on disk.
 // While one write + fdatasync is in flight, later records queue up and go out together in the
 // next single write: one syscall pair per group, however many batches it holds.
+// Without fsync a record is written at once, synchronously, when nothing is queued: a write into
+// the page cache takes microseconds, while a trip through the libuv threadpool held every batch's
+// acks back by an event-loop turn. It is as durable as the fsync-less promise goes (a process crash).
 // A failed write or fsync is final: the writer refuses everything after it, and the server stops
 // order entry. There is no silent retry: the state of a failed write on disk is unknown.
+import { writeSync } from 'node:fs';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandCodec, JournalEntry } from './command-codec.js';
@@ -12,6 +16,8 @@ import { chainOf, encodeRecord } from './record-format.js';
 /** The file operations the writer needs; tests substitute one that fails like a full disk. */
 export interface JournalFile {
   write(buffer: Buffer): Promise<void>;
+  /** A synchronous write of the whole buffer, for the writer without fsync; optional. */
+  writeNow?(buffer: Buffer): void;
   datasync(): Promise<void>;
   /** Cuts the file back to `size` bytes and syncs that; used to take back a group that failed. */
   truncate(size: number): Promise<void>;
@@ -33,6 +39,10 @@ export const nodeFileSystem: JournalFileSystem = {
           const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
           offset += bytesWritten;
         }
+      },
+      writeNow(buffer) {
+        let offset = 0;
+        while (offset < buffer.length) offset += writeSync(handle.fd, buffer, offset, buffer.length - offset);
       },
       datasync: () => handle.datasync(),
       async truncate(size) {
@@ -115,6 +125,7 @@ export class JournalWriter {
     this.chainValue = chainOf(body, this.chainValue);
     const bytes = encodeRecord(body, firstSeq, entries.length, this.chainValue);
     this.nextSeqValue += entries.length;
+    if (this.canWriteNow(bytes.length)) return this.writeNow(bytes);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ bytes, firstSeq, resolve, reject });
       this.flushing ??= this.flushLoop();
@@ -146,6 +157,37 @@ export class JournalWriter {
     } finally {
       this.flushing = null;
     }
+  }
+
+  /** Without fsync, with nothing queued and room in the open segment: no need to wait a turn. */
+  private canWriteNow(bytes: number): boolean {
+    return (
+      !this.options.fsync &&
+      this.flushing === null &&
+      this.file?.writeNow !== undefined &&
+      !(this.segmentSize > 0 && this.segmentSize + bytes > this.options.segmentBytes)
+    );
+  }
+
+  private writeNow(bytes: Buffer): Promise<void> {
+    const file = this.file!;
+    try {
+      file.writeNow!(bytes);
+    } catch (error) {
+      this.failure = new Error(`journal write failed: ${(error as Error).message}`, { cause: error });
+      // As in writeGroup: whatever of the record reached the file must not be replayed.
+      this.flushing = file
+        .truncate(this.segmentSize)
+        .catch(() => undefined)
+        .finally(() => {
+          this.flushing = null;
+        });
+      return Promise.reject(this.failure);
+    }
+    this.segmentSize += bytes.length;
+    this.groups++;
+    this.records++;
+    return Promise.resolve();
   }
 
   private async writeGroup(group: readonly QueuedRecord[]): Promise<void> {
