@@ -4,6 +4,7 @@
 import { Packr, Unpackr } from 'msgpackr';
 import { ORDER_KINDS, SIDES, STP_MODES, TIFS } from '../../protocol/constants.js';
 import type { EngineCommand } from '../engine/types.js';
+import { readFlatTuples } from './tuple-reader.js';
 
 /** A journaled command with the order id the engine assigned to it (place only), for replay checks. */
 export interface JournalEntry {
@@ -46,20 +47,33 @@ function ref(id: unknown, cid: unknown): { id: number } | { cid: string } {
   return id !== null ? { id: id as number } : { cid: cid as string };
 }
 
-export function tupleToCommand(tuple: Tuple): EngineCommand {
-  const [op, ts, account, sym] = tuple as [number, number, string, string];
+/**
+ * The command in `tuple` from position `from` on (the journal body prefixes each tuple with the
+ * assigned id, and reading in place spares a copy of every tuple during recovery). Indexed reads,
+ * not destructuring: this runs once per replayed command.
+ */
+export function tupleToCommand(tuple: Tuple, from = 0): EngineCommand {
+  const op = tuple[from];
+  const ts = tuple[from + 1] as number;
+  const account = tuple[from + 2] as string;
+  const sym = tuple[from + 3] as string;
   switch (op) {
     case OP_PLACE:
-      return { op: 'place', ts, account, sym, side: at(SIDES, tuple[4]), kind: at(ORDER_KINDS, tuple[5]), px: tuple[6] as number | null, qty: tuple[7] as number, tif: at(TIFS, tuple[8]), post: tuple[9] as boolean, stp: at(STP_MODES, tuple[10]), cid: tuple[11] as string | null };
+      return { op: 'place', ts, account, sym, side: at(SIDES, tuple[from + 4]), kind: at(ORDER_KINDS, tuple[from + 5]), px: tuple[from + 6] as number | null, qty: tuple[from + 7] as number, tif: at(TIFS, tuple[from + 8]), post: tuple[from + 9] as boolean, stp: at(STP_MODES, tuple[from + 10]), cid: tuple[from + 11] as string | null };
     case OP_CANCEL:
-      return { op: 'cancel', ts, account, sym, ref: ref(tuple[4], tuple[5]) };
+      return { op: 'cancel', ts, account, sym, ref: ref(tuple[from + 4], tuple[from + 5]) };
     case OP_CANCEL_ALL:
-      return { op: 'cancel_all', ts, account, sym: tuple[3] as string | null, reason: at(CANCEL_ALL_REASONS, tuple[4]) };
+      return { op: 'cancel_all', ts, account, sym: tuple[from + 3] as string | null, reason: at(CANCEL_ALL_REASONS, tuple[from + 4]) };
     case OP_AMEND:
-      return { op: 'amend', ts, account, sym, ref: ref(tuple[4], tuple[5]), qty: tuple[6] as number | null, px: tuple[7] as number | null };
+      return { op: 'amend', ts, account, sym, ref: ref(tuple[from + 4], tuple[from + 5]), qty: tuple[from + 6] as number | null, px: tuple[from + 7] as number | null };
     default:
       throw new Error(`journal: unknown command op ${String(op)}`);
   }
+}
+
+function entryOf(tuple: unknown): JournalEntry {
+  if (!Array.isArray(tuple) || tuple.length < 5) throw new Error('journal: bad command tuple');
+  return { id: tuple[0] as number | null, command: tupleToCommand(tuple, 1) };
 }
 
 export interface CommandCodec {
@@ -74,12 +88,17 @@ export function createCommandCodec(): CommandCodec {
     // Each entry is [id, ...command tuple].
     encodeBatch: (entries) => packr.pack(entries.map((entry) => [entry.id, ...commandToTuple(entry.command)])),
     decodeBatch: (body) => {
+      const entries: JournalEntry[] = [];
+      try {
+        if (readFlatTuples(body, (tuple) => entries.push(entryOf(tuple)))) return entries;
+      } catch {
+        // Fall through: the generic decode below reports the error exactly as it always has.
+      }
       const tuples = unpackr.unpack(body) as unknown;
       if (!Array.isArray(tuples)) throw new Error('journal: record body is not an array');
-      return tuples.map((tuple) => {
-        if (!Array.isArray(tuple) || tuple.length < 5) throw new Error('journal: bad command tuple');
-        return { id: tuple[0] as number | null, command: tupleToCommand(tuple.slice(1)) };
-      });
+      entries.length = 0;
+      for (let i = 0; i < tuples.length; i++) entries.push(entryOf(tuples[i]));
+      return entries;
     },
   };
 }

@@ -1,0 +1,79 @@
+// The journal's fast tuple reader against msgpackr, the decoder it stands in for: every body a
+// writer produces must decode to the same entries, and any other body (other types, non-ASCII
+// strings, truncated or flipped bytes) must give what the msgpackr path gives, result or error.
+import { Packr, Unpackr } from 'msgpackr';
+import { describe, expect, it } from 'vitest';
+import { MatchingEngine } from '../../server/engine/engine.js';
+import { createCommandCodec, tupleToCommand, type JournalEntry } from '../../server/journal/command-codec.js';
+import { readFlatTuples } from '../../server/journal/tuple-reader.js';
+import { mulberry32, randomInt } from '../support/prng.js';
+import { acceptedBatch, JOURNAL_MARKETS } from './journal-support.js';
+
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+
+/** The decode as it was before the fast reader: msgpackr, then each tuple after its id. */
+function referenceDecode(body: Uint8Array): JournalEntry[] {
+  const tuples = unpackr.unpack(body) as unknown;
+  if (!Array.isArray(tuples)) throw new Error('journal: record body is not an array');
+  return tuples.map((tuple: unknown) => {
+    if (!Array.isArray(tuple) || tuple.length < 5) throw new Error('journal: bad command tuple');
+    return { id: tuple[0] as number | null, command: tupleToCommand(tuple.slice(1)) };
+  });
+}
+
+function outcome(decode: () => JournalEntry[]): { entries: JournalEntry[] } | { error: string } {
+  try {
+    return { entries: decode() };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
+describe('readFlatTuples', () => {
+  it('decodes written batches exactly as msgpackr does, and handles them itself', () => {
+    const codec = createCommandCodec();
+    const engine = new MatchingEngine(JOURNAL_MARKETS);
+    const random = mulberry32(99);
+    let handled = 0;
+    for (let i = 0; i < 300; i++) {
+      // Real timestamps (above 2^32) and a few large quantities take the wider number formats.
+      const entries = acceptedBatch(random, engine, randomInt(random, 1, 80), 1_764_000_000_000 + i);
+      const body = codec.encodeBatch(entries);
+      expect(codec.decodeBatch(body)).toEqual(referenceDecode(body));
+      expect(codec.decodeBatch(body)).toEqual(entries);
+      if (readFlatTuples(body, () => undefined)) handled++;
+    }
+    expect(handled).toBe(300);
+  });
+
+  it('leaves other bodies to msgpackr: same result or same error', () => {
+    const codec = createCommandCodec();
+    const packr = new Packr({ useRecords: false });
+    const odd = [
+      [[1, 0, 1_764_000_000_000, 'zoë', 'BTC-USD', 0, 0, 100, 5, 0, false, 0, 'ç1']],
+      [[1, 0, 1, 'a', 'BTC-USD', 0, 0, 2 ** 53 - 1, -5, 0, false, 0, null]],
+      [[null, 1, 1, 'a', 'BTC-USD', 3, null]],
+      [[null, 2, 1, 'a', null, 1]],
+      [[null, 9, 1, 'a', 'BTC-USD', 1, null]],
+      [[null, 1, 1]],
+      [{ not: 'a tuple' }],
+      { not: 'an array' },
+      [],
+      [[null, 1, 1, 'a', 'BTC-USD', 1.5, null]],
+      [[null, 1, 1, 'a'.repeat(300), 'BTC-USD', 1, null]],
+    ];
+    for (const value of odd) {
+      const body = packr.pack(value);
+      expect(outcome(() => codec.decodeBatch(body)), JSON.stringify(value)).toEqual(outcome(() => referenceDecode(body)));
+    }
+    const random = mulberry32(5);
+    const engine = new MatchingEngine(JOURNAL_MARKETS);
+    const body = codec.encodeBatch(acceptedBatch(random, engine, 40, 1_764_000_000_000));
+    for (let i = 0; i < 2_000; i++) {
+      const damaged = Uint8Array.from(body);
+      damaged[randomInt(random, 0, damaged.length - 1)] = randomInt(random, 0, 255);
+      const cut = random() < 0.3 ? damaged.subarray(0, randomInt(random, 0, damaged.length)) : damaged;
+      expect(outcome(() => codec.decodeBatch(cut))).toEqual(outcome(() => referenceDecode(cut)));
+    }
+  });
+});
