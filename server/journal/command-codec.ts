@@ -4,7 +4,6 @@
 import { Packr, Unpackr } from 'msgpackr';
 import { ORDER_KINDS, SIDES, STP_MODES, TIFS } from '../../protocol/constants.js';
 import type { EngineCommand } from '../engine/types.js';
-import { readFlatTuples } from './tuple-reader.js';
 
 /** A journaled command with the order id the engine assigned to it (place only), for replay checks. */
 export interface JournalEntry {
@@ -88,15 +87,9 @@ export function createCommandCodec(): CommandCodec {
     // Each entry is [id, ...command tuple].
     encodeBatch: (entries) => packr.pack(entries.map((entry) => [entry.id, ...commandToTuple(entry.command)])),
     decodeBatch: (body) => {
-      const entries: JournalEntry[] = [];
-      try {
-        if (readFlatTuples(body, (tuple) => entries.push(entryOf(tuple)))) return entries;
-      } catch {
-        // Fall through: the generic decode below reports the error exactly as it always has.
-      }
       const tuples = unpackr.unpack(body) as unknown;
       if (!Array.isArray(tuples)) throw new Error('journal: record body is not an array');
-      entries.length = 0;
+      const entries: JournalEntry[] = [];
       for (let i = 0; i < tuples.length; i++) entries.push(entryOf(tuples[i]));
       return entries;
     },
