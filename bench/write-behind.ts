@@ -8,7 +8,7 @@
 // Each run writes into a scratch database and key prefix, removed at the end.
 // Run: npm run bench:write-behind [-- --trades 300000 --rate 50000 --seconds 10 --e2e-seconds 5]
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -135,6 +135,35 @@ async function deleteKeys(prefix: string): Promise<void> {
   redis.disconnect();
 }
 
+// Linux's USER_HZ, in which /proc/<pid>/stat counts CPU time, is 100 on every common build.
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** utime + stime of a local process, or 0 when it cannot be read (a server on another host). */
+function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of every backend connected to the database at `url` but the one asking. */
+async function backendCpuSeconds(url: string): Promise<number> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const rows = await sql`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`;
+  await sql.end({ timeout: 5 });
+  return rows.reduce((sum, row) => sum + processCpuSeconds(row.pid as number), 0);
+}
+
+async function redisProcessId(): Promise<number> {
+  const redis = new Redis(REDIS_URL);
+  const info = await redis.info('server');
+  redis.disconnect();
+  return Number(/process_id:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
 async function connected(sink: Sink): Promise<void> {
   for (let i = 0; ; i++) {
     try {
@@ -152,7 +181,7 @@ async function catchUp(): Promise<void> {
   for (let made = 0; made < TRADES; made += 1_000) await source.commit(Math.min(1_000, TRADES - made));
   const lastSeq = source.journal.lastSeq;
   console.log(`1. catch-up: a journal of ${human(TRADES)} trades (${human(lastSeq)} commands), each sink from seq 0, batches ≤ 5,000 commands`);
-  const follow = async (sink: Sink | null): Promise<number> => {
+  const follow = async (sink: Sink | null): Promise<{ seconds: number; nodeCpu: number }> => {
     const follower = await JournalFollower.open('bench', 0, {
       journalDir: source.journalDir,
       snapshotDir: source.snapshotDir,
@@ -164,25 +193,41 @@ async function catchUp(): Promise<void> {
       log: silent,
     });
     const started = performance.now();
+    const nodeCpuBefore = process.cpuUsage();
     for (let batch = await follower.next(lastSeq); batch; batch = await follower.next(lastSeq)) if (sink) await sink.apply(batch);
+    const nodeCpu = process.cpuUsage(nodeCpuBefore);
     await follower.close();
-    return (performance.now() - started) / 1000;
+    return { seconds: (performance.now() - started) / 1000, nodeCpu: (nodeCpu.user + nodeCpu.system) / 1e6 };
   };
+  // CPU per trade, which the other work on a shared machine does not inflate the way it does wall time.
+  const perTrade = (seconds: number): string => `${((seconds * 1e6) / TRADES).toFixed(1)} µs`;
   const replayOnly = await follow(null);
-  console.log(`   journal tail + engine replay alone: ${human(TRADES / replayOnly)} trades/s`);
+  console.log(`   journal tail + engine replay alone: ${human(TRADES / replayOnly.seconds)} trades/s, Node CPU ${perTrade(replayOnly.nodeCpu)}/trade`);
   const db = await scratchDatabase('catchup');
   const pg = new PgSink({ url: db.url, markets: MARKETS });
-  const pgSeconds = await follow(pg);
+  await connected(pg);
+  const pgBackendsBefore = await backendCpuSeconds(db.url);
+  const pgRun = await follow(pg);
+  const pgBackendCpu = (await backendCpuSeconds(db.url)) - pgBackendsBefore;
   await pg.close();
   await db.drop();
-  console.log(`   → Postgres: ${human(TRADES / pgSeconds)} trades/s (${pgSeconds.toFixed(2)} s)`);
+  console.log(
+    `   → Postgres: ${human(TRADES / pgRun.seconds)} trades/s (${pgRun.seconds.toFixed(2)} s); CPU per trade: Node ${perTrade(pgRun.nodeCpu - replayOnly.nodeCpu)} ` +
+      `(beyond the replay), Postgres backends ${perTrade(pgBackendCpu)}`,
+  );
   const prefix = `bench:wb:${run}:catchup:`;
   const redis = new RedisSink({ url: REDIS_URL, prefix });
   await connected(redis);
-  const redisSeconds = await follow(redis);
+  const redisPid = await redisProcessId();
+  const redisCpuBefore = processCpuSeconds(redisPid);
+  const redisRun = await follow(redis);
+  const redisCpu = processCpuSeconds(redisPid) - redisCpuBefore;
   await redis.close();
   await deleteKeys(prefix);
-  console.log(`   → Redis: ${human(TRADES / redisSeconds)} trades/s (${redisSeconds.toFixed(2)} s)`);
+  console.log(
+    `   → Redis: ${human(TRADES / redisRun.seconds)} trades/s (${redisRun.seconds.toFixed(2)} s); CPU per trade: Node ${perTrade(redisRun.nodeCpu - replayOnly.nodeCpu)} ` +
+      `(beyond the replay), redis-server ${perTrade(redisCpu)} (the whole process: other clients of a shared Redis count too)`,
+  );
   await source.close();
 }
 

@@ -12,8 +12,7 @@ import { once } from 'node:events';
 import { Redis, ReplyError } from 'ioredis';
 import { Packr } from 'msgpackr';
 import { openOrderField, redisKeys, type RedisKeys } from '../../db/redis-keys.js';
-import type { Exec } from '../../protocol/messages.js';
-import { SinkBehind, type BookTop, type EventBatch, type PersistedCommand, type Sink } from './event-batch.js';
+import { SinkBehind, type BookTop, type EventBatch, type Sink } from './event-batch.js';
 
 export interface RedisSinkOptions {
   readonly url: string;
@@ -26,22 +25,36 @@ export interface RedisSinkOptions {
   readonly onConnectionError?: (error: Error) => void;
 }
 
+/** A plain Redis command (name, key, arguments), written as is. */
 type Op = readonly string[];
-/** [journal seq, the writes that command causes]. */
-type Group = readonly [string, readonly Op[]];
 
-// KEYS: applied seq, event stream. ARGV[1]: the batch's last seq; ARGV[2]: msgpack array of groups
-// (cmsgpack is built into Redis); ARGV[3]: '1' to redrive a dead-lettered batch: every group is
+/**
+ * What one script call writes, as flat arrays (few tables for the script to unpack, few objects for
+ * Node to build): `entries` are stream entries as (journal seq, event index, JSON) triples;
+ * `trades` are (journal seq, index into `tradeKeys`, trade id, JSON) quads; `ops` is the state as
+ * of the batch's end, always written.
+ */
+type Payload = readonly [entries: (number | string)[], trades: (number | string)[], tradeKeys: string[], ops: Op[]];
+
+// Most members one ZADD takes from the script: Lua's unpack() has a bounded stack.
+const ZADD_CHUNK = 500;
+// Most fields one HSET/HDEL takes, for the same reason (the op is unpacked into redis.call).
+const FIELDS_PER_OP = 500;
+
+// KEYS: applied seq, event stream. ARGV[1]: the batch's last seq; ARGV[2]: the msgpack Payload
+// (cmsgpack is built into Redis); ARGV[3]: '1' to redrive a dead-lettered batch: everything is
 // written, the applied seq is left; ARGV[4]: the batch's first seq. Batches follow each other
 // without gaps, so an applied seq below the one just before the batch means Redis lost data:
-// nothing is written, the pipeline rebuilds it. Ops are compact: ['x', id, json] adds a stream
-// entry unless its id is at or below the stream's top (a replay); ['z', key, score, member] is a
-// ZADD; anything else is a plain command.
+// nothing is written, the pipeline rebuilds it. A batch at or below the applied seq writes nothing;
+// of one that overlaps it, entries and trades of commands at or below the
+// applied seq are skipped; a stream entry whose id is at or below the stream's top is a replay and
+// is skipped too. Ids are formatted with %d: Lua 5.1 would print a number of 15+ digits as 1e+14.
 const APPLY_SCRIPT = `
 local applied = tonumber(redis.call('GET', KEYS[1]) or '0')
 local redrive = ARGV[3] == '1'
 if redrive then applied = -1
-elseif tonumber(ARGV[4]) > applied + 1 then return redis.error_reply('SPOTWIRE_BEHIND ' .. applied) end
+elseif tonumber(ARGV[4]) > applied + 1 then return redis.error_reply('SPOTWIRE_BEHIND ' .. applied)
+elseif tonumber(ARGV[1]) <= applied then return applied end
 local topMs, topSeq, topMsText = -1, -1, '0'
 local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
 if #top > 0 then
@@ -50,34 +63,41 @@ if #top > 0 then
   topMsText = string.sub(id, 1, dash - 1)
   topMs, topSeq = tonumber(topMsText), tonumber(string.sub(id, dash + 1))
 end
-local groups = cmsgpack.unpack(ARGV[2])
-for _, group in ipairs(groups) do
-  if tonumber(group[1]) > applied then
-    for _, op in ipairs(group[2]) do
-      local tag = op[1]
-      if tag == 'x' then
-        if redrive then
-          -- Right after the stream's top, so that later entries (ids from journal seqs) still fit.
-          topSeq = math.max(topSeq, 0) + 1
-          redis.call('XADD', KEYS[2], topMsText .. '-' .. topSeq, 'e', op[3])
-        else
-          local id = op[2]
-          local dash = string.find(id, '-', 1, true)
-          local ms, seq = tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
-          if ms > topMs or (ms == topMs and seq > topSeq) then
-            redis.call('XADD', KEYS[2], id, 'e', op[3])
-            topMs, topSeq, topMsText = ms, seq, string.sub(id, 1, dash - 1)
-          end
-        end
-      elseif tag == 'z' then
-        redis.call('ZADD', op[2], op[3], op[4])
-      else
-        redis.call(unpack(op))
+local payload = cmsgpack.unpack(ARGV[2])
+local entries, trades, tradeKeys, ops = payload[1], payload[2], payload[3], payload[4]
+local call, format = redis.call, string.format
+for i = 1, #entries, 3 do
+  local seq = entries[i]
+  if seq > applied then
+    if redrive then
+      -- Right after the stream's top, so that later entries (ids from journal seqs) still fit.
+      topSeq = math.max(topSeq, 0) + 1
+      call('XADD', KEYS[2], topMsText .. '-' .. topSeq, 'e', entries[i + 2])
+    else
+      local index = entries[i + 1]
+      if seq > topMs or (seq == topMs and index > topSeq) then
+        call('XADD', KEYS[2], format('%d-%d', seq, index), 'e', entries[i + 2])
+        topMs, topSeq = seq, index
       end
     end
   end
 end
-if not redrive and tonumber(ARGV[1]) > applied then redis.call('SET', KEYS[1], ARGV[1]) end
+local members = {}
+for i = 1, #trades, 4 do
+  if trades[i] > applied then
+    local list = members[trades[i + 1]]
+    if not list then list = {}; members[trades[i + 1]] = list end
+    list[#list + 1] = trades[i + 2]
+    list[#list + 1] = trades[i + 3]
+  end
+end
+for k, list in pairs(members) do
+  for from = 1, #list, ${2 * ZADD_CHUNK} do
+    call('ZADD', tradeKeys[k], unpack(list, from, math.min(#list, from + ${2 * ZADD_CHUNK - 1})))
+  end
+end
+for _, op in ipairs(ops) do call(unpack(op)) end
+if not redrive then call('SET', KEYS[1], ARGV[1]) end
 return applied
 `;
 
@@ -90,7 +110,7 @@ return 1
 const TRANSIENT_REPLIES = ['LOADING', 'BUSY', 'TRYAGAIN', 'CLUSTERDOWN', 'MASTERDOWN', 'MISCONF', 'READONLY', 'OOM', 'NOSCRIPT'];
 
 interface ScriptedRedis extends Redis {
-  spotwireApply(appliedKey: string, streamKey: string, toSeq: string, groups: Buffer, redrive: '0' | '1', fromSeq: string): Promise<unknown>;
+  spotwireApply(appliedKey: string, streamKey: string, toSeq: string, payload: Buffer, redrive: '0' | '1', fromSeq: string): Promise<unknown>;
   spotwireMark(key: string, seq: string): Promise<unknown>;
 }
 
@@ -144,11 +164,10 @@ export class RedisSink implements Sink {
   }
 
   private async write(batch: EventBatch, redrive: boolean): Promise<void> {
-    const groups: Group[] = batch.commands.map((command) => [String(command.seq), this.commandOps(command, redrive)]);
-    groups.push([String(batch.toSeq), this.bookOps(batch)]);
+    const payload = this.payload(batch);
     // One script call: its single reply (or error) is the batch's outcome, checked by the await.
     try {
-      await this.redis.spotwireApply(this.keys.appliedSeq, this.keys.events, String(batch.toSeq), this.packr.pack(groups), redrive ? '1' : '0', String(batch.fromSeq));
+      await this.redis.spotwireApply(this.keys.appliedSeq, this.keys.events, String(batch.toSeq), this.packr.pack(payload), redrive ? '1' : '0', String(batch.fromSeq));
     } catch (error) {
       const behind = /^SPOTWIRE_BEHIND (\d+)/.exec((error as Error).message);
       throw behind ? new SinkBehind(this.name, Number(behind[1])) : error;
@@ -174,50 +193,81 @@ export class RedisSink implements Sink {
     this.redis.disconnect();
   }
 
-  /** The stream entries and trades of one command (its own group: skipped when at or below the applied seq). */
-  private commandOps(command: PersistedCommand, redrive: boolean): Op[] {
-    const ops: Op[] = [];
-    const stream = (index: number, json: string): void => {
-      ops.push(['x', redrive ? '*' : `${command.seq}-${index}`, json]);
-    };
-    command.events.forEach((event, index) => {
-      if (event.kind === 'exec') {
-        stream(index, `{"seq":${command.seq},"kind":"exec","account":${JSON.stringify(event.account)},"exec":${JSON.stringify(event.exec)}}`);
-      } else if (event.kind === 'trade') {
-        const { kind: _kind, ...trade } = event;
-        const json = JSON.stringify(trade);
-        ops.push(['z', this.keys.trades(event.sym), String(event.tradeId), json]);
-        stream(index, `{"seq":${command.seq},"kind":"trade",${json.slice(1)}`);
+  /**
+   * The batch as the script takes it. Each exec is serialized once: its JSON goes into its stream
+   * entry and, when it is the order's latest, into the open-orders hash.
+   */
+  private payload(batch: EventBatch): Payload {
+    const entries: (number | string)[] = [];
+    const trades: (number | string)[] = [];
+    const tradeKeys: string[] = [];
+    const tradeKeyIndex = new Map<string, number>();
+    // Per open-orders key, each touched order's latest exec JSON, or null when it left the book.
+    const latest = new Map<string, Map<string, string | null>>();
+    for (const command of batch.commands) {
+      const seq = command.seq;
+      const events = command.events;
+      for (let index = 0; index < events.length; index++) {
+        const event = events[index]!;
+        if (event.kind === 'exec') {
+          const exec = event.exec;
+          const json = JSON.stringify(exec);
+          entries.push(seq, index, `{"seq":${seq},"kind":"exec","account":${JSON.stringify(event.account)},"exec":${json}}`);
+          const key = this.keys.openOrders(event.account);
+          let fields = latest.get(key);
+          if (!fields) {
+            fields = new Map();
+            latest.set(key, fields);
+          }
+          fields.set(openOrderField(exec.sym, exec.id), exec.status === 'new' || exec.status === 'partial' ? json : null);
+        } else if (event.kind === 'trade') {
+          const { kind: _kind, ...trade } = event;
+          const json = JSON.stringify(trade);
+          let keyIndex = tradeKeyIndex.get(event.sym);
+          if (keyIndex === undefined) {
+            tradeKeys.push(this.keys.trades(event.sym));
+            // Lua arrays count from 1.
+            keyIndex = tradeKeys.length;
+            tradeKeyIndex.set(event.sym, keyIndex);
+          }
+          trades.push(seq, keyIndex, String(event.tradeId), json);
+          entries.push(seq, index, `{"seq":${seq},"kind":"trade",${json.slice(1)}`);
+        }
+        // Level changes are summed up by the depth snapshot written at the end of the batch.
       }
-      // Level changes are summed up by the depth snapshot written at the end of the batch.
-    });
-    return ops;
+    }
+    return [entries, trades, tradeKeys, this.finalOps(batch, latest, tradeKeys)];
   }
 
   /**
-   * State as of the batch's end, written in its last group: each touched order's latest exec (an
-   * order opened and filled inside the batch costs one HDEL, not HSET + HDEL), trade trimming and
-   * the books. Final state is right whatever part of the batch was applied before.
+   * State as of the batch's end, written whatever part of the batch was applied before: each
+   * touched order's latest exec (an order opened and filled inside the batch costs an HDEL field,
+   * not HSET + HDEL), one HSET and one HDEL per account, trade trimming and the books.
    */
-  private bookOps(batch: EventBatch): Op[] {
+  private finalOps(batch: EventBatch, latest: Map<string, Map<string, string | null>>, tradeKeys: readonly string[]): Op[] {
     const ops: Op[] = [];
-    const latest = new Map<string, { key: string; field: string; exec: Exec }>();
-    const tradedSyms = new Set<string>();
-    for (const command of batch.commands) {
-      for (const event of command.events) {
-        if (event.kind === 'trade') tradedSyms.add(event.sym);
-        else if (event.kind === 'exec') {
-          const key = this.keys.openOrders(event.account);
-          const field = openOrderField(event.exec.sym, event.exec.id);
-          latest.set(`${key}\n${field}`, { key, field, exec: event.exec });
+    for (const [key, fields] of latest) {
+      let set: string[] = [];
+      let del: string[] = [];
+      for (const [field, json] of fields) {
+        if (json === null) {
+          del.push(field);
+          if (del.length === FIELDS_PER_OP) {
+            ops.push(['HDEL', key, ...del]);
+            del = [];
+          }
+        } else {
+          set.push(field, json);
+          if (set.length === 2 * FIELDS_PER_OP) {
+            ops.push(['HSET', key, ...set]);
+            set = [];
+          }
         }
       }
+      if (set.length > 0) ops.push(['HSET', key, ...set]);
+      if (del.length > 0) ops.push(['HDEL', key, ...del]);
     }
-    for (const { key, field, exec } of latest.values()) {
-      if (exec.status === 'new' || exec.status === 'partial') ops.push(['HSET', key, field, JSON.stringify(exec)]);
-      else ops.push(['HDEL', key, field]);
-    }
-    for (const sym of tradedSyms) ops.push(['ZREMRANGEBYRANK', this.keys.trades(sym), '0', String(-this.tradesKept - 1)]);
+    for (const key of tradeKeys) ops.push(['ZREMRANGEBYRANK', key, '0', String(-this.tradesKept - 1)]);
     for (const book of batch.books) ops.push(...this.topOps(book), ['SET', this.keys.depth(book.sym), JSON.stringify({ seq: book.seq, bids: book.bids, asks: book.asks })]);
     // Exact, once per batch: the stream then holds the same entries whatever the batch boundaries.
     ops.push(['XTRIM', this.keys.events, 'MAXLEN', this.streamMaxLen]);
