@@ -7,7 +7,24 @@
 // Book subscriptions keep a LocalBook per market and resubscribe on a seq gap or a bad checksum,
 // as the contract asks.
 import { createCodec, type Codec } from './codec.js';
-import type { Channel, OrderKind, RejectCode, Side, StpMode, Tif } from './constants.js';
+import type { Channel } from './constants.js';
+import {
+  ClientError,
+  DEFAULT_MAX_PENDING,
+  DEFAULT_TIMEOUT_MS,
+  RejectError,
+  type AmendParams,
+  type BookSubscribeOptions,
+  type ClientOptions,
+  type CloseInfo,
+  type LoginOptions,
+  type OrderRefInput,
+  type PlaceParams,
+  type RawRequest,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './client-api.js';
+import { Emitter, type Listener } from './emitter.js';
 import { LocalBook } from './local-book.js';
 import type {
   Ack,
@@ -19,150 +36,17 @@ import type {
   OrderRef,
   OrdersReply,
   PongReply,
-  Reject,
   Reply,
-  Rid,
   ServerMessage,
   SubbedReply,
   TradeMessage,
   UnsubbedReply,
 } from './messages.js';
 
-// ---- the WebSocket we need: the browser API's subset that both browsers and `ws` provide ----
-
-/** Handlers take `never` so that both the DOM's and `ws`'s event types are assignable. */
-export interface WebSocketLike {
-  binaryType: string;
-  readonly readyState: number;
-  send(data: Uint8Array | string): void;
-  close(code?: number, reason?: string): void;
-  onopen: ((event: never) => void) | null;
-  onmessage: ((event: never) => void) | null;
-  onclose: ((event: never) => void) | null;
-  onerror: ((event: never) => void) | null;
-}
-
-export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+export * from './client-api.js';
+export type { Listener } from './emitter.js';
 
 const OPEN = 1;
-
-export interface ClientOptions {
-  /** Defaults to globalThis.WebSocket; in Node pass `WebSocket` from 'ws'. */
-  readonly WebSocket?: WebSocketConstructor;
-  readonly protocols?: string | string[];
-  /** A request without a reply after this long is rejected with a ClientError 'timeout'. */
-  readonly timeoutMs?: number;
-  /** Requests awaiting a reply at once; one more is refused with a ClientError 'too_many_pending'. */
-  readonly maxPending?: number;
-}
-
-export const DEFAULT_TIMEOUT_MS = 10_000;
-export const DEFAULT_MAX_PENDING = 10_000;
-
-// ---- errors ----
-
-/** A `reject` reply to a typed call. */
-export class RejectError extends Error {
-  readonly code: RejectCode;
-  readonly msg: string;
-  readonly op: string | null;
-  readonly reject: Reject;
-
-  constructor(reject: Reject) {
-    super(`${reject.op ?? 'request'} rejected: ${reject.code}: ${reject.msg}`);
-    this.name = 'RejectError';
-    this.code = reject.code;
-    this.msg = reject.msg;
-    this.op = reject.op;
-    this.reject = reject;
-  }
-}
-
-export type ClientErrorKind = 'timeout' | 'closed' | 'too_many_pending' | 'unexpected_reply' | 'connect_failed';
-
-/** A failure on the client's side of the wire: no reply in time, connection gone, and so on. */
-export class ClientError extends Error {
-  constructor(
-    readonly kind: ClientErrorKind,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ClientError';
-  }
-}
-
-// ---- request parameters (the wire shape, before the server's defaults) ----
-
-export interface PlaceParams {
-  readonly sym: string;
-  readonly side: Side;
-  readonly kind: OrderKind;
-  readonly px?: number;
-  readonly qty: number;
-  readonly tif?: Tif;
-  readonly post?: boolean;
-  readonly stp?: StpMode;
-  readonly cid?: string;
-}
-
-/** An order by server id (number), by cid (string), or as an OrderRef. */
-export type OrderRefInput = OrderRef | number | string;
-
-export interface AmendParams {
-  readonly qty?: number;
-  readonly px?: number;
-}
-
-export interface LoginOptions {
-  readonly cancelOnDisconnect?: boolean;
-}
-
-export interface BookSubscribeOptions {
-  readonly depth?: number;
-  readonly onUpdate?: (book: LocalBook) => void;
-}
-
-export interface CloseInfo {
-  readonly code: number;
-  readonly reason: string;
-}
-
-/** A request as sent: any map with an `op`; `rid` is set by the client. */
-export type RawRequest = { readonly op: string } & Readonly<Record<string, unknown>>;
-
-// ---- a minimal typed emitter (no Node 'events') ----
-
-export type Listener<T> = (value: T) => void;
-
-class Emitter<T> {
-  readonly #listeners = new Set<Listener<T>>();
-
-  on(listener: Listener<T>): () => void {
-    // Wrapped so the same function may be added twice and removed once per subscription.
-    const entry: Listener<T> = (value) => listener(value);
-    this.#listeners.add(entry);
-    return () => {
-      this.#listeners.delete(entry);
-    };
-  }
-
-  emit(value: T): void {
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(value);
-      } catch (error) {
-        // As EventTarget does: report the listener's bug without stopping the frame's other messages.
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
-  }
-
-  clear(): void {
-    this.#listeners.clear();
-  }
-}
 
 // ---- internal state ----
 
