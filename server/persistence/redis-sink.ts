@@ -202,7 +202,7 @@ export class RedisSink implements Sink {
     const trades: (number | string)[] = [];
     const tradeKeys: string[] = [];
     const tradeKeyIndex = new Map<string, number>();
-    // Per open-orders key, each touched order's latest exec JSON, or null when it left the book.
+    // Per account, each touched order's latest exec JSON, or null when it left the book.
     const latest = new Map<string, Map<string, string | null>>();
     for (const command of batch.commands) {
       const seq = command.seq;
@@ -213,11 +213,10 @@ export class RedisSink implements Sink {
           const exec = event.exec;
           const json = JSON.stringify(exec);
           entries.push(seq, index, `{"seq":${seq},"kind":"exec","account":${JSON.stringify(event.account)},"exec":${json}}`);
-          const key = this.keys.openOrders(event.account);
-          let fields = latest.get(key);
+          let fields = latest.get(event.account);
           if (!fields) {
             fields = new Map();
-            latest.set(key, fields);
+            latest.set(event.account, fields);
           }
           fields.set(openOrderField(exec.sym, exec.id), exec.status === 'new' || exec.status === 'partial' ? json : null);
         } else if (event.kind === 'trade') {
@@ -246,7 +245,8 @@ export class RedisSink implements Sink {
    */
   private finalOps(batch: EventBatch, latest: Map<string, Map<string, string | null>>, tradeKeys: readonly string[]): Op[] {
     const ops: Op[] = [];
-    for (const [key, fields] of latest) {
+    for (const [account, fields] of latest) {
+      const key = this.keys.openOrders(account);
       let set: string[] = [];
       let del: string[] = [];
       for (const [field, json] of fields) {
