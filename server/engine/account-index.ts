@@ -61,14 +61,6 @@ export class AccountIndex {
     return this.accounts.get(account);
   }
 
-  openCount(account: string): number {
-    return this.accounts.get(account)?.size ?? 0;
-  }
-
-  hasCid(account: string, cid: string): boolean {
-    return this.accounts.get(account)?.cids.has(cid) ?? false;
-  }
-
   register(order: Order): void {
     let entry = this.accounts.get(order.account);
     if (!entry) {

@@ -95,11 +95,12 @@ export class MatchingEngine {
   private place(cmd: PlaceCommand): CommandResult {
     const book = this.books.get(cmd.sym);
     if (!book) return unknownMarket(cmd.sym);
-    if (cmd.cid !== null && this.accounts.hasCid(cmd.account, cmd.cid)) {
+    const open = this.accounts.get(cmd.account);
+    if (cmd.cid !== null && open !== undefined && open.cids.has(cmd.cid)) {
       return { ok: false, code: 'duplicate_cid', msg: `cid ${cmd.cid} is in use by an open order`, events: [] };
     }
     const mayRest = cmd.kind === 'limit' && cmd.tif === 'gtc';
-    if (mayRest && this.accounts.openCount(cmd.account) >= this.limits.maxOpenOrdersPerAccount) {
+    if (mayRest && (open?.size ?? 0) >= this.limits.maxOpenOrdersPerAccount) {
       return { ok: false, code: 'too_many_orders', msg: 'too many open orders for this account', events: [] };
     }
     return book.place(cmd);

@@ -52,7 +52,7 @@ export class OrderBook {
     if (cmd.tif === 'fok' && this.fillable(cmd.side, cmd.px, cmd.account, cmd.stp, cmd.qty) < cmd.qty) {
       return reject('fok_unfilled', 'fill-or-kill order cannot fill completely');
     }
-    if (cmd.kind === 'market' && this.fillable(cmd.side, null, cmd.account, cmd.stp, 1) === 0) {
+    if (cmd.kind === 'market' && !this.anyFillable(cmd.side, cmd.account, cmd.stp)) {
       return reject('no_liquidity', 'no liquidity to fill a market order');
     }
     if (cmd.px !== null && this.sideOf(cmd.side).levelTotal(cmd.px) > MAX_QTY - cmd.qty) {
@@ -159,6 +159,13 @@ export class OrderBook {
       return true;
     });
     return sum;
+  }
+
+  /** fillable(side, null, account, stp, 1) > 0, without the walk when no STP can skip a maker. */
+  private anyFillable(side: Side, account: string, stp: PlaceCommand['stp']): boolean {
+    // A resting order always has leaves > 0, so with no STP any best level is enough.
+    if (this.oppositeOf(side).best() === undefined) return false;
+    return stp === 'none' || this.fillable(side, null, account, stp, 1) > 0;
   }
 
   openOrderView(order: Order): OrderView {
