@@ -30,8 +30,9 @@ type Op = readonly string[];
 
 /**
  * What one script call writes, as flat arrays (few tables for the script to unpack, few objects for
- * Node to build): `entries` are stream entries as (journal seq, event index, JSON) triples;
- * `trades` are (journal seq, index into `tradeKeys`, trade id, JSON) quads; `ops` is the state as
+ * Node to build): `entries` are stream entries as (journal seq, event index, account JSON, event
+ * JSON) quads, the account '' for a trade; `trades` are (position of the trade's entry, index into
+ * `tradeKeys`, trade id) triples; `ops` is the state as
  * of the batch's end, always written.
  */
 type Payload = readonly [entries: (number | string)[], trades: (number | string)[], tradeKeys: string[], ops: Op[]];
@@ -49,6 +50,9 @@ const FIELDS_PER_OP = 500;
 // of one that overlaps it, entries and trades of commands at or below the
 // applied seq are skipped; a stream entry whose id is at or below the stream's top is a replay and
 // is skipped too. Ids are formatted with %d: Lua 5.1 would print a number of 15+ digits as 1e+14.
+// The script, not Node, wraps each event into its stream entry: the write-behind worker thread,
+// which also replays the journal for every sink, is the pipeline's narrowest stage, and Redis runs
+// in its own process.
 const APPLY_SCRIPT = `
 local applied = tonumber(redis.call('GET', KEYS[1]) or '0')
 local redrive = ARGV[3] == '1'
@@ -66,29 +70,35 @@ end
 local payload = cmsgpack.unpack(ARGV[2])
 local entries, trades, tradeKeys, ops = payload[1], payload[2], payload[3], payload[4]
 local call, format = redis.call, string.format
-for i = 1, #entries, 3 do
+local function entry(i)
+  local seq, account, json = entries[i], entries[i + 2], entries[i + 3]
+  if account == '' then return format('{"seq":%d,"kind":"trade",%s', seq, string.sub(json, 2)) end
+  return format('{"seq":%d,"kind":"exec","account":%s,"exec":%s}', seq, account, json)
+end
+for i = 1, #entries, 4 do
   local seq = entries[i]
   if seq > applied then
     if redrive then
       -- Right after the stream's top, so that later entries (ids from journal seqs) still fit.
       topSeq = math.max(topSeq, 0) + 1
-      call('XADD', KEYS[2], topMsText .. '-' .. topSeq, 'e', entries[i + 2])
+      call('XADD', KEYS[2], topMsText .. '-' .. topSeq, 'e', entry(i))
     else
       local index = entries[i + 1]
       if seq > topMs or (seq == topMs and index > topSeq) then
-        call('XADD', KEYS[2], format('%d-%d', seq, index), 'e', entries[i + 2])
+        call('XADD', KEYS[2], format('%d-%d', seq, index), 'e', entry(i))
         topMs, topSeq = seq, index
       end
     end
   end
 end
 local members = {}
-for i = 1, #trades, 4 do
-  if trades[i] > applied then
+for i = 1, #trades, 3 do
+  local at = trades[i]
+  if entries[at] > applied then
     local list = members[trades[i + 1]]
     if not list then list = {}; members[trades[i + 1]] = list end
     list[#list + 1] = trades[i + 2]
-    list[#list + 1] = trades[i + 3]
+    list[#list + 1] = entries[at + 3]
   end
 end
 for k, list in pairs(members) do
@@ -200,6 +210,7 @@ export class RedisSink implements Sink {
   private payload(batch: EventBatch): Payload {
     const entries: (number | string)[] = [];
     const trades: (number | string)[] = [];
+    const accountJson = new Map<string, string>();
     const tradeKeys: string[] = [];
     const tradeKeyIndex = new Map<string, number>();
     // Per account, each touched order's latest exec JSON, or null when it left the book.
@@ -212,7 +223,12 @@ export class RedisSink implements Sink {
         if (event.kind === 'exec') {
           const exec = event.exec;
           const json = JSON.stringify(exec);
-          entries.push(seq, index, `{"seq":${seq},"kind":"exec","account":${JSON.stringify(event.account)},"exec":${json}}`);
+          let account = accountJson.get(event.account);
+          if (account === undefined) {
+            account = JSON.stringify(event.account);
+            accountJson.set(event.account, account);
+          }
+          entries.push(seq, index, account, json);
           let fields = latest.get(event.account);
           if (!fields) {
             fields = new Map();
@@ -229,8 +245,9 @@ export class RedisSink implements Sink {
             keyIndex = tradeKeys.length;
             tradeKeyIndex.set(event.sym, keyIndex);
           }
-          trades.push(seq, keyIndex, String(event.tradeId), json);
-          entries.push(seq, index, `{"seq":${seq},"kind":"trade",${json.slice(1)}`);
+          // Lua arrays count from 1: the entry's seq is at entries.length + 1.
+          trades.push(entries.length + 1, keyIndex, String(event.tradeId));
+          entries.push(seq, index, '', json);
         }
         // Level changes are summed up by the depth snapshot written at the end of the batch.
       }
