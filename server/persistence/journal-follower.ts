@@ -10,7 +10,7 @@ import { MatchingEngine } from '../engine/engine.js';
 import type { EngineLimits } from '../engine/types.js';
 import type { CommandCodec } from '../journal/command-codec.js';
 import { JournalCorruption, listSegments, readJournal } from '../journal/journal-reader.js';
-import { applyRecord } from '../journal/recovery.js';
+import { applyRecord, applyRecordQuietly } from '../journal/recovery.js';
 import { loadNewestSnapshot } from '../journal/snapshot-store.js';
 import type { BookTop, EventBatch, PersistedCommand } from './event-batch.js';
 import { JournalTail, type TailPosition } from './journal-tail.js';
@@ -72,7 +72,8 @@ export class JournalFollower {
           position = { segment: record.segment, offset: record.offset, chain: position.chain, nextSeq: record.seq };
           break;
         }
-        applyRecord(engine, bookSeqs, record.seq, record.entries);
+        // Already applied by the sink: only the state matters, so no event objects are built.
+        applyRecordQuietly(engine, bookSeqs, record.seq, record.entries);
         // Restart at this record and skip it: its length is not part of JournalRecord.
         position = { segment: record.segment, offset: record.offset, chain: record.chain, nextSeq: record.seq + record.count };
       }
