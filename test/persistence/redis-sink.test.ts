@@ -32,6 +32,13 @@ async function newSink(name: string, options: { tradesKept?: number } = {}): Pro
   }
 }
 
+/** A stream entry as docs/PERSISTENCE.md describes it, in its key order. */
+function entryJson(seq: number, event: ExecEvent | TradeEvent): string {
+  if (event.kind === 'exec') return JSON.stringify({ seq, kind: 'exec', account: event.account, exec: event.exec });
+  const { kind: _kind, ...trade } = event;
+  return JSON.stringify({ seq, kind: 'trade', ...trade });
+}
+
 async function applyAll(sink: RedisSink, batches: readonly EventBatch[]): Promise<void> {
   for (const batch of batches) await sink.apply(batch);
 }
@@ -100,6 +107,28 @@ describe('RedisSink', () => {
     expect(stream.map(([, fields]) => JSON.parse(fields[1]!) as { seq: number; kind: string })).toEqual(
       streamed.map((e) => expect.objectContaining({ seq: e.seq, kind: e.event.kind })),
     );
+    // The script builds each entry from the event's JSON: the exact bytes of the documented format.
+    expect(stream.map(([, fields]) => fields)).toEqual(streamed.map((e) => ['e', entryJson(e.seq, e.event as ExecEvent | TradeEvent)]));
+  });
+
+  it('writes journal seqs of 16 digits exactly into stream ids, entries and the applied seq', async () => {
+    const sink = await newSink('wide');
+    sinks.push(sink);
+    // Lua 5.1 prints such numbers as 1e+15 unless formatted as integers.
+    const shift = 1_000_000_000_000_000;
+    const wide = batches.map((batch) => ({
+      ...batch,
+      fromSeq: batch.fromSeq + shift,
+      toSeq: batch.toSeq + shift,
+      commands: batch.commands.map((command) => ({ ...command, seq: command.seq + shift })),
+    }));
+    await sink.markApplied(shift);
+    await applyAll(sink, wide);
+    expect(await redis.get(sink.keys.appliedSeq)).toBe(String(fixture.journal.lastSeq + shift));
+    const streamed = wide.flatMap((batch) => batch.commands.flatMap((command) => command.events.map((event, index) => ({ seq: command.seq, index, event }))));
+    const expected = streamed.filter((e) => e.event.kind !== 'level');
+    const stream = await redis.xrange(sink.keys.events, '-', '+');
+    expect(stream).toEqual(expected.map((e) => [`${e.seq}-${e.index}`, ['e', entryJson(e.seq, e.event as ExecEvent | TradeEvent)]]));
   });
 
   it('is idempotent: the same batches again, or after the applied seq was set back, change nothing', async () => {
