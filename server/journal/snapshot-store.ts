@@ -4,12 +4,11 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32c } from '@node-rs/crc32';
 import { Packr, Unpackr } from 'msgpackr';
 import type { EngineState } from '../engine/engine-state.js';
+import { checkedFileKind, openFile, sealFile } from './checked-file.js';
 
-const MAGIC = Buffer.from('SWSNAP01', 'latin1');
-const HEADER_BYTES = MAGIC.length + 4;
+const SNAPSHOT_FILE = checkedFileKind('SWSNAP01', 'snapshot');
 
 export interface SnapshotContents {
   /** The last journal sequence number the snapshot includes (0: none). */
@@ -37,19 +36,11 @@ export function stateHash(engine: EngineState, bookSeqs: Record<string, number>)
 }
 
 export function encodeSnapshot(contents: SnapshotContents): Buffer {
-  const body = packr.pack(contents);
-  const file = Buffer.allocUnsafe(HEADER_BYTES + body.length);
-  MAGIC.copy(file, 0);
-  file.writeUInt32LE(crc32c(body), MAGIC.length);
-  file.set(body, HEADER_BYTES);
-  return file;
+  return sealFile(SNAPSHOT_FILE, packr.pack(contents));
 }
 
 export function decodeSnapshot(file: Buffer): SnapshotContents {
-  if (file.length < HEADER_BYTES || !file.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('not a snapshot file');
-  const body = file.subarray(HEADER_BYTES);
-  if (crc32c(body) !== file.readUInt32LE(MAGIC.length)) throw new Error('snapshot CRC-32C mismatch');
-  return unpackr.unpack(body) as SnapshotContents;
+  return unpackr.unpack(openFile(SNAPSHOT_FILE, file)) as SnapshotContents;
 }
 
 export async function listSnapshots(dir: string): Promise<string[]> {

@@ -13,13 +13,12 @@
 // so nothing is lost while an operator makes room.
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32c } from '@node-rs/crc32';
 import { Packr, Unpackr } from 'msgpackr';
 import type { Clock } from './clock.js';
 import type { EventBatch } from './event-batch.js';
+import { checkedFileKind, openFile, sealFile } from '../journal/checked-file.js';
 
-const MAGIC = Buffer.from('SWDLQ001', 'latin1');
-const HEADER_BYTES = MAGIC.length + 4;
+const DEAD_LETTER_FILE = checkedFileKind('SWDLQ001', 'dead-letter');
 const SINK_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const FILE_NAME = /^(\d{16})-(\d{16})\.dlq$/;
 const ID = /^([A-Za-z0-9_-]{1,64})\/(\d{16})-(\d{16})$/;
@@ -223,19 +222,15 @@ function pad(seq: number): string {
 }
 
 function encode(body: StoredBody): Buffer {
-  const packed = packr.pack(body);
-  const file = Buffer.allocUnsafe(HEADER_BYTES + packed.length);
-  MAGIC.copy(file, 0);
-  file.writeUInt32LE(crc32c(packed), MAGIC.length);
-  file.set(packed, HEADER_BYTES);
-  return file;
+  return sealFile(DEAD_LETTER_FILE, packr.pack(body));
 }
 
 function decode(file: Buffer, id: string): StoredBody {
-  if (file.length < HEADER_BYTES || !file.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error(`dead letter ${id}: not a dead-letter file`);
-  const packed = file.subarray(HEADER_BYTES);
-  if (crc32c(packed) !== file.readUInt32LE(MAGIC.length)) throw new Error(`dead letter ${id}: CRC-32C mismatch`);
-  return unpackr.unpack(packed) as StoredBody;
+  try {
+    return unpackr.unpack(openFile(DEAD_LETTER_FILE, file)) as StoredBody;
+  } catch (error) {
+    throw new Error(`dead letter ${id}: ${(error as Error).message}`);
+  }
 }
 
 async function readdirOrEmpty(dir: string): Promise<string[]> {
