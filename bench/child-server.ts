@@ -4,8 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-
-const CLOCK_TICKS_PER_SECOND = 100;
+import { readProcessCpuSeconds } from './process-cpu.js';
 
 export interface ProcessSample {
   readonly cpuSeconds: number;
@@ -69,16 +68,12 @@ export class ChildServer {
   }
 
   sample(): ProcessSample {
-    // Fields after the command name (which may hold spaces) start at state, field 3.
-    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
     const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
     const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
     // schedstat: ns on a cpu, ns waiting on a run queue, timeslices (the thread-group leader's).
     const schedstat = readFileSync(`/proc/${this.pid}/schedstat`, 'utf8').split(' ');
     return {
-      cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND,
+      cpuSeconds: readProcessCpuSeconds(this.pid),
       mainThreadWaitSeconds: Number(schedstat[1]) / 1e9,
       rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024 };
   }

@@ -10,7 +10,6 @@
 // an idle machine. Prints medians.
 // Run: npm run bench:pg-sink [-- --trades 200000 --batch 2000 --runs 3]   (DATABASE_URL: the server)
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { migrateDatabase } from '../db/migrate.js';
@@ -19,6 +18,7 @@ import type { EngineCommand } from '../server/engine/types.js';
 import type { EventBatch, PersistedCommand } from '../server/persistence/event-batch.js';
 import { PgSink } from '../server/persistence/pg-sink.js';
 import { human, median } from './report.js';
+import { processCpuSeconds } from './process-cpu.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -64,20 +64,6 @@ function buildBatches(): { batches: EventBatch[]; trades: number; orderRows: num
 
 function cpuSeconds(usage: NodeJS.CpuUsage): number {
   return (usage.user + usage.system) / 1e6;
-}
-
-// Linux's USER_HZ, in which /proc/<pid>/stat counts CPU time, is 100 on every common build.
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** utime + stime of a local process, or 0 when it cannot be read (Postgres on another host). */
-function processCpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
 }
 
 /** Seconds Postgres takes to insert the same rows generated server-side: no client, no JSON. */

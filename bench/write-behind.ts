@@ -8,7 +8,7 @@
 // Each run writes into a scratch database and key prefix, removed at the end.
 // Run: npm run bench:write-behind [-- --trades 300000 --rate 50000 --seconds 10 --e2e-seconds 5]
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,6 +30,7 @@ import { WriteBehindThread } from '../server/persistence/write-behind-thread.js'
 import { ChildServer } from './child-server.js';
 import { runLoad } from './load-generator.js';
 import { human, median, printMachine } from './report.js';
+import { processCpuSeconds } from './process-cpu.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -133,20 +134,6 @@ async function deleteKeys(prefix: string): Promise<void> {
     if (keys.length > 0) await redis.del(...keys);
   } while (cursor !== '0');
   redis.disconnect();
-}
-
-// Linux's USER_HZ, in which /proc/<pid>/stat counts CPU time, is 100 on every common build.
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** utime + stime of a local process, or 0 when it cannot be read (a server on another host). */
-function processCpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
 }
 
 /** CPU seconds of every backend connected to the database at `url` but the one asking. */
