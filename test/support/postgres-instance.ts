@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
-import { launchOnFreePort, ServiceProcess, waitUntilReady, type ServiceInstance } from './service-process.js';
+import { launchOnFreePort, serviceInstance, ServiceProcess, waitUntilReady, type ServiceInstance } from './service-process.js';
 
 export type { ServiceInstance } from './service-process.js';
 
@@ -127,20 +127,5 @@ export async function startPostgres(): Promise<ServiceInstance> {
     throw error;
   }
 
-  return {
-    port,
-    url: `postgres://postgres@127.0.0.1:${port}/test`,
-    dir,
-    get pid() {
-      return current().pid;
-    },
-    kill: () => current().kill(),
-    pause: () => current().signal('SIGSTOP'),
-    resume: () => current().signal('SIGCONT'),
-    async restart() {
-      await current().kill();
-      await launch();
-    },
-    stop,
-  };
+  return serviceInstance({ port, url: `postgres://postgres@127.0.0.1:${port}/test`, dir, current, launch, stop });
 }

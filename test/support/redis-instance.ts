@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchOnFreePort, ServiceProcess, waitUntilReady, type ServiceInstance } from './service-process.js';
+import { launchOnFreePort, serviceInstance, ServiceProcess, waitUntilReady, type ServiceInstance } from './service-process.js';
 
 export type { ServiceInstance } from './service-process.js';
 
@@ -62,25 +62,17 @@ export async function startRedis(): Promise<ServiceInstance> {
     throw error;
   }
 
-  return {
+  return serviceInstance({
     port,
     url: `redis://127.0.0.1:${port}`,
     dir,
-    get pid() {
-      return current().pid;
-    },
-    kill: () => current().kill(),
-    pause: () => current().signal('SIGSTOP'),
-    resume: () => current().signal('SIGCONT'),
-    async restart() {
-      await current().kill();
-      await launch();
-    },
+    current,
+    launch,
     async stop() {
       if (stopped) return;
       stopped = true;
       await service?.terminate('SIGTERM', 5_000);
       rmSync(dir, { recursive: true, force: true });
     },
-  };
+  });
 }

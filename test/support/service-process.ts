@@ -47,6 +47,34 @@ export interface ServiceInstance {
   stop(): Promise<void>;
 }
 
+/** The ServiceInstance of a server whose process `current()` returns and `launch()` starts again. */
+export function serviceInstance(parts: {
+  readonly port: number;
+  readonly url: string;
+  readonly dir: string;
+  readonly current: () => ServiceProcess;
+  readonly launch: () => Promise<void>;
+  readonly stop: () => Promise<void>;
+}): ServiceInstance {
+  const { current, launch } = parts;
+  return {
+    port: parts.port,
+    url: parts.url,
+    dir: parts.dir,
+    get pid() {
+      return current().pid;
+    },
+    kill: () => current().kill(),
+    pause: () => current().signal('SIGSTOP'),
+    resume: () => current().signal('SIGCONT'),
+    async restart() {
+      await current().kill();
+      await launch();
+    },
+    stop: parts.stop,
+  };
+}
+
 export interface ServiceSpawnOptions {
   readonly command: string;
   readonly args: readonly string[];
