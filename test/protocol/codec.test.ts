@@ -101,16 +101,26 @@ function plainDecode(bytes: Uint8Array): { value: unknown; floats: number } {
   return { value, floats };
 }
 
-/** Decodes and reports the outcome; fails the test if it took longer than `ms`. */
-function outcome(bytes: Uint8Array, ms = 200): { threw: boolean; value?: unknown } {
-  const start = performance.now();
+// Allocating for a declared ~2^31 elements would take gigabytes; a real frame is at most a few MiB.
+const MAX_DECODE_GROWTH = 64 * 1024 * 1024;
+
+/**
+ * Decodes and reports the outcome. No time limit per call: wall time on a shared CI machine says
+ * nothing (a GC pause or a busy neighbour took 250 ms once). A hang still fails the test through
+ * vitest's testTimeout; what hostile input could really do is allocate what a header declares,
+ * which is bounded here instead: no single decode may grow the heap or the buffers by 64 MiB.
+ */
+function outcome(bytes: Uint8Array): { threw: boolean; value?: unknown } {
+  const before = process.memoryUsage();
   let result: { threw: boolean; value?: unknown };
   try {
     result = { threw: false, value: codec.decode(bytes) };
   } catch {
     result = { threw: true };
   }
-  expect(performance.now() - start).toBeLessThan(ms);
+  const after = process.memoryUsage();
+  expect(after.arrayBuffers - before.arrayBuffers).toBeLessThan(MAX_DECODE_GROWTH);
+  expect(after.heapUsed - before.heapUsed).toBeLessThan(MAX_DECODE_GROWTH);
   return result;
 }
 
@@ -201,7 +211,7 @@ describe('codec roundtrip', () => {
   });
 });
 
-describe('codec on hostile input: a throw or a value, quickly, never a hang', () => {
+describe('codec on hostile input: a throw or a value, never a hang, never a huge allocation', () => {
   it('throws on empty input', () => {
     expect(outcome(new Uint8Array()).threw).toBe(true);
     expectCodecStillWorks();
@@ -235,20 +245,15 @@ describe('codec on hostile input: a throw or a value, quickly, never a hang', ()
     ['ext32', [0xc9, 0x80, 0, 0, 0, 1, 2]],
     ['str16 in a map', [0x81, 0xa1, 0x61, 0xda, 0xff, 0xff, 0x61]],
     ['array32 inside an array32', [0xdd, 0x80, 0, 0, 0, 0xdd, 0x80, 0, 0, 0, 1]],
-  ])('a %s header declaring ~2^31 elements with a tiny payload throws fast', (_, header) => {
-    const memoryBefore = process.memoryUsage();
-    expect(outcome(Uint8Array.from(header), 100).threw).toBe(true);
-    const memoryAfter = process.memoryUsage();
-    // Allocating for the declared size would take gigabytes.
-    expect(memoryAfter.arrayBuffers - memoryBefore.arrayBuffers).toBeLessThan(64 * 1024 * 1024);
-    expect(memoryAfter.heapUsed - memoryBefore.heapUsed).toBeLessThan(64 * 1024 * 1024);
+  ])('a %s header declaring ~2^31 elements with a tiny payload throws without allocating it', (_, header) => {
+    expect(outcome(Uint8Array.from(header)).threw).toBe(true);
     expectCodecStillWorks();
   });
 
-  it('many nested huge array headers stay fast', () => {
+  it('many nested huge array headers throw without allocating them', () => {
     const bytes = new Uint8Array(5 * 2000);
     for (let i = 0; i < 2000; i++) bytes.set([0xdd, 0x7f, 0xff, 0xff, 0xff], i * 5);
-    expect(outcome(bytes, 1000).threw).toBe(true);
+    expect(outcome(bytes).threw).toBe(true);
     expectCodecStillWorks();
   });
 
@@ -261,7 +266,7 @@ describe('codec on hostile input: a throw or a value, quickly, never a hang', ()
     const bytes = new Uint8Array(unit.length * depth + 1);
     for (let i = 0; i < depth; i++) bytes.set(unit, i * unit.length);
     bytes[bytes.length - 1] = 0xc0;
-    outcome(bytes, 2000); // either is fine; the point is that it returns control
+    outcome(bytes); // either is fine; the point is that it returns control
     expectCodecStillWorks();
   });
 
@@ -295,7 +300,6 @@ describe('codec on hostile input: a throw or a value, quickly, never a hang', ()
       codec.encode([{ op: 'place', sym: 'BTC-USD', side: 'buy', kind: 'limit', px: 100, qty: 5 }, { op: 'ping' }]),
       codec.encode({ type: 'book', sym: 'X', seq: 1, bids: [[1, 2], [3, 4]], asks: [], cs: 99 }),
     ];
-    const start = performance.now();
     let threw = 0;
     for (let i = 0; i < 20_000; i++) {
       const bytes = Uint8Array.from(bases[i % bases.length]!);
@@ -308,7 +312,6 @@ describe('codec on hostile input: a throw or a value, quickly, never a hang', ()
       if (outcome(bytes).threw) threw++;
     }
     expect(threw).toBeGreaterThan(0);
-    expect(performance.now() - start).toBeLessThan(20_000);
     expectCodecStillWorks();
   });
 });
