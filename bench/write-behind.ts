@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import postgres from 'postgres';
@@ -22,15 +23,11 @@ import { MatchingEngine } from '../server/engine/engine.js';
 import type { EngineCommand } from '../server/engine/types.js';
 import { createCommandCodec, type JournalEntry } from '../server/journal/command-codec.js';
 import { Journal } from '../server/journal/journal.js';
-import type { Sink } from '../server/persistence/event-batch.js';
-import { JournalFollower } from '../server/persistence/journal-follower.js';
-import { PgSink } from '../server/persistence/pg-sink.js';
-import { RedisSink } from '../server/persistence/redis-sink.js';
-import { WriteBehindThread } from '../server/persistence/write-behind-thread.js';
+import { WRITE_BEHIND_RESOURCE_LIMITS, WriteBehindThread, workerSourceFor } from '../server/persistence/write-behind-thread.js';
+import type { CatchUpResult, CatchUpSetup } from './write-behind-catchup.js';
 import { ChildServer } from './child-server.js';
 import { runLoad } from './load-generator.js';
 import { human, median, printMachine } from './report.js';
-import { processCpuSeconds } from './process-cpu.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,6 +37,10 @@ const { values: args } = parseArgs({
     'e2e-seconds': { type: 'string', default: '5' },
     'e2e-rounds': { type: 'string', default: '2' },
     skip: { type: 'string', default: '' },
+    'catchup-modes': { type: 'string', default: 'replay,postgres,redis,both' },
+    'catchup-rounds': { type: 'string', default: '1' },
+    // "old": each sink replays the journal on its own, worker heap at V8's defaults (before the shared feed).
+    variants: { type: 'string', default: 'new' },
   },
 });
 const TRADES = Number(args.trades);
@@ -48,6 +49,9 @@ const SECONDS = Number(args.seconds);
 const E2E_SECONDS = Number(args['e2e-seconds']);
 const E2E_ROUNDS = Number(args['e2e-rounds']);
 const SKIP = new Set(args.skip.split(',').filter(Boolean));
+const CATCHUP_MODES = args['catchup-modes'].split(',').filter(Boolean) as CatchUpMode[];
+const CATCHUP_ROUNDS = Number(args['catchup-rounds']);
+const VARIANTS = args.variants.split(',').filter(Boolean) as Variant[];
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const MARKETS = [{ sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6 }];
@@ -136,30 +140,39 @@ async function deleteKeys(prefix: string): Promise<void> {
   redis.disconnect();
 }
 
-/** CPU seconds of every backend connected to the database at `url` but the one asking. */
-async function backendCpuSeconds(url: string): Promise<number> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  const rows = await sql`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`;
-  await sql.end({ timeout: 5 });
-  return rows.reduce((sum, row) => sum + processCpuSeconds(row.pid as number), 0);
-}
+type CatchUpMode = 'replay' | 'postgres' | 'redis' | 'both';
+type Variant = 'new' | 'old';
 
-async function redisProcessId(): Promise<number> {
-  const redis = new Redis(REDIS_URL);
-  const info = await redis.info('server');
-  redis.disconnect();
-  return Number(/process_id:(\d+)/.exec(info)?.[1] ?? 0);
-}
-
-async function connected(sink: Sink): Promise<void> {
-  for (let i = 0; ; i++) {
-    try {
-      await sink.appliedSeq();
-      return;
-    } catch (error) {
-      if (i > 100) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+/** One catch-up run in a worker thread set up as the server's write-behind worker ("old": as before issue 4's shared feed). */
+async function catchUpRun(source: BenchJournal, mode: CatchUpMode, variant: Variant): Promise<CatchUpResult> {
+  const db = mode === 'postgres' || mode === 'both' ? await scratchDatabase('catchup') : null;
+  const prefix = `bench:wb:${run}:catchup:${variant}:`;
+  const setup: CatchUpSetup = {
+    journalDir: source.journalDir,
+    snapshotDir: source.snapshotDir,
+    markets: MARKETS,
+    limits: LIMITS,
+    lastSeq: source.journal.lastSeq,
+    pgUrl: db?.url ?? null,
+    redis: mode === 'redis' || mode === 'both' ? { url: REDIS_URL, prefix } : null,
+    sharedFeed: variant === 'new',
+  };
+  try {
+    const worker = new Worker(workerSourceFor(new URL('./write-behind-catchup.ts', import.meta.url).href), {
+      eval: true,
+      workerData: setup,
+      ...(variant === 'new' ? { resourceLimits: WRITE_BEHIND_RESOURCE_LIMITS } : {}),
+    });
+    const result = await new Promise<CatchUpResult | { error: string }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    if ('error' in result) throw new Error(result.error);
+    return result;
+  } finally {
+    await db?.drop();
+    await deleteKeys(prefix);
   }
 }
 
@@ -167,54 +180,48 @@ async function catchUp(): Promise<void> {
   const source = new BenchJournal();
   for (let made = 0; made < TRADES; made += 1_000) await source.commit(Math.min(1_000, TRADES - made));
   const lastSeq = source.journal.lastSeq;
-  console.log(`1. catch-up: a journal of ${human(TRADES)} trades (${human(lastSeq)} commands), each sink from seq 0, batches ≤ 5,000 commands`);
-  const follow = async (sink: Sink | null): Promise<{ seconds: number; nodeCpu: number }> => {
-    const follower = await JournalFollower.open('bench', 0, {
-      journalDir: source.journalDir,
-      snapshotDir: source.snapshotDir,
-      markets: MARKETS,
-      limits: LIMITS,
-      codec: source.codec,
-      depth: 50,
-      maxBatchCommands: 5_000,
-      log: silent,
-    });
-    const started = performance.now();
-    const nodeCpuBefore = process.cpuUsage();
-    for (let batch = await follower.next(lastSeq); batch; batch = await follower.next(lastSeq)) if (sink) await sink.apply(batch);
-    const nodeCpu = process.cpuUsage(nodeCpuBefore);
-    await follower.close();
-    return { seconds: (performance.now() - started) / 1000, nodeCpu: (nodeCpu.user + nodeCpu.system) / 1e6 };
-  };
+  console.log(
+    `1. catch-up: a journal of ${human(TRADES)} trades (${human(lastSeq)} commands), sinks from seq 0, batches ≤ 5,000 commands, ` +
+      `the pipeline in a worker thread as the server runs it; ${CATCHUP_ROUNDS} round(s), variants ${VARIANTS.join('/')} alternated, medians`,
+  );
   // CPU per trade, which the other work on a shared machine does not inflate the way it does wall time.
   const perTrade = (seconds: number): string => `${((seconds * 1e6) / TRADES).toFixed(1)} µs`;
-  const replayOnly = await follow(null);
-  console.log(`   journal tail + engine replay alone: ${human(TRADES / replayOnly.seconds)} trades/s, Node CPU ${perTrade(replayOnly.nodeCpu)}/trade`);
-  const db = await scratchDatabase('catchup');
-  const pg = new PgSink({ url: db.url, markets: MARKETS });
-  await connected(pg);
-  const pgBackendsBefore = await backendCpuSeconds(db.url);
-  const pgRun = await follow(pg);
-  const pgBackendCpu = (await backendCpuSeconds(db.url)) - pgBackendsBefore;
-  await pg.close();
-  await db.drop();
-  console.log(
-    `   → Postgres: ${human(TRADES / pgRun.seconds)} trades/s (${pgRun.seconds.toFixed(2)} s); CPU per trade: Node ${perTrade(pgRun.nodeCpu - replayOnly.nodeCpu)} ` +
-      `(beyond the replay), Postgres backends ${perTrade(pgBackendCpu)}`,
-  );
-  const prefix = `bench:wb:${run}:catchup:`;
-  const redis = new RedisSink({ url: REDIS_URL, prefix });
-  await connected(redis);
-  const redisPid = await redisProcessId();
-  const redisCpuBefore = processCpuSeconds(redisPid);
-  const redisRun = await follow(redis);
-  const redisCpu = processCpuSeconds(redisPid) - redisCpuBefore;
-  await redis.close();
-  await deleteKeys(prefix);
-  console.log(
-    `   → Redis: ${human(TRADES / redisRun.seconds)} trades/s (${redisRun.seconds.toFixed(2)} s); CPU per trade: Node ${perTrade(redisRun.nodeCpu - replayOnly.nodeCpu)} ` +
-      `(beyond the replay), redis-server ${perTrade(redisCpu)} (the whole process: other clients of a shared Redis count too)`,
-  );
+  const results = new Map<string, CatchUpResult[]>();
+  for (let round = 0; round < CATCHUP_ROUNDS; round++) {
+    for (const mode of CATCHUP_MODES) {
+      const order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
+      for (const variant of order) {
+        const result = await catchUpRun(source, mode, variant);
+        const key = `${mode} ${variant}`;
+        results.set(key, [...(results.get(key) ?? []), result]);
+        console.log(
+          `   round ${round + 1} ${key.padEnd(13)} ${human(TRADES / result.seconds).padStart(6)} trades/s; CPU per trade: Node ${perTrade(result.nodeCpu)}` +
+            (result.pgBackendCpu > 0 ? `, Postgres backends ${perTrade(result.pgBackendCpu)}` : '') +
+            (result.redisCpu > 0 ? `, redis-server ${perTrade(result.redisCpu)}` : ''),
+        );
+      }
+    }
+  }
+  const labels: Record<CatchUpMode, string> = {
+    replay: 'journal tail + engine replay alone',
+    postgres: 'Postgres alone',
+    redis: 'Redis alone',
+    both: 'Postgres and Redis together (what the server runs)',
+  };
+  for (const mode of CATCHUP_MODES) {
+    for (const variant of VARIANTS) {
+      const runs = results.get(`${mode} ${variant}`) ?? [];
+      const rate = median(runs.map((result) => TRADES / result.seconds));
+      const node = median(runs.map((result) => result.nodeCpu));
+      const pgCpu = median(runs.map((result) => result.pgBackendCpu));
+      const redisCpu = median(runs.map((result) => result.redisCpu));
+      console.log(
+        `   → ${labels[mode]}${VARIANTS.length > 1 ? ` [${variant}]` : ''}: ${human(rate)} trades/s; CPU per trade: Node ${perTrade(node)}` +
+          (pgCpu > 0 ? `, Postgres backends ${perTrade(pgCpu)}` : '') +
+          (redisCpu > 0 ? `, redis-server ${perTrade(redisCpu)} (the whole process: other clients of a shared Redis count too)` : ''),
+      );
+    }
+  }
   await source.close();
 }
 

@@ -9,7 +9,7 @@ import { restoreEngine } from '../engine/engine-state.js';
 import { MatchingEngine } from '../engine/engine.js';
 import type { EngineLimits } from '../engine/types.js';
 import type { CommandCodec } from '../journal/command-codec.js';
-import { JournalCorruption, listSegments, readJournal } from '../journal/journal-reader.js';
+import { JournalCorruption, listSegments, readJournal, type JournalRecord } from '../journal/journal-reader.js';
 import { applyRecord, applyRecordQuietly } from '../journal/recovery.js';
 import { loadNewestSnapshot } from '../journal/snapshot-store.js';
 import type { BookTop, EventBatch, PersistedCommand } from './event-batch.js';
@@ -29,6 +29,14 @@ export interface JournalFollowerOptions {
 }
 
 const YIELD_EVERY_RECORDS = 1_000;
+
+/** Commands read for a batch that is not sealed yet (see JournalFollower.apply and seal). */
+export class BatchBuilder {
+  readonly commands: PersistedCommand[] = [];
+  readonly changedBooks = new Set<string>();
+  /** Last seq applied into this batch. */
+  toSeq = 0;
+}
 
 export class JournalGap extends Error {
   constructor(sink: string, appliedSeq: number, detail: string) {
@@ -91,32 +99,56 @@ export class JournalFollower {
 
   /** The next batch from what is durable up to `durableSeq`; null when there is nothing new. */
   async next(durableSeq: number): Promise<EventBatch | null> {
-    const commands: PersistedCommand[] = [];
-    const changedBooks = new Set<string>();
-    let toSeq = 0;
-    while (commands.length < this.options.maxBatchCommands) {
-      const records = await this.tail.read(durableSeq, this.options.maxBatchCommands - commands.length);
+    const builder = new BatchBuilder();
+    while (builder.commands.length < this.options.maxBatchCommands) {
+      const records = await this.read(durableSeq, this.options.maxBatchCommands - builder.commands.length);
       if (records.length === 0) break;
-      for (const record of records) {
-        const replayed = applyRecord(this.engine, this.bookSeqs, record.seq, record.entries);
-        toSeq = record.seq + record.count - 1;
-        if (toSeq <= this.skipThrough) continue;
-        for (const sym of replayed.bookSeqs.keys()) changedBooks.add(sym);
-        replayed.results.forEach((result, index) => {
-          const seq = record.seq + index;
-          if (seq <= this.skipThrough) return;
-          commands.push({ seq, command: record.entries[index]!.command, id: record.entries[index]!.id, events: result.events });
-        });
+      this.apply(builder, records);
+    }
+    return this.seal(builder);
+  }
+
+  /** Durable records after the last one read, about `maxCommands` at most (whole records); not yet applied. */
+  read(durableSeq: number, maxCommands: number): Promise<JournalRecord[]> {
+    return this.tail.read(durableSeq, maxCommands);
+  }
+
+  /**
+   * Runs `records` (the next ones `read` returned, in order) through the engine into `builder`.
+   * Synchronous, so the engine is always at the end of the last record applied: the depth snapshot
+   * `seal` takes is the book as of the builder's last seq as long as nothing is applied after it.
+   */
+  apply(builder: BatchBuilder, records: readonly JournalRecord[]): void {
+    for (const record of records) {
+      const replayed = applyRecord(this.engine, this.bookSeqs, record.seq, record.entries);
+      const toSeq = record.seq + record.count - 1;
+      if (toSeq <= this.skipThrough) continue;
+      builder.toSeq = toSeq;
+      for (const sym of replayed.bookSeqs.keys()) builder.changedBooks.add(sym);
+      const { results } = replayed;
+      for (let index = 0; index < results.length; index++) {
+        const seq = record.seq + index;
+        if (seq <= this.skipThrough) continue;
+        const entry = record.entries[index]!;
+        builder.commands.push({ seq, command: entry.command, id: entry.id, events: results[index]!.events });
       }
     }
+  }
+
+  /** The batch `builder` holds, with each changed book as it is now; null when it holds no command. */
+  seal(builder: BatchBuilder): EventBatch | null {
+    const { commands } = builder;
     if (commands.length === 0) return null;
-    const books: BookTop[] = [...changedBooks].map((sym) => ({
-      sym,
-      seq: this.bookSeqs.get(sym) ?? 0,
-      bids: this.engine.levels(sym, 'buy', this.options.depth),
-      asks: this.engine.levels(sym, 'sell', this.options.depth),
-    }));
-    return { fromSeq: commands[0]!.seq, toSeq, commands, books };
+    const books: BookTop[] = [];
+    for (const sym of builder.changedBooks) {
+      books.push({
+        sym,
+        seq: this.bookSeqs.get(sym) ?? 0,
+        bids: this.engine.levels(sym, 'buy', this.options.depth),
+        asks: this.engine.levels(sym, 'sell', this.options.depth),
+      });
+    }
+    return { fromSeq: commands[0]!.seq, toSeq: builder.toSeq, commands, books };
   }
 
   close(): Promise<void> {

@@ -1,4 +1,4 @@
-// One sink's loop: next batch from its journal follower → circuit breaker → deadline → apply, with
+// One sink's loop: next batch (from the shared feed, or its own journal follower) → circuit breaker → deadline → apply, with
 // retries (exponential backoff, full jitter) for as long as errors are transient. A permanent error
 // (the batch itself is bad) sends the batch to the dead-letter store, marks its seq applied and goes
 // on. While the breaker is open the loop only waits: the journal keeps everything, and the runner
@@ -8,6 +8,8 @@ import { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-b
 import type { Clock } from './clock.js';
 import { DeadlineExceeded, withDeadline } from './deadline.js';
 import { SinkBehind, type EventBatch, type Sink } from './event-batch.js';
+import type { BatchFeed, DurableSource } from './batch-feed.js';
+import { BatchSource } from './batch-source.js';
 import { JournalGap, type JournalFollower } from './journal-follower.js';
 import { retry } from './retry.js';
 import { BREAKER_STATE_VALUE, type WriteBehindMetrics } from './write-behind-metrics.js';
@@ -18,11 +20,7 @@ export interface DeadLetters {
   count(sink: string): Promise<number>;
 }
 
-/** The journal seq known durable, and a way to wait for it to move past a point. */
-export interface DurableSource {
-  readonly seq: number;
-  waitBeyond(seq: number, signal: AbortSignal): Promise<void>;
-}
+export type { DurableSource } from './batch-feed.js';
 
 export interface SinkRunnerTuning {
   /** Longest a single sink call may take before it counts as hung. */
@@ -51,6 +49,8 @@ export const DEFAULT_RUNNER_TUNING: SinkRunnerTuning = {
 export interface SinkRunnerDeps {
   readonly sink: Sink;
   readonly openFollower: (appliedSeq: number) => Promise<JournalFollower>;
+  /** The replay shared with the other sinks; null: this sink always reads on its own. */
+  readonly feed: BatchFeed | null;
   readonly durable: DurableSource;
   readonly deadLetters: DeadLetters;
   readonly metrics: WriteBehindMetrics;
@@ -74,7 +74,7 @@ export interface SinkHealth {
 export class SinkRunner {
   private readonly breaker: CircuitBreaker;
   private readonly abort = new AbortController();
-  private follower: JournalFollower | null = null;
+  private source: BatchSource | null = null;
   private loop: Promise<void> | null = null;
   private status: RunnerStatus = 'starting';
   private lastError: string | null = null;
@@ -162,7 +162,7 @@ export class SinkRunner {
     this.abort.abort(new Error('write-behind stopping'));
     await this.loop;
     this.status = 'stopped';
-    await this.follower?.close();
+    await this.source?.close();
     await this.deps.sink.close();
   }
 
@@ -171,20 +171,18 @@ export class SinkRunner {
     const labels = { sink: sink.name };
     const applied = await this.call(() => sink.appliedSeq());
     this.setApplied(applied);
-    try {
-      this.follower = await this.deps.openFollower(applied);
-    } catch (error) {
-      if (error instanceof JournalGap) this.deps.log.error({ sink: sink.name }, error.message);
-      throw error;
-    }
+    this.source = new BatchSource(applied, this.deps.feed, this.deps.openFollower, durable);
     this.status = 'running';
     this.deps.log.info({ sink: sink.name, appliedSeq: applied }, `write-behind ${sink.name} resuming`);
     const signal = this.abort.signal;
     while (!signal.aborted) {
-      const batch = await this.follower!.next(durable.seq);
-      if (batch === null) {
-        await durable.waitBeyond(this.follower!.readSeq, signal).catch(() => undefined);
-        continue;
+      let batch: EventBatch;
+      try {
+        batch = await this.source.next(signal);
+      } catch (error) {
+        if (signal.aborted) break;
+        if (error instanceof JournalGap) this.deps.log.error({ sink: sink.name }, error.message);
+        throw error;
       }
       this.held = batch.commands.length;
       this.pendingSinceTs = batch.commands[0]!.command.ts;
@@ -232,9 +230,7 @@ export class SinkRunner {
     const { sink, log } = this.deps;
     log.warn({ sink: sink.name, stored, confirmed: this.appliedSeq }, `write-behind ${sink.name}: sink lost state; rebuilding it from the journal`);
     this.recovering = false;
-    await this.follower?.close();
-    this.follower = null;
-    this.follower = await this.deps.openFollower(stored);
+    await this.source!.restart(stored);
     this.setApplied(stored);
     this.held = 0;
     this.pendingSinceTs = null;

@@ -68,13 +68,26 @@ function tsxLoaderUrl(): string {
   return pathToFileURL(join(dirname(manifestPath), manifest.exports['./esm/api']!.import.default)).href;
 }
 
-function workerSource(): string {
-  const fromSources = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSources ? './write-behind-worker.ts' : './write-behind-worker.js', import.meta.url).href;
+/**
+ * The worker's heap: a batch lives until every sink has written it (milliseconds to seconds), so
+ * with V8's default 16 MB semi-space most of its events survive two scavenges and are copied into
+ * the old generation, and scavenging and marking them took about half of the replay's CPU. With
+ * 64 MB semi-spaces (this is 3× that: two semi-spaces and the large-object space) they die young.
+ */
+export const WRITE_BEHIND_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 192 } as const;
+
+/** Eval source of a worker running `entry`, through tsx's loader when the entry is TypeScript. */
+export function workerSourceFor(entry: string): string {
+  const fromSources = entry.endsWith('.ts');
   // Run from TypeScript sources (tsx, vitest), the worker needs the same loader as its parent.
   return fromSources
     ? `import(${JSON.stringify(tsxLoaderUrl())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`
     : `import(${JSON.stringify(entry)});`;
+}
+
+function workerSource(): string {
+  const fromSources = import.meta.url.endsWith('.ts');
+  return workerSourceFor(new URL(fromSources ? './write-behind-worker.ts' : './write-behind-worker.js', import.meta.url).href);
 }
 
 export class WriteBehindThread implements WriteBehindHandle {
@@ -118,7 +131,11 @@ export class WriteBehindThread implements WriteBehindHandle {
   }
 
   private spawn(): Promise<void> {
-    const worker = new Worker(workerSource(), { eval: true, workerData: { ...this.setup, durableSeq: this.durableSeq } satisfies WorkerSetup });
+    const worker = new Worker(workerSource(), {
+      eval: true,
+      workerData: { ...this.setup, durableSeq: this.durableSeq } satisfies WorkerSetup,
+      resourceLimits: WRITE_BEHIND_RESOURCE_LIMITS,
+    });
     this.worker = worker;
     return new Promise((resolve, reject) => {
       let ready = false;

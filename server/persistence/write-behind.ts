@@ -1,5 +1,6 @@
-// The write-behind pipeline: one independent runner per sink (Redis, Postgres), each reading the
-// journal behind the engine. The matching path only ever calls `notifyDurable(seq)` after a group
+// The write-behind pipeline: one runner per sink (Redis, Postgres), reading the journal behind the
+// engine through one shared replay (batch-feed.ts) while they keep up, each on its own otherwise.
+// The matching path only ever calls `notifyDurable(seq)` after a group
 // commit, which stores a number and wakes the idle runners; it never waits for a sink. The journal
 // keeps what a lagging sink still needs (`retainFromSeq`), so nothing is buffered in memory.
 import type { Logger } from 'pino';
@@ -9,6 +10,7 @@ import type { EngineLimits } from '../engine/types.js';
 import type { CommandCodec } from '../journal/command-codec.js';
 import type { Clock } from './clock.js';
 import type { Sink } from './event-batch.js';
+import { BatchFeed, DEFAULT_FEED_LIMITS, type FeedLimits } from './batch-feed.js';
 import { JournalFollower } from './journal-follower.js';
 import { SinkRunner, type DeadLetters, type DurableSource, type SinkHealth, type SinkRunnerTuning, DEFAULT_RUNNER_TUNING } from './sink-runner.js';
 import { createWriteBehindMetrics } from './write-behind-metrics.js';
@@ -66,6 +68,9 @@ export interface WriteBehindOptions {
   readonly tuning?: Partial<SinkRunnerTuning>;
   readonly maxBatchCommands?: number;
   readonly bookDepth?: number;
+  /** false: every sink replays the journal on its own (the pipeline before the shared feed). */
+  readonly sharedFeed?: boolean;
+  readonly feedLimits?: Partial<Omit<FeedLimits, 'maxBatchCommands'>>;
 }
 
 export interface WriteBehindHealth {
@@ -79,6 +84,7 @@ export interface WriteBehindHealth {
 export class WriteBehind {
   readonly durable: DurableSeq;
   private readonly runners: SinkRunner[];
+  private readonly feed: BatchFeed | null;
   private readonly lagTimer: NodeJS.Timeout;
 
   constructor(options: WriteBehindOptions) {
@@ -95,11 +101,21 @@ export class WriteBehind {
       maxBatchCommands: options.maxBatchCommands ?? 5_000,
       log: options.log,
     };
+    this.feed =
+      options.sharedFeed === false
+        ? null
+        : new BatchFeed({
+            openFollower: (appliedSeq) => JournalFollower.open('shared', appliedSeq, followerOptions),
+            durable: this.durable,
+            clock: options.clock,
+            limits: { ...DEFAULT_FEED_LIMITS, ...options.feedLimits, maxBatchCommands: followerOptions.maxBatchCommands },
+          });
     this.runners = options.sinks.map(
       (sink) =>
         new SinkRunner({
           sink,
           openFollower: (appliedSeq) => JournalFollower.open(sink.name, appliedSeq, followerOptions),
+          feed: this.feed,
           durable: this.durable,
           deadLetters: options.deadLetters,
           metrics,
@@ -145,6 +161,7 @@ export class WriteBehind {
     const results = await Promise.all(this.runners.map((runner) => runner.waitApplied(target, drainMs)));
     clearInterval(this.lagTimer);
     await Promise.all(this.runners.map((runner) => runner.stop()));
+    await this.feed?.stop();
     return { drained: results.every(Boolean) };
   }
 }

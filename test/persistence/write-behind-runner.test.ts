@@ -17,7 +17,7 @@ import { JournalFixture, LIMITS, silentLog } from './write-behind-fixture.js';
 class BadBatch extends Error {}
 
 class MemorySink implements Sink {
-  readonly name = 'memory';
+  constructor(readonly name = 'memory') {}
   applied = 0;
   seqs: number[] = [];
   transientFailures = 0;
@@ -68,12 +68,15 @@ describe('write-behind runner', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function setup(sink: MemorySink, abandonHungCallMs = 600): Promise<{ fixture: JournalFixture; writeBehind: WriteBehind; deadLetters: DeadLetterStore; commit: (n: number) => Promise<void> }> {
+  async function setup(
+    sink: MemorySink | MemorySink[],
+    abandonHungCallMs = 600,
+  ): Promise<{ fixture: JournalFixture; writeBehind: WriteBehind; deadLetters: DeadLetterStore; commit: (n: number) => Promise<void> }> {
     const fixture = new JournalFixture();
     const dlqDir = mkdtempSync(join(tmpdir(), 'spotwire-dlq-'));
     const deadLetters = new DeadLetterStore({ dataDir: dlqDir, maxPerSink: 100, clock: systemClock, fsync: false });
     const writeBehind = new WriteBehind({
-      sinks: [sink],
+      sinks: Array.isArray(sink) ? sink : [sink],
       deadLetters,
       journalDir: fixture.journalDir,
       snapshotDir: fixture.snapshotDir,
@@ -87,6 +90,7 @@ describe('write-behind runner', () => {
       log: silentLog,
       tuning: { deadlineMs: 200, breakerFailures: 2, breakerOpenMs: 30, retryBaseMs: 1, retryMaxMs: 10, abandonHungCallMs },
       maxBatchCommands: 20,
+      feedLimits: { maxCommands: 60, stallMs: 100 },
     });
     cleanups.push(async () => {
       await writeBehind.close(1_000);
@@ -103,9 +107,9 @@ describe('write-behind runner', () => {
     return { fixture, writeBehind, deadLetters, commit };
   }
 
-  async function applied(writeBehind: WriteBehind, seq: number): Promise<void> {
+  async function applied(writeBehind: WriteBehind, seq: number, sink = 'memory'): Promise<void> {
     const deadline = Date.now() + 20_000;
-    while ((writeBehind.health().sinks.memory?.appliedSeq ?? -1) < seq) {
+    while ((writeBehind.health().sinks[sink]?.appliedSeq ?? -1) < seq) {
       if (Date.now() > deadline) throw new Error(`not applied up to ${seq}: ${JSON.stringify(writeBehind.health())}`);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
@@ -189,6 +193,24 @@ describe('write-behind runner', () => {
     await commit(3);
     await applied(writeBehind, fixture.journal.lastSeq);
     expect(sink.seqs).toEqual(fixture.live.map((command) => command.seq));
+  });
+
+  it('sinks share the replay; a hung one holds the others back for a moment only, then converges', async () => {
+    const [fast, hung] = [new MemorySink('fast'), new MemorySink('hung')];
+    const { fixture, writeBehind, commit } = await setup([fast, hung], 1_000);
+    await commit(20);
+    await applied(writeBehind, fixture.journal.lastSeq, 'fast');
+    await applied(writeBehind, fixture.journal.lastSeq, 'hung');
+    hung.hangs = 1;
+    await commit(60);
+    // The hung sink's call waits out its deadline and retries; the window fills, and after
+    // stallMs the fast sink goes on without it.
+    await applied(writeBehind, fixture.journal.lastSeq, 'fast');
+    expect(writeBehind.health().sinks.hung!.appliedSeq).toBeLessThan(fixture.journal.lastSeq);
+    await applied(writeBehind, fixture.journal.lastSeq, 'hung');
+    const all = fixture.live.map((command) => command.seq);
+    expect(fast.seqs).toEqual(all);
+    expect(hung.seqs).toEqual(all);
   });
 
   it('close drains what is durable before stopping', async () => {
