@@ -151,8 +151,13 @@ export class WriteBehindThread implements WriteBehindHandle {
         this.latest = { status: 'degraded', sinks: this.latest.sinks, error: error.message };
         if (!ready) reject(error);
       });
-      worker.on('exit', () => {
+      worker.on('exit', (code) => {
         if (this.worker === worker) this.worker = null;
+        // An exit without an 'error' event (terminated, process.exit in the worker) is a failure
+        // too: until a new worker reports, nothing is written behind.
+        if (ready && this.closing === null && this.latest.error === undefined) {
+          this.latest = { status: 'degraded', sinks: this.latest.sinks, error: `write-behind worker exited (code ${code})` };
+        }
         for (const deliver of this.pendingMetrics.values()) deliver([]);
         this.pendingMetrics.clear();
         if (!ready) reject(new Error('write-behind worker exited before it was ready'));
