@@ -12,7 +12,9 @@ import { once } from 'node:events';
 import { Redis, ReplyError } from 'ioredis';
 import { Packr } from 'msgpackr';
 import { openOrderField, redisKeys, type RedisKeys } from '../../db/redis-keys.js';
+import type { ExecEvent, TradeEvent } from '../engine/types.js';
 import { SinkBehind, type BookTop, type EventBatch, type Sink } from './event-batch.js';
+import { StreamEntryWriter } from './stream-entry-writer.js';
 
 export interface RedisSinkOptions {
   readonly url: string;
@@ -28,31 +30,23 @@ export interface RedisSinkOptions {
 /** A plain Redis command (name, key, arguments), written as is. */
 type Op = readonly string[];
 
-/**
- * What one script call writes, as flat arrays (few tables for the script to unpack, few objects for
- * Node to build): `entries` are stream entries as (journal seq, event index, account JSON, event
- * JSON) quads, the account '' for a trade; `trades` are (position of the trade's entry, index into
- * `tradeKeys`, trade id) triples; `ops` is the state as
- * of the batch's end, always written.
- */
-type Payload = readonly [entries: (number | string)[], trades: (number | string)[], tradeKeys: string[], ops: Op[]];
-
-// Most members one ZADD takes from the script: Lua's unpack() has a bounded stack.
+// Most members one ZADD takes from the script: Lua's unpack() has a bounded stack (8,000 slots).
 const ZADD_CHUNK = 500;
 // Most fields one HSET/HDEL takes, for the same reason (the op is unpacked into redis.call).
 const FIELDS_PER_OP = 500;
 
-// KEYS: applied seq, event stream. ARGV[1]: the batch's last seq; ARGV[2]: the msgpack Payload
-// (cmsgpack is built into Redis); ARGV[3]: '1' to redrive a dead-lettered batch: everything is
-// written, the applied seq is left; ARGV[4]: the batch's first seq. Batches follow each other
-// without gaps, so an applied seq below the one just before the batch means Redis lost data:
-// nothing is written, the pipeline rebuilds it. A batch at or below the applied seq writes nothing;
-// of one that overlaps it, entries and trades of commands at or below the
-// applied seq are skipped; a stream entry whose id is at or below the stream's top is a replay and
-// is skipped too. Ids are formatted with %d: Lua 5.1 would print a number of 15+ digits as 1e+14.
-// The script, not Node, wraps each event into its stream entry: the write-behind worker thread,
-// which also replays the journal for every sink, is the pipeline's narrowest stage, and Redis runs
-// in its own process.
+// KEYS: applied seq, event stream. ARGV[1]: the batch's last seq; ARGV[2]: the batch's stream
+// entries, one JSON text a line, each ending in a newline; ARGV[3]: '1' to redrive a dead-lettered
+// batch: everything is written, the applied seq is left; ARGV[4]: the batch's first seq; ARGV[5]:
+// msgpack (cmsgpack is built into Redis) of the entries' (journal seq, event index) pairs, flat;
+// ARGV[6]: msgpack of the state as of the batch's end, as plain commands, always written.
+// Batches follow each other without gaps, so an applied seq below the one just before the batch
+// means Redis lost data: nothing is written, the pipeline rebuilds it. A batch at or below the
+// applied seq writes nothing; of one that overlaps it, entries of commands at or below the applied
+// seq are skipped; a stream entry whose id is at or below the stream's top is a replay and is
+// skipped too. Ids are formatted with %d: Lua 5.1 would print a number of 15+ digits as 1e+14.
+// Node writes the entries' text whole (stream-entry-writer.ts): the script only cuts lines and
+// calls XADD, the one Redis call per event.
 const APPLY_SCRIPT = `
 local applied = tonumber(redis.call('GET', KEYS[1]) or '0')
 local redrive = ARGV[3] == '1'
@@ -67,46 +61,28 @@ if #top > 0 then
   topMsText = string.sub(id, 1, dash - 1)
   topMs, topSeq = tonumber(topMsText), tonumber(string.sub(id, dash + 1))
 end
-local payload = cmsgpack.unpack(ARGV[2])
-local entries, trades, tradeKeys, ops = payload[1], payload[2], payload[3], payload[4]
-local call, format = redis.call, string.format
-local function entry(i)
-  local seq, account, json = entries[i], entries[i + 2], entries[i + 3]
-  if account == '' then return format('{"seq":%d,"kind":"trade",%s', seq, string.sub(json, 2)) end
-  return format('{"seq":%d,"kind":"exec","account":%s,"exec":%s}', seq, account, json)
-end
-for i = 1, #entries, 4 do
-  local seq = entries[i]
+local text, ids = ARGV[2], cmsgpack.unpack(ARGV[5])
+local call, format, find, sub = redis.call, string.format, string.find, string.sub
+local at = 1
+for i = 1, #ids, 2 do
+  local stop = find(text, '\\n', at, true)
+  local seq = ids[i]
   if seq > applied then
     if redrive then
       -- Right after the stream's top, so that later entries (ids from journal seqs) still fit.
       topSeq = math.max(topSeq, 0) + 1
-      call('XADD', KEYS[2], topMsText .. '-' .. topSeq, 'e', entry(i))
+      call('XADD', KEYS[2], topMsText .. '-' .. topSeq, 'e', sub(text, at, stop - 1))
     else
-      local index = entries[i + 1]
+      local index = ids[i + 1]
       if seq > topMs or (seq == topMs and index > topSeq) then
-        call('XADD', KEYS[2], format('%d-%d', seq, index), 'e', entry(i))
+        call('XADD', KEYS[2], format('%d-%d', seq, index), 'e', sub(text, at, stop - 1))
         topMs, topSeq = seq, index
       end
     end
   end
+  at = stop + 1
 end
-local members = {}
-for i = 1, #trades, 3 do
-  local at = trades[i]
-  if entries[at] > applied then
-    local list = members[trades[i + 1]]
-    if not list then list = {}; members[trades[i + 1]] = list end
-    list[#list + 1] = trades[i + 2]
-    list[#list + 1] = entries[at + 3]
-  end
-end
-for k, list in pairs(members) do
-  for from = 1, #list, ${2 * ZADD_CHUNK} do
-    call('ZADD', tradeKeys[k], unpack(list, from, math.min(#list, from + ${2 * ZADD_CHUNK - 1})))
-  end
-end
-for _, op in ipairs(ops) do call(unpack(op)) end
+for _, op in ipairs(cmsgpack.unpack(ARGV[6])) do call(unpack(op)) end
 if not redrive then call('SET', KEYS[1], ARGV[1]) end
 return applied
 `;
@@ -120,7 +96,7 @@ return 1
 const TRANSIENT_REPLIES = ['LOADING', 'BUSY', 'TRYAGAIN', 'CLUSTERDOWN', 'MASTERDOWN', 'MISCONF', 'READONLY', 'OOM', 'NOSCRIPT'];
 
 interface ScriptedRedis extends Redis {
-  spotwireApply(appliedKey: string, streamKey: string, toSeq: string, payload: Buffer, redrive: '0' | '1', fromSeq: string): Promise<unknown>;
+  spotwireApply(appliedKey: string, streamKey: string, toSeq: string, entries: Buffer, redrive: '0' | '1', fromSeq: string, ids: Buffer, endState: Buffer): Promise<unknown>;
   spotwireMark(key: string, seq: string): Promise<unknown>;
 }
 
@@ -129,6 +105,7 @@ export class RedisSink implements Sink {
   readonly keys: RedisKeys;
   private readonly redis: ScriptedRedis;
   private readonly packr = new Packr({ useRecords: false });
+  private readonly entries = new StreamEntryWriter();
   private readonly tradesKept: number;
   private readonly streamMaxLen: string;
   private readonly connectTimeoutMs: number;
@@ -174,10 +151,11 @@ export class RedisSink implements Sink {
   }
 
   private async write(batch: EventBatch, redrive: boolean): Promise<void> {
-    const payload = this.payload(batch);
+    const { ids, endState } = this.encode(batch);
+    const entries = this.entries.take();
     // One script call: its single reply (or error) is the batch's outcome, checked by the await.
     try {
-      await this.redis.spotwireApply(this.keys.appliedSeq, this.keys.events, String(batch.toSeq), this.packr.pack(payload), redrive ? '1' : '0', String(batch.fromSeq));
+      await this.redis.spotwireApply(this.keys.appliedSeq, this.keys.events, String(batch.toSeq), entries, redrive ? '1' : '0', String(batch.fromSeq), ids, endState);
     } catch (error) {
       const behind = /^SPOTWIRE_BEHIND (\d+)/.exec((error as Error).message);
       throw behind ? new SinkBehind(this.name, Number(behind[1])) : error;
@@ -204,87 +182,84 @@ export class RedisSink implements Sink {
   }
 
   /**
-   * The batch as the script takes it. Each exec is serialized once: its JSON goes into its stream
-   * entry and, when it is the order's latest, into the open-orders hash.
+   * Writes the batch's stream entries into `this.entries` and returns their ids and the end state,
+   * msgpack-encoded. The end state is coalesced: each touched order once, as of its latest exec (an
+   * order opened and filled inside the batch costs an HDEL field, not HSET + HDEL), one HSET and one
+   * HDEL per account, and per market only the newest `tradesKept` trades, which are all the trim
+   * would leave of the batch's trades anyway.
    */
-  private payload(batch: EventBatch): Payload {
-    const entries: (number | string)[] = [];
-    const trades: (number | string)[] = [];
-    const accountJson = new Map<string, string>();
-    const tradeKeys: string[] = [];
-    const tradeKeyIndex = new Map<string, number>();
-    // Per account, each touched order's latest exec JSON, or null when it left the book.
-    const latest = new Map<string, Map<string, string | null>>();
+  private encode(batch: EventBatch): { ids: Buffer; endState: Buffer } {
+    const writer = this.entries;
+    const ids: number[] = [];
+    // Per market, each touched order's latest exec event (order ids are per market).
+    const latest = new Map<string, Map<number, ExecEvent>>();
+    const trades = new Map<string, TradeEvent[]>();
+    let latestOfSym: Map<number, ExecEvent> | undefined;
+    let latestSym = '';
     for (const command of batch.commands) {
       const seq = command.seq;
       const events = command.events;
       for (let index = 0; index < events.length; index++) {
         const event = events[index]!;
         if (event.kind === 'exec') {
-          const exec = event.exec;
-          const json = JSON.stringify(exec);
-          let account = accountJson.get(event.account);
-          if (account === undefined) {
-            account = JSON.stringify(event.account);
-            accountJson.set(event.account, account);
+          writer.execEntry(seq, event.account, event.exec);
+          ids.push(seq, index);
+          const sym = event.exec.sym;
+          if (latestOfSym === undefined || sym !== latestSym) {
+            latestOfSym = latest.get(sym);
+            if (latestOfSym === undefined) {
+              latestOfSym = new Map();
+              latest.set(sym, latestOfSym);
+            }
+            latestSym = sym;
           }
-          entries.push(seq, index, account, json);
-          let fields = latest.get(event.account);
-          if (!fields) {
-            fields = new Map();
-            latest.set(event.account, fields);
-          }
-          fields.set(openOrderField(exec.sym, exec.id), exec.status === 'new' || exec.status === 'partial' ? json : null);
+          latestOfSym.set(event.exec.id, event);
         } else if (event.kind === 'trade') {
-          const { kind: _kind, ...trade } = event;
-          const json = JSON.stringify(trade);
-          let keyIndex = tradeKeyIndex.get(event.sym);
-          if (keyIndex === undefined) {
-            tradeKeys.push(this.keys.trades(event.sym));
-            // Lua arrays count from 1.
-            keyIndex = tradeKeys.length;
-            tradeKeyIndex.set(event.sym, keyIndex);
-          }
-          // Lua arrays count from 1: the entry's seq is at entries.length + 1.
-          trades.push(entries.length + 1, keyIndex, String(event.tradeId));
-          entries.push(seq, index, '', json);
+          writer.tradeEntry(seq, event);
+          ids.push(seq, index);
+          const list = trades.get(event.sym);
+          if (list) list.push(event);
+          else trades.set(event.sym, [event]);
         }
         // Level changes are summed up by the depth snapshot written at the end of the batch.
       }
     }
-    return [entries, trades, tradeKeys, this.finalOps(batch, latest, tradeKeys)];
+    return { ids: this.packr.pack(ids), endState: this.packr.pack(this.endState(batch, latest, trades)) };
   }
 
-  /**
-   * State as of the batch's end, written whatever part of the batch was applied before: each
-   * touched order's latest exec (an order opened and filled inside the batch costs an HDEL field,
-   * not HSET + HDEL), one HSET and one HDEL per account, trade trimming and the books.
-   */
-  private finalOps(batch: EventBatch, latest: Map<string, Map<string, string | null>>, tradeKeys: readonly string[]): Op[] {
+  private endState(batch: EventBatch, latest: Map<string, Map<number, ExecEvent>>, trades: Map<string, TradeEvent[]>): Op[] {
     const ops: Op[] = [];
-    for (const [account, fields] of latest) {
-      const key = this.keys.openOrders(account);
-      let set: string[] = [];
-      let del: string[] = [];
-      for (const [field, json] of fields) {
-        if (json === null) {
-          del.push(field);
-          if (del.length === FIELDS_PER_OP) {
-            ops.push(['HDEL', key, ...del]);
-            del = [];
-          }
-        } else {
-          set.push(field, json);
-          if (set.length === 2 * FIELDS_PER_OP) {
-            ops.push(['HSET', key, ...set]);
-            set = [];
-          }
+    const byAccount = new Map<string, { set: string[]; del: string[] }>();
+    for (const [sym, orders] of latest) {
+      for (const [id, { account, exec }] of orders) {
+        let fields = byAccount.get(account);
+        if (!fields) {
+          fields = { set: [], del: [] };
+          byAccount.set(account, fields);
         }
+        const field = openOrderField(sym, id);
+        if (exec.status === 'new' || exec.status === 'partial') fields.set.push(field, JSON.stringify(exec));
+        else fields.del.push(field);
       }
-      if (set.length > 0) ops.push(['HSET', key, ...set]);
-      if (del.length > 0) ops.push(['HDEL', key, ...del]);
     }
-    for (const key of tradeKeys) ops.push(['ZREMRANGEBYRANK', key, '0', String(-this.tradesKept - 1)]);
+    for (const [account, { set, del }] of byAccount) {
+      const key = this.keys.openOrders(account);
+      for (let from = 0; from < set.length; from += 2 * FIELDS_PER_OP) ops.push(['HSET', key, ...set.slice(from, from + 2 * FIELDS_PER_OP)]);
+      for (let from = 0; from < del.length; from += FIELDS_PER_OP) ops.push(['HDEL', key, ...del.slice(from, from + FIELDS_PER_OP)]);
+    }
+    // A member is the trade's JSON, scored by trade id: adding one again changes nothing, so these
+    // need no seq check (a trade trimmed before is trimmed again by the same rule).
+    for (const [sym, list] of trades) {
+      const key = this.keys.trades(sym);
+      const newest = list.slice(-this.tradesKept);
+      for (let from = 0; from < newest.length; from += ZADD_CHUNK) {
+        const members = ['ZADD', key];
+        // Scores as strings: Lua would pass a number of 15+ digits to Redis as 1e+14.
+        for (const { kind: _kind, ...trade } of newest.slice(from, from + ZADD_CHUNK)) members.push(String(trade.tradeId), JSON.stringify(trade));
+        ops.push(members);
+      }
+      ops.push(['ZREMRANGEBYRANK', key, '0', String(-this.tradesKept - 1)]);
+    }
     for (const book of batch.books) ops.push(...this.topOps(book), ['SET', this.keys.depth(book.sym), JSON.stringify({ seq: book.seq, bids: book.bids, asks: book.asks })]);
     // Exact, once per batch: the stream then holds the same entries whatever the batch boundaries.
     ops.push(['XTRIM', this.keys.events, 'MAXLEN', this.streamMaxLen]);

@@ -7,7 +7,9 @@ import { openOrderField } from '../../db/redis-keys.js';
 import type { ExecEvent, TradeEvent } from '../../server/engine/types.js';
 import { SinkBehind, type EventBatch } from '../../server/persistence/event-batch.js';
 import { RedisSink } from '../../server/persistence/redis-sink.js';
-import { BTC, ETH, cancel, place } from '../support/engine-fixtures.js';
+import { JournalLike, simulate } from '../db/engine-batches.js';
+import { BTC, ETH, MARKETS, cancel, cancelAll, place } from '../support/engine-fixtures.js';
+import { mulberry32 } from '../support/prng.js';
 import { deleteUnder, dumpRedis } from './redis-dump.js';
 import { JournalFixture } from './write-behind-fixture.js';
 
@@ -177,6 +179,52 @@ describe('RedisSink', () => {
     await applyAll(sink, batches);
     const kept = (await redis.zrange(sink.keys.trades(BTC), 0, -1)).map((member) => (JSON.parse(member) as { tradeId: number }).tradeId);
     expect(kept).toEqual([2, 3]);
+  });
+
+  it('writes every kind of exec byte for byte as JSON.stringify, across 4,000 random commands and odd strings', async () => {
+    const journal = new JournalLike();
+    // Names that need escaping in JSON, and non-ASCII ones, through every string field.
+    journal.run(place('al"i\\ce\n', 'sell', 100, 3, { cid: 'ü-"quoted"-\u2028' }));
+    journal.run(place('bøb', 'buy', 100, 1));
+    simulate(journal, 4_000, mulberry32(11));
+    const sink = await newSink('random', { tradesKept: 5 });
+    sinks.push(sink);
+    const random = mulberry32(12);
+    for (let from = 1; from <= journal.lastSeq; ) {
+      const to = Math.min(journal.lastSeq, from + Math.floor(random() * 300));
+      await sink.apply(journal.batch(from, to));
+      from = to + 1;
+    }
+    const expected = journal.commands.flatMap((command) =>
+      command.events.flatMap((event, index): [string, string[]][] => (event.kind === 'level' ? [] : [[`${command.seq}-${index}`, ['e', entryJson(command.seq, event)]]])),
+    );
+    // Every exec shape went through: fills, cancels with a reason, amends.
+    const texts = expected.map(([, fields]) => fields[1]!).join('\n');
+    for (const part of ['"fill":{', '"reason":"', '"amended":true', '"px":null', '"cid":"ü-']) expect(texts).toContain(part);
+    expect(await redis.xrange(sink.keys.events, '-', '+')).toEqual(expected);
+    for (const { sym } of MARKETS) {
+      const trades = journal.commands.flatMap((command) => command.events.filter((e): e is TradeEvent => e.kind === 'trade' && e.sym === sym));
+      const stored = await redis.zrange(sink.keys.trades(sym), 0, -1);
+      expect(stored).toEqual(trades.slice(-5).map(({ kind: _kind, ...trade }) => JSON.stringify(trade)));
+    }
+    for (const account of ['al"i\\ce\n', 'bøb', 'alice', 'bob', 'carol', 'dave']) {
+      const hash = await redis.hgetall(sink.keys.openOrders(account));
+      const open = journal.engine.openOrders(account, null);
+      expect(Object.keys(hash).sort()).toEqual(open.map((order) => openOrderField(order.sym, order.id)).sort());
+    }
+  });
+
+  it('takes a batch of 5,000 commands whose end state touches thousands of fields of one key', async () => {
+    const journal = new JournalLike();
+    for (let i = 0; i < 2_499; i++) journal.run(place('whale', 'buy', 50 + (i % 40), 1));
+    journal.run(cancelAll('whale', null));
+    for (let i = 0; i < 2_500; i++) journal.run(place('whale', 'sell', 200 + (i % 40), 1, { sym: ETH }));
+    const sink = await newSink('big');
+    sinks.push(sink);
+    await sink.apply(journal.batch(1, journal.lastSeq));
+    expect(journal.lastSeq).toBe(5_000);
+    expect(await redis.hlen(sink.keys.openOrders('whale'))).toBe(2_500);
+    expect(await redis.xlen(sink.keys.events)).toBe(2_499 * 2 + 2_500);
   });
 
   it('calls a batch that Redis refuses (wrong key type) permanent, and Redis being away transient', async () => {
