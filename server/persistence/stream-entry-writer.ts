@@ -18,14 +18,15 @@ const FILL_FIELDS = { tradeId: 1, px: 1, qty: 1, liquidity: 1, fee: 1 } satisfie
 const TRADE_FIELDS = { kind: 1, sym: 1, tradeId: 1, px: 1, qty: 1, takerSide: 1, makerOrderId: 1, takerOrderId: 1, makerAccount: 1, takerAccount: 1, ts: 1 } satisfies Record<keyof TradeEvent, 1>;
 void EXEC_FIELDS, FILL_FIELDS, TRADE_FIELDS;
 
+const EMPTY = new Uint8Array(0);
 const EXEC_ENTRY_HEAD = bytes('{"seq":');
 const EXEC_ENTRY_ACCOUNT = bytes(',"kind":"exec","account":');
-const EXEC_ENTRY_EXEC = bytes(',"exec":');
-const EXEC_SYM = bytes('{"type":"exec","sym":');
+const EXEC_ENTRY_EXEC_SYM = bytes(',"exec":{"type":"exec","sym":');
+const EXEC_ENTRY_END = bytes('}}\n');
+const ENTRY_END = bytes('}\n');
 const EXEC_ID = bytes(',"id":');
 const EXEC_CID = bytes(',"cid":');
-const EXEC_SIDE = bytes(',"side":');
-const EXEC_STATUS = bytes(',"status":');
+const EXEC_CID_NULL = bytes(',"cid":null');
 const EXEC_PX = bytes(',"px":');
 const EXEC_QTY = bytes(',"qty":');
 const EXEC_LEAVES = bytes(',"leaves":');
@@ -46,7 +47,6 @@ const TRADE_TAKER_ACCOUNT = bytes(',"takerAccount":');
 const NULL = bytes('null');
 
 const CLOSE_BRACE = 0x7d;
-const NEWLINE = 0x0a;
 const MINUS = 0x2d;
 const ZERO = 0x30;
 // Names seen again and again (markets, accounts, enum values) keep their encoding; bounded.
@@ -57,6 +57,14 @@ export class StreamEntryWriter {
   private buffer = new Uint8Array(MIN_BUFFER_BYTES);
   private position = 0;
   private readonly encoded = new Map<string, Uint8Array>();
+  private readonly accountHeads = new Map<string, Uint8Array>();
+  private readonly symIds = new Map<string, Uint8Array>();
+  private readonly tradeHeads = new Map<string, Uint8Array>();
+  private readonly takerSides = new Map<string, Uint8Array>();
+  private readonly makerAccounts = new Map<string, Uint8Array>();
+  private readonly takerAccounts = new Map<string, Uint8Array>();
+  // Sides and statuses are a handful of enum values.
+  private readonly sideStatuses = new Map<string, Map<string, Uint8Array>>();
   private readonly scratch = new Uint8Array(16);
 
   /**
@@ -73,80 +81,32 @@ export class StreamEntryWriter {
 
   /** `{"seq":…,"kind":"exec","account":…,"exec":{…}}` and a newline. */
   execEntry(seq: number, account: string, exec: Exec): void {
-    this.raw(EXEC_ENTRY_HEAD);
-    this.number(seq);
-    this.raw(EXEC_ENTRY_ACCOUNT);
-    this.cachedString(account);
-    this.raw(EXEC_ENTRY_EXEC);
-    this.exec(exec);
-    this.byte(CLOSE_BRACE);
-    this.byte(NEWLINE);
-  }
-
-  /** `{"seq":…,"kind":"trade",…the trade's fields}` and a newline. */
-  tradeEntry(seq: number, trade: TradeEvent): void {
-    this.raw(EXEC_ENTRY_HEAD);
-    this.number(seq);
-    this.raw(TRADE_ENTRY_SYM);
-    this.cachedString(trade.sym);
-    this.raw(TRADE_ID);
-    this.number(trade.tradeId);
-    this.raw(EXEC_PX);
-    this.number(trade.px);
-    this.raw(EXEC_QTY);
-    this.number(trade.qty);
-    this.raw(TRADE_TAKER_SIDE);
-    this.cachedString(trade.takerSide);
-    this.raw(TRADE_MAKER_ORDER);
-    this.number(trade.makerOrderId);
-    this.raw(TRADE_TAKER_ORDER);
-    this.number(trade.takerOrderId);
-    this.raw(TRADE_MAKER_ACCOUNT);
-    this.cachedString(trade.makerAccount);
-    this.raw(TRADE_TAKER_ACCOUNT);
-    this.cachedString(trade.takerAccount);
-    this.raw(EXEC_TS);
-    this.number(trade.ts);
-    this.byte(CLOSE_BRACE);
-    this.byte(NEWLINE);
-  }
-
-  private exec(exec: Exec): void {
-    this.raw(EXEC_SYM);
-    this.cachedString(exec.sym);
-    this.raw(EXEC_ID);
+    this.numberAfter(EXEC_ENTRY_HEAD, seq);
+    // The constant stretches between numbers go in one piece each: each write costs ~0.1 µs here.
+    this.raw(this.cached(this.accountHeads, account, EXEC_ENTRY_ACCOUNT, EXEC_ENTRY_EXEC_SYM));
+    this.raw(this.cached(this.symIds, exec.sym, EMPTY, EXEC_ID));
     this.number(exec.id);
-    this.raw(EXEC_CID);
-    if (exec.cid === null) this.raw(NULL);
-    else this.string(exec.cid);
-    this.raw(EXEC_SIDE);
-    this.cachedString(exec.side);
-    this.raw(EXEC_STATUS);
-    this.cachedString(exec.status);
-    this.raw(EXEC_PX);
+    if (exec.cid === null) this.raw(EXEC_CID_NULL);
+    else {
+      this.raw(EXEC_CID);
+      this.string(exec.cid);
+    }
+    this.raw(this.sideStatus(exec.side, exec.status));
     if (exec.px === null) this.raw(NULL);
     else this.number(exec.px);
-    this.raw(EXEC_QTY);
-    this.number(exec.qty);
-    this.raw(EXEC_LEAVES);
-    this.number(exec.leaves);
-    this.raw(EXEC_FILLED);
-    this.number(exec.filled);
-    this.raw(EXEC_TS);
-    this.number(exec.ts);
+    this.numberAfter(EXEC_QTY, exec.qty);
+    this.numberAfter(EXEC_LEAVES, exec.leaves);
+    this.numberAfter(EXEC_FILLED, exec.filled);
+    this.numberAfter(EXEC_TS, exec.ts);
     // The builders add at most one of these, after ts.
     const fill = exec.fill;
     if (fill !== undefined) {
-      this.raw(EXEC_FILL);
-      this.number(fill.tradeId);
-      this.raw(EXEC_PX);
-      this.number(fill.px);
-      this.raw(EXEC_QTY);
-      this.number(fill.qty);
+      this.numberAfter(EXEC_FILL, fill.tradeId);
+      this.numberAfter(EXEC_PX, fill.px);
+      this.numberAfter(EXEC_QTY, fill.qty);
       this.raw(FILL_LIQUIDITY);
       this.cachedString(fill.liquidity);
-      this.raw(FILL_FEE);
-      this.number(fill.fee);
+      this.numberAfter(FILL_FEE, fill.fee);
       this.byte(CLOSE_BRACE);
     }
     if (exec.reason !== undefined) {
@@ -154,7 +114,53 @@ export class StreamEntryWriter {
       this.cachedString(exec.reason);
     }
     if (exec.amended !== undefined) this.raw(EXEC_AMENDED);
-    this.byte(CLOSE_BRACE);
+    this.raw(EXEC_ENTRY_END);
+  }
+
+  /** `{"seq":…,"kind":"trade",…the trade's fields}` and a newline. */
+  tradeEntry(seq: number, trade: TradeEvent): void {
+    this.numberAfter(EXEC_ENTRY_HEAD, seq);
+    this.raw(this.cached(this.tradeHeads, trade.sym, TRADE_ENTRY_SYM, TRADE_ID));
+    this.number(trade.tradeId);
+    this.numberAfter(EXEC_PX, trade.px);
+    this.numberAfter(EXEC_QTY, trade.qty);
+    this.raw(this.cached(this.takerSides, trade.takerSide, TRADE_TAKER_SIDE, TRADE_MAKER_ORDER));
+    this.number(trade.makerOrderId);
+    this.numberAfter(TRADE_TAKER_ORDER, trade.takerOrderId);
+    this.raw(this.cached(this.makerAccounts, trade.makerAccount, TRADE_MAKER_ACCOUNT, TRADE_TAKER_ACCOUNT));
+    this.raw(this.cached(this.takerAccounts, trade.takerAccount, EMPTY, EXEC_TS));
+    this.number(trade.ts);
+    this.raw(ENTRY_END);
+  }
+
+  /** `before`, the JSON of `name`, `after`, kept per name. */
+  private cached(cache: Map<string, Uint8Array>, name: string, before: Uint8Array, after: Uint8Array): Uint8Array {
+    let chunk = cache.get(name);
+    if (chunk === undefined) {
+      if (cache.size >= MAX_CACHED_STRINGS) cache.clear();
+      const json = bytes(JSON.stringify(name));
+      chunk = new Uint8Array(before.length + json.length + after.length);
+      chunk.set(before);
+      chunk.set(json, before.length);
+      chunk.set(after, before.length + json.length);
+      cache.set(name, chunk);
+    }
+    return chunk;
+  }
+
+  /** `,"side":…,"status":…,"px":` */
+  private sideStatus(side: string, status: string): Uint8Array {
+    let bySide = this.sideStatuses.get(side);
+    if (bySide === undefined) {
+      bySide = new Map();
+      this.sideStatuses.set(side, bySide);
+    }
+    let chunk = bySide.get(status);
+    if (chunk === undefined) {
+      chunk = bytes(`,"side":${JSON.stringify(side)},"status":${JSON.stringify(status)},"px":`);
+      bySide.set(status, chunk);
+    }
+    return chunk;
   }
 
   private ensure(extra: number): void {
@@ -173,6 +179,11 @@ export class StreamEntryWriter {
     this.ensure(chunk.length);
     this.buffer.set(chunk, this.position);
     this.position += chunk.length;
+  }
+
+  private numberAfter(prefix: Uint8Array, value: number): void {
+    this.raw(prefix);
+    this.number(value);
   }
 
   /** A number as JSON.stringify writes it: safe integers digit by digit, in 32-bit arithmetic. */
