@@ -69,9 +69,10 @@ for i = 1, #ids, 2 do
   local seq = ids[i]
   if seq > applied then
     if redrive then
-      -- Right after the stream's top, so that later entries (ids from journal seqs) still fit.
+      -- Right after the stream's top, so that later entries (ids from journal seqs) still fit;
+      -- the second field tells consumers that this id is not the event's journal position.
       topSeq = math.max(topSeq, 0) + 1
-      call('XADD', KEYS[2], topMsText .. '-' .. topSeq, 'e', sub(text, at, stop - 1))
+      call('XADD', KEYS[2], topMsText .. '-' .. topSeq, 'e', sub(text, at, stop - 1), 'redriven', '1')
     else
       local index = ids[i + 1]
       if seq > topMs or (seq == topMs and index > topSeq) then
@@ -142,8 +143,9 @@ export class RedisSink implements Sink {
 
   /**
    * Writes a dead-lettered batch after its cause was fixed. Its seqs are at or below the applied
-   * seq by then, so the check is off; its events go to the end of the stream with ids right after
-   * its top (their `seq` field says where they belong). Book state in the batch is older than what later
+   * seq by then, so the check is off. A stream id must exceed the stream's top, so its events go to
+   * the end of the stream, with ids right after the top and a second field `redriven` = `1` (their
+   * `seq` says where they belong in the journal). Book state in the batch is older than what later
    * batches wrote, so it is left out.
    */
   async redrive(batch: EventBatch): Promise<void> {

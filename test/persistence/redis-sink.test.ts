@@ -173,6 +173,30 @@ describe('RedisSink', () => {
     expect(await sink.appliedSeq()).toBe(0);
   });
 
+  it('redrives a dead-lettered batch to the end of the stream, its entries marked, and later batches follow it', async () => {
+    const journal = new JournalLike();
+    simulate(journal, 400, mulberry32(21));
+    const [first, dead, third, fourth] = [journal.batch(1, 100), journal.batch(101, 200), journal.batch(201, 300), journal.batch(301, 400)];
+    const sink = await newSink('redrive');
+    sinks.push(sink);
+    await sink.apply(first);
+    // The runner's path for a dead letter: its seq is marked applied, the pipeline goes on.
+    await sink.markApplied(dead.toSeq);
+    await sink.apply(third);
+    const top = (await redis.xrevrange(sink.keys.events, '+', '-', 'COUNT', 1))[0]![0];
+    await sink.redrive(dead);
+    await sink.apply(fourth);
+    expect(await sink.appliedSeq()).toBe(fourth.toSeq);
+
+    const entries = (batch: EventBatch): [number, number, string][] =>
+      batch.commands.flatMap((command) => command.events.flatMap((event, index): [number, number, string][] => (event.kind === 'level' ? [] : [[command.seq, index, entryJson(command.seq, event)]])));
+    const [topSeq, topIndex] = top.split('-').map(Number) as [number, number];
+    const journalIds = (batch: EventBatch): [string, string[]][] => entries(batch).map(([seq, index, json]) => [`${seq}-${index}`, ['e', json]]);
+    const redriven = entries(dead).map(([, , json], k): [string, string[]] => [`${topSeq}-${topIndex + 1 + k}`, ['e', json, 'redriven', '1']]);
+    expect(redriven.length).toBeGreaterThan(0);
+    expect(await redis.xrange(sink.keys.events, '-', '+')).toEqual([...journalIds(first), ...journalIds(third), ...redriven, ...journalIds(fourth)]);
+  });
+
   it('keeps only the last N trades per market', async () => {
     const sink = await newSink('capped', { tradesKept: 2 });
     sinks.push(sink);
