@@ -1,13 +1,22 @@
-// Turns an EventBatch into the rows Postgres should hold after it: each order's many execs within
-// the batch collapse into its final state (an ON CONFLICT upsert may touch a row only once per
-// statement, and writing intermediate states would be wasted work), trades become one row each.
+// Turns an EventBatch into what Postgres should hold after it: each order's many execs within the
+// batch collapse into its final state (an ON CONFLICT upsert may touch a row only once per
+// statement, and writing intermediate states would be wasted work); trades stay the engine's
+// events, each with the seq of its command. Orders are split by where their place is: one placed
+// in this batch is a new row unless the batch was applied before (the sink copies those straight
+// into the table), one placed earlier is always an update.
 import type { MarketInfo } from '../protocol/messages.js';
+import type { TradeEvent } from '../server/engine/types.js';
 import type { EventBatch } from '../server/persistence/event-batch.js';
-import type { OrderRow, TradeRow } from './schema.js';
+import type { OrderRow } from './schema.js';
 
 export interface BatchRows {
-  readonly orders: OrderRow[];
-  readonly trades: TradeRow[];
+  /** Orders placed by a command of this batch, in their state at its end. */
+  readonly placedOrders: OrderRow[];
+  /** Orders placed before this batch (or in a dead-lettered one) that it changed. */
+  readonly changedOrders: OrderRow[];
+  readonly trades: TradeEvent[];
+  /** The journal seq of each trade's command, index for index. */
+  readonly tradeSeqs: number[];
   /** Every market and account the batch mentions, with the first seq that mentions it. */
   readonly markets: Map<string, number>;
   readonly accounts: Map<string, number>;
@@ -27,8 +36,10 @@ export class InvalidBatchError extends Error {
 
 export function batchRows(batch: EventBatch): BatchRows {
   const ordersByMarket = new Map<string, Map<number, OrderRow>>();
-  const orders: OrderRow[] = [];
-  const trades: TradeRow[] = [];
+  const placedOrders: OrderRow[] = [];
+  const changedOrders: OrderRow[] = [];
+  const trades: TradeEvent[] = [];
+  const tradeSeqs: number[] = [];
   const markets = new Map<string, number>();
   const accounts = new Map<string, number>();
 
@@ -39,30 +50,14 @@ export function batchRows(batch: EventBatch): BatchRows {
 
     for (const event of persisted.events) {
       if (event.kind === 'trade') {
-        trades.push({
-          market: event.sym,
-          tradeId: event.tradeId,
-          price: event.px,
-          qty: event.qty,
-          makerOrderId: event.makerOrderId,
-          takerOrderId: event.takerOrderId,
-          makerAccount: event.makerAccount,
-          takerAccount: event.takerAccount,
-          takerSide: event.takerSide,
-          seq,
-          ts: event.ts,
-        });
+        trades.push(event);
+        tradeSeqs.push(seq);
         continue;
       }
       if (event.kind !== 'exec') continue;
       const exec = event.exec;
       // The engine never emits `rejected` for an order it accepted; such an exec has no row.
       if (exec.status === 'rejected') continue;
-      // JSON turns NaN and ±Infinity into null, which the nullable price column would take as a
-      // market order's; every other bad number is refused by Postgres itself.
-      if (exec.px !== null && !Number.isFinite(exec.px)) {
-        throw new InvalidBatchError(`seq ${seq}: ${exec.sym} order ${exec.id} has price ${exec.px}`);
-      }
       if (!accounts.has(event.account)) accounts.set(event.account, seq);
       if (!markets.has(exec.sym)) markets.set(exec.sym, seq);
 
@@ -82,6 +77,7 @@ export function batchRows(batch: EventBatch): BatchRows {
         row.updatedTs = exec.ts;
         continue;
       }
+      // An order's first exec comes from its own place when that place is in the batch.
       const placed = command.op === 'place' && persisted.id === exec.id && command.sym === exec.sym ? command : null;
       const created: OrderRow = {
         market: exec.sym,
@@ -103,10 +99,10 @@ export function batchRows(batch: EventBatch): BatchRows {
         updatedTs: exec.ts,
       };
       byId.set(exec.id, created);
-      orders.push(created);
+      (placed ? placedOrders : changedOrders).push(created);
     }
   }
-  return { orders, trades, markets, accounts };
+  return { placedOrders, changedOrders, trades, tradeSeqs, markets, accounts };
 }
 
 /** A market's descriptive columns, when the sink was told them. */

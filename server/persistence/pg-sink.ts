@@ -2,14 +2,23 @@
 // state, trades inserted once, first-seen markets and accounts, and this sink's applied seq), so
 // the database is always the projection of a journal prefix. Every write is idempotent by seq:
 // replaying a range, or an older batch after a newer one, changes nothing.
-import { sql } from 'drizzle-orm';
-import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+//
+// Rows travel as binary COPY (db/copy-rows.ts). The transaction first locks this sink's progress
+// row and reads its applied seq; a batch entirely past it is new, so its trades and the orders it
+// placed are copied straight into their tables (no ON CONFLICT: half the backend CPU). Everything
+// else goes through per-connection staging tables and INSERT … SELECT … ON CONFLICT, as before: a
+// batch overlapping what was applied, a redrive, the orders a batch changed but did not place, and
+// a batch whose straight copy met a row someone else wrote (unique violation: it is written again
+// that way).
 import postgres from 'postgres';
-import { InvalidBatchError, batchRows, marketDetails, type BatchRows } from '../../db/batch-rows.js';
-import { accounts, markets, orders, sinkProgress, trades } from '../../db/schema.js';
-import { jsonRows } from '../../db/json-rows.js';
+import { batchRows, marketDetails, type BatchRows } from '../../db/batch-rows.js';
+import { BinaryCopyWriter } from '../../db/copy-binary.js';
+import { ORDER_COPY_LAYOUT, TRADE_COPY_LAYOUT, columnList, encodeOrders, encodeTrades } from '../../db/copy-rows.js';
+import { InvalidBatchError } from '../../db/batch-rows.js';
 import type { MarketInfo } from '../../protocol/messages.js';
 import type { EventBatch, Sink } from './event-batch.js';
+import { copyIn } from './pg-copy.js';
+import { noDelaySocketFactory } from './pg-socket.js';
 
 export interface PgSinkOptions {
   readonly url: string;
@@ -17,8 +26,8 @@ export interface PgSinkOptions {
   readonly name?: string;
   /** Descriptive columns for the markets table; markets not listed get NULLs. */
   readonly markets?: readonly MarketInfo[];
-  /** Rows per INSERT statement; a batch larger than this is written in several (same transaction). */
-  readonly rowsPerStatement?: number;
+  /** Bytes of COPY data per piece sent; a larger batch goes in several (same COPY). */
+  readonly copyChunkBytes?: number;
   readonly connectTimeoutSeconds?: number;
   /**
    * Server-side bound on one statement (SQLSTATE 57014 when hit, which is retried). A caller's
@@ -27,7 +36,7 @@ export interface PgSinkOptions {
   readonly statementTimeoutMs?: number;
 }
 
-const DEFAULT_ROWS_PER_STATEMENT = 10_000;
+const DEFAULT_COPY_CHUNK_BYTES = 256 * 1024;
 const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 // Markets and accounts already in the database need no statement. The cache only saves work, so
 // when it grows past this it is simply emptied (bounded memory with millions of accounts). It is
@@ -35,27 +44,84 @@ const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 // when the pipeline re-reads the applied seq (at start and after an outage, when it checks for a
 // database that lost data and rebuilds it from the journal).
 const MAX_KNOWN_NAMES = 100_000;
+// A first guess at a COPY row's size, so a small batch does not allocate a whole chunk.
+const ROW_BYTES_GUESS = 192;
 
-type Tx = Parameters<Parameters<PostgresJsDatabase['transaction']>[0]>[0];
+const TRADE_COLUMNS = columnList(TRADE_COPY_LAYOUT);
+const ORDER_COLUMNS = columnList(ORDER_COPY_LAYOUT);
+const BINARY = '(format binary)';
+// Temporary tables live in the session: each connection creates its own, once. `on commit delete
+// rows` empties them with the transaction, so a failed batch leaves nothing behind either.
+const TRADES_STAGE = 'spotwire_trades_stage';
+const ORDERS_STAGE = 'spotwire_orders_stage';
+
+const SQL = {
+  // Safe: the journal is the truth, and the applied seq commits in this same transaction, so a
+  // commit that a crash of Postgres loses goes back together with its seq and is replayed. Not
+  // waiting for the WAL flush takes the commit's fsync off the sink's path.
+  asyncCommit: 'set local synchronous_commit = off',
+  // Serializes writers of the same sink name; what it returns decides how the batch is written.
+  lockProgress: 'select applied_seq from sink_progress where sink = $1 for update',
+  appliedSeq: 'select applied_seq from sink_progress where sink = $1',
+  // Only forward: a late markApplied or an old batch cannot move progress back.
+  progress:
+    'insert into sink_progress (sink, applied_seq) values ($1, $2) on conflict (sink) do update ' +
+    'set applied_seq = greatest(sink_progress.applied_seq, excluded.applied_seq)',
+  markets:
+    'insert into markets (sym, base, quote, px_decimals, qty_decimals, first_seq) ' +
+    'select * from unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::integer[], $6::bigint[]) ' +
+    'on conflict (sym) do update set base = coalesce(excluded.base, markets.base), ' +
+    'quote = coalesce(excluded.quote, markets.quote), px_decimals = coalesce(excluded.px_decimals, markets.px_decimals), ' +
+    'qty_decimals = coalesce(excluded.qty_decimals, markets.qty_decimals), first_seq = least(excluded.first_seq, markets.first_seq)',
+  accounts:
+    'insert into accounts (account, first_seq) select * from unnest($1::text[], $2::bigint[]) ' +
+    'on conflict (account) do update set first_seq = excluded.first_seq where accounts.first_seq > excluded.first_seq',
+  copyTrades: `copy trades (${TRADE_COLUMNS}) from stdin ${BINARY}`,
+  copyOrders: `copy orders (${ORDER_COLUMNS}) from stdin ${BINARY}`,
+  createTradesStage: `create temporary table if not exists ${TRADES_STAGE} (like trades) on commit delete rows`,
+  createOrdersStage: `create temporary table if not exists ${ORDERS_STAGE} (like orders) on commit delete rows`,
+  copyTradesStage: `copy ${TRADES_STAGE} (${TRADE_COLUMNS}) from stdin ${BINARY}`,
+  copyOrdersStage: `copy ${ORDERS_STAGE} (${ORDER_COLUMNS}) from stdin ${BINARY}`,
+  mergeTrades: `insert into trades (${TRADE_COLUMNS}) select ${TRADE_COLUMNS} from ${TRADES_STAGE} on conflict (market, trade_id) do nothing`,
+  // What an order was placed as (kind, tif, post, created_*) never changes; its state does, and an
+  // older state (a replayed or late batch) never overwrites a newer one.
+  mergeOrders:
+    `insert into orders (${ORDER_COLUMNS}) select ${ORDER_COLUMNS} from ${ORDERS_STAGE} ` +
+    'on conflict (market, order_id) do update set price = excluded.price, qty = excluded.qty, ' +
+    'filled = excluded.filled, status = excluded.status, reason = excluded.reason, ' +
+    'updated_seq = excluded.updated_seq, updated_ts = excluded.updated_ts ' +
+    'where orders.updated_seq < excluded.updated_seq',
+} as const;
+
+/** A batch reduced to COPY data: trades, orders it placed, orders it changed. */
+interface EncodedBatch {
+  readonly trades: Buffer[];
+  readonly placedOrders: Buffer[];
+  readonly changedOrders: Buffer[];
+}
+
+/** `direct`: copy new rows straight into the tables; `merge`: every row through ON CONFLICT. */
+type WriteMode = 'direct' | 'merge';
 
 export class PgSink implements Sink {
   readonly name: string;
   private readonly client: postgres.Sql;
-  private readonly db: PostgresJsDatabase;
   private readonly marketInfo: Map<string, MarketInfo>;
-  private readonly rowsPerStatement: number;
+  private readonly copyChunkBytes: number;
   private readonly knownMarkets = new Set<string>();
   private readonly knownAccounts = new Set<string>();
 
   constructor(options: PgSinkOptions) {
     this.name = options.name ?? 'postgres';
-    this.rowsPerStatement = options.rowsPerStatement ?? DEFAULT_ROWS_PER_STATEMENT;
-    if (!Number.isSafeInteger(this.rowsPerStatement) || this.rowsPerStatement < 1) {
-      throw new RangeError(`rowsPerStatement must be a positive integer, got ${this.rowsPerStatement}`);
+    this.copyChunkBytes = options.copyChunkBytes ?? DEFAULT_COPY_CHUNK_BYTES;
+    if (!Number.isSafeInteger(this.copyChunkBytes) || this.copyChunkBytes < 1) {
+      throw new RangeError(`copyChunkBytes must be a positive integer, got ${this.copyChunkBytes}`);
     }
     this.marketInfo = new Map((options.markets ?? []).map((market) => [market.sym, market]));
     // One transaction at a time needs one connection; the second serves appliedSeq meanwhile.
     this.client = postgres(options.url, {
+      // Documented by postgres.js ("Custom socket") but missing from its type definitions.
+      ...{ socket: noDelaySocketFactory() },
       max: 2,
       onnotice: () => {},
       connect_timeout: options.connectTimeoutSeconds ?? 10,
@@ -64,49 +130,25 @@ export class PgSink implements Sink {
         idle_in_transaction_session_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
       },
     });
-    this.db = drizzle(this.client);
   }
 
   async appliedSeq(): Promise<number> {
     this.forgetKnownNames();
-    const rows = await this.db
-      .select({ appliedSeq: sinkProgress.appliedSeq })
-      .from(sinkProgress)
-      .where(sql`${sinkProgress.sink} = ${this.name}`);
-    return rows[0]?.appliedSeq ?? 0;
+    const rows = await this.client.unsafe(SQL.appliedSeq, [this.name]);
+    return rows.length > 0 ? Number(rows[0]!.applied_seq) : 0;
   }
 
   async apply(batch: EventBatch): Promise<void> {
-    const rows = batchRows(batch);
-    const newMarkets = unknownNames(rows.markets, this.knownMarkets);
-    const newAccounts = unknownNames(rows.accounts, this.knownAccounts);
-    try {
-      await this.db.transaction(async (tx) => {
-        // Issued together: postgres.js pipelines them on the transaction's connection, and the
-        // first failure aborts the transaction (later statements then fail too, and roll back).
-        await Promise.all([
-          // Safe: the journal is the truth, and the applied seq commits in this same transaction, so
-          // a commit that a crash of Postgres loses goes back together with its seq and is replayed.
-          // Not waiting for the WAL flush takes the commit's fsync off the sink's path.
-          tx.execute(sql`set local synchronous_commit = off`),
-          ...this.writeMarkets(tx, newMarkets),
-          ...this.writeAccounts(tx, newAccounts),
-          ...this.writeOrders(tx, rows),
-          ...this.writeTrades(tx, rows),
-          this.writeProgress(tx, batch.toSeq),
-        ]);
-      });
-    } catch (error) {
-      this.forgetKnownNames();
-      throw error;
-    }
-    // Only after the commit: a rolled-back batch must not hide a name from the next attempt.
-    remember(this.knownMarkets, newMarkets);
-    remember(this.knownAccounts, newAccounts);
+    await this.write(batch, false);
+  }
+
+  /** A dead-lettered batch: its seqs are at or below the applied seq, so every row is merged. */
+  async redrive(batch: EventBatch): Promise<void> {
+    await this.write(batch, true);
   }
 
   async markApplied(seq: number): Promise<void> {
-    await this.writeProgress(this.db, seq);
+    await this.client.unsafe(SQL.progress, [this.name, seq]);
   }
 
   /**
@@ -125,107 +167,113 @@ export class PgSink implements Sink {
     await this.client.end({ timeout: 5 });
   }
 
+  private async write(batch: EventBatch, redrive: boolean): Promise<void> {
+    const rows = batchRows(batch);
+    const encoded = this.encode(rows);
+    const newMarkets = unknownNames(rows.markets, this.knownMarkets);
+    const newAccounts = unknownNames(rows.accounts, this.knownAccounts);
+    let wrote: boolean;
+    try {
+      try {
+        wrote = await this.transaction(batch, encoded, newMarkets, newAccounts, redrive ? 'merge' : 'direct');
+      } catch (error) {
+        // A row of this batch is there although the applied seq says it is not: another writer
+        // (a second sink name, a redrive) put it there. Merging skips it.
+        if (sqlState(error) !== '23505') throw error;
+        wrote = await this.transaction(batch, encoded, newMarkets, newAccounts, 'merge');
+      }
+    } catch (error) {
+      this.forgetKnownNames();
+      throw error;
+    }
+    // Only after the commit: a rolled-back batch must not hide a name from the next attempt.
+    if (!wrote) return;
+    remember(this.knownMarkets, newMarkets);
+    remember(this.knownAccounts, newAccounts);
+  }
+
+  private encode(rows: BatchRows): EncodedBatch {
+    const trades = new BinaryCopyWriter(this.chunkBytesFor(rows.trades.length));
+    encodeTrades(trades, rows.trades, rows.tradeSeqs);
+    const placed = new BinaryCopyWriter(this.chunkBytesFor(rows.placedOrders.length));
+    encodeOrders(placed, rows.placedOrders);
+    const changed = new BinaryCopyWriter(this.chunkBytesFor(rows.changedOrders.length));
+    encodeOrders(changed, rows.changedOrders);
+    return { trades: trades.take(), placedOrders: placed.take(), changedOrders: changed.take() };
+  }
+
+  private chunkBytesFor(rowCount: number): number {
+    return Math.min(this.copyChunkBytes, 64 + rowCount * ROW_BYTES_GUESS);
+  }
+
+  private async transaction(
+    batch: EventBatch,
+    encoded: EncodedBatch,
+    newMarkets: Map<string, number>,
+    newAccounts: Map<string, number>,
+    mode: WriteMode,
+  ): Promise<boolean> {
+    return this.client.begin(async (tx) => {
+      // Issued together: postgres.js pipelines them on the transaction's connection, and the
+      // first failure aborts the transaction (later statements then fail too, and roll back).
+      const [, locked] = await Promise.all([tx.unsafe(SQL.asyncCommit), tx.unsafe(SQL.lockProgress, [this.name])]);
+      const applied = locked.length > 0 ? Number(locked[0]!.applied_seq) : 0;
+      if (mode === 'direct' && applied >= batch.toSeq) return false; // all of it is in already
+      const direct = mode === 'direct' && applied < batch.fromSeq;
+
+      // Not awaited yet: they travel ahead of the COPYs on the same connection.
+      const statements: Promise<unknown>[] = [...this.writeMarkets(tx, newMarkets), ...this.writeAccounts(tx, newAccounts)];
+      // A COPY holds the connection until it ends, so COPYs and what follows them go one by one.
+      if (direct) {
+        if (encoded.trades.length > 0) await copyIn(tx, SQL.copyTrades, encoded.trades);
+        if (encoded.placedOrders.length > 0) await copyIn(tx, SQL.copyOrders, encoded.placedOrders);
+      } else {
+        if (encoded.trades.length > 0) {
+          await tx.unsafe(SQL.createTradesStage);
+          await copyIn(tx, SQL.copyTradesStage, encoded.trades);
+          statements.push(tx.unsafe(SQL.mergeTrades));
+        }
+      }
+      const staged = direct ? [encoded.changedOrders] : [encoded.placedOrders, encoded.changedOrders];
+      if (staged.some((chunks) => chunks.length > 0)) {
+        await tx.unsafe(SQL.createOrdersStage);
+        for (const chunks of staged) if (chunks.length > 0) await copyIn(tx, SQL.copyOrdersStage, chunks);
+        statements.push(tx.unsafe(SQL.mergeOrders));
+      }
+      statements.push(tx.unsafe(SQL.progress, [this.name, batch.toSeq]));
+      await Promise.all(statements);
+      return true;
+    });
+  }
+
   private forgetKnownNames(): void {
     this.knownMarkets.clear();
     this.knownAccounts.clear();
   }
 
-  private writeMarkets(tx: Tx, names: Map<string, number>): Promise<unknown>[] {
+  private writeMarkets(tx: postgres.TransactionSql, names: Map<string, number>): Promise<unknown>[] {
     if (names.size === 0) return [];
-    const values = [...names].map(([sym, firstSeq]) => ({ sym, firstSeq, ...marketDetails(this.marketInfo.get(sym)) }));
-    return [
-      tx
-        .insert(markets)
-        .values(values)
-        .onConflictDoUpdate({
-          target: markets.sym,
-          set: {
-            base: sql`coalesce(excluded.base, ${markets.base})`,
-            quote: sql`coalesce(excluded.quote, ${markets.quote})`,
-            pxDecimals: sql`coalesce(excluded.px_decimals, ${markets.pxDecimals})`,
-            qtyDecimals: sql`coalesce(excluded.qty_decimals, ${markets.qtyDecimals})`,
-            firstSeq: sql`least(excluded.first_seq, ${markets.firstSeq})`,
-          },
-        })
-        .execute(),
-    ];
+    const syms: string[] = [];
+    const bases: (string | null)[] = [];
+    const quotes: (string | null)[] = [];
+    const pxDecimals: (number | null)[] = [];
+    const qtyDecimals: (number | null)[] = [];
+    const firstSeqs: number[] = [];
+    for (const [sym, firstSeq] of names) {
+      const details = marketDetails(this.marketInfo.get(sym));
+      syms.push(sym);
+      bases.push(details.base);
+      quotes.push(details.quote);
+      pxDecimals.push(details.pxDecimals);
+      qtyDecimals.push(details.qtyDecimals);
+      firstSeqs.push(firstSeq);
+    }
+    return [tx.unsafe(SQL.markets, [syms, bases, quotes, pxDecimals, qtyDecimals, firstSeqs])];
   }
 
-  private writeAccounts(tx: Tx, names: Map<string, number>): Promise<unknown>[] {
+  private writeAccounts(tx: postgres.TransactionSql, names: Map<string, number>): Promise<unknown>[] {
     if (names.size === 0) return [];
-    const values = [...names].map(([account, firstSeq]) => ({ account, firstSeq }));
-    const statements: Promise<unknown>[] = [];
-    for (let from = 0; from < values.length; from += this.rowsPerStatement) {
-      const to = Math.min(values.length, from + this.rowsPerStatement);
-      statements.push(
-        tx
-          .insert(accounts)
-          .select(jsonRows(accounts, values, from, to))
-          .onConflictDoUpdate({
-            target: accounts.account,
-            set: { firstSeq: sql`excluded.first_seq` },
-            setWhere: sql`${accounts.firstSeq} > excluded.first_seq`,
-          })
-          .execute(),
-      );
-    }
-    return statements;
-  }
-
-  private writeOrders(tx: Tx, rows: BatchRows): Promise<unknown>[] {
-    const statements: Promise<unknown>[] = [];
-    for (let from = 0; from < rows.orders.length; from += this.rowsPerStatement) {
-      const to = Math.min(rows.orders.length, from + this.rowsPerStatement);
-      statements.push(
-        tx
-          .insert(orders)
-          .select(jsonRows(orders, rows.orders, from, to))
-          .onConflictDoUpdate({
-            target: [orders.market, orders.orderId],
-            // What an order was placed as (kind, tif, post, created_*) never changes; its state does.
-            set: {
-              price: sql`excluded.price`,
-              qty: sql`excluded.qty`,
-              filled: sql`excluded.filled`,
-              status: sql`excluded.status`,
-              reason: sql`excluded.reason`,
-              updatedSeq: sql`excluded.updated_seq`,
-              updatedTs: sql`excluded.updated_ts`,
-            },
-            // An older state (a replayed or late batch) never overwrites a newer one.
-            setWhere: sql`${orders.updatedSeq} < excluded.updated_seq`,
-          })
-          .execute(),
-      );
-    }
-    return statements;
-  }
-
-  private writeTrades(tx: Tx, rows: BatchRows): Promise<unknown>[] {
-    const statements: Promise<unknown>[] = [];
-    for (let from = 0; from < rows.trades.length; from += this.rowsPerStatement) {
-      const to = Math.min(rows.trades.length, from + this.rowsPerStatement);
-      statements.push(
-        tx
-          .insert(trades)
-          .select(jsonRows(trades, rows.trades, from, to))
-          .onConflictDoNothing({ target: [trades.market, trades.tradeId] })
-          .execute(),
-      );
-    }
-    return statements;
-  }
-
-  private writeProgress(db: Tx | PostgresJsDatabase, seq: number): Promise<unknown> {
-    return db
-      .insert(sinkProgress)
-      .values({ sink: this.name, appliedSeq: seq })
-      .onConflictDoUpdate({
-        target: sinkProgress.sink,
-        // Only forward: a late markApplied or an old batch cannot move progress back.
-        set: { appliedSeq: sql`greatest(${sinkProgress.appliedSeq}, excluded.applied_seq)` },
-      })
-      .execute();
+    return [tx.unsafe(SQL.accounts, [[...names.keys()], [...names.values()]])];
   }
 }
 
@@ -240,7 +288,7 @@ function remember(known: Set<string>, names: Map<string, number>): void {
   for (const name of names.keys()) known.add(name);
 }
 
-/** The SQLSTATE of a Postgres error, looking through wrappers (drizzle puts the driver's error in `cause`). */
+/** The SQLSTATE of a Postgres error, looking through wrappers (a driver's error in `cause`). */
 function sqlState(error: unknown): string | null {
   for (let current = error, depth = 0; current !== null && typeof current === 'object' && depth < 5; depth++) {
     const code = (current as { code?: unknown }).code;

@@ -142,19 +142,18 @@ describe('PgSink.apply writes what the engine did', () => {
     expect(await sink.appliedSeq()).toBe(journal.lastSeq);
   });
 
-  it('a batch larger than one statement is chunked inside one transaction (12,000 trades, 25-row statements too)', async () => {
+  it('a large batch is one transaction whatever its COPY pieces (12,000 trades; 1 KB pieces too)', async () => {
     const journal = new JournalLike();
     const commands = [];
     for (let i = 0; i < 12_000; i++) commands.push(place('bob', 'sell', 100 + (i % 10), 1, { ts: 1 + i }));
     commands.push(place('alice', 'buy', 109, 12_000, { ts: 20_000 }));
     journal.runAll(commands);
-    // Default chunking: 12,001 order rows × 17 columns would be 204,017 parameters as VALUES.
     await sink.apply(journal.batch(1, journal.lastSeq));
     const [counts] = await db.sql`select (select count(*)::int from trades) as trades, (select count(*)::int from orders where status = 'filled') as filled`;
     expect(counts).toEqual({ trades: 12_000, filled: 12_001 });
 
     await db.sql`truncate orders, trades, markets, accounts, sink_progress`;
-    const small = new PgSink({ url: db.url, rowsPerStatement: 25 });
+    const small = new PgSink({ url: db.url, copyChunkBytes: 1024 });
     try {
       await small.apply(journal.batch(1, 600));
       await small.apply(journal.batch(601, journal.lastSeq));
@@ -216,6 +215,48 @@ describe('idempotence by seq', () => {
     expect(await dump()).toEqual(before);
   });
 
+  it('a second sink name writing the same batches merges rows the first one wrote (no unique violation)', async () => {
+    const journal = new JournalLike();
+    simulate(journal, 600, mulberry32(14));
+    await applyAll(journal.batches(100));
+    const once = await dump();
+    const second = new PgSink({ url: db.url, markets: MARKETS, name: 'postgres-second' });
+    try {
+      await applyAll(journal.batches(150), second);
+      expect(await second.appliedSeq()).toBe(journal.lastSeq);
+    } finally {
+      await second.close();
+    }
+    const twice = (await dump()) as { progress: unknown[] };
+    expect({ ...twice, progress: twice.progress.slice(0, 1) }).toEqual(once);
+  });
+
+  it('redrive writes a batch at or below the applied seq (a dead letter); apply skips it', async () => {
+    const journal = new JournalLike();
+    simulate(journal, 300, mulberry32(15));
+    await applyAll(journal.batches(50));
+    // What a redrive can restore: every trade and each order's latest state (what an order was
+    // placed as, and first seqs, stay as the later batches first recorded them).
+    const latest = async (): Promise<unknown> => ({
+      trades: await db.sql`select * from trades order by market, trade_id`,
+      orders: await db.sql`select market, order_id, price, qty, filled, status, reason, updated_seq from orders order by market, order_id`,
+    });
+    const full = await latest();
+    await db.sql`truncate orders, trades, markets, accounts, sink_progress`;
+    const fresh = new PgSink({ url: db.url, markets: MARKETS });
+    try {
+      await fresh.markApplied(100); // batch 1..100 went to the dead-letter store
+      await applyAll(journal.batches(50).slice(2), fresh);
+      await fresh.apply(journal.batch(1, 100)); // at or below the applied seq: nothing to do
+      expect((await db.sql`select count(*)::int as n from trades where seq <= 100`)[0]).toEqual({ n: 0 });
+      await fresh.redrive(journal.batch(1, 100));
+      expect(await fresh.appliedSeq()).toBe(journal.lastSeq);
+    } finally {
+      await fresh.close();
+    }
+    expect(await latest()).toEqual(full);
+  });
+
   it('appliedSeq is 0 on an empty database, markApplied only moves forward, and sinks keep separate progress', async () => {
     expect(await sink.appliedSeq()).toBe(0);
     await sink.apply({ fromSeq: 1, toSeq: 9, commands: [], books: [] }); // a range with no data
@@ -246,35 +287,60 @@ describe('errors', () => {
     };
   }
 
-  async function rejectedWith(batch: EventBatch): Promise<unknown> {
+  async function rejectedWith(batch: EventBatch, write: 'apply' | 'redrive' = 'apply'): Promise<unknown> {
     try {
-      await sink.apply(batch);
+      await (write === 'apply' ? sink.apply(batch) : sink.redrive(batch));
     } catch (error) {
       return error;
     }
     throw new Error('apply should have failed');
   }
 
+  // Each bad batch goes both ways a batch is written: straight COPY into the tables (apply) and
+  // through the staging tables and ON CONFLICT (redrive). A small batch's error arrives after the
+  // COPY's end, which postgres.js alone would never report (see pg-copy.ts).
   it.each([
     ['a zero quantity (check constraint, 23514)', { qty: 0 }, '23514'],
-    ['a fractional price (invalid bigint, 22P02)', { px: 100.5 }, '22P02'],
     ['a missing account (not null, 23502)', { makerAccount: undefined }, '23502'],
-    ['a NUL byte in a name (untranslatable, 22P05)', { takerAccount: 'a\u0000b' }, '22P05'],
-  ])('a batch with %s is permanent and leaves no trace', async (_label, change, sqlState) => {
+    ['a NUL byte in a name (not valid UTF-8 text, 22021)', { takerAccount: 'a\u0000b' }, '22021'],
+    ['a fractional price (refused before writing)', { px: 100.5 }, InvalidBatchError],
+    ['an id beyond 2^53 (refused before writing)', { tradeId: 2 ** 53 }, InvalidBatchError],
+  ] as const)('a batch with %s is permanent and leaves no trace', async (_label, change, expected) => {
     const journal = new JournalLike();
     journal.runAll([place('bob', 'sell', 101, 5, { ts: 10 }), place('alice', 'buy', 101, 3, { ts: 11 })]);
     await sink.apply(journal.batch(1, 1));
     const before = await dump();
 
-    const error = await rejectedWith(withFirstTrade(journal.batch(2, 2), change));
-    expect(sink.isPermanent(error)).toBe(true);
-    expect((error as { cause?: { code?: unknown } }).cause?.code).toBe(sqlState);
-    expect(await dump()).toEqual(before);
-    expect(await sink.appliedSeq()).toBe(1);
+    for (const write of ['apply', 'redrive'] as const) {
+      const error = await rejectedWith(withFirstTrade(journal.batch(2, 2), change), write);
+      expect(sink.isPermanent(error)).toBe(true);
+      if (typeof expected === 'string') expect(sqlStateOf(error)).toBe(expected);
+      else expect(error).toBeInstanceOf(expected);
+      expect(await dump()).toEqual(before);
+      expect(await sink.appliedSeq()).toBe(1);
+    }
 
     // The same sink keeps working: the good batch goes through afterwards.
     await sink.apply(journal.batch(2, 2));
     expect(await sink.appliedSeq()).toBe(2);
+  });
+
+  it('a bad order row is refused the same way, placed in the batch or changed by it', async () => {
+    const journal = new JournalLike();
+    journal.runAll([place('bob', 'sell', 101, 5, { ts: 10 }), place('alice', 'buy', 101, 3, { ts: 11 })]);
+    const badStatus = (batch: EventBatch): EventBatch => ({
+      ...batch,
+      commands: batch.commands.map((c) => ({
+        ...c,
+        events: c.events.map((e) => (e.kind === 'exec' && e.exec.id === 1 ? { ...e, exec: { ...e.exec, status: 'bogus' as 'new' } } : e)),
+      })),
+    });
+    // Order 1 is placed by batch 1 (straight COPY), then changed by batch 2 (staged and merged).
+    expect(sqlStateOf(await rejectedWith(badStatus(journal.batch(1, 1))))).toBe('23514');
+    await sink.apply(journal.batch(1, 1));
+    const before = await dump();
+    expect(sqlStateOf(await rejectedWith(badStatus(journal.batch(2, 2))))).toBe('23514');
+    expect(await dump()).toEqual(before);
   });
 
   it('an exec with a NaN or infinite price is refused before writing, as permanent', async () => {
@@ -326,7 +392,7 @@ describe('errors', () => {
         () => null,
         (e: unknown) => e,
       );
-      expect((error as { cause?: { code?: unknown } }).cause?.code).toBe('57014');
+      expect(sqlStateOf(error)).toBe('57014');
       expect(impatient.isPermanent(error)).toBe(false);
       await locker`rollback`;
       expect(await impatient.appliedSeq()).toBe(0);
@@ -341,10 +407,14 @@ describe('errors', () => {
     }
   });
 
-  it('rejects a non-positive rowsPerStatement at construction', () => {
-    expect(() => new PgSink({ url: db.url, rowsPerStatement: 0 })).toThrow(RangeError);
+  it('rejects a non-positive copyChunkBytes at construction', () => {
+    expect(() => new PgSink({ url: db.url, copyChunkBytes: 0 })).toThrow(RangeError);
   });
 });
+
+function sqlStateOf(error: unknown): unknown {
+  return (error as { code?: unknown } | null)?.code;
+}
 
 /** A port nothing listens on: bind an ephemeral one, then release it. */
 async function closedPort(): Promise<number> {

@@ -1,0 +1,128 @@
+// The rows PgSink copies into `trades` and `orders`, in binary COPY format (db/copy-binary.ts).
+// Each layout names its columns in the order the encoder writes them; COPY and INSERT … SELECT
+// statements name them too, and a test checks every layout against the drizzle table (names,
+// order, types), so a schema change cannot misalign the values.
+import type { TradeEvent } from '../server/engine/types.js';
+import { InvalidBatchError } from './batch-rows.js';
+import { BinaryCopyWriter, textBound } from './copy-binary.js';
+import type { OrderRow } from './schema.js';
+
+export type CopyColumnType = 'text' | 'bigint' | 'boolean';
+export type CopyLayout = readonly (readonly [name: string, type: CopyColumnType])[];
+
+export const TRADE_COPY_LAYOUT: CopyLayout = [
+  ['market', 'text'],
+  ['trade_id', 'bigint'],
+  ['price', 'bigint'],
+  ['qty', 'bigint'],
+  ['maker_order_id', 'bigint'],
+  ['taker_order_id', 'bigint'],
+  ['maker_account', 'text'],
+  ['taker_account', 'text'],
+  ['taker_side', 'text'],
+  ['seq', 'bigint'],
+  ['ts', 'bigint'],
+];
+
+export const ORDER_COPY_LAYOUT: CopyLayout = [
+  ['market', 'text'],
+  ['order_id', 'bigint'],
+  ['account', 'text'],
+  ['cid', 'text'],
+  ['side', 'text'],
+  ['kind', 'text'],
+  ['tif', 'text'],
+  ['post', 'boolean'],
+  ['price', 'bigint'],
+  ['qty', 'bigint'],
+  ['filled', 'bigint'],
+  ['status', 'text'],
+  ['reason', 'text'],
+  ['created_seq', 'bigint'],
+  ['updated_seq', 'bigint'],
+  ['created_ts', 'bigint'],
+  ['updated_ts', 'bigint'],
+];
+
+/** `"a", "b", …`: the layout's columns for a COPY or INSERT column list. */
+export function columnList(layout: CopyLayout): string {
+  return layout.map(([name]) => `"${name}"`).join(', ');
+}
+
+// Field count word, then per field a length word plus the value (8 bytes for a bigint, 1 for a
+// boolean); text fields add their own bound.
+const TRADE_FIXED_BYTES = 2 + 11 * 4 + 7 * 8;
+const ORDER_FIXED_BYTES = 2 + 17 * 4 + 8 * 8 + 1;
+
+/** Binary COPY rows (no header or trailer) of `trades[from..to)`, each with its command's seq. */
+export function encodeTrades(
+  writer: BinaryCopyWriter,
+  trades: readonly TradeEvent[],
+  seqs: readonly number[],
+  from = 0,
+  to = trades.length,
+): void {
+  for (let i = from; i < to; i++) {
+    const t = trades[i]!;
+    const seq = seqs[i]!;
+    writer.row(11, TRADE_FIXED_BYTES + textBound(t.sym) + textBound(t.makerAccount) + textBound(t.takerAccount) + textBound(t.takerSide));
+    try {
+      writer.text(t.sym);
+      writer.int8(t.tradeId);
+      writer.int8(t.px);
+      writer.int8(t.qty);
+      writer.int8(t.makerOrderId);
+      writer.int8(t.takerOrderId);
+      writer.text(t.makerAccount);
+      writer.text(t.takerAccount);
+      writer.text(t.takerSide);
+      writer.int8(seq);
+      writer.int8(t.ts);
+    } catch (error) {
+      throw withContext(error, `seq ${seq}: trade ${t.sym}/${t.tradeId}`);
+    }
+  }
+}
+
+/** Binary COPY rows (no header or trailer) of `rows`. */
+export function encodeOrders(writer: BinaryCopyWriter, rows: readonly OrderRow[]): void {
+  for (const o of rows) {
+    writer.row(
+      17,
+      ORDER_FIXED_BYTES +
+        textBound(o.market) +
+        textBound(o.account) +
+        textBound(o.cid) +
+        textBound(o.side) +
+        textBound(o.kind) +
+        textBound(o.tif) +
+        textBound(o.status) +
+        textBound(o.reason),
+    );
+    try {
+      writer.text(o.market);
+      writer.int8(o.orderId);
+      writer.text(o.account);
+      writer.text(o.cid);
+      writer.text(o.side);
+      writer.text(o.kind);
+      writer.text(o.tif);
+      writer.bool(o.post);
+      writer.int8OrNull(o.price);
+      writer.int8(o.qty);
+      writer.int8(o.filled);
+      writer.text(o.status);
+      writer.text(o.reason);
+      writer.int8(o.createdSeq);
+      writer.int8(o.updatedSeq);
+      writer.int8(o.createdTs);
+      writer.int8(o.updatedTs);
+    } catch (error) {
+      throw withContext(error, `seq ${o.updatedSeq}: order ${o.market}/${o.orderId}`);
+    }
+  }
+}
+
+function withContext(error: unknown, where: string): unknown {
+  return error instanceof InvalidBatchError ? new InvalidBatchError(`${where}: ${error.message}`) : error;
+}
