@@ -69,12 +69,13 @@ export class StreamEntryWriter {
 
   /**
    * The lines written since the last take, as a Buffer over this writer's memory. The writer moves
-   * on to a new buffer of the same size (a batch is much like the one before): ioredis may still
-   * hold these bytes, to resend them after a reconnect, when the next batch is written.
+   * on to a new buffer sized for a batch like this one (one huge batch does not keep every later
+   * buffer huge): ioredis may still hold these bytes, to resend them after a reconnect, when the
+   * next batch is written.
    */
   take(): Buffer {
     const taken = Buffer.from(this.buffer.buffer, this.buffer.byteOffset, this.position);
-    this.buffer = new Uint8Array(Math.max(MIN_BUFFER_BYTES, this.buffer.length));
+    this.buffer = new Uint8Array(Math.max(MIN_BUFFER_BYTES, this.position + (this.position >> 2)));
     this.position = 0;
     return taken;
   }
