@@ -1,12 +1,17 @@
-// bench:write-behind — the whole write-behind pipeline (journal tail → per-sink engine replay →
-// sink) against the local Redis and Postgres:
-//  1. catch-up rate: a journal of T trades already on disk, each sink applies it from seq 0;
+// bench:write-behind — the whole write-behind pipeline (journal tail → shared engine replay →
+// sinks) against the local Redis and Postgres:
+//  1. catch-up rate: a journal of T trades already on disk, applied from seq 0 by the pipeline in a
+//     worker thread set up as the server's (write-behind-catchup.ts): replay alone (a sink that
+//     discards), Postgres alone, Redis alone, and both together (what the server runs);
 //  2. lag under load: commands journaled at R trades/s (paced per 10 ms tick, in this process, as
 //     the server would), sampled every 50 ms: how far each sink trails the newest durable record;
 //  3. end-to-end cost: the real server (child process) under the e2e load with and without
 //     REDIS_URL/DATABASE_URL, orders/s compared.
+// `--variants new,old` alternates the pipeline with the pipeline before the shared feed (each sink
+// replaying on its own, V8's default worker heap) in stages 1 and 2, for before/after figures.
 // Each run writes into a scratch database and key prefix, removed at the end.
-// Run: npm run bench:write-behind [-- --trades 300000 --rate 50000 --seconds 10 --e2e-seconds 5]
+// Run: npm run bench:write-behind [-- --trades 300000 --rate 50000 --seconds 10 --e2e-seconds 5
+//      --catchup-modes replay,postgres,redis,both --catchup-rounds 3 --lag-rounds 3 --variants new,old]
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +44,7 @@ const { values: args } = parseArgs({
     skip: { type: 'string', default: '' },
     'catchup-modes': { type: 'string', default: 'replay,postgres,redis,both' },
     'catchup-rounds': { type: 'string', default: '1' },
+    'lag-rounds': { type: 'string', default: '1' },
     // "old": each sink replays the journal on its own, worker heap at V8's defaults (before the shared feed).
     variants: { type: 'string', default: 'new' },
   },
@@ -51,6 +57,7 @@ const E2E_ROUNDS = Number(args['e2e-rounds']);
 const SKIP = new Set(args.skip.split(',').filter(Boolean));
 const CATCHUP_MODES = args['catchup-modes'].split(',').filter(Boolean) as CatchUpMode[];
 const CATCHUP_ROUNDS = Number(args['catchup-rounds']);
+const LAG_ROUNDS = Number(args['lag-rounds']);
 const VARIANTS = args.variants.split(',').filter(Boolean) as Variant[];
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -225,10 +232,35 @@ async function catchUp(): Promise<void> {
   await source.close();
 }
 
-async function lagUnderLoad(): Promise<void> {
-  console.log(`2. lag: ${human(RATE)} trades/s (${human(2 * RATE)} commands/s) journaled for ${SECONDS} s in 10 ms ticks, both sinks following`);
-  const db = await scratchDatabase('lag');
-  const prefix = `bench:wb:${run}:lag:`;
+interface LagResult {
+  readonly p50: Map<string, number>;
+  readonly p99: Map<string, number>;
+  readonly drainMs: number;
+}
+
+async function lagRounds(): Promise<void> {
+  console.log(
+    `2. lag: ${human(RATE)} trades/s (${human(2 * RATE)} commands/s) journaled for ${SECONDS} s in 10 ms ticks, both sinks following; ` +
+      `${LAG_ROUNDS} round(s), variants ${VARIANTS.join('/')} alternated`,
+  );
+  const results = new Map<Variant, LagResult[]>();
+  for (let round = 0; round < LAG_ROUNDS; round++) {
+    for (const variant of round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse()) {
+      if (VARIANTS.length > 1) console.log(`   round ${round + 1} [${variant}]`);
+      results.set(variant, [...(results.get(variant) ?? []), await lagUnderLoad(variant)]);
+    }
+  }
+  if (LAG_ROUNDS * VARIANTS.length === 1) return;
+  for (const [variant, runs] of results) {
+    const sinks = [...(runs[0]?.p50.keys() ?? [])];
+    const summary = sinks.map((sink) => `${sink} p50 ${median(runs.map((r) => r.p50.get(sink) ?? 0)).toFixed(0)} ms / p99 ${median(runs.map((r) => r.p99.get(sink) ?? 0)).toFixed(0)} ms`);
+    console.log(`   → [${variant}] medians: ${summary.join(', ')}; drained the rest in ${median(runs.map((r) => r.drainMs)).toFixed(0)} ms`);
+  }
+}
+
+async function lagUnderLoad(variant: Variant): Promise<LagResult> {
+  const db = await scratchDatabase(`lag_${variant}`);
+  const prefix = `bench:wb:${run}:lag:${variant}:`;
   let writeBehind: WriteBehindThread | null = null;
   const source = new BenchJournal(() => writeBehind?.retainFromSeq() ?? 0);
   // As the server runs it: the pipeline in a worker thread, this thread generating and journaling.
@@ -240,6 +272,7 @@ async function lagUnderLoad(): Promise<void> {
       limits: LIMITS,
       durableSeq: 0,
       logLevel: 'silent',
+      perSinkReplay: variant === 'old',
     },
     new Registry(),
     silent,
@@ -279,15 +312,19 @@ async function lagUnderLoad(): Promise<void> {
   const { drained } = await wb.close(60_000);
   const drainMs = performance.now() - drainStart;
   console.log(`   offered ${human(offered)} trades/s (generator, engine and journal on this thread; the write-behind in its worker)`);
+  const result: LagResult = { p50: new Map(), p99: new Map(), drainMs };
   for (const [name, values] of lags) {
     const sorted = [...values].sort((a, b) => a - b);
     const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+    result.p50.set(name, at(0.5));
+    result.p99.set(name, at(0.99));
     console.log(`   ${name}: lag p50 ${at(0.5).toFixed(0)} ms, p99 ${at(0.99).toFixed(0)} ms, max ${at(1).toFixed(0)} ms — target < 1000 ms: ${at(0.99) < 1000 ? 'met' : 'MISSED'}`);
   }
   console.log(`   drained the rest in ${drainMs.toFixed(0)} ms (${drained ? 'complete' : 'INCOMPLETE'})`);
   await source.close();
   await db.drop();
   await deleteKeys(prefix);
+  return result;
 }
 
 function spotwirePort(line: string): number | null {
@@ -353,7 +390,7 @@ async function endToEndCost(): Promise<void> {
 async function main(): Promise<void> {
   printMachine();
   if (!SKIP.has('catchup')) await catchUp();
-  if (!SKIP.has('lag')) await lagUnderLoad();
+  if (!SKIP.has('lag')) await lagRounds();
   if (!SKIP.has('e2e')) await endToEndCost();
 }
 

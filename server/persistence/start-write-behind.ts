@@ -22,6 +22,8 @@ export interface WriteBehindStartDeps {
   readonly durableSeq: number;
   readonly registry: Registry;
   readonly log: Logger;
+  /** false: each sink replays the journal on its own (for comparisons). */
+  readonly sharedFeed?: boolean;
 }
 
 /**
@@ -102,5 +104,6 @@ export async function startWriteBehind(
     random: Math.random,
     log: deps.log,
     tuning: { deadlineMs: config.sinkDeadlineMs },
+    sharedFeed: deps.sharedFeed ?? true,
   });
 }

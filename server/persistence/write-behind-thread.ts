@@ -28,6 +28,8 @@ export interface WorkerSetup {
   readonly limits: EngineLimits;
   readonly durableSeq: number;
   readonly logLevel: string;
+  /** For comparisons (bench:write-behind --variants old): each sink replays on its own, V8's default heap. */
+  readonly perSinkReplay?: boolean;
 }
 
 export type ToWorker = { type: 'durable'; seq: number } | { type: 'metrics'; id: number } | { type: 'close'; drainMs: number };
@@ -134,7 +136,7 @@ export class WriteBehindThread implements WriteBehindHandle {
     const worker = new Worker(workerSource(), {
       eval: true,
       workerData: { ...this.setup, durableSeq: this.durableSeq } satisfies WorkerSetup,
-      resourceLimits: WRITE_BEHIND_RESOURCE_LIMITS,
+      ...(this.setup.perSinkReplay === true ? {} : { resourceLimits: WRITE_BEHIND_RESOURCE_LIMITS }),
     });
     this.worker = worker;
     return new Promise((resolve, reject) => {

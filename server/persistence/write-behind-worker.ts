@@ -1,4 +1,4 @@
-// Worker-thread entry of the write-behind: the journal followers (one engine replay per sink), the
+// Worker-thread entry of the write-behind: the journal replay (one shared by the sinks in step), the
 // sinks' serialization and their clients all run here, so none of that CPU is spent on the thread
 // that matches orders. The main thread (write-behind-thread.ts) only posts durable seqs.
 import { parentPort, workerData } from 'node:worker_threads';
@@ -25,6 +25,7 @@ try {
     durableSeq: setup.durableSeq,
     registry,
     log,
+    sharedFeed: setup.perSinkReplay !== true,
   });
   if (writeBehind === null) throw new Error('write-behind worker started without sinks');
   const report = (): void => port.postMessage({ type: 'state', health: writeBehind.health(), retainFromSeq: writeBehind.retainFromSeq() });
