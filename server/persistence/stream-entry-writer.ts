@@ -1,11 +1,12 @@
 // Writes the Redis stream's entries (docs/PERSISTENCE.md "## Redis") as JSON bytes straight into
 // one buffer, one entry a line, exactly the bytes JSON.stringify would give. On this machine
-// JSON.stringify of an exec costs ~2 µs and building the same text from string pieces costs as
-// much again once V8 flattens it; writing bytes with pre-encoded keys costs a fraction, and the
-// buffer goes to Redis as the script's argument as it is. The key order of each shape is the one
-// the engine's builders create (server/engine/exec-events.ts, the trade literal in order-book.ts);
-// the `satisfies` tables below break the build when a field is added to Exec, Fill or TradeEvent,
-// and test/persistence/redis-sink.test.ts compares every entry with JSON.stringify.
+// JSON.stringify of an exec costs ~2 µs, wrapping it into its entry from string pieces as much
+// again once V8 flattens the result, and msgpack copies it once more; writing bytes with the
+// constant stretches pre-encoded costs about what the bare JSON.stringify does, for the whole
+// entry, and the buffer goes to Redis as the script's argument as it is. The key order of each
+// shape is the one the engine's builders create (server/engine/exec-events.ts, the trade literal
+// in order-book.ts); the `satisfies` tables below break the build when a field is added to Exec,
+// Fill or TradeEvent, and test/persistence/redis-sink.test.ts compares entries with JSON.stringify.
 import type { Exec, Fill } from '../../protocol/messages.js';
 import type { TradeEvent } from '../engine/types.js';
 
