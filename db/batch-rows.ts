@@ -14,6 +14,7 @@ export interface BatchRows {
   readonly placedOrders: OrderRow[];
   /** Orders placed before this batch (or in a dead-lettered one) that it changed. */
   readonly changedOrders: OrderRow[];
+  /** Empty when batchRows was given `onTrade`. */
   readonly trades: TradeEvent[];
   /** The journal seq of each trade's command, index for index. */
   readonly tradeSeqs: number[];
@@ -34,7 +35,11 @@ export class InvalidBatchError extends Error {
   override readonly name = 'InvalidBatchError';
 }
 
-export function batchRows(batch: EventBatch): BatchRows {
+/**
+ * `onTrade`, when given, takes each trade as it is found (the sink encodes it at once, and
+ * streams the trades while the scan goes on) instead of collecting them.
+ */
+export function batchRows(batch: EventBatch, onTrade?: (trade: TradeEvent, seq: number) => void): BatchRows {
   const ordersByMarket = new Map<string, Map<number, OrderRow>>();
   const placedOrders: OrderRow[] = [];
   const changedOrders: OrderRow[] = [];
@@ -50,8 +55,12 @@ export function batchRows(batch: EventBatch): BatchRows {
 
     for (const event of persisted.events) {
       if (event.kind === 'trade') {
-        trades.push(event);
-        tradeSeqs.push(seq);
+        if (onTrade) {
+          onTrade(event, seq);
+        } else {
+          trades.push(event);
+          tradeSeqs.push(seq);
+        }
         continue;
       }
       if (event.kind !== 'exec') continue;

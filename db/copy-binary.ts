@@ -3,7 +3,8 @@
 // strings. Postgres parses it with less CPU than text COPY and far less than JSON (measured on
 // 200K trades with the three indexes: 13.8 µs of backend CPU per trade row vs 15.5 text, 25.7
 // json_to_recordset). A value that cannot be stored exactly (a fraction, NaN, beyond 2^53) is
-// refused here, before anything is sent: binary int8 has no way to let Postgres refuse it.
+// refused here (the sink then aborts the COPY and rolls back): binary int8 cannot carry it for
+// Postgres to refuse.
 import { InvalidBatchError } from './batch-rows.js';
 
 /** "PGCOPY\n\xff\r\n\0", flags 0, header extension length 0. */
@@ -18,9 +19,10 @@ const DEFAULT_CHUNK_BYTES = 256 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 /**
- * One COPY's data (header, rows, trailer) as a list of Buffers, a new one started when a row may
- * not fit, so a batch of any size goes out in pieces of about `chunkBytes`. Call `row` before each
- * row's fields with the most bytes the row can take (see `textBound`).
+ * One COPY's data (header, rows, trailer) as Buffers, a new one started when a row may not fit, so
+ * a batch of any size goes out in pieces of about `chunkBytes`. Each full piece goes to `onChunk`
+ * when given (to stream it while the rest is written), else is kept for `take`. Call `row` before
+ * each row's fields with the most bytes the row can take (see `textBound`).
  */
 export class BinaryCopyWriter {
   private readonly chunks: Buffer[] = [];
@@ -28,7 +30,10 @@ export class BinaryCopyWriter {
   private position = 0;
   private rowCount = 0;
 
-  constructor(private readonly chunkBytes = DEFAULT_CHUNK_BYTES) {}
+  constructor(
+    private readonly chunkBytes = DEFAULT_CHUNK_BYTES,
+    private readonly onChunk: ((chunk: Buffer) => void) | null = null,
+  ) {}
 
   get rows(): number {
     return this.rowCount;
@@ -36,11 +41,7 @@ export class BinaryCopyWriter {
 
   /** Starts a row of `fields` fields that takes at most `maxBytes` bytes (field count included). */
   row(fields: number, maxBytes: number): void {
-    if (this.rowCount === 0) {
-      this.newChunk(BINARY_COPY_HEADER.length + maxBytes);
-      this.buffer.set(BINARY_COPY_HEADER, 0);
-      this.position = BINARY_COPY_HEADER.length;
-    }
+    if (this.rowCount === 0) this.header(maxBytes);
     if (this.position + maxBytes > this.buffer.length) this.newChunk(maxBytes);
     const b = this.buffer;
     const p = this.position;
@@ -130,20 +131,41 @@ export class BinaryCopyWriter {
   /** The COPY data written (none without rows); the writer is empty afterwards. */
   take(): Buffer[] {
     if (this.rowCount === 0) return [];
-    if (this.position + BINARY_COPY_TRAILER.length > this.buffer.length) this.newChunk(BINARY_COPY_TRAILER.length);
-    this.buffer.set(BINARY_COPY_TRAILER, this.position);
-    this.position += BINARY_COPY_TRAILER.length;
-    this.chunks.push(this.buffer.subarray(0, this.position));
-    this.buffer = EMPTY;
-    this.position = 0;
-    this.rowCount = 0;
+    this.end();
     return this.chunks.splice(0);
   }
 
+  /** Ends the data (a valid COPY even without rows) and hands the last piece to `onChunk`. */
+  finish(): void {
+    if (this.rowCount === 0) this.header(0);
+    this.end();
+  }
+
+  private header(maxBytes: number): void {
+    this.newChunk(BINARY_COPY_HEADER.length + maxBytes);
+    this.buffer.set(BINARY_COPY_HEADER, 0);
+    this.position = BINARY_COPY_HEADER.length;
+  }
+
+  private end(): void {
+    if (this.position + BINARY_COPY_TRAILER.length > this.buffer.length) this.newChunk(BINARY_COPY_TRAILER.length);
+    this.buffer.set(BINARY_COPY_TRAILER, this.position);
+    this.position += BINARY_COPY_TRAILER.length;
+    this.emit(this.buffer.subarray(0, this.position));
+    this.buffer = EMPTY;
+    this.position = 0;
+    this.rowCount = 0;
+  }
+
   private newChunk(atLeast: number): void {
-    if (this.position > 0) this.chunks.push(this.buffer.subarray(0, this.position));
+    if (this.position > 0) this.emit(this.buffer.subarray(0, this.position));
     this.buffer = Buffer.allocUnsafe(Math.max(this.chunkBytes, atLeast));
     this.position = 0;
+  }
+
+  private emit(chunk: Buffer): void {
+    if (this.onChunk) this.onChunk(chunk);
+    else this.chunks.push(chunk);
   }
 }
 

@@ -54,37 +54,27 @@ export function columnList(layout: CopyLayout): string {
 const TRADE_FIXED_BYTES = 2 + 11 * 4 + 7 * 8;
 const ORDER_FIXED_BYTES = 2 + 17 * 4 + 8 * 8 + 1;
 
-/** Binary COPY rows (no header or trailer) of `trades[from..to)`, each with its command's seq. */
-export function encodeTrades(
-  writer: BinaryCopyWriter,
-  trades: readonly TradeEvent[],
-  seqs: readonly number[],
-  from = 0,
-  to = trades.length,
-): void {
-  for (let i = from; i < to; i++) {
-    const t = trades[i]!;
-    const seq = seqs[i]!;
-    writer.row(11, TRADE_FIXED_BYTES + textBound(t.sym) + textBound(t.makerAccount) + textBound(t.takerAccount) + textBound(t.takerSide));
-    try {
-      writer.text(t.sym);
-      writer.int8(t.tradeId);
-      writer.int8(t.px);
-      writer.int8(t.qty);
-      writer.int8(t.makerOrderId);
-      writer.int8(t.takerOrderId);
-      writer.text(t.makerAccount);
-      writer.text(t.takerAccount);
-      writer.text(t.takerSide);
-      writer.int8(seq);
-      writer.int8(t.ts);
-    } catch (error) {
-      throw withContext(error, `seq ${seq}: trade ${t.sym}/${t.tradeId}`);
-    }
+/** One trade as a binary COPY row, with its command's seq. */
+export function encodeTrade(writer: BinaryCopyWriter, t: TradeEvent, seq: number): void {
+  writer.row(11, TRADE_FIXED_BYTES + textBound(t.sym) + textBound(t.makerAccount) + textBound(t.takerAccount) + textBound(t.takerSide));
+  try {
+    writer.text(t.sym);
+    writer.int8(t.tradeId);
+    writer.int8(t.px);
+    writer.int8(t.qty);
+    writer.int8(t.makerOrderId);
+    writer.int8(t.takerOrderId);
+    writer.text(t.makerAccount);
+    writer.text(t.takerAccount);
+    writer.text(t.takerSide);
+    writer.int8(seq);
+    writer.int8(t.ts);
+  } catch (error) {
+    throw withContext(error, `seq ${seq}: trade ${t.sym}/${t.tradeId}`);
   }
 }
 
-/** Binary COPY rows (no header or trailer) of `rows`. */
+/** Binary COPY rows of `rows`. */
 export function encodeOrders(writer: BinaryCopyWriter, rows: readonly OrderRow[]): void {
   for (const o of rows) {
     writer.row(

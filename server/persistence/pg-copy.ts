@@ -11,12 +11,21 @@ interface RejectableQuery {
   writable(): Promise<import('node:stream').Writable>;
 }
 
+/** An open COPY … FROM STDIN: data goes in with `write`, then `end` or `abort`. */
+export interface CopyStream {
+  write(chunk: Uint8Array): void;
+  /** Resolves once Postgres has taken every row; rejects with its error. */
+  end(): Promise<void>;
+  /** Sends CopyFail; the COPY (and its transaction) fails. */
+  abort(error: Error): void;
+}
+
 /**
- * Runs `statement` (a COPY … FROM STDIN) on `sql` and sends `chunks` as its data. No other query
- * may be issued on the same connection until this settles (the driver would interleave it with
- * the data).
+ * Starts `statement` (a COPY … FROM STDIN) on `sql`; resolves when the server is ready for data.
+ * No other query may be issued on the same connection until the COPY ends (the driver would
+ * interleave it with the data).
  */
-export async function copyIn(sql: postgres.Sql | postgres.TransactionSql, statement: string, chunks: readonly Uint8Array[]): Promise<void> {
+export async function openCopy(sql: postgres.Sql | postgres.TransactionSql, statement: string): Promise<CopyStream> {
   const query = sql.unsafe(statement) as unknown as RejectableQuery;
   let succeed!: () => void;
   let fail!: (error: unknown) => void;
@@ -34,7 +43,19 @@ export async function copyIn(sql: postgres.Sql | postgres.TransactionSql, statem
   const stream = await query.writable();
   stream.on('error', fail);
   stream.on('finish', succeed);
-  for (const chunk of chunks) stream.write(chunk);
-  stream.end();
-  return done;
+  return {
+    write: (chunk) => void stream.write(chunk),
+    end: () => {
+      stream.end();
+      return done;
+    },
+    abort: (error) => void stream.destroy(error),
+  };
+}
+
+/** A whole COPY: starts it, sends `chunks`, waits until Postgres has taken every row. */
+export async function copyIn(sql: postgres.Sql | postgres.TransactionSql, statement: string, chunks: readonly Uint8Array[]): Promise<void> {
+  const copy = await openCopy(sql, statement);
+  for (const chunk of chunks) copy.write(chunk);
+  await copy.end();
 }

@@ -9,15 +9,15 @@
 // else goes through per-connection staging tables and INSERT … SELECT … ON CONFLICT, as before: a
 // batch overlapping what was applied, a redrive, the orders a batch changed but did not place, and
 // a batch whose straight copy met a row someone else wrote (unique violation: it is written again
-// that way).
+// that way). Trades are streamed into their COPY while the batch is still being scanned.
 import postgres from 'postgres';
-import { batchRows, marketDetails, type BatchRows } from '../../db/batch-rows.js';
+import { InvalidBatchError, batchRows, marketDetails, type BatchRows } from '../../db/batch-rows.js';
 import { BinaryCopyWriter } from '../../db/copy-binary.js';
-import { ORDER_COPY_LAYOUT, TRADE_COPY_LAYOUT, columnList, encodeOrders, encodeTrades } from '../../db/copy-rows.js';
-import { InvalidBatchError } from '../../db/batch-rows.js';
+import { ORDER_COPY_LAYOUT, TRADE_COPY_LAYOUT, columnList, encodeOrders, encodeTrade } from '../../db/copy-rows.js';
+import type { OrderRow } from '../../db/schema.js';
 import type { MarketInfo } from '../../protocol/messages.js';
 import type { EventBatch, Sink } from './event-batch.js';
-import { copyIn } from './pg-copy.js';
+import { copyIn, openCopy } from './pg-copy.js';
 import { noDelaySocketFactory } from './pg-socket.js';
 
 export interface PgSinkOptions {
@@ -46,6 +46,8 @@ const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 const MAX_KNOWN_NAMES = 100_000;
 // A first guess at a COPY row's size, so a small batch does not allocate a whole chunk.
 const ROW_BYTES_GUESS = 192;
+// Trades are streamed while the batch is scanned: small pieces let Postgres start early.
+const STREAM_CHUNK_BYTES = 64 * 1024;
 
 const TRADE_COLUMNS = columnList(TRADE_COPY_LAYOUT);
 const ORDER_COLUMNS = columnList(ORDER_COPY_LAYOUT);
@@ -93,11 +95,10 @@ const SQL = {
     'where orders.updated_seq < excluded.updated_seq',
 } as const;
 
-/** A batch reduced to COPY data: trades, orders it placed, orders it changed. */
-interface EncodedBatch {
-  readonly trades: Buffer[];
-  readonly placedOrders: Buffer[];
-  readonly changedOrders: Buffer[];
+/** The markets and accounts a batch wrote (not known to be in the database before it). */
+interface NewNames {
+  readonly markets: Map<string, number>;
+  readonly accounts: Map<string, number>;
 }
 
 /** `direct`: copy new rows straight into the tables; `merge`: every row through ON CONFLICT. */
@@ -168,81 +169,87 @@ export class PgSink implements Sink {
   }
 
   private async write(batch: EventBatch, redrive: boolean): Promise<void> {
-    const rows = batchRows(batch);
-    const encoded = this.encode(rows);
-    const newMarkets = unknownNames(rows.markets, this.knownMarkets);
-    const newAccounts = unknownNames(rows.accounts, this.knownAccounts);
-    let wrote: boolean;
+    let names: NewNames | null;
     try {
       try {
-        wrote = await this.transaction(batch, encoded, newMarkets, newAccounts, redrive ? 'merge' : 'direct');
+        names = await this.transaction(batch, redrive ? 'merge' : 'direct');
       } catch (error) {
         // A row of this batch is there although the applied seq says it is not: another writer
         // (a second sink name, a redrive) put it there. Merging skips it.
         if (sqlState(error) !== '23505') throw error;
-        wrote = await this.transaction(batch, encoded, newMarkets, newAccounts, 'merge');
+        names = await this.transaction(batch, 'merge');
       }
     } catch (error) {
       this.forgetKnownNames();
       throw error;
     }
     // Only after the commit: a rolled-back batch must not hide a name from the next attempt.
-    if (!wrote) return;
-    remember(this.knownMarkets, newMarkets);
-    remember(this.knownAccounts, newAccounts);
+    if (names === null) return;
+    remember(this.knownMarkets, names.markets);
+    remember(this.knownAccounts, names.accounts);
   }
 
-  private encode(rows: BatchRows): EncodedBatch {
-    const trades = new BinaryCopyWriter(this.chunkBytesFor(rows.trades.length));
-    encodeTrades(trades, rows.trades, rows.tradeSeqs);
-    const placed = new BinaryCopyWriter(this.chunkBytesFor(rows.placedOrders.length));
-    encodeOrders(placed, rows.placedOrders);
-    const changed = new BinaryCopyWriter(this.chunkBytesFor(rows.changedOrders.length));
-    encodeOrders(changed, rows.changedOrders);
-    return { trades: trades.take(), placedOrders: placed.take(), changedOrders: changed.take() };
+  private encodeOrders(rows: readonly OrderRow[]): Buffer[] {
+    const writer = new BinaryCopyWriter(Math.min(this.copyChunkBytes, 64 + rows.length * ROW_BYTES_GUESS));
+    encodeOrders(writer, rows);
+    return writer.take();
   }
 
-  private chunkBytesFor(rowCount: number): number {
-    return Math.min(this.copyChunkBytes, 64 + rowCount * ROW_BYTES_GUESS);
-  }
-
-  private async transaction(
-    batch: EventBatch,
-    encoded: EncodedBatch,
-    newMarkets: Map<string, number>,
-    newAccounts: Map<string, number>,
-    mode: WriteMode,
-  ): Promise<boolean> {
+  /**
+   * One batch, one transaction. The batch is scanned inside it, after the applied seq is known:
+   * trades are encoded as they are found and streamed into their COPY piece by piece, so Postgres
+   * inserts them while Node is still reducing the orders. Returns the names it wrote, or null
+   * when the whole batch was in already.
+   */
+  private async transaction(batch: EventBatch, mode: WriteMode): Promise<NewNames | null> {
     return this.client.begin(async (tx) => {
       // Issued together: postgres.js pipelines them on the transaction's connection, and the
       // first failure aborts the transaction (later statements then fail too, and roll back).
       const [, locked] = await Promise.all([tx.unsafe(SQL.asyncCommit), tx.unsafe(SQL.lockProgress, [this.name])]);
       const applied = locked.length > 0 ? Number(locked[0]!.applied_seq) : 0;
-      if (mode === 'direct' && applied >= batch.toSeq) return false; // all of it is in already
+      if (mode === 'direct' && applied >= batch.toSeq) return null; // all of it is in already
       const direct = mode === 'direct' && applied < batch.fromSeq;
 
-      // Not awaited yet: they travel ahead of the COPYs on the same connection.
-      const statements: Promise<unknown>[] = [...this.writeMarkets(tx, newMarkets), ...this.writeAccounts(tx, newAccounts)];
       // A COPY holds the connection until it ends, so COPYs and what follows them go one by one.
-      if (direct) {
-        if (encoded.trades.length > 0) await copyIn(tx, SQL.copyTrades, encoded.trades);
-        if (encoded.placedOrders.length > 0) await copyIn(tx, SQL.copyOrders, encoded.placedOrders);
-      } else {
-        if (encoded.trades.length > 0) {
-          await tx.unsafe(SQL.createTradesStage);
-          await copyIn(tx, SQL.copyTradesStage, encoded.trades);
-          statements.push(tx.unsafe(SQL.mergeTrades));
-        }
+      if (!direct) await tx.unsafe(SQL.createTradesStage);
+      const tradeCopy = await openCopy(tx, direct ? SQL.copyTrades : SQL.copyTradesStage);
+      const tradeWriter = new BinaryCopyWriter(Math.min(this.copyChunkBytes, STREAM_CHUNK_BYTES), (chunk) => tradeCopy.write(chunk));
+      let rows: BatchRows;
+      try {
+        rows = batchRows(batch, (trade, seq) => encodeTrade(tradeWriter, trade, seq));
+        tradeWriter.finish();
+      } catch (error) {
+        tradeCopy.abort(error instanceof Error ? error : new Error(String(error)));
+        throw error;
       }
-      const staged = direct ? [encoded.changedOrders] : [encoded.placedOrders, encoded.changedOrders];
+      const tradesCopied = tradeCopy.end();
+      let placed: Buffer[];
+      let changed: Buffer[];
+      try {
+        placed = this.encodeOrders(rows.placedOrders);
+        changed = this.encodeOrders(rows.changedOrders);
+      } finally {
+        // Even when encoding failed: nothing else may go on the connection before the COPY ends.
+        await tradesCopied;
+      }
+
+      const statements: Promise<unknown>[] = [];
+      if (!direct) statements.push(tx.unsafe(SQL.mergeTrades));
+      if (direct && placed.length > 0) await copyIn(tx, SQL.copyOrders, placed);
+      const staged = direct ? [changed] : [placed, changed];
       if (staged.some((chunks) => chunks.length > 0)) {
-        await tx.unsafe(SQL.createOrdersStage);
+        await Promise.all([...statements.splice(0), tx.unsafe(SQL.createOrdersStage)]);
         for (const chunks of staged) if (chunks.length > 0) await copyIn(tx, SQL.copyOrdersStage, chunks);
         statements.push(tx.unsafe(SQL.mergeOrders));
       }
+      const names = {
+        markets: unknownNames(rows.markets, this.knownMarkets),
+        accounts: unknownNames(rows.accounts, this.knownAccounts),
+      };
+      statements.push(...this.writeMarkets(tx, names.markets), ...this.writeAccounts(tx, names.accounts));
       statements.push(tx.unsafe(SQL.progress, [this.name, batch.toSeq]));
       await Promise.all(statements);
-      return true;
+      return names;
     });
   }
 
