@@ -1,10 +1,10 @@
 // bench:redis-sink — what RedisSink costs per trade, Node and redis-server apart. Batches are built
 // by running the real engine the way bench:write-behind's journal does (a maker rests, a taker
 // fills it: one trade and four execs per pair; 1,000 maker and 1,000 taker accounts), cut into
-// batches of 5,000 commands with the book after each; only the sink's calls are timed. CPU is counted for
-// this process (process.cpuUsage) and for the redis-server process (/proc), which contention on a
-// shared machine inflates far less than wall time; `evalsha` is redis-server's own account of the
-// script (INFO commandstats). Each run writes under a fresh key prefix, deleted afterwards.
+// batches of 5,000 commands with the book after each; only the sink's calls are timed. CPU is
+// counted for this process (process.cpuUsage) and for the redis-server process (/proc), which
+// contention on a shared machine inflates far less than wall time; `evalsha` is redis-server's
+// own account of the script (INFO commandstats). Each run writes under a fresh key prefix, deleted afterwards.
 // Point REDIS_URL at a private redis-server to keep other clients out of its CPU figure.
 // Run: npm run bench:redis-sink [-- --trades 200000 --batch 5000 --runs 3]
 import { randomBytes } from 'node:crypto';
