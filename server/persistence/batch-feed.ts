@@ -1,9 +1,11 @@
 // One journal replay shared by every sink that keeps up. The feed owns one JournalFollower and
 // keeps a window of the batches it made, from the oldest one a reading sink still needs; each sink
 // reads the window with its own cursor. While the sinks await their I/O, the feed replays ahead
-// (bounded by the window), so replay and sink writes overlap. A sink that holds a full window for
-// `stallMs` while another waits (an outage, a hung call, a slow dead-letter write) is cut loose:
-// it goes on with a follower of its own (batch-source.ts) and rejoins when it reaches the window.
+// (bounded by the window), so replay and sink writes overlap. A sink that holds a full window while
+// another waits is cut loose at once if its calls are failing (an outage, a hung call), after
+// `stallMs` if it is only slow: it goes on with a follower of its own (batch-source.ts) and
+// rejoins when it reaches the window. A slow sink that works is kept in step: cutting it loose
+// costs a second replay (and one from its snapshot to open its follower) on the same thread.
 // Memory stays bounded by the window; the journal stays the buffer.
 import type { Clock } from './clock.js';
 import type { BookTop, EventBatch } from './event-batch.js';
@@ -22,11 +24,14 @@ export interface FeedLimits {
   readonly maxCommands: number;
   /** Batches held ahead of the slowest sink reading the feed. */
   readonly maxBatches: number;
-  /** How long a full window may wait for its slowest reader before that reader is cut loose. */
+  /**
+   * How long a full window may wait for its slowest reader before that reader is cut loose when
+   * its sink is not failing, only slow (a failing one is cut loose at once).
+   */
   readonly stallMs: number;
 }
 
-export const DEFAULT_FEED_LIMITS: FeedLimits = { maxBatchCommands: 5_000, maxCommands: 20_000, maxBatches: 64, stallMs: 1_000 };
+export const DEFAULT_FEED_LIMITS: FeedLimits = { maxBatchCommands: 5_000, maxCommands: 20_000, maxBatches: 64, stallMs: 5_000 };
 
 /** Replay ahead in steps of about this many commands, so sink callbacks are not held up for long. */
 const READ_AHEAD_STEP_COMMANDS = 1_000;
@@ -35,6 +40,8 @@ const READ_AHEAD_STEP_COMMANDS = 1_000;
 export class FeedCursor {
   detached = false;
   waiting = false;
+  /** Its sink's last call failed (retrying, breaker open): it is cut loose as soon as it holds the others. */
+  failing = false;
   constructor(public index: number) {}
 }
 
@@ -181,6 +188,11 @@ export class BatchFeed {
     }
   }
 
+  /** Re-checks waiting readers (a cursor's sink started or stopped failing). */
+  poke(): void {
+    this.wake();
+  }
+
   /** The sink behind `cursor` no longer reads the feed (it rebuilds, or stops). */
   leave(cursor: FeedCursor): void {
     if (!this.cursors.delete(cursor)) return;
@@ -270,16 +282,17 @@ export class BatchFeed {
       return;
     }
     const now = clock.now();
+    let lowest = Infinity;
+    for (const cursor of this.cursors) lowest = Math.min(lowest, cursor.index);
+    const holding = [...this.cursors].filter((cursor) => cursor.index === lowest && !cursor.waiting);
     if (this.stalledSince === null) {
       this.stalledSince = now;
       clock.sleep(limits.stallMs, this.abort.signal).then(() => this.wake(), () => undefined);
-      return;
     }
-    if (now - this.stalledSince < limits.stallMs) return;
-    let lowest = Infinity;
-    for (const cursor of this.cursors) lowest = Math.min(lowest, cursor.index);
-    for (const cursor of [...this.cursors]) {
-      if (cursor.index === lowest && !cursor.waiting) {
+    const stalled = now - this.stalledSince >= limits.stallMs;
+    if (!stalled && !holding.some((cursor) => cursor.failing)) return;
+    for (const cursor of holding) {
+      if (stalled || cursor.failing) {
         this.cursors.delete(cursor);
         cursor.detached = true;
       }

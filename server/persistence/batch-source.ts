@@ -27,6 +27,14 @@ export class BatchSource {
     return this.cursor !== null;
   }
 
+  /** Whether the sink's calls are failing: a failing sink does not hold the shared feed back. */
+  setFailing(failing: boolean): void {
+    if (this.cursor !== null && this.cursor.failing !== failing) {
+      this.cursor.failing = failing;
+      this.feed!.poke();
+    }
+  }
+
   /** The next batch after the last one handed out; waits for durable records. Throws when aborted. */
   async next(signal: AbortSignal): Promise<EventBatch> {
     for (;;) {

@@ -175,6 +175,7 @@ export class SinkRunner {
     this.status = 'running';
     this.deps.log.info({ sink: sink.name, appliedSeq: applied }, `write-behind ${sink.name} resuming`);
     const signal = this.abort.signal;
+    let shared = false;
     while (!signal.aborted) {
       let batch: EventBatch;
       try {
@@ -183,6 +184,10 @@ export class SinkRunner {
         if (signal.aborted) break;
         if (error instanceof JournalGap) this.deps.log.error({ sink: sink.name }, error.message);
         throw error;
+      }
+      if (this.source.shared !== shared) {
+        shared = this.source.shared;
+        this.deps.log.info({ sink: sink.name, fromSeq: batch.fromSeq }, `write-behind ${sink.name}: ${shared ? 'reading the shared replay' : 'out of step, replaying on its own'}`);
       }
       this.held = batch.commands.length;
       this.pendingSinceTs = batch.commands[0]!.command.ts;
@@ -254,6 +259,7 @@ export class SinkRunner {
         // While open, the breaker's own refusal would hide the cause: keep the last real error.
         if (kind !== 'open' || this.lastError === null) this.lastError = describe(error);
         this.recovering = true;
+        this.source?.setFailing(true);
         if (kind !== 'open' && (attempt < 3 || attempt % 20 === 0)) {
           this.deps.log.warn({ sink: sink.name, attempt, err: this.lastError }, `write-behind ${sink.name}: call failed, retrying`);
         }
@@ -282,6 +288,7 @@ export class SinkRunner {
     const { metrics, sink, durable } = this.deps;
     this.appliedSeq = seq;
     this.lastError = null;
+    this.source?.setFailing(false);
     metrics.appliedSeq.set({ sink: sink.name }, seq);
     metrics.lagEvents.set({ sink: sink.name }, Math.max(0, durable.seq - seq));
     const waiters = this.progressWaiters;
