@@ -1,16 +1,19 @@
 // The operations behind `npm run dlq`: list, show, redrive and drop dead-lettered batches. Redrive
 // writes the stored batch to its sink again (after the cause was fixed) and removes it only once
-// the sink took it; a batch that fails again stays where it is.
+// the sink took it; a batch that fails again stays where it is. What the batch touched is written as
+// it is at the sink's applied seq, read from the data dir's journal (redrive-state.ts).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULTS, parseMarkets } from '../config.js';
 import type { MarketInfo } from '../../protocol/messages.js';
+import { createCommandCodec } from '../journal/command-codec.js';
 import { systemClock } from './clock.js';
 import { DeadLetterStore } from './dead-letter-store.js';
-import type { Sink } from './event-batch.js';
+import type { EventBatch, RedriveState, Sink } from './event-batch.js';
 import { PgSink } from './pg-sink.js';
 import { RedisSink } from './redis-sink.js';
+import { JournalAftermath } from './redrive-state.js';
 import { MAX_DEAD_LETTERS_PER_SINK } from './start-write-behind.js';
 
 export const DLQ_USAGE = 'usage: npm run dlq -- list|show <id>|redrive <id>|drop <id> [--data-dir D] [--database-url URL] [--redis-url URL] [--redis-prefix P]';
@@ -34,6 +37,35 @@ function marketsOf(dataDir: string): MarketInfo[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * The state of what `batch` touched as of a given applied seq, replayed from the data dir the way
+ * the server's write-behind replays it (its markets, engine limits and book depth). The journal is
+ * opened on the first call only: a sink that needs no state (Postgres) costs no replay.
+ */
+function currentStateOf(batch: EventBatch, options: DlqOptions, output: DlqOutput): { current: (appliedSeq: number) => Promise<RedriveState>; close(): Promise<void> } {
+  let aftermath: Promise<JournalAftermath> | null = null;
+  return {
+    current: async (appliedSeq) => {
+      aftermath ??= JournalAftermath.open(batch, {
+        journalDir: join(options.dataDir, 'journal'),
+        snapshotDir: join(options.dataDir, 'snapshots'),
+        markets: parseMarkets(JSON.parse(readFileSync(join(options.dataDir, 'markets.json'), 'utf8')) as unknown, join(options.dataDir, 'markets.json')),
+        limits: { maxOpenOrdersPerAccount: DEFAULTS.maxOpenOrdersPerAccount },
+        codec: createCommandCodec(),
+        // The write-behind's own depth and batch size (write-behind.ts).
+        depth: 50,
+        maxBatchCommands: 5_000,
+        log: { warn: (fields, msg) => output.err(`${msg} ${JSON.stringify(fields)}`) },
+      });
+      return (await aftermath).at(appliedSeq);
+    },
+    close: async () => {
+      // A failed open leaves nothing to close; its error was already reported by the redrive.
+      await (await aftermath?.catch(() => null))?.close();
+    },
+  };
 }
 
 function sinkFor(name: string, options: DlqOptions): Sink {
@@ -119,10 +151,12 @@ export async function runDlqCommand(argv: readonly string[], env: NodeJS.Process
       return 0;
     }
     const sink = sinkFor(letter.sink, options);
+    const state = currentStateOf(letter.batch, options, output);
     try {
       await connected(sink, 10_000);
-      await (sink.redrive ? sink.redrive(letter.batch) : sink.apply(letter.batch));
+      await (sink.redrive ? sink.redrive(letter.batch, state.current) : sink.apply(letter.batch));
     } finally {
+      await state.close();
       await sink.close();
     }
     await store.remove(letter.id);

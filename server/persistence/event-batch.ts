@@ -3,7 +3,7 @@
 // engine (so they are exactly what clients were told). A sink records `toSeq` as applied in the
 // same write as the data, which makes every batch idempotent by sequence.
 import type { Level } from '../../protocol/messages.js';
-import type { EngineCommand, EngineEvent } from '../engine/types.js';
+import type { EngineCommand, EngineEvent, ExecEvent } from '../engine/types.js';
 
 export interface PersistedCommand {
   /** Journal sequence number of the command. */
@@ -33,6 +33,15 @@ export interface EventBatch {
   readonly books: readonly BookTop[];
 }
 
+/** The orders and books a dead-lettered batch touched, as of a later applied seq (redrive-state.ts). */
+export interface RedriveState {
+  readonly appliedSeq: number;
+  /** Each order the batch touched, by its latest exec up to `appliedSeq` (closed ones included). */
+  readonly orders: readonly ExecEvent[];
+  /** Each book the batch changed, as of `appliedSeq`. */
+  readonly books: readonly BookTop[];
+}
+
 export interface Sink {
   readonly name: string;
   /** The last journal seq this sink has applied, read from the sink itself (0 when empty). */
@@ -43,10 +52,12 @@ export interface Sink {
   markApplied(seq: number): Promise<void>;
   /**
    * Writes a dead-lettered batch again once its cause is fixed (`npm run dlq -- redrive`), even
-   * though its seqs are at or below the applied seq. Absent: `apply` is used (a sink idempotent row
-   * by row, where an older batch never overwrites newer state).
+   * though its seqs are at or below the applied seq. `current` gives the state of what the batch
+   * touched as of a given applied seq, for a sink that cannot tell newer state from older (Redis).
+   * Absent: `apply` is used (a sink idempotent row by row, where an older batch never overwrites
+   * newer state).
    */
-  redrive?(batch: EventBatch): Promise<void>;
+  redrive?(batch: EventBatch, current: (appliedSeq: number) => Promise<RedriveState>): Promise<void>;
   /** True when retrying cannot help because the batch itself is bad (a constraint, bad data). */
   isPermanent(error: unknown): boolean;
   close(): Promise<void>;

@@ -85,14 +85,21 @@ const SQL = {
   copyTradesStage: `copy ${TRADES_STAGE} (${TRADE_COLUMNS}) from stdin ${BINARY}`,
   copyOrdersStage: `copy ${ORDERS_STAGE} (${ORDER_COLUMNS}) from stdin ${BINARY}`,
   mergeTrades: `insert into trades (${TRADE_COLUMNS}) select ${TRADE_COLUMNS} from ${TRADES_STAGE} on conflict (market, trade_id) do nothing`,
-  // What an order was placed as (kind, tif, post, created_*) never changes; its state does, and an
-  // older state (a replayed or late batch) never overwrites a newer one.
+  // An order's state is the newest one: an older state (a replayed or late batch) never overwrites
+  // a newer one. What it was placed as (kind, tif, post, created_*) comes from its earliest row: a
+  // row first written from a later exec (its place was dead-lettered) holds a guess there, and the
+  // redriven place corrects it.
   mergeOrders:
     `insert into orders (${ORDER_COLUMNS}) select ${ORDER_COLUMNS} from ${ORDERS_STAGE} ` +
-    'on conflict (market, order_id) do update set price = excluded.price, qty = excluded.qty, ' +
-    'filled = excluded.filled, status = excluded.status, reason = excluded.reason, ' +
-    'updated_seq = excluded.updated_seq, updated_ts = excluded.updated_ts ' +
-    'where orders.updated_seq < excluded.updated_seq',
+    'on conflict (market, order_id) do update set ' +
+    ['price', 'qty', 'filled', 'status', 'reason', 'updated_seq', 'updated_ts']
+      .map((column) => `${column} = case when orders.updated_seq < excluded.updated_seq then excluded.${column} else orders.${column} end`)
+      .join(', ') +
+    ', ' +
+    ['kind', 'tif', 'post', 'created_seq', 'created_ts']
+      .map((column) => `${column} = case when excluded.created_seq < orders.created_seq then excluded.${column} else orders.${column} end`)
+      .join(', ') +
+    ' where orders.updated_seq < excluded.updated_seq or excluded.created_seq < orders.created_seq',
 } as const;
 
 /** The markets and accounts a batch wrote (not known to be in the database before it). */

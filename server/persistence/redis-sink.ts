@@ -13,7 +13,7 @@ import { Redis, ReplyError } from 'ioredis';
 import { Packr } from 'msgpackr';
 import { openOrderField, redisKeys, type RedisKeys } from '../../db/redis-keys.js';
 import type { ExecEvent, TradeEvent } from '../engine/types.js';
-import { SinkBehind, type BookTop, type EventBatch, type Sink } from './event-batch.js';
+import { SinkBehind, type BookTop, type EventBatch, type RedriveState, type Sink } from './event-batch.js';
 import { StreamEntryWriter } from './stream-entry-writer.js';
 
 export interface RedisSinkOptions {
@@ -34,10 +34,13 @@ type Op = readonly string[];
 const ZADD_CHUNK = 500;
 // Most fields one HSET/HDEL takes, for the same reason (the op is unpacked into redis.call).
 const FIELDS_PER_OP = 500;
+// Redrive calls made while the pipeline keeps moving the applied seq on, before giving up.
+const REDRIVE_ATTEMPTS = 20;
 
 // KEYS: applied seq, event stream. ARGV[1]: the batch's last seq; ARGV[2]: the batch's stream
 // entries, one JSON text a line, each ending in a newline; ARGV[3]: '1' to redrive a dead-lettered
-// batch: everything is written, the applied seq is left; ARGV[4]: the batch's first seq; ARGV[5]:
+// batch: everything is written and the applied seq is left, but only if it still is ARGV[1] (the
+// seq the end state was computed for; else SPOTWIRE_MOVED); ARGV[4]: the batch's first seq; ARGV[5]:
 // msgpack (cmsgpack is built into Redis) of the entries' (journal seq, event index) pairs, flat;
 // ARGV[6]: msgpack of the state as of the batch's end, as plain commands, always written.
 // Batches follow each other without gaps, so an applied seq below the one just before the batch
@@ -50,7 +53,9 @@ const FIELDS_PER_OP = 500;
 const APPLY_SCRIPT = `
 local applied = tonumber(redis.call('GET', KEYS[1]) or '0')
 local redrive = ARGV[3] == '1'
-if redrive then applied = -1
+if redrive then
+  if applied ~= tonumber(ARGV[1]) then return redis.error_reply('SPOTWIRE_MOVED ' .. applied) end
+  applied = -1
 elseif tonumber(ARGV[4]) > applied + 1 then return redis.error_reply('SPOTWIRE_BEHIND ' .. applied)
 elseif tonumber(ARGV[1]) <= applied then return applied end
 local topMs, topSeq, topMsText = -1, -1, '0'
@@ -138,26 +143,43 @@ export class RedisSink implements Sink {
   }
 
   async apply(batch: EventBatch): Promise<void> {
-    await this.write(batch, false);
+    await this.write(batch, null);
   }
 
   /**
    * Writes a dead-lettered batch after its cause was fixed. Its seqs are at or below the applied
    * seq by then, so the check is off. A stream id must exceed the stream's top, so its events go to
    * the end of the stream, with ids right after the top and a second field `redriven` = `1` (their
-   * `seq` says where they belong in the journal). Book state in the batch is older than what later
-   * batches wrote, so it is left out.
+   * `seq` says where they belong in the journal). The orders and books it touched are written as
+   * they are at the applied seq (`current`), not as the batch left them: later batches may have
+   * changed them, and Redis keeps no seq to tell. The script writes only if the applied seq is still
+   * the one that state is for; while the pipeline moves it on, the state is brought forward and the
+   * call made again.
    */
-  async redrive(batch: EventBatch): Promise<void> {
-    await this.write({ ...batch, books: [] }, true);
+  async redrive(batch: EventBatch, current: (appliedSeq: number) => Promise<RedriveState>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const appliedSeq = await this.appliedSeq();
+      if (appliedSeq < batch.toSeq) {
+        throw new Error(`${this.name} has applied up to seq ${appliedSeq}, before this batch's end ${batch.toSeq}: the pipeline will write the batch itself`);
+      }
+      const state = await current(appliedSeq);
+      try {
+        await this.write(batch, state);
+        return;
+      } catch (error) {
+        const moved = /^SPOTWIRE_MOVED (\d+)/.exec((error as Error).message);
+        if (moved === null || attempt === REDRIVE_ATTEMPTS) throw error;
+      }
+    }
   }
 
-  private async write(batch: EventBatch, redrive: boolean): Promise<void> {
-    const { ids, endState } = this.encode(batch);
+  private async write(batch: EventBatch, redriveAt: RedriveState | null): Promise<void> {
+    const { ids, endState } = this.encode(batch, redriveAt);
     const entries = this.entries.take();
+    const toSeq = String(redriveAt ? redriveAt.appliedSeq : batch.toSeq);
     // One script call: its single reply (or error) is the batch's outcome, checked by the await.
     try {
-      await this.redis.spotwireApply(this.keys.appliedSeq, this.keys.events, String(batch.toSeq), entries, redrive ? '1' : '0', String(batch.fromSeq), ids, endState);
+      await this.redis.spotwireApply(this.keys.appliedSeq, this.keys.events, toSeq, entries, redriveAt ? '1' : '0', String(batch.fromSeq), ids, endState);
     } catch (error) {
       const behind = /^SPOTWIRE_BEHIND (\d+)/.exec((error as Error).message);
       throw behind ? new SinkBehind(this.name, Number(behind[1])) : error;
@@ -188,9 +210,10 @@ export class RedisSink implements Sink {
    * msgpack-encoded. The end state is coalesced: each touched order once, as of its latest exec (an
    * order opened and filled inside the batch costs an HDEL field, not HSET + HDEL), one HSET and one
    * HDEL per account, and per market only the newest `tradesKept` trades, which are all the trim
-   * would leave of the batch's trades anyway.
+   * would leave of the batch's trades anyway. A redrive writes the orders and books as of `redriveAt`
+   * instead of the batch's own.
    */
-  private encode(batch: EventBatch): { ids: Buffer; endState: Buffer } {
+  private encode(batch: EventBatch, redriveAt: RedriveState | null): { ids: Buffer; endState: Buffer } {
     const writer = this.entries;
     const ids: number[] = [];
     // Per market, each touched order's latest exec event (order ids are per market).
@@ -226,10 +249,19 @@ export class RedisSink implements Sink {
         // Level changes are summed up by the depth snapshot written at the end of the batch.
       }
     }
-    return { ids: this.packr.pack(ids), endState: this.packr.pack(this.endState(batch, latest, trades)) };
+    if (redriveAt) {
+      latest.clear();
+      for (const event of redriveAt.orders) {
+        const ofSym = latest.get(event.exec.sym);
+        if (ofSym) ofSym.set(event.exec.id, event);
+        else latest.set(event.exec.sym, new Map([[event.exec.id, event]]));
+      }
+    }
+    const books = redriveAt ? redriveAt.books : batch.books;
+    return { ids: this.packr.pack(ids), endState: this.packr.pack(this.endState(books, latest, trades)) };
   }
 
-  private endState(batch: EventBatch, latest: Map<string, Map<number, ExecEvent>>, trades: Map<string, TradeEvent[]>): Op[] {
+  private endState(books: readonly BookTop[], latest: Map<string, Map<number, ExecEvent>>, trades: Map<string, TradeEvent[]>): Op[] {
     const ops: Op[] = [];
     const byAccount = new Map<string, { set: string[]; del: string[] }>();
     for (const [sym, orders] of latest) {
@@ -262,7 +294,7 @@ export class RedisSink implements Sink {
       }
       ops.push(['ZREMRANGEBYRANK', key, '0', String(-this.tradesKept - 1)]);
     }
-    for (const book of batch.books) ops.push(...this.topOps(book), ['SET', this.keys.depth(book.sym), JSON.stringify({ seq: book.seq, bids: book.bids, asks: book.asks })]);
+    for (const book of books) ops.push(...this.topOps(book), ['SET', this.keys.depth(book.sym), JSON.stringify({ seq: book.seq, bids: book.bids, asks: book.asks })]);
     // Exact, once per batch: the stream then holds the same entries whatever the batch boundaries.
     ops.push(['XTRIM', this.keys.events, 'MAXLEN', this.streamMaxLen]);
     return ops;

@@ -9,7 +9,7 @@ import type { EngineLimits } from '../engine/types.js';
 import type { CommandCodec } from '../journal/command-codec.js';
 import { systemClock } from './clock.js';
 import { DeadLetterStore } from './dead-letter-store.js';
-import type { EventBatch, Sink } from './event-batch.js';
+import type { EventBatch, RedriveState, Sink } from './event-batch.js';
 import { PgSink } from './pg-sink.js';
 import { RedisSink } from './redis-sink.js';
 import { WriteBehind } from './write-behind.js';
@@ -51,7 +51,7 @@ export function migratedFirst(sink: Sink, migrate: () => Promise<void>, log: Log
     markApplied: (seq) => sink.markApplied(seq),
     isPermanent: (error) => sink.isPermanent(error),
     close: () => sink.close(),
-    ...(sink.redrive ? { redrive: (batch: EventBatch) => sink.redrive!(batch) } : {}),
+    ...(sink.redrive ? { redrive: (batch: EventBatch, current: (appliedSeq: number) => Promise<RedriveState>) => sink.redrive!(batch, current) } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { openOrderField } from '../../db/redis-keys.js';
 import type { ExecEvent, TradeEvent } from '../../server/engine/types.js';
 import { SinkBehind, type EventBatch } from '../../server/persistence/event-batch.js';
 import { RedisSink } from '../../server/persistence/redis-sink.js';
+import { BatchAftermath } from '../../server/persistence/redrive-state.js';
 import { JournalLike, simulate } from '../db/engine-batches.js';
 import { BTC, ETH, MARKETS, cancel, cancelAll, place } from '../support/engine-fixtures.js';
 import { mulberry32 } from '../support/prng.js';
@@ -184,9 +185,21 @@ describe('RedisSink', () => {
     await sink.markApplied(dead.toSeq);
     await sink.apply(third);
     const top = (await redis.xrevrange(sink.keys.events, '+', '-', 'COUNT', 1))[0]![0];
-    await sink.redrive(dead);
+    const aftermath = new BatchAftermath(dead);
+    aftermath.follow(third);
+    await sink.redrive(dead, async (appliedSeq) => {
+      expect(appliedSeq).toBe(third.toSeq);
+      return aftermath.state();
+    });
     await sink.apply(fourth);
     expect(await sink.appliedSeq()).toBe(fourth.toSeq);
+    // Apart from the stream, the redrive leaves what a sink that never lost the batch holds.
+    const reference = await newSink('redrive-reference');
+    sinks.push(reference);
+    await applyAll(reference, [first, dead, third, fourth]);
+    const withoutStream = async (of: RedisSink): Promise<Record<string, unknown>> =>
+      Object.fromEntries(Object.entries(await dumpRedis(redis, of.keys.prefix)).filter(([key]) => key !== of.keys.events).map(([key, value]) => [key.slice(of.keys.prefix.length), value]));
+    expect(await withoutStream(sink)).toEqual(await withoutStream(reference));
 
     const entries = (batch: EventBatch): [number, number, string][] =>
       batch.commands.flatMap((command) => command.events.flatMap((event, index): [number, number, string][] => (event.kind === 'level' ? [] : [[command.seq, index, entryJson(command.seq, event)]])));

@@ -1,0 +1,157 @@
+// A redriven dead letter must not bring back what later batches changed. A batch that opens and
+// fills orders is dead-lettered (the runner's path: its seq marked applied), later batches cancel,
+// amend, fill and close some of those orders and move the books, then `npm run dlq -- redrive`
+// writes it. Redis (real) and Postgres (real) must then hold what a fresh replay of the whole
+// journal writes: for Redis everything but the stream, whose redriven entries sit at its end.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../server/persistence/clock.js';
+import { runDlqCommand } from '../../server/persistence/dead-letter-commands.js';
+import { DeadLetterStore } from '../../server/persistence/dead-letter-store.js';
+import type { EventBatch, Sink } from '../../server/persistence/event-batch.js';
+import { JournalFollower } from '../../server/persistence/journal-follower.js';
+import { PgSink } from '../../server/persistence/pg-sink.js';
+import { RedisSink } from '../../server/persistence/redis-sink.js';
+import { ETH, MARKETS, amend, cancel, place } from '../support/engine-fixtures.js';
+import { deleteUnder } from './redis-dump.js';
+import { LIMITS, JournalFixture, silentLog } from './write-behind-fixture.js';
+import { createDatabase, dropDatabase, pgState, redisState, replayJournalInto, whenConnected } from './write-behind-oracle.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const RUN = `${process.pid}_${Date.now()}`;
+const PREFIX = `test:redrive-current:${RUN}:`;
+const ORACLE_PREFIX = `test:redrive-current-oracle:${RUN}:`;
+const DB = `redrive_current_${RUN}`;
+const ORACLE_DB = `redrive_current_oracle_${RUN}`;
+
+async function dlq(...argv: string[]): Promise<{ code: number; lines: string[] }> {
+  const lines: string[] = [];
+  const code = await runDlqCommand(argv, {}, { out: (line) => lines.push(line), err: (line) => lines.push(line) });
+  return { code, lines };
+}
+
+/** One batch per journal record, with the write-behind's book depth (the oracle's too). */
+async function batchesOf(fixture: JournalFixture): Promise<EventBatch[]> {
+  const follower = await JournalFollower.open('test', 0, {
+    journalDir: fixture.journalDir,
+    snapshotDir: fixture.snapshotDir,
+    markets: MARKETS,
+    limits: LIMITS,
+    codec: fixture.codec,
+    depth: 50,
+    maxBatchCommands: 1,
+    log: silentLog,
+  });
+  const batches: EventBatch[] = [];
+  for (let batch = await follower.next(fixture.journal.lastSeq); batch; batch = await follower.next(fixture.journal.lastSeq)) batches.push(batch);
+  await follower.close();
+  return batches;
+}
+
+/** The runner's path around a dead letter: the batches before it, its seq marked applied, the rest. */
+async function applyAround(sink: Sink, batches: readonly EventBatch[], dead: EventBatch): Promise<void> {
+  await whenConnected(() => sink.appliedSeq());
+  for (const batch of batches) {
+    if (batch === dead) await sink.markApplied(batch.toSeq);
+    else await sink.apply(batch);
+  }
+}
+
+describe('dlq redrive writes the current state of what the batch touched', () => {
+  const fixture = new JournalFixture({ snapshotEveryCommands: 3 });
+  const redis = new Redis(REDIS_URL);
+  const store = new DeadLetterStore({ dataDir: fixture.dir, maxPerSink: 10, clock: systemClock, fsync: false });
+  let batches: EventBatch[] = [];
+  let dead: EventBatch;
+  let dbUrl = '';
+  let oracleUrl = '';
+
+  beforeAll(async () => {
+    writeFileSync(join(fixture.dir, 'markets.json'), JSON.stringify(MARKETS));
+    await fixture.commit([place('alice', 'sell', 100_00, 5), place('alice', 'sell', 101_00, 3), place('erin', 'sell', 50_00, 2, { sym: ETH })]);
+    // The batch to be dead-lettered: opens bob's four bids and carol's ETH bid, fills part of alice's first ask.
+    await fixture.commit([
+      place('bob', 'buy', 99_00, 2, { cid: 'b1' }),
+      place('bob', 'buy', 98_00, 4),
+      place('bob', 'buy', 97_00, 1),
+      place('bob', 'buy', 96_00, 1),
+      place('carol', 'buy', 100_00, 2),
+      place('carol', 'buy', 40_00, 7, { sym: ETH }),
+    ]);
+    // Later batches: one of bob's bids canceled, one amended then partly filled, alice's ask filled
+    // (closed), carol's ETH bid filled whole; bob's last bid and the second ask stay as they were.
+    await fixture.commit([cancel('bob', { cid: 'b1' }), amend('bob', { id: 5 }, { qty: 6 })]);
+    await fixture.commit([place('alice', 'sell', 98_00, 1), place('dave', 'buy', 100_00, 3)]);
+    await fixture.commit([place('erin', 'sell', 40_00, 7, { sym: ETH })]);
+    await fixture.commit([place('dave', 'buy', 90_00, 1)]);
+    batches = await batchesOf(fixture);
+    expect(batches.map((batch) => batch.commands.length)).toEqual([3, 6, 2, 2, 1, 1]);
+    dead = batches[1]!;
+    [dbUrl, oracleUrl] = await Promise.all([createDatabase(ADMIN_URL, DB), createDatabase(ADMIN_URL, ORACLE_DB)]);
+  });
+
+  afterAll(async () => {
+    await deleteUnder(redis, PREFIX);
+    await deleteUnder(redis, ORACLE_PREFIX);
+    redis.disconnect();
+    await fixture.close();
+    await dropDatabase(ADMIN_URL, DB);
+    await dropDatabase(ADMIN_URL, ORACLE_DB);
+  });
+
+  it('Redis: open orders, tops and depth equal a fresh replay of the journal', async () => {
+    const sink = new RedisSink({ url: REDIS_URL, prefix: PREFIX });
+    await applyAround(sink, batches, dead);
+    await sink.close();
+    await store.add('redis', dead, new Error('WRONGTYPE Operation against a key holding the wrong kind of value'));
+    const [letter] = await store.list('redis');
+    const redrive = await dlq('redrive', letter!.id, '--data-dir', fixture.dir, '--redis-url', REDIS_URL, '--redis-prefix', PREFIX);
+    expect(redrive).toEqual({ code: 0, lines: [`redriven ${letter!.id} (6 commands) to redis`] });
+
+    const oracle = new RedisSink({ url: REDIS_URL, prefix: ORACLE_PREFIX });
+    await whenConnected(() => oracle.appliedSeq());
+    await replayJournalInto(oracle, fixture.dir, fixture.journal.lastSeq);
+    await oracle.close();
+    const { events, ...state } = await redisState(redis, PREFIX);
+    const { events: oracleEvents, ...expected } = await redisState(redis, ORACLE_PREFIX);
+    expect(Object.keys(expected)).toContain('orders:bob');
+    expect(state).toEqual(expected);
+    // The stream holds the same entries, the redriven ones last and marked.
+    const entries = events as [string, string[]][];
+    const redriven = entries.filter(([, fields]) => fields[2] === 'redriven');
+    expect(redriven.length).toBeGreaterThan(0);
+    expect(entries.slice(-redriven.length)).toEqual(redriven);
+    const sortedBySeq = (list: [string, string[]][]): string[] => list.map(([, fields]) => fields[1]!).sort();
+    expect(sortedBySeq(entries)).toEqual(sortedBySeq(oracleEvents as [string, string[]][]));
+  });
+
+  it('Postgres: rows equal a fresh replay of the journal (a redrive never overwrites newer rows)', async () => {
+    const sink = new PgSink({ url: dbUrl, markets: MARKETS });
+    await applyAround(sink, batches, dead);
+    await sink.close();
+    await store.add('postgres', dead, new Error('23514 check constraint'));
+    const [letter] = await store.list('postgres');
+    const redrive = await dlq('redrive', letter!.id, '--data-dir', fixture.dir, '--database-url', dbUrl);
+    expect(redrive).toEqual({ code: 0, lines: [`redriven ${letter!.id} (6 commands) to postgres`] });
+
+    const oracle = new PgSink({ url: oracleUrl, markets: MARKETS });
+    await replayJournalInto(oracle, fixture.dir, fixture.journal.lastSeq);
+    await oracle.close();
+    const expected = await pgState(oracleUrl);
+    expect(expected.orders!.length).toBeGreaterThan(5);
+    expect(await pgState(dbUrl)).toEqual(expected);
+  });
+
+  it('refuses a redrive to a Redis that has not applied the batch yet: the pipeline writes it', async () => {
+    await store.add('redis', dead, new Error('WRONGTYPE'));
+    const [letter] = await store.list('redis');
+    const prefix = `${PREFIX}empty:`;
+    const redrive = await dlq('redrive', letter!.id, '--data-dir', fixture.dir, '--redis-url', REDIS_URL, '--redis-prefix', prefix);
+    expect(redrive.code).toBe(1);
+    expect(redrive.lines[0]).toContain('the pipeline will write the batch itself');
+    expect(await store.list('redis')).toHaveLength(1);
+  });
+});
