@@ -48,7 +48,7 @@ function currentStateOf(batch: EventBatch, options: DlqOptions, output: DlqOutpu
   let aftermath: Promise<JournalAftermath> | null = null;
   return {
     current: async (appliedSeq) => {
-      aftermath ??= JournalAftermath.open(batch, {
+      aftermath ??= JournalAftermath.open(batch, appliedSeq, {
         journalDir: join(options.dataDir, 'journal'),
         snapshotDir: join(options.dataDir, 'snapshots'),
         markets: parseMarkets(JSON.parse(readFileSync(join(options.dataDir, 'markets.json'), 'utf8')) as unknown, join(options.dataDir, 'markets.json')),

@@ -36,8 +36,10 @@ export interface EventBatch {
 /** The orders and books a dead-lettered batch touched, as of a later applied seq (redrive-state.ts). */
 export interface RedriveState {
   readonly appliedSeq: number;
-  /** Each order the batch touched, by its latest exec up to `appliedSeq` (closed ones included). */
-  readonly orders: readonly ExecEvent[];
+  /** Orders the batch touched that are open at `appliedSeq`, by their latest exec. */
+  readonly open: readonly ExecEvent[];
+  /** Orders the batch touched that are closed by `appliedSeq` (an exec of each). */
+  readonly closed: readonly ExecEvent[];
   /** Each book the batch changed, as of `appliedSeq`. */
   readonly books: readonly BookTop[];
 }

@@ -4,7 +4,7 @@
 // they come through the same deterministic engine. So a batch holds exactly what clients were told,
 // sinks never wait for each other, and a sink that is down holds nothing but its one batch in
 // memory: the journal is the buffer.
-import type { MarketInfo } from '../../protocol/messages.js';
+import type { MarketInfo, OrderView } from '../../protocol/messages.js';
 import { restoreEngine } from '../engine/engine-state.js';
 import { MatchingEngine } from '../engine/engine.js';
 import type { EngineLimits } from '../engine/types.js';
@@ -140,15 +140,23 @@ export class JournalFollower {
     const { commands } = builder;
     if (commands.length === 0) return null;
     const books: BookTop[] = [];
-    for (const sym of builder.changedBooks) {
-      books.push({
-        sym,
-        seq: this.bookSeqs.get(sym) ?? 0,
-        bids: this.engine.levels(sym, 'buy', this.options.depth),
-        asks: this.engine.levels(sym, 'sell', this.options.depth),
-      });
-    }
+    for (const sym of builder.changedBooks) books.push(this.book(sym));
     return { fromSeq: commands[0]!.seq, toSeq: builder.toSeq, commands, books };
+  }
+
+  /** A market's book as of the last seq applied, with its market-data seq. */
+  book(sym: string): BookTop {
+    return {
+      sym,
+      seq: this.bookSeqs.get(sym) ?? 0,
+      bids: this.engine.levels(sym, 'buy', this.options.depth),
+      asks: this.engine.levels(sym, 'sell', this.options.depth),
+    };
+  }
+
+  /** An account's open orders as of the last seq applied. */
+  openOrders(account: string): OrderView[] {
+    return this.engine.openOrders(account, null);
   }
 
   close(): Promise<void> {

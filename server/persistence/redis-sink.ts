@@ -98,6 +98,18 @@ if tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[1]) or '0') then redis.ca
 return 1
 `;
 
+/** Per account, the open-order hash fields to set (field, value, …) and to delete. */
+type OrderFields = Map<string, { set: string[]; del: string[] }>;
+
+function fieldsOf(byAccount: OrderFields, account: string): { set: string[]; del: string[] } {
+  let fields = byAccount.get(account);
+  if (!fields) {
+    fields = { set: [], del: [] };
+    byAccount.set(account, fields);
+  }
+  return fields;
+}
+
 /** Errors Redis answers when it is busy or degraded, not because the batch is bad. */
 const TRANSIENT_REPLIES = ['LOADING', 'BUSY', 'TRYAGAIN', 'CLUSTERDOWN', 'MASTERDOWN', 'MISCONF', 'READONLY', 'OOM', 'NOSCRIPT'];
 
@@ -249,33 +261,33 @@ export class RedisSink implements Sink {
         // Level changes are summed up by the depth snapshot written at the end of the batch.
       }
     }
-    if (redriveAt) {
-      latest.clear();
-      for (const event of redriveAt.orders) {
-        const ofSym = latest.get(event.exec.sym);
-        if (ofSym) ofSym.set(event.exec.id, event);
-        else latest.set(event.exec.sym, new Map([[event.exec.id, event]]));
-      }
-    }
+    const orders = redriveAt ? this.redrivenOrderFields(redriveAt) : this.orderFields(latest);
     const books = redriveAt ? redriveAt.books : batch.books;
-    return { ids: this.packr.pack(ids), endState: this.packr.pack(this.endState(books, latest, trades)) };
+    return { ids: this.packr.pack(ids), endState: this.packr.pack(this.endState(books, orders, trades)) };
   }
 
-  private endState(books: readonly BookTop[], latest: Map<string, Map<number, ExecEvent>>, trades: Map<string, TradeEvent[]>): Op[] {
-    const ops: Op[] = [];
-    const byAccount = new Map<string, { set: string[]; del: string[] }>();
+  /** Per account, the open-order fields to set (field, value, …) and to delete. */
+  private orderFields(latest: Map<string, Map<number, ExecEvent>>): OrderFields {
+    const byAccount: OrderFields = new Map();
     for (const [sym, orders] of latest) {
       for (const [id, { account, exec }] of orders) {
-        let fields = byAccount.get(account);
-        if (!fields) {
-          fields = { set: [], del: [] };
-          byAccount.set(account, fields);
-        }
         const field = openOrderField(sym, id);
-        if (exec.status === 'new' || exec.status === 'partial') fields.set.push(field, JSON.stringify(exec));
-        else fields.del.push(field);
+        if (exec.status === 'new' || exec.status === 'partial') fieldsOf(byAccount, account).set.push(field, JSON.stringify(exec));
+        else fieldsOf(byAccount, account).del.push(field);
       }
     }
+    return byAccount;
+  }
+
+  private redrivenOrderFields(state: RedriveState): OrderFields {
+    const byAccount: OrderFields = new Map();
+    for (const { account, exec } of state.open) fieldsOf(byAccount, account).set.push(openOrderField(exec.sym, exec.id), JSON.stringify(exec));
+    for (const { account, exec } of state.closed) fieldsOf(byAccount, account).del.push(openOrderField(exec.sym, exec.id));
+    return byAccount;
+  }
+
+  private endState(books: readonly BookTop[], byAccount: OrderFields, trades: Map<string, TradeEvent[]>): Op[] {
+    const ops: Op[] = [];
     for (const [account, { set, del }] of byAccount) {
       const key = this.keys.openOrders(account);
       for (let from = 0; from < set.length; from += 2 * FIELDS_PER_OP) ops.push(['HSET', key, ...set.slice(from, from + 2 * FIELDS_PER_OP)]);

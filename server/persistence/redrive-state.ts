@@ -3,24 +3,33 @@
 // letter waited) may have filled, amended or canceled those orders and moved those books; Redis keeps
 // no seq beside an order or a book, so writing the batch's own end state would bring those back.
 //
-// The journal is the truth: a follower restored at the batch's end (newest snapshot at or before
-// it, then quiet replay, as JournalFollower.open does for a sink) reads on up to the applied seq,
-// and every later exec of a touched order and every later state of a touched book replaces the
-// batch's. Following with events rather than restoring at the applied seq gives each order's latest
-// exec exactly as a fresh replay writes it (an open order's value is its latest exec, with its last
-// fill; the engine's order state alone does not hold that).
+// The journal is the truth. An engine is restored (newest snapshot at or before the start, then
+// quiet replay: JournalFollower.open) and read on to the applied seq. An open order's value in Redis
+// is its latest exec (with its last fill), which the engine's order state alone does not hold, so
+// the start is the batch's end when the journal still has it: every later exec of a touched order is
+// then seen, and the result is what a fresh replay writes. Journal retirement does not keep a dead
+// letter's range (it keeps what the sinks' applied seqs need), so an older letter starts at the
+// applied seq instead: an order closed by then is removed, one whose state is still the one the
+// batch left gets the batch's exec, and one a later batch changed keeps the value that batch wrote.
+import type { OrderView } from '../../protocol/messages.js';
 import type { ExecEvent } from '../engine/types.js';
 import type { BookTop, EventBatch, RedriveState } from './event-batch.js';
-import { JournalFollower, type JournalFollowerOptions } from './journal-follower.js';
+import { JournalFollower, JournalGap, type JournalFollowerOptions } from './journal-follower.js';
 
-/** Folds the batches that followed a dead letter into the state of what the letter touched. */
+/** The engine's state at the applied seq, as far as a redrive needs it (a JournalFollower). */
+export interface EngineView {
+  openOrders(account: string): readonly OrderView[];
+  book(sym: string): BookTop;
+}
+
+/** The dead letter's touched orders and books, with every later exec of those orders seen since. */
 export class BatchAftermath {
+  // Per market, by order id (ids are per market): the batch's latest exec, then any later one.
   private readonly orders = new Map<string, Map<number, ExecEvent>>();
-  private readonly books = new Map<string, BookTop>();
-  private seq: number;
+  private readonly changedLater = new Set<ExecEvent>();
+  private readonly syms: readonly string[];
 
   constructor(dead: EventBatch) {
-    this.seq = dead.toSeq;
     for (const { events } of dead.commands) {
       for (const event of events) {
         if (event.kind !== 'exec') continue;
@@ -32,25 +41,49 @@ export class BatchAftermath {
         ofSym.set(event.exec.id, event);
       }
     }
-    for (const book of dead.books) this.books.set(book.sym, book);
+    this.syms = dead.books.map((book) => book.sym);
   }
 
-  /** Takes in the next batch after the letter (batches in journal order, without gaps). */
+  /** Takes in a batch read after the letter (in journal order). */
   follow(batch: EventBatch): void {
-    if (batch.fromSeq !== this.seq + 1) throw new Error(`batch ${batch.fromSeq}..${batch.toSeq} does not follow seq ${this.seq}`);
-    this.seq = batch.toSeq;
     for (const { events } of batch.commands) {
       for (const event of events) {
         if (event.kind !== 'exec') continue;
         const ofSym = this.orders.get(event.exec.sym);
-        if (ofSym?.has(event.exec.id)) ofSym.set(event.exec.id, event);
+        if (!ofSym?.has(event.exec.id)) continue;
+        ofSym.set(event.exec.id, event);
+        this.changedLater.add(event);
       }
     }
-    for (const book of batch.books) if (this.books.has(book.sym)) this.books.set(book.sym, book);
   }
 
-  state(): RedriveState {
-    return { appliedSeq: this.seq, orders: [...this.orders.values()].flatMap((ofSym) => [...ofSym.values()]), books: [...this.books.values()] };
+  /**
+   * The state as of `appliedSeq`, `now` being the engine there. An exec seen after the letter is the
+   * order's latest. Without one, the order is closed if `now` has it no more; otherwise its value is
+   * the batch's exec if that still describes it, and is left out if it does not (a later batch this
+   * aftermath did not read changed it and wrote it).
+   */
+  state(appliedSeq: number, now: EngineView): RedriveState {
+    const open: ExecEvent[] = [];
+    const closed: ExecEvent[] = [];
+    const openByAccount = new Map<string, Map<string, OrderView>>();
+    const openNow = (account: string): Map<string, OrderView> => {
+      let views = openByAccount.get(account);
+      if (views === undefined) {
+        views = new Map(now.openOrders(account).map((view) => [`${view.sym}:${view.id}`, view]));
+        openByAccount.set(account, views);
+      }
+      return views;
+    };
+    for (const ofSym of this.orders.values()) {
+      for (const event of ofSym.values()) {
+        const { exec } = event;
+        const view = openNow(event.account).get(`${exec.sym}:${exec.id}`);
+        if (view === undefined) closed.push(event);
+        else if (this.changedLater.has(event) || (view.px === exec.px && view.qty === exec.qty && view.filled === exec.filled)) open.push(event);
+      }
+    }
+    return { appliedSeq, open, closed, books: this.syms.map((sym) => now.book(sym)) };
   }
 }
 
@@ -61,21 +94,30 @@ export class JournalAftermath {
     private readonly aftermath: BatchAftermath,
   ) {}
 
-  static async open(dead: EventBatch, options: JournalFollowerOptions): Promise<JournalAftermath> {
-    const follower = await JournalFollower.open('redrive', dead.toSeq, options);
+  /** Starts at the letter's end if the journal still holds it, else at `appliedSeq`. */
+  static async open(dead: EventBatch, appliedSeq: number, options: JournalFollowerOptions): Promise<JournalAftermath> {
+    let follower: JournalFollower;
+    try {
+      follower = await JournalFollower.open('redrive', dead.toSeq, options);
+    } catch (error) {
+      if (!(error instanceof JournalGap)) throw error;
+      options.log.warn({ from: dead.toSeq, appliedSeq, err: error.message }, 'journal retired past the dead letter: its orders are checked against the state at the applied seq');
+      follower = await JournalFollower.open('redrive', appliedSeq, options);
+    }
     return new JournalAftermath(follower, new BatchAftermath(dead));
   }
 
-  /** The state as of `appliedSeq` (at or after the letter's end, a record boundary the sink applied). */
+  /** The state as of `appliedSeq` (a record boundary the sink applied, at or after where this started). */
   async at(appliedSeq: number): Promise<RedriveState> {
     while (this.follower.readSeq < appliedSeq) {
       const batch = await this.follower.next(appliedSeq);
       if (batch === null) break;
       this.aftermath.follow(batch);
     }
-    const state = this.aftermath.state();
-    if (state.appliedSeq !== appliedSeq) throw new Error(`the journal ends at seq ${state.appliedSeq}, before the sink's applied seq ${appliedSeq}`);
-    return state;
+    if (this.follower.readSeq !== appliedSeq) {
+      throw new Error(`the redrive's replay is at seq ${this.follower.readSeq}, not at the sink's applied seq ${appliedSeq}`);
+    }
+    return this.aftermath.state(appliedSeq, this.follower);
   }
 
   close(): Promise<void> {

@@ -3,10 +3,14 @@
 // amend, fill and close some of those orders and move the books, then `npm run dlq -- redrive`
 // writes it. Redis (real) and Postgres (real) must then hold what a fresh replay of the whole
 // journal writes: for Redis everything but the stream, whose redriven entries sit at its end.
-import { writeFileSync } from 'node:fs';
+import { readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportEngineState } from '../../server/engine/engine-state.js';
+import { MatchingEngine } from '../../server/engine/engine.js';
+import { readJournal } from '../../server/journal/journal-reader.js';
+import { writeSnapshot } from '../../server/journal/snapshot-store.js';
 import { systemClock } from '../../server/persistence/clock.js';
 import { runDlqCommand } from '../../server/persistence/dead-letter-commands.js';
 import { DeadLetterStore } from '../../server/persistence/dead-letter-store.js';
@@ -60,6 +64,39 @@ async function applyAround(sink: Sink, batches: readonly EventBatch[], dead: Eve
   }
 }
 
+/** Six records, one batch each; the second is the one dead-lettered. */
+async function commitScenario(fixture: JournalFixture): Promise<EventBatch[]> {
+  writeFileSync(join(fixture.dir, 'markets.json'), JSON.stringify(MARKETS));
+  await fixture.commit([place('alice', 'sell', 100_00, 5), place('alice', 'sell', 101_00, 3), place('erin', 'sell', 50_00, 2, { sym: ETH })]);
+  // The batch to be dead-lettered: opens bob's four bids and carol's ETH bid, fills part of alice's first ask.
+  await fixture.commit([
+    place('bob', 'buy', 99_00, 2, { cid: 'b1' }),
+    place('bob', 'buy', 98_00, 4),
+    place('bob', 'buy', 97_00, 1),
+    place('bob', 'buy', 96_00, 1),
+    place('carol', 'buy', 100_00, 2),
+    place('carol', 'buy', 40_00, 7, { sym: ETH }),
+  ]);
+  // Later batches: one of bob's bids canceled, one amended, one partly filled, alice's ask filled
+  // (closed), carol's ETH bid filled whole; bob's last bid and the second ask stay as they were.
+  await fixture.commit([cancel('bob', { cid: 'b1' }), amend('bob', { id: 5 }, { qty: 6 })]);
+  await fixture.commit([place('alice', 'sell', 98_00, 1), place('dave', 'buy', 100_00, 3)]);
+  await fixture.commit([place('erin', 'sell', 40_00, 7, { sym: ETH })]);
+  await fixture.commit([place('dave', 'buy', 90_00, 1)]);
+  const batches = await batchesOf(fixture);
+  expect(batches.map((batch) => batch.commands.length)).toEqual([3, 6, 2, 2, 1, 1]);
+  return batches;
+}
+
+/** Redis under `prefix` after a fresh replay of the fixture's whole journal. */
+async function redisOracle(redis: Redis, fixture: JournalFixture, prefix: string): Promise<Record<string, unknown>> {
+  const oracle = new RedisSink({ url: REDIS_URL, prefix });
+  await whenConnected(() => oracle.appliedSeq());
+  await replayJournalInto(oracle, fixture.dir, fixture.journal.lastSeq);
+  await oracle.close();
+  return redisState(redis, prefix);
+}
+
 describe('dlq redrive writes the current state of what the batch touched', () => {
   const fixture = new JournalFixture({ snapshotEveryCommands: 3 });
   const redis = new Redis(REDIS_URL);
@@ -70,25 +107,7 @@ describe('dlq redrive writes the current state of what the batch touched', () =>
   let oracleUrl = '';
 
   beforeAll(async () => {
-    writeFileSync(join(fixture.dir, 'markets.json'), JSON.stringify(MARKETS));
-    await fixture.commit([place('alice', 'sell', 100_00, 5), place('alice', 'sell', 101_00, 3), place('erin', 'sell', 50_00, 2, { sym: ETH })]);
-    // The batch to be dead-lettered: opens bob's four bids and carol's ETH bid, fills part of alice's first ask.
-    await fixture.commit([
-      place('bob', 'buy', 99_00, 2, { cid: 'b1' }),
-      place('bob', 'buy', 98_00, 4),
-      place('bob', 'buy', 97_00, 1),
-      place('bob', 'buy', 96_00, 1),
-      place('carol', 'buy', 100_00, 2),
-      place('carol', 'buy', 40_00, 7, { sym: ETH }),
-    ]);
-    // Later batches: one of bob's bids canceled, one amended then partly filled, alice's ask filled
-    // (closed), carol's ETH bid filled whole; bob's last bid and the second ask stay as they were.
-    await fixture.commit([cancel('bob', { cid: 'b1' }), amend('bob', { id: 5 }, { qty: 6 })]);
-    await fixture.commit([place('alice', 'sell', 98_00, 1), place('dave', 'buy', 100_00, 3)]);
-    await fixture.commit([place('erin', 'sell', 40_00, 7, { sym: ETH })]);
-    await fixture.commit([place('dave', 'buy', 90_00, 1)]);
-    batches = await batchesOf(fixture);
-    expect(batches.map((batch) => batch.commands.length)).toEqual([3, 6, 2, 2, 1, 1]);
+    batches = await commitScenario(fixture);
     dead = batches[1]!;
     [dbUrl, oracleUrl] = await Promise.all([createDatabase(ADMIN_URL, DB), createDatabase(ADMIN_URL, ORACLE_DB)]);
   });
@@ -111,12 +130,8 @@ describe('dlq redrive writes the current state of what the batch touched', () =>
     const redrive = await dlq('redrive', letter!.id, '--data-dir', fixture.dir, '--redis-url', REDIS_URL, '--redis-prefix', PREFIX);
     expect(redrive).toEqual({ code: 0, lines: [`redriven ${letter!.id} (6 commands) to redis`] });
 
-    const oracle = new RedisSink({ url: REDIS_URL, prefix: ORACLE_PREFIX });
-    await whenConnected(() => oracle.appliedSeq());
-    await replayJournalInto(oracle, fixture.dir, fixture.journal.lastSeq);
-    await oracle.close();
+    const { events: oracleEvents, ...expected } = await redisOracle(redis, fixture, ORACLE_PREFIX);
     const { events, ...state } = await redisState(redis, PREFIX);
-    const { events: oracleEvents, ...expected } = await redisState(redis, ORACLE_PREFIX);
     expect(Object.keys(expected)).toContain('orders:bob');
     expect(state).toEqual(expected);
     // The stream holds the same entries, the redriven ones last and marked.
@@ -153,5 +168,51 @@ describe('dlq redrive writes the current state of what the batch touched', () =>
     expect(redrive.code).toBe(1);
     expect(redrive.lines[0]).toContain('the pipeline will write the batch itself');
     expect(await store.list('redis')).toHaveLength(1);
+  });
+});
+
+describe('dlq redrive of a letter whose journal range was retired', () => {
+  // A segment per record, so that retirement can take the letter's range away; snapshots written
+  // by the test (the journal's own are written in the background, whenever none is under way).
+  const fixture = new JournalFixture({ segmentBytes: 1 });
+  const redis = new Redis(REDIS_URL);
+  const prefix = `test:redrive-retired:${RUN}:`;
+  const oraclePrefix = `test:redrive-retired-oracle:${RUN}:`;
+
+  afterAll(async () => {
+    await deleteUnder(redis, prefix);
+    await deleteUnder(redis, oraclePrefix);
+    redis.disconnect();
+    await fixture.close();
+  });
+
+  it('checks the orders against the state at the applied seq: open orders and books still equal a fresh replay', async () => {
+    const batches = await commitScenario(fixture);
+    const dead = batches[1]!;
+    const sink = new RedisSink({ url: REDIS_URL, prefix });
+    await applyAround(sink, batches, dead);
+    await sink.close();
+    const { events: _oracleEvents, ...expected } = await redisOracle(redis, fixture, oraclePrefix);
+    // Retire as the journal does for a reader at the applied seq: a snapshot past the letter (the
+    // one before the last record), and every segment before it gone.
+    const records = [...readJournal(fixture.journalDir, { fromSeq: 1, chainBefore: 0, codec: fixture.codec })];
+    const beforeLast = records.at(-2)!;
+    const snapshotSeq = beforeLast.seq + beforeLast.count - 1;
+    expect(snapshotSeq).toBeGreaterThan(dead.toSeq);
+    const engine = new MatchingEngine(MARKETS, LIMITS);
+    const bookSeqs: Record<string, number> = {};
+    for (const command of fixture.live.filter(({ seq }) => seq <= snapshotSeq)) engine.execute(command.command);
+    for (const batch of batches.filter(({ toSeq }) => toSeq <= snapshotSeq)) for (const book of batch.books) bookSeqs[book.sym] = book.seq;
+    await writeSnapshot(fixture.snapshotDir, { journalSeq: snapshotSeq, chain: beforeLast.chain, bookSeqs, engine: exportEngineState(engine) }, false);
+    for (const segment of readdirSync(fixture.journalDir)) if (Number(segment.slice(0, 16)) <= snapshotSeq) unlinkSync(join(fixture.journalDir, segment));
+
+    const store = new DeadLetterStore({ dataDir: fixture.dir, maxPerSink: 10, clock: systemClock, fsync: false });
+    await store.add('redis', dead, new Error('WRONGTYPE'));
+    const [letter] = await store.list('redis');
+    const redrive = await dlq('redrive', letter!.id, '--data-dir', fixture.dir, '--redis-url', REDIS_URL, '--redis-prefix', prefix);
+    expect(redrive.code).toBe(0);
+    expect(redrive.lines.join('\n')).toContain('journal retired past the dead letter');
+    const { events: _events, ...state } = await redisState(redis, prefix);
+    expect(state).toEqual(expected);
   });
 });
