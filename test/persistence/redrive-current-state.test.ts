@@ -18,6 +18,7 @@ import type { EventBatch, Sink } from '../../server/persistence/event-batch.js';
 import { JournalFollower } from '../../server/persistence/journal-follower.js';
 import { PgSink } from '../../server/persistence/pg-sink.js';
 import { RedisSink } from '../../server/persistence/redis-sink.js';
+import { JournalAftermath } from '../../server/persistence/redrive-state.js';
 import { ETH, MARKETS, amend, cancel, place } from '../support/engine-fixtures.js';
 import { deleteUnder } from './redis-dump.js';
 import { LIMITS, JournalFixture, silentLog } from './write-behind-fixture.js';
@@ -158,6 +159,36 @@ describe('dlq redrive writes the current state of what the batch touched', () =>
     const expected = await pgState(oracleUrl);
     expect(expected.orders!.length).toBeGreaterThan(5);
     expect(await pgState(dbUrl)).toEqual(expected);
+  });
+
+  it('brings the state forward when the pipeline moves the applied seq on during the redrive', async () => {
+    const prefix = `${PREFIX}moving:`;
+    const sink = new RedisSink({ url: REDIS_URL, prefix });
+    await applyAround(sink, batches.slice(0, 4), dead);
+    const aftermath = await JournalAftermath.open(dead, batches[3]!.toSeq, {
+      journalDir: fixture.journalDir,
+      snapshotDir: fixture.snapshotDir,
+      markets: MARKETS,
+      limits: LIMITS,
+      codec: fixture.codec,
+      depth: 50,
+      maxBatchCommands: 5_000,
+      log: silentLog,
+    });
+    const asked: number[] = [];
+    await sink.redrive(dead, async (appliedSeq) => {
+      asked.push(appliedSeq);
+      const state = await aftermath.at(appliedSeq);
+      // The pipeline writes the last batches between the state's computation and the script.
+      if (asked.length === 1) for (const batch of batches.slice(4)) await sink.apply(batch);
+      return state;
+    });
+    await aftermath.close();
+    await sink.close();
+    expect(asked).toEqual([batches[3]!.toSeq, batches[5]!.toSeq]);
+    const { events: _oracleEvents, ...expected } = await redisOracle(redis, fixture, `${ORACLE_PREFIX}moving:`);
+    const { events: _events, ...state } = await redisState(redis, prefix);
+    expect(state).toEqual(expected);
   });
 
   it('refuses a redrive to a Redis that has not applied the batch yet: the pipeline writes it', async () => {
