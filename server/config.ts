@@ -28,6 +28,17 @@ export interface ServerConfig {
   readonly sinkDeadlineMs: number;
   /** How long a graceful stop waits for the sinks to catch up with the journal. */
   readonly writeBehindDrainMs: number;
+  /**
+   * Nice value (0–19) of the write-behind worker thread. Above 0, matching wins the CPU whenever
+   * both want it: the sinks fall behind during a burst (the journal holds what they still need)
+   * and catch up when it passes, instead of taking throughput from trading.
+   */
+  readonly writeBehindNice: number;
+  /**
+   * Share of time (0–1] the write-behind may work while the matching thread is saturated; it
+   * rests the rest (server/persistence/matching-pressure.ts). 1: it never rests.
+   */
+  readonly writeBehindBusyDuty: number;
   /** Largest WebSocket frame accepted; larger frames close the socket (1009). */
   readonly maxPayloadBytes: number;
   /** Bytes a socket may have queued before it is treated as a slow consumer and closed. */
@@ -64,6 +75,8 @@ export const DEFAULTS = {
   redisPrefix: 'spotwire:',
   sinkDeadlineMs: 5_000,
   writeBehindDrainMs: 10_000,
+  writeBehindNice: 10,
+  writeBehindBusyDuty: 0.1,
 } as const;
 
 function readJson(path: string, what: string): unknown {
@@ -141,6 +154,18 @@ function positiveInteger(value: string, name: string, allowZero = false): number
   return number;
 }
 
+function niceValue(value: string): number {
+  const nice = positiveInteger(value, 'WRITE_BEHIND_NICE', true);
+  if (nice > 19) throw new Error(`WRITE_BEHIND_NICE must be 0..19, got "${value}"`);
+  return nice;
+}
+
+function dutyCycle(value: string): number {
+  const duty = Number(value);
+  if (!(duty > 0 && duty <= 1)) throw new Error(`WRITE_BEHIND_BUSY_DUTY must be in (0, 1], got "${value}"`);
+  return duty;
+}
+
 /** Reads flags from argv and falls back to the environment, then to the defaults. */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ServerConfig {
   const { values } = parseArgs({
@@ -180,6 +205,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     redisPrefix: values['redis-prefix'] ?? env.REDIS_PREFIX ?? DEFAULTS.redisPrefix,
     sinkDeadlineMs: env.SINK_DEADLINE_MS === undefined ? DEFAULTS.sinkDeadlineMs : positiveInteger(env.SINK_DEADLINE_MS, 'SINK_DEADLINE_MS'),
     writeBehindDrainMs: DEFAULTS.writeBehindDrainMs,
+    writeBehindNice: env.WRITE_BEHIND_NICE === undefined ? DEFAULTS.writeBehindNice : niceValue(env.WRITE_BEHIND_NICE),
+    writeBehindBusyDuty: env.WRITE_BEHIND_BUSY_DUTY === undefined ? DEFAULTS.writeBehindBusyDuty : dutyCycle(env.WRITE_BEHIND_BUSY_DUTY),
     maxPayloadBytes: DEFAULTS.maxPayloadBytes,
     maxBackpressureBytes: DEFAULTS.maxBackpressureBytes,
     rateLimitPerSecond: rateText === undefined ? DEFAULTS.rateLimitPerSecond : positiveInteger(rateText, 'rate limit'),

@@ -11,6 +11,7 @@ import { SinkBehind, type EventBatch, type Sink } from './event-batch.js';
 import type { BatchFeed, DurableSource } from './batch-feed.js';
 import { BatchSource } from './batch-source.js';
 import { JournalGap, type JournalFollower } from './journal-follower.js';
+import type { MatchingPressure } from './matching-pressure.js';
 import { retry } from './retry.js';
 import { BREAKER_STATE_VALUE, type WriteBehindMetrics } from './write-behind-metrics.js';
 
@@ -58,6 +59,8 @@ export interface SinkRunnerDeps {
   readonly random: () => number;
   readonly log: Logger;
   readonly tuning: SinkRunnerTuning;
+  /** While matching is saturated, how long to rest after each batch; absent: never rest. */
+  readonly pressure?: MatchingPressure;
 }
 
 export type RunnerStatus = 'starting' | 'running' | 'failed' | 'stopped';
@@ -193,6 +196,7 @@ export class SinkRunner {
       this.pendingSinceTs = batch.commands[0]!.command.ts;
       metrics.heldCommands.set(labels, this.held);
       const lastTs = batch.commands[batch.commands.length - 1]!.command.ts;
+      const began = this.deps.clock.now();
       try {
         await this.call(() => this.applyChecked(batch));
         metrics.batchCommands.observe(labels, batch.commands.length);
@@ -214,6 +218,14 @@ export class SinkRunner {
       metrics.heldCommands.set(labels, 0);
       metrics.lagMs.set(labels, Math.max(0, this.deps.clock.now() - lastTs));
       this.setApplied(batch.toSeq);
+      const rest = this.deps.pressure?.restAfter(this.deps.clock.now() - began) ?? 0;
+      if (rest > 0) {
+        try {
+          await this.deps.clock.sleep(rest, signal);
+        } catch {
+          break; // stopping
+        }
+      }
     }
   }
 

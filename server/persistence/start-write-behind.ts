@@ -24,6 +24,8 @@ export interface WriteBehindStartDeps {
   readonly log: Logger;
   /** false: each sink replays the journal on its own (for comparisons). */
   readonly sharedFeed?: boolean;
+  /** Share of time the sinks may work while matching is saturated; default 1 (never rest). */
+  readonly busyDutyCycle?: number;
 }
 
 /**
@@ -105,5 +107,6 @@ export async function startWriteBehind(
     log: deps.log,
     tuning: { deadlineMs: config.sinkDeadlineMs },
     sharedFeed: deps.sharedFeed ?? true,
+    busyDutyCycle: deps.busyDutyCycle ?? 1,
   });
 }

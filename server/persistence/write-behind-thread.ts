@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../config.js';
 import type { EngineLimits } from '../engine/types.js';
+import { watchEventLoop } from './matching-pressure.js';
 import type { WriteBehindHealth } from './write-behind.js';
 
 /** What the server needs from the write-behind, wherever it runs. */
@@ -28,11 +29,24 @@ export interface WorkerSetup {
   readonly limits: EngineLimits;
   readonly durableSeq: number;
   readonly logLevel: string;
+  /** The worker thread's nice value (ServerConfig.writeBehindNice); 0 leaves it as the process's. */
+  readonly nice?: number;
+  /** ServerConfig.writeBehindBusyDuty; absent: the write-behind never rests for matching. */
+  readonly busyDutyCycle?: number;
+  /** Whether matching is saturated as the worker starts (a restarted worker learns it here). */
+  readonly matchingBusy?: boolean;
   /** For comparisons (bench:write-behind --variants old): each sink replays on its own, V8's default heap. */
   readonly perSinkReplay?: boolean;
 }
 
-export type ToWorker = { type: 'durable'; seq: number } | { type: 'metrics'; id: number } | { type: 'close'; drainMs: number };
+export type ToWorker =
+  | { type: 'durable'; seq: number }
+  | { type: 'pressure'; matchingBusy: boolean }
+  | { type: 'metrics'; id: number }
+  | { type: 'close'; drainMs: number };
+
+/** How often the main thread checks whether matching is saturated. */
+const PRESSURE_SAMPLE_MS = 100;
 
 type FromWorker =
   | { type: 'ready' }
@@ -102,6 +116,8 @@ export class WriteBehindThread implements WriteBehindHandle {
   private readonly pendingMetrics = new Map<number, (metrics: MetricJson[]) => void>();
   private scrape: Promise<MetricJson[]> | null = null;
   private closing: Promise<{ drained: boolean }> | null = null;
+  private matchingBusy = false;
+  private stopWatching: (() => void) | null = null;
 
   private constructor(
     private readonly setup: WorkerSetup,
@@ -115,6 +131,12 @@ export class WriteBehindThread implements WriteBehindHandle {
     const thread = new WriteBehindThread(setup, log);
     await thread.spawn();
     thread.proxyMetrics(registry);
+    if (setup.busyDutyCycle !== undefined && setup.busyDutyCycle < 1) {
+      thread.stopWatching = watchEventLoop(PRESSURE_SAMPLE_MS, (busy) => {
+        thread.matchingBusy = busy;
+        thread.worker?.postMessage({ type: 'pressure', matchingBusy: busy } satisfies ToWorker);
+      });
+    }
     return thread;
   }
 
@@ -135,7 +157,7 @@ export class WriteBehindThread implements WriteBehindHandle {
   private spawn(): Promise<void> {
     const worker = new Worker(workerSource(), {
       eval: true,
-      workerData: { ...this.setup, durableSeq: this.durableSeq } satisfies WorkerSetup,
+      workerData: { ...this.setup, durableSeq: this.durableSeq, matchingBusy: this.matchingBusy } satisfies WorkerSetup,
       ...(this.setup.perSinkReplay === true ? {} : { resourceLimits: WRITE_BEHIND_RESOURCE_LIMITS }),
     });
     this.worker = worker;
@@ -185,6 +207,7 @@ export class WriteBehindThread implements WriteBehindHandle {
   }
 
   close(drainMs: number): Promise<{ drained: boolean }> {
+    this.stopWatching?.();
     this.closing ??= new Promise((resolve) => {
       const worker = this.worker;
       if (worker === null) return resolve({ drained: false });
@@ -268,9 +291,15 @@ export function startWriteBehindThread(
   log: Logger,
 ): Promise<WriteBehindHandle | null> {
   if (config.redisUrl === null && config.databaseUrl === null) return Promise.resolve(null);
-  const { redisUrl, databaseUrl, redisPrefix, markets, dataDir, sinkDeadlineMs } = config;
+  const { redisUrl, databaseUrl, redisPrefix, markets, dataDir, sinkDeadlineMs, writeBehindNice, writeBehindBusyDuty } = config;
   return WriteBehindThread.start(
-    { config: { redisUrl, databaseUrl, redisPrefix, markets, dataDir, sinkDeadlineMs }, ...journal, logLevel: log.level },
+    {
+      config: { redisUrl, databaseUrl, redisPrefix, markets, dataDir, sinkDeadlineMs },
+      ...journal,
+      logLevel: log.level,
+      nice: writeBehindNice,
+      busyDutyCycle: writeBehindBusyDuty,
+    },
     registry,
     log,
   );

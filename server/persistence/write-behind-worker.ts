@@ -1,6 +1,7 @@
 // Worker-thread entry of the write-behind: the journal replay (one shared by the sinks in step), the
 // sinks' serialization and their clients all run here, so none of that CPU is spent on the thread
 // that matches orders. The main thread (write-behind-thread.ts) only posts durable seqs.
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -16,6 +17,17 @@ const registry = new Registry();
 // it, but every sink would then reopen and replay from its applied seq).
 process.on('unhandledRejection', (error) => log.error({ err: error }, 'write-behind: unhandled rejection'));
 
+// On Linux the nice value belongs to a thread and pid 0 means the calling one, so this lowers the
+// priority of this worker only: the write-behind yields the CPU to matching instead of taking a
+// share of order throughput when the cores are busy. (The libuv pool threads keep the process's.)
+if ((setup.nice ?? 0) > 0) {
+  try {
+    setPriority(0, setup.nice!);
+  } catch (error) {
+    log.warn({ err: error, nice: setup.nice }, 'write-behind: could not lower the worker thread priority');
+  }
+}
+
 try {
   const writeBehind = await startWriteBehind(setup.config, {
     journalDir: setup.journalDir,
@@ -26,14 +38,19 @@ try {
     registry,
     log,
     sharedFeed: setup.perSinkReplay !== true,
+    busyDutyCycle: setup.busyDutyCycle ?? 1,
   });
   if (writeBehind === null) throw new Error('write-behind worker started without sinks');
+  writeBehind.setMatchingBusy(setup.matchingBusy === true);
   const report = (): void => port.postMessage({ type: 'state', health: writeBehind.health(), retainFromSeq: writeBehind.retainFromSeq() });
   const timer = setInterval(report, 100);
   port.on('message', (message: ToWorker) => {
     switch (message.type) {
       case 'durable':
         writeBehind.notifyDurable(message.seq);
+        break;
+      case 'pressure':
+        writeBehind.setMatchingBusy(message.matchingBusy);
         break;
       case 'metrics':
         registry

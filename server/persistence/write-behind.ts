@@ -12,6 +12,7 @@ import type { Clock } from './clock.js';
 import type { Sink } from './event-batch.js';
 import { BatchFeed, DEFAULT_FEED_LIMITS, type FeedLimits } from './batch-feed.js';
 import { JournalFollower } from './journal-follower.js';
+import { MatchingPressure } from './matching-pressure.js';
 import { SinkRunner, type DeadLetters, type DurableSource, type SinkHealth, type SinkRunnerTuning, DEFAULT_RUNNER_TUNING } from './sink-runner.js';
 import { createWriteBehindMetrics } from './write-behind-metrics.js';
 
@@ -71,6 +72,8 @@ export interface WriteBehindOptions {
   /** false: every sink replays the journal on its own (the pipeline before the shared feed). */
   readonly sharedFeed?: boolean;
   readonly feedLimits?: Partial<Omit<FeedLimits, 'maxBatchCommands'>>;
+  /** Share of time the sinks may work while matching is saturated (MatchingPressure); default 1. */
+  readonly busyDutyCycle?: number;
 }
 
 export interface WriteBehindHealth {
@@ -79,6 +82,8 @@ export interface WriteBehindHealth {
   readonly sinks: Record<string, SinkHealth>;
   /** Why the pipeline itself is not running (its worker thread failed and is being restarted). */
   readonly error?: string;
+  /** Present while matching is saturated and the sinks keep to their duty cycle (lag may grow). */
+  readonly yieldingToMatching?: true;
 }
 
 export class WriteBehind {
@@ -86,9 +91,11 @@ export class WriteBehind {
   private readonly runners: SinkRunner[];
   private readonly feed: BatchFeed | null;
   private readonly lagTimer: NodeJS.Timeout;
+  private readonly pressure: MatchingPressure;
 
   constructor(options: WriteBehindOptions) {
     this.durable = new DurableSeq(options.durableSeq);
+    this.pressure = new MatchingPressure(options.busyDutyCycle ?? 1);
     const metrics = createWriteBehindMetrics(options.registry);
     const tuning = { ...DEFAULT_RUNNER_TUNING, ...options.tuning };
     const followerOptions = {
@@ -123,6 +130,7 @@ export class WriteBehind {
           random: options.random,
           log: options.log,
           tuning,
+          pressure: this.pressure,
         }),
     );
     for (const runner of this.runners) runner.start();
@@ -135,6 +143,11 @@ export class WriteBehind {
   /** Called after each group commit with the last seq it made durable. Cheap: no I/O, no await. */
   notifyDurable(seq: number): void {
     this.durable.advance(seq);
+  }
+
+  /** Told by the matching thread whether it is saturated (the sinks then rest between batches). */
+  setMatchingBusy(busy: boolean): void {
+    this.pressure.setMatchingBusy(busy);
   }
 
   /** The lowest journal seq some sink still needs (journal retirement keeps it). */
@@ -152,11 +165,13 @@ export class WriteBehind {
       sinks[runner.name] = health;
       if (health.status !== 'running' || health.breaker !== 'closed' || health.lastError !== undefined) degraded = true;
     }
-    return { status: degraded ? 'degraded' : 'ok', sinks };
+    return { status: degraded ? 'degraded' : 'ok', sinks, ...(this.pressure.matchingBusy ? { yieldingToMatching: true as const } : {}) };
   }
 
   /** Waits (at most `drainMs`) until every sink has applied what is durable now, then stops them. */
   async close(drainMs: number): Promise<{ drained: boolean }> {
+    // Matching has stopped taking orders: the drain runs at full speed.
+    this.pressure.setMatchingBusy(false);
     const target = this.durable.seq;
     const results = await Promise.all(this.runners.map((runner) => runner.waitApplied(target, drainMs)));
     clearInterval(this.lagTimer);

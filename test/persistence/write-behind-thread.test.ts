@@ -2,6 +2,8 @@
 // handle reports the error, restarts it, and every sink resumes from its applied seq, ending equal
 // to a fresh replay of the journal (real Redis on 6379 under a prefix of its own, real Postgres on
 // 5432 in a database of its own).
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -43,6 +45,20 @@ async function until(predicate: () => boolean, what: string, timeoutMs = 30_000)
   }
 }
 
+/** Nice value of every thread of this process (Linux: /proc/self/task/<tid>/stat, field 19). */
+function threadNiceValues(): number[] {
+  return readdirSync('/proc/self/task').flatMap((tid) => {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+    } catch {
+      return []; // the thread ended between the listing and the read
+    }
+  });
+}
+
+const WORKER_NICE = 7;
+
 describe('write-behind worker thread', () => {
   it('a worker that dies is restarted and every sink converges', async () => {
     const databaseUrl = await createDatabase(ADMIN_URL, DB);
@@ -54,6 +70,7 @@ describe('write-behind worker thread', () => {
         limits: LIMITS,
         durableSeq: 0,
         logLevel: 'silent',
+        nice: WORKER_NICE,
       },
       new Registry(),
       pino({ level: 'silent' }),
@@ -69,9 +86,14 @@ describe('write-behind worker thread', () => {
       const sinks = Object.values(thread.health().sinks);
       return sinks.length === 2 && sinks.every((sink) => sink.appliedSeq === fixture.journal.lastSeq);
     };
+    const ownNice = getPriority(0);
+    const niceThreads = (): number => threadNiceValues().filter((nice) => nice === WORKER_NICE).length;
     try {
       await trade(100);
       await until(allApplied, 'sinks to apply the first records');
+      // Only the worker yields the CPU to matching; this (main) thread keeps its priority.
+      expect(niceThreads()).toBe(1);
+      expect(getPriority(0)).toBe(ownNice);
 
       // Terminated mid-stream, as a crash would end it; records keep coming meanwhile.
       const worker = (thread as unknown as { worker: Worker | null }).worker!;
@@ -80,6 +102,7 @@ describe('write-behind worker thread', () => {
       await until(() => thread.health().error !== undefined, 'the error to show in health');
       await trading;
       await until(() => thread.health().error === undefined && allApplied(), 'the restarted worker to catch up');
+      expect(niceThreads()).toBe(1);
     } finally {
       await thread.close(10_000);
     }
