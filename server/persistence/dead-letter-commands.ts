@@ -39,6 +39,18 @@ function marketsOf(dataDir: string): MarketInfo[] {
   }
 }
 
+/** The markets the server recorded at start: the replay needs exactly those. */
+function recordedMarkets(dataDir: string): MarketInfo[] {
+  const file = join(dataDir, 'markets.json');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`the redrive replays the journal with the markets the server recorded in ${file}: ${(error as Error).message}`);
+  }
+  return parseMarkets(JSON.parse(text) as unknown, file);
+}
+
 /**
  * The state of what `batch` touched as of a given applied seq, replayed from the data dir the way
  * the server's write-behind replays it (its markets, engine limits and book depth). The journal is
@@ -51,7 +63,7 @@ function currentStateOf(batch: EventBatch, options: DlqOptions, output: DlqOutpu
       aftermath ??= JournalAftermath.open(batch, appliedSeq, {
         journalDir: join(options.dataDir, 'journal'),
         snapshotDir: join(options.dataDir, 'snapshots'),
-        markets: parseMarkets(JSON.parse(readFileSync(join(options.dataDir, 'markets.json'), 'utf8')) as unknown, join(options.dataDir, 'markets.json')),
+        markets: recordedMarkets(options.dataDir),
         limits: { maxOpenOrdersPerAccount: DEFAULTS.maxOpenOrdersPerAccount },
         codec: createCommandCodec(),
         // The write-behind's own depth and batch size (write-behind.ts).
