@@ -16,6 +16,7 @@ import type { EventBatch, PersistedCommand } from '../server/persistence/event-b
 import { RedisSink } from '../server/persistence/redis-sink.js';
 import { processCpuSeconds } from './process-cpu.js';
 import { human, median, printMachine } from './report.js';
+import { deleteUnder } from './redis-scratch.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -66,15 +67,6 @@ function* engineBatches(): Generator<EventBatch> {
 async function evalshaMicros(redis: Redis): Promise<number> {
   const stats = await redis.info('commandstats');
   return Number(/cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(stats)?.[1] ?? 0);
-}
-
-async function deleteUnder(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
 }
 
 async function main(): Promise<void> {

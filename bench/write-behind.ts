@@ -34,6 +34,7 @@ import type { CatchUpResult, CatchUpSetup } from './write-behind-catchup.js';
 import { ChildServer } from './child-server.js';
 import { runLoad } from './load-generator.js';
 import { human, median, printMachine } from './report.js';
+import { deleteUnder } from './redis-scratch.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -139,12 +140,7 @@ async function scratchDatabase(label: string): Promise<{ url: string; drop: () =
 
 async function deleteKeys(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deleteUnder(redis, prefix);
   redis.disconnect();
 }
 
