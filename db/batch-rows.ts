@@ -47,6 +47,8 @@ export function batchRows(batch: EventBatch, onTrade?: (trade: TradeEvent, seq: 
   const tradeSeqs: number[] = [];
   const markets = new Map<string, number>();
   const accounts = new Map<string, number>();
+  let lastSym: string | null = null;
+  let byId = new Map<number, OrderRow>();
 
   for (const persisted of batch.commands) {
     const { seq, command } = persisted;
@@ -67,13 +69,18 @@ export function batchRows(batch: EventBatch, onTrade?: (trade: TradeEvent, seq: 
       const exec = event.exec;
       // The engine never emits `rejected` for an order it accepted; such an exec has no row.
       if (exec.status === 'rejected') continue;
-      if (!accounts.has(event.account)) accounts.set(event.account, seq);
-      if (!markets.has(exec.sym)) markets.set(exec.sym, seq);
-
-      let byId = ordersByMarket.get(exec.sym);
-      if (!byId) {
-        byId = new Map();
-        ordersByMarket.set(exec.sym, byId);
+      // Most execs are the command's own account, just recorded.
+      if (event.account !== command.account && !accounts.has(event.account)) accounts.set(event.account, seq);
+      // Execs come in runs of one market: the last one's map spares two lookups per exec.
+      if (exec.sym !== lastSym) {
+        lastSym = exec.sym;
+        if (!markets.has(lastSym)) markets.set(lastSym, seq);
+        let found = ordersByMarket.get(lastSym);
+        if (!found) {
+          found = new Map();
+          ordersByMarket.set(lastSym, found);
+        }
+        byId = found;
       }
       const row = byId.get(exec.id);
       if (row) {
