@@ -15,13 +15,12 @@ import { systemClock } from '../../server/persistence/clock.js';
 import { runDlqCommand } from '../../server/persistence/dead-letter-commands.js';
 import { DeadLetterStore } from '../../server/persistence/dead-letter-store.js';
 import type { EventBatch, Sink } from '../../server/persistence/event-batch.js';
-import { JournalFollower } from '../../server/persistence/journal-follower.js';
 import { PgSink } from '../../server/persistence/pg-sink.js';
 import { RedisSink } from '../../server/persistence/redis-sink.js';
 import { JournalAftermath } from '../../server/persistence/redrive-state.js';
 import { ETH, MARKETS, amend, cancel, place } from '../support/engine-fixtures.js';
 import { deleteUnder } from './redis-dump.js';
-import { LIMITS, JournalFixture, silentLog } from './write-behind-fixture.js';
+import { LIMITS, JournalFixture } from './write-behind-fixture.js';
 import { createDatabase, dropDatabase, pgState, redisState, replayJournalInto, whenConnected } from './write-behind-oracle.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -39,21 +38,8 @@ async function dlq(...argv: string[]): Promise<{ code: number; lines: string[] }
 }
 
 /** One batch per journal record, with the write-behind's book depth (the oracle's too). */
-async function batchesOf(fixture: JournalFixture): Promise<EventBatch[]> {
-  const follower = await JournalFollower.open('test', 0, {
-    journalDir: fixture.journalDir,
-    snapshotDir: fixture.snapshotDir,
-    markets: MARKETS,
-    limits: LIMITS,
-    codec: fixture.codec,
-    depth: 50,
-    maxBatchCommands: 1,
-    log: silentLog,
-  });
-  const batches: EventBatch[] = [];
-  for (let batch = await follower.next(fixture.journal.lastSeq); batch; batch = await follower.next(fixture.journal.lastSeq)) batches.push(batch);
-  await follower.close();
-  return batches;
+function batchesOf(fixture: JournalFixture): Promise<EventBatch[]> {
+  return fixture.batches(0, 1, 50);
 }
 
 /** The runner's path around a dead letter: the batches before it, its seq marked applied, the rest. */
@@ -165,16 +151,7 @@ describe('dlq redrive writes the current state of what the batch touched', () =>
     const prefix = `${PREFIX}moving:`;
     const sink = new RedisSink({ url: REDIS_URL, prefix });
     await applyAround(sink, batches.slice(0, 4), dead);
-    const aftermath = await JournalAftermath.open(dead, batches[3]!.toSeq, {
-      journalDir: fixture.journalDir,
-      snapshotDir: fixture.snapshotDir,
-      markets: MARKETS,
-      limits: LIMITS,
-      codec: fixture.codec,
-      depth: 50,
-      maxBatchCommands: 5_000,
-      log: silentLog,
-    });
+    const aftermath = await JournalAftermath.open(dead, batches[3]!.toSeq, fixture.followerOptions(5_000, 50));
     const asked: number[] = [];
     await sink.redrive(dead, async (appliedSeq) => {
       asked.push(appliedSeq);

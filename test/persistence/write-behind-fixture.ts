@@ -10,7 +10,7 @@ import type { EngineCommand } from '../../server/engine/types.js';
 import { createCommandCodec, type JournalEntry } from '../../server/journal/command-codec.js';
 import { Journal } from '../../server/journal/journal.js';
 import type { EventBatch, PersistedCommand } from '../../server/persistence/event-batch.js';
-import { JournalFollower } from '../../server/persistence/journal-follower.js';
+import { JournalFollower, type JournalFollowerOptions } from '../../server/persistence/journal-follower.js';
 import { MARKETS } from '../support/engine-fixtures.js';
 
 export const LIMITS = { maxOpenOrdersPerAccount: 10_000 };
@@ -64,22 +64,27 @@ export class JournalFixture {
     if (entries.length > 0) await this.journal.commit(entries);
   }
 
-  follower(appliedSeq: number, maxBatchCommands = 5_000): Promise<JournalFollower> {
-    return JournalFollower.open('test', appliedSeq, {
+  /** Follower options over this journal (depth 10 unless a test needs the write-behind's 50). */
+  followerOptions(maxBatchCommands = 5_000, depth = 10): JournalFollowerOptions {
+    return {
       journalDir: this.journalDir,
       snapshotDir: this.snapshotDir,
       markets: MARKETS,
       limits: LIMITS,
       codec: this.codec,
-      depth: 10,
+      depth,
       maxBatchCommands,
       log: silentLog,
-    });
+    };
+  }
+
+  follower(appliedSeq: number, maxBatchCommands = 5_000, depth = 10): Promise<JournalFollower> {
+    return JournalFollower.open('test', appliedSeq, this.followerOptions(maxBatchCommands, depth));
   }
 
   /** Every batch after `appliedSeq` up to the journal's end. */
-  async batches(appliedSeq = 0, maxBatchCommands = 5_000): Promise<EventBatch[]> {
-    const follower = await this.follower(appliedSeq, maxBatchCommands);
+  async batches(appliedSeq = 0, maxBatchCommands = 5_000, depth = 10): Promise<EventBatch[]> {
+    const follower = await this.follower(appliedSeq, maxBatchCommands, depth);
     const batches: EventBatch[] = [];
     for (let batch = await follower.next(this.journal.lastSeq); batch; batch = await follower.next(this.journal.lastSeq)) batches.push(batch);
     await follower.close();
