@@ -44,7 +44,7 @@ export class SpotwireBook implements BenchBook {
   }
 
   reset(): void {
-    this.engine = new MatchingEngine([{ sym: BENCH_SYM, base: 'B', quote: 'Q', pxDecimals: 0, qtyDecimals: 0 }], {
+    this.engine = new MatchingEngine([{ sym: BENCH_SYM, base: 'B', quote: 'Q', pxDecimals: 0, qtyDecimals: 0, makerFee: 0, takerFee: 0 }], {
       maxOpenOrdersPerAccount: 1_000_000,
     });
   }

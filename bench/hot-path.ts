@@ -25,7 +25,7 @@ const { values: args } = parseArgs({
 });
 const RUNS = Math.max(1, Number(args.runs));
 const RECOVERY_COMMANDS = Math.max(1000, Number(args['recovery-commands']));
-const MARKETS = [{ sym: BENCH_SYM, base: 'B', quote: 'Q', pxDecimals: 0, qtyDecimals: 0 }];
+const MARKETS = [{ sym: BENCH_SYM, base: 'B', quote: 'Q', pxDecimals: 0, qtyDecimals: 0, makerFee: 0, takerFee: 0 }];
 const LIMITS: EngineLimits = { ...DEFAULT_ENGINE_LIMITS, maxOpenOrdersPerAccount: 1_000_000 };
 const silent = { info: () => undefined, warn: () => undefined };
 

@@ -29,7 +29,7 @@ const { values: args } = parseArgs({
 const RECOVERY_COMMANDS = Number(args.commands);
 const GROUP_SECONDS = Number(args.seconds);
 const RUNS = Math.max(1, Number(args.runs));
-const MARKETS = [{ sym: BENCH_SYM, base: 'B', quote: 'Q', pxDecimals: 0, qtyDecimals: 0 }];
+const MARKETS = [{ sym: BENCH_SYM, base: 'B', quote: 'Q', pxDecimals: 0, qtyDecimals: 0, makerFee: 0, takerFee: 0 }];
 const LIMITS: EngineLimits = { ...DEFAULT_ENGINE_LIMITS, maxOpenOrdersPerAccount: 1_000_000 };
 const SEGMENT_BYTES = 64 * 1024 * 1024;
 const silent = { info: () => {}, warn: () => {}, error: () => {} };

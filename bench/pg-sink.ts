@@ -34,7 +34,7 @@ const COMMANDS_PER_BATCH = Math.max(1, Number(args.batch));
 const RUNS = Math.max(1, Number(args.runs));
 const MAKERS_PER_SWEEP = Math.max(1, Number(args.sweep));
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const MARKET = { sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6 };
+const MARKET = { sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6, makerFee: 0, takerFee: 0 };
 
 /** The same deterministic stream every run: sweeps until TRADES trades, cut into batches. */
 class BatchSource {

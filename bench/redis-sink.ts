@@ -29,7 +29,7 @@ const TRADES = Math.max(1, Number(args.trades));
 const COMMANDS_PER_BATCH = Math.max(2, Number(args.batch));
 const RUNS = Math.max(1, Number(args.runs));
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const MARKET = { sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6 };
+const MARKET = { sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6, makerFee: 0, takerFee: 0 };
 const DEPTH = 50;
 
 /**

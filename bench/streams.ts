@@ -72,7 +72,7 @@ function gaussian(random: () => number): number {
 /** Runs commands through the generator's engine, tracking resting orders and fills. */
 class StreamRecorder {
   readonly engine = new MatchingEngine(
-    [{ sym: BENCH_SYM, base: 'B', quote: 'Q', pxDecimals: 0, qtyDecimals: 0 }],
+    [{ sym: BENCH_SYM, base: 'B', quote: 'Q', pxDecimals: 0, qtyDecimals: 0, makerFee: 0, takerFee: 0 }],
     { maxOpenOrdersPerAccount: 1_000_000 },
   );
   readonly commands: StreamCommand[] = [];

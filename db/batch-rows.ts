@@ -53,7 +53,8 @@ export function batchRows(batch: EventBatch, onTrade?: (trade: TradeEvent, seq: 
   for (const persisted of batch.commands) {
     const { seq, command } = persisted;
     if (!accounts.has(command.account)) accounts.set(command.account, seq);
-    if (command.sym !== null && !markets.has(command.sym)) markets.set(command.sym, seq);
+    const sym = 'sym' in command ? command.sym : null;
+    if (sym !== null && !markets.has(sym)) markets.set(sym, seq);
 
     for (const event of persisted.events) {
       if (event.kind === 'trade') {

@@ -28,6 +28,9 @@ import { Emitter, type Listener } from './emitter.js';
 import { LocalBook } from './local-book.js';
 import type {
   Ack,
+  BalanceMessage,
+  BalancesReply,
+  BalanceView,
   BookMessage,
   ErrorMessage,
   Exec,
@@ -40,8 +43,10 @@ import type {
   ServerMessage,
   SubbedReply,
   TradeMessage,
+  TransferAck,
   UnsubbedReply,
 } from './messages.js';
+import type { TransferOp } from './constants.js';
 
 export * from './client-api.js';
 export type { Listener } from './emitter.js';
@@ -99,6 +104,9 @@ export class SpotwireClient {
   readonly #trade = new Emitter<TradeMessage>();
   readonly #bookEvents = new Emitter<BookMessage>();
   readonly #error = new Emitter<ErrorMessage>();
+  readonly #balance = new Emitter<BalanceMessage>();
+  /** The logged-in account's balances as the server last reported them, by asset. */
+  readonly #balances = new Map<string, BalanceView>();
   readonly #close = new Emitter<CloseInfo>();
 
   readonly #books = new Map<string, BookSubscription>();
@@ -185,6 +193,19 @@ export class SpotwireClient {
     return this.#error.on(listener);
   }
 
+  /** `balance` pushes: one per asset whose balance a batch changed, after that batch's execs. */
+  onBalance(listener: Listener<BalanceMessage>): () => void {
+    return this.#balance.on(listener);
+  }
+
+  /**
+   * The account's balance of an asset as last seen in a `balances` reply or a `balance` push
+   * (undefined before either): a bot can size orders from it without a round trip.
+   */
+  balance(asset: string): BalanceView | undefined {
+    return this.#balances.get(asset);
+  }
+
   onClose(listener: Listener<CloseInfo>): () => void {
     return this.#close.on(listener);
   }
@@ -248,6 +269,27 @@ export class SpotwireClient {
 
   async orders(sym?: string): Promise<OrdersReply> {
     return this.#expect(sym === undefined ? { op: 'orders' } : { op: 'orders', sym }, 'orders');
+  }
+
+  /** Own balances; with `account`, another account's (admin connections only). */
+  async balances(account?: string): Promise<BalancesReply> {
+    const reply = await this.#expect<BalancesReply>(account === undefined ? { op: 'balances' } : { op: 'balances', account }, 'balances');
+    if (account === undefined) for (const view of reply.balances) this.#balances.set(view.asset, { ...view });
+    return reply;
+  }
+
+  /** Admin: credits `amount` ledger units of `asset`; `ref` makes a retry safe. */
+  async deposit(account: string, asset: string, amount: number, ref: string): Promise<TransferAck> {
+    return this.#transfer('deposit', account, asset, amount, ref);
+  }
+
+  /** Admin: debits `amount` ledger units of `asset` from `available`; `ref` makes a retry safe. */
+  async withdraw(account: string, asset: string, amount: number, ref: string): Promise<TransferAck> {
+    return this.#transfer('withdraw', account, asset, amount, ref);
+  }
+
+  async #transfer(op: TransferOp, account: string, asset: string, amount: number, ref: string): Promise<TransferAck> {
+    return this.#expect<TransferAck>({ op, account, asset, amount, ref }, 'ack');
   }
 
   async ping(): Promise<PongReply> {
@@ -424,6 +466,10 @@ export class SpotwireClient {
         return;
       case 'error':
         this.#error.emit(message);
+        return;
+      case 'balance':
+        this.#balances.set(message.asset, { asset: message.asset, available: message.available, hold: message.hold });
+        this.#balance.emit(message);
         return;
       default:
         this.#onReply(message);

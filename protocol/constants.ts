@@ -13,12 +13,28 @@ export const OPS = [
   'amend',
   'orders',
   'ping',
+  'balances',
+  'deposit',
+  'withdraw',
 ] as const;
 export type Op = (typeof OPS)[number];
 
 /** Ops that act on an account's orders and so need a logged-in connection. */
 export const TRADING_OPS = ['place', 'cancel', 'cancel_all', 'amend', 'orders'] as const;
 export type TradingOp = (typeof TRADING_OPS)[number];
+
+/** Ops that move funds in or out of an account: admin only, journaled like orders. */
+export const TRANSFER_OPS = ['deposit', 'withdraw'] as const;
+export type TransferOp = (typeof TRANSFER_OPS)[number];
+
+/** A keys-file role; `admin` may transfer funds and read any account's balances. */
+export const ROLES = ['trader', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The reserved account that fees are credited to; no key may name it. */
+export const FEES_ACCOUNT = '@fees';
+/** Fee rates are parts per million of what the paying side receives. */
+export const FEE_RATE_SCALE = 1_000_000;
 
 export const SIDES = ['buy', 'sell'] as const;
 export type Side = (typeof SIDES)[number];
@@ -46,7 +62,8 @@ export type Liquidity = (typeof LIQUIDITY)[number];
 
 /**
  * Every reject/error code with its default human message: one catalogue (as fastify keeps its
- * errors). The contract's codes come first; `too_many_orders` and `shutting_down` are Spotwire's.
+ * errors). The contract's codes come first (`forbidden` since 1.1); `too_many_orders` and `shutting_down`
+ * are Spotwire's.
  */
 export const REJECT_CODES = {
   bad_frame: 'frame is not a MessagePack map or array of maps',
@@ -62,6 +79,7 @@ export const REJECT_CODES = {
   duplicate_cid: 'cid is already used by an open order of this account',
   insufficient_funds: 'insufficient funds',
   overloaded: 'server overloaded',
+  forbidden: 'this connection may not do that (admin only)',
   internal: 'internal error',
   too_many_orders: 'too many open orders for this account',
   shutting_down: 'server is shutting down',
@@ -76,6 +94,9 @@ export const MAX_CID_LENGTH = 36;
 export const MAX_TOKEN_LENGTH = 256;
 export const MAX_RID_STRING_LENGTH = 64;
 export const MAX_SYM_LENGTH = 32;
+export const MAX_ACCOUNT_LENGTH = 64;
+export const MAX_ASSET_LENGTH = 16;
+export const MAX_REF_LENGTH = 64;
 /** Messages one array frame may hold; a longer array is refused whole with `bad_frame`. */
 export const MAX_MESSAGES_PER_FRAME = 1024;
 

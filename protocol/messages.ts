@@ -8,6 +8,7 @@ import type {
   OrderKind,
   RejectCode,
   Side,
+  TransferOp,
   StpMode,
   Tif,
 } from './constants.js';
@@ -83,6 +84,21 @@ export interface PingRequest {
   readonly op: 'ping';
   readonly rid?: Rid;
 }
+export interface BalancesRequest {
+  readonly op: 'balances';
+  readonly rid?: Rid;
+  /** Another account's balances (admin only); null: the connection's own. */
+  readonly account: string | null;
+}
+export interface TransferRequest {
+  readonly op: TransferOp;
+  readonly rid?: Rid;
+  readonly account: string;
+  readonly asset: string;
+  /** In the asset's ledger units (see `assets` in the markets reply). */
+  readonly amount: number;
+  readonly ref: string;
+}
 
 export type Request =
   | LoginRequest
@@ -94,7 +110,9 @@ export type Request =
   | CancelAllRequest
   | AmendRequest
   | OrdersRequest
-  | PingRequest;
+  | PingRequest
+  | BalancesRequest
+  | TransferRequest;
 
 // ---- server → client ----
 
@@ -104,6 +122,22 @@ export interface MarketInfo {
   readonly quote: string;
   readonly pxDecimals: number;
   readonly qtyDecimals: number;
+  /** Parts per million of what the maker side of a fill receives. */
+  readonly makerFee: number;
+  /** Parts per million of what the taker side of a fill receives. */
+  readonly takerFee: number;
+}
+
+/** An asset's ledger unit: an amount n means n / 10^decimals of the asset. */
+export interface AssetInfo {
+  readonly asset: string;
+  readonly decimals: number;
+}
+
+export interface BalanceView {
+  asset: string;
+  available: number;
+  hold: number;
 }
 
 /** A price level on the wire: [px, aggregate qty]; qty 0 in a delta means the level is gone. */
@@ -131,6 +165,8 @@ export interface Fill {
   qty: number;
   liquidity: Liquidity;
   fee: number;
+  /** The asset the fee is charged in: the one this side received. */
+  feeAsset: string;
 }
 
 export interface LoginReply {
@@ -142,6 +178,7 @@ export interface MarketsReply {
   type: 'markets';
   rid?: Rid;
   markets: MarketInfo[];
+  assets: AssetInfo[];
 }
 export interface SubbedReply {
   type: 'subbed';
@@ -174,6 +211,31 @@ export interface Ack {
   cid?: string | null;
   canceled?: number;
   ts?: number;
+}
+export interface BalancesReply {
+  type: 'balances';
+  rid?: Rid;
+  balances: BalanceView[];
+}
+export interface TransferAck {
+  type: 'ack';
+  rid?: Rid;
+  op: TransferOp;
+  ref: string;
+  account: string;
+  asset: string;
+  available: number;
+  hold: number;
+  /** Present when this ref was applied before: nothing changed this time. */
+  duplicate?: true;
+}
+/** Sent after each batch that changed one of the account's balances, after that batch's execs. */
+export interface BalanceMessage {
+  type: 'balance';
+  asset: string;
+  available: number;
+  hold: number;
+  ts: number;
 }
 export interface Reject {
   type: 'reject';
@@ -231,6 +293,8 @@ export type Reply =
   | OrdersReply
   | PongReply
   | Ack
+  | BalancesReply
+  | TransferAck
   | Reject;
 
-export type ServerMessage = Reply | ErrorMessage | Exec | BookMessage | TradeMessage;
+export type ServerMessage = Reply | ErrorMessage | Exec | BookMessage | TradeMessage | BalanceMessage;

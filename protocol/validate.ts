@@ -4,8 +4,11 @@
 import {
   CHANNELS,
   DEFAULT_BOOK_DEPTH,
+  MAX_ACCOUNT_LENGTH,
+  MAX_ASSET_LENGTH,
   MAX_BOOK_DEPTH,
   MAX_CID_LENGTH,
+  MAX_REF_LENGTH,
   MAX_RID_STRING_LENGTH,
   MAX_SYM_LENGTH,
   MAX_TOKEN_LENGTH,
@@ -171,6 +174,18 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined): Request {
       if (qty === null && px === null) throw new Invalid('bad_request', 'amend needs qty and/or px');
       return { op, ...base, sym, ref, qty, px };
     }
+    case 'balances':
+      return { op, ...base, account: optionalString(fields, 'account', MAX_ACCOUNT_LENGTH) };
+    case 'deposit':
+    case 'withdraw':
+      return {
+        op,
+        ...base,
+        account: requiredString(fields, 'account', MAX_ACCOUNT_LENGTH),
+        asset: requiredString(fields, 'asset', MAX_ASSET_LENGTH),
+        amount: requiredNumber(fields, 'amount'),
+        ref: requiredString(fields, 'ref', MAX_REF_LENGTH),
+      };
   }
 }
 

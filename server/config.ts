@@ -4,11 +4,14 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { MarketInfo } from '../protocol/messages.js';
-import { MAX_SYM_LENGTH, MAX_TOKEN_LENGTH } from '../protocol/constants.js';
+import { FEE_RATE_SCALE, FEES_ACCOUNT, MAX_ACCOUNT_LENGTH, MAX_ASSET_LENGTH, MAX_SYM_LENGTH, MAX_TOKEN_LENGTH, ROLES, isOneOf, type Role } from '../protocol/constants.js';
 
 export interface ApiKey {
   readonly token: string;
   readonly account: string;
+  readonly role: Role;
+  /** Initial funding per asset, credited once as a deposit with ref `init:<account>:<asset>`. */
+  readonly deposit: Readonly<Record<string, number>>;
 }
 
 export interface ServerConfig {
@@ -56,8 +59,8 @@ export interface ServerConfig {
 }
 
 export const DEMO_MARKETS: readonly MarketInfo[] = [
-  { sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6 },
-  { sym: 'ETH-USD', base: 'ETH', quote: 'USD', pxDecimals: 2, qtyDecimals: 4 },
+  { sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6, makerFee: 1000, takerFee: 2000 },
+  { sym: 'ETH-USD', base: 'ETH', quote: 'USD', pxDecimals: 2, qtyDecimals: 4, makerFee: 1000, takerFee: 2000 },
 ];
 
 export const DEFAULTS = {
@@ -101,47 +104,91 @@ function isName(value: unknown, max: number): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= max;
 }
 
-function isDecimals(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 18;
+/** Names the file, the entry and the field of a config mistake, and what was found. */
+class ConfigEntry {
+  constructor(
+    private readonly what: string,
+    private readonly source: string,
+    private readonly index: number,
+    private readonly entry: Record<string, unknown>,
+  ) {}
+
+  fail(problem: string): never {
+    throw new Error(`${this.what} file ${this.source} entry ${this.index}: ${problem}`);
+  }
+
+  name(field: string, max: number): string {
+    const value = this.entry[field];
+    if (!isName(value, max)) this.fail(`${field} must be a string of 1 to ${max} chars, got ${JSON.stringify(value) ?? 'nothing'}`);
+    return value;
+  }
+
+  integer(field: string, min: number, max: number, fallback?: number): number {
+    const value = this.entry[field];
+    if (value === undefined && fallback !== undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      this.fail(`${field} must be an integer ${min}–${max}, got ${JSON.stringify(value) ?? 'nothing'}`);
+    }
+    return value;
+  }
+}
+
+function entriesOf(value: unknown, what: string, source: string, shape: string): ConfigEntry[] {
+  if (!Array.isArray(value)) throw new Error(`${what} file ${source}: expected a JSON array of ${shape}`);
+  return value.map((entry: unknown, index) => {
+    if (!isRecord(entry)) throw new Error(`${what} file ${source} entry ${index}: expected an object ${shape}`);
+    return new ConfigEntry(what, source, index, entry);
+  });
+}
+
+function parseDeposit(entry: ConfigEntry, value: unknown): Record<string, number> {
+  if (value === undefined) return {};
+  if (!isRecord(value)) entry.fail('deposit must be an object {"<asset>": amount, …}');
+  const deposit: Record<string, number> = {};
+  for (const [asset, amount] of Object.entries(value)) {
+    if (!isName(asset, MAX_ASSET_LENGTH)) entry.fail(`deposit asset ${JSON.stringify(asset)} is not a valid asset name`);
+    if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount < 1) {
+      entry.fail(`deposit.${asset} must be a safe integer ≥ 1 in the asset's ledger units, got ${JSON.stringify(amount)}`);
+    }
+    deposit[asset] = amount;
+  }
+  return deposit;
 }
 
 export function parseKeys(value: unknown, source: string): ApiKey[] {
-  if (!Array.isArray(value)) throw new Error(`keys file ${source}: expected a JSON array of {token, account}`);
   const tokens = new Set<string>();
-  return value.map((entry, index) => {
-    if (!isRecord(entry) || !isName(entry.token, MAX_TOKEN_LENGTH) || !isName(entry.account, 64)) {
-      throw new Error(`keys file ${source}: entry ${index} needs a non-empty string token and account`);
-    }
-    if (tokens.has(entry.token)) throw new Error(`keys file ${source}: entry ${index} repeats a token`);
-    tokens.add(entry.token);
-    return { token: entry.token, account: entry.account };
+  return entriesOf(value, 'keys', source, '{token, account, role?, deposit?}').map((entry: ConfigEntry, index) => {
+    const raw = (value as Record<string, unknown>[])[index]!;
+    const token = entry.name('token', MAX_TOKEN_LENGTH);
+    const account = entry.name('account', MAX_ACCOUNT_LENGTH);
+    if (account === FEES_ACCOUNT) entry.fail(`account ${FEES_ACCOUNT} is reserved for collected fees`);
+    if (tokens.has(token)) entry.fail('repeats the token of an earlier entry');
+    tokens.add(token);
+    const role = raw.role ?? 'trader';
+    if (!isOneOf(ROLES, role)) entry.fail(`role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(role)}`);
+    return { token, account, role, deposit: parseDeposit(entry, raw.deposit) };
   });
 }
 
 export function parseMarkets(value: unknown, source: string): MarketInfo[] {
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new Error(`markets file ${source}: expected a non-empty JSON array of {sym, base, quote, pxDecimals, qtyDecimals}`);
-  }
+  const entries = entriesOf(value, 'markets', source, '{sym, base, quote, pxDecimals, qtyDecimals, makerFee?, takerFee?}');
+  if (entries.length === 0) throw new Error(`markets file ${source}: lists no market`);
   const syms = new Set<string>();
-  return value.map((entry, index) => {
-    if (
-      !isRecord(entry) ||
-      !isName(entry.sym, MAX_SYM_LENGTH) ||
-      !isName(entry.base, 16) ||
-      !isName(entry.quote, 16) ||
-      !isDecimals(entry.pxDecimals) ||
-      !isDecimals(entry.qtyDecimals)
-    ) {
-      throw new Error(`markets file ${source}: entry ${index} is not a valid {sym, base, quote, pxDecimals, qtyDecimals}`);
-    }
-    if (syms.has(entry.sym)) throw new Error(`markets file ${source}: market ${entry.sym} is listed twice`);
-    syms.add(entry.sym);
+  return entries.map((entry) => {
+    const sym = entry.name('sym', MAX_SYM_LENGTH);
+    if (syms.has(sym)) entry.fail(`market ${sym} is listed twice`);
+    syms.add(sym);
+    const base = entry.name('base', MAX_ASSET_LENGTH);
+    const quote = entry.name('quote', MAX_ASSET_LENGTH);
+    if (base === quote) entry.fail(`base and quote are both ${base}`);
     return {
-      sym: entry.sym,
-      base: entry.base,
-      quote: entry.quote,
-      pxDecimals: entry.pxDecimals,
-      qtyDecimals: entry.qtyDecimals,
+      sym,
+      base,
+      quote,
+      pxDecimals: entry.integer('pxDecimals', 0, 18),
+      qtyDecimals: entry.integer('qtyDecimals', 0, 18),
+      makerFee: entry.integer('makerFee', 0, FEE_RATE_SCALE, 0),
+      takerFee: entry.integer('takerFee', 0, FEE_RATE_SCALE, 0),
     };
   });
 }

@@ -8,10 +8,11 @@ import { createCodec } from '../protocol/codec.js';
 import type { ServerConfig } from './config.js';
 import { exportEngineState } from './engine/engine-state.js';
 import type { MatchingEngine } from './engine/engine.js';
+import type { TransferCommand } from './engine/types.js';
 import { Gateway } from './gateway/gateway.js';
 import { RequestHandler } from './gateway/request-handler.js';
 import { loadNativeUws } from './gateway/uws.js';
-import { createCommandCodec } from './journal/command-codec.js';
+import { createCommandCodec, type JournalEntry } from './journal/command-codec.js';
 import { Journal, removeTempFiles } from './journal/journal.js';
 import type { JournalFileSystem } from './journal/journal-writer.js';
 import { recover } from './journal/recovery.js';
@@ -37,6 +38,27 @@ export interface ServerHooks {
 
 export function dataPaths(dataDir: string): { journalDir: string; snapshotDir: string; marketsFile: string } {
   return { journalDir: join(dataDir, 'journal'), snapshotDir: join(dataDir, 'snapshots'), marketsFile: join(dataDir, 'markets.json') };
+}
+
+/**
+ * Credits each key's configured `deposit` once, as a journaled deposit with ref
+ * `init:<account>:<asset>`: a restart finds the ref applied and changes nothing, so funding is
+ * as durable and replayable as any other transfer.
+ */
+async function fundConfiguredAccounts(config: ServerConfig, engine: MatchingEngine, journal: Journal, clock: () => number, logger: Logger): Promise<boolean> {
+  const entries: JournalEntry[] = [];
+  for (const key of config.keys) {
+    for (const [asset, amount] of Object.entries(key.deposit)) {
+      const command: TransferCommand = { op: 'deposit', ts: clock(), account: key.account, asset, amount, ref: `init:${key.account}:${asset}` };
+      const result = engine.execute(command);
+      if (!result.ok) logger.warn({ account: key.account, asset, code: result.code }, `initial deposit skipped: ${result.msg}`);
+      else if (result.transfer?.duplicate !== true) entries.push({ command, id: null });
+    }
+  }
+  if (entries.length === 0) return false;
+  await journal.commit(entries);
+  logger.info({ deposits: entries.length }, 'funded configured accounts');
+  return true;
 }
 
 export async function startServer(config: ServerConfig, logger: Logger, hooks: ServerHooks = {}): Promise<RunningServer> {
@@ -98,11 +120,12 @@ export async function startServer(config: ServerConfig, logger: Logger, hooks: S
     log: logger,
     ...(writeBehind ? { retainFromSeq: () => writeBehind.retainFromSeq() } : {}),
   });
+  if (await fundConfiguredAccounts(config, engine, journal, clock, logger)) writeBehind?.notifyDurable(journal.lastSeq);
   const handler = new RequestHandler({
     engine,
     feeds,
     markets: config.markets,
-    tokens: new Map(config.keys.map((key) => [key.token, key.account])),
+    tokens: new Map(config.keys.map((key) => [key.token, { account: key.account, role: key.role }])),
     metrics,
     clock,
   });

@@ -1,9 +1,11 @@
-// The matching engine: every market's book plus the account index, behind one synchronous
-// `execute(command) → result`. Pure and deterministic: no I/O, no clock, no randomness; the same
-// commands in the same order always give the same results.
+// The matching engine: every market's book, the account index and the ledger, behind one
+// synchronous `execute(command) → result`. Pure and deterministic: no I/O, no clock, no randomness;
+// the same commands in the same order always give the same results.
 import type { Side } from '../../protocol/constants.js';
-import type { Level, MarketInfo, OrderRef, OrderView } from '../../protocol/messages.js';
+import type { AssetInfo, BalanceView, Level, MarketInfo, OrderRef, OrderView } from '../../protocol/messages.js';
 import { AccountIndex } from './account-index.js';
+import { deriveAssets, marketMoney } from './assets.js';
+import { Ledger } from './ledger.js';
 import type { Order } from './order.js';
 import { OrderBook } from './order-book.js';
 import {
@@ -17,6 +19,7 @@ import {
   type EngineLimits,
   type EventOutput,
   type PlaceCommand,
+  type TransferCommand,
 } from './types.js';
 
 function unknownMarket(sym: string): CommandResult {
@@ -28,13 +31,22 @@ const UNKNOWN_ORDER: CommandResult = { ok: false, code: 'unknown_order', msg: 'u
 export class MatchingEngine {
   private readonly books = new Map<string, OrderBook>();
   readonly accounts = new AccountIndex();
+  readonly ledger: Ledger;
   private readonly output: EventOutput = { enabled: true };
 
   constructor(
     readonly markets: readonly MarketInfo[],
     private readonly limits: EngineLimits = DEFAULT_ENGINE_LIMITS,
   ) {
-    for (const market of markets) this.books.set(market.sym, new OrderBook(market.sym, this.accounts, this.output));
+    this.ledger = new Ledger(deriveAssets(markets));
+    for (const market of markets) {
+      const money = marketMoney(market, this.ledger.assets);
+      this.books.set(market.sym, new OrderBook(market.sym, this.accounts, this.ledger, money, this.output));
+    }
+  }
+
+  get assets(): readonly AssetInfo[] {
+    return this.ledger.assets;
   }
 
   hasMarket(sym: string): boolean {
@@ -50,6 +62,13 @@ export class MatchingEngine {
   }
 
   execute(cmd: EngineCommand): CommandResult {
+    this.ledger.beginCommand();
+    const result = this.run(cmd);
+    if (result.ok && this.output.enabled) this.pushBalanceEvents(result.events);
+    return result;
+  }
+
+  private run(cmd: EngineCommand): CommandResult {
     switch (cmd.op) {
       case 'place':
         return this.place(cmd);
@@ -59,7 +78,25 @@ export class MatchingEngine {
         return this.cancelAll(cmd);
       case 'amend':
         return this.amend(cmd);
+      case 'deposit':
+      case 'withdraw':
+        return this.transfer(cmd);
     }
+  }
+
+  /** One event per (account, asset) the command changed, with the balance it ended at. */
+  private pushBalanceEvents(events: EngineEvent[]): void {
+    const { touchedFunds, touchedAssets, assets } = this.ledger;
+    for (let i = 0; i < touchedFunds.length; i++) {
+      const funds = touchedFunds[i]!;
+      const asset = touchedAssets[i]!;
+      events.push({ kind: 'balance', account: funds.account, asset: assets[asset]!.asset, available: funds.available[asset]!, hold: funds.hold[asset]! });
+    }
+  }
+
+  /** Every asset's balance of the account, sorted by asset name. */
+  balances(account: string): BalanceView[] {
+    return this.ledger.balances(account);
   }
 
   /**
@@ -138,6 +175,45 @@ export class MatchingEngine {
     const order = this.findOrder(book, cmd.account, cmd.ref);
     if (!order) return UNKNOWN_ORDER;
     return book.amend(order, cmd);
+  }
+
+  /** A deposit or withdrawal; a ref applied before with the same fields is acked again, changing nothing. */
+  private transfer(cmd: TransferCommand): CommandResult {
+    const { ledger } = this;
+    const asset = ledger.assetOf(cmd.asset);
+    if (asset === undefined) return { ok: false, code: 'bad_request', msg: `unknown asset ${cmd.asset}: no market names it`, events: [] };
+    const seen = ledger.refs.get(cmd.ref);
+    if (seen) {
+      if (seen.op !== cmd.op || seen.account !== cmd.account || seen.asset !== cmd.asset || seen.amount !== cmd.amount) {
+        return { ok: false, code: 'bad_request', msg: `ref ${cmd.ref} was already used for another transfer`, events: [] };
+      }
+      return { ok: true, transfer: this.transferOutcome(cmd, asset, true), events: [] };
+    }
+    if (cmd.op === 'deposit') {
+      if (!Number.isSafeInteger(ledger.supply[asset]! + cmd.amount)) {
+        return { ok: false, code: 'bad_number', msg: `the total of ${cmd.asset} held by all accounts would exceed 2^53-1`, events: [] };
+      }
+      ledger.credit(ledger.funds(cmd.account), asset, cmd.amount);
+      ledger.supply[asset]! += cmd.amount;
+    } else {
+      const available = ledger.available(cmd.account, asset);
+      if (cmd.amount > available) {
+        return { ok: false, code: 'insufficient_funds', msg: `withdrawal of ${cmd.amount} ${cmd.asset}, ${available} available`, events: [] };
+      }
+      ledger.debit(ledger.funds(cmd.account), asset, cmd.amount);
+      ledger.supply[asset]! -= cmd.amount;
+    }
+    ledger.refs.set(cmd.ref, { op: cmd.op, account: cmd.account, asset: cmd.asset, amount: cmd.amount });
+    const events: EngineEvent[] = [];
+    if (this.output.enabled) {
+      events.push({ kind: 'transfer', op: cmd.op, account: cmd.account, asset: cmd.asset, amount: cmd.amount, ref: cmd.ref, ts: cmd.ts });
+    }
+    return { ok: true, transfer: this.transferOutcome(cmd, asset, false), events };
+  }
+
+  private transferOutcome(cmd: TransferCommand, asset: number, duplicate: boolean): NonNullable<Extract<CommandResult, { ok: true }>['transfer']> {
+    const funds = this.ledger.peek(cmd.account);
+    return { ref: cmd.ref, account: cmd.account, asset: cmd.asset, available: funds?.available[asset] ?? 0, hold: funds?.hold[asset] ?? 0, duplicate };
   }
 
   /** Another account's order is answered exactly as an unknown one. */

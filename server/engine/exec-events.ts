@@ -16,12 +16,21 @@ export function plainExec(order: Order, status: Exec['status'], ts: number): Exe
   return { kind: 'exec', account: order.account, exec };
 }
 
-export function fillExec(order: Order, ts: number, tradeId: number, px: number, qty: number, liquidity: Fill['liquidity']): ExecEvent {
+export function fillExec(
+  order: Order,
+  ts: number,
+  tradeId: number,
+  px: number,
+  qty: number,
+  liquidity: Fill['liquidity'],
+  fee: number,
+  feeAsset: string,
+): ExecEvent {
   const leaves = order.qty - order.filled;
   const exec: Exec = {
     type: 'exec', sym: order.sym, id: order.id, cid: order.cid, side: order.side, status: leaves === 0 ? 'filled' : 'partial',
     px: order.px, qty: order.qty, leaves, filled: order.filled, ts,
-    fill: { tradeId, px, qty, liquidity, fee: 0 },
+    fill: { tradeId, px, qty, liquidity, fee, feeAsset },
   };
   return { kind: 'exec', account: order.account, exec };
 }

@@ -1,22 +1,30 @@
 // One market's book and its matching rules (PROTOCOL.md "Matching rules"): strict price-time
-// priority, fills at the maker's price, ioc/fok/market/post, self-trade prevention and amend.
-// Every consequence is pushed to `out` as an event (unless the engine's output is switched off for
-// a replay nobody watches: then the state changes identically and no event object is built); every check that can reject runs before the
-// first change, so a reject never changes state (not even the id counters).
-import type { CancelReason, Side } from '../../protocol/constants.js';
+// priority, fills at the maker's price, ioc/fok/market/post, self-trade prevention and amend, with
+// the money rules ("Accounts and money"): every order holds what it can still spend, each fill
+// settles both sides at once at the maker's price, less fees, and an order's end releases its hold.
+// Every consequence is pushed as an event (unless the engine's output is off for a replay nobody
+// watches: then the state changes identically and no event object is built); every check that can
+// reject runs before the first change, so a reject never changes state (not even the id counters).
+import { FEES_ACCOUNT, type CancelReason, type Side } from '../../protocol/constants.js';
 import type { Level, OrderView } from '../../protocol/messages.js';
 import type { AccountIndex } from './account-index.js';
+import type { MarketMoney } from './assets.js';
 import { BookSide } from './book-side.js';
 import { amendedExec, canceledExec, fillExec, plainExec } from './exec-events.js';
+import { totalFee } from './fees.js';
+import type { Ledger } from './ledger.js';
 import { Order } from './order.js';
+import { buyHoldsAtLimit, limitBuyHold, needsLiquidity, restsAfterMatching, sellHold, unrestedReason } from './order-rules.js';
 import type { PriceLevel } from './price-level.js';
 import type { AmendCommand, CommandResult, EngineEvent, EventOutput, PlaceCommand } from './types.js';
 
 const MAX_QTY = Number.MAX_SAFE_INTEGER;
 
-function reject(code: 'post_would_take' | 'fok_unfilled' | 'no_liquidity' | 'bad_number', msg: string): CommandResult {
+function reject(code: 'post_would_take' | 'fok_unfilled' | 'no_liquidity' | 'bad_number' | 'insufficient_funds', msg: string): CommandResult {
   return { ok: false, code, msg, events: [] };
 }
+
+const HOLD_TOO_LARGE = 'the amount this order would hold exceeds 2^53-1 ledger units';
 
 export class OrderBook {
   readonly bids = new BookSide('buy');
@@ -31,6 +39,8 @@ export class OrderBook {
   constructor(
     readonly sym: string,
     private readonly accounts: AccountIndex,
+    private readonly ledger: Ledger,
+    readonly money: MarketMoney,
     private readonly output: EventOutput,
   ) {}
 
@@ -52,27 +62,37 @@ export class OrderBook {
     if (cmd.tif === 'fok' && this.fillable(cmd.side, cmd.px, cmd.account, cmd.stp, cmd.qty) < cmd.qty) {
       return reject('fok_unfilled', 'fill-or-kill order cannot fill completely');
     }
-    if (cmd.kind === 'market' && !this.anyFillable(cmd.side, cmd.account, cmd.stp)) {
+    if (needsLiquidity(cmd.kind) && !this.anyFillable(cmd.side, cmd.account, cmd.stp)) {
       return reject('no_liquidity', 'no liquidity to fill a market order');
     }
     if (cmd.px !== null && this.sideOf(cmd.side).levelTotal(cmd.px) > MAX_QTY - cmd.qty) {
       return reject('bad_number', 'quantity at this price level would exceed 2^53-1');
     }
+    const hold = this.holdOfNew(cmd);
+    if (hold < 0) return reject('bad_number', HOLD_TOO_LARGE);
+    const holdAsset = this.holdAsset(cmd.side);
+    const available = this.ledger.available(cmd.account, holdAsset);
+    if (hold > available) return this.insufficient(holdAsset, hold, available);
 
     const order = new Order(
-      this.nextOrderId++,
-      this.sym,
-      cmd.account,
-      cmd.cid,
-      cmd.side,
-      cmd.kind,
-      cmd.tif,
-      cmd.post,
-      cmd.stp,
-      cmd.px,
-      cmd.qty,
-      cmd.ts,
+      {
+        id: this.nextOrderId++,
+        sym: this.sym,
+        account: cmd.account,
+        cid: cmd.cid,
+        side: cmd.side,
+        kind: cmd.kind,
+        tif: cmd.tif,
+        post: cmd.post,
+        stp: cmd.stp,
+        px: cmd.px,
+        qty: cmd.qty,
+        ts: cmd.ts,
+      },
+      this.ledger.funds(cmd.account),
     );
+    this.ledger.reserve(order.funds, holdAsset, hold);
+    order.hold = hold;
     const events: EngineEvent[] = [];
     if (this.output.enabled) events.push(plainExec(order, 'new', cmd.ts));
     this.matchAndSettle(order, cmd.ts, events);
@@ -84,6 +104,7 @@ export class OrderBook {
     const level = side.remove(order);
     this.orders.delete(order.id);
     this.accounts.unregister(order);
+    this.releaseHold(order);
     this.levelChanged(events, order.side, level);
     if (this.output.enabled) events.push(canceledExec(order, ts, reason));
   }
@@ -98,6 +119,9 @@ export class OrderBook {
     }
     const own = this.sideOf(order.side);
     const level = order.level!;
+    const newHold = this.holdAt(order, newPx, newQty - order.filled);
+    if (newHold < 0) return reject('bad_number', HOLD_TOO_LARGE);
+    const holdAsset = this.holdAsset(order.side);
     if (newPx === order.px) {
       if (newQty === order.qty) return { ok: true, id: order.id, cid: order.cid, events };
       if (newQty < order.qty) {
@@ -108,10 +132,13 @@ export class OrderBook {
         if (level.total - order.leaves > MAX_QTY - (newQty - order.filled)) {
           return reject('bad_number', 'quantity at this price level would exceed 2^53-1');
         }
+        const available = this.ledger.available(order.account, holdAsset);
+        if (newHold - order.hold > available) return this.insufficient(holdAsset, newHold - order.hold, available);
         own.remove(order);
         order.qty = newQty;
         own.add(order);
       }
+      this.setHold(order, newHold);
       this.levelChanged(events, order.side, order.level!);
       if (this.output.enabled) events.push(amendedExec(order, cmd.ts));
       return { ok: true, id: order.id, cid: order.cid, events };
@@ -124,12 +151,15 @@ export class OrderBook {
     if (own.levelTotal(newPx) > MAX_QTY - (newQty - order.filled)) {
       return reject('bad_number', 'quantity at this price level would exceed 2^53-1');
     }
+    const available = this.ledger.available(order.account, holdAsset);
+    if (newHold - order.hold > available) return this.insufficient(holdAsset, newHold - order.hold, available);
     // A new price moves the order to the back of its new level, matching first if it crosses.
     own.remove(order);
     this.levelChanged(events, order.side, level);
     this.orders.delete(order.id);
     order.px = newPx;
     order.qty = newQty;
+    this.setHold(order, newHold);
     if (this.output.enabled) events.push(amendedExec(order, cmd.ts));
     this.matchAndSettle(order, cmd.ts, events);
     // It stays registered while it matches so that, if it rests again, it keeps its place in the
@@ -190,18 +220,19 @@ export class OrderBook {
     return this.sideOf(side).top(depth);
   }
 
-  /** Matches a taker, then rests it (gtc limit) or cancels what is left. */
+  /** Matches a taker, then rests it (gtc limit) or cancels what is left; an order that ends releases its hold. */
   private matchAndSettle(taker: Order, ts: number, events: EngineEvent[]): void {
     const stoppedBy = this.match(taker, ts, events);
-    if (taker.leaves === 0) return;
-    if (stoppedBy === null && taker.kind === 'limit' && taker.tif === 'gtc') {
+    if (taker.leaves > 0 && stoppedBy === null && restsAfterMatching(taker.kind, taker.tif)) {
       const level = this.sideOf(taker.side).add(taker);
       this.orders.set(taker.id, taker);
       this.accounts.register(taker);
       this.levelChanged(events, taker.side, level);
       return;
     }
-    const reason: CancelReason = stoppedBy ?? (taker.kind === 'market' ? 'market' : 'ioc');
+    this.releaseHold(taker);
+    if (taker.leaves === 0) return;
+    const reason: CancelReason = stoppedBy ?? unrestedReason(taker.kind);
     if (this.output.enabled) events.push(canceledExec(taker, ts, reason));
   }
 
@@ -227,6 +258,7 @@ export class OrderBook {
       if (maker.account === taker.account && taker.stp !== 'none') {
         if (taker.stp === 'cancel_taker') return true;
         this.removeResting(maker, level);
+        this.releaseHold(maker);
         if (this.output.enabled) events.push(canceledExec(maker, ts, 'stp'));
         if (taker.stp === 'cancel_both') return true;
         maker = next;
@@ -238,25 +270,128 @@ export class OrderBook {
       taker.filled += qty;
       level.total -= qty;
       const px = level.px;
-      if (this.output.enabled) events.push(fillExec(maker, ts, tradeId, px, qty, 'maker'));
-      if (this.output.enabled) events.push(fillExec(taker, ts, tradeId, px, qty, 'taker'));
-      if (this.output.enabled) events.push({
-        kind: 'trade',
-        sym: this.sym,
-        tradeId,
-        px,
-        qty,
-        takerSide: taker.side,
-        makerOrderId: maker.id,
-        takerOrderId: taker.id,
-        makerAccount: maker.account,
-        takerAccount: taker.account,
-        ts,
-      });
+      // Both are covered by holds (the seller's base, the buyer's quote at a price ≥ px), so both are safe.
+      const base = qty * this.money.baseScale;
+      const quote = px * qty * this.money.quoteScale;
+      const takerBuys = taker.side === 'buy';
+      const makerFee = takerBuys ? this.settleSeller(maker, base, quote, 'maker') : this.settleBuyer(maker, qty, base, quote, 'maker');
+      const takerFee = takerBuys ? this.settleBuyer(taker, qty, base, quote, 'taker') : this.settleSeller(taker, base, quote, 'taker');
+      if (this.output.enabled) {
+        events.push(fillExec(maker, ts, tradeId, px, qty, 'maker', makerFee, takerBuys ? this.money.quote : this.money.base));
+        events.push(fillExec(taker, ts, tradeId, px, qty, 'taker', takerFee, takerBuys ? this.money.base : this.money.quote));
+        events.push({
+          kind: 'trade',
+          sym: this.sym,
+          tradeId,
+          px,
+          qty,
+          takerSide: taker.side,
+          makerOrderId: maker.id,
+          takerOrderId: taker.id,
+          makerAccount: maker.account,
+          takerAccount: taker.account,
+          baseAmount: base,
+          quoteAmount: quote,
+          makerFee,
+          takerFee,
+          ts,
+        });
+      }
       if (maker.leaves === 0) this.removeResting(maker, level);
       maker = next;
     }
     return false;
+  }
+
+  /** The buyer's hold pays the notional (a limit buy gets back what it held above px); it receives base less its fee. */
+  private settleBuyer(buyer: Order, qty: number, base: number, quote: number, liquidity: 'maker' | 'taker'): number {
+    const { quoteAsset, baseAsset } = this.money;
+    const used = buyHoldsAtLimit(buyer.kind) ? buyer.px! * qty * this.money.quoteScale : quote;
+    this.ledger.payFromHold(buyer.funds, quoteAsset, used);
+    buyer.hold -= used;
+    this.ledger.credit(buyer.funds, quoteAsset, used - quote);
+    const fee = this.chargeFee(buyer, base, liquidity);
+    this.ledger.credit(buyer.funds, baseAsset, base - fee);
+    if (fee > 0) this.ledger.credit(this.ledger.funds(FEES_ACCOUNT), baseAsset, fee);
+    return fee;
+  }
+
+  /** The seller's hold pays the base; it receives the notional less its fee. */
+  private settleSeller(seller: Order, base: number, quote: number, liquidity: 'maker' | 'taker'): number {
+    const { quoteAsset, baseAsset } = this.money;
+    this.ledger.payFromHold(seller.funds, baseAsset, base);
+    seller.hold -= base;
+    const fee = this.chargeFee(seller, quote, liquidity);
+    this.ledger.credit(seller.funds, quoteAsset, quote - fee);
+    if (fee > 0) this.ledger.credit(this.ledger.funds(FEES_ACCOUNT), quoteAsset, fee);
+    return fee;
+  }
+
+  /** This fill's fee: what the order owes on all it received so far, less what it has paid. */
+  private chargeFee(order: Order, received: number, liquidity: 'maker' | 'taker'): number {
+    if (liquidity === 'taker') order.receivedTaker += received;
+    else order.receivedMaker += received;
+    const owed = totalFee(order.receivedTaker, this.money.takerFee, order.receivedMaker, this.money.makerFee);
+    const fee = owed - order.feesPaid;
+    order.feesPaid = owed;
+    return fee;
+  }
+
+  /** The asset an order on `side` holds: quote for a buy, base for a sell. */
+  holdAsset(side: Side): number {
+    return side === 'buy' ? this.money.quoteAsset : this.money.baseAsset;
+  }
+
+  /** What a new order must hold (-1: not a safe amount). */
+  private holdOfNew(cmd: PlaceCommand): number {
+    if (cmd.side === 'sell') return sellHold(this.money, cmd.qty);
+    if (buyHoldsAtLimit(cmd.kind)) return limitBuyHold(this.money, cmd.px!, cmd.qty);
+    return this.marketBuyCost(cmd.account, cmd.stp, cmd.qty);
+  }
+
+  /** What a resting order holds at `px` with `leaves` left (-1: not a safe amount). */
+  private holdAt(order: Order, px: number, leaves: number): number {
+    return order.side === 'sell' ? sellHold(this.money, leaves) : limitBuyHold(this.money, px, leaves);
+  }
+
+  /**
+   * The exact notional a market buy of `qty` would pay against the book as it stands, with
+   * self-trade prevention applied as matching applies it; -1 if it is not a safe amount.
+   */
+  marketBuyCost(account: string, stp: PlaceCommand['stp'], qty: number): number {
+    let remaining = qty;
+    let cost = 0;
+    this.asks.heap.forEachBest((level) => {
+      for (let maker = level.head; maker !== null; maker = maker.next) {
+        if (maker.account === account && stp !== 'none') {
+          if (stp === 'cancel_maker') continue;
+          return false;
+        }
+        const take = Math.min(remaining, maker.leaves);
+        cost += level.px * take * this.money.quoteScale;
+        remaining -= take;
+        if (remaining === 0 || !Number.isSafeInteger(cost)) return false;
+      }
+      return true;
+    });
+    return Number.isSafeInteger(cost) ? cost : -1;
+  }
+
+  private setHold(order: Order, hold: number): void {
+    const asset = this.holdAsset(order.side);
+    if (hold > order.hold) this.ledger.reserve(order.funds, asset, hold - order.hold);
+    else this.ledger.release(order.funds, asset, order.hold - hold);
+    order.hold = hold;
+  }
+
+  private releaseHold(order: Order): void {
+    this.ledger.release(order.funds, this.holdAsset(order.side), order.hold);
+    order.hold = 0;
+  }
+
+  private insufficient(asset: number, needed: number, available: number): CommandResult {
+    const name = this.ledger.assets[asset]!.asset;
+    return reject('insufficient_funds', `needs ${needed} ${name} (ledger units), ${available} available`);
   }
 
   /** Unlinks a maker while its level is being matched; the caller drops the level if it empties. */

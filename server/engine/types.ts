@@ -1,7 +1,7 @@
 // What goes into the engine and what comes out. A command carries everything the engine may not
 // find out by itself (the account, the time); the result carries every consequence as events, so
 // the journal, the gateway and the write-behind only ever read values.
-import type { CancelReason, OrderKind, RejectCode, Side, StpMode, Tif } from '../../protocol/constants.js';
+import type { CancelReason, OrderKind, RejectCode, Side, StpMode, Tif, TransferOp } from '../../protocol/constants.js';
 import type { Exec, MarketInfo, OrderRef } from '../../protocol/messages.js';
 
 export interface PlaceCommand {
@@ -41,7 +41,16 @@ export interface AmendCommand {
   readonly qty: number | null;
   readonly px: number | null;
 }
-export type EngineCommand = PlaceCommand | CancelCommand | CancelAllCommand | AmendCommand;
+/** A deposit or withdrawal; `ref` makes it idempotent. */
+export interface TransferCommand {
+  readonly op: TransferOp;
+  readonly ts: number;
+  readonly account: string;
+  readonly asset: string;
+  readonly amount: number;
+  readonly ref: string;
+}
+export type EngineCommand = PlaceCommand | CancelCommand | CancelAllCommand | AmendCommand | TransferCommand;
 
 export interface ExecEvent {
   readonly kind: 'exec';
@@ -59,6 +68,12 @@ export interface TradeEvent {
   readonly takerOrderId: number;
   readonly makerAccount: string;
   readonly takerAccount: string;
+  /** What moved, in ledger units: base from seller to buyer, quote (the notional) the other way. */
+  readonly baseAmount: number;
+  readonly quoteAmount: number;
+  /** Fees of this fill, each in the asset its side received (base for the buyer). */
+  readonly makerFee: number;
+  readonly takerFee: number;
   readonly ts: number;
 }
 /** A price level's new aggregate quantity (0: the level is gone). */
@@ -69,7 +84,36 @@ export interface LevelEvent {
   readonly px: number;
   readonly qty: number;
 }
-export type EngineEvent = ExecEvent | TradeEvent | LevelEvent;
+/** An account's balance of an asset at the end of the command that changed it. */
+export interface BalanceEvent {
+  readonly kind: 'balance';
+  readonly account: string;
+  readonly asset: string;
+  readonly available: number;
+  readonly hold: number;
+}
+/** A deposit or withdrawal applied (not sent for a duplicate ref). */
+export interface TransferEvent {
+  readonly kind: 'transfer';
+  readonly op: TransferOp;
+  readonly account: string;
+  readonly asset: string;
+  readonly amount: number;
+  readonly ref: string;
+  readonly ts: number;
+}
+export type EngineEvent = ExecEvent | TradeEvent | LevelEvent | BalanceEvent | TransferEvent;
+
+/** The outcome of a deposit or withdrawal: the account's balance of the asset after it. */
+export interface TransferOutcome {
+  readonly ref: string;
+  readonly account: string;
+  readonly asset: string;
+  readonly available: number;
+  readonly hold: number;
+  /** The ref was applied before: nothing changed, and nothing is journaled. */
+  readonly duplicate: boolean;
+}
 
 export type CommandResult =
   | {
@@ -77,6 +121,7 @@ export type CommandResult =
       readonly id?: number;
       readonly cid?: string | null;
       readonly canceled?: number;
+      readonly transfer?: TransferOutcome;
       readonly events: EngineEvent[];
     }
   | { readonly ok: false; readonly code: RejectCode; readonly msg: string; readonly events: EngineEvent[] };

@@ -3,6 +3,7 @@
 // market, and subscriptions whose snapshot must reflect the end of the batch.
 import type { Channel } from '../../protocol/constants.js';
 import type { Rid, ServerMessage, TradeMessage } from '../../protocol/messages.js';
+import type { BalanceEvent } from '../engine/types.js';
 import type { JournalEntry } from '../journal/command-codec.js';
 import { CommandTally } from './command-tally.js';
 import type { Connection } from './connection.js';
@@ -32,6 +33,8 @@ export class Batch {
   readonly perConnection = new Map<Connection, Outgoing[]>();
   readonly changedBooks = new Set<string>();
   readonly trades = new Map<string, TradeMessage[]>();
+  /** account → asset → its balance at the end of the batch (the last change wins). */
+  readonly balances = new Map<string, Map<string, BalanceEvent>>();
   readonly pendingSubs: PendingSub[] = [];
   /** Accepted commands that changed state, in order: what the journal must make durable. */
   readonly commands: JournalEntry[] = [];
@@ -48,6 +51,12 @@ export class Batch {
     const list = this.perConnection.get(connection);
     if (list) list.push(message);
     else this.perConnection.set(connection, [message]);
+  }
+
+  noteBalance(event: BalanceEvent): void {
+    const assets = this.balances.get(event.account);
+    if (assets) assets.set(event.asset, event);
+    else this.balances.set(event.account, new Map([[event.asset, event]]));
   }
 
   addTrade(trade: TradeMessage): void {

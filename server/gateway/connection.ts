@@ -1,5 +1,6 @@
 // Per-socket state: who is logged in, what it subscribes to, and its request budget.
 import type { WebSocket } from 'uWebSockets.js';
+import type { Role } from '../../protocol/constants.js';
 
 export interface SocketData {
   connection: Connection | null;
@@ -7,6 +8,7 @@ export interface SocketData {
 
 export class Connection {
   account: string | null = null;
+  role: Role = 'trader';
   cancelOnDisconnect = false;
   /** sym → subscribed depth. */
   readonly bookSubs = new Map<string, number>();

@@ -252,6 +252,7 @@ export class Gateway {
         // Encoded even without subscribers now: a sub of an earlier, unreleased batch may join first.
         batch.topicFrames.push({ topic: tradesTopic(sym), bytes: codec.encode(trades.length === 1 ? trades[0] : trades) });
       }
+      handler.sendBalances(batch);
       for (const pending of batch.pendingSubs) handler.resolvePendingSub(pending);
     } catch (error) {
       this.deps.logger.error({ err: error }, 'bug while sealing a batch');

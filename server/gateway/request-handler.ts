@@ -1,9 +1,20 @@
 // What each request does: login, queries and subscriptions here; order entry through the engine.
 // Every outcome is written into the current batch, never sent directly, so replies, execs and
 // market data leave in order and only after the batch is durable.
-import type { RejectCode } from '../../protocol/constants.js';
+import type { RejectCode, Role } from '../../protocol/constants.js';
 import { REJECT_CODES } from '../../protocol/constants.js';
-import type { Ack, MarketInfo, Request, Rid, SubRequest, UnsubRequest } from '../../protocol/messages.js';
+import type {
+  Ack,
+  BalancesRequest,
+  MarketInfo,
+  MarketsReply,
+  Request,
+  Rid,
+  SubRequest,
+  TransferAck,
+  TransferRequest,
+  UnsubRequest,
+} from '../../protocol/messages.js';
 import { makeReject } from '../../protocol/validate.js';
 import type { MatchingEngine } from '../engine/engine.js';
 import type { CommandResult, EngineCommand } from '../engine/types.js';
@@ -16,10 +27,15 @@ export interface HandlerDeps {
   readonly engine: MatchingEngine;
   readonly feeds: ReadonlyMap<string, BookFeed>;
   readonly markets: readonly MarketInfo[];
-  /** token → account */
-  readonly tokens: ReadonlyMap<string, string>;
+  readonly tokens: ReadonlyMap<string, Identity>;
   readonly metrics: ServerMetrics;
   readonly clock: () => number;
+}
+
+/** Who a token logs in as. */
+export interface Identity {
+  readonly account: string;
+  readonly role: Role;
 }
 
 function withRid<T extends object>(message: T, rid: Rid | undefined): T & { rid?: Rid } {
@@ -37,8 +53,11 @@ export class RequestHandler {
   private readonly pendingSubs = new Map<Connection, Map<string, PendingSub>>();
   /** 'halted' after a journal failure: nothing more may be acknowledged. */
   orderEntry: 'open' | 'shutting_down' | 'halted' = 'open';
+  private readonly marketsReply: Omit<MarketsReply, 'rid'>;
 
-  constructor(private readonly deps: HandlerDeps) {}
+  constructor(private readonly deps: HandlerDeps) {
+    this.marketsReply = { type: 'markets', markets: [...deps.markets], assets: [...deps.engine.assets] };
+  }
 
   reject(batch: Batch, connection: Connection, op: string | null, code: RejectCode, rid: Rid | undefined, msg: string = REJECT_CODES[code]): void {
     batch.tally.count(op ?? 'unknown', code);
@@ -64,7 +83,7 @@ export class RequestHandler {
       case 'login':
         return this.login(batch, connection, request.token, request.cancelOnDisconnect, rid);
       case 'markets':
-        batch.send(connection, withRid({ type: 'markets' as const, markets: [...this.deps.markets] }, rid));
+        batch.send(connection, withRid({ ...this.marketsReply }, rid));
         break;
       case 'ping':
         batch.send(connection, withRid({ type: 'pong' as const, ts: this.deps.clock() }, rid));
@@ -83,6 +102,11 @@ export class RequestHandler {
         batch.send(connection, withRid({ type: 'orders' as const, orders }, rid));
         break;
       }
+      case 'balances':
+        return this.balances(batch, connection, request);
+      case 'deposit':
+      case 'withdraw':
+        return this.transfer(batch, connection, request);
       case 'place':
       case 'cancel':
       case 'cancel_all':
@@ -124,31 +148,89 @@ export class RequestHandler {
     const started = performance.now();
     const result = this.deps.engine.execute(command);
     this.deps.metrics.matchSeconds.observe((performance.now() - started) / 1000);
-    if (result.ok) batch.commands.push({ command, id: command.op === 'place' ? (result.id ?? null) : null });
+    // A duplicate transfer changed nothing, so there is nothing to journal.
+    if (result.ok && result.transfer?.duplicate !== true) batch.commands.push({ command, id: command.op === 'place' ? (result.id ?? null) : null });
     return result;
   }
 
-  /** Routes a result's events: execs to the owner's connections, trades and book changes to market data. */
+  /**
+   * Routes a result's events: execs to the owner's connections, trades and book changes to market
+   * data, balance changes to the batch (sent at its end, after its execs).
+   */
   distribute(batch: Batch, result: CommandResult): void {
     for (const event of result.events) {
-      if (event.kind === 'exec') {
-        const targets = this.connectionsByAccount.get(event.account);
-        if (targets) for (const target of targets) batch.send(target, event.exec);
-      } else if (event.kind === 'trade') {
-        batch.addTrade({ type: 'trade', sym: event.sym, tradeId: event.tradeId, px: event.px, qty: event.qty, side: event.takerSide, ts: event.ts });
-      } else {
-        batch.changedBooks.add(event.sym);
+      switch (event.kind) {
+        case 'exec': {
+          const targets = this.connectionsByAccount.get(event.account);
+          if (targets) for (const target of targets) batch.send(target, event.exec);
+          break;
+        }
+        case 'trade':
+          batch.addTrade({ type: 'trade', sym: event.sym, tradeId: event.tradeId, px: event.px, qty: event.qty, side: event.takerSide, ts: event.ts });
+          break;
+        case 'level':
+          batch.changedBooks.add(event.sym);
+          break;
+        case 'balance':
+          batch.noteBalance(event);
+          break;
+        case 'transfer':
+          break;
       }
     }
   }
 
+  /** Seal-time: each account's changed balances, as they ended the batch, to its logged-in connections. */
+  sendBalances(batch: Batch): void {
+    for (const [account, assets] of batch.balances) {
+      const targets = this.connectionsByAccount.get(account);
+      if (!targets) continue;
+      for (const event of assets.values()) {
+        const message = { type: 'balance' as const, asset: event.asset, available: event.available, hold: event.hold, ts: batch.ts };
+        for (const target of targets) batch.send(target, message);
+      }
+    }
+  }
+
+  private balances(batch: Batch, connection: Connection, request: BalancesRequest): void {
+    const { rid } = request;
+    if (connection.account === null) return this.reject(batch, connection, 'balances', 'unauthenticated', rid);
+    if (request.account !== null && connection.role !== 'admin') {
+      return this.reject(batch, connection, 'balances', 'forbidden', rid, "only an admin may read another account's balances");
+    }
+    if (this.orderEntry === 'halted') return this.rejectUndurable(batch, connection, 'balances', rid);
+    const balances = this.deps.engine.balances(request.account ?? connection.account);
+    batch.send(connection, withRid({ type: 'balances' as const, balances }, rid));
+    batch.tally.count('balances', 'ok');
+  }
+
+  private transfer(batch: Batch, connection: Connection, request: TransferRequest): void {
+    const { op, rid } = request;
+    if (connection.account === null) return this.reject(batch, connection, op, 'unauthenticated', rid);
+    if (connection.role !== 'admin') return this.reject(batch, connection, op, 'forbidden', rid, `only an admin may ${op}`);
+    if (this.orderEntry === 'shutting_down') return this.reject(batch, connection, op, 'shutting_down', rid);
+    if (this.orderEntry === 'halted') return this.reject(batch, connection, op, 'internal', rid, 'halted: the journal cannot write');
+    const result = this.execute(batch, { op, ts: batch.ts, account: request.account, asset: request.asset, amount: request.amount, ref: request.ref });
+    if (!result.ok) return this.reject(batch, connection, op, result.code, rid, result.msg);
+    const outcome = result.transfer!;
+    const ack: TransferAck = { type: 'ack', op, ref: outcome.ref, account: outcome.account, asset: outcome.asset, available: outcome.available, hold: outcome.hold };
+    if (rid !== undefined) ack.rid = rid;
+    if (outcome.duplicate) ack.duplicate = true;
+    batch.send(connection, ack);
+    batch.acked.push({ connection, op, rid });
+    this.distribute(batch, result);
+    batch.tally.count(op, 'ok');
+  }
+
   private login(batch: Batch, connection: Connection, token: string, cancelOnDisconnect: boolean, rid: Rid | undefined): void {
-    const account = this.deps.tokens.get(token);
-    if (account === undefined) return this.reject(batch, connection, 'login', 'unauthenticated', rid, 'unknown token');
+    const identity = this.deps.tokens.get(token);
+    if (identity === undefined) return this.reject(batch, connection, 'login', 'unauthenticated', rid, 'unknown token');
+    const { account } = identity;
     if (connection.account !== null && connection.account !== account) {
       return this.reject(batch, connection, 'login', 'bad_request', rid, 'this connection is logged in to another account');
     }
     connection.account = account;
+    connection.role = identity.role;
     connection.cancelOnDisconnect = connection.cancelOnDisconnect || cancelOnDisconnect;
     let set = this.connectionsByAccount.get(account);
     if (!set) this.connectionsByAccount.set(account, (set = new Set()));

@@ -15,6 +15,8 @@ const OP_PLACE = 0;
 const OP_CANCEL = 1;
 const OP_CANCEL_ALL = 2;
 const OP_AMEND = 3;
+const OP_DEPOSIT = 4;
+const OP_WITHDRAW = 5;
 const CANCEL_ALL_REASONS = ['user', 'disconnect'] as const;
 
 type Tuple = readonly unknown[];
@@ -39,6 +41,10 @@ export function commandToTuple(command: EngineCommand): Tuple {
       return [OP_CANCEL_ALL, command.ts, command.account, command.sym, index(CANCEL_ALL_REASONS, command.reason)];
     case 'amend':
       return [OP_AMEND, command.ts, command.account, command.sym, 'id' in command.ref ? command.ref.id : null, 'cid' in command.ref ? command.ref.cid : null, command.qty, command.px];
+    case 'deposit':
+    case 'withdraw':
+      // Position 3 (a market elsewhere) is the asset, so every tuple starts op, ts, account, name.
+      return [command.op === 'deposit' ? OP_DEPOSIT : OP_WITHDRAW, command.ts, command.account, command.asset, command.amount, command.ref];
   }
 }
 
@@ -65,6 +71,9 @@ export function tupleToCommand(tuple: Tuple, from = 0): EngineCommand {
       return { op: 'cancel_all', ts, account, sym: tuple[from + 3] as string | null, reason: at(CANCEL_ALL_REASONS, tuple[from + 4]) };
     case OP_AMEND:
       return { op: 'amend', ts, account, sym, ref: ref(tuple[from + 4], tuple[from + 5]), qty: tuple[from + 6] as number | null, px: tuple[from + 7] as number | null };
+    case OP_DEPOSIT:
+    case OP_WITHDRAW:
+      return { op: op === OP_DEPOSIT ? 'deposit' : 'withdraw', ts, account, asset: sym, amount: tuple[from + 4] as number, ref: tuple[from + 5] as string };
     default:
       throw new Error(`journal: unknown command op ${String(op)}`);
   }

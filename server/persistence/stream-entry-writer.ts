@@ -15,8 +15,8 @@ const bytes = (text: string): Uint8Array => encoder.encode(text);
 
 // Every field the writer knows, per shape: adding one to the type without writing it fails here.
 const EXEC_FIELDS = { type: 1, sym: 1, id: 1, cid: 1, side: 1, status: 1, px: 1, qty: 1, leaves: 1, filled: 1, ts: 1, fill: 1, reason: 1, amended: 1 } satisfies Record<keyof Exec, 1>;
-const FILL_FIELDS = { tradeId: 1, px: 1, qty: 1, liquidity: 1, fee: 1 } satisfies Record<keyof Fill, 1>;
-const TRADE_FIELDS = { kind: 1, sym: 1, tradeId: 1, px: 1, qty: 1, takerSide: 1, makerOrderId: 1, takerOrderId: 1, makerAccount: 1, takerAccount: 1, ts: 1 } satisfies Record<keyof TradeEvent, 1>;
+const FILL_FIELDS = { tradeId: 1, px: 1, qty: 1, liquidity: 1, fee: 1, feeAsset: 1 } satisfies Record<keyof Fill, 1>;
+const TRADE_FIELDS = { kind: 1, sym: 1, tradeId: 1, px: 1, qty: 1, takerSide: 1, makerOrderId: 1, takerOrderId: 1, makerAccount: 1, takerAccount: 1, baseAmount: 1, quoteAmount: 1, makerFee: 1, takerFee: 1, ts: 1 } satisfies Record<keyof TradeEvent, 1>;
 void EXEC_FIELDS, FILL_FIELDS, TRADE_FIELDS;
 
 const EMPTY = new Uint8Array(0);
@@ -36,6 +36,11 @@ const EXEC_TS = bytes(',"ts":');
 const EXEC_FILL = bytes(',"fill":{"tradeId":');
 const FILL_LIQUIDITY = bytes(',"liquidity":');
 const FILL_FEE = bytes(',"fee":');
+const FILL_FEE_ASSET = bytes(',"feeAsset":');
+const TRADE_BASE_AMOUNT = bytes(',"baseAmount":');
+const TRADE_QUOTE_AMOUNT = bytes(',"quoteAmount":');
+const TRADE_MAKER_FEE = bytes(',"makerFee":');
+const TRADE_TAKER_FEE = bytes(',"takerFee":');
 const EXEC_REASON = bytes(',"reason":');
 const EXEC_AMENDED = bytes(',"amended":true');
 const TRADE_ENTRY_SYM = bytes(',"kind":"trade","sym":');
@@ -109,6 +114,8 @@ export class StreamEntryWriter {
       this.raw(FILL_LIQUIDITY);
       this.cachedString(fill.liquidity);
       this.numberAfter(FILL_FEE, fill.fee);
+      this.raw(FILL_FEE_ASSET);
+      this.cachedString(fill.feeAsset);
       this.byte(CLOSE_BRACE);
     }
     if (exec.reason !== undefined) {
@@ -130,8 +137,12 @@ export class StreamEntryWriter {
     this.number(trade.makerOrderId);
     this.numberAfter(TRADE_TAKER_ORDER, trade.takerOrderId);
     this.raw(this.cached(this.makerAccounts, trade.makerAccount, TRADE_MAKER_ACCOUNT, TRADE_TAKER_ACCOUNT));
-    this.raw(this.cached(this.takerAccounts, trade.takerAccount, EMPTY, EXEC_TS));
-    this.number(trade.ts);
+    this.raw(this.cached(this.takerAccounts, trade.takerAccount, EMPTY, TRADE_BASE_AMOUNT));
+    this.number(trade.baseAmount);
+    this.numberAfter(TRADE_QUOTE_AMOUNT, trade.quoteAmount);
+    this.numberAfter(TRADE_MAKER_FEE, trade.makerFee);
+    this.numberAfter(TRADE_TAKER_FEE, trade.takerFee);
+    this.numberAfter(EXEC_TS, trade.ts);
     this.raw(ENTRY_END);
   }
 

@@ -136,7 +136,7 @@ describe('PgSink.apply writes what the engine did', () => {
     const [totals] = await db.sql`select count(*)::int as n, sum(qty)::bigint as qty from trades`;
     expect(totals).toEqual({ n: tradeEvents.length, qty: tradeEvents.reduce((sum, t) => sum + t.qty, 0) });
     // Every order the engine ever accepted has exactly one row.
-    const placed = new Set(journal.commands.filter((c) => c.id !== null).map((c) => `${c.command.sym}/${c.id}`));
+    const placed = new Set(journal.commands.flatMap((c) => (c.id !== null && "sym" in c.command ? [`${c.command.sym}/${c.id}`] : [])));
     const [{ n }] = (await db.sql`select count(*)::int as n from orders`) as unknown as [{ n: number }];
     expect(n).toBe(placed.size);
     expect(await sink.appliedSeq()).toBe(journal.lastSeq);

@@ -2,7 +2,7 @@
 // account (another account's order is answered exactly as an unknown one), cid unique among an
 // account's open orders only.
 import { describe, expect, it } from 'vitest';
-import { BTC, ETH, amend, cancel, cancelAll, execs, outline, place } from '../support/engine-fixtures.js';
+import { BTC, ETH, FUNDED, amend, cancel, cancelAll, execs, outline, place } from '../support/engine-fixtures.js';
 import { EngineHarness } from '../support/engine-harness.js';
 
 describe('cancel', () => {
@@ -32,6 +32,8 @@ describe('cancel', () => {
           ts: 2_000,
         },
       },
+      // Last, the hold it gave back: 5 lots at 100 ticks.
+      { kind: 'balance', account: 'bob', asset: 'USD', available: FUNDED, hold: 0 },
     ]);
     expect(h.orders('bob')).toEqual([]);
     expect(h.bids()).toEqual([[100, 2]]);

@@ -4,7 +4,9 @@
 // the exported state at the end. The property test compares values (deep equality ignores key
 // order); this pins the encoded bytes the journal replay, the gateway and the write-behind see, so
 // a speed-up of the hot path cannot silently reorder or reshape an event. The pinned hash was
-// computed with the engine before its allocation work (see bench/README.md, Engine).
+// computed with the engine before its allocation work (see bench/README.md, Engine), and pinned
+// again when protocol 1.1 added money: fills carry feeAsset, trades their amounts and fees, and
+// each command ends with its balance events.
 import { createHash } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
@@ -18,12 +20,18 @@ import { mulberry32, pick, randomInt } from '../support/prng.js';
 
 const ACCOUNTS = ['alice', 'bob', 'carol', 'dave'];
 const SYMS = [...MARKETS.map((m) => m.sym), 'DOGE-USD'];
-const COMMANDS = 40_000;
-const EXPECTED_SHA256 = '3f87b5958a36f573285bae425cf3870215765472a006673f22346d9c90d0538b';
+const COMMANDS = 80_000;
+const EXPECTED_SHA256 = '8cf2f33307b74b53e8b683bbf85c467124234af3be8b59f8e7d351542a422f31';
+
+/** dave starts poor, so the stream reaches insufficient_funds too. */
+const FUNDING: Record<string, number> = { alice: 1e12, bob: 1e12, carol: 1e12, dave: 3_000 };
 
 export function seededCommands(seed: number, count: number): EngineCommand[] {
   const random = mulberry32(seed);
   const commands: EngineCommand[] = [];
+  for (const account of ACCOUNTS) {
+    for (const asset of ['BTC', 'ETH', 'USD']) commands.push({ op: 'deposit', ts: 0, account, asset, amount: FUNDING[account]!, ref: `fund:${account}:${asset}` });
+  }
   const ref = (): { id: number } | { cid: string } =>
     random() < 0.6 ? { id: randomInt(random, 1, Math.max(1, Math.floor(commands.length / 2))) } : { cid: `c${randomInt(random, 0, 9)}` };
   for (let ts = 1; ts <= count; ts++) {
@@ -48,8 +56,11 @@ export function seededCommands(seed: number, count: number): EngineCommand[] {
         qty: random() < 0.7 ? randomInt(random, 0, 40) : null,
         px: move ? 100 + randomInt(random, -8, 8) : null,
       });
-    } else {
+    } else if (roll < 0.985) {
       commands.push({ op: 'cancel_all', ts, account, sym: random() < 0.5 ? null : sym, reason: random() < 0.5 ? 'user' : 'disconnect' });
+    } else {
+      const asset = pick(random, ['BTC', 'ETH', 'USD', 'DOGE']);
+      commands.push({ op: random() < 0.5 ? 'deposit' : 'withdraw', ts, account, asset, amount: randomInt(random, 1, 5_000), ref: `t${randomInt(random, 0, 200)}` });
     }
   }
   return commands;
@@ -65,6 +76,7 @@ describe('encoded engine output', () => {
     for (const [index, command] of seededCommands(7_919, COMMANDS).entries()) {
       const result = engine.execute(command);
       count(result.ok ? 'ok' : 'reject');
+      if (!result.ok) count(`reject:${result.code}`);
       for (const event of result.events) {
         count(event.kind === 'exec' ? `exec:${event.exec.reason ?? (event.exec.amended ? 'amended' : event.exec.status)}` : event.kind);
       }
@@ -73,7 +85,7 @@ describe('encoded engine output', () => {
     }
     hash.update(packr.pack(exportEngineState(engine)));
     // The stream reaches every shape often enough for the hash to cover it.
-    for (const key of ['ok', 'reject', 'trade', 'level', 'exec:new', 'exec:partial', 'exec:filled', 'exec:amended', 'exec:user', 'exec:ioc', 'exec:market', 'exec:stp', 'exec:disconnect', 'exec:amend']) {
+    for (const key of ['ok', 'reject', 'reject:insufficient_funds', 'balance', 'transfer', 'trade', 'level', 'exec:new', 'exec:partial', 'exec:filled', 'exec:amended', 'exec:user', 'exec:ioc', 'exec:market', 'exec:stp', 'exec:disconnect', 'exec:amend']) {
       expect(seen.get(key) ?? 0, key).toBeGreaterThan(10);
     }
     expect(hash.digest('hex')).toBe(EXPECTED_SHA256);

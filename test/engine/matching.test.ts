@@ -75,6 +75,10 @@ describe('fills', () => {
       takerOrderId: taker.id,
       makerAccount: 'bob',
       takerAccount: 'alice',
+      baseAmount: 5,
+      quoteAmount: 505,
+      makerFee: 0,
+      takerFee: 0,
       ts: 7_777,
     });
     const [newExec, makerExec, takerExec] = execs(taker);
@@ -90,7 +94,7 @@ describe('fills', () => {
       qty: 5,
       leaves: 0,
       filled: 5,
-      fill: { tradeId: 1, px: 101, qty: 5, liquidity: 'maker', fee: 0 },
+      fill: { tradeId: 1, px: 101, qty: 5, liquidity: 'maker', fee: 0, feeAsset: 'USD' },
       ts: 7_777,
     });
     // The exec's px is the order's own limit; the fill's px is where it traded.
@@ -105,7 +109,7 @@ describe('fills', () => {
       qty: 5,
       leaves: 0,
       filled: 5,
-      fill: { tradeId: 1, px: 101, qty: 5, liquidity: 'taker', fee: 0 },
+      fill: { tradeId: 1, px: 101, qty: 5, liquidity: 'taker', fee: 0, feeAsset: 'BTC' },
       ts: 7_777,
     });
     expect(h.orders('bob')).toEqual([]);
@@ -306,19 +310,26 @@ describe('limits', () => {
   });
 
   it('bad_number when a level total would pass 2^53-1, at the boundary exactly', () => {
-    const h = new EngineHarness();
-    h.ok(place('bob', 'buy', 100, MAX - 1));
-    h.rejects(place('carol', 'buy', 100, 2), 'bad_number');
-    h.ok(place('carol', 'buy', 100, 1));
-    expect(h.bids()).toEqual([[100, MAX]]);
-    h.rejects(place('carol', 'buy', 100, 1), 'bad_number');
-    h.rejects(place('carol', 'buy', 100, 1, { tif: 'ioc' }), 'bad_number');
-    // Other prices and the other side are separate levels.
-    h.ok(place('carol', 'buy', 99, MAX));
-    h.ok(place('carol', 'sell', 101, MAX));
+    // A level of 2^53-1 lots holds 2^53-1 units of one asset, the whole supply the ledger allows:
+    // at px 1 a buy holds 1 USD unit per lot, so the level is full exactly when USD is.
+    const h = new EngineHarness(undefined, 0);
+    h.fund('bob', 'USD', MAX - 1);
+    h.fund('carol', 'USD', 1);
+    h.ok(place('bob', 'buy', 1, MAX - 1));
+    h.rejects(place('carol', 'buy', 1, 2), 'bad_number');
+    h.ok(place('carol', 'buy', 1, 1));
+    expect(h.bids()).toEqual([[1, MAX]]);
+    h.rejects(place('carol', 'buy', 1, 1), 'bad_number');
+    h.rejects(place('carol', 'buy', 1, 1, { tif: 'ioc' }), 'bad_number');
     // A full level still trades exactly.
+    h.fund('alice', 'BTC', MAX);
     const sweep = h.ok(place('alice', 'sell', null, MAX));
     expect(trades(sweep).map((t) => t.qty)).toEqual([MAX - 1, 1]);
-    expect(h.bids()).toEqual([[99, MAX]]);
+    expect(h.bids()).toEqual([]);
+    expect(h.engine.balances('alice')).toEqual([
+      { asset: 'BTC', available: 0, hold: 0 },
+      { asset: 'ETH', available: 0, hold: 0 },
+      { asset: 'USD', available: MAX, hold: 0 },
+    ]);
   });
 });

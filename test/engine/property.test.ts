@@ -3,20 +3,28 @@
 // both books at full depth, every account's open orders and the id counters must be identical,
 // and checkInvariants must hold. Commands are drawn as intents ("amend one of my orders upward",
 // "cancel another account's id") and resolved against the current reference state, so that most
-// of them hit live orders instead of missing at random.
+// of them hit live orders instead of missing at random. Money is part of the comparison: every
+// scenario funds its accounts first (some richly, some barely), transfers are drawn as intents,
+// and after every command each account's balances, `@fees` included, must match the reference's.
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { STP_MODES, TIFS } from '../../protocol/constants.js';
-import type { OrderRef } from '../../protocol/messages.js';
+import { FEES_ACCOUNT, STP_MODES, TIFS } from '../../protocol/constants.js';
+import type { MarketInfo, OrderRef } from '../../protocol/messages.js';
 import { MatchingEngine } from '../../server/engine/engine.js';
 import { checkInvariants } from '../../server/engine/invariants.js';
-import type { EngineCommand } from '../../server/engine/types.js';
-import { MARKETS } from '../support/engine-fixtures.js';
+import type { BalanceEvent, CommandResult, EngineCommand } from '../../server/engine/types.js';
 import { ReferenceEngine } from '../support/reference-book.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
+// Two scales: ETH's 4 qty decimals against USD's 8 make a tick·lot 100 USD units; fees differ.
+const MARKETS: readonly MarketInfo[] = [
+  { sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6, makerFee: 1_000, takerFee: 2_500 },
+  { sym: 'ETH-USD', base: 'ETH', quote: 'USD', pxDecimals: 2, qtyDecimals: 4, makerFee: 0, takerFee: 3_333 },
+];
+const ASSETS = ['BTC', 'ETH', 'USD'] as const;
 const ACCOUNTS = ['alice', 'bob', 'carol'] as const;
+const REFS = ['r0', 'r1', 'r2', 'r3', 'r4', 'r5'] as const;
 const KNOWN_SYMS = MARKETS.map((m) => m.sym);
 const UNKNOWN_SYM = 'DOGE-USD';
 const CIDS = ['c0', 'c1', 'c2', 'c3', 'c4'] as const;
@@ -73,7 +81,16 @@ const amendSpec = fc.record({
   px: fc.constantFrom('none', 'none', 'same', 'shift', 'shift', 'cross'),
   k: fc.nat({ max: 1_000 }),
 });
+const transferSpec = fc.record({
+  t: fc.constant('transfer' as const),
+  withdraw: fc.boolean(),
+  acct: accountIndex,
+  asset: fc.nat({ max: ASSETS.length }), // ASSETS.length: an asset no market names
+  amount: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(1_000, 50_000) }, { weight: 4, arbitrary: fc.integer({ min: 1, max: 100_000 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }).map((d) => MAX - d) }),
+  ref: fc.nat({ max: REFS.length - 1 }),
+});
 const intent = fc.oneof(
+  { weight: 1, arbitrary: transferSpec },
   { weight: 12, arbitrary: placeSpec },
   { weight: 3, arbitrary: cancelSpec },
   { weight: 1, arbitrary: cancelAllSpec },
@@ -86,6 +103,9 @@ const scenario = fc.record({
   narrow: fc.nat({ max: 3 }).map((n) => n !== 0),
   maxOpenOrdersPerAccount: fc.oneof(fc.constant(100_000), fc.integer({ min: 2, max: 12 })),
   intents: fc.array(intent, { minLength: 1, maxLength: 400, size: 'max' }),
+  // Per account and asset: null is rich (an eighth of 2^53, so big orders reach the level and
+  // hold limits), a number is what it starts with (small ones run out of funds).
+  funding: fc.array(fc.option(fc.integer({ min: 0, max: 200_000 }), { freq: 2 }), { minLength: ACCOUNTS.length * ASSETS.length, maxLength: ACCOUNTS.length * ASSETS.length }),
 });
 
 type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
@@ -118,9 +138,22 @@ function resolveRef(ref: RefEngineView, account: string, sym: string, spec: RefS
 
 type RefEngineView = Pick<ReferenceEngine, 'openOrders' | 'levels' | 'counters'>;
 
+/** The deposits a scenario starts with, in both engines. */
+function fundingCommands(funding: readonly (number | null)[]): EngineCommand[] {
+  return funding.flatMap((amount, i): EngineCommand[] => {
+    const value = amount ?? Math.floor(MAX / 8);
+    if (value === 0) return [];
+    const account = ACCOUNTS[Math.floor(i / ASSETS.length)]!;
+    const asset = ASSETS[i % ASSETS.length]!;
+    return [{ op: 'deposit', ts: 0, account, asset, amount: value, ref: `fund:${account}:${asset}` }];
+  });
+}
+
 function toCommand(ref: RefEngineView, it: Intent, ts: number, narrow: boolean): EngineCommand {
   const account = ACCOUNTS[it.acct]!;
   switch (it.t) {
+    case 'transfer':
+      return { op: it.withdraw ? 'withdraw' : 'deposit', ts, account, asset: ASSETS[it.asset] ?? 'DOGE', amount: it.amount, ref: REFS[it.ref]! };
     case 'place': {
       const kind = it.market ? 'market' : 'limit';
       return {
@@ -205,7 +238,36 @@ function compareState(engine: MatchingEngine, ref: ReferenceEngine): string | nu
       if (!isDeepStrictEqual(fast, slow)) return `${account} ${sym ?? '*'} open orders differ:\n${show(fast)}\nreference:\n${show(slow)}`;
     }
   }
+  for (const account of [...ACCOUNTS, FEES_ACCOUNT]) {
+    const fast = engine.balances(account);
+    const slow = ref.ledger.view(account);
+    if (!isDeepStrictEqual(fast, slow)) return `${account} balances differ:\n${show(fast)}\nreference:\n${show(slow)}`;
+  }
   return checkInvariants(engine);
+}
+
+/**
+ * The engine's result less its `balance` events, which must come last, once per (account, asset),
+ * carry the balance the reference ends the command with, and cover every balance that changed.
+ */
+function splitBalances(fast: CommandResult, ref: ReferenceEngine, before: Map<string, string>): { rest: CommandResult; problem: string | null } {
+  const firstBalance = fast.events.findIndex((e) => e.kind === 'balance');
+  const cut = firstBalance < 0 ? fast.events.length : firstBalance;
+  const balances = fast.events.slice(cut) as BalanceEvent[];
+  const rest = { ...fast, events: fast.events.slice(0, cut) };
+  if (balances.some((e) => e.kind !== 'balance')) return { rest, problem: `balance events are not last: ${show(fast.events)}` };
+  const after = ref.ledger.picture();
+  const reported = new Set<string>();
+  for (const e of balances) {
+    const key = `${e.account} ${e.asset}`;
+    if (reported.has(key)) return { rest, problem: `two balance events for ${key}` };
+    reported.add(key);
+    if (`${e.available}/${e.hold}` !== (after.get(key) ?? '0/0')) return { rest, problem: `balance event ${show(e)}, reference has ${after.get(key)}` };
+  }
+  for (const [key, value] of after) {
+    if (value !== (before.get(key) ?? '0/0') && !reported.has(key)) return { rest, problem: `${key} changed to ${value} with no balance event` };
+  }
+  return { rest, problem: null };
 }
 
 function show(value: unknown): string {
@@ -215,19 +277,22 @@ function show(value: unknown): string {
 let commandsRun = 0;
 
 /** Runs one scenario; returns null or a description of the first divergence. */
-function runScenario({ narrow, maxOpenOrdersPerAccount, intents }: Scenario): string | null {
+function runScenario({ narrow, maxOpenOrdersPerAccount, intents, funding }: Scenario): string | null {
   const limits = { maxOpenOrdersPerAccount };
   const engine = new MatchingEngine(MARKETS, limits);
   const ref = new ReferenceEngine(MARKETS, limits);
   const history: EngineCommand[] = [];
-  for (const [i, it] of intents.entries()) {
-    const cmd = toCommand(ref, it, i + 1, narrow);
+  const funded = fundingCommands(funding);
+  for (const [i, next] of [...funded, ...intents].entries()) {
+    const cmd = 'op' in next ? next : toCommand(ref, next, i + 1, narrow);
     history.push(cmd);
     commandsRun++;
+    const before = ref.ledger.picture();
     const fast = engine.execute(cmd);
     const slow = ref.execute(cmd);
-    let problem: string | null = null;
-    if (!isDeepStrictEqual(fast, slow)) problem = `results differ:\n${show(fast)}\nreference:\n${show(slow)}`;
+    const { rest, problem: balanceProblem } = splitBalances(fast, ref, before);
+    let problem: string | null = balanceProblem;
+    if (problem === null && !isDeepStrictEqual(rest, slow)) problem = `results differ:\n${show(fast)}\nreference:\n${show(slow)}`;
     problem ??= compareState(engine, ref);
     if (problem !== null) {
       return `after command #${i} ${show(cmd)}: ${problem}\ncommands:\n${history.map(show).join('\n')}`;
@@ -254,13 +319,15 @@ describe('MatchingEngine against the naive reference engine', () => {
     // rejects (or only one code path) is caught.
     const seen = new Set<string>();
     fc.assert(
-      fc.property(scenario, ({ narrow, maxOpenOrdersPerAccount, intents }) => {
+      fc.property(scenario, ({ narrow, maxOpenOrdersPerAccount, intents, funding }) => {
         const ref = new ReferenceEngine(MARKETS, { maxOpenOrdersPerAccount });
-        for (const [i, it] of intents.entries()) {
-          const cmd = toCommand(ref, it, i + 1, narrow);
+        for (const [i, next] of [...fundingCommands(funding), ...intents].entries()) {
+          const cmd = 'op' in next ? next : toCommand(ref, next, i + 1, narrow);
           const result = ref.execute(cmd);
           if (!result.ok) seen.add(`${cmd.op}:${result.code}`);
+          if (result.ok && result.transfer?.duplicate === true) seen.add(`${cmd.op}:duplicate`);
           for (const e of result.events) {
+            if (e.kind === 'trade' && e.makerFee > 0 && e.takerFee > 0) seen.add('trade:fees');
             if (e.kind !== 'exec') continue;
             seen.add(`exec:${e.exec.status}${e.exec.reason ? `:${e.exec.reason}` : ''}${e.exec.amended ? ':amended' : ''}`);
           }
@@ -283,6 +350,14 @@ describe('MatchingEngine against the naive reference engine', () => {
       'cancel_all:unknown_market',
       'amend:post_would_take',
       'amend:bad_number',
+      'place:insufficient_funds',
+      'amend:insufficient_funds',
+      'deposit:bad_request',
+      'deposit:bad_number',
+      'deposit:duplicate',
+      'withdraw:insufficient_funds',
+      'withdraw:bad_request',
+      'trade:fees',
       'exec:new',
       'exec:partial',
       'exec:filled',

@@ -111,7 +111,7 @@ export class CrashTrader {
         const request = frame[i]!;
         this.inFlight.delete(locals[i]!);
         if (reply.type !== 'ack') return;
-        const ts = reply.ts ?? Number.MAX_SAFE_INTEGER;
+        const ts = ('ts' in reply ? reply.ts : undefined) ?? Number.MAX_SAFE_INTEGER;
         this.lastSeenTs = Math.max(this.lastSeenTs, ts);
         const aggression = this.intents.get(request);
         if (aggression) this.answered.push({ aggression, ts });

@@ -16,8 +16,8 @@ import { pick, randomInt } from '../support/prng.js';
 import { TEST_KEYS } from '../support/test-server.js';
 
 export const JOURNAL_MARKETS: readonly MarketInfo[] = [
-  { sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6 },
-  { sym: 'ETH-USD', base: 'ETH', quote: 'USD', pxDecimals: 2, qtyDecimals: 4 },
+  { sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6, makerFee: 0, takerFee: 0 },
+  { sym: 'ETH-USD', base: 'ETH', quote: 'USD', pxDecimals: 2, qtyDecimals: 4, makerFee: 0, takerFee: 0 },
 ];
 const ACCOUNTS = ['alice', 'bob', 'carol'] as const;
 

@@ -206,7 +206,7 @@ describe('RedisSink', () => {
     expect(await withoutStream(sink)).toEqual(await withoutStream(reference));
 
     const entries = (batch: EventBatch): [number, number, string][] =>
-      batch.commands.flatMap((command) => command.events.flatMap((event, index): [number, number, string][] => (event.kind === 'level' ? [] : [[command.seq, index, entryJson(command.seq, event)]])));
+      batch.commands.flatMap((command) => command.events.flatMap((event, index): [number, number, string][] => (event.kind !== 'exec' && event.kind !== 'trade' ? [] : [[command.seq, index, entryJson(command.seq, event)]])));
     const [topSeq, topIndex] = top.split('-').map(Number) as [number, number];
     const journalIds = (batch: EventBatch): [string, string[]][] => entries(batch).map(([seq, index, json]) => [`${seq}-${index}`, ['e', json]]);
     const redriven = entries(dead).map(([, , json], k): [string, string[]] => [`${topSeq}-${topIndex + 1 + k}`, ['e', json, 'redriven', '1']]);
@@ -237,7 +237,7 @@ describe('RedisSink', () => {
       from = to + 1;
     }
     const expected = journal.commands.flatMap((command) =>
-      command.events.flatMap((event, index): [string, string[]][] => (event.kind === 'level' ? [] : [[`${command.seq}-${index}`, ['e', entryJson(command.seq, event)]]])),
+      command.events.flatMap((event, index): [string, string[]][] => (event.kind !== 'exec' && event.kind !== 'trade' ? [] : [[`${command.seq}-${index}`, ['e', entryJson(command.seq, event)]]])),
     );
     // Every exec shape went through: fills, cancels with a reason, amends.
     const texts = expected.map(([, fields]) => fields[1]!).join('\n');

@@ -73,7 +73,7 @@ function defaultReply(msg: Msg): unknown {
         ? { type: 'login', rid, account: 'alice' }
         : { type: 'reject', rid, op: 'login', code: 'unauthenticated', msg: 'bad token' };
     case 'markets':
-      return { type: 'markets', rid, markets: [{ sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 8 }] };
+      return { type: 'markets', rid, markets: [{ sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 8, makerFee: 0, takerFee: 0 }] };
     case 'place':
       return { type: 'ack', rid, op: 'place', id: 1, cid: msg['cid'] ?? null };
     case 'cancel':

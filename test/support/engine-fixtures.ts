@@ -1,7 +1,7 @@
 // Shared builders for engine tests: markets, terse command constructors and a snapshot of all
 // observable engine state (so a test can show that a reject changed nothing).
-import type { Side } from '../../protocol/constants.js';
-import type { Level, MarketInfo, OrderRef, OrderView } from '../../protocol/messages.js';
+import { FEES_ACCOUNT, type Side } from '../../protocol/constants.js';
+import type { BalanceView, Level, MarketInfo, OrderRef, OrderView } from '../../protocol/messages.js';
 import type { MatchingEngine } from '../../server/engine/engine.js';
 import type {
   AmendCommand,
@@ -16,8 +16,8 @@ import type {
 } from '../../server/engine/types.js';
 
 export const MARKETS: readonly MarketInfo[] = [
-  { sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6 },
-  { sym: 'ETH-USD', base: 'ETH', quote: 'USD', pxDecimals: 2, qtyDecimals: 6 },
+  { sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6, makerFee: 0, takerFee: 0 },
+  { sym: 'ETH-USD', base: 'ETH', quote: 'USD', pxDecimals: 2, qtyDecimals: 6, makerFee: 0, takerFee: 0 },
 ];
 export const BTC = 'BTC-USD';
 export const ETH = 'ETH-USD';
@@ -57,6 +57,8 @@ export function amend(account: string, ref: OrderRef, change: { qty?: number; px
 export interface EngineSnapshot {
   readonly books: Record<string, { bids: Level[]; asks: Level[]; nextOrderId: number; nextTradeId: number }>;
   readonly orders: Record<string, OrderView[]>;
+  readonly balances: Record<string, BalanceView[]>;
+  readonly transferRefs: number;
 }
 
 /** Everything a client could observe, plus the id counters a reject must not consume. */
@@ -72,8 +74,12 @@ export function snapshot(engine: MatchingEngine, accounts: readonly string[]): E
     };
   }
   const orders: Record<string, OrderView[]> = {};
-  for (const account of accounts) orders[account] = engine.openOrders(account, null);
-  return { books, orders };
+  const balances: Record<string, BalanceView[]> = {};
+  for (const account of [...accounts, FEES_ACCOUNT]) {
+    orders[account] = engine.openOrders(account, null);
+    balances[account] = engine.balances(account);
+  }
+  return { books, orders, balances, transferRefs: engine.ledger.refs.size };
 }
 
 export function execs(result: CommandResult): ExecEvent['exec'][] {
@@ -88,16 +94,43 @@ export function levelEvents(result: CommandResult): LevelEvent[] {
   return result.events.filter((e): e is LevelEvent => e.kind === 'level');
 }
 
-/** A compact picture of the event stream: `exec:<id>:<status>[:reason]`, `trade:<px>x<qty>`, `level:<side>:<px>=<qty>`. */
+/**
+ * A compact picture of the book's event stream: `exec:<id>:<status>[:reason]`, `trade:<px>x<qty>`,
+ * `level:<side>:<px>=<qty>`. Money events are left out (`moneyOutline` shows them).
+ */
 export function outline(events: readonly EngineEvent[]): string[] {
-  return events.map((e) => {
-    switch (e.kind) {
-      case 'exec':
-        return `exec:${e.exec.id}:${e.exec.status}${e.exec.reason ? `:${e.exec.reason}` : ''}`;
-      case 'trade':
-        return `trade:${e.px}x${e.qty}`;
-      case 'level':
-        return `level:${e.side}:${e.px}=${e.qty}`;
+  return events.filter((e) => e.kind === 'exec' || e.kind === 'trade' || e.kind === 'level').map((e) => describeEvent(e));
+}
+
+/** `balance:<account>:<asset>=<available>+<hold>` and `transfer:<op>:<account>:<asset>=<amount>`. */
+export function moneyOutline(events: readonly EngineEvent[]): string[] {
+  return events.filter((e) => e.kind === 'balance' || e.kind === 'transfer').map((e) => describeEvent(e));
+}
+
+/** Deposits of `amount` of every asset to each account: what most engine tests start from. */
+export function fundAll(engine: MatchingEngine, accounts: readonly string[], amount: number = FUNDED): void {
+  for (const account of accounts) {
+    for (const { asset } of engine.assets) {
+      const result = engine.execute({ op: 'deposit', ts: 0, account, asset, amount, ref: `fund:${account}:${asset}` });
+      if (!result.ok) throw new Error(`funding ${account} ${asset}: ${result.msg}`);
     }
-  });
+  }
+}
+
+/** A quarter of 2^53: three funded accounts can trade anything the level limits allow. */
+export const FUNDED = Math.floor(Number.MAX_SAFE_INTEGER / 4);
+
+function describeEvent(e: EngineEvent): string {
+  switch (e.kind) {
+    case 'exec':
+      return `exec:${e.exec.id}:${e.exec.status}${e.exec.reason ? `:${e.exec.reason}` : ''}`;
+    case 'trade':
+      return `trade:${e.px}x${e.qty}`;
+    case 'level':
+      return `level:${e.side}:${e.px}=${e.qty}`;
+    case 'balance':
+      return `balance:${e.account}:${e.asset}=${e.available}+${e.hold}`;
+    case 'transfer':
+      return `transfer:${e.op}:${e.account}:${e.asset}=${e.amount}`;
+  }
 }

@@ -2,8 +2,8 @@
 // fast one): the same `execute(cmd) → CommandResult` contract as server/engine, written from
 // PROTOCOL.md "Matching rules" on plain arrays kept sorted best-first. It favours being obviously
 // right over being fast: every book question is answered by scanning or re-sorting an array, and
-// every sum that could pass 2^53 is taken in BigInt.
-import type { CancelReason, Side } from '../../protocol/constants.js';
+// every sum that could pass 2^53 is taken in BigInt. Money lives in reference-ledger.ts.
+import { FEES_ACCOUNT, type CancelReason, type Side } from '../../protocol/constants.js';
 import type { Exec, Fill, Level, MarketInfo, OrderRef, OrderView } from '../../protocol/messages.js';
 import type {
   AmendCommand,
@@ -15,8 +15,9 @@ import type {
   EngineLimits,
   PlaceCommand,
 } from '../../server/engine/types.js';
+import { MAX, ReferenceLedger, referenceAssets, referenceFee, referenceMoney, referenceTransfer, type RefMarketMoney } from './reference-ledger.js';
 
-const MAX = BigInt(Number.MAX_SAFE_INTEGER);
+const HOLD_TOO_LARGE = 'the amount this order would hold exceeds 2^53-1 ledger units';
 
 interface RefOrder {
   readonly sym: string;
@@ -36,6 +37,11 @@ interface RefOrder {
   readonly accepted: number;
   /** Time priority within a price level; renewed when the order goes to the back of a level. */
   priority: number;
+  /** What it holds now; a rule of its leaves, except a market buy's, which is its remaining cost. */
+  hold: bigint;
+  receivedTaker: bigint;
+  receivedMaker: bigint;
+  feesPaid: bigint;
 }
 
 function leavesOf(order: RefOrder): number {
@@ -54,7 +60,10 @@ class RefBook {
   nextOrderId = 1;
   nextTradeId = 1;
 
-  constructor(readonly sym: string) {}
+  constructor(
+    readonly sym: string,
+    readonly money: RefMarketMoney,
+  ) {}
 
   resting(side: Side): RefOrder[] {
     return side === 'buy' ? this.bids : this.asks;
@@ -109,16 +118,23 @@ export class ReferenceEngine {
   private readonly books = new Map<string, RefBook>();
   private accepted = 0;
   private priority = 0;
+  readonly ledger: ReferenceLedger;
 
   constructor(
     markets: readonly MarketInfo[],
     private readonly limits: EngineLimits = { maxOpenOrdersPerAccount: 100_000 },
   ) {
-    for (const market of markets) this.books.set(market.sym, new RefBook(market.sym));
+    const assets = referenceAssets(markets);
+    this.ledger = new ReferenceLedger(assets);
+    for (const market of markets) this.books.set(market.sym, new RefBook(market.sym, referenceMoney(market, assets)));
   }
 
+  /** The result the contract asks for; `balance` events are the test's to check (see property.test.ts). */
   execute(cmd: EngineCommand): CommandResult {
     switch (cmd.op) {
+      case 'deposit':
+      case 'withdraw':
+        return referenceTransfer(this.ledger, cmd);
       case 'place':
         return this.place(cmd);
       case 'cancel':
@@ -191,6 +207,11 @@ export class ReferenceEngine {
     if (cmd.px !== null && book.levelTotal(cmd.side, cmd.px) + BigInt(cmd.qty) > MAX) {
       return fail('bad_number', 'quantity at this price level would exceed 2^53-1');
     }
+    const hold = cmd.side === 'sell' ? BigInt(cmd.qty) * book.money.basePerLot : cmd.px === null ? this.marketBuyCost(book, cmd) : BigInt(cmd.qty) * BigInt(cmd.px) * book.money.quotePerTickLot;
+    if (hold > MAX) return fail('bad_number', HOLD_TOO_LARGE);
+    const holdAsset = holdAssetOf(book, cmd.side);
+    const available = this.ledger.of(cmd.account, holdAsset).available;
+    if (hold > available) return fail('insufficient_funds', `needs ${hold} ${holdAsset} (ledger units), ${available} available`);
 
     const taker: RefOrder = {
       sym: cmd.sym,
@@ -208,7 +229,12 @@ export class ReferenceEngine {
       ts: cmd.ts,
       accepted: ++this.accepted,
       priority: 0,
+      hold,
+      receivedTaker: 0n,
+      receivedMaker: 0n,
+      feesPaid: 0n,
     };
+    this.ledger.restate(cmd.account, holdAsset, 0n, hold);
     const events: EngineEvent[] = [execOf(taker, 'new', cmd.ts)];
     this.takeAndSettle(book, taker, cmd.ts, events);
     return { ok: true, id: taker.id, cid: taker.cid, events };
@@ -228,6 +254,36 @@ export class ReferenceEngine {
     return sum;
   }
 
+  /** What a market buy of cmd.qty would pay for what the book offers it now, STP applied. */
+  private marketBuyCost(book: RefBook, cmd: PlaceCommand): bigint {
+    let remaining = BigInt(cmd.qty);
+    let cost = 0n;
+    for (const maker of book.asks) {
+      if (remaining === 0n) break;
+      if (maker.account === cmd.account && cmd.stp !== 'none') {
+        if (cmd.stp === 'cancel_maker') continue;
+        break;
+      }
+      const take = remaining < BigInt(leavesOf(maker)) ? remaining : BigInt(leavesOf(maker));
+      cost += take * BigInt(maker.px!) * book.money.quotePerTickLot;
+      remaining -= take;
+    }
+    return cost;
+  }
+
+  /** The hold an order's rule asks for now (a market buy's is whatever it has left). */
+  private ruleHold(book: RefBook, order: RefOrder): bigint {
+    if (order.side === 'sell') return BigInt(leavesOf(order)) * book.money.basePerLot;
+    if (order.kind === 'market') return order.hold;
+    return BigInt(leavesOf(order)) * BigInt(order.px!) * book.money.quotePerTickLot;
+  }
+
+  /** An order that leaves the book or never rests gives back all it still holds. */
+  private release(book: RefBook, order: RefOrder): void {
+    this.ledger.restate(order.account, holdAssetOf(book, order.side), order.hold, 0n);
+    order.hold = 0n;
+  }
+
   /** Matches the taker level by level, then rests it (limit gtc) or cancels what is left. */
   private takeAndSettle(book: RefBook, taker: RefOrder, ts: number, events: EngineEvent[]): void {
     const makers = book.resting(opposite(taker.side));
@@ -245,6 +301,7 @@ export class ReferenceEngine {
             break;
           }
           book.remove(maker);
+          this.release(book, maker);
           events.push(execOf(maker, 'canceled', ts, { reason: 'stp', leaves: 0 }));
           if (taker.stp === 'cancel_both') {
             stoppedBySelfTrade = true;
@@ -257,7 +314,10 @@ export class ReferenceEngine {
       events.push(levelEvent(book.sym, opposite(taker.side), px, book.levelTotal(opposite(taker.side), px)));
     }
 
-    if (leavesOf(taker) === 0) return;
+    if (leavesOf(taker) === 0) {
+      this.release(book, taker);
+      return;
+    }
     if (!stoppedBySelfTrade && taker.kind === 'limit' && taker.tif === 'gtc') {
       taker.priority = ++this.priority;
       book.resting(taker.side).push(taker);
@@ -266,6 +326,7 @@ export class ReferenceEngine {
       return;
     }
     const reason: CancelReason = stoppedBySelfTrade ? 'stp' : taker.kind === 'market' ? 'market' : 'ioc';
+    this.release(book, taker);
     events.push(execOf(taker, 'canceled', ts, { reason, leaves: 0 }));
   }
 
@@ -275,9 +336,39 @@ export class ReferenceEngine {
     const tradeId = book.nextTradeId++;
     maker.filled += qty;
     taker.filled += qty;
-    const fill = (liquidity: Fill['liquidity']): Fill => ({ tradeId, px, qty, liquidity, fee: 0 });
-    events.push(execOf(maker, leavesOf(maker) === 0 ? 'filled' : 'partial', ts, { fill: fill('maker') }));
-    events.push(execOf(taker, leavesOf(taker) === 0 ? 'filled' : 'partial', ts, { fill: fill('taker') }));
+    const { money } = book;
+    const base = BigInt(qty) * money.basePerLot;
+    const quote = BigInt(qty) * BigInt(px) * money.quotePerTickLot;
+    const buyer = taker.side === 'buy' ? taker : maker;
+    const seller = taker.side === 'buy' ? maker : taker;
+    const fees = new Map<RefOrder, bigint>();
+    // The buyer's hold pays the notional at px; what it held above that (a higher limit) comes back.
+    const buyerHold = buyer.kind === 'market' ? buyer.hold - quote : this.ruleHold(book, buyer);
+    this.ledger.restate(buyer.account, money.quote, buyer.hold, buyerHold + quote);
+    this.ledger.of(buyer.account, money.quote).hold -= quote;
+    buyer.hold = buyerHold;
+    fees.set(buyer, this.charge(buyer, base, buyer === taker ? 'taker' : 'maker', money));
+    this.ledger.of(buyer.account, money.base).available += base - fees.get(buyer)!;
+    this.ledger.of(FEES_ACCOUNT, money.base).available += fees.get(buyer)!;
+    // The seller's hold pays the base.
+    const sellerHold = this.ruleHold(book, seller);
+    if (seller.hold - sellerHold !== base) throw new Error(`reference: seller ${seller.id} hold moved by ${seller.hold - sellerHold}, fill is ${base}`);
+    this.ledger.of(seller.account, money.base).hold -= base;
+    seller.hold = sellerHold;
+    fees.set(seller, this.charge(seller, quote, seller === taker ? 'taker' : 'maker', money));
+    this.ledger.of(seller.account, money.quote).available += quote - fees.get(seller)!;
+    this.ledger.of(FEES_ACCOUNT, money.quote).available += fees.get(seller)!;
+
+    const fill = (order: RefOrder, liquidity: Fill['liquidity']): Fill => ({
+      tradeId,
+      px,
+      qty,
+      liquidity,
+      fee: Number(fees.get(order)!),
+      feeAsset: order === buyer ? money.base : money.quote,
+    });
+    events.push(execOf(maker, leavesOf(maker) === 0 ? 'filled' : 'partial', ts, { fill: fill(maker, 'maker') }));
+    events.push(execOf(taker, leavesOf(taker) === 0 ? 'filled' : 'partial', ts, { fill: fill(taker, 'taker') }));
     events.push({
       kind: 'trade',
       sym: book.sym,
@@ -289,9 +380,26 @@ export class ReferenceEngine {
       takerOrderId: taker.id,
       makerAccount: maker.account,
       takerAccount: taker.account,
+      baseAmount: Number(base),
+      quoteAmount: Number(quote),
+      makerFee: Number(fees.get(maker)!),
+      takerFee: Number(fees.get(taker)!),
       ts,
     });
-    if (leavesOf(maker) === 0) book.remove(maker);
+    if (leavesOf(maker) === 0) {
+      book.remove(maker);
+      this.release(book, maker);
+    }
+  }
+
+  /** This fill's fee: the order's fees on all it has received, rounded up, less what it paid. */
+  private charge(order: RefOrder, received: bigint, liquidity: Fill['liquidity'], money: RefMarketMoney): bigint {
+    if (liquidity === 'taker') order.receivedTaker += received;
+    else order.receivedMaker += received;
+    const owed = referenceFee(order.receivedTaker, money.takerRate, order.receivedMaker, money.makerRate);
+    const fee = owed - order.feesPaid;
+    order.feesPaid = owed;
+    return fee;
   }
 
   // ---- cancel ----
@@ -302,6 +410,7 @@ export class ReferenceEngine {
 
   private cancelOne(book: RefBook, order: RefOrder, reason: CancelReason, ts: number, events: EngineEvent[]): void {
     book.remove(order);
+    this.release(book, order);
     events.push(levelEvent(book.sym, order.side, order.px!, book.levelTotal(order.side, order.px!)));
     events.push(execOf(order, 'canceled', ts, { reason, leaves: 0 }));
   }
@@ -346,6 +455,12 @@ export class ReferenceEngine {
       return ok(events);
     }
     const newLeaves = BigInt(qty - order.filled);
+    const holdAsset = holdAssetOf(book, order.side);
+    const newHold = order.side === 'sell' ? newLeaves * book.money.basePerLot : newLeaves * BigInt(px) * book.money.quotePerTickLot;
+    if (newHold > MAX) return fail('bad_number', HOLD_TOO_LARGE);
+    const available = this.ledger.of(order.account, holdAsset).available;
+    const insufficient = (): CommandResult =>
+      fail('insufficient_funds', `needs ${newHold - order.hold} ${holdAsset} (ledger units), ${available} available`);
     const amendedExec = (): EngineEvent =>
       execOf(order, order.filled > 0 ? 'partial' : 'new', cmd.ts, { amended: true });
 
@@ -355,9 +470,12 @@ export class ReferenceEngine {
       if (total - BigInt(leavesOf(order)) + newLeaves > MAX) {
         return fail('bad_number', 'quantity at this price level would exceed 2^53-1');
       }
+      if (newHold - order.hold > available) return insufficient();
       // Lowering keeps time priority; raising goes to the back of the level.
       if (qty > order.qty) order.priority = ++this.priority;
       order.qty = qty;
+      this.ledger.restate(order.account, holdAsset, order.hold, newHold);
+      order.hold = newHold;
       book.sortSide(order.side);
       events.push(levelEvent(book.sym, order.side, px, book.levelTotal(order.side, px)));
       events.push(amendedExec());
@@ -371,16 +489,23 @@ export class ReferenceEngine {
     if (book.levelTotal(order.side, px) + newLeaves > MAX) {
       return fail('bad_number', 'quantity at this price level would exceed 2^53-1');
     }
+    if (newHold - order.hold > available) return insufficient();
     // A new price: leave the old level, then act as an incoming order at the new price.
     const oldPx = order.px!;
     book.remove(order);
     events.push(levelEvent(book.sym, order.side, oldPx, book.levelTotal(order.side, oldPx)));
     order.px = px;
     order.qty = qty;
+    this.ledger.restate(order.account, holdAsset, order.hold, newHold);
+    order.hold = newHold;
     events.push(amendedExec());
     this.takeAndSettle(book, order, cmd.ts, events);
     return ok(events);
   }
+}
+
+function holdAssetOf(book: RefBook, side: Side): string {
+  return side === 'buy' ? book.money.quote : book.money.base;
 }
 
 function levelEvent(sym: string, side: Side, px: number, total: bigint): EngineEvent {

@@ -6,11 +6,15 @@ import { pino } from 'pino';
 import { loadConfig, type ApiKey, type ServerConfig } from '../../server/config.js';
 import { startServer, type RunningServer } from '../../server/server.js';
 
+/** Ample for any test order on the demo markets, and far below the per-asset supply cap. */
+export const TEST_FUNDING: Readonly<Record<string, number>> = { BTC: 1e12, ETH: 1e12, USD: 1e14 };
+
 export const TEST_KEYS: readonly ApiKey[] = [
-  { token: 'token-alice', account: 'alice' },
-  { token: 'token-alice-2', account: 'alice' },
-  { token: 'token-bob', account: 'bob' },
-  { token: 'token-carol', account: 'carol' },
+  { token: 'token-alice', account: 'alice', role: 'trader', deposit: TEST_FUNDING },
+  { token: 'token-alice-2', account: 'alice', role: 'trader', deposit: {} },
+  { token: 'token-bob', account: 'bob', role: 'trader', deposit: TEST_FUNDING },
+  { token: 'token-carol', account: 'carol', role: 'trader', deposit: TEST_FUNDING },
+  { token: 'token-admin', account: 'ops', role: 'admin', deposit: {} },
 ];
 
 export interface TestServer {
