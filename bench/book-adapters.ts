@@ -4,7 +4,7 @@
 import { OrderBook as NodejsOrderBook, Side as NobSide } from 'nodejs-order-book';
 import { MatchingEngine } from '../server/engine/engine.js';
 import type { EngineCommand } from '../server/engine/types.js';
-import { BENCH_SYM, type Stream } from './streams.js';
+import { BENCH_SYM, createBenchEngine, fundBenchAccount, type Stream } from './streams.js';
 
 export interface BenchBook {
   readonly name: string;
@@ -20,8 +20,11 @@ export class SpotwireBook implements BenchBook {
   readonly name = 'spotwire';
   readonly commands: EngineCommand[];
   private engine!: MatchingEngine;
+  /** Funded on every reset, before the timed run: the other book has no money to check. */
+  private readonly accounts: ReadonlySet<string>;
 
   constructor(stream: Stream) {
+    this.accounts = new Set(stream.commands.map((c) => c.account));
     this.commands = stream.commands.map((c, ts): EngineCommand =>
       c.op === 'cancel'
         ? { op: 'cancel', ts, account: c.account, sym: BENCH_SYM, ref: { id: c.id } }
@@ -44,9 +47,8 @@ export class SpotwireBook implements BenchBook {
   }
 
   reset(): void {
-    this.engine = new MatchingEngine([{ sym: BENCH_SYM, base: 'B', quote: 'Q', pxDecimals: 0, qtyDecimals: 0, makerFee: 0, takerFee: 0 }], {
-      maxOpenOrdersPerAccount: 1_000_000,
-    });
+    this.engine = createBenchEngine();
+    for (const account of this.accounts) fundBenchAccount(this.engine, account);
   }
 
   run(i: number): number {

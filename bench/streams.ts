@@ -8,6 +8,18 @@ import { mulberry32, randomInt } from '../test/support/prng.js';
 
 export const BENCH_SYM = 'BENCH';
 export const MID_PRICE = 10_000;
+const BENCH_MARKET = { sym: BENCH_SYM, base: 'B', quote: 'Q', pxDecimals: 0, qtyDecimals: 0, makerFee: 0, takerFee: 0 };
+/** Per account and asset: no stream order comes near it, and a thousand accounts stay under 2^53. */
+const BENCH_FUNDING = 1e12;
+
+/** The bench market's engine; `fund` deposits for each account before any order of it is timed. */
+export function createBenchEngine(): MatchingEngine {
+  return new MatchingEngine([BENCH_MARKET], { maxOpenOrdersPerAccount: 1_000_000 });
+}
+
+export function fundBenchAccount(engine: MatchingEngine, account: string): void {
+  for (const asset of ['B', 'Q']) engine.execute({ op: 'deposit', ts: 0, account, asset, amount: BENCH_FUNDING, ref: `fund:${account}:${asset}` });
+}
 
 export type StreamName = 'thin' | 'steady' | 'deep' | 'mm';
 export const STREAM_NAMES: readonly StreamName[] = ['thin', 'steady', 'deep', 'mm'];
@@ -71,10 +83,8 @@ function gaussian(random: () => number): number {
 
 /** Runs commands through the generator's engine, tracking resting orders and fills. */
 class StreamRecorder {
-  readonly engine = new MatchingEngine(
-    [{ sym: BENCH_SYM, base: 'B', quote: 'Q', pxDecimals: 0, qtyDecimals: 0, makerFee: 0, takerFee: 0 }],
-    { maxOpenOrdersPerAccount: 1_000_000 },
-  );
+  readonly engine = createBenchEngine();
+  private readonly funded = new Set<string>();
   readonly commands: StreamCommand[] = [];
   readonly filled: number[] = [];
   readonly resting = new RestingSet();
@@ -83,6 +93,10 @@ class StreamRecorder {
   lastMakerFills: number[] = [];
 
   place(op: 'limit' | 'market', side: 'buy' | 'sell', px: number, qty: number, account: string): number {
+    if (!this.funded.has(account)) {
+      fundBenchAccount(this.engine, account);
+      this.funded.add(account);
+    }
     const command: PlaceCommand = {
       op: 'place',
       ts: this.commands.length,

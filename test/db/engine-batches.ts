@@ -4,11 +4,19 @@
 import { MatchingEngine } from '../../server/engine/engine.js';
 import type { EngineCommand } from '../../server/engine/types.js';
 import type { EventBatch, PersistedCommand } from '../../server/persistence/event-batch.js';
-import { MARKETS } from '../support/engine-fixtures.js';
+import { FIXTURE_FUNDING, fundAll, MARKETS } from '../support/engine-fixtures.js';
 
 export class JournalLike {
   readonly engine = new MatchingEngine(MARKETS);
   readonly commands: PersistedCommand[] = [];
+
+  /**
+   * The usual test accounts start funded, outside the numbered commands: sinks only ever see the
+   * batches, so seq 1 stays a test's first command.
+   */
+  constructor() {
+    fundAll(this.engine, FUNDED_ACCOUNTS, FIXTURE_FUNDING);
+  }
 
   /** Executes the command; rejected commands are not journaled, so they get no seq. */
   run(command: EngineCommand): PersistedCommand | null {
@@ -46,6 +54,7 @@ export class JournalLike {
 }
 
 export const SIM_ACCOUNTS = ['alice', 'bob', 'carol', 'dave'] as const;
+const FUNDED_ACCOUNTS = [...SIM_ACCOUNTS, 'erin', 'whale'];
 
 /**
  * Appends `count` random but realistic commands (most aimed at live orders), timestamps rising

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { InvalidBatchError } from '../../db/batch-rows.js';
 import type { EventBatch } from '../../server/persistence/event-batch.js';
 import { PgSink } from '../../server/persistence/pg-sink.js';
-import { BTC, ETH, MARKETS, amend, cancel, place } from '../support/engine-fixtures.js';
+import { BTC, ETH, FIXTURE_FUNDING, MARKETS, amend, cancel, fundAll, place } from '../support/engine-fixtures.js';
 import { mulberry32 } from '../support/prng.js';
 import { JournalLike, SIM_ACCOUNTS, simulate } from './engine-batches.js';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
@@ -105,6 +105,7 @@ describe('PgSink.apply writes what the engine did', () => {
   it('stores names and cids with quotes, backslashes, commas, braces and non-ASCII exactly', async () => {
     const journal = new JournalLike();
     const odd = ['we"ird,\\ {cid}', 'NULL', 'ünï-€-🙂', ' ', '\'; drop table orders; --'];
+    fundAll(journal.engine, odd.map((cid) => `acct ${cid}`), FIXTURE_FUNDING);
     journal.runAll(odd.map((cid, i) => place(`acct ${cid}`, 'buy', 90 + i, 1, { cid })));
     await sink.apply(journal.batch(1, journal.lastSeq));
     const rows = await db.sql`select account, cid from orders order by order_id`;

@@ -76,8 +76,10 @@ describe('a resting sell crossed by a buy', () => {
     ]);
     expect(taker[0]!.fill).toBeUndefined();
     const [, f1, f2] = taker.map((e) => e.fill!);
-    expect(f1).toMatchObject({ px: 10_050, qty: 3, liquidity: 'taker', fee: 0 });
-    expect(f2).toMatchObject({ px: 10_100, qty: 4, liquidity: 'taker', fee: 0 });
+    // Demo fees: taker 0.2% of the BTC it gets, rounded up per order: ceil(3 · 0.002) = 1 on the
+    // first fill, ceil(7 · 0.002) − 1 = 0 on the second.
+    expect(f1).toMatchObject({ px: 10_050, qty: 3, liquidity: 'taker', fee: 1, feeAsset: 'BTC' });
+    expect(f2).toMatchObject({ px: 10_100, qty: 4, liquidity: 'taker', fee: 0, feeAsset: 'BTC' });
     expect(f2!.tradeId).toBe(f1!.tradeId + 1);
 
     // Makers: alice sees her new execs, then the fills as maker with the same trade ids.
@@ -86,13 +88,14 @@ describe('a resting sell crossed by a buy', () => {
       ['new', 10_050, 3, 0, 3, 'sell'],
       ['filled', 10_050, 3, 3, 0, 'sell'],
     ]);
-    expect(makerBetter[1]!.fill).toEqual({ tradeId: f1!.tradeId, px: 10_050, qty: 3, liquidity: 'maker', fee: 0 });
+    // Maker 0.1% of the USD notional (1 unit per tick·lot): ceil(30,150 · 0.001) = 31.
+    expect(makerBetter[1]!.fill).toEqual({ tradeId: f1!.tradeId, px: 10_050, qty: 3, liquidity: 'maker', fee: 31, feeAsset: 'USD' });
     const makerFirst = execsOf(alice, sellId, aliceFrom);
     expect(makerFirst.map((e) => [e.status, e.px, e.qty, e.filled, e.leaves, e.cid])).toEqual([
       ['new', 10_100, 10, 0, 10, 'ask-1'],
       ['partial', 10_100, 10, 4, 6, 'ask-1'],
     ]);
-    expect(makerFirst[1]!.fill).toEqual({ tradeId: f2!.tradeId, px: 10_100, qty: 4, liquidity: 'maker', fee: 0 });
+    expect(makerFirst[1]!.fill).toEqual({ tradeId: f2!.tradeId, px: 10_100, qty: 4, liquidity: 'maker', fee: 41, feeAsset: 'USD' });
     for (const e of [...taker, ...makerBetter, ...makerFirst]) expect(Number.isInteger(e.ts)).toBe(true);
 
     // The trades channel: one trade per fill, taker side, same ids, prices and quantities.

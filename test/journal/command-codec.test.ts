@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { MatchingEngine } from '../../server/engine/engine.js';
 import { createCommandCodec, tupleToCommand, type JournalEntry } from '../../server/journal/command-codec.js';
 import { mulberry32, randomInt } from '../support/prng.js';
-import { acceptedBatch, JOURNAL_MARKETS } from './journal-support.js';
+import { acceptedBatch, fundingBatch, JOURNAL_MARKETS } from './journal-support.js';
 
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
@@ -33,6 +33,8 @@ describe('command codec decodeBatch', () => {
   it('decodes written batches exactly as the slicing decode did, back to the entries written', () => {
     const codec = createCommandCodec();
     const engine = new MatchingEngine(JOURNAL_MARKETS);
+    const funding = fundingBatch(engine);
+    expect(codec.decodeBatch(codec.encodeBatch(funding))).toEqual(funding);
     const random = mulberry32(99);
     for (let i = 0; i < 300; i++) {
       // Real timestamps (above 2^32) and a few large quantities take the wider number formats.
@@ -65,6 +67,7 @@ describe('command codec decodeBatch', () => {
     }
     const random = mulberry32(5);
     const engine = new MatchingEngine(JOURNAL_MARKETS);
+    fundingBatch(engine);
     const body = codec.encodeBatch(acceptedBatch(random, engine, 40, 1_764_000_000_000));
     for (let i = 0; i < 2_000; i++) {
       const damaged = Uint8Array.from(body);

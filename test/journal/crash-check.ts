@@ -1,8 +1,11 @@
 // The checks of the kill -9 harness, run after each restart: every account's recovered `orders`
 // against its model (exact, except orders that something the account was not told about may have
 // changed: see mayHaveChanged), no order the model saw closed may be open again, no open order may
-// come from nowhere, and the book must be the sum of everybody's open orders.
-import type { OrderView } from '../../protocol/messages.js';
+// come from nowhere, and the book must be the sum of everybody's open orders; money is conserved
+// and every hold is what the recovered open orders hold.
+import type { BalanceView, MarketInfo, OrderView } from '../../protocol/messages.js';
+import { deriveAssets, marketMoney } from '../../server/engine/assets.js';
+import { TEST_FUNDING } from '../support/test-server.js';
 import { orderKey, type Aggression, type CrashTrader, type OrderState } from './crash-trader.js';
 
 export interface CheckStats {
@@ -114,6 +117,41 @@ export function checkRecovered(
       if (JSON.stringify(expected) !== JSON.stringify(levels)) {
         violations.push(`${sym} ${side} book ${JSON.stringify(levels)} is not the sum of open orders ${JSON.stringify(expected)}`);
       }
+    }
+  }
+}
+
+/**
+ * Money after a restart: per asset, all balances (`@fees` included) sum to what was deposited,
+ * and each account's hold is exactly what its recovered open orders hold.
+ */
+export function checkBalances(
+  markets: readonly MarketInfo[],
+  traders: readonly CrashTrader[],
+  recovered: ReadonlyMap<CrashTrader, OrderView[]>,
+  balances: ReadonlyMap<string, BalanceView[]>,
+  violations: string[],
+): void {
+  const assets = deriveAssets(markets);
+  const money = new Map(markets.map((market) => [market.sym, marketMoney(market, assets)]));
+  for (const { asset } of assets) {
+    let total = 0;
+    for (const views of balances.values()) {
+      const view = views.find((b) => b.asset === asset)!;
+      total += view.available + view.hold;
+    }
+    const deposited = traders.length * TEST_FUNDING[asset]!;
+    if (total !== deposited) violations.push(`${asset}: balances sum to ${total}, ${deposited} was deposited`);
+  }
+  for (const trader of traders) {
+    const held = new Map<string, number>();
+    for (const order of recovered.get(trader)!) {
+      const m = money.get(order.sym)!;
+      const [asset, amount] = order.side === 'buy' ? [m.quote, order.leaves * order.px! * m.quoteScale] : [m.base, order.leaves * m.baseScale];
+      held.set(asset, (held.get(asset) ?? 0) + amount);
+    }
+    for (const view of balances.get(trader.account)!) {
+      if (view.hold !== (held.get(view.asset) ?? 0)) violations.push(`${trader.account} ${view.asset}: hold ${view.hold}, its open orders hold ${held.get(view.asset) ?? 0}`);
     }
   }
 }

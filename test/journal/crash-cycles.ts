@@ -4,10 +4,12 @@
 // always killed on the way out, whatever happens.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MarketInfo, OrderView } from '../../protocol/messages.js';
+import type { BalanceView, MarketInfo, OrderView } from '../../protocol/messages.js';
 import { connect } from '../support/e2e.js';
 import { mulberry32, randomInt } from '../support/prng.js';
-import { checkRecovered, type CheckStats } from './crash-check.js';
+import { checkBalances, checkRecovered, type CheckStats } from './crash-check.js';
+import { TEST_FUNDING } from '../support/test-server.js';
+import { FEES_ACCOUNT } from '../../protocol/constants.js';
 import { CrashTrader } from './crash-trader.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
 
@@ -44,7 +46,8 @@ export interface CrashRunResult {
 export async function runCrashCycles(options: CrashRunOptions): Promise<CrashRunResult> {
   const keysFile = join(options.root, 'keys.json');
   const marketsFile = join(options.root, 'markets.json');
-  writeFileSync(keysFile, JSON.stringify(options.accounts.map((account) => ({ token: `token-${account}`, account }))));
+  const keys = options.accounts.map((account) => ({ token: `token-${account}`, account, deposit: TEST_FUNDING }));
+  writeFileSync(keysFile, JSON.stringify([...keys, { token: 'token-crash-admin', account: 'crash-admin', role: 'admin' }]));
   writeFileSync(marketsFile, JSON.stringify(options.markets));
   const serverOptions = { dataDir: join(options.root, 'data'), keysFile, marketsFile, snapshotEvery: options.snapshotEvery };
   const syms = options.markets.map((m) => m.sym);
@@ -70,8 +73,14 @@ export async function runCrashCycles(options: CrashRunOptions): Promise<CrashRun
       result.tornTails += live.warnings.filter((w) => /torn/.test(String(w.msg))).length;
       await Promise.all(traders.map((trader) => trader.connect(live!.url)));
       const recovered = new Map<CrashTrader, OrderView[]>();
-      for (const trader of traders) recovered.set(trader, (await trader.client!.orders()).orders);
+      const balances = new Map<string, BalanceView[]>();
+      for (const trader of traders) {
+        recovered.set(trader, (await trader.client!.orders()).orders);
+        balances.set(trader.account, (await trader.client!.balances()).balances);
+      }
       const watcher = await connect(live.url);
+      await watcher.client.login('token-crash-admin');
+      balances.set(FEES_ACCOUNT, (await watcher.client.balances(FEES_ACCOUNT)).balances);
       const books = new Map<string, { bids: [number, number][]; asks: [number, number][] }>();
       for (const sym of syms) {
         const book = await watcher.client.subscribeBook(sym, { depth: 1_000 });
@@ -80,6 +89,7 @@ export async function runCrashCycles(options: CrashRunOptions): Promise<CrashRun
       watcher.client.close();
       const before = result.violations.length;
       checkRecovered(syms, traders, recovered, books, result.violations, result.stats);
+      checkBalances(options.markets, traders, recovered, balances, result.violations);
       for (const trader of traders) result.violations.push(...trader.violations.splice(0));
       if (result.violations.length > before) {
         result.violations.splice(before, 0, `after restart ${cycle}:`);

@@ -12,7 +12,7 @@ import { JournalWriter, segmentName } from '../../server/journal/journal-writer.
 import { RECORD_HEADER_BYTES, encodeRecord, readHeader } from '../../server/journal/record-format.js';
 import { waitUntil } from '../support/e2e.js';
 import { mulberry32, randomInt } from '../support/prng.js';
-import { CountingFileSystem, FailingFileSystem, JOURNAL_MARKETS, acceptedBatch, makeTempDir } from './journal-support.js';
+import { CountingFileSystem, FailingFileSystem, JOURNAL_MARKETS, acceptedBatch, fundingBatch, makeTempDir } from './journal-support.js';
 
 const codec = createCommandCodec();
 const cleanups: Array<() => void> = [];
@@ -33,7 +33,8 @@ function writer(dir: string, extra: Partial<ConstructorParameters<typeof Journal
 function randomBatches(seed: number, count: number): JournalEntry[][] {
   const random = mulberry32(seed);
   const engine = new MatchingEngine(JOURNAL_MARKETS);
-  return Array.from({ length: count }, (_, i) => acceptedBatch(random, engine, randomInt(random, 1, 8), 1_700_000_000_000 + i));
+  const funding = fundingBatch(engine);
+  return [funding, ...Array.from({ length: count - 1 }, (_, i) => acceptedBatch(random, engine, randomInt(random, 1, 8), 1_700_000_000_000 + i))];
 }
 
 function readAll(dir: string, fromSeq = 1, chainBefore = 0): JournalRecord[] {

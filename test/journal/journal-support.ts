@@ -12,6 +12,7 @@ import type { EngineCommand } from '../../server/engine/types.js';
 import type { JournalEntry } from '../../server/journal/command-codec.js';
 import { nodeFileSystem, type JournalFile, type JournalFileSystem } from '../../server/journal/journal-writer.js';
 import { startServer, type RunningServer, type ServerHooks } from '../../server/server.js';
+import { fundingCommands } from '../support/engine-fixtures.js';
 import { pick, randomInt } from '../support/prng.js';
 import { TEST_KEYS } from '../support/test-server.js';
 
@@ -67,6 +68,15 @@ export function randomCommand(random: () => number, engine: MatchingEngine, ts: 
 }
 
 /** Runs random commands on `engine` and returns the accepted ones as journal entries (what the gateway journals). */
+/** Funds the random accounts on `engine`: the entries to journal first, as a server funds its keys. */
+export function fundingBatch(engine: MatchingEngine): JournalEntry[] {
+  return fundingCommands(ACCOUNTS).map((command) => {
+    const result = engine.execute(command);
+    if (!result.ok) throw new Error(`funding rejected: ${result.msg}`);
+    return { command, id: null };
+  });
+}
+
 export function acceptedBatch(random: () => number, engine: MatchingEngine, size: number, ts: number): JournalEntry[] {
   const entries: JournalEntry[] = [];
   while (entries.length < size) {

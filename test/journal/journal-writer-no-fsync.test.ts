@@ -9,7 +9,7 @@ import { createCommandCodec, type JournalEntry } from '../../server/journal/comm
 import { listSegments, readJournal } from '../../server/journal/journal-reader.js';
 import { JournalWriter, nodeFileSystem, type JournalFile, type JournalFileSystem } from '../../server/journal/journal-writer.js';
 import { mulberry32, randomInt } from '../support/prng.js';
-import { JOURNAL_MARKETS, acceptedBatch, makeTempDir } from './journal-support.js';
+import { JOURNAL_MARKETS, acceptedBatch, fundingBatch, makeTempDir } from './journal-support.js';
 
 const codec = createCommandCodec();
 const cleanups: Array<() => void> = [];
@@ -26,7 +26,8 @@ function tempJournalDir(): string {
 function randomBatches(seed: number, count: number): JournalEntry[][] {
   const random = mulberry32(seed);
   const engine = new MatchingEngine(JOURNAL_MARKETS);
-  return Array.from({ length: count }, (_, i) => acceptedBatch(random, engine, randomInt(random, 1, 8), 1_700_000_000_000 + i));
+  const funding = fundingBatch(engine);
+  return [funding, ...Array.from({ length: count - 1 }, (_, i) => acceptedBatch(random, engine, randomInt(random, 1, 8), 1_700_000_000_000 + i))];
 }
 
 /** The node file system, counting each kind of write, and failing synchronous writes once armed. */

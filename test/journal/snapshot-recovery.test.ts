@@ -16,7 +16,7 @@ import { listSnapshots, stateHash } from '../../server/journal/snapshot-store.js
 import { dataPaths } from '../../server/server.js';
 import { connect, waitUntil, type Recorded } from '../support/e2e.js';
 import { mulberry32, pick, randomInt } from '../support/prng.js';
-import { JOURNAL_MARKETS, makeTempDir, randomCommand, silentLog, startOnDataDir } from './journal-support.js';
+import { fundingBatch, JOURNAL_MARKETS, makeTempDir, randomCommand, silentLog, startOnDataDir } from './journal-support.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -64,7 +64,9 @@ describe('engine-level: Journal + recover', () => {
       log: silentLog,
     });
     const random = mulberry32(4242);
-    let total = 0;
+    const funding = fundingBatch(engine);
+    await journal.commit(funding);
+    let total = funding.length;
     for (let i = 0; i < 400; i++) {
       now += 7;
       const entries = liveBatch(random, engine, bookSeqs, randomInt(random, 1, 9), now);

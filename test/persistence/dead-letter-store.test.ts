@@ -5,12 +5,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MatchingEngine } from '../../server/engine/engine.js';
 import { deadLetterId, DeadLetterStore, DeadLetterStoreFull, type DeadLetterStoreOptions } from '../../server/persistence/dead-letter-store.js';
 import type { EventBatch, PersistedCommand } from '../../server/persistence/event-batch.js';
-import { MARKETS, place } from '../support/engine-fixtures.js';
+import { fundAll, MARKETS, place } from '../support/engine-fixtures.js';
 import { FakeClock } from '../support/fake-clock.js';
 
 /** A batch as the write-behind builds it: real engine commands and events, seqs from `fromSeq`. */
 function realBatch(fromSeq: number, size = 3): EventBatch {
   const engine = new MatchingEngine(MARKETS);
+  fundAll(engine, ['alice', 'bob']);
   const commands: PersistedCommand[] = [];
   for (let i = 0; i < size; i += 1) {
     const command = place(i % 2 === 0 ? 'alice' : 'bob', i % 2 === 0 ? 'sell' : 'buy', 100_00 + i, 5 + i);

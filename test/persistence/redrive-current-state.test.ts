@@ -20,7 +20,7 @@ import { RedisSink } from '../../server/persistence/redis-sink.js';
 import { JournalAftermath } from '../../server/persistence/redrive-state.js';
 import { ETH, MARKETS, amend, cancel, place } from '../support/engine-fixtures.js';
 import { deleteUnder } from './redis-dump.js';
-import { LIMITS, JournalFixture } from './write-behind-fixture.js';
+import { FUNDING_RECORD_COMMANDS, LIMITS, JournalFixture } from './write-behind-fixture.js';
 import { createDatabase, dropDatabase, pgState, redisState, replayJournalInto, whenConnected } from './write-behind-oracle.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -51,7 +51,7 @@ async function applyAround(sink: Sink, batches: readonly EventBatch[], dead: Eve
   }
 }
 
-/** Six records, one batch each; the second is the one dead-lettered. */
+/** The funding record, then six records, one batch each; the second of those is dead-lettered. */
 async function commitScenario(fixture: JournalFixture): Promise<EventBatch[]> {
   writeFileSync(join(fixture.dir, 'markets.json'), JSON.stringify(MARKETS));
   await fixture.commit([place('alice', 'sell', 100_00, 5), place('alice', 'sell', 101_00, 3), place('erin', 'sell', 50_00, 2, { sym: ETH })]);
@@ -71,7 +71,8 @@ async function commitScenario(fixture: JournalFixture): Promise<EventBatch[]> {
   await fixture.commit([place('erin', 'sell', 40_00, 7, { sym: ETH })]);
   await fixture.commit([place('dave', 'buy', 90_00, 1)]);
   const batches = await batchesOf(fixture);
-  expect(batches.map((batch) => batch.commands.length)).toEqual([3, 6, 2, 2, 1, 1]);
+  // The first batch is the fixture's funding record.
+  expect(batches.map((batch) => batch.commands.length)).toEqual([FUNDING_RECORD_COMMANDS, 3, 6, 2, 2, 1, 1]);
   return batches;
 }
 
@@ -95,7 +96,7 @@ describe('dlq redrive writes the current state of what the batch touched', () =>
 
   beforeAll(async () => {
     batches = await commitScenario(fixture);
-    dead = batches[1]!;
+    dead = batches[2]!;
     [dbUrl, oracleUrl] = await Promise.all([createDatabase(ADMIN_URL, DB), createDatabase(ADMIN_URL, ORACLE_DB)]);
   });
 
@@ -150,19 +151,19 @@ describe('dlq redrive writes the current state of what the batch touched', () =>
   it('brings the state forward when the pipeline moves the applied seq on during the redrive', async () => {
     const prefix = `${PREFIX}moving:`;
     const sink = new RedisSink({ url: REDIS_URL, prefix });
-    await applyAround(sink, batches.slice(0, 4), dead);
-    const aftermath = await JournalAftermath.open(dead, batches[3]!.toSeq, fixture.followerOptions(5_000, 50));
+    await applyAround(sink, batches.slice(0, 5), dead);
+    const aftermath = await JournalAftermath.open(dead, batches[4]!.toSeq, fixture.followerOptions(5_000, 50));
     const asked: number[] = [];
     await sink.redrive(dead, async (appliedSeq) => {
       asked.push(appliedSeq);
       const state = await aftermath.at(appliedSeq);
       // The pipeline writes the last batches between the state's computation and the script.
-      if (asked.length === 1) for (const batch of batches.slice(4)) await sink.apply(batch);
+      if (asked.length === 1) for (const batch of batches.slice(5)) await sink.apply(batch);
       return state;
     });
     await aftermath.close();
     await sink.close();
-    expect(asked).toEqual([batches[3]!.toSeq, batches[5]!.toSeq]);
+    expect(asked).toEqual([batches[4]!.toSeq, batches[6]!.toSeq]);
     const { events: _oracleEvents, ...expected } = await redisOracle(redis, fixture, `${ORACLE_PREFIX}moving:`);
     const { events: _events, ...state } = await redisState(redis, prefix);
     expect(state).toEqual(expected);
@@ -196,7 +197,7 @@ describe('dlq redrive of a letter whose journal range was retired', () => {
 
   it('checks the orders against the state at the applied seq: open orders and books still equal a fresh replay', async () => {
     const batches = await commitScenario(fixture);
-    const dead = batches[1]!;
+    const dead = batches[2]!;
     const sink = new RedisSink({ url: REDIS_URL, prefix });
     await applyAround(sink, batches, dead);
     await sink.close();

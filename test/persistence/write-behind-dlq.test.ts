@@ -12,7 +12,7 @@ import type { EventBatch } from '../../server/persistence/event-batch.js';
 import { RedisSink } from '../../server/persistence/redis-sink.js';
 import { MARKETS, place } from '../support/engine-fixtures.js';
 import { deleteUnder } from './redis-dump.js';
-import { JournalFixture } from './write-behind-fixture.js';
+import { FUNDING_RECORD_COMMANDS, JournalFixture } from './write-behind-fixture.js';
 import { whenConnected } from './write-behind-oracle.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -38,7 +38,8 @@ describe('dlq command', () => {
     writeFileSync(join(dataDir, 'markets.json'), JSON.stringify(MARKETS));
     await fixture.commit([place('alice', 'sell', 100, 5, { cid: 'x' })]);
     await fixture.commit([place('bob', 'buy', 90, 2)]);
-    batches = await fixture.batches(0, 1);
+    // After the fixture's funding record: the two placing batches.
+    batches = (await fixture.batches(0, 1)).slice(1);
     await store.add('redis', batches[0]!, new Error('WRONGTYPE Operation against a key holding the wrong kind of value'));
     await store.add('redis', batches[1]!, new Error('boom'));
     ids = (await store.list('redis')).map((letter) => letter.id);
@@ -79,7 +80,7 @@ describe('dlq command', () => {
     await sink.apply(batches[1]!);
     await sink.close();
     const stream = await redis.xrange(redisKeys(PREFIX).events, '-', '+');
-    expect(stream.map(([, fields]) => (JSON.parse(fields[1]!) as { seq: number }).seq)).toEqual([1, 2]);
+    expect(stream.map(([, fields]) => (JSON.parse(fields[1]!) as { seq: number }).seq)).toEqual([FUNDING_RECORD_COMMANDS + 1, FUNDING_RECORD_COMMANDS + 2]);
     expect(stream.at(-1)![0]).toBe(`${batches[1]!.fromSeq}-0`);
     const drop = await dlq('drop', ids[1]!, '--data-dir', dataDir);
     expect(drop.code).toBe(0);

@@ -11,9 +11,12 @@ import { createCommandCodec, type JournalEntry } from '../../server/journal/comm
 import { Journal } from '../../server/journal/journal.js';
 import type { EventBatch, PersistedCommand } from '../../server/persistence/event-batch.js';
 import { JournalFollower, type JournalFollowerOptions } from '../../server/persistence/journal-follower.js';
-import { MARKETS } from '../support/engine-fixtures.js';
+import { fundingCommands, MARKETS } from '../support/engine-fixtures.js';
 
 export const LIMITS = { maxOpenOrdersPerAccount: 10_000 };
+const FIXTURE_ACCOUNTS = ['alice', 'bob', 'carol', 'dave', 'erin'];
+/** The seqs of the funding record every fixture journal starts with. */
+export const FUNDING_RECORD_COMMANDS = FIXTURE_ACCOUNTS.length * 3;
 export const silentLog = pino({ level: 'silent' });
 
 export class JournalFixture {
@@ -27,6 +30,7 @@ export class JournalFixture {
   readonly bookSeqs = new Map<string, number>();
   /** What the engine produced live for every journaled command, by seq. */
   readonly live: PersistedCommand[] = [];
+  private funded = false;
 
   constructor(options: { snapshotEveryCommands?: number; segmentBytes?: number; retainFromSeq?: () => number } = {}) {
     this.journal = new Journal({
@@ -51,6 +55,11 @@ export class JournalFixture {
   async commit(commands: readonly EngineCommand[]): Promise<void> {
     const entries: JournalEntry[] = [];
     const changed = new Set<string>();
+    // The first record funds the test accounts, as a server funds configured keys at start.
+    if (!this.funded) {
+      this.funded = true;
+      await this.commit(fundingCommands(FIXTURE_ACCOUNTS));
+    }
     for (const command of commands) {
       const result = this.engine.execute(command);
       if (result.ok) {

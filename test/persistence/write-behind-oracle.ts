@@ -1,9 +1,11 @@
 // What a sink should hold: the server's journal replayed from seq 0 into a fresh sink. A sink that
 // went through outages, restarts and replays must end up equal to this.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { migrateDatabase } from '../../db/migrate.js';
+import type { MarketInfo } from '../../protocol/messages.js';
 import { DEMO_MARKETS } from '../../server/config.js';
 import { createCommandCodec } from '../../server/journal/command-codec.js';
 import type { Sink } from '../../server/persistence/event-batch.js';
@@ -17,7 +19,8 @@ export async function replayJournalInto(sink: Sink, dataDir: string, lastSeq: nu
   const follower = await JournalFollower.open(`oracle-${sink.name}`, 0, {
     journalDir: join(dataDir, 'journal'),
     snapshotDir: join(dataDir, 'snapshots'),
-    markets: DEMO_MARKETS,
+    // The markets the journal was written with: a server records them; demo markets otherwise.
+    markets: existsSync(join(dataDir, 'markets.json')) ? (JSON.parse(readFileSync(join(dataDir, 'markets.json'), 'utf8')) as MarketInfo[]) : DEMO_MARKETS,
     limits: LIMITS,
     codec: createCommandCodec(),
     depth: 50,

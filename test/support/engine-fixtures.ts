@@ -13,6 +13,7 @@ import type {
   LevelEvent,
   PlaceCommand,
   TradeEvent,
+  TransferCommand,
 } from '../../server/engine/types.js';
 
 export const MARKETS: readonly MarketInfo[] = [
@@ -109,16 +110,21 @@ export function moneyOutline(events: readonly EngineEvent[]): string[] {
 
 /** Deposits of `amount` of every asset to each account: what most engine tests start from. */
 export function fundAll(engine: MatchingEngine, accounts: readonly string[], amount: number = FUNDED): void {
-  for (const account of accounts) {
-    for (const { asset } of engine.assets) {
-      const result = engine.execute({ op: 'deposit', ts: 0, account, asset, amount, ref: `fund:${account}:${asset}` });
-      if (!result.ok) throw new Error(`funding ${account} ${asset}: ${result.msg}`);
-    }
+  for (const command of fundingCommands(accounts, amount, engine.assets.map((a) => a.asset))) {
+    const result = engine.execute(command);
+    if (!result.ok) throw new Error(`funding ${command.account} ${command.asset}: ${result.msg}`);
   }
 }
 
 /** A quarter of 2^53: three funded accounts can trade anything the level limits allow. */
 export const FUNDED = Math.floor(Number.MAX_SAFE_INTEGER / 4);
+/** What journal and sink fixtures give each account: ample for their orders, and room for more. */
+export const FIXTURE_FUNDING = 1e14;
+
+/** One deposit per account and asset (ref `fund:<account>:<asset>`), to run or journal first. */
+export function fundingCommands(accounts: readonly string[], amount: number = FIXTURE_FUNDING, assets: readonly string[] = ['BTC', 'ETH', 'USD']): TransferCommand[] {
+  return accounts.flatMap((account) => assets.map((asset): TransferCommand => ({ op: 'deposit', ts: 0, account, asset, amount, ref: `fund:${account}:${asset}` })));
+}
 
 function describeEvent(e: EngineEvent): string {
   switch (e.kind) {
