@@ -149,7 +149,12 @@ export async function startServer(config: ServerConfig, logger: Logger, hooks: S
       clock,
     },
   );
-  const port = await gateway.listen();
+  const port = await gateway.listen().catch(async (error: unknown) => {
+    // Nothing was served: let go of what recovery opened, so a refused start leaves no thread behind.
+    await journal.close();
+    await writeBehind?.close(0);
+    throw error;
+  });
   logger.info({ port, markets: config.markets.map((m) => m.sym), accounts: config.keys.length }, 'spotwire listening');
   return {
     port,

@@ -38,6 +38,9 @@ export interface GatewayDeps {
   readonly clock: () => number;
 }
 
+/** uWS's ListenOptions value (index.d.ts declares the enum, the addon exports only the number). */
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
+
 const badFrame = (msg: string): ErrorMessage => ({ type: 'error', code: 'bad_frame', msg });
 
 export class Gateway {
@@ -61,9 +64,14 @@ export class Gateway {
 
   async listen(): Promise<number> {
     const { uws } = this.deps;
+    const { host, port } = this.options;
     await new Promise<void>((resolve, reject) => {
-      this.app.listen(this.options.host, this.options.port, (token) => {
-        if (!token) return reject(new Error(`cannot listen on ${this.options.host}:${this.options.port}`));
+      // uWS sets SO_REUSEPORT by default, so a second server on the same port would start and the
+      // kernel would split connections between the two. Exclusive: the second one fails here.
+      // (uWS reports no errno; a port in use is by far the common cause.)
+      const listen = this.app.listen as unknown as (host: string, port: number, options: number, cb: (token: us_listen_socket | false) => void) => void;
+      listen.call(this.app, host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, (token) => {
+        if (!token) return reject(new Error(`cannot listen on ${host}:${port}: port ${port} is already in use (or the address cannot be bound)`));
         this.listenSocket = token;
         this.port = uws.us_socket_local_port(token as unknown as Parameters<UwsModule['us_socket_local_port']>[0]);
         resolve();
