@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createCodec } from '../protocol/codec.js';
 import type { ServerConfig } from './config.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { exportEngineState } from './engine/engine-state.js';
 import type { MatchingEngine } from './engine/engine.js';
 import { Gateway } from './gateway/gateway.js';
@@ -39,7 +40,29 @@ export function dataPaths(dataDir: string): { journalDir: string; snapshotDir: s
   return { journalDir: join(dataDir, 'journal'), snapshotDir: join(dataDir, 'snapshots'), marketsFile: join(dataDir, 'markets.json') };
 }
 
+/** Starts a server on `config.dataDir`, which it holds locked until `close()` (data-dir-lock.ts). */
 export async function startServer(config: ServerConfig, logger: Logger, hooks: ServerHooks = {}): Promise<RunningServer> {
+  const lock = lockDataDir(config.dataDir, `spotwire server on ${config.host}:${config.port}`);
+  let server: RunningServer;
+  try {
+    server = await startLocked(config, logger, hooks);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  return {
+    ...server,
+    close: async () => {
+      try {
+        await server.close();
+      } finally {
+        lock.release();
+      }
+    },
+  };
+}
+
+async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHooks): Promise<RunningServer> {
   const uws = loadNativeUws();
   const metrics = createMetrics();
   const limits = { maxOpenOrdersPerAccount: config.maxOpenOrdersPerAccount };

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULTS, parseMarkets } from '../config.js';
 import type { MarketInfo } from '../../protocol/messages.js';
+import { lockDataDir } from '../data-dir-lock.js';
 import { createCommandCodec } from '../journal/command-codec.js';
 import { systemClock } from './clock.js';
 import { DeadLetterStore } from './dead-letter-store.js';
@@ -157,23 +158,30 @@ export async function runDlqCommand(argv: readonly string[], env: NodeJS.Process
       output.out(JSON.stringify({ ...letter, at: new Date(letter.at).toISOString() }, null, 2));
       return 0;
     }
-    if (command === 'drop') {
-      await store.remove(letter.id);
-      output.out(`dropped ${letter.id}`);
-      return 0;
-    }
-    const sink = sinkFor(letter.sink, options);
-    const state = currentStateOf(letter.batch, options, output);
+    // Drop and redrive write the data dir and its sinks: one writer at a time, so not while a
+    // server runs on it (its pipeline would be writing the same sinks) or another dlq does.
+    const lock = lockDataDir(options.dataDir, `dlq ${command} ${letter.id}`);
     try {
-      await connected(sink, 10_000);
-      await (sink.redrive ? sink.redrive(letter.batch, state.current) : sink.apply(letter.batch));
+      if (command === 'drop') {
+        await store.remove(letter.id);
+        output.out(`dropped ${letter.id}`);
+        return 0;
+      }
+      const sink = sinkFor(letter.sink, options);
+      const state = currentStateOf(letter.batch, options, output);
+      try {
+        await connected(sink, 10_000);
+        await (sink.redrive ? sink.redrive(letter.batch, state.current) : sink.apply(letter.batch));
+      } finally {
+        await state.close();
+        await sink.close();
+      }
+      await store.remove(letter.id);
+      output.out(`redriven ${letter.id} (${letter.batch.commands.length} commands) to ${letter.sink}`);
+      return 0;
     } finally {
-      await state.close();
-      await sink.close();
+      lock.release();
     }
-    await store.remove(letter.id);
-    output.out(`redriven ${letter.id} (${letter.batch.commands.length} commands) to ${letter.sink}`);
-    return 0;
   } catch (error) {
     output.err(`dlq ${command} failed: ${(error as Error).message}`);
     return 1;
