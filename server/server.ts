@@ -1,7 +1,6 @@
 // The composition root: recovers the engine from the data dir, then builds market data, metrics,
 // the journal and the gateway, and starts listening. Everything the server holds is reachable from
 // the returned handle; nothing lives in module state.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createCodec } from '../protocol/codec.js';
@@ -19,6 +18,7 @@ import { recover } from './journal/recovery.js';
 import { BookFeed } from './market-data/book-feed.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { startWriteBehindThread, type WriteBehindHandle } from './persistence/write-behind-thread.js';
+import { checkRecordedMarkets, recordMarkets } from './recorded-markets.js';
 
 export interface RunningServer {
   readonly port: number;
@@ -68,10 +68,9 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
   const limits = { maxOpenOrdersPerAccount: config.maxOpenOrdersPerAccount };
   const commandCodec = createCommandCodec();
   const { journalDir, snapshotDir, marketsFile } = dataPaths(config.dataDir);
+  // Before anything in the data dir is touched: a journal replayed under other markets is another history.
+  checkRecordedMarkets(marketsFile, config.markets);
   removeTempFiles(snapshotDir);
-  // Replay tools read the markets a journal was written with from here.
-  mkdirSync(config.dataDir, { recursive: true });
-  writeFileSync(marketsFile, JSON.stringify(config.markets, null, 2));
 
   const started = performance.now();
   const recovered = await recover({
@@ -84,6 +83,8 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     truncateTornTail: true,
   });
   const { engine } = recovered;
+  // Replay tools read the markets a journal was written with from here (an added market included).
+  recordMarkets(marketsFile, config.markets);
   logger.info(
     {
       snapshotSeq: recovered.snapshotSeq,
