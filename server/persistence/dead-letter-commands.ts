@@ -2,7 +2,7 @@
 // writes the stored batch to its sink again (after the cause was fixed) and removes it only once
 // the sink took it; a batch that fails again stays where it is. What the batch touched is written as
 // it is at the sink's applied seq, read from the data dir's journal (redrive-state.ts).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULTS, parseMarkets } from '../config.js';
@@ -138,6 +138,11 @@ export async function runDlqCommand(argv: readonly string[], env: NodeJS.Process
   if ((command !== 'list' && !needsId) || (needsId && id === undefined) || positionals.length > (needsId ? 2 : 1)) {
     output.err(DLQ_USAGE);
     return 2;
+  }
+  // A mistyped dir would otherwise list "0 dead-lettered batch(es)" and look like good news.
+  if (!existsSync(options.dataDir)) {
+    output.err(`dlq ${command}: data dir ${options.dataDir} does not exist (give the server's --data-dir)`);
+    return 1;
   }
   try {
     if (command === 'list') {
