@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseArgsMistake } from '../cli-usage.js';
 import { DEFAULTS, parseMarkets } from '../config.js';
 import type { MarketInfo } from '../../protocol/messages.js';
 import { lockDataDir } from '../data-dir-lock.js';
@@ -18,6 +19,24 @@ import { JournalAftermath } from './redrive-state.js';
 import { MAX_DEAD_LETTERS_PER_SINK } from './start-write-behind.js';
 
 export const DLQ_USAGE = 'usage: npm run dlq -- list|show <id>|redrive <id>|drop <id> [--data-dir D] [--database-url URL] [--redis-url URL] [--redis-prefix P]';
+
+export const DLQ_HELP = `Usage: npm run dlq -- <command> [options]
+
+Dead-lettered write-behind batches in <data-dir>/dead-letter/ (docs/PERSISTENCE.md).
+
+  list                 every dead letter: id, seq range, commands, the sink's error
+  show <id>            one dead letter in full, as JSON
+  redrive <id>         write it to its sink again, then remove it (takes the data dir's lock:
+                       stop the server first)
+  drop <id>            remove it (takes the data dir's lock too)
+
+  --data-dir D         the server's data dir [DATA_DIR] (default ${DEFAULTS.dataDir})
+  --redis-url URL      for redis letters [REDIS_URL] (default none)
+  --database-url URL   for postgres letters [DATABASE_URL] (default none)
+  --redis-prefix P     the server's Redis key prefix [REDIS_PREFIX] (default ${DEFAULTS.redisPrefix})
+  --help, -h           this text
+
+Exit codes: 0 ok, 1 failed, 2 bad usage.`;
 
 export interface DlqOutput {
   out(line: string): void;
@@ -119,13 +138,18 @@ export async function runDlqCommand(argv: readonly string[], env: NodeJS.Process
         'database-url': { type: 'string' },
         'redis-url': { type: 'string' },
         'redis-prefix': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (error) {
-    output.err(`${(error as Error).message}\n${DLQ_USAGE}`);
+    output.err(`dlq: ${parseArgsMistake(error) ?? (error as Error).message} (npm run dlq -- --help lists the options)`);
     return 2;
   }
   const { values, positionals } = parsed;
+  if (values.help) {
+    output.out(DLQ_HELP);
+    return 0;
+  }
   const [command, id] = positionals;
   const options: DlqOptions = {
     dataDir: values['data-dir'] ?? env.DATA_DIR ?? DEFAULTS.dataDir,
