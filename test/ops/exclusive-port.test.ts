@@ -1,26 +1,14 @@
 // uWS listens with SO_REUSEPORT unless told otherwise: a second server on a port in use would
 // start and the kernel would share the connections between the two. The second must refuse.
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { httpGet } from '../support/e2e.js';
+import { freePort } from '../support/free-port.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 const running: TestServer[] = [];
 afterEach(async () => {
   for (const server of running.splice(0)) await server.stop();
 });
-
-/**
- * A port nothing listens on now. The servers must bind it by number: a socket bound to port 0 gets
- * an ephemeral port that Linux does not share even under SO_REUSEPORT, so port 0 would hide the bug.
- */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 describe('a port already in use', () => {
   it('refuses the second server with a message naming the port, and the first keeps serving', async () => {
