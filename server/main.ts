@@ -1,16 +1,22 @@
 // CLI entry point: `npm start [-- --port N --data-dir D --keys F --markets F]` (--help lists all). The only place
 // that reads process.argv/env, installs signal handlers or exits the process.
-import { pino } from 'pino';
 import { parseArgsMistake, SERVER_USAGE, wantsHelp } from './cli-usage.js';
 import { loadConfig, type ServerConfig } from './config.js';
+import { createLogger, parseLogFormat } from './logger.js';
 import { startServer } from './server.js';
 
-const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+const logFormat = parseLogFormat(process.env.LOG_FORMAT, process.stdout.isTTY === true);
+const logger = createLogger(logFormat ?? 'json', process.env.LOG_LEVEL ?? 'info');
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (wantsHelp(argv)) {
     process.stdout.write(`${SERVER_USAGE}\n`);
+    return;
+  }
+  if (logFormat === null) {
+    process.stderr.write(`spotwire: LOG_FORMAT must be json or pretty, got "${process.env.LOG_FORMAT}"\n`);
+    process.exitCode = 2;
     return;
   }
   let config: ServerConfig;

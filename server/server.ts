@@ -179,7 +179,19 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     await writeBehind?.close(0);
     throw error;
   });
-  logger.info({ port, markets: config.markets.map((m) => m.sym), accounts: config.keys.length }, 'spotwire listening');
+  // A wildcard address is not one to type into a client: name the loopback one instead.
+  const reachable = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '[::1]' : config.host;
+  logger.info(
+    {
+      port,
+      url: `ws://${reachable}:${port}/ws`,
+      health: `http://${reachable}:${port}/health`,
+      metrics: `http://${reachable}:${port}/metrics`,
+      markets: config.markets.map((m) => m.sym),
+      accounts: config.keys.length,
+    },
+    'spotwire listening',
+  );
   return {
     port,
     engine,
