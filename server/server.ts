@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createCodec } from '../protocol/codec.js';
+import { describeService } from './about.js';
 import type { ServerConfig } from './config.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { exportEngineState } from './engine/engine-state.js';
@@ -160,16 +161,19 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
       },
       health: () => {
         const failure = journal.failed;
+        const sinks = writeBehind?.health();
         return {
           ok: failure === null,
+          degraded: sinks?.status === 'degraded',
           detail: {
             markets: config.markets.length,
             journalSeq: journal.lastSeq,
             ...(failure ? { journal: failure.message } : {}),
-            ...(writeBehind ? { writeBehind: writeBehind.health() } : {}),
+            ...(sinks ? { writeBehind: sinks } : {}),
           },
         };
       },
+      about: () => describeService(config.markets, 'live'),
       clock,
     },
   );

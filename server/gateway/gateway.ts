@@ -34,7 +34,10 @@ export interface GatewayDeps {
   /** Makes a sealed batch's commands durable; outputs are released only after it resolves. */
   readonly commit: (batch: Batch) => Promise<void> | void;
   readonly onCommitFailure: (error: Error) => void;
-  readonly health: () => { ok: boolean; detail: Record<string, unknown> };
+  /** `ok` false: 503 "unavailable"; `degraded` (a sink behind a failure, trading goes on): 200 "degraded". */
+  readonly health: () => { ok: boolean; degraded?: boolean; detail: Record<string, unknown> };
+  /** The JSON `GET /` answers (about.ts). */
+  readonly about: () => Record<string, unknown>;
   readonly clock: () => number;
 }
 
@@ -154,9 +157,14 @@ export class Gateway {
         }
       },
     });
+    this.app.get('/', (res) => {
+      const body = JSON.stringify(this.deps.about());
+      res.cork(() => res.writeHeader('content-type', 'application/json').end(body));
+    });
     this.app.get('/health', (res) => {
-      const { ok, detail } = this.deps.health();
-      const body = JSON.stringify({ status: ok ? 'ok' : 'unavailable', connections: this.connections.size, ...detail });
+      const { ok, degraded, detail } = this.deps.health();
+      const status = !ok ? 'unavailable' : degraded === true ? 'degraded' : 'ok';
+      const body = JSON.stringify({ status, connections: this.connections.size, ...detail });
       res.cork(() => {
         res.writeStatus(ok ? '200 OK' : '503 Service Unavailable').writeHeader('content-type', 'application/json').end(body);
       });
