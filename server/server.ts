@@ -167,7 +167,8 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
           degraded: sinks?.status === 'degraded',
           detail: {
             markets: config.markets.length,
-            journalSeq: journal.lastSeq,
+            // Not lastSeq: after a failure that counts the batch that never reached the disk.
+            journalSeq: journal.durableSeq,
             ...(failure ? { journal: failure.message } : {}),
             ...(sinks ? { writeBehind: sinks } : {}),
           },

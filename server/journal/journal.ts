@@ -38,6 +38,7 @@ export class Journal {
   private commandsSinceSnapshot = 0;
   private lastSnapshotAt: number;
   private snapshotting: Promise<void> | null = null;
+  private durableSeqValue: number;
   snapshotsWritten = 0;
 
   constructor(private readonly options: JournalOptions) {
@@ -51,14 +52,21 @@ export class Journal {
       ...(options.fileSystem ? { fileSystem: options.fileSystem } : {}),
     });
     this.lastSnapshotAt = options.clock();
+    this.durableSeqValue = options.nextSeq - 1;
   }
 
   get failed(): Error | null {
     return this.writer.failed;
   }
 
+  /** The last seq appended; ahead of durableSeq while a group is in flight, and after a failure. */
   get lastSeq(): number {
     return this.writer.nextSeq - 1;
+  }
+
+  /** The last seq on disk: what a restart recovers, and what a failed journal still holds. */
+  get durableSeq(): number {
+    return this.durableSeqValue;
   }
 
   get stats(): { groups: number; records: number } {
@@ -68,6 +76,14 @@ export class Journal {
   /** Journals one batch; call at the batch boundary, right after the engine applied it. */
   commit(entries: readonly JournalEntry[]): Promise<void> {
     const durable = this.writer.append(entries);
+    const seq = this.writer.nextSeq - 1;
+    // Groups resolve in order, and before any caller's own continuation (registered later) runs.
+    durable.then(
+      () => {
+        this.durableSeqValue = seq;
+      },
+      () => undefined,
+    );
     this.commandsSinceSnapshot += entries.length;
     const due =
       this.commandsSinceSnapshot >= this.options.snapshotEveryCommands ||
