@@ -111,6 +111,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     fsync: config.fsync,
     segmentBytes: config.segmentBytes,
     snapshotEveryCommands: config.snapshotEveryCommands,
+    commandsSinceSnapshot: recovered.nextSeq - 1 - recovered.snapshotSeq,
     snapshotEveryMs: config.snapshotEveryMs,
     keepJournal: config.keepJournal,
     codec: commandCodec,
@@ -123,6 +124,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     log: logger,
     ...(writeBehind ? { retainFromSeq: () => writeBehind.retainFromSeq() } : {}),
   });
+  journal.snapshotIfDue();
   const handler = new RequestHandler({
     engine,
     feeds,
