@@ -1,11 +1,13 @@
 // `npm run db:migrate`: applies the migrations to DATABASE_URL (or --database-url <url>).
 import { parseArgs } from 'node:util';
 import { parseArgsMistake } from '../server/cli-usage.js';
+import { createDatabaseIfMissing } from './create-database.js';
 import { migrateDatabase } from './migrate.js';
 
 const USAGE = `Usage: npm run db:migrate -- [--database-url URL]
 
-Applies the migrations in db/migrations to the database (the server does this at start too).
+Creates the database if it is missing (when the role may), then applies the migrations in
+db/migrations to it. The server does both at start too.
 
   --database-url URL   the database [DATABASE_URL] (no default: one of them is needed)
   --help, -h           this text
@@ -29,6 +31,7 @@ if (!url) {
   process.exit(2);
 }
 try {
+  if (await createDatabaseIfMissing(url)) console.log(`created database ${new URL(url).pathname.slice(1)}`);
   await migrateDatabase(url);
   console.log('migrations applied');
 } catch (error) {
