@@ -7,6 +7,8 @@ import { startServer } from './server.js';
 
 const logFormat = parseLogFormat(process.env.LOG_FORMAT, process.stdout.isTTY === true);
 const logger = createLogger(logFormat ?? 'json', process.env.LOG_LEVEL ?? 'info');
+// The write-behind worker thread reads it: its stdout is a pipe to this thread, never a terminal.
+if (logFormat !== null) process.env.LOG_FORMAT = logFormat;
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);

@@ -6,17 +6,26 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { LOCK_FILE_NAME } from '../../server/data-dir-lock.js';
 import { httpGet, waitUntil } from '../support/e2e.js';
 import { freePort } from '../support/free-port.js';
 import { makeTempDir } from '../journal/journal-support.js';
+import { deleteUnder } from '../persistence/redis-dump.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const PREFIX = `test:log-format:${process.pid}-${Date.now()}:`;
 const SERVER = ['--import', 'tsx', 'server/main.ts'];
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+afterAll(async () => {
+  const redis = new Redis(REDIS_URL);
+  await deleteUnder(redis, PREFIX);
+  redis.disconnect();
 });
 
 interface Started {
@@ -26,12 +35,12 @@ interface Started {
 }
 
 /** Starts the server with `command` (argv[0] and its args) and waits for `ready` in its output. */
-async function start(command: (serverArgs: string[]) => string[], env: NodeJS.ProcessEnv, ready: string): Promise<Started> {
+async function start(command: (serverArgs: string[]) => string[], env: NodeJS.ProcessEnv, ready: string, extraArgs: string[] = []): Promise<Started> {
   const dir = makeTempDir();
   cleanups.push(dir.remove);
   const port = await freePort();
   const dataDir = join(dir.path, 'data');
-  const [file, ...args] = command([...SERVER, '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir]);
+  const [file, ...args] = command([...SERVER, '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, ...extraArgs]);
   const child: ChildProcess = spawn(file!, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let output = '';
@@ -71,8 +80,10 @@ describe('log format', () => {
     expect((await httpGet(String(listening.metrics))).body).toContain('spotwire_connections');
   });
 
-  it('on a terminal: readable lines, not JSON', async () => {
-    const server = await start(onTerminal, { LOG_FORMAT: '' }, 'INFO: spotwire listening');
+  it('on a terminal: readable lines, not JSON, from the write-behind thread too', async () => {
+    const redisArgs = ['--redis-url', REDIS_URL, '--redis-prefix', PREFIX];
+    const server = await start(onTerminal, { LOG_FORMAT: '' }, 'INFO: spotwire listening', redisArgs);
+    expect(server.output()).toContain('INFO: write-behind starting');
     expect(server.output()).toContain(`url: "ws://127.0.0.1:${server.port}/ws"`);
     expect(server.output()).toContain(`health: "http://127.0.0.1:${server.port}/health"`);
     expect(server.output()).not.toContain('"msg":');
