@@ -1,13 +1,36 @@
-// CLI entry point: `npm start [-- --port N --data-dir D --keys F --markets F]`. The only place
+// CLI entry point: `npm start [-- --port N --data-dir D --keys F --markets F]` (--help lists all). The only place
 // that reads process.argv/env, installs signal handlers or exits the process.
-import { pino } from 'pino';
-import { loadConfig } from './config.js';
+import { parseArgsMistake, SERVER_USAGE, wantsHelp } from './cli-usage.js';
+import { loadConfig, type ServerConfig } from './config.js';
+import { createLogger, parseLogFormat } from './logger.js';
 import { startServer } from './server.js';
 
-const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+const logFormat = parseLogFormat(process.env.LOG_FORMAT, process.stdout.isTTY === true);
+const logger = createLogger(logFormat ?? 'json', process.env.LOG_LEVEL ?? 'info');
+// The write-behind worker thread reads it: its stdout is a pipe to this thread, never a terminal.
+if (logFormat !== null) process.env.LOG_FORMAT = logFormat;
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.argv.slice(2), process.env);
+  const argv = process.argv.slice(2);
+  if (wantsHelp(argv)) {
+    process.stdout.write(`${SERVER_USAGE}\n`);
+    return;
+  }
+  if (logFormat === null) {
+    process.stderr.write(`spotwire: LOG_FORMAT must be json or pretty, got "${process.env.LOG_FORMAT}"\n`);
+    process.exitCode = 2;
+    return;
+  }
+  let config: ServerConfig;
+  try {
+    config = loadConfig(argv, process.env);
+  } catch (error) {
+    // Bad usage or configuration: one line for the person who typed it, exit 2.
+    const mistake = parseArgsMistake(error);
+    process.stderr.write(`spotwire: ${mistake === null ? (error as Error).message : `${mistake} (npm start -- --help lists the options)`}\n`);
+    process.exitCode = 2;
+    return;
+  }
   logger.level = config.logLevel;
   if (config.keys.length === 0) {
     logger.warn(

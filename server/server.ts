@@ -1,11 +1,12 @@
 // The composition root: recovers the engine from the data dir, then builds market data, metrics,
 // the journal and the gateway, and starts listening. Everything the server holds is reachable from
 // the returned handle; nothing lives in module state.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createCodec } from '../protocol/codec.js';
+import { describeService } from './about.js';
 import type { ServerConfig } from './config.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { exportEngineState } from './engine/engine-state.js';
 import type { MatchingEngine } from './engine/engine.js';
 import type { TransferCommand } from './engine/types.js';
@@ -19,6 +20,8 @@ import { recover } from './journal/recovery.js';
 import { BookFeed } from './market-data/book-feed.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { startWriteBehindThread, type WriteBehindHandle } from './persistence/write-behind-thread.js';
+import { checkRecordedMarkets, recordMarkets } from './recorded-markets.js';
+import { checkDataFormat, recordDataFormat } from './data-format.js';
 
 export interface RunningServer {
   readonly port: number;
@@ -61,16 +64,39 @@ async function fundConfiguredAccounts(config: ServerConfig, engine: MatchingEngi
   return true;
 }
 
+/** Starts a server on `config.dataDir`, which it holds locked until `close()` (data-dir-lock.ts). */
 export async function startServer(config: ServerConfig, logger: Logger, hooks: ServerHooks = {}): Promise<RunningServer> {
+  const lock = lockDataDir(config.dataDir, `spotwire server on ${config.host}:${config.port}`);
+  let server: RunningServer;
+  try {
+    server = await startLocked(config, logger, hooks);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  return {
+    ...server,
+    close: async () => {
+      try {
+        await server.close();
+      } finally {
+        lock.release();
+      }
+    },
+  };
+}
+
+async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHooks): Promise<RunningServer> {
   const uws = loadNativeUws();
   const metrics = createMetrics();
   const limits = { maxOpenOrdersPerAccount: config.maxOpenOrdersPerAccount };
   const commandCodec = createCommandCodec();
   const { journalDir, snapshotDir, marketsFile } = dataPaths(config.dataDir);
+  // Before anything in the data dir is touched: a journal replayed under other markets (or other
+  // rules) is another history.
+  checkDataFormat(config.dataDir, journalDir, snapshotDir);
+  checkRecordedMarkets(marketsFile, config.markets);
   removeTempFiles(snapshotDir);
-  // Replay tools read the markets a journal was written with from here.
-  mkdirSync(config.dataDir, { recursive: true });
-  writeFileSync(marketsFile, JSON.stringify(config.markets, null, 2));
 
   const started = performance.now();
   const recovered = await recover({
@@ -83,6 +109,9 @@ export async function startServer(config: ServerConfig, logger: Logger, hooks: S
     truncateTornTail: true,
   });
   const { engine } = recovered;
+  // Replay tools read the markets a journal was written with from here (an added market included).
+  recordMarkets(marketsFile, config.markets);
+  recordDataFormat(config.dataDir);
   logger.info(
     {
       snapshotSeq: recovered.snapshotSeq,
@@ -108,6 +137,7 @@ export async function startServer(config: ServerConfig, logger: Logger, hooks: S
     fsync: config.fsync,
     segmentBytes: config.segmentBytes,
     snapshotEveryCommands: config.snapshotEveryCommands,
+    commandsSinceSnapshot: recovered.nextSeq - 1 - recovered.snapshotSeq,
     snapshotEveryMs: config.snapshotEveryMs,
     keepJournal: config.keepJournal,
     codec: commandCodec,
@@ -120,6 +150,7 @@ export async function startServer(config: ServerConfig, logger: Logger, hooks: S
     log: logger,
     ...(writeBehind ? { retainFromSeq: () => writeBehind.retainFromSeq() } : {}),
   });
+  journal.snapshotIfDue();
   if (await fundConfiguredAccounts(config, engine, journal, clock, logger)) writeBehind?.notifyDurable(journal.lastSeq);
   const handler = new RequestHandler({
     engine,
@@ -159,21 +190,42 @@ export async function startServer(config: ServerConfig, logger: Logger, hooks: S
       },
       health: () => {
         const failure = journal.failed;
+        const sinks = writeBehind?.health();
         return {
           ok: failure === null,
+          degraded: sinks?.status === 'degraded',
           detail: {
             markets: config.markets.length,
-            journalSeq: journal.lastSeq,
+            // Not lastSeq: after a failure that counts the batch that never reached the disk.
+            journalSeq: journal.durableSeq,
             ...(failure ? { journal: failure.message } : {}),
-            ...(writeBehind ? { writeBehind: writeBehind.health() } : {}),
+            ...(sinks ? { writeBehind: sinks } : {}),
           },
         };
       },
+      about: () => describeService(config.markets, 'live'),
       clock,
     },
   );
-  const port = await gateway.listen();
-  logger.info({ port, markets: config.markets.map((m) => m.sym), accounts: config.keys.length }, 'spotwire listening');
+  const port = await gateway.listen().catch(async (error: unknown) => {
+    // Nothing was served: let go of what recovery opened, so a refused start leaves no thread behind.
+    await journal.close();
+    await writeBehind?.close(0);
+    throw error;
+  });
+  // A wildcard address is not one to type into a client: name the loopback one instead.
+  const reachable = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '[::1]' : config.host;
+  logger.info(
+    {
+      port,
+      url: `ws://${reachable}:${port}/ws`,
+      health: `http://${reachable}:${port}/health`,
+      metrics: `http://${reachable}:${port}/metrics`,
+      markets: config.markets.map((m) => m.sym),
+      accounts: config.keys.length,
+    },
+    'spotwire listening',
+  );
   return {
     port,
     engine,

@@ -34,9 +34,15 @@ export interface GatewayDeps {
   /** Makes a sealed batch's commands durable; outputs are released only after it resolves. */
   readonly commit: (batch: Batch) => Promise<void> | void;
   readonly onCommitFailure: (error: Error) => void;
-  readonly health: () => { ok: boolean; detail: Record<string, unknown> };
+  /** `ok` false: 503 "unavailable"; `degraded` (a sink behind a failure, trading goes on): 200 "degraded". */
+  readonly health: () => { ok: boolean; degraded?: boolean; detail: Record<string, unknown> };
+  /** The JSON `GET /` answers (about.ts). */
+  readonly about: () => Record<string, unknown>;
   readonly clock: () => number;
 }
+
+/** uWS's ListenOptions value (index.d.ts declares the enum, the addon exports only the number). */
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
 
 const badFrame = (msg: string): ErrorMessage => ({ type: 'error', code: 'bad_frame', msg });
 
@@ -61,9 +67,14 @@ export class Gateway {
 
   async listen(): Promise<number> {
     const { uws } = this.deps;
+    const { host, port } = this.options;
     await new Promise<void>((resolve, reject) => {
-      this.app.listen(this.options.host, this.options.port, (token) => {
-        if (!token) return reject(new Error(`cannot listen on ${this.options.host}:${this.options.port}`));
+      // uWS sets SO_REUSEPORT by default, so a second server on the same port would start and the
+      // kernel would split connections between the two. Exclusive: the second one fails here.
+      // (uWS reports no errno; a port in use is by far the common cause.)
+      const listen = this.app.listen as unknown as (host: string, port: number, options: number, cb: (token: us_listen_socket | false) => void) => void;
+      listen.call(this.app, host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, (token) => {
+        if (!token) return reject(new Error(`cannot listen on ${host}:${port}: port ${port} is already in use (or the address cannot be bound)`));
         this.listenSocket = token;
         this.port = uws.us_socket_local_port(token as unknown as Parameters<UwsModule['us_socket_local_port']>[0]);
         resolve();
@@ -146,9 +157,14 @@ export class Gateway {
         }
       },
     });
+    this.app.get('/', (res) => {
+      const body = JSON.stringify(this.deps.about());
+      res.cork(() => res.writeHeader('content-type', 'application/json').end(body));
+    });
     this.app.get('/health', (res) => {
-      const { ok, detail } = this.deps.health();
-      const body = JSON.stringify({ status: ok ? 'ok' : 'unavailable', connections: this.connections.size, ...detail });
+      const { ok, degraded, detail } = this.deps.health();
+      const status = !ok ? 'unavailable' : degraded === true ? 'degraded' : 'ok';
+      const body = JSON.stringify({ status, connections: this.connections.size, ...detail });
       res.cork(() => {
         res.writeStatus(ok ? '200 OK' : '503 Service Unavailable').writeHeader('content-type', 'application/json').end(body);
       });

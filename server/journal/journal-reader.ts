@@ -1,7 +1,8 @@
 // Reads journal segments in order and checks every record: its CRC-32C, its sequence number and
-// the chain that links it to the one before. A torn tail (a partial or bad last record of the last
-// segment, which can only be a write that was never acknowledged) ends the journal; any other bad
-// record is corruption and names its segment and offset.
+// the chain that links it to the one before. A torn tail (a partial header or a record running past
+// the end of the last segment, which can only be a write that was never acknowledged) ends the
+// journal; any other bad record, a whole one with a bad CRC included, is corruption and names its
+// segment and offset.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandCodec, JournalEntry } from './command-codec.js';
@@ -106,14 +107,10 @@ export function* readJournal(dir: string, options: ReadOptions): Generator<Journ
         if (error) throw error;
         return;
       }
-      if (!recordCrcMatches(buffer, offset, header)) {
-        // Only the very last record can be a torn write; a bad record with data after it is not.
-        if (isLast && end === buffer.length) {
-          options.onTornTail?.({ segment, offset, reason: 'bad CRC on the last record' });
-          return;
-        }
-        throw new JournalCorruption(segment, offset, 'CRC-32C mismatch');
-      }
+      // A whole record with a bad CRC is damage, even the last one: the writer acknowledges a
+      // record only after all of its bytes are on disk, so it may have been acknowledged. Only a
+      // record that runs past the end of the file (above) can be a write that never finished.
+      if (!recordCrcMatches(buffer, offset, header)) throw new JournalCorruption(segment, offset, 'CRC-32C mismatch');
       const lastSeq = header.seq + header.count - 1;
       if (expectedSeq !== null && header.seq !== expectedSeq) {
         throw new JournalCorruption(segment, offset, `sequence ${header.seq} where ${expectedSeq} was expected`);

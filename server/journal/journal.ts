@@ -1,6 +1,7 @@
 // The durable log as the server uses it: group-committed records through the writer, a snapshot
-// every N commands or M milliseconds (captured at a batch boundary, written once that batch is
-// durable), and retirement of the segments a snapshot makes unnecessary.
+// every N commands (counted from the newest snapshot, across restarts) or M milliseconds (captured
+// at a batch boundary, written once that batch is durable), and retirement of the segments a
+// snapshot makes unnecessary.
 import { readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineState } from '../engine/engine-state.js';
@@ -17,6 +18,12 @@ export interface JournalOptions {
   readonly fsync: boolean;
   readonly segmentBytes: number;
   readonly snapshotEveryCommands: number;
+  /**
+   * Commands already journaled since the newest snapshot (recovery's next seq minus the
+   * snapshot's seq). Counting them keeps the size rule across restarts: a server that crashes
+   * before it ever reaches N commands in one life would otherwise never snapshot.
+   */
+  readonly commandsSinceSnapshot?: number;
   readonly snapshotEveryMs: number;
   /** Keep retired segments (for replay of whole sessions) instead of deleting them. */
   readonly keepJournal: boolean;
@@ -35,9 +42,10 @@ export interface JournalOptions {
 
 export class Journal {
   private readonly writer: JournalWriter;
-  private commandsSinceSnapshot = 0;
+  private commandsSinceSnapshot: number;
   private lastSnapshotAt: number;
   private snapshotting: Promise<void> | null = null;
+  private durableSeqValue: number;
   snapshotsWritten = 0;
 
   constructor(private readonly options: JournalOptions) {
@@ -51,14 +59,30 @@ export class Journal {
       ...(options.fileSystem ? { fileSystem: options.fileSystem } : {}),
     });
     this.lastSnapshotAt = options.clock();
+    this.durableSeqValue = options.nextSeq - 1;
+    this.commandsSinceSnapshot = options.commandsSinceSnapshot ?? 0;
+  }
+
+  /**
+   * Takes a snapshot now if the journal since the last one is already over the size rule (call
+   * after recovery, before serving): everything recovered is durable, so it is written at once.
+   */
+  snapshotIfDue(): void {
+    if (this.commandsSinceSnapshot >= this.options.snapshotEveryCommands && this.snapshotting === null) this.snapshot(Promise.resolve());
   }
 
   get failed(): Error | null {
     return this.writer.failed;
   }
 
+  /** The last seq appended; ahead of durableSeq while a group is in flight, and after a failure. */
   get lastSeq(): number {
     return this.writer.nextSeq - 1;
+  }
+
+  /** The last seq on disk: what a restart recovers, and what a failed journal still holds. */
+  get durableSeq(): number {
+    return this.durableSeqValue;
   }
 
   get stats(): { groups: number; records: number } {
@@ -68,25 +92,35 @@ export class Journal {
   /** Journals one batch; call at the batch boundary, right after the engine applied it. */
   commit(entries: readonly JournalEntry[]): Promise<void> {
     const durable = this.writer.append(entries);
+    const seq = this.writer.nextSeq - 1;
+    // Groups resolve in order, and before any caller's own continuation (registered later) runs.
+    durable.then(
+      () => {
+        this.durableSeqValue = seq;
+      },
+      () => undefined,
+    );
     this.commandsSinceSnapshot += entries.length;
     const due =
       this.commandsSinceSnapshot >= this.options.snapshotEveryCommands ||
       this.options.clock() - this.lastSnapshotAt >= this.options.snapshotEveryMs;
-    if (due && this.snapshotting === null) {
-      // Captured now, at the batch boundary; written only once the batch itself is durable.
-      const state = this.options.captureState();
-      const journalSeq = this.writer.nextSeq - 1;
-      const chain = this.writer.chain;
-      this.commandsSinceSnapshot = 0;
-      this.lastSnapshotAt = this.options.clock();
-      this.snapshotting = durable
-        .then(() => this.writeAndRetire({ journalSeq, chain, ...state }))
-        .catch((error: unknown) => this.options.log.error({ err: error }, 'snapshot failed; the journal still has everything'))
-        .finally(() => {
-          this.snapshotting = null;
-        });
-    }
+    if (due && this.snapshotting === null) this.snapshot(durable);
     return durable;
+  }
+
+  /** Captures the state now, at a batch boundary; writes it once `durable` (that batch) resolves. */
+  private snapshot(durable: Promise<void>): void {
+    const state = this.options.captureState();
+    const journalSeq = this.writer.nextSeq - 1;
+    const chain = this.writer.chain;
+    this.commandsSinceSnapshot = 0;
+    this.lastSnapshotAt = this.options.clock();
+    this.snapshotting = durable
+      .then(() => this.writeAndRetire({ journalSeq, chain, ...state }))
+      .catch((error: unknown) => this.options.log.error({ err: error }, 'snapshot failed; the journal still has everything'))
+      .finally(() => {
+        this.snapshotting = null;
+      });
   }
 
   async close(): Promise<void> {

@@ -2,11 +2,13 @@
 // writes the stored batch to its sink again (after the cause was fixed) and removes it only once
 // the sink took it; a batch that fails again stays where it is. What the batch touched is written as
 // it is at the sink's applied seq, read from the data dir's journal (redrive-state.ts).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseArgsMistake } from '../cli-usage.js';
 import { DEFAULTS, parseMarkets } from '../config.js';
 import type { MarketInfo } from '../../protocol/messages.js';
+import { lockDataDir } from '../data-dir-lock.js';
 import { createCommandCodec } from '../journal/command-codec.js';
 import { systemClock } from './clock.js';
 import { DeadLetterStore } from './dead-letter-store.js';
@@ -17,6 +19,24 @@ import { JournalAftermath } from './redrive-state.js';
 import { MAX_DEAD_LETTERS_PER_SINK } from './start-write-behind.js';
 
 export const DLQ_USAGE = 'usage: npm run dlq -- list|show <id>|redrive <id>|drop <id> [--data-dir D] [--database-url URL] [--redis-url URL] [--redis-prefix P]';
+
+export const DLQ_HELP = `Usage: npm run dlq -- <command> [options]
+
+Dead-lettered write-behind batches in <data-dir>/dead-letter/ (docs/PERSISTENCE.md).
+
+  list                 every dead letter: id, seq range, commands, the sink's error
+  show <id>            one dead letter in full, as JSON
+  redrive <id>         write it to its sink again, then remove it (takes the data dir's lock:
+                       stop the server first)
+  drop <id>            remove it (takes the data dir's lock too)
+
+  --data-dir D         the server's data dir [DATA_DIR] (default ${DEFAULTS.dataDir})
+  --redis-url URL      for redis letters [REDIS_URL] (default none)
+  --database-url URL   for postgres letters [DATABASE_URL] (default none)
+  --redis-prefix P     the server's Redis key prefix [REDIS_PREFIX] (default ${DEFAULTS.redisPrefix})
+  --help, -h           this text
+
+Exit codes: 0 ok, 1 failed, 2 bad usage.`;
 
 export interface DlqOutput {
   out(line: string): void;
@@ -118,13 +138,18 @@ export async function runDlqCommand(argv: readonly string[], env: NodeJS.Process
         'database-url': { type: 'string' },
         'redis-url': { type: 'string' },
         'redis-prefix': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (error) {
-    output.err(`${(error as Error).message}\n${DLQ_USAGE}`);
+    output.err(`dlq: ${parseArgsMistake(error) ?? (error as Error).message} (npm run dlq -- --help lists the options)`);
     return 2;
   }
   const { values, positionals } = parsed;
+  if (values.help) {
+    output.out(DLQ_HELP);
+    return 0;
+  }
   const [command, id] = positionals;
   const options: DlqOptions = {
     dataDir: values['data-dir'] ?? env.DATA_DIR ?? DEFAULTS.dataDir,
@@ -137,6 +162,11 @@ export async function runDlqCommand(argv: readonly string[], env: NodeJS.Process
   if ((command !== 'list' && !needsId) || (needsId && id === undefined) || positionals.length > (needsId ? 2 : 1)) {
     output.err(DLQ_USAGE);
     return 2;
+  }
+  // A mistyped dir would otherwise list "0 dead-lettered batch(es)" and look like good news.
+  if (!existsSync(options.dataDir)) {
+    output.err(`dlq ${command}: data dir ${options.dataDir} does not exist (give the server's --data-dir)`);
+    return 1;
   }
   try {
     if (command === 'list') {
@@ -157,23 +187,30 @@ export async function runDlqCommand(argv: readonly string[], env: NodeJS.Process
       output.out(JSON.stringify({ ...letter, at: new Date(letter.at).toISOString() }, null, 2));
       return 0;
     }
-    if (command === 'drop') {
-      await store.remove(letter.id);
-      output.out(`dropped ${letter.id}`);
-      return 0;
-    }
-    const sink = sinkFor(letter.sink, options);
-    const state = currentStateOf(letter.batch, options, output);
+    // Drop and redrive write the data dir and its sinks: one writer at a time, so not while a
+    // server runs on it (its pipeline would be writing the same sinks) or another dlq does.
+    const lock = lockDataDir(options.dataDir, `dlq ${command} ${letter.id}`);
     try {
-      await connected(sink, 10_000);
-      await (sink.redrive ? sink.redrive(letter.batch, state.current) : sink.apply(letter.batch));
+      if (command === 'drop') {
+        await store.remove(letter.id);
+        output.out(`dropped ${letter.id}`);
+        return 0;
+      }
+      const sink = sinkFor(letter.sink, options);
+      const state = currentStateOf(letter.batch, options, output);
+      try {
+        await connected(sink, 10_000);
+        await (sink.redrive ? sink.redrive(letter.batch, state.current) : sink.apply(letter.batch));
+      } finally {
+        await state.close();
+        await sink.close();
+      }
+      await store.remove(letter.id);
+      output.out(`redriven ${letter.id} (${letter.batch.commands.length} commands) to ${letter.sink}`);
+      return 0;
     } finally {
-      await state.close();
-      await sink.close();
+      lock.release();
     }
-    await store.remove(letter.id);
-    output.out(`redriven ${letter.id} (${letter.batch.commands.length} commands) to ${letter.sink}`);
-    return 0;
   } catch (error) {
     output.err(`dlq ${command} failed: ${(error as Error).message}`);
     return 1;

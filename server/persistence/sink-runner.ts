@@ -104,7 +104,9 @@ export class SinkRunner {
       isFailure: (error) => !(error instanceof SinkBehind) && !sink.isPermanent(error),
       onTransition: (from, to, reason) => {
         metrics.breakerState.set({ sink: sink.name }, BREAKER_STATE_VALUE[to]);
-        const level = to === 'open' ? 'warn' : 'info';
+        // Opening and closing are news; the probe cycle of a sink that stays down (half-open,
+        // open again, every openMs) is not: debug, or a long outage is a warning every 2 s.
+        const level = to === 'closed' ? 'info' : from === 'closed' ? 'warn' : 'debug';
         log[level]({ sink: sink.name, from, to, reason }, `write-behind ${sink.name}: circuit ${to}`);
       },
     });
@@ -257,6 +259,7 @@ export class SinkRunner {
   private call<T>(fn: () => Promise<T>): Promise<T> {
     const { sink, clock, tuning, metrics, random } = this.deps;
     const labels = { sink: sink.name };
+    let loggedError: string | null = null;
     return retry(() => this.breaker.call(() => withDeadline(() => this.sendOne(fn), tuning.deadlineMs, clock, this.abort.signal)), {
       attempts: Infinity,
       baseMs: tuning.retryBaseMs,
@@ -272,7 +275,9 @@ export class SinkRunner {
         if (kind !== 'open' || this.lastError === null) this.lastError = describe(error);
         this.recovering = true;
         this.source?.setFailing(true);
-        if (kind !== 'open' && (attempt < 3 || attempt % 20 === 0)) {
+        // The first failure and each new cause are logged, the same cause again only now and then.
+        if (kind !== 'open' && (attempt === 0 || this.lastError !== loggedError || attempt % 20 === 0)) {
+          loggedError = this.lastError;
           this.deps.log.warn({ sink: sink.name, attempt, err: this.lastError }, `write-behind ${sink.name}: call failed, retrying`);
         }
       },

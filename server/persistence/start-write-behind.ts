@@ -2,6 +2,7 @@
 // DATABASE_URL the migrations run before the Postgres sink's first call (it must not write into an
 // older schema), without holding up the server's start when the database is away.
 import type { Logger } from 'pino';
+import { createDatabaseIfMissing } from '../../db/create-database.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../config.js';
@@ -57,12 +58,19 @@ export function migratedFirst(sink: Sink, migrate: () => Promise<void>, log: Log
   };
 }
 
-/** The sinks the config asks for; a Postgres sink applies the migrations before its first write. */
+/**
+ * The sinks the config asks for; a Postgres sink creates its database if it is missing (and the
+ * role may) and applies the migrations before its first write.
+ */
 export async function createSinks(config: Pick<ServerConfig, 'redisUrl' | 'databaseUrl' | 'redisPrefix' | 'markets'>, log: Logger): Promise<Sink[]> {
   const sinks: Sink[] = [];
   const { databaseUrl } = config;
   if (databaseUrl !== null) {
-    sinks.push(migratedFirst(new PgSink({ url: databaseUrl, markets: config.markets }), () => migrateDatabase(databaseUrl), log));
+    const prepare = async (): Promise<void> => {
+      if (await createDatabaseIfMissing(databaseUrl)) log.info({ sink: 'postgres', database: new URL(databaseUrl).pathname.slice(1) }, 'created the database');
+      await migrateDatabase(databaseUrl);
+    };
+    sinks.push(migratedFirst(new PgSink({ url: databaseUrl, markets: config.markets }), prepare, log));
   }
   if (config.redisUrl !== null) {
     sinks.push(

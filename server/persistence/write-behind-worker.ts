@@ -3,15 +3,16 @@
 // that matches orders. The main thread (write-behind-thread.ts) only posts durable seqs.
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createCommandCodec } from '../journal/command-codec.js';
+import { createLogger, parseLogFormat } from '../logger.js';
 import { startWriteBehind } from './start-write-behind.js';
 import type { ToWorker, WorkerSetup } from './write-behind-thread.js';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
-const log = pino({ level: setup.logLevel }).child({ thread: 'write-behind' });
+// The main thread resolved LOG_FORMAT (a worker's stdout is never a terminal); same format here.
+const log = createLogger(parseLogFormat(process.env.LOG_FORMAT, false) ?? 'json', setup.logLevel).child({ thread: 'write-behind' });
 const registry = new Registry();
 // A stray rejection is logged rather than taking the pipeline down (the main thread would restart
 // it, but every sink would then reopen and replay from its applied seq).

@@ -119,7 +119,7 @@ async function main(argv: readonly string[]): Promise<number> {
     args = parseReplayArgs(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    err(`replay: ${error.message}\nRun with --help for usage.`);
+    err(`replay: ${error.message} (npm run replay -- --help lists the options)`);
     return 2;
   }
   if (args.mode === 'help') {

@@ -3,6 +3,7 @@
 // batch, so book seqs, deltas, checksums and trade frames come out exactly as they did live.
 import type { Logger } from 'pino';
 import { createCodec } from '../../protocol/codec.js';
+import { describeService } from '../about.js';
 import type { MatchingEngine } from '../engine/engine.js';
 import { Gateway } from '../gateway/gateway.js';
 import { loadNativeUws } from '../gateway/uws.js';
@@ -78,6 +79,7 @@ export async function startReplayServer(paths: SessionPaths, state: RecoveredSta
       commit: () => undefined,
       onCommitFailure: () => undefined,
       health: () => ({ ok: true, detail: { mode: 'replay', markets: paths.markets.length } }),
+      about: () => describeService(paths.markets, 'replay'),
       clock,
     },
   );

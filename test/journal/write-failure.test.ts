@@ -1,6 +1,7 @@
 // A disk that fills up or turns read-only under a running server: the batch in flight is not
 // acknowledged (its acks become `internal` rejects and nothing else of it leaves), order entry
-// halts, /health turns unhealthy, and a restart on the same data dir shows only what was acked.
+// halts, /health turns unhealthy (still reporting the last durable seq), and a restart on the
+// same data dir shows only what was acked.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Reply } from '../../protocol/messages.js';
 import { barrier, connect, httpGet, type Recorded } from '../support/e2e.js';
@@ -36,7 +37,9 @@ describe.each(['write', 'datasync'] as const)('the journal %s fails', (mode) => 
       const ack = await alice.client.place({ sym: SYM, side: 'sell', kind: 'limit', px: 1_000 + i, qty: 5 });
       acked.push(ack.id!);
     }
-    expect((await httpGet(`${first.httpUrl}/health`)).status).toBe(200);
+    const healthy = await httpGet(`${first.httpUrl}/health`);
+    expect(healthy.status).toBe(200);
+    expect(JSON.parse(healthy.body)).toMatchObject({ journalSeq: acked.length });
     await barrier(alice, bob, watcher);
     const execsBefore = { alice: alice.execs.length, bob: bob.execs.length };
     const booksBefore = watcher.books.length;
@@ -64,6 +67,8 @@ describe.each(['write', 'datasync'] as const)('the journal %s fails', (mode) => 
     const health = await httpGet(`${first.httpUrl}/health`);
     expect(health.status).not.toBe(200);
     expect(JSON.parse(health.body)).toMatchObject({ status: 'unavailable', journal: expect.stringMatching(/journal write failed/) as unknown });
+    // The last durable seq, not one counting the batch that failed (what a restart recovers).
+    expect(JSON.parse(health.body)).toMatchObject({ journalSeq: acked.length });
 
     // Nothing of the failed batch left the server: no exec (fill, cancel) and no book delta.
     await barrier(alice, bob, watcher);

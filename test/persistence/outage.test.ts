@@ -213,16 +213,19 @@ describe('sink outages during trading', () => {
     expect(lines.join('\n')).toContain('WRONGTYPE');
 
     await redis.del(ordersOfCarol);
+    carol.client.close();
+    // A redrive writes the data dir and the sinks: it needs the server stopped (the data dir lock).
+    await server.stop();
     for (const id of ids) {
       expect(await runDlqCommand(['redrive', id, '--data-dir', dataDir, '--redis-url', redisServer.url, '--redis-prefix', PREFIX], {}, output)).toBe(0);
     }
     lines.length = 0;
     expect(await runDlqCommand(['list', '--data-dir', dataDir], {}, output)).toBe(0);
     expect(lines).toEqual(['0 dead-lettered batch(es)']);
+    server = await startTestServer({ dataDir, redisUrl: redisServer.url, redisPrefix: PREFIX, databaseUrl: pgServer.url, sinkDeadlineMs: 1_000 });
     const open = server.server.engine.openOrders('carol', null);
     expect(Object.keys(await redis.hgetall(ordersOfCarol)).sort()).toEqual(open.map((order) => openOrderField(order.sym, order.id)).sort());
     expect(open.length).toBe(5);
-    carol.client.close();
     // Everything else equals a fresh replay; the redriven events sit at the stream's end instead.
     await expectConverged(new Trading([]), { skipRedisKeys: ['events'] });
   }, 180_000);
