@@ -9,9 +9,10 @@ Each flag is also read from the environment (in brackets); flags win.
   --port N             listen port [PORT] (default ${DEFAULTS.port}; 0 picks a free one)
   --host H             listen address [HOST] (default ${DEFAULTS.host})
   --data-dir D         journal, snapshots, dead letters [DATA_DIR] (default ${DEFAULTS.dataDir})
-  --keys F             API keys, JSON [{"token","account"}] [KEYS_FILE] (default none: nobody can trade)
-  --markets F          markets, JSON [{"sym","base","quote","pxDecimals","qtyDecimals"}] [MARKETS_FILE]
-                       (default the demo markets BTC-USD, ETH-USD)
+  --keys F             API keys, JSON [{"token","account","role"?,"deposit"?}] [KEYS_FILE]
+                       (default none: nobody can trade; role trader|admin, deposit {"<asset>": units})
+  --markets F          markets, JSON [{"sym","base","quote","pxDecimals","qtyDecimals","makerFee"?,"takerFee"?}]
+                       [MARKETS_FILE] (default the demo markets BTC-USD, ETH-USD; fees in ppm)
   --redis-url URL      write-behind to Redis [REDIS_URL] (default off)
   --database-url URL   write-behind to Postgres [DATABASE_URL] (default off)
   --redis-prefix P     prefix of every Redis key written [REDIS_PREFIX] (default ${DEFAULTS.redisPrefix})

@@ -35,7 +35,8 @@ async function main(): Promise<void> {
   if (config.keys.length === 0) {
     logger.warn(
       'no API keys configured: market data is served, but nobody can log in to trade. Create a JSON file like ' +
-        '[{"token":"secret-1","account":"alice"}] and start with --keys <file> (or KEYS_FILE=<file>).',
+        '[{"token":"secret-1","account":"alice","deposit":{"USD":1000000000000}},{"token":"secret-ops","account":"ops","role":"admin"}] ' +
+        'and start with --keys <file> (or KEYS_FILE=<file>); deposits are in ledger units (README "Money").',
     );
   }
   const server = await startServer(config, logger);
