@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { listSnapshots } from '../../server/journal/snapshot-store.js';
 import { dataPaths } from '../../server/server.js';
 import { connect, waitUntil } from '../support/e2e.js';
+import { TEST_FUNDING_DEPOSITS } from '../support/test-server.js';
 import { makeTempDir, startOnDataDir, type InProcessServer } from './journal-support.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -29,16 +30,19 @@ async function snapshotSeqs(root: string): Promise<number[]> {
 }
 
 describe('snapshots by journal size across restarts', () => {
-  it('lives of 3 commands each with a rule of 5: the second life snapshots at seq 5', async () => {
+  // The first life also journals the keys' funding deposits (seqs 1..F) before any order.
+  const F = TEST_FUNDING_DEPOSITS;
+
+  it('lives of 3 orders each with a rule of F+5: the second life snapshots at seq F+5', async () => {
     const dir = makeTempDir();
     cleanups.push(dir.remove);
-    await (await life(dir.path, 5, 3)).server.close();
+    await (await life(dir.path, F + 5, 3)).server.close();
     expect(await snapshotSeqs(dir.path)).toEqual([]);
 
-    const second = await life(dir.path, 5, 3);
+    const second = await life(dir.path, F + 5, 3);
     cleanups.push(() => second.server.close());
     await waitUntil(() => second.server.journal.snapshotsWritten === 1, 'a snapshot');
-    expect(await snapshotSeqs(dir.path)).toEqual([5]);
+    expect(await snapshotSeqs(dir.path)).toEqual([F + 5]);
   });
 
   it('a journal already past the rule at start is snapshotted at start, before any new command', async () => {
@@ -50,6 +54,6 @@ describe('snapshots by journal size across restarts', () => {
     const second = await life(dir.path, 5, 0);
     cleanups.push(() => second.server.close());
     await waitUntil(() => second.server.journal.snapshotsWritten === 1, 'a snapshot');
-    expect(await snapshotSeqs(dir.path)).toEqual([6]);
+    expect(await snapshotSeqs(dir.path)).toEqual([F + 6]);
   });
 });

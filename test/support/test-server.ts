@@ -17,6 +17,9 @@ export const TEST_KEYS: readonly ApiKey[] = [
   { token: 'token-admin', account: 'ops', role: 'admin', deposit: {} },
 ];
 
+/** The deposits a fresh data dir journals at start for TEST_KEYS (seqs 1..this, in one record). */
+export const TEST_FUNDING_DEPOSITS = TEST_KEYS.reduce((n, key) => n + Object.keys(key.deposit).length, 0);
+
 export interface TestServer {
   readonly server: RunningServer;
   readonly url: string;
