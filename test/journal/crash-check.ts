@@ -122,7 +122,8 @@ export function checkRecovered(
 }
 
 /**
- * Money after a restart: per asset, all balances (`@fees` included) sum to what was deposited,
+ * Money after a restart: per asset, all balances (`@fees` included) sum to what was funded plus
+ * the net of the transfers known applied (`transferred`),
  * and each account's hold is exactly what its recovered open orders hold.
  */
 export function checkBalances(
@@ -130,6 +131,7 @@ export function checkBalances(
   traders: readonly CrashTrader[],
   recovered: ReadonlyMap<CrashTrader, OrderView[]>,
   balances: ReadonlyMap<string, BalanceView[]>,
+  transferred: ReadonlyMap<string, number>,
   violations: string[],
 ): void {
   const assets = deriveAssets(markets);
@@ -140,7 +142,7 @@ export function checkBalances(
       const view = views.find((b) => b.asset === asset)!;
       total += view.available + view.hold;
     }
-    const deposited = traders.length * TEST_FUNDING[asset]!;
+    const deposited = traders.length * TEST_FUNDING[asset]! + (transferred.get(asset) ?? 0);
     if (total !== deposited) violations.push(`${asset}: balances sum to ${total}, ${deposited} was deposited`);
   }
   for (const trader of traders) {

@@ -11,6 +11,12 @@ import { checkBalances, checkRecovered, type CheckStats } from './crash-check.js
 import { TEST_FUNDING } from '../support/test-server.js';
 import { FEES_ACCOUNT } from '../../protocol/constants.js';
 import { CrashTrader } from './crash-trader.js';
+import { CrashTreasurer } from './crash-treasurer.js';
+import { deriveAssets } from '../../server/engine/assets.js';
+import { DEFAULTS } from '../../server/config.js';
+import { createCommandCodec } from '../../server/journal/command-codec.js';
+import { recover } from '../../server/journal/recovery.js';
+import { dataPaths } from '../../server/server.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
 
 export interface CrashRunOptions {
@@ -41,6 +47,28 @@ export interface CrashRunResult {
   readonly startMs: number[];
   /** Exit of the final SIGTERM: 0 when the graceful stop worked. */
   finalExit: { code: number | null; signal: NodeJS.Signals | null } | null;
+  transfersAcked: number;
+}
+
+/**
+ * Every balance the restarted server reports equals what a fresh replay of its data dir gives
+ * (read-only: the server holds the data dir, the replay only reads it).
+ */
+async function checkAgainstReplay(markets: readonly MarketInfo[], dataDir: string, balances: ReadonlyMap<string, BalanceView[]>, violations: string[]): Promise<void> {
+  const { journalDir, snapshotDir } = dataPaths(dataDir);
+  const replayed = await recover({
+    journalDir,
+    snapshotDir,
+    markets,
+    limits: { maxOpenOrdersPerAccount: DEFAULTS.maxOpenOrdersPerAccount },
+    codec: createCommandCodec(),
+    log: { info: () => undefined, warn: () => undefined },
+    truncateTornTail: false,
+  });
+  for (const [account, views] of balances) {
+    const fresh = replayed.engine.balances(account);
+    if (JSON.stringify(fresh) !== JSON.stringify(views)) violations.push(`${account}: balances ${JSON.stringify(views)}, a fresh replay gives ${JSON.stringify(fresh)}`);
+  }
 }
 
 export async function runCrashCycles(options: CrashRunOptions): Promise<CrashRunResult> {
@@ -53,6 +81,7 @@ export async function runCrashCycles(options: CrashRunOptions): Promise<CrashRun
   const syms = options.markets.map((m) => m.sym);
   const random = mulberry32(options.seed);
   const traders = options.accounts.map((account) => new CrashTrader(account, `token-${account}`, syms));
+  const treasurer = new CrashTreasurer('token-crash-admin', options.accounts, deriveAssets(options.markets).map((a) => a.asset));
   const result: CrashRunResult = {
     kills: 0,
     quiescedKills: 0,
@@ -63,6 +92,7 @@ export async function runCrashCycles(options: CrashRunOptions): Promise<CrashRun
     violations: [],
     startMs: [],
     finalExit: null,
+    transfersAcked: 0,
   };
   let live: ServerProcess | null = null;
   try {
@@ -72,6 +102,8 @@ export async function runCrashCycles(options: CrashRunOptions): Promise<CrashRun
       result.startMs.push(performance.now() - spawnedAt);
       result.tornTails += live.warnings.filter((w) => /torn/.test(String(w.msg))).length;
       await Promise.all(traders.map((trader) => trader.connect(live!.url)));
+      await treasurer.connect(live.url);
+      const reconciled = await treasurer.reconcile();
       const recovered = new Map<CrashTrader, OrderView[]>();
       const balances = new Map<string, BalanceView[]>();
       for (const trader of traders) {
@@ -89,7 +121,9 @@ export async function runCrashCycles(options: CrashRunOptions): Promise<CrashRun
       watcher.client.close();
       const before = result.violations.length;
       checkRecovered(syms, traders, recovered, books, result.violations, result.stats);
-      checkBalances(options.markets, traders, recovered, balances, result.violations);
+      result.violations.push(...reconciled);
+      checkBalances(options.markets, traders, recovered, balances, treasurer.net, result.violations);
+      await checkAgainstReplay(options.markets, serverOptions.dataDir, balances, result.violations);
       for (const trader of traders) result.violations.push(...trader.violations.splice(0));
       if (result.violations.length > before) {
         result.violations.splice(before, 0, `after restart ${cycle}:`);
@@ -112,6 +146,7 @@ export async function runCrashCycles(options: CrashRunOptions): Promise<CrashRun
 
       let running = true;
       const lanes = traders.flatMap((trader) => [trader.lane(random, () => running), trader.lane(random, () => running)]);
+      lanes.push(treasurer.lane(random, () => running));
       await new Promise((resume) => setTimeout(resume, randomInt(random, options.tradeMs[0], options.tradeMs[1])));
       const quiesce = cycle % options.quiesceEvery === options.quiesceEvery - 1;
       if (quiesce) {
@@ -127,9 +162,11 @@ export async function runCrashCycles(options: CrashRunOptions): Promise<CrashRun
       running = false;
       await Promise.all(lanes);
       for (const trader of traders) trader.client!.close();
+      treasurer.close();
       if (quiesce && traders.some((t) => t.inFlight.size > 0)) result.violations.push(`cycle ${cycle}: requests in flight after quiescing`);
     }
     for (const trader of traders) trader.client?.close();
+    treasurer.close();
     if (live) {
       // Graceful stop at the end: SIGTERM flushes and exits 0.
       live.kill('SIGTERM');
@@ -145,5 +182,6 @@ export async function runCrashCycles(options: CrashRunOptions): Promise<CrashRun
   }
   result.placesAcked = traders.reduce((sum, t) => sum + t.placesAcked, 0);
   result.fillsReported = traders.reduce((sum, t) => sum + t.fillsReported, 0);
+  result.transfersAcked = treasurer.transfersAcked;
   return result;
 }

@@ -5,6 +5,8 @@
 // orders that a request still in flight at the kill, or a batch that reached other accounts but not
 // this one before the kill, may have changed (then they may only have moved forward); the book
 // equals the sum of everybody's open orders; order ids and trade ids continue above all seen before.
+// An admin deposits and withdraws meanwhile: every acked transfer is applied exactly once, money is
+// conserved, every hold is what the open orders hold, and every balance equals a fresh replay's.
 // The cycle is in crash-cycles.ts, the checks in crash-check.ts.
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCrashCycles } from './crash-cycles.js';
@@ -31,7 +33,7 @@ describe('kill -9 at random moments', () => {
     const { stats } = result;
     console.log(
       `crash harness: ${result.kills} kills (${result.quiescedKills} quiesced), ${result.tornTails} torn tails cut, ` +
-        `${result.placesAcked} places acked, ${result.fillsReported} fills reported, orders checked exactly ${stats.certain}, ` +
+        `${result.placesAcked} places acked, ${result.fillsReported} fills reported, ${result.transfersAcked} transfers acked, orders checked exactly ${stats.certain}, ` +
         `allowed to differ ${stats.uncertain}, in-flight places found committed ${stats.phantoms}, ` +
         `start+recovery max ${Math.round(Math.max(...result.startMs))} ms, ${Math.round((Date.now() - started) / 1000)} s`,
     );
@@ -40,6 +42,7 @@ describe('kill -9 at random moments', () => {
     expect(result.finalExit).toEqual({ code: 0, signal: null });
     expect(result.placesAcked).toBeGreaterThan(1_000);
     expect(result.fillsReported).toBeGreaterThan(100);
+    expect(result.transfersAcked).toBeGreaterThan(100);
     expect(stats.certain).toBeGreaterThan(stats.uncertain);
   }, 300_000);
 });
