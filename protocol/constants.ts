@@ -1,6 +1,5 @@
 // The protocol's closed vocabularies as `as const` tables; every type below is derived from them
-// so that adding a value in one place is enough. See ../shared/PROTOCOL.md (the contract) and
-// docs/PROTOCOL-EXTENSIONS.md (what Spotwire adds).
+// so that adding a value in one place is enough. What each one means on the wire: docs/PROTOCOL.md.
 
 export const OPS = [
   'login',

@@ -2,7 +2,7 @@
 // tool probing it, to learn what it is, which protocol it speaks and where to read more.
 import type { MarketInfo } from '../protocol/messages.js';
 
-/** The version of the contract (PROTOCOL.md) this server implements; 1.1 adds accounts and money. */
+/** The protocol version (docs/PROTOCOL.md) this server implements; 1.1 adds accounts and money. */
 export const PROTOCOL_VERSION = '1.1';
 
 export function describeService(markets: readonly MarketInfo[], mode: 'live' | 'replay'): Record<string, unknown> {

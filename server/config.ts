@@ -1,5 +1,5 @@
-// Server configuration: CLI flags, each also read from the environment (PROTOCOL.md "Running the
-// server"), with embedded defaults so `npm start` needs nothing. Invalid files fail fast with a
+// Server configuration: CLI flags, each also read from the environment (README "Options"; the keys
+// and markets files: docs/PROTOCOL.md), with embedded defaults so `npm start` needs nothing. Invalid files fail fast with a
 // message that names the file and the problem.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

@@ -1,4 +1,4 @@
-// Ledger units (PROTOCOL.md "Accounts and money"): every asset a market names gets the fewest
+// Ledger units (docs/PROTOCOL.md "Accounts and money"): every asset a market names gets the fewest
 // decimals that make each market's conversions exact, and each market gets the integer scales that
 // turn a fill's lots and ticks into those units.
 import type { AssetInfo, MarketInfo } from '../../protocol/messages.js';

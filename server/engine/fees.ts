@@ -1,4 +1,4 @@
-// Fees are rounded up per order, not per fill (PROTOCOL.md "Fees"): after each fill the order has
+// Fees are rounded up per order, not per fill (docs/PROTOCOL.md "Fees"): after each fill the order has
 // paid ceil((R_taker·takerFee + R_maker·makerFee) / 10^6) in all, R being what it received in each
 // role. R·rate can pass 2^53, so each R is split at 10^6: the high parts divide exactly and only the
 // low parts (below 10^12 together) need rounding, which keeps the arithmetic in exact doubles.

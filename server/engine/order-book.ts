@@ -1,4 +1,4 @@
-// One market's book and its matching rules (PROTOCOL.md "Matching rules"): strict price-time
+// One market's book and its matching rules (docs/PROTOCOL.md "Matching rules"): strict price-time
 // priority, fills at the maker's price, ioc/fok/market/post, self-trade prevention and amend, with
 // the money rules ("Accounts and money"): every order holds what it can still spend, each fill
 // settles both sides at once at the maker's price, less fees, and an order's end releases its hold.

@@ -1,4 +1,4 @@
-// Accounts and money over real WebSockets (PROTOCOL.md 1.1): assets in `markets`, `balances`,
+// Accounts and money over real WebSockets (docs/PROTOCOL.md 1.1): assets in `markets`, `balances`,
 // admin-only deposits and withdrawals with idempotent refs, `balance` pushes after execs, funding
 // from the keys file, and rejects that change nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// amend (PROTOCOL.md "Matching rules"): qty is the new total; lowering keeps time priority, raising
+// amend (docs/PROTOCOL.md "Matching rules"): qty is the new total; lowering keeps time priority, raising
 // or a new px goes to the back of the (new) level, a crossing px matches (or is refused for
 // post-only), and a qty at or below the filled part cancels with reason amend.
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// PROTOCOL.md "Matching rules", one rule at a time: price-time priority, maker-price fills,
+// docs/PROTOCOL.md "Matching rules", one rule at a time: price-time priority, maker-price fills,
 // partial fills, gtc/ioc/fok, market orders, post-only, ids and the numeric limits. Self-trade
 // prevention is in stp.test.ts, amend in amend.test.ts, cancel and cid rules in cancel.test.ts.
 import { describe, expect, it } from 'vitest';

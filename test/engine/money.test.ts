@@ -1,4 +1,4 @@
-// The money rules (PROTOCOL.md "Accounts and money") with real figures. BTC-USD has pxDecimals 2
+// The money rules (docs/PROTOCOL.md "Accounts and money") with real figures. BTC-USD has pxDecimals 2
 // and qtyDecimals 6, so BTC has 6 decimals and USD 8: a lot is 1 BTC unit and a tick·lot 1 USD
 // unit. 0.01 BTC (qty 10,000) at 50,000.00 USD (px 5,000,000) is a notional of 5·10^10 USD units,
 // i.e. 500.00 USD. Fees: maker 1,000 ppm (0.1%), taker 2,000 ppm (0.2%).

@@ -1,4 +1,4 @@
-// Self-trade prevention (PROTOCOL.md "Matching rules"): what happens when a taker reaches a resting
+// Self-trade prevention (docs/PROTOCOL.md "Matching rules"): what happens when a taker reaches a resting
 // order of its own account, for each of the four modes, in matching and in the fok/market dry runs.
 import { describe, expect, it } from 'vitest';
 import { execs, outline, place, trades } from '../support/engine-fixtures.js';

@@ -1,6 +1,6 @@
 // A naive reference engine for differential tests (as exchange-core tests a naive book against the
 // fast one): the same `execute(cmd) → CommandResult` contract as server/engine, written from
-// PROTOCOL.md "Matching rules" on plain arrays kept sorted best-first. It favours being obviously
+// docs/PROTOCOL.md "Matching rules" on plain arrays kept sorted best-first. It favours being obviously
 // right over being fast: every book question is answered by scanning or re-sorting an array, and
 // every sum that could pass 2^53 is taken in BigInt. Money lives in reference-ledger.ts.
 import { FEES_ACCOUNT, type CancelReason, type Side } from '../../protocol/constants.js';

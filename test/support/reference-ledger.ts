@@ -1,4 +1,4 @@
-// The reference engine's money, written from PROTOCOL.md "Accounts and money" alone: balances in
+// The reference engine's money, written from docs/PROTOCOL.md "Accounts and money" alone: balances in
 // BigInt, so no sum can silently lose precision, and holds restated from each order's rule after
 // every change instead of tracked by increments as the fast ledger does.
 import type { TransferOp } from '../../protocol/constants.js';
