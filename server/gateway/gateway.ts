@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { MAX_MESSAGES_PER_FRAME, REJECT_CODES } from '../../protocol/constants.js';
 import type { Codec } from '../../protocol/codec.js';
 import type { ErrorMessage, ServerMessage } from '../../protocol/messages.js';
+import { floatFields, markFloats } from '../../protocol/msgpack-floats.js';
 import { makeReject, validateRequest } from '../../protocol/validate.js';
 import type { BookFeed } from '../market-data/book-feed.js';
 import type { ServerMetrics } from '../metrics.js';
@@ -223,7 +224,11 @@ export class Gateway {
     let decoded: unknown;
     try {
       // The ArrayBuffer is only valid during this callback: decode now.
-      decoded = this.deps.codec.decode(new Uint8Array(message));
+      const bytes = new Uint8Array(message);
+      decoded = this.deps.codec.decode(bytes);
+      // A float-encoded 5.0 decodes to the integer 5: mark it so the validator refuses it.
+      const floats = floatFields(bytes);
+      if (floats !== null) markFloats(decoded, floats);
     } catch {
       batch.send(connection, badFrame('frame is not valid MessagePack'));
       return;

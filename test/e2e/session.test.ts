@@ -162,6 +162,26 @@ describe('array frames', () => {
   });
 });
 
+describe('floats on the wire', () => {
+  it('a whole number sent as a MessagePack float64 (Python sends 100.0 so) is bad_number, and nothing rests', async () => {
+    const socket = await raw();
+    await socket.request({ op: 'login', token: 'token-carol' }, 'login');
+    // {op:"place", sym, side:"buy", kind:"limit", px: float64 100.0, qty: 1, rid: "f"} by hand.
+    const str = (text: string): number[] => [0xa0 + text.length, ...Buffer.from(text)];
+    const float64 = (n: number): number[] => {
+      const view = new DataView(new ArrayBuffer(8));
+      view.setFloat64(0, n);
+      return [0xcb, ...new Uint8Array(view.buffer)];
+    };
+    const frame = Uint8Array.from([0x87, ...str('op'), ...str('place'), ...str('sym'), ...str(SYM2), ...str('side'), ...str('buy'), ...str('kind'), ...str('limit'), ...str('px'), ...float64(100), ...str('qty'), 0x01, ...str('rid'), ...str('f')]);
+    const start = socket.messages.length;
+    socket.sendBytes(frame);
+    await socket.waitFor((m) => m.some((x) => x.rid === 'f'));
+    expect(socket.messages.slice(start).find((m) => m.rid === 'f')).toMatchObject({ type: 'reject', code: 'bad_number' });
+    expect(server.server.engine.openOrders('carol', SYM2)).toEqual([]);
+  });
+});
+
 describe('subscriptions', () => {
   it('unsub then sub gives a fresh snapshot at the current seq', async () => {
     const trader = await client('token-bob');
