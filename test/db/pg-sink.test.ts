@@ -449,6 +449,27 @@ describe('errors', () => {
     expect(await dump()).toEqual(before);
   });
 
+  it('bad money is refused as permanent and leaves no trace: a negative balance, a trade whose fills are missing', async () => {
+    const journal = new JournalLike({ funding: 'deposits' });
+    const funded = journal.lastSeq;
+    journal.runAll([place('bob', 'sell', 101, 5, { ts: 10 }), place('alice', 'buy', 101, 3, { ts: 11 })]);
+    await sink.apply(journal.batch(1, funded + 1));
+    const before = await dump();
+    const last = journal.batch(funded + 2, funded + 2);
+    const negative: EventBatch = { ...last, commands: last.commands.map((c) => ({ ...c, events: c.events.map((e) => (e.kind === 'balance' ? { ...e, hold: -1 } : e)) })) };
+    const unnamed: EventBatch = { ...last, commands: last.commands.map((c) => ({ ...c, events: c.events.filter((e) => e.kind !== 'exec' || e.exec.fill === undefined) })) };
+    for (const write of ['apply', 'redrive'] as const) {
+      const error = await rejectedWith(negative, write);
+      expect([sqlStateOf(error), sink.isPermanent(error)]).toEqual(['23514', true]);
+      const missing = await rejectedWith(unnamed, write);
+      expect(missing).toBeInstanceOf(InvalidBatchError);
+      expect(sink.isPermanent(missing)).toBe(true);
+      expect(await dump()).toEqual(before);
+    }
+    await sink.apply(last);
+    expect((await db.sql`select count(*)::int as n from ledger where seq = ${funded + 2}`)[0]).toEqual({ n: 4 });
+  });
+
   it('an exec with a NaN or infinite price is refused before writing, as permanent', async () => {
     const journal = new JournalLike();
     journal.run(place('bob', 'sell', 101, 5, { ts: 10 }));
