@@ -73,6 +73,22 @@ export class BinaryCopyWriter {
     this.position = p + 12;
   }
 
+  /** An integer column (int4). */
+  int4(value: number): void {
+    if (!Number.isInteger(value) || value < -2_147_483_648 || value > 2_147_483_647) throw new InvalidBatchError(`${String(value)} is not a 32-bit integer`);
+    const b = this.buffer;
+    const p = this.position;
+    b[p] = 0;
+    b[p + 1] = 0;
+    b[p + 2] = 0;
+    b[p + 3] = 4;
+    b[p + 4] = (value >>> 24) & 0xff;
+    b[p + 5] = (value >>> 16) & 0xff;
+    b[p + 6] = (value >>> 8) & 0xff;
+    b[p + 7] = value & 0xff;
+    this.position = p + 8;
+  }
+
   int8OrNull(value: number | null | undefined): void {
     if (value === null || value === undefined) this.null();
     else this.int8(value);

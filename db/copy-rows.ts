@@ -1,13 +1,13 @@
-// The rows PgSink copies into `trades` and `orders`, in binary COPY format (db/copy-binary.ts).
+// The rows PgSink copies into `trades`, `orders` and `ledger`, in binary COPY format (db/copy-binary.ts).
 // Each layout names its columns in the order the encoder writes them; COPY and INSERT … SELECT
 // statements name them too, and a test checks every layout against the drizzle table (names,
 // order, types), so a schema change cannot misalign the values.
 import type { TradeEvent } from '../server/engine/types.js';
 import { InvalidBatchError } from './batch-rows.js';
 import { BinaryCopyWriter, textBound } from './copy-binary.js';
-import type { OrderRow } from './schema.js';
+import type { LedgerRow, OrderRow } from './schema.js';
 
-export type CopyColumnType = 'text' | 'bigint' | 'boolean';
+export type CopyColumnType = 'text' | 'bigint' | 'integer' | 'boolean';
 export type CopyLayout = readonly (readonly [name: string, type: CopyColumnType])[];
 
 export const TRADE_COPY_LAYOUT: CopyLayout = [
@@ -44,6 +44,20 @@ export const ORDER_COPY_LAYOUT: CopyLayout = [
   ['updated_ts', 'bigint'],
 ];
 
+export const LEDGER_COPY_LAYOUT: CopyLayout = [
+  ['seq', 'bigint'],
+  ['event_index', 'integer'],
+  ['leg', 'integer'],
+  ['account', 'text'],
+  ['asset', 'text'],
+  ['kind', 'text'],
+  ['amount', 'bigint'],
+  ['market', 'text'],
+  ['trade_id', 'bigint'],
+  ['ref', 'text'],
+  ['ts', 'bigint'],
+];
+
 /** `"a", "b", …`: the layout's columns for a COPY or INSERT column list. */
 export function columnList(layout: CopyLayout): string {
   return layout.map(([name]) => `"${name}"`).join(', ');
@@ -53,6 +67,7 @@ export function columnList(layout: CopyLayout): string {
 // boolean); text fields add their own bound.
 const TRADE_FIXED_BYTES = 2 + 11 * 4 + 7 * 8;
 const ORDER_FIXED_BYTES = 2 + 17 * 4 + 8 * 8 + 1;
+const LEDGER_FIXED_BYTES = 2 + 11 * 4 + 4 * 8 + 2 * 4;
 
 /** One trade as a binary COPY row, with its command's seq. */
 export function encodeTrade(writer: BinaryCopyWriter, t: TradeEvent, seq: number): void {
@@ -109,6 +124,28 @@ export function encodeOrders(writer: BinaryCopyWriter, rows: readonly OrderRow[]
       writer.int8(o.updatedTs);
     } catch (error) {
       throw withContext(error, `seq ${o.updatedSeq}: order ${o.market}/${o.orderId}`);
+    }
+  }
+}
+
+/** Binary COPY rows of ledger movements. */
+export function encodeLedger(writer: BinaryCopyWriter, rows: readonly LedgerRow[]): void {
+  for (const r of rows) {
+    writer.row(11, LEDGER_FIXED_BYTES + textBound(r.account) + textBound(r.asset) + textBound(r.kind) + textBound(r.market) + textBound(r.ref));
+    try {
+      writer.int8(r.seq);
+      writer.int4(r.eventIndex);
+      writer.int4(r.leg);
+      writer.text(r.account);
+      writer.text(r.asset);
+      writer.text(r.kind);
+      writer.int8(r.amount);
+      writer.text(r.market);
+      writer.int8OrNull(r.tradeId);
+      writer.text(r.ref);
+      writer.int8(r.ts);
+    } catch (error) {
+      throw withContext(error, `seq ${r.seq}: ledger ${r.account}/${r.asset} event ${r.eventIndex} leg ${r.leg}`);
     }
   }
 }

@@ -6,7 +6,7 @@ export interface RedisKeys {
   readonly prefix: string;
   /** String: the last journal seq applied to Redis. */
   readonly appliedSeq: string;
-  /** Stream: one entry per exec and trade, id `<journal seq>-<event index>`. */
+  /** Stream: one entry per exec, trade and transfer, id `<journal seq>-<event index>`. */
   readonly events: string;
   /** Hash: best bid/ask of a market with the market-data seq of that state. */
   top(sym: string): string;
@@ -16,6 +16,8 @@ export interface RedisKeys {
   trades(sym: string): string;
   /** Hash: an account's open orders, field `<sym>:<order id>`, value the latest exec as JSON. */
   openOrders(account: string): string;
+  /** Hash: an account's balances, field the asset, value JSON `{"available":…,"hold":…}`. */
+  balances(account: string): string;
 }
 
 export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
@@ -27,6 +29,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     depth: (sym) => `${prefix}depth:${sym}`,
     trades: (sym) => `${prefix}trades:${sym}`,
     openOrders: (account) => `${prefix}orders:${account}`,
+    balances: (account) => `${prefix}balances:${account}`,
   };
 }
 

@@ -1,10 +1,11 @@
 // The read queries operators run against the projection, typed. Each is shaped to use one index
 // (see docs/PERSISTENCE.md): open orders the partial index, an account's trades the two
-// (account, ts) indexes, a market's recent trades the primary key scanned backwards.
-import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm';
+// (account, ts) indexes, a market's recent trades the primary key scanned backwards, an account's
+// balances and ledger their primary key and (account, asset, seq) index.
+import { and, desc, eq, getTableColumns, lt, sql, type SQL } from 'drizzle-orm';
 import { union } from 'drizzle-orm/pg-core';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
-import { orders, trades, type OrderRow, type TradeRow } from './schema.js';
+import { balances, ledger, orders, trades, type BalanceRow, type LedgerRow, type OrderRow, type TradeRow } from './schema.js';
 
 export const MAX_QUERY_LIMIT = 1000;
 
@@ -75,6 +76,44 @@ export class TradingRepository {
       .limit(1);
     return rows[0] ?? null;
   }
+
+  /** The account's balances of every asset it ever held, by asset; `@fees` holds the fees collected. */
+  async balances(account: string): Promise<BalanceRow[]> {
+    return this.db.select().from(balances).where(eq(balances.account, account)).orderBy(balances.asset);
+  }
+
+  /**
+   * Why the account's balance of `asset` is what it is: its movements (deposits, withdrawals,
+   * trades, fees), newest first, each with the running total (available + hold) after it, before
+   * journal seq `beforeSeq` when given (to page back). The running total is summed over the whole
+   * history below the row, so a page deep in a long history costs a scan of the account's rows of
+   * that asset; fine for an operator's question, not for a hot path.
+   */
+  async ledger(account: string, asset: string, limit: number, beforeSeq?: number): Promise<LedgerEntry[]> {
+    checkLimit(limit);
+    const where = [eq(ledger.account, account), eq(ledger.asset, asset)];
+    const history = this.db
+      .select({
+        ...getTableColumns(ledger),
+        total: sql<number>`(sum(${ledger.amount}) over (order by ${ledger.seq}, ${ledger.eventIndex}, ${ledger.leg}))::bigint`.mapWith(Number).as('total'),
+      })
+      .from(ledger)
+      .where(and(...where))
+      .as('history');
+    const rows = await this.db
+      .select()
+      .from(history)
+      .where(beforeSeq === undefined ? undefined : lt(history.seq, beforeSeq))
+      .orderBy(desc(history.seq), desc(history.eventIndex), desc(history.leg))
+      .limit(limit);
+    return rows;
+  }
+}
+
+/** An account's movements of one asset, newest first, each with the balance total after it. */
+export interface LedgerEntry extends LedgerRow {
+  /** available + hold of the asset right after this movement (the sum of the history up to it). */
+  readonly total: number;
 }
 
 function checkLimit(limit: number): void {

@@ -4,6 +4,7 @@
 // fed in journal order cannot break them, and each FK check would cost every insert a lookup.
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, check, index, integer, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { TRANSFER_OPS } from '../protocol/constants.js';
 
 export const markets = pgTable('markets', {
   sym: text('sym').primaryKey(),
@@ -90,6 +91,66 @@ export const trades = pgTable(
   ],
 );
 
+/**
+ * Each account's funds per asset as of `updated_seq`: the balance event of the last command that
+ * changed it. `@fees` (protocol/constants.ts FEES_ACCOUNT) has rows like any account.
+ */
+export const balances = pgTable(
+  'balances',
+  {
+    account: text('account').notNull(),
+    asset: text('asset').notNull(),
+    available: bigint('available', { mode: 'number' }).notNull(),
+    hold: bigint('hold', { mode: 'number' }).notNull(),
+    updatedSeq: bigint('updated_seq', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'balances_pkey', columns: [t.account, t.asset] }),
+    check('balances_amounts_check', sql`${t.available} >= 0 and ${t.hold} >= 0`),
+  ],
+);
+
+/**
+ * Why a balance moved: `deposit`/`withdraw` (a transfer), `trade` (what a fill paid or delivered),
+ * `fee` (paid by a side, and received by `@fees`). Holds are not movements: they only split a
+ * balance between available and hold, so they are in `balances` and the open orders, not here.
+ */
+export const LEDGER_KINDS = [...TRANSFER_OPS, 'trade', 'fee'] as const;
+export type LedgerKind = (typeof LEDGER_KINDS)[number];
+
+/**
+ * Append-only: one row per movement of an account's total (available + hold) of an asset, signed.
+ * For every (account, asset), sum(amount) is available + hold in `balances`. A row is named by
+ * the event that caused it — (seq, event_index) as in the Redis stream's ids — and its leg, the
+ * movement's fixed place within that event (a trade has up to eight), so replaying a batch
+ * writes the same keys again and adds nothing.
+ */
+export const ledger = pgTable(
+  'ledger',
+  {
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    eventIndex: integer('event_index').notNull(),
+    leg: integer('leg').notNull(),
+    account: text('account').notNull(),
+    asset: text('asset').notNull(),
+    kind: text('kind', { enum: LEDGER_KINDS }).notNull(),
+    amount: bigint('amount', { mode: 'number' }).notNull(),
+    /** The trade's market and id (trade and fee rows), null for transfers. */
+    market: text('market'),
+    tradeId: bigint('trade_id', { mode: 'number' }),
+    /** The transfer's ref (deposit and withdraw rows), null for trades. */
+    ref: text('ref'),
+    ts: bigint('ts', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'ledger_pkey', columns: [t.seq, t.eventIndex, t.leg] }),
+    // An account's history of one asset, in journal order (and its sum).
+    index('ledger_by_account_asset_seq').on(t.account, t.asset, t.seq),
+    check('ledger_kind_check', sql.raw(`kind in (${LEDGER_KINDS.map((kind) => `'${kind}'`).join(', ')})`)),
+    check('ledger_amount_check', sql`${t.amount} <> 0`),
+  ],
+);
+
 /** How far each sink has applied the journal; written in the same transaction as the data. */
 export const sinkProgress = pgTable('sink_progress', {
   sink: text('sink').primaryKey(),
@@ -100,3 +161,5 @@ export type OrderRow = typeof orders.$inferSelect;
 export type TradeRow = typeof trades.$inferSelect;
 export type MarketRow = typeof markets.$inferSelect;
 export type AccountRow = typeof accounts.$inferSelect;
+export type BalanceRow = typeof balances.$inferSelect;
+export type LedgerRow = typeof ledger.$inferSelect;

@@ -3,7 +3,7 @@
 // engine (so they are exactly what clients were told). A sink records `toSeq` as applied in the
 // same write as the data, which makes every batch idempotent by sequence.
 import type { Level } from '../../protocol/messages.js';
-import type { EngineCommand, EngineEvent, ExecEvent } from '../engine/types.js';
+import type { BalanceEvent, EngineCommand, EngineEvent, ExecEvent } from '../engine/types.js';
 
 export interface PersistedCommand {
   /** Journal sequence number of the command. */
@@ -33,7 +33,7 @@ export interface EventBatch {
   readonly books: readonly BookTop[];
 }
 
-/** The orders and books a dead-lettered batch touched, as of a later applied seq (redrive-state.ts). */
+/** The orders, balances and books a dead-lettered batch touched, as of a later applied seq (redrive-state.ts). */
 export interface RedriveState {
   readonly appliedSeq: number;
   /** Orders the batch touched that are open at `appliedSeq`, by their latest exec. */
@@ -42,6 +42,8 @@ export interface RedriveState {
   readonly closed: readonly ExecEvent[];
   /** Each book the batch changed, as of `appliedSeq`. */
   readonly books: readonly BookTop[];
+  /** Each (account, asset) balance the batch changed, as of `appliedSeq`. */
+  readonly balances: readonly BalanceEvent[];
 }
 
 export interface Sink {

@@ -4,7 +4,7 @@
 // they come through the same deterministic engine. So a batch holds exactly what clients were told,
 // sinks never wait for each other, and a sink that is down holds nothing but its one batch in
 // memory: the journal is the buffer.
-import type { MarketInfo, OrderView } from '../../protocol/messages.js';
+import type { BalanceView, MarketInfo, OrderView } from '../../protocol/messages.js';
 import { restoreEngine } from '../engine/engine-state.js';
 import { MatchingEngine } from '../engine/engine.js';
 import type { EngineLimits } from '../engine/types.js';
@@ -157,6 +157,11 @@ export class JournalFollower {
   /** An account's open orders as of the last seq applied. */
   openOrders(account: string): OrderView[] {
     return this.engine.openOrders(account, null);
+  }
+
+  /** An account's balances as of the last seq applied. */
+  balances(account: string): BalanceView[] {
+    return this.engine.balances(account);
   }
 
   close(): Promise<void> {

@@ -1,11 +1,12 @@
 // The Postgres sink: writes each EventBatch as ONE transaction (orders upserted to their latest
-// state, trades inserted once, first-seen markets and accounts, and this sink's applied seq), so
+// state, trades and ledger movements inserted once, balances upserted to their latest state,
+// first-seen markets and accounts, and this sink's applied seq), so
 // the database is always the projection of a journal prefix. Every write is idempotent by seq:
 // replaying a range, or an older batch after a newer one, changes nothing.
 //
 // Rows travel as binary COPY (db/copy-rows.ts). The transaction first locks this sink's progress
-// row and reads its applied seq; a batch entirely past it is new, so its trades and the orders it
-// placed are copied straight into their tables (no ON CONFLICT: half the backend CPU). Everything
+// row and reads its applied seq; a batch entirely past it is new, so its trades, its ledger rows and
+// the orders it placed are copied straight into their tables (no ON CONFLICT: half the backend CPU). Everything
 // else goes through per-connection staging tables and INSERT … SELECT … ON CONFLICT, as before: a
 // batch overlapping what was applied, a redrive, the orders a batch changed but did not place, and
 // a batch whose straight copy met a row someone else wrote (unique violation: it is written again
@@ -13,8 +14,9 @@
 import postgres from 'postgres';
 import { InvalidBatchError, batchRows, marketDetails, type BatchRows } from '../../db/batch-rows.js';
 import { BinaryCopyWriter } from '../../db/copy-binary.js';
-import { ORDER_COPY_LAYOUT, TRADE_COPY_LAYOUT, columnList, encodeOrders, encodeTrade } from '../../db/copy-rows.js';
-import type { OrderRow } from '../../db/schema.js';
+import { LEDGER_COPY_LAYOUT, ORDER_COPY_LAYOUT, TRADE_COPY_LAYOUT, columnList, encodeLedger, encodeOrders, encodeTrade } from '../../db/copy-rows.js';
+import { moneyRows, type MoneyRows } from '../../db/money-rows.js';
+import type { BalanceRow, LedgerRow, OrderRow } from '../../db/schema.js';
 import type { MarketInfo } from '../../protocol/messages.js';
 import type { EventBatch, Sink } from './event-batch.js';
 import { copyIn, openCopy } from './pg-copy.js';
@@ -51,11 +53,13 @@ const STREAM_CHUNK_BYTES = 64 * 1024;
 
 const TRADE_COLUMNS = columnList(TRADE_COPY_LAYOUT);
 const ORDER_COLUMNS = columnList(ORDER_COPY_LAYOUT);
+const LEDGER_COLUMNS = columnList(LEDGER_COPY_LAYOUT);
 const BINARY = '(format binary)';
 // Temporary tables live in the session: each connection creates its own, once. `on commit delete
 // rows` empties them with the transaction, so a failed batch leaves nothing behind either.
 const TRADES_STAGE = 'spotwire_trades_stage';
 const ORDERS_STAGE = 'spotwire_orders_stage';
+const LEDGER_STAGE = 'spotwire_ledger_stage';
 
 const SQL = {
   // Safe: the journal is the truth, and the applied seq commits in this same transaction, so a
@@ -78,6 +82,17 @@ const SQL = {
   accounts:
     'insert into accounts (account, first_seq) select * from unnest($1::text[], $2::bigint[]) ' +
     'on conflict (account) do update set first_seq = excluded.first_seq where accounts.first_seq > excluded.first_seq',
+  // A balance row is the newest state: an older batch (replayed, redriven) never overwrites it,
+  // and the same seq again writes the same values, so it is skipped.
+  balances:
+    'insert into balances (account, asset, available, hold, updated_seq) ' +
+    'select * from unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) ' +
+    'on conflict (account, asset) do update set available = excluded.available, hold = excluded.hold, ' +
+    'updated_seq = excluded.updated_seq where balances.updated_seq < excluded.updated_seq',
+  copyLedger: `copy ledger (${LEDGER_COLUMNS}) from stdin ${BINARY}`,
+  createLedgerStage: `create temporary table if not exists ${LEDGER_STAGE} (like ledger) on commit delete rows`,
+  copyLedgerStage: `copy ${LEDGER_STAGE} (${LEDGER_COLUMNS}) from stdin ${BINARY}`,
+  mergeLedger: `insert into ledger (${LEDGER_COLUMNS}) select ${LEDGER_COLUMNS} from ${LEDGER_STAGE} on conflict (seq, event_index, leg) do nothing`,
   copyTrades: `copy trades (${TRADE_COLUMNS}) from stdin ${BINARY}`,
   copyOrders: `copy orders (${ORDER_COLUMNS}) from stdin ${BINARY}`,
   createTradesStage: `create temporary table if not exists ${TRADES_STAGE} (like trades) on commit delete rows`,
@@ -202,6 +217,12 @@ export class PgSink implements Sink {
     return writer.take();
   }
 
+  private encodeLedger(rows: readonly LedgerRow[]): Buffer[] {
+    const writer = new BinaryCopyWriter(Math.min(this.copyChunkBytes, 64 + rows.length * ROW_BYTES_GUESS));
+    encodeLedger(writer, rows);
+    return writer.take();
+  }
+
   /**
    * One batch, one transaction. The batch is scanned inside it, after the applied seq is known:
    * trades are encoded as they are found and streamed into their COPY piece by piece, so Postgres
@@ -222,9 +243,11 @@ export class PgSink implements Sink {
       const tradeCopy = await openCopy(tx, direct ? SQL.copyTrades : SQL.copyTradesStage);
       const tradeWriter = new BinaryCopyWriter(Math.min(this.copyChunkBytes, STREAM_CHUNK_BYTES), (chunk) => tradeCopy.write(chunk));
       let rows: BatchRows;
+      let money: MoneyRows;
       try {
         rows = batchRows(batch, (trade, seq) => encodeTrade(tradeWriter, trade, seq));
         tradeWriter.finish();
+        money = moneyRows(batch);
       } catch (error) {
         tradeCopy.abort(error instanceof Error ? error : new Error(String(error)));
         throw error;
@@ -232,9 +255,11 @@ export class PgSink implements Sink {
       const tradesCopied = tradeCopy.end();
       let placed: Buffer[];
       let changed: Buffer[];
+      let ledger: Buffer[];
       try {
         placed = this.encodeOrders(rows.placedOrders);
         changed = this.encodeOrders(rows.changedOrders);
+        ledger = this.encodeLedger(money.ledger);
       } finally {
         // Even when encoding failed: nothing else may go on the connection before the COPY ends.
         await tradesCopied;
@@ -243,6 +268,15 @@ export class PgSink implements Sink {
       const statements: Promise<unknown>[] = [];
       if (!direct) statements.push(tx.unsafe(SQL.mergeTrades));
       if (direct && placed.length > 0) await copyIn(tx, SQL.copyOrders, placed);
+      // Ledger rows are facts like trades: new ones copied straight in, others merged, never changed.
+      if (ledger.length > 0) {
+        if (direct) await copyIn(tx, SQL.copyLedger, ledger);
+        else {
+          await Promise.all([...statements.splice(0), tx.unsafe(SQL.createLedgerStage)]);
+          await copyIn(tx, SQL.copyLedgerStage, ledger);
+          statements.push(tx.unsafe(SQL.mergeLedger));
+        }
+      }
       const staged = direct ? [changed] : [placed, changed];
       if (staged.some((chunks) => chunks.length > 0)) {
         await Promise.all([...statements.splice(0), tx.unsafe(SQL.createOrdersStage)]);
@@ -253,7 +287,7 @@ export class PgSink implements Sink {
         markets: unknownNames(rows.markets, this.knownMarkets),
         accounts: unknownNames(rows.accounts, this.knownAccounts),
       };
-      statements.push(...this.writeMarkets(tx, names.markets), ...this.writeAccounts(tx, names.accounts));
+      statements.push(...this.writeMarkets(tx, names.markets), ...this.writeAccounts(tx, names.accounts), ...writeBalances(tx, money.balances));
       statements.push(tx.unsafe(SQL.progress, [this.name, batch.toSeq]));
       await Promise.all(statements);
       return names;
@@ -289,6 +323,11 @@ export class PgSink implements Sink {
     if (names.size === 0) return [];
     return [tx.unsafe(SQL.accounts, [[...names.keys()], [...names.values()]])];
   }
+}
+
+function writeBalances(tx: postgres.TransactionSql, rows: readonly BalanceRow[]): Promise<unknown>[] {
+  if (rows.length === 0) return [];
+  return [tx.unsafe(SQL.balances, [rows.map((r) => r.account), rows.map((r) => r.asset), rows.map((r) => r.available), rows.map((r) => r.hold), rows.map((r) => r.updatedSeq)])];
 }
 
 function unknownNames(seen: Map<string, number>, known: Set<string>): Map<string, number> {

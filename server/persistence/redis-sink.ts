@@ -1,6 +1,6 @@
 // The Redis sink: hot state for frontends (top of book, depth with its seq, last trades, each
-// account's open orders), the applied journal seq, and a stream of execs and trades for consumer
-// groups. Key layout: db/redis-keys.ts and docs/PERSISTENCE.md "## Redis".
+// account's open orders and balances), the applied journal seq, and a stream of execs, trades and
+// transfers for consumer groups. Key layout: db/redis-keys.ts and docs/PERSISTENCE.md "## Redis".
 //
 // A batch is one Lua script call, so it is atomic and idempotent by sequence inside Redis itself:
 // the script reads the applied seq and skips every command at or below it, then records the batch's
@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { Redis, ReplyError } from 'ioredis';
 import { Packr } from 'msgpackr';
 import { openOrderField, redisKeys, type RedisKeys } from '../../db/redis-keys.js';
-import type { ExecEvent, TradeEvent } from '../engine/types.js';
+import type { BalanceEvent, ExecEvent, TradeEvent } from '../engine/types.js';
 import { SinkBehind, type BookTop, type EventBatch, type RedriveState, type Sink } from './event-batch.js';
 import { StreamEntryWriter } from './stream-entry-writer.js';
 
@@ -110,6 +110,20 @@ function fieldsOf(byAccount: OrderFields, account: string): { set: string[]; del
   return fields;
 }
 
+/** Per account, the balance hash fields to set (asset, JSON value, …); balances are never deleted. */
+type BalanceFields = Map<string, string[]>;
+
+function balanceFields(balances: Iterable<BalanceEvent>): BalanceFields {
+  const byAccount: BalanceFields = new Map();
+  for (const { account, asset, available, hold } of balances) {
+    const value = JSON.stringify({ available, hold });
+    const fields = byAccount.get(account);
+    if (fields) fields.push(asset, value);
+    else byAccount.set(account, [asset, value]);
+  }
+  return byAccount;
+}
+
 /** Errors Redis answers when it is busy or degraded, not because the batch is bad. */
 const TRANSIENT_REPLIES = ['LOADING', 'BUSY', 'TRYAGAIN', 'CLUSTERDOWN', 'MASTERDOWN', 'MISCONF', 'READONLY', 'OOM', 'NOSCRIPT'];
 
@@ -162,8 +176,8 @@ export class RedisSink implements Sink {
    * Writes a dead-lettered batch after its cause was fixed. Its seqs are at or below the applied
    * seq by then, so the check is off. A stream id must exceed the stream's top, so its events go to
    * the end of the stream, with ids right after the top and a second field `redriven` = `1` (their
-   * `seq` says where they belong in the journal). The orders and books it touched are written as
-   * they are at the applied seq (`current`), not as the batch left them: later batches may have
+   * `seq` says where they belong in the journal). The orders, balances and books it touched are
+   * written as they are at the applied seq (`current`), not as the batch left them: later batches may have
    * changed them, and Redis keeps no seq to tell. The script writes only if the applied seq is still
    * the one that state is for; while the pipeline moves it on, the state is brought forward and the
    * call made again.
@@ -222,8 +236,9 @@ export class RedisSink implements Sink {
    * msgpack-encoded. The end state is coalesced: each touched order once, as of its latest exec (an
    * order opened and filled inside the batch costs an HDEL field, not HSET + HDEL), one HSET and one
    * HDEL per account, and per market only the newest `tradesKept` trades, which are all the trim
-   * would leave of the batch's trades anyway. A redrive writes the orders and books as of `redriveAt`
-   * instead of the batch's own.
+   * would leave of the batch's trades anyway; each touched balance once, as of its last balance event
+   * (the engine emits one per command with the values the command ended at). A redrive writes the
+   * orders, balances and books as of `redriveAt` instead of the batch's own.
    */
   private encode(batch: EventBatch, redriveAt: RedriveState | null): { ids: Buffer; endState: Buffer } {
     const writer = this.entries;
@@ -231,6 +246,8 @@ export class RedisSink implements Sink {
     // Per market, each touched order's latest exec event (order ids are per market).
     const latest = new Map<string, Map<number, ExecEvent>>();
     const trades = new Map<string, TradeEvent[]>();
+    // Keyed by account and asset together: the last balance event of each pair wins.
+    const balances = new Map<string, BalanceEvent>();
     let latestOfSym: Map<number, ExecEvent> | undefined;
     let latestSym = '';
     for (const command of batch.commands) {
@@ -257,13 +274,20 @@ export class RedisSink implements Sink {
           const list = trades.get(event.sym);
           if (list) list.push(event);
           else trades.set(event.sym, [event]);
+        } else if (event.kind === 'balance') {
+          balances.set(`${event.account}\u0000${event.asset}`, event);
+        } else if (event.kind === 'transfer') {
+          writer.transferEntry(seq, event);
+          ids.push(seq, index);
         }
-        // Level changes are summed up by the depth snapshot written at the end of the batch.
+        // Level changes are summed up by the depth snapshot written at the end of the batch, balance
+        // events by the balances hashes: both are state, not facts a consumer needs one by one.
       }
     }
     const orders = redriveAt ? this.redrivenOrderFields(redriveAt) : this.orderFields(latest);
     const books = redriveAt ? redriveAt.books : batch.books;
-    return { ids: this.packr.pack(ids), endState: this.packr.pack(this.endState(books, orders, trades)) };
+    const funds = balanceFields(redriveAt ? redriveAt.balances : balances.values());
+    return { ids: this.packr.pack(ids), endState: this.packr.pack(this.endState(books, orders, funds, trades)) };
   }
 
   /** Per account, the open-order fields to set (field, value, …) and to delete. */
@@ -286,12 +310,16 @@ export class RedisSink implements Sink {
     return byAccount;
   }
 
-  private endState(books: readonly BookTop[], byAccount: OrderFields, trades: Map<string, TradeEvent[]>): Op[] {
+  private endState(books: readonly BookTop[], byAccount: OrderFields, funds: BalanceFields, trades: Map<string, TradeEvent[]>): Op[] {
     const ops: Op[] = [];
     for (const [account, { set, del }] of byAccount) {
       const key = this.keys.openOrders(account);
       for (let from = 0; from < set.length; from += 2 * FIELDS_PER_OP) ops.push(['HSET', key, ...set.slice(from, from + 2 * FIELDS_PER_OP)]);
       for (let from = 0; from < del.length; from += FIELDS_PER_OP) ops.push(['HDEL', key, ...del.slice(from, from + FIELDS_PER_OP)]);
+    }
+    for (const [account, set] of funds) {
+      const key = this.keys.balances(account);
+      for (let from = 0; from < set.length; from += 2 * FIELDS_PER_OP) ops.push(['HSET', key, ...set.slice(from, from + 2 * FIELDS_PER_OP)]);
     }
     // A member is the trade's JSON, scored by trade id: adding one again changes nothing, so these
     // need no seq check (a trade trimmed before is trimmed again by the same rule).

@@ -1,5 +1,5 @@
-// What a redriven dead letter may write besides its events: the state of the orders and books it
-// touched as of the sink's applied seq, not as of the batch's end. Later batches (applied while the
+// What a redriven dead letter may write besides its events: the state of the orders, balances and
+// books it touched as of the sink's applied seq, not as of the batch's end. Later batches (applied while the
 // letter waited) may have filled, amended or canceled those orders and moved those books; Redis keeps
 // no seq beside an order or a book, so writing the batch's own end state would bring those back.
 //
@@ -11,8 +11,9 @@
 // letter's range (it keeps what the sinks' applied seqs need), so an older letter starts at the
 // applied seq instead: an order closed by then is removed, one whose state is still the one the
 // batch left gets the batch's exec, and one a later batch changed keeps the value that batch wrote.
-import type { OrderView } from '../../protocol/messages.js';
-import type { ExecEvent } from '../engine/types.js';
+// A balance is all engine state (available, hold), so it is simply read from the engine there.
+import type { BalanceView, OrderView } from '../../protocol/messages.js';
+import type { BalanceEvent, ExecEvent } from '../engine/types.js';
 import type { BookTop, EventBatch, RedriveState } from './event-batch.js';
 import { JournalFollower, JournalGap, type JournalFollowerOptions } from './journal-follower.js';
 
@@ -20,6 +21,8 @@ import { JournalFollower, JournalGap, type JournalFollowerOptions } from './jour
 export interface EngineView {
   openOrders(account: string): readonly OrderView[];
   book(sym: string): BookTop;
+  /** Every asset's balance of the account. */
+  balances(account: string): readonly BalanceView[];
 }
 
 /** The dead letter's touched orders and books, with every later exec of those orders seen since. */
@@ -28,10 +31,17 @@ export class BatchAftermath {
   private readonly orders = new Map<string, Map<number, ExecEvent>>();
   private readonly changedLater = new Set<ExecEvent>();
   private readonly syms: readonly string[];
+  /** Per account, the assets whose balance the batch changed. */
+  private readonly funds = new Map<string, Set<string>>();
 
   constructor(dead: EventBatch) {
     for (const { events } of dead.commands) {
       for (const event of events) {
+        if (event.kind === 'balance') {
+          const assets = this.funds.get(event.account);
+          if (assets === undefined) this.funds.set(event.account, new Set([event.asset]));
+          else assets.add(event.asset);
+        }
         if (event.kind !== 'exec') continue;
         let ofSym = this.orders.get(event.exec.sym);
         if (ofSym === undefined) {
@@ -83,7 +93,11 @@ export class BatchAftermath {
         else if (this.changedLater.has(event) || (view.px === exec.px && view.qty === exec.qty && view.filled === exec.filled)) open.push(event);
       }
     }
-    return { appliedSeq, open, closed, books: this.syms.map((sym) => now.book(sym)) };
+    const balances: BalanceEvent[] = [];
+    for (const [account, assets] of this.funds) {
+      for (const { asset, available, hold } of now.balances(account)) if (assets.has(asset)) balances.push({ kind: 'balance', account, asset, available, hold });
+    }
+    return { appliedSeq, open, closed, books: this.syms.map((sym) => now.book(sym)), balances };
   }
 }
 

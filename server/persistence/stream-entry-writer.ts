@@ -5,10 +5,10 @@
 // constant stretches pre-encoded costs about what the bare JSON.stringify does, for the whole
 // entry, and the buffer goes to Redis as the script's argument as it is. The key order of each
 // shape is the one the engine's builders create (server/engine/exec-events.ts, the trade literal
-// in order-book.ts); the `satisfies` tables below break the build when a field is added to Exec,
-// Fill or TradeEvent, and test/persistence/redis-sink.test.ts compares entries with JSON.stringify.
+// in order-book.ts, the transfer literal in engine.ts); the `satisfies` tables below break the
+// build when a field is added to Exec, Fill, TradeEvent or TransferEvent, and test/persistence/redis-sink.test.ts compares entries with JSON.stringify.
 import type { Exec, Fill } from '../../protocol/messages.js';
-import type { TradeEvent } from '../engine/types.js';
+import type { TradeEvent, TransferEvent } from '../engine/types.js';
 
 const encoder = new TextEncoder();
 const bytes = (text: string): Uint8Array => encoder.encode(text);
@@ -17,7 +17,8 @@ const bytes = (text: string): Uint8Array => encoder.encode(text);
 const EXEC_FIELDS = { type: 1, sym: 1, id: 1, cid: 1, side: 1, status: 1, px: 1, qty: 1, leaves: 1, filled: 1, ts: 1, fill: 1, reason: 1, amended: 1 } satisfies Record<keyof Exec, 1>;
 const FILL_FIELDS = { tradeId: 1, px: 1, qty: 1, liquidity: 1, fee: 1, feeAsset: 1 } satisfies Record<keyof Fill, 1>;
 const TRADE_FIELDS = { kind: 1, sym: 1, tradeId: 1, px: 1, qty: 1, takerSide: 1, makerOrderId: 1, takerOrderId: 1, makerAccount: 1, takerAccount: 1, baseAmount: 1, quoteAmount: 1, makerFee: 1, takerFee: 1, ts: 1 } satisfies Record<keyof TradeEvent, 1>;
-void EXEC_FIELDS, FILL_FIELDS, TRADE_FIELDS;
+const TRANSFER_FIELDS = { kind: 1, op: 1, account: 1, asset: 1, amount: 1, ref: 1, ts: 1 } satisfies Record<keyof TransferEvent, 1>;
+void EXEC_FIELDS, FILL_FIELDS, TRADE_FIELDS, TRANSFER_FIELDS;
 
 const EMPTY = new Uint8Array(0);
 const EXEC_ENTRY_HEAD = bytes('{"seq":');
@@ -50,6 +51,11 @@ const TRADE_MAKER_ORDER = bytes(',"makerOrderId":');
 const TRADE_TAKER_ORDER = bytes(',"takerOrderId":');
 const TRADE_MAKER_ACCOUNT = bytes(',"makerAccount":');
 const TRADE_TAKER_ACCOUNT = bytes(',"takerAccount":');
+const TRANSFER_ENTRY_OP = bytes(',"kind":"transfer","op":');
+const TRANSFER_ACCOUNT = bytes(',"account":');
+const TRANSFER_ASSET = bytes(',"asset":');
+const TRANSFER_AMOUNT = bytes(',"amount":');
+const TRANSFER_REF = bytes(',"ref":');
 const NULL = bytes('null');
 
 const CLOSE_BRACE = 0x7d;
@@ -143,6 +149,22 @@ export class StreamEntryWriter {
     this.numberAfter(TRADE_MAKER_FEE, trade.makerFee);
     this.numberAfter(TRADE_TAKER_FEE, trade.takerFee);
     this.numberAfter(EXEC_TS, trade.ts);
+    this.raw(ENTRY_END);
+  }
+
+  /** `{"seq":…,"kind":"transfer",…the transfer's fields}` and a newline. Rare: nothing cached but names. */
+  transferEntry(seq: number, transfer: TransferEvent): void {
+    this.numberAfter(EXEC_ENTRY_HEAD, seq);
+    this.raw(TRANSFER_ENTRY_OP);
+    this.cachedString(transfer.op);
+    this.raw(TRANSFER_ACCOUNT);
+    this.cachedString(transfer.account);
+    this.raw(TRANSFER_ASSET);
+    this.cachedString(transfer.asset);
+    this.numberAfter(TRANSFER_AMOUNT, transfer.amount);
+    this.raw(TRANSFER_REF);
+    this.string(transfer.ref);
+    this.numberAfter(EXEC_TS, transfer.ts);
     this.raw(ENTRY_END);
   }
 

@@ -4,8 +4,8 @@
 import { getTableColumns } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BinaryCopyWriter, textBound } from '../../db/copy-binary.js';
-import { ORDER_COPY_LAYOUT, TRADE_COPY_LAYOUT } from '../../db/copy-rows.js';
-import { orders, trades } from '../../db/schema.js';
+import { LEDGER_COPY_LAYOUT, ORDER_COPY_LAYOUT, TRADE_COPY_LAYOUT } from '../../db/copy-rows.js';
+import { ledger, orders, trades } from '../../db/schema.js';
 import { InvalidBatchError } from '../../db/batch-rows.js';
 import { copyIn } from '../../server/persistence/pg-copy.js';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
@@ -24,6 +24,7 @@ describe('binary COPY', () => {
     for (const [table, layout] of [
       [trades, TRADE_COPY_LAYOUT],
       [orders, ORDER_COPY_LAYOUT],
+      [ledger, LEDGER_COPY_LAYOUT],
     ] as const) {
       const columns = Object.values(getTableColumns(table)).map((column) => [column.name, column.getSQLType()]);
       expect(columns).toEqual(layout.map(([name, type]) => [name, type]));
@@ -57,6 +58,19 @@ describe('binary COPY', () => {
     const writer = new BinaryCopyWriter();
     writer.row(1, 14);
     for (const bad of [0.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53]) expect(() => writer.int8(bad)).toThrow(InvalidBatchError);
+    for (const bad of [0.5, Number.NaN, 2 ** 31, -(2 ** 31) - 1]) expect(() => writer.int4(bad)).toThrow(InvalidBatchError);
+  });
+
+  it('round-trips int4 at both ends of its range', async () => {
+    await db.sql`create table probe4 (n integer)`;
+    const values = [0, -1, 2 ** 31 - 1, -(2 ** 31), 65_536];
+    const writer = new BinaryCopyWriter(64);
+    for (const n of values) {
+      writer.row(1, 2 + 8);
+      writer.int4(n);
+    }
+    await db.sql.begin((tx) => copyIn(tx, 'copy probe4 (n) from stdin (format binary)', writer.take()));
+    expect((await db.sql`select n from probe4`).map((row) => row.n)).toEqual(values);
   });
 
   it('a COPY refused after its data was sent reports Postgres’ own error', async () => {

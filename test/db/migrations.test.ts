@@ -30,9 +30,9 @@ describe('migrations', () => {
     expect(row).toEqual({ n: migrationFiles().length });
   });
 
-  it('creates the five tables with every money, id, seq and ts column a bigint', async () => {
+  it('creates the seven tables with every money, id, seq and ts column a bigint', async () => {
     const tables = await db.sql`select table_name from information_schema.tables where table_schema = 'public' order by 1`;
-    expect(tables.map((t) => t.table_name)).toEqual(['accounts', 'markets', 'orders', 'sink_progress', 'trades']);
+    expect(tables.map((t) => t.table_name)).toEqual(['accounts', 'balances', 'ledger', 'markets', 'orders', 'sink_progress', 'trades']);
 
     const columns = await db.sql`
       select table_name || '.' || column_name as name, data_type, is_nullable
@@ -42,6 +42,7 @@ describe('migrations', () => {
       'orders.order_id', 'orders.price', 'orders.qty', 'orders.filled', 'orders.created_seq', 'orders.updated_seq',
       'orders.created_ts', 'orders.updated_ts', 'trades.trade_id', 'trades.price', 'trades.qty', 'trades.maker_order_id',
       'trades.taker_order_id', 'trades.seq', 'trades.ts', 'sink_progress.applied_seq', 'accounts.first_seq', 'markets.first_seq',
+      'balances.available', 'balances.hold', 'balances.updated_seq', 'ledger.seq', 'ledger.amount', 'ledger.trade_id', 'ledger.ts',
     ];
     for (const name of integerColumns) expect([name, typeOf.get(name)]).toEqual([name, 'bigint']);
     const floats = columns.filter((c) => ['numeric', 'real', 'double precision', 'money'].includes(c.data_type as string));
@@ -58,6 +59,9 @@ describe('migrations', () => {
     expect(definition.get('orders_by_account_cid')).toMatch(/\(account, cid\) WHERE \(cid IS NOT NULL\)/);
     expect(definition.get('trades_by_maker_account_ts')).toContain('(maker_account, ts)');
     expect(definition.get('trades_by_taker_account_ts')).toContain('(taker_account, ts)');
+    expect(definition.get('balances_pkey')).toContain('(account, asset)');
+    expect(definition.get('ledger_pkey')).toContain('(seq, event_index, leg)');
+    expect(definition.get('ledger_by_account_asset_seq')).toContain('(account, asset, seq)');
   });
 
   it('rejects what the checks forbid, with integrity SQLSTATEs', async () => {
@@ -71,6 +75,19 @@ describe('migrations', () => {
     await insert(5, 2, 'partial');
     await expect(insert(5, 2, 'partial')).rejects.toMatchObject({ code: '23505' });
     await db.sql`delete from orders`;
+  });
+
+  it('refuses negative balances, zero or unknown ledger movements', async () => {
+    const balance = (available: number, hold: number) => db.sql`insert into balances values ('alice', 'USD', ${available}, ${hold}, 1)`;
+    await expect(balance(-1, 0)).rejects.toMatchObject({ code: '23514' });
+    await expect(balance(0, -1)).rejects.toMatchObject({ code: '23514' });
+    const movement = (kind: string, amount: number) => db.sql`
+      insert into ledger (seq, event_index, leg, account, asset, kind, amount, ts) values (1, 0, 0, 'alice', 'USD', ${kind}, ${amount}, 1)`;
+    await expect(movement('deposit', 0)).rejects.toMatchObject({ code: '23514' });
+    await expect(movement('gift', 5)).rejects.toMatchObject({ code: '23514' });
+    await movement('withdraw', -5);
+    await expect(movement('deposit', 5)).rejects.toMatchObject({ code: '23505' });
+    await db.sql`delete from ledger`;
   });
 
   it('npm run db:migrate (db/migrate-cli.ts) applies them, and says what it needs without a URL', async () => {

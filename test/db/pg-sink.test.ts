@@ -1,6 +1,7 @@
 // PgSink against the real Postgres: batches built by running the real engine give exactly the
 // rows the engine's own state implies; replays, overlaps and late batches change nothing; a bad
-// batch is permanent and leaves no trace; an unreachable database is not permanent.
+// batch is permanent and leaves no trace; an unreachable database is not permanent. Money rows:
+// pg-sink-money.test.ts.
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidBatchError } from '../../db/batch-rows.js';
@@ -23,7 +24,7 @@ afterAll(async () => {
 // A fresh sink per test: a sink remembers the markets and accounts it has written, which a
 // truncate behind its back would make wrong.
 beforeEach(async () => {
-  await db.sql`truncate orders, trades, markets, accounts, sink_progress`;
+  await db.sql`truncate orders, trades, markets, accounts, sink_progress, balances, ledger`;
   sink = new PgSink({ url: db.url, markets: MARKETS });
 });
 afterEach(async () => {
@@ -37,6 +38,8 @@ async function dump(): Promise<unknown> {
     trades: await db.sql`select * from trades order by market, trade_id`,
     markets: await db.sql`select * from markets order by sym`,
     accounts: await db.sql`select * from accounts order by account`,
+    balances: await db.sql`select * from balances order by account, asset`,
+    ledger: await db.sql`select * from ledger order by seq, event_index, leg`,
     progress: await db.sql`select * from sink_progress order by sink`,
   };
 }
@@ -153,7 +156,7 @@ describe('PgSink.apply writes what the engine did', () => {
     const [counts] = await db.sql`select (select count(*)::int from trades) as trades, (select count(*)::int from orders where status = 'filled') as filled`;
     expect(counts).toEqual({ trades: 12_000, filled: 12_001 });
 
-    await db.sql`truncate orders, trades, markets, accounts, sink_progress`;
+    await db.sql`truncate orders, trades, markets, accounts, sink_progress, balances, ledger`;
     const small = new PgSink({ url: db.url, copyChunkBytes: 1024 });
     try {
       await small.apply(journal.batch(1, 600));
@@ -177,7 +180,7 @@ describe('idempotence by seq', () => {
     await applyAll(batches);
     expect(await dump()).toEqual(once);
 
-    await db.sql`truncate orders, trades, markets, accounts, sink_progress`;
+    await db.sql`truncate orders, trades, markets, accounts, sink_progress, balances, ledger`;
     const overlapping = new PgSink({ url: db.url, markets: MARKETS });
     try {
       const last = journal.lastSeq;
@@ -210,7 +213,7 @@ describe('idempotence by seq', () => {
     simulate(journal, 200, mulberry32(13));
     await applyAll(journal.batches(50));
     const before = await dump();
-    await db.sql`truncate orders, trades, markets, accounts, sink_progress`; // a database restored empty
+    await db.sql`truncate orders, trades, markets, accounts, sink_progress, balances, ledger`; // a database restored empty
     expect(await sink.appliedSeq()).toBe(0);
     await applyAll(journal.batches(50));
     expect(await dump()).toEqual(before);
@@ -243,7 +246,7 @@ describe('idempotence by seq', () => {
       orders: await db.sql`select market, order_id, price, qty, filled, status, reason, updated_seq from orders order by market, order_id`,
     });
     const full = await latest();
-    await db.sql`truncate orders, trades, markets, accounts, sink_progress`;
+    await db.sql`truncate orders, trades, markets, accounts, sink_progress, balances, ledger`;
     const fresh = new PgSink({ url: db.url, markets: MARKETS });
     try {
       await fresh.markApplied(100); // batch 1..100 went to the dead-letter store

@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TradingRepository } from '../../db/repositories.js';
 import type { TradeEvent } from '../../server/engine/types.js';
 import { PgSink } from '../../server/persistence/pg-sink.js';
-import { BTC, ETH, MARKETS, amend, cancel, place } from '../support/engine-fixtures.js';
+import { BTC, ETH, FIXTURE_FUNDING as FIXTURE_FUNDING_AMOUNT, MARKETS, amend, cancel, place } from '../support/engine-fixtures.js';
 import { mulberry32 } from '../support/prng.js';
-import { JournalLike, SIM_ACCOUNTS, simulate } from './engine-batches.js';
+import { FEES_ACCOUNT } from '../../protocol/constants.js';
+import { FEE_MARKETS, FUNDED_ACCOUNTS, JournalLike, SIM_ACCOUNTS, simulate } from './engine-batches.js';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
 
 let db: ScratchDatabase;
@@ -131,6 +132,8 @@ describe('TradingRepository on a random history', () => {
       await logged.tradesOfAccount('alice', 5, 1_800_000_000_000);
       await logged.recentTrades(BTC, 5);
       await logged.orderById(BTC, 3);
+      await logged.balances('alice');
+      await logged.ledger('alice', 'USD', 5);
       await explaining`analyze`;
       await explaining`set enable_seqscan = off`;
       await explaining`set plan_cache_mode = force_generic_plan`;
@@ -141,7 +144,7 @@ describe('TradingRepository on a random history', () => {
         const rows = await explaining.unsafe(`explain execute repository_query_${index}(${params.map(literal).join(', ')})`);
         plans.push(rows.map((row) => row['QUERY PLAN']).join('\n'));
       }
-      const [open, byCid, ofAccount, recent, byId] = plans;
+      const [open, byCid, ofAccount, recent, byId, funds, history] = plans;
       expect(open).toContain('orders_open_by_account');
       expect(open).toContain('$1'); // really the generic plan
       expect(byCid).toContain('orders_by_account_cid');
@@ -149,9 +152,71 @@ describe('TradingRepository on a random history', () => {
       expect(ofAccount).toContain('trades_by_taker_account_ts');
       expect(recent).toMatch(/Index Scan Backward using trades_pkey/);
       expect(byId).toContain('orders_pkey');
+      expect(funds).toContain('balances_pkey');
+      expect(history).toContain('ledger_by_account_asset_seq');
     } finally {
       explaining.release();
       await capturing.end({ timeout: 5 });
     }
+  });
+});
+
+describe('TradingRepository: balances and ledger', () => {
+  let money: ScratchDatabase;
+  let moneyClient: postgres.Sql;
+  let moneyRepository: TradingRepository;
+  const journal = new JournalLike({ markets: FEE_MARKETS, funding: 'deposits' });
+
+  beforeAll(async () => {
+    money = await createScratchDatabase();
+    simulate(journal, 1_500, mulberry32(31), 1_700_000_000_000, { transfers: 0.05 });
+    const sink = new PgSink({ url: money.url });
+    try {
+      for (const batch of journal.batches(150)) await sink.apply(batch);
+    } finally {
+      await sink.close();
+    }
+    moneyClient = postgres(money.url, { max: 1, onnotice: () => {} });
+    moneyRepository = new TradingRepository(drizzle(moneyClient));
+  });
+  afterAll(async () => {
+    await moneyClient?.end({ timeout: 5 });
+    await money?.drop();
+  });
+
+  it('balances: every asset the account ever held, equal to the engine, @fees included', async () => {
+    for (const account of [...FUNDED_ACCOUNTS, FEES_ACCOUNT]) {
+      const rows = await moneyRepository.balances(account);
+      expect(rows.length).toBeGreaterThan(0);
+      const engine = journal.engine.balances(account);
+      expect(rows.map((r) => ({ asset: r.asset, available: r.available, hold: r.hold }))).toEqual(engine.filter((b) => rows.some((r) => r.asset === b.asset)));
+      for (const b of engine) if (!rows.some((r) => r.asset === b.asset)) expect(b).toMatchObject({ available: 0, hold: 0 });
+    }
+    expect(await moneyRepository.balances('nobody')).toEqual([]);
+  });
+
+  it('ledger: newest first, each row with the running total, the newest total the balance; paged by seq', async () => {
+    for (const account of SIM_ACCOUNTS) {
+      const balance = journal.engine.balances(account).find((b) => b.asset === 'USD')!;
+      const page = await moneyRepository.ledger(account, 'USD', 1000);
+      expect(page.length).toBeGreaterThan(10);
+      expect(page.length).toBeLessThan(1000);
+      expect(page[0]!.total).toBe(balance.available + balance.hold);
+      // Oldest first the totals are the sums of the amounts: the history explains the balance.
+      let total = 0;
+      for (const row of [...page].reverse()) {
+        total += row.amount;
+        expect(row.total).toBe(total);
+      }
+      expect(page.at(-1)).toMatchObject({ kind: 'deposit', ref: `fund:${account}:USD`, amount: FIXTURE_FUNDING_AMOUNT });
+      // A seller pays its fee in USD: every kind of movement is in the history.
+      expect([...new Set(page.map((row) => row.kind))].sort()).toEqual(['deposit', 'fee', 'trade', 'withdraw']);
+      const boundary = page[9]!.seq;
+      expect(await moneyRepository.ledger(account, 'USD', 5, boundary)).toEqual(page.filter((row) => row.seq < boundary).slice(0, 5));
+    }
+    const fees = await moneyRepository.ledger(FEES_ACCOUNT, 'USD', 1000);
+    expect(fees.length).toBeGreaterThan(10);
+    expect(fees.every((row) => row.kind === 'fee' && row.amount > 0)).toBe(true);
+    await expect(moneyRepository.ledger('alice', 'USD', 0)).rejects.toThrow(RangeError);
   });
 });

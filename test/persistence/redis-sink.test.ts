@@ -1,18 +1,20 @@
 // The Redis sink against the real Redis on 127.0.0.1:6379, fed batches regenerated from a real
-// journal: the keys hold exactly the engine's state and events, a replay changes nothing, and
-// errors are told apart (bad data: permanent; Redis away: transient).
+// journal: the keys hold exactly the engine's state and events (balances included), a replay
+// changes nothing, and errors are told apart (bad data: permanent; Redis away: transient).
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOrderField } from '../../db/redis-keys.js';
-import type { ExecEvent, TradeEvent } from '../../server/engine/types.js';
+import { FEES_ACCOUNT } from '../../protocol/constants.js';
+import type { MatchingEngine } from '../../server/engine/engine.js';
+import type { EngineEvent, ExecEvent, TradeEvent, TransferEvent } from '../../server/engine/types.js';
 import { SinkBehind, type EventBatch } from '../../server/persistence/event-batch.js';
 import { RedisSink } from '../../server/persistence/redis-sink.js';
 import { BatchAftermath } from '../../server/persistence/redrive-state.js';
-import { JournalLike, simulate } from '../db/engine-batches.js';
+import { FEE_MARKETS, FUNDED_ACCOUNTS, JournalLike, simulate } from '../db/engine-batches.js';
 import { BTC, ETH, FIXTURE_FUNDING, MARKETS, cancel, cancelAll, fundAll, place } from '../support/engine-fixtures.js';
 import { mulberry32 } from '../support/prng.js';
 import { deleteUnder, dumpRedis } from './redis-dump.js';
-import { JournalFixture } from './write-behind-fixture.js';
+import { FUNDING_RECORD_COMMANDS, JournalFixture } from './write-behind-fixture.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const runId = `${process.pid}-${Date.now()}`;
@@ -35,11 +37,35 @@ async function newSink(name: string, options: { tradesKept?: number } = {}): Pro
   }
 }
 
+type StreamedEvent = ExecEvent | TradeEvent | TransferEvent;
+
+/** Execs, trades and transfers go into the stream; level and balance events are state. */
+function isStreamed(event: EngineEvent): event is StreamedEvent {
+  return event.kind === 'exec' || event.kind === 'trade' || event.kind === 'transfer';
+}
+
 /** A stream entry as docs/PERSISTENCE.md describes it, in its key order. */
-function entryJson(seq: number, event: ExecEvent | TradeEvent): string {
+function entryJson(seq: number, event: StreamedEvent): string {
   if (event.kind === 'exec') return JSON.stringify({ seq, kind: 'exec', account: event.account, exec: event.exec });
-  const { kind: _kind, ...trade } = event;
-  return JSON.stringify({ seq, kind: 'trade', ...trade });
+  return JSON.stringify({ seq, ...event });
+}
+
+/** The stream a sink fed these commands holds: each streamed event, id from its seq and index. */
+function expectedStream(commands: readonly { seq: number; events: readonly EngineEvent[] }[]): [string, string[]][] {
+  return commands.flatMap((command) => command.events.flatMap((event, index): [string, string[]][] => (isStreamed(event) ? [[`${command.seq}-${index}`, ['e', entryJson(command.seq, event)]]] : [])));
+}
+
+/** Every asset's balance of each account equals the engine's; an asset never touched has no field. */
+async function expectBalances(redis: Redis, sink: RedisSink, engine: MatchingEngine, accounts: readonly string[]): Promise<void> {
+  for (const account of accounts) {
+    const hash = await redis.hgetall(sink.keys.balances(account));
+    const stored = engine.balances(account).map(({ asset }) => {
+      const value = hash[asset];
+      return { asset, ...(value === undefined ? { available: 0, hold: 0 } : (JSON.parse(value) as { available: number; hold: number })) };
+    });
+    expect(stored).toEqual(engine.balances(account));
+    for (const asset of Object.keys(hash)) expect(engine.assets.map((a) => a.asset)).toContain(asset);
+  }
 }
 
 async function applyAll(sink: RedisSink, batches: readonly EventBatch[]): Promise<void> {
@@ -105,13 +131,20 @@ describe('RedisSink', () => {
     }
 
     const stream = await redis.xrange(keys.events, '-', '+');
-    const streamed = events.filter((e) => e.event.kind === 'exec' || e.event.kind === 'trade');
+    const streamed = events.filter((e) => isStreamed(e.event));
     expect(stream.map(([id]) => id)).toEqual(streamed.map((e) => `${e.seq}-${e.index}`));
     expect(stream.map(([, fields]) => JSON.parse(fields[1]!) as { seq: number; kind: string })).toEqual(
       streamed.map((e) => expect.objectContaining({ seq: e.seq, kind: e.event.kind })),
     );
+    // The fixture's funding record: one transfer entry per deposit.
+    expect(streamed.filter((e) => e.event.kind === 'transfer').length).toBe(FUNDING_RECORD_COMMANDS);
     // The script builds each entry from the event's JSON: the exact bytes of the documented format.
-    expect(stream.map(([, fields]) => fields)).toEqual(streamed.map((e) => ['e', entryJson(e.seq, e.event as ExecEvent | TradeEvent)]));
+    expect(stream.map(([, fields]) => fields)).toEqual(streamed.map((e) => ['e', entryJson(e.seq, e.event as StreamedEvent)]));
+
+    // Balances: every account's, @fees's too (no key: these markets charge no fee).
+    await expectBalances(redis, sink, fixture.engine, ['alice', 'bob', 'carol', 'dave', 'erin', FEES_ACCOUNT]);
+    expect(await redis.exists(keys.balances(FEES_ACCOUNT))).toBe(0);
+    expect(JSON.parse((await redis.hget(keys.balances('bob'), 'BTC'))!)).toEqual({ available: 1e14 + 4 + 6 + 5, hold: 0 });
   });
 
   it('writes journal seqs of 16 digits exactly into stream ids, entries and the applied seq', async () => {
@@ -129,9 +162,9 @@ describe('RedisSink', () => {
     await applyAll(sink, wide);
     expect(await redis.get(sink.keys.appliedSeq)).toBe(String(fixture.journal.lastSeq + shift));
     const streamed = wide.flatMap((batch) => batch.commands.flatMap((command) => command.events.map((event, index) => ({ seq: command.seq, index, event }))));
-    const expected = streamed.filter((e) => e.event.kind === 'exec' || e.event.kind === 'trade');
+    const expected = streamed.filter((e) => isStreamed(e.event));
     const stream = await redis.xrange(sink.keys.events, '-', '+');
-    expect(stream).toEqual(expected.map((e) => [`${e.seq}-${e.index}`, ['e', entryJson(e.seq, e.event as ExecEvent | TradeEvent)]]));
+    expect(stream).toEqual(expected.map((e) => [`${e.seq}-${e.index}`, ['e', entryJson(e.seq, e.event as StreamedEvent)]]));
   });
 
   it('is idempotent: the same batches again, or after the applied seq was set back, change nothing', async () => {
@@ -190,11 +223,27 @@ describe('RedisSink', () => {
     // The engine at the applied seq: the same commands through a fresh engine (no books in these batches).
     const replayed = new JournalLike();
     replayed.runAll(journal.commands.slice(0, third.toSeq).map(({ command }) => command));
-    const now = { openOrders: (account: string) => replayed.engine.openOrders(account, null), book: (sym: string): never => expect.fail(`no book expected, asked for ${sym}`) };
+    const now = {
+      openOrders: (account: string) => replayed.engine.openOrders(account, null),
+      book: (sym: string): never => expect.fail(`no book expected, asked for ${sym}`),
+      balances: (account: string) => replayed.engine.balances(account),
+    };
     await sink.redrive(dead, async (appliedSeq) => {
       expect(appliedSeq).toBe(third.toSeq);
       return aftermath.state(appliedSeq, now);
     });
+    // Balances as of the applied seq, not as the dead batch left them (the third batch moved them
+    // on). These accounts were funded outside the batches: only the fields the batches wrote count.
+    let fields = 0;
+    for (const account of FUNDED_ACCOUNTS) {
+      const hash = await redis.hgetall(sink.keys.balances(account));
+      for (const [asset, value] of Object.entries(hash)) {
+        const { available, hold } = replayed.engine.balances(account).find((b) => b.asset === asset)!;
+        expect([account, asset, JSON.parse(value)]).toEqual([account, asset, { available, hold }]);
+        fields++;
+      }
+    }
+    expect(fields).toBeGreaterThan(4);
     await sink.apply(fourth);
     expect(await sink.appliedSeq()).toBe(fourth.toSeq);
     // Apart from the stream, the redrive leaves what a sink that never lost the batch holds.
@@ -206,7 +255,7 @@ describe('RedisSink', () => {
     expect(await withoutStream(sink)).toEqual(await withoutStream(reference));
 
     const entries = (batch: EventBatch): [number, number, string][] =>
-      batch.commands.flatMap((command) => command.events.flatMap((event, index): [number, number, string][] => (event.kind !== 'exec' && event.kind !== 'trade' ? [] : [[command.seq, index, entryJson(command.seq, event)]])));
+      batch.commands.flatMap((command) => command.events.flatMap((event, index): [number, number, string][] => (isStreamed(event) ? [[command.seq, index, entryJson(command.seq, event)]] : [])));
     const [topSeq, topIndex] = top.split('-').map(Number) as [number, number];
     const journalIds = (batch: EventBatch): [string, string[]][] => entries(batch).map(([seq, index, json]) => [`${seq}-${index}`, ['e', json]]);
     const redriven = entries(dead).map(([, , json], k): [string, string[]] => [`${topSeq}-${topIndex + 1 + k}`, ['e', json, 'redriven', '1']]);
@@ -237,9 +286,7 @@ describe('RedisSink', () => {
       await sink.apply(journal.batch(from, to));
       from = to + 1;
     }
-    const expected = journal.commands.flatMap((command) =>
-      command.events.flatMap((event, index): [string, string[]][] => (event.kind !== 'exec' && event.kind !== 'trade' ? [] : [[`${command.seq}-${index}`, ['e', entryJson(command.seq, event)]]])),
-    );
+    const expected = expectedStream(journal.commands);
     // Every exec shape went through: fills, cancels with a reason, amends.
     const texts = expected.map(([, fields]) => fields[1]!).join('\n');
     for (const part of ['"fill":{', '"reason":"', '"amended":true', '"px":null', '"cid":"ü-']) expect(texts).toContain(part);
@@ -254,6 +301,42 @@ describe('RedisSink', () => {
       const open = journal.engine.openOrders(account, null);
       expect(Object.keys(hash).sort()).toEqual(open.map((order) => openOrderField(order.sym, order.id)).sort());
     }
+  });
+
+  it('after random trading, deposits and withdrawals with fees, every balance (@fees too) equals the engine; transfers are streamed byte for byte; replays change nothing', async () => {
+    const journal = new JournalLike({ markets: FEE_MARKETS, funding: 'deposits' });
+    // Refs that need escaping in JSON.
+    journal.run({ op: 'deposit', ts: 5, account: 'alice', asset: 'USD', amount: 7, ref: 'wire "42"\\ü\n' });
+    simulate(journal, 3_000, mulberry32(41), 1_700_000_000_000, { transfers: 0.05 });
+    const kinds = journal.commands.flatMap((c) => c.events.flatMap((e) => (e.kind === 'transfer' ? [e.op] : [])));
+    expect(kinds.filter((op) => op === 'withdraw').length).toBeGreaterThan(5);
+    const sink = await newSink('money');
+    sinks.push(sink);
+    const random = mulberry32(42);
+    const uneven: EventBatch[] = [];
+    for (let from = 1; from <= journal.lastSeq; ) {
+      const to = Math.min(journal.lastSeq, from + Math.floor(random() * 300));
+      uneven.push(journal.batch(from, to));
+      from = to + 1;
+    }
+    await applyAll(sink, uneven);
+    await expectBalances(redis, sink, journal.engine, [...FUNDED_ACCOUNTS, FEES_ACCOUNT]);
+    const fees = journal.engine.balances(FEES_ACCOUNT);
+    expect(fees.every((b) => b.available > 0)).toBe(true);
+    expect(await redis.xrange(sink.keys.events, '-', '+')).toEqual(expectedStream(journal.commands));
+
+    // The same batches again, after the applied seq was set back, and other boundaries: nothing changes.
+    const before = await dumpRedis(redis, sink.keys.prefix);
+    await redis.set(sink.keys.appliedSeq, '0');
+    await applyAll(sink, uneven);
+    await applyAll(sink, [journal.batch(1, 1_000)]);
+    expect(await dumpRedis(redis, sink.keys.prefix)).toEqual(before);
+    const other = await newSink('money-boundaries');
+    sinks.push(other);
+    await applyAll(other, journal.batches(777));
+    const rename = (dump: Record<string, unknown>, from: string): Record<string, unknown> =>
+      Object.fromEntries(Object.entries(dump).map(([key, value]) => [key.slice(from.length), value]));
+    expect(rename(await dumpRedis(redis, other.keys.prefix), other.keys.prefix)).toEqual(rename(before, sink.keys.prefix));
   });
 
   it('takes a batch of 5,000 commands whose end state touches thousands of fields of one key', async () => {

@@ -1,5 +1,5 @@
 // A redriven dead letter must not bring back what later batches changed. A batch that opens and
-// fills orders is dead-lettered (the runner's path: its seq marked applied), later batches cancel,
+// fills orders (and so moves balances) is dead-lettered (the runner's path: its seq marked applied), later batches cancel,
 // amend, fill and close some of those orders and move the books, then `npm run dlq -- redrive`
 // writes it. Redis (real) and Postgres (real) must then hold what a fresh replay of the whole
 // journal writes: for Redis everything but the stream, whose redriven entries sit at its end.
@@ -30,6 +30,11 @@ const PREFIX = `test:redrive-current:${RUN}:`;
 const ORACLE_PREFIX = `test:redrive-current-oracle:${RUN}:`;
 const DB = `redrive_current_${RUN}`;
 const ORACLE_DB = `redrive_current_oracle_${RUN}`;
+
+function balanceOf(fixture: JournalFixture, account: string, asset: string): { available: number; hold: number } {
+  const { available, hold } = fixture.engine.balances(account).find((b) => b.asset === asset)!;
+  return { available, hold };
+}
 
 async function dlq(...argv: string[]): Promise<{ code: number; lines: string[] }> {
   const lines: string[] = [];
@@ -109,7 +114,7 @@ describe('dlq redrive writes the current state of what the batch touched', () =>
     await dropDatabase(ADMIN_URL, ORACLE_DB);
   });
 
-  it('Redis: open orders, tops and depth equal a fresh replay of the journal', async () => {
+  it('Redis: open orders, balances, tops and depth equal a fresh replay of the journal', async () => {
     const sink = new RedisSink({ url: REDIS_URL, prefix: PREFIX });
     await applyAround(sink, batches, dead);
     await sink.close();
@@ -121,6 +126,8 @@ describe('dlq redrive writes the current state of what the batch touched', () =>
     const { events: oracleEvents, ...expected } = await redisOracle(redis, fixture, ORACLE_PREFIX);
     const { events, ...state } = await redisState(redis, PREFIX);
     expect(Object.keys(expected)).toContain('orders:bob');
+    // bob's USD hold, which the dead batch raised and later batches lowered, is the journal's now.
+    expect(JSON.parse((expected['balances:bob'] as Record<string, string>).USD!)).toEqual(balanceOf(fixture, 'bob', 'USD'));
     expect(state).toEqual(expected);
     // The stream holds the same entries, the redriven ones last and marked.
     const entries = events as [string, string[]][];
@@ -145,6 +152,8 @@ describe('dlq redrive writes the current state of what the batch touched', () =>
     await oracle.close();
     const expected = await pgState(oracleUrl);
     expect(expected.orders!.length).toBeGreaterThan(5);
+    const bob = expected.balances!.find((row) => (row as { account: string; asset: string }).account === 'bob' && (row as { asset: string }).asset === 'USD');
+    expect(bob).toMatchObject({ available: String(balanceOf(fixture, 'bob', 'USD').available), hold: String(balanceOf(fixture, 'bob', 'USD').hold) });
     expect(await pgState(dbUrl)).toEqual(expected);
   });
 
@@ -195,7 +204,7 @@ describe('dlq redrive of a letter whose journal range was retired', () => {
     await fixture.close();
   });
 
-  it('checks the orders against the state at the applied seq: open orders and books still equal a fresh replay', async () => {
+  it('checks the orders against the state at the applied seq: open orders, balances and books still equal a fresh replay', async () => {
     const batches = await commitScenario(fixture);
     const dead = batches[2]!;
     const sink = new RedisSink({ url: REDIS_URL, prefix });

@@ -99,6 +99,8 @@ export async function pgState(url: string): Promise<Record<string, unknown[]>> {
       accounts: [...(await sql`select * from accounts order by account`)],
       orders: [...(await sql`select * from orders order by market, order_id`)],
       trades: [...(await sql`select * from trades order by market, trade_id`)],
+      balances: [...(await sql`select * from balances order by account, asset`)],
+      ledger: [...(await sql`select * from ledger order by seq, event_index, leg`)],
     };
   } finally {
     await sql.end({ timeout: 5 });

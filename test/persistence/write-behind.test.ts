@@ -166,6 +166,23 @@ describe('write-behind to Redis and Postgres', () => {
       expect(rows.sort(byKey)).toEqual(told.sort(byKey));
     }
     expect(await pgAppliedSeq()).toBe(server.server.journal.lastSeq);
+
+    // Balances: what each client's `balances` request answers is in Redis and Postgres (the
+    // server funds the keys by journaled deposits at start, so the sinks saw every movement),
+    // and each Postgres balance is the sum of its ledger rows.
+    const { balances: balanceRows, ledger: ledgerRows } = await pgState(databaseUrl);
+    for (const [who, account] of [[alice, 'alice'], [bob, 'bob'], [carol, 'carol']] as const) {
+      const told = (await who.client.balances()).balances.filter((b) => b.available + b.hold > 0);
+      expect(told.length).toBeGreaterThan(1);
+      const hash = await redis.hgetall(keys.balances(account));
+      expect(told.map((b) => ({ asset: b.asset, ...(JSON.parse(hash[b.asset] ?? 'null') as object) }))).toEqual(told);
+      const rows = (balanceRows as Record<string, string>[]).filter((row) => row.account === account);
+      expect(rows.map((row) => ({ asset: row.asset, available: Number(row.available), hold: Number(row.hold) }))).toEqual(told);
+      for (const { asset, available, hold } of told) {
+        const sum = (ledgerRows as Record<string, string>[]).filter((row) => row.account === account && row.asset === asset).reduce((total, row) => total + Number(row.amount), 0);
+        expect([asset, sum]).toEqual([asset, available + hold]);
+      }
+    }
     await expectEqualToFreshReplay();
 
     const health = JSON.parse((await httpGet(`${server.httpUrl}/health`)).body) as { writeBehind?: { status: string } };
