@@ -4,7 +4,9 @@
 import { OrderBook as NodejsOrderBook, Side as NobSide } from 'nodejs-order-book';
 import { MatchingEngine } from '../server/engine/engine.js';
 import type { EngineCommand } from '../server/engine/types.js';
-import { BENCH_SYM, createBenchEngine, fundBenchAccount, type Stream } from './streams.js';
+import { fundAccounts } from './funding.js';
+import { RejectTally } from './reject-tally.js';
+import { BENCH_SYM, createBenchEngine, type Stream } from './streams.js';
 
 export interface BenchBook {
   readonly name: string;
@@ -48,7 +50,15 @@ export class SpotwireBook implements BenchBook {
 
   reset(): void {
     this.engine = createBenchEngine();
-    for (const account of this.accounts) fundBenchAccount(this.engine, account);
+    fundAccounts(this.engine, this.accounts);
+  }
+
+  /** Replays the stream from an empty book counting rejects: a pass apart, so timed runs do not pay for it. */
+  tallyRejects(): RejectTally {
+    const tally = new RejectTally();
+    this.reset();
+    for (const command of this.commands) tally.add(this.engine.execute(command));
+    return tally;
   }
 
   run(i: number): number {

@@ -9,8 +9,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEMO_MARKETS } from '../server/config.js';
 import { ChildServer, exitOnInterrupt, type ProcessSample } from './child-server.js';
-import { runLoad, type LoadResult } from './load-generator.js';
+import { fundedKeys } from './funding.js';
+import { describeRejects, runLoad, type LoadResult } from './load-generator.js';
 import { human, median, printMachine, printTable } from './report.js';
 
 const { values: args } = parseArgs({
@@ -123,7 +125,7 @@ async function main(): Promise<void> {
     const maxBots = Math.max(...CONNECTIONS);
     const tokens = Array.from({ length: maxBots }, (_, i) => `bench-token-${i}`);
     const keysFile = join(dir, 'keys.json');
-    writeFileSync(keysFile, JSON.stringify(tokens.map((token, i) => ({ token, account: `bot${i}` }))));
+    writeFileSync(keysFile, JSON.stringify(fundedKeys(tokens.map((token, i) => ({ token, account: `bot${i}` })), DEMO_MARKETS)));
     const common = ['--port', '0', '--host', '127.0.0.1', '--keys', keysFile, '--rate-limit', '1000000000', '--log-level', 'info'];
     const echo = await ChildServer.start('echo', 'bench/echo-server.ts', [], echoPort);
     servers.push(echo);
@@ -146,7 +148,11 @@ async function main(): Promise<void> {
         for (const [name, server, botTokens] of order) {
           const row = await measure(server, name, connections, 0, botTokens);
           perTarget.set(name, [...(perTarget.get(name) ?? []), row]);
-          console.log(`  K=${connections} ${name}: ${human(row.load.ordersPerSec)} orders/s, p99 ${row.load.latencyUs.p99.toFixed(0)} µs, client ${(row.load.clientCpu * 100).toFixed(0)}% cpu, server ${(row.serverCpu * 100).toFixed(0)}%`);
+          console.log(
+            `  K=${connections} ${name}: ${human(row.load.ordersPerSec)} orders/s, p99 ${row.load.latencyUs.p99.toFixed(0)} µs, ` +
+              `client ${(row.load.clientCpu * 100).toFixed(0)}% cpu, server ${(row.serverCpu * 100).toFixed(0)}%` +
+              (name === 'echo' ? '' : `, ${describeRejects(row.load)}`),
+          );
         }
       }
       for (const [name] of targets) rows.push(medianRow(perTarget.get(name)!));
@@ -155,7 +161,7 @@ async function main(): Promise<void> {
       for (const [name, server, target] of [['fsync', fsync, 'fsync@half'], ['no-fsync', noFsync, 'no-fsync@half']] as const) {
         const half = Math.max(BATCH, Math.round(medianRow(perTarget.get(name)!).load.ordersPerSec / 2));
         const halfRow = await measure(server, target, connections, half, tokens);
-        console.log(`  K=${connections} ${name} at ${human(half)}/s: p99 ${halfRow.load.latencyUs.p99.toFixed(0)} µs`);
+        console.log(`  K=${connections} ${name} at ${human(half)}/s: p99 ${halfRow.load.latencyUs.p99.toFixed(0)} µs, ${describeRejects(halfRow.load)}`);
         rows.push(halfRow);
       }
     }
@@ -214,6 +220,7 @@ async function main(): Promise<void> {
           latencyUs: r.load.latencyUs,
           mdPerSec: Math.round(r.load.mdPerSec),
           rejected: r.load.rejected,
+          rejectCodes: r.load.rejectCodes,
           serverCpu: Number(r.serverCpu.toFixed(2)),
           serverCpuWait: Number(r.serverCpuWait.toFixed(2)),
           serverCpuUsPerOrder: Number(((r.serverCpu * 1e6) / Math.max(1, r.load.ordersPerSec)).toFixed(2)),

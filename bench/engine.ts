@@ -16,6 +16,7 @@ import {
   printTable,
   type Percentiles,
 } from './report.js';
+import type { RejectCounts } from './reject-tally.js';
 import { buildStream, STREAM_NAMES, type Stream, type StreamName } from './streams.js';
 
 const { values: args } = parseArgs({
@@ -175,14 +176,17 @@ function main(): void {
   if (!gcExposed) console.log('(run with node --expose-gc for heap figures and a collection before each run)');
   console.log(`runs: ${WARMUP} warm-up + ${RUNS} timed per book, alternating; medians\n`);
   const only = new Set(args.only.split(','));
-  const results: StreamFigures[] = [];
+  const results: (StreamFigures & { rejects: RejectCounts })[] = [];
   const heapPasses: (() => void)[] = [];
   for (const name of STREAM_NAMES) {
     if (!only.has(name)) continue;
     const started = Date.now();
     const stream = buildStream(name, Math.round(LENGTHS[name] * SCALE));
     const books = [new SpotwireBook(stream), new NodejsOrderBookAdapter(stream)] as const;
-    const result = benchStream(name, stream, books);
+    const timed = benchStream(name, stream, books);
+    // After timing: a stream of rejects (an unfunded account, say) would time as a fast engine.
+    const rejects = books[0].tallyRejects();
+    const result = { ...timed, rejects: rejects.toJSON() };
     results.push(result);
     heapPasses.push(() => {
       result.spotwire.heapMiB = heapHeld(books[0], stream.commands.length);
@@ -190,7 +194,7 @@ function main(): void {
     });
     console.log(
       `${name}: ${result.commands} commands, ${result.trades} trades, resting ${result.restingAtEnd} at end (max ${result.maxResting}), ` +
-        `equal work: ${result.equalWork ? 'yes' : 'NO'} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+        `equal work: ${result.equalWork ? 'yes' : 'NO'}, spotwire ${rejects.summary()} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
     );
   }
   const overhead = timerOverhead();

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCodec } from '../protocol/codec.js';
 import { ChildServer, exitOnInterrupt, type ProcessSample } from './child-server.js';
-import { runLoad } from './load-generator.js';
+import { DEMO_MARKETS } from '../server/config.js';
+import { fundedKeys } from './funding.js';
+import { describeRejects, runLoad, type LoadResult } from './load-generator.js';
 import { human, printMachine, printTable } from './report.js';
 import { RawWsClient } from './raw-ws-client.js';
 
@@ -135,7 +137,8 @@ function portFrom(match: (entry: { msg?: string; port?: number }) => boolean): (
   };
 }
 
-async function spotwireRun(dir: string, keysFile: string, subscribers: number): Promise<FanoutRow> {
+/** The row, and the trading bot's load: its rejects show whether the book really traded. */
+async function spotwireRun(dir: string, keysFile: string, subscribers: number): Promise<{ row: FanoutRow; bot: LoadResult }> {
   const server = await ChildServer.start(
     'spotwire',
     'server/main.ts',
@@ -146,7 +149,7 @@ async function spotwireRun(dir: string, keysFile: string, subscribers: number): 
     const pool = await SubscriberPool.open(server.port, subscribers);
     let window: { finish(): FanoutRow } | null = null;
     let row: FanoutRow | null = null;
-    await runLoad({
+    const bot = await runLoad({
       host: '127.0.0.1',
       port: server.port,
       sym: SYM,
@@ -164,7 +167,7 @@ async function spotwireRun(dir: string, keysFile: string, subscribers: number): 
       },
     });
     pool.close();
-    return row!;
+    return { row: row!, bot };
   } finally {
     await server.stop();
   }
@@ -198,13 +201,15 @@ async function main(): Promise<void> {
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   try {
     const keysFile = join(dir, 'keys.json');
-    writeFileSync(keysFile, JSON.stringify([{ token: 'bench-fanout-token', account: 'fanout-bot' }]));
+    writeFileSync(keysFile, JSON.stringify(fundedKeys([{ token: 'bench-fanout-token', account: 'fanout-bot' }], DEMO_MARKETS)));
     console.log(`one bot trading at ${TRADING_RATE} orders/s; ${SECONDS} s measured; ${SLOW_FRACTION * 100}% of sockets stop reading\n`);
     const rows: FanoutRow[] = [];
+    const bots: { subscribers: number; ordersPerSec: number; rejected: number; rejectCodes: Readonly<Record<string, number>> }[] = [];
     for (const subscribers of SUBSCRIBER_COUNTS) {
-      const real = await spotwireRun(dir, keysFile, subscribers);
+      const { row: real, bot } = await spotwireRun(dir, keysFile, subscribers);
       rows.push(real);
-      console.log(`  ${subscribers} subscribers spotwire: ${human(real.deliveriesPerSec)} deliveries/s`);
+      bots.push({ subscribers, ordersPerSec: bot.ordersPerSec, rejected: bot.rejected, rejectCodes: bot.rejectCodes });
+      console.log(`  ${subscribers} subscribers spotwire: ${human(real.deliveriesPerSec)} deliveries/s; the bot ${describeRejects(bot)}`);
       // The same messages per second per socket, of the same average size, published bare.
       const bare = await publishLoopRun(subscribers, real.perSubscriberPerSec, real.bytesPerDelivery);
       rows.push(bare);
@@ -235,7 +240,7 @@ async function main(): Promise<void> {
       console.log(subscribers === 10_000 ? `target (≥ 70%): ${line} ${ratio >= 0.7 ? 'met' : 'MISSED'}` : line);
       if (real.clientCpu >= 0.9 || bare.clientCpu >= 0.9) console.log(`note: ${subscribers} subscribers: the client used ≥ 90% of a core; it may be the bottleneck`);
     }
-    console.log(JSON.stringify({ bench: 'fanout', machine: host, tradingRate: TRADING_RATE, seconds: SECONDS, rows }));
+    console.log(JSON.stringify({ bench: 'fanout', machine: host, tradingRate: TRADING_RATE, seconds: SECONDS, rows, bots }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -7,15 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MatchingEngine } from '../server/engine/engine.js';
-import { DEFAULT_ENGINE_LIMITS, type EngineLimits } from '../server/engine/types.js';
-import { createCommandCodec, type JournalEntry } from '../server/journal/command-codec.js';
+import { createCommandCodec } from '../server/journal/command-codec.js';
 import { readJournal } from '../server/journal/journal-reader.js';
-import { JournalWriter } from '../server/journal/journal-writer.js';
 import { recover } from '../server/journal/recovery.js';
 import { SpotwireBook } from './book-adapters.js';
+import { acceptedEntries, writeJournal } from './recovery-journal.js';
 import { median } from './report.js';
-import { BENCH_SYM, buildStream } from './streams.js';
+import { BENCH_LIMITS, BENCH_MARKETS, buildStream } from './streams.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,8 +23,6 @@ const { values: args } = parseArgs({
 });
 const RUNS = Math.max(1, Number(args.runs));
 const RECOVERY_COMMANDS = Math.max(1000, Number(args['recovery-commands']));
-const MARKETS = [{ sym: BENCH_SYM, base: 'B', quote: 'Q', pxDecimals: 0, qtyDecimals: 0, makerFee: 0, takerFee: 0 }];
-const LIMITS: EngineLimits = { ...DEFAULT_ENGINE_LIMITS, maxOpenOrdersPerAccount: 1_000_000 };
 const silent = { info: () => undefined, warn: () => undefined };
 
 function cpuNanos(): number {
@@ -43,29 +39,9 @@ function engineRun(book: SpotwireBook): number {
   return (cpuNanos() - start) / count;
 }
 
-function acceptedEntries(count: number): JournalEntry[] {
-  const book = new SpotwireBook(buildStream('steady', Math.ceil(count * 1.15), 7));
-  const engine = new MatchingEngine(MARKETS, LIMITS);
-  const entries: JournalEntry[] = [];
-  for (const command of book.commands) {
-    if (entries.length === count) break;
-    const result = engine.execute(command);
-    if (result.ok) entries.push({ command, id: command.op === 'place' ? (result.id ?? null) : null });
-  }
-  return entries;
-}
-
-async function writeJournal(dir: string, entries: readonly JournalEntry[], batch: number): Promise<void> {
-  const writer = new JournalWriter({ dir, nextSeq: 1, chain: 0, segmentBytes: 64 * 2 ** 20, fsync: false, codec: createCommandCodec() });
-  const pending: Promise<void>[] = [];
-  for (let i = 0; i < entries.length; i += batch) pending.push(writer.append(entries.slice(i, i + batch)));
-  await Promise.all(pending);
-  await writer.close();
-}
-
 async function recoverRun(journalDir: string, snapshotDir: string, count: number): Promise<number> {
   const start = cpuNanos();
-  const state = await recover({ journalDir, snapshotDir, markets: MARKETS, limits: LIMITS, codec: createCommandCodec(), log: silent, truncateTornTail: false });
+  const state = await recover({ journalDir, snapshotDir, markets: BENCH_MARKETS, limits: BENCH_LIMITS, codec: createCommandCodec(), log: silent, truncateTornTail: false });
   const nanos = cpuNanos() - start;
   if (state.replayedCommands !== count) throw new Error(`recovered ${state.replayedCommands} of ${count}`);
   return nanos / count;
@@ -83,7 +59,7 @@ function readRun(journalDir: string, count: number): number {
 async function main(): Promise<void> {
   const steady = new SpotwireBook(buildStream('steady', 200_000));
   const deep = new SpotwireBook(buildStream('deep', 300_000));
-  const entries = acceptedEntries(RECOVERY_COMMANDS);
+  const { entries, rejects } = acceptedEntries(RECOVERY_COMMANDS);
   const dataDir = mkdtempSync(join(tmpdir(), 'spotwire-bench-hot-path-'));
   try {
     const journalDir = join(dataDir, 'journal');
@@ -103,7 +79,17 @@ async function main(): Promise<void> {
     }
     const medians = Object.fromEntries(Object.entries(figures).map(([key, values]) => [key, Math.round(median(values))]));
     console.log('CPU ns per command, medians of', RUNS, 'runs:', medians);
-    console.log(JSON.stringify({ runs: figures, medians, recoveryCommands: entries.length }));
+    // After timing: an engine that rejects (an unfunded account, say) would time as a fast one.
+    const engineRejects = { steady: steady.tallyRejects(), deep: deep.tallyRejects() };
+    console.log(`steady ${engineRejects.steady.summary()}; deep ${engineRejects.deep.summary()}; recovery journal: stream commands ${rejects.summary()}`);
+    console.log(
+      JSON.stringify({
+        runs: figures,
+        medians,
+        recoveryCommands: entries.length,
+        rejects: { steady: engineRejects.steady, deep: engineRejects.deep, recoveryStream: rejects },
+      }),
+    );
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -5,7 +5,7 @@
 // its orders were answered), so the client spends its CPU on sockets and decoding replies.
 import { createCodec } from '../protocol/codec.js';
 import { mulberry32, randomInt } from '../test/support/prng.js';
-import { nanosHistogram, percentiles, type Percentiles } from './report.js';
+import { human, nanosHistogram, percentiles, type Percentiles } from './report.js';
 import { RawWsClient } from './raw-ws-client.js';
 
 export interface LoadOptions {
@@ -29,6 +29,8 @@ export interface LoadOptions {
 export interface LoadResult {
   readonly acked: number;
   readonly rejected: number;
+  /** Rejects in the measured window by code: `insufficient_funds` means a bot's account lacks funds. */
+  readonly rejectCodes: Readonly<Record<string, number>>;
   readonly ordersPerSec: number;
   readonly latencyUs: Percentiles;
   readonly mdMessages: number;
@@ -63,7 +65,7 @@ class Bot {
   constructor(
     private readonly options: LoadOptions,
     private readonly seed: number,
-    private readonly onReply: (latencyNs: number) => void,
+    private readonly listener: { onReply(latencyNs: number): void; onReject(code: string): void },
   ) {
     // More slots than can ever be in flight, so a slot's rids are answered before it is reused.
     const slots = Math.ceil(options.window / options.batch) * 2 + 8;
@@ -118,10 +120,12 @@ class Bot {
         if (rid === 'login' && this.loginWaiter) this.loginWaiter(message);
         continue;
       }
-      if (message.type === 'reject') this.rejected++;
-      else this.acked++;
+      if (message.type === 'reject') {
+        this.rejected++;
+        this.listener.onReject(String(message.code));
+      } else this.acked++;
       this.inFlight--;
-      this.onReply(now - this.sentAt[Math.floor(rid / this.options.batch)]!);
+      this.listener.onReply(now - this.sentAt[Math.floor(rid / this.options.batch)]!);
     }
   }
 }
@@ -142,9 +146,16 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const histogram = nanosHistogram();
   let measuring = false;
   let mdMessages = 0;
-  const bots = Array.from({ length: options.connections }, (_, i) => new Bot(options, i, (latency) => {
-    if (measuring) histogram.recordValue(Math.max(1, latency));
-  }));
+  const rejectCodes: Record<string, number> = {};
+  const listener = {
+    onReply: (latency: number): void => {
+      if (measuring) histogram.recordValue(Math.max(1, latency));
+    },
+    onReject: (code: string): void => {
+      if (measuring) rejectCodes[code] = (rejectCodes[code] ?? 0) + 1;
+    },
+  };
+  const bots = Array.from({ length: options.connections }, (_, i) => new Bot(options, i, listener));
   // Open in small groups: 256 simultaneous upgrades would measure the accept queue.
   for (let i = 0; i < bots.length; i += 32) await Promise.all(bots.slice(i, i + 32).map((bot) => bot.open()));
   const subscribers: RawWsClient[] = [];
@@ -199,6 +210,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const result: LoadResult = {
     acked,
     rejected,
+    rejectCodes,
     ordersPerSec: acked / elapsedSeconds,
     latencyUs: scale(percentiles(histogram), 1e-3),
     mdMessages: mdCount,
@@ -208,6 +220,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   };
   histogram.destroy();
   return result;
+}
+
+/** `rejected 0 of 1.2M orders`, with the codes when there are rejects. */
+export function describeRejects(result: LoadResult): string {
+  const codes = Object.entries(result.rejectCodes).map(([code, n]) => `${code} ${human(n)}`);
+  return `rejected ${human(result.rejected)} of ${human(result.acked + result.rejected)} orders${codes.length > 0 ? ` (${codes.join(', ')})` : ''}`;
 }
 
 function scale(p: Percentiles, factor: number): Percentiles {

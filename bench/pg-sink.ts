@@ -18,6 +18,7 @@ import { MatchingEngine } from '../server/engine/engine.js';
 import type { EngineCommand } from '../server/engine/types.js';
 import type { EventBatch, PersistedCommand } from '../server/persistence/event-batch.js';
 import { PgSink } from '../server/persistence/pg-sink.js';
+import { fundAccounts } from './funding.js';
 import { human, median } from './report.js';
 import { processCpuSeconds } from './process-cpu.js';
 
@@ -35,6 +36,8 @@ const RUNS = Math.max(1, Number(args.runs));
 const MAKERS_PER_SWEEP = Math.max(1, Number(args.sweep));
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const MARKET = { sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6, makerFee: 0, takerFee: 0 };
+/** Makers and takers each; postgresAlone's rows name the same 500 of each. */
+const ACCOUNTS = 500;
 
 /** The same deterministic stream every run: sweeps until TRADES trades, cut into batches. */
 class BatchSource {
@@ -43,6 +46,11 @@ class BatchSource {
   private round = 0;
   private ts = 1_700_000_000_000;
   trades = 0;
+
+  constructor() {
+    // In the engine only: the sink is handed the trading and never sees the deposits.
+    fundAccounts(this.engine, ['maker', 'taker'].flatMap((role) => Array.from({ length: ACCOUNTS }, (_, i) => `${role}-${i}`)));
+  }
 
   get orderRows(): number {
     return this.engine.book(MARKET.sym)!.nextOrderId - 1;
@@ -56,17 +64,19 @@ class BatchSource {
       this.ts += 1;
       const round = this.round++;
       for (let m = 0; m < MAKERS_PER_SWEEP; m++) {
-        const account = `maker-${(round * MAKERS_PER_SWEEP + m) % 500}`;
+        const account = `maker-${(round * MAKERS_PER_SWEEP + m) % ACCOUNTS}`;
         this.run(commands, { ...base, ts: this.ts, account, side: 'sell', px: 10_000 + m, qty: 3 });
       }
-      this.run(commands, { ...base, ts: this.ts, account: `taker-${round % 500}`, side: 'buy', px: 10_000 + MAKERS_PER_SWEEP, qty: 3 * MAKERS_PER_SWEEP });
+      this.run(commands, { ...base, ts: this.ts, account: `taker-${round % ACCOUNTS}`, side: 'buy', px: 10_000 + MAKERS_PER_SWEEP, qty: 3 * MAKERS_PER_SWEEP });
     }
     return { fromSeq: commands[0]!.seq, toSeq: commands.at(-1)!.seq, commands, books: [] };
   }
 
   private run(commands: PersistedCommand[], command: EngineCommand): void {
     const result = this.engine.execute(command);
-    if (!result.ok) throw new Error(`bench command rejected: ${result.code}`);
+    // Every command must trade as planned (the run ends after TRADES trades): a reject, e.g. an
+    // account without funds, ends the bench rather than measuring something else.
+    if (!result.ok) throw new Error(`bench command rejected: ${result.code} (${result.msg})`);
     for (const event of result.events) if (event.kind === 'trade') this.trades++;
     commands.push({ seq: ++this.seq, command, id: command.op === 'place' ? (result.id ?? null) : null, events: result.events });
   }

@@ -3,22 +3,18 @@
 // through a MatchingEngine as it goes and keeps the set of resting ids; that pass also records the
 // fills each command produces, which both books must reproduce before they are timed.
 import { MatchingEngine } from '../server/engine/engine.js';
-import type { CommandResult, PlaceCommand } from '../server/engine/types.js';
+import type { CommandResult, EngineLimits, PlaceCommand } from '../server/engine/types.js';
 import { mulberry32, randomInt } from '../test/support/prng.js';
+import { fundAccounts } from './funding.js';
 
 export const BENCH_SYM = 'BENCH';
 export const MID_PRICE = 10_000;
-const BENCH_MARKET = { sym: BENCH_SYM, base: 'B', quote: 'Q', pxDecimals: 0, qtyDecimals: 0, makerFee: 0, takerFee: 0 };
-/** Per account and asset: no stream order comes near it, and a thousand accounts stay under 2^53. */
-const BENCH_FUNDING = 1e12;
+export const BENCH_MARKETS = [{ sym: BENCH_SYM, base: 'B', quote: 'Q', pxDecimals: 0, qtyDecimals: 0, makerFee: 0, takerFee: 0 }];
+export const BENCH_LIMITS: EngineLimits = { maxOpenOrdersPerAccount: 1_000_000 };
 
-/** The bench market's engine; `fund` deposits for each account before any order of it is timed. */
+/** The bench market's engine; accounts need `fundAccounts` before their orders are accepted. */
 export function createBenchEngine(): MatchingEngine {
-  return new MatchingEngine([BENCH_MARKET], { maxOpenOrdersPerAccount: 1_000_000 });
-}
-
-export function fundBenchAccount(engine: MatchingEngine, account: string): void {
-  for (const asset of ['B', 'Q']) engine.execute({ op: 'deposit', ts: 0, account, asset, amount: BENCH_FUNDING, ref: `fund:${account}:${asset}` });
+  return new MatchingEngine(BENCH_MARKETS, BENCH_LIMITS);
 }
 
 export type StreamName = 'thin' | 'steady' | 'deep' | 'mm';
@@ -94,7 +90,7 @@ class StreamRecorder {
 
   place(op: 'limit' | 'market', side: 'buy' | 'sell', px: number, qty: number, account: string): number {
     if (!this.funded.has(account)) {
-      fundBenchAccount(this.engine, account);
+      fundAccounts(this.engine, [account]);
       this.funded.add(account);
     }
     const command: PlaceCommand = {

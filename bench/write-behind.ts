@@ -23,7 +23,7 @@ import { pino } from 'pino';
 import postgres from 'postgres';
 import { Registry } from 'prom-client';
 import { migrateDatabase } from '../db/migrate.js';
-import { DEFAULTS } from '../server/config.js';
+import { DEFAULTS, DEMO_MARKETS } from '../server/config.js';
 import { exportEngineState } from '../server/engine/engine-state.js';
 import { MatchingEngine } from '../server/engine/engine.js';
 import type { EngineCommand } from '../server/engine/types.js';
@@ -32,7 +32,8 @@ import { Journal } from '../server/journal/journal.js';
 import { WRITE_BEHIND_RESOURCE_LIMITS, WriteBehindThread, workerSourceFor } from '../server/persistence/write-behind-thread.js';
 import type { CatchUpResult, CatchUpSetup } from './write-behind-catchup.js';
 import { ChildServer } from './child-server.js';
-import { runLoad } from './load-generator.js';
+import { fundAccounts, fundedKeys } from './funding.js';
+import { describeRejects, runLoad } from './load-generator.js';
 import { human, median, printMachine } from './report.js';
 import { deleteUnder } from './redis-scratch.js';
 
@@ -68,6 +69,9 @@ const LIMITS = { maxOpenOrdersPerAccount: 1_000_000 };
 const silent = pino({ level: 'silent' });
 const run = randomBytes(4).toString('hex');
 
+const ACCOUNTS_PER_ROLE = 1000;
+const ACCOUNTS = ['maker', 'taker'].flatMap((role) => Array.from({ length: ACCOUNTS_PER_ROLE }, (_, i) => `${role}-${i}`));
+
 /** A journal written the way the server writes it: engine first, then one record per batch. */
 class BenchJournal {
   readonly dir = mkdtempSync(join(tmpdir(), 'spotwire-bench-wb-'));
@@ -97,19 +101,21 @@ class BenchJournal {
     });
   }
 
-  /** `trades` maker/taker pairs (one trade each) as one record. */
+  /** `trades` maker/taker pairs (one trade each) as one record; the first also carries the deposits. */
   commit(trades: number): Promise<void> {
-    const entries: JournalEntry[] = [];
+    // Journaled, not just executed: the pipeline replays from seq 0 and must fund as this engine did.
+    const entries: JournalEntry[] = this.round === 0 ? fundAccounts(this.engine, ACCOUNTS) : [];
     const ts = Date.now();
     for (let i = 0; i < trades; i++, this.round++) {
       const px = 10_000 + (this.round % 5);
       const base = { op: 'place', ts, sym: 'BTC-USD', kind: 'limit', px, qty: 2, tif: 'gtc', post: false, stp: 'none', cid: null } as const;
       for (const command of [
-        { ...base, account: `maker-${this.round % 1000}`, side: 'sell' },
-        { ...base, account: `taker-${this.round % 1000}`, side: 'buy' },
+        { ...base, account: `maker-${this.round % ACCOUNTS_PER_ROLE}`, side: 'sell' },
+        { ...base, account: `taker-${this.round % ACCOUNTS_PER_ROLE}`, side: 'buy' },
       ] as EngineCommand[]) {
         const result = this.engine.execute(command);
-        if (!result.ok) throw new Error(`bench command rejected: ${result.code}`);
+        // Every pair must trade (lags and rates are per trade): a reject ends the bench.
+        if (!result.ok) throw new Error(`bench command rejected: ${result.code} (${result.msg})`);
         entries.push({ command, id: result.id ?? null });
       }
     }
@@ -367,7 +373,7 @@ async function endToEndCost(): Promise<void> {
   const db = await scratchDatabase('e2e');
   const tokens = Array.from({ length: 16 }, (_, i) => `bench-token-${i}`);
   const keysFile = join(dir, 'keys.json');
-  writeFileSync(keysFile, JSON.stringify(tokens.map((token, i) => ({ token, account: `bot${i}` }))));
+  writeFileSync(keysFile, JSON.stringify(fundedKeys(tokens.map((token, i) => ({ token, account: `bot${i}` })), DEMO_MARKETS)));
   const common = ['--port', '0', '--host', '127.0.0.1', '--keys', keysFile, '--rate-limit', '1000000000', '--log-level', 'info'];
   const servers: ChildServer[] = [await ChildServer.start('plain', 'server/main.ts', [...common, '--data-dir', join(dir, 'plain')], spotwirePort)];
   const prefixes: string[] = [];
@@ -418,7 +424,7 @@ async function endToEndCost(): Promise<void> {
         // The next server's round starts only once this one's sinks are idle, so it runs alone.
         const caughtUp = server.name === 'plain' ? null : await catchUpSeconds(server.port);
         console.log(
-          `   ${server.name}: ${human(load.ordersPerSec)} orders/s, p99 ${load.latencyUs.p99.toFixed(0)} µs` +
+          `   ${server.name}: ${human(load.ordersPerSec)} orders/s, p99 ${load.latencyUs.p99.toFixed(0)} µs, ${describeRejects(load)}` +
             (behind === null ? '' : `; sinks ${human(behind)} commands behind at the end, caught up ${caughtUp!.toFixed(1)} s later`),
         );
       }

@@ -1,0 +1,38 @@
+// Money for the benches' accounts (protocol 1.1): an order beyond its account's available funds is
+// rejected, so an unfunded bench measures rejects, not matching. One amount for every account and
+// asset, ample for any bench order and small enough that each asset's supply (summed over all
+// accounts, capped at 2^53 − 1 units) has room for about 9,000 accounts; the largest bench funds 2,000.
+import type { MarketInfo } from '../protocol/messages.js';
+import { deriveAssets } from '../server/engine/assets.js';
+import type { MatchingEngine } from '../server/engine/engine.js';
+import type { JournalEntry } from '../server/journal/command-codec.js';
+import { fundingCommands } from '../test/support/engine-fixtures.js';
+
+/** Ledger units per account and asset: 10,000 USD at 8 decimals, 1,000,000 BTC at 6. */
+export const BENCH_FUNDING = 1e12;
+
+/**
+ * Deposits BENCH_FUNDING of every asset of the engine's markets to each account, and returns them
+ * as journal entries: a bench that journals and later replays writes these first, so the replay
+ * funds the accounts as the live engine did; an engine-only bench ignores them.
+ */
+export function fundAccounts(engine: MatchingEngine, accounts: Iterable<string>): JournalEntry[] {
+  const assets = engine.assets.map((a) => a.asset);
+  return fundingCommands([...new Set(accounts)], BENCH_FUNDING, assets).map((command) => {
+    const result = engine.execute(command);
+    if (!result.ok) throw new Error(`bench funding of ${command.account} ${command.asset} rejected: ${result.msg}`);
+    return { command, id: null };
+  });
+}
+
+export interface FundedKey {
+  readonly token: string;
+  readonly account: string;
+  readonly deposit: Readonly<Record<string, number>>;
+}
+
+/** Keys-file entries whose accounts the server funds at start, in every asset of `markets`. */
+export function fundedKeys(keys: readonly { token: string; account: string }[], markets: readonly MarketInfo[]): FundedKey[] {
+  const deposit = Object.fromEntries(deriveAssets(markets).map((a) => [a.asset, BENCH_FUNDING]));
+  return keys.map(({ token, account }) => ({ token, account, deposit }));
+}
