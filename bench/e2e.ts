@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     const tokens = Array.from({ length: maxBots }, (_, i) => `bench-token-${i}`);
     const keysFile = join(dir, 'keys.json');
     writeFileSync(keysFile, JSON.stringify(fundedKeys(tokens.map((token, i) => ({ token, account: `bot${i}` })), DEMO_MARKETS)));
-    const common = ['--port', '0', '--host', '127.0.0.1', '--keys', keysFile, '--rate-limit', '1000000000', '--log-level', 'info'];
+    const common = ['--port', '0', '--host', '127.0.0.1', '--keys', keysFile, '--rate-limit', '1000000000', '--max-connections-per-ip', '0', '--log-level', 'info'];
     const echo = await ChildServer.start('echo', 'bench/echo-server.ts', [], echoPort);
     servers.push(echo);
     const fsync = await ChildServer.start('fsync', 'server/main.ts', [...common, '--data-dir', join(dir, 'fsync')], spotwirePort);

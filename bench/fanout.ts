@@ -142,7 +142,8 @@ async function spotwireRun(dir: string, keysFile: string, subscribers: number): 
   const server = await ChildServer.start(
     'spotwire',
     'server/main.ts',
-    ['--port', '0', '--host', '127.0.0.1', '--keys', keysFile, '--data-dir', join(dir, `data-${subscribers}`), '--log-level', 'info'],
+    // Every subscriber connects from 127.0.0.1: no cap per address.
+    ['--port', '0', '--host', '127.0.0.1', '--keys', keysFile, '--data-dir', join(dir, `data-${subscribers}`), '--log-level', 'info', '--max-connections-per-ip', '0'],
     portFrom((e) => e.msg === 'spotwire listening'),
   );
   try {

@@ -374,7 +374,7 @@ async function endToEndCost(): Promise<void> {
   const tokens = Array.from({ length: 16 }, (_, i) => `bench-token-${i}`);
   const keysFile = join(dir, 'keys.json');
   writeFileSync(keysFile, JSON.stringify(fundedKeys(tokens.map((token, i) => ({ token, account: `bot${i}` })), DEMO_MARKETS)));
-  const common = ['--port', '0', '--host', '127.0.0.1', '--keys', keysFile, '--rate-limit', '1000000000', '--log-level', 'info'];
+  const common = ['--port', '0', '--host', '127.0.0.1', '--keys', keysFile, '--rate-limit', '1000000000', '--max-connections-per-ip', '0', '--log-level', 'info'];
   const servers: ChildServer[] = [await ChildServer.start('plain', 'server/main.ts', [...common, '--data-dir', join(dir, 'plain')], spotwirePort)];
   const prefixes: string[] = [];
   // The child inherits this process's environment at spawn; each persisting server gets its own

@@ -267,8 +267,23 @@ export class SpotwireClient {
     return this.#expect({ op: 'amend', sym, ...toRef(ref), ...change }, 'ack');
   }
 
+  /**
+   * Every open order (of `sym`, or all markets): follows the server's pages (`more`/`next`) to the
+   * end, so the reply holds them all as the contract's `orders` does.
+   */
   async orders(sym?: string): Promise<OrdersReply> {
-    return this.#expect(sym === undefined ? { op: 'orders' } : { op: 'orders', sym }, 'orders');
+    const first = await this.ordersPage(sym === undefined ? {} : { sym });
+    const orders = [...first.orders];
+    for (let page = first; page.more === true && typeof page.next === 'string'; ) {
+      page = await this.ordersPage(sym === undefined ? { after: page.next } : { sym, after: page.next });
+      orders.push(...page.orders);
+    }
+    return { ...first, orders, more: false, next: null };
+  }
+
+  /** One page of open orders: at most `limit` (server default and maximum 1000), after a `next` cursor. */
+  async ordersPage(params: { sym?: string; limit?: number; after?: string }): Promise<OrdersReply> {
+    return this.#expect({ op: 'orders', ...params }, 'orders');
   }
 
   /** Own balances; with `account`, another account's (admin connections only). */

@@ -61,8 +61,8 @@ export type Liquidity = (typeof LIQUIDITY)[number];
 
 /**
  * Every reject/error code with its default human message: one catalogue (as fastify keeps its
- * errors). The contract's codes come first (`forbidden` since 1.1); `too_many_orders` and `shutting_down`
- * are Spotwire's.
+ * errors). The contract's codes come first (`forbidden` since 1.1); `too_many_orders`, `shutting_down`
+ * and `too_many_connections` are Spotwire's.
  */
 export const REJECT_CODES = {
   bad_frame: 'frame is not a MessagePack map or array of maps',
@@ -82,6 +82,7 @@ export const REJECT_CODES = {
   internal: 'internal error',
   too_many_orders: 'too many open orders for this account',
   shutting_down: 'server is shutting down',
+  too_many_connections: 'this account has too many connections logged in',
 } as const;
 export type RejectCode = keyof typeof REJECT_CODES;
 
@@ -98,6 +99,13 @@ export const MAX_ASSET_LENGTH = 16;
 export const MAX_REF_LENGTH = 64;
 /** Messages one array frame may hold; a longer array is refused whole with `bad_frame`. */
 export const MAX_MESSAGES_PER_FRAME = 1024;
+/**
+ * Orders one `orders` reply may carry (its `limit` default and maximum): a reply is then at most
+ * ~250 KB, under a quarter of the socket's backpressure limit, whatever the open-order cap.
+ */
+export const MAX_ORDERS_PAGE = 1000;
+/** Longest `after` cursor accepted (it names one order per market: sym ≤ 32 chars and an id). */
+export const MAX_CURSOR_LENGTH = 16 * 1024;
 
 export function isOneOf<T extends string>(table: readonly T[], value: unknown): value is T {
   return typeof value === 'string' && (table as readonly string[]).includes(value);

@@ -79,6 +79,10 @@ export interface OrdersRequest {
   readonly op: 'orders';
   readonly rid?: Rid;
   readonly sym: string | null;
+  /** Orders per page, 1 to MAX_ORDERS_PAGE (the default). */
+  readonly limit: number;
+  /** The `next` of the previous page; null: from the oldest open order. */
+  readonly after: string | null;
 }
 export interface PingRequest {
   readonly op: 'ping';
@@ -197,6 +201,9 @@ export interface OrdersReply {
   type: 'orders';
   rid?: Rid;
   orders: OrderView[];
+  /** Spotwire sends both: `more` true when open orders are left past this page, `next` the cursor to ask for them. */
+  more?: boolean;
+  next?: string | null;
 }
 export interface PongReply {
   type: 'pong';

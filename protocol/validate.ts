@@ -8,6 +8,8 @@ import {
   MAX_ASSET_LENGTH,
   MAX_BOOK_DEPTH,
   MAX_CID_LENGTH,
+  MAX_CURSOR_LENGTH,
+  MAX_ORDERS_PAGE,
   MAX_REF_LENGTH,
   MAX_RID_STRING_LENGTH,
   MAX_SYM_LENGTH,
@@ -22,7 +24,10 @@ import {
   type Op,
   type RejectCode,
 } from './constants.js';
-import type { OrderRef, Reject, Request, Rid } from './messages.js';
+import type { MarketInfo, OrderRef, Reject, Request, Rid } from './messages.js';
+
+/** What the validator knows of markets: only to word a bad px or qty in the market's own units. */
+export type MarketTable = ReadonlyMap<string, MarketInfo>;
 
 export type Validated = { ok: true; request: Request } | { ok: false; reject: Reject };
 
@@ -94,6 +99,40 @@ function optionalNumber(fields: Fields, key: string): number | null {
   return field(fields, key) === undefined ? null : requiredNumber(fields, key);
 }
 
+/** `amount` as a decimal with `decimals` places, and that amount in integer units; null when not representable. */
+function exampleIn(amount: number, decimals: number): { text: string; units: number } | null {
+  const units = Math.round(amount * 10 ** decimals);
+  if (!(amount > 0) || !Number.isSafeInteger(units) || units < 1) return null;
+  return { text: amount.toFixed(decimals), units };
+}
+
+/**
+ * A px or qty that is a number but not an integer: almost always a client sending a decimal price.
+ * The message says what the integer means on this market, with the client's own value converted
+ * (or 100.50 / 0.5 when it cannot be), e.g. "BTC-USD has pxDecimals 2: 100.50 USD is px 10050".
+ */
+function unitsMessage(key: 'px' | 'qty', value: number, market: MarketInfo | undefined): string {
+  const what = key === 'px' ? 'ticks' : 'lots';
+  if (market === undefined) return `${key} must be an integer number of ${what} (see pxDecimals and qtyDecimals in markets)`;
+  const decimals = key === 'px' ? market.pxDecimals : market.qtyDecimals;
+  const asset = key === 'px' ? market.quote : market.base;
+  const example = exampleIn(value, decimals) ?? exampleIn(key === 'px' ? 100.5 : 0.5, decimals)!;
+  return `${key} must be an integer number of ${what} (${market.sym} has ${key}Decimals ${decimals}: ${example.text} ${asset} is ${key} ${example.units})`;
+}
+
+/** As requiredNumber, with a message in the market's units for a non-integer number. */
+function marketNumber(fields: Fields, key: 'px' | 'qty', market: MarketInfo | undefined): number {
+  const value = field(fields, key);
+  if (typeof value === 'number' && Number.isFinite(value) && !Number.isInteger(value)) {
+    throw new Invalid('bad_number', unitsMessage(key, value, market));
+  }
+  return requiredNumber(fields, key);
+}
+
+function optionalMarketNumber(fields: Fields, key: 'px' | 'qty', market: MarketInfo | undefined): number | null {
+  return field(fields, key) === undefined ? null : marketNumber(fields, key, market);
+}
+
 function optionalBoolean(fields: Fields, key: string): boolean {
   const value = field(fields, key);
   if (value === undefined) return false;
@@ -119,7 +158,7 @@ function orderRef(fields: Fields): OrderRef {
   throw new Invalid('bad_request', 'id or cid is required');
 }
 
-function parse(op: Op, fields: Fields, rid: Rid | undefined): Request {
+function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTable): Request {
   const base = rid === undefined ? {} : { rid };
   switch (op) {
     case 'login':
@@ -145,14 +184,15 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined): Request {
       const sym = requiredString(fields, 'sym', MAX_SYM_LENGTH);
       const side = oneOf(fields, 'side', SIDES);
       const kind = oneOf(fields, 'kind', ORDER_KINDS);
-      const qty = requiredNumber(fields, 'qty');
+      const market = markets.get(sym);
+      const qty = marketNumber(fields, 'qty', market);
       const tif = oneOf(fields, 'tif', TIFS, 'gtc');
       const post = optionalBoolean(fields, 'post');
       const stp = oneOf(fields, 'stp', STP_MODES, 'none');
       const cid = optionalString(fields, 'cid', MAX_CID_LENGTH);
       let px: number | null = null;
       if (kind === 'limit') {
-        px = requiredNumber(fields, 'px');
+        px = marketNumber(fields, 'px', market);
       } else if (field(fields, 'px') !== undefined) {
         throw new Invalid('bad_request', 'market orders take no px');
       }
@@ -164,13 +204,20 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined): Request {
     case 'cancel':
       return { op, ...base, sym: requiredString(fields, 'sym', MAX_SYM_LENGTH), ref: orderRef(fields) };
     case 'cancel_all':
-    case 'orders':
       return { op, ...base, sym: optionalString(fields, 'sym', MAX_SYM_LENGTH) };
+    case 'orders': {
+      const sym = optionalString(fields, 'sym', MAX_SYM_LENGTH);
+      const limit = optionalNumber(fields, 'limit') ?? MAX_ORDERS_PAGE;
+      if (limit > MAX_ORDERS_PAGE) throw new Invalid('bad_request', `limit must be at most ${MAX_ORDERS_PAGE}`);
+      const after = optionalString(fields, 'after', MAX_CURSOR_LENGTH);
+      return { op, ...base, sym, limit, after };
+    }
     case 'amend': {
       const sym = requiredString(fields, 'sym', MAX_SYM_LENGTH);
       const ref = orderRef(fields);
-      const qty = optionalNumber(fields, 'qty');
-      const px = optionalNumber(fields, 'px');
+      const market = markets.get(sym);
+      const qty = optionalMarketNumber(fields, 'qty', market);
+      const px = optionalMarketNumber(fields, 'px', market);
       if (qty === null && px === null) throw new Invalid('bad_request', 'amend needs qty and/or px');
       return { op, ...base, sym, ref, qty, px };
     }
@@ -189,8 +236,22 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined): Request {
   }
 }
 
+const NO_MARKETS: MarketTable = new Map();
+
+/**
+ * A reject for a message refused before validation (rate limited): it echoes the message's op
+ * and rid when they are readable, as validation's rejects do.
+ */
+export function rejectUnread(value: unknown, code: RejectCode): Reject {
+  if (!isPlainMap(value)) return makeReject(null, code);
+  const op = field(value, 'op');
+  const rid = field(value, 'rid');
+  const readableRid = (typeof rid === 'number' && Number.isSafeInteger(rid)) || (typeof rid === 'string' && rid.length <= MAX_RID_STRING_LENGTH);
+  return makeReject(typeof op === 'string' && op.length <= 32 ? op : null, code, REJECT_CODES[code], readableRid ? (rid as Rid) : undefined);
+}
+
 /** Turns one decoded message of a frame into a typed request, or a reject that names why. */
-export function validateRequest(value: unknown): Validated {
+export function validateRequest(value: unknown, markets: MarketTable = NO_MARKETS): Validated {
   if (!isPlainMap(value)) {
     return { ok: false, reject: makeReject(null, 'bad_request', 'each message must be a map') };
   }
@@ -200,9 +261,9 @@ export function validateRequest(value: unknown): Validated {
   try {
     rid = readRid(value);
     if (!isOneOf(OPS, rawOp)) {
-      throw new Invalid('bad_request', rawOp === undefined ? 'op is required' : 'unknown op');
+      throw new Invalid('bad_request', rawOp === undefined ? 'op is required' : `unknown op; the ops are ${OPS.join(', ')}`);
     }
-    return { ok: true, request: parse(rawOp, value, rid) };
+    return { ok: true, request: parse(rawOp, value, rid, markets) };
   } catch (error) {
     if (error instanceof Invalid) return { ok: false, reject: makeReject(op, error.code, error.msg, rid) };
     throw error;

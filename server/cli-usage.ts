@@ -17,6 +17,10 @@ Each flag is also read from the environment (in brackets); flags win.
   --database-url URL   write-behind to Postgres [DATABASE_URL] (default off)
   --redis-prefix P     prefix of every Redis key written [REDIS_PREFIX] (default ${DEFAULTS.redisPrefix})
   --rate-limit N       requests/s per connection [RATE_LIMIT] (default ${DEFAULTS.rateLimitPerSecond})
+  --max-connections-per-ip N       open connections per remote address [MAX_CONNECTIONS_PER_IP]
+                                  (default ${DEFAULTS.maxConnectionsPerIp}; 0: no cap)
+  --max-connections-per-account N  logged-in connections per account [MAX_CONNECTIONS_PER_ACCOUNT]
+                                  (default ${DEFAULTS.maxConnectionsPerAccount}; 0: no cap)
   --keep-journal       keep segments a snapshot made unnecessary [KEEP_JOURNAL=1] (default off)
   --snapshot-every N   commands between snapshots [SNAPSHOT_EVERY] (default ${DEFAULTS.snapshotEveryCommands}; also every ${DEFAULTS.snapshotEveryMs / 1000} s)
   --no-fsync           do not fdatasync the journal (only to measure durability's cost) [JOURNAL_FSYNC=off]

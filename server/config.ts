@@ -48,6 +48,10 @@ export interface ServerConfig {
   readonly maxBackpressureBytes: number;
   /** Requests per second one connection may send (token bucket, burst = one second's worth). */
   readonly rateLimitPerSecond: number;
+  /** Connections one remote address may hold open (0: no cap); one more is closed 1008. */
+  readonly maxConnectionsPerIp: number;
+  /** Connections one account may have logged in (0: no cap); one more login is `too_many_connections`. */
+  readonly maxConnectionsPerAccount: number;
   readonly maxOpenOrdersPerAccount: number;
   readonly logLevel: string;
   /** fdatasync each journal group; off only to measure what durability costs. */
@@ -70,6 +74,8 @@ export const DEFAULTS = {
   maxPayloadBytes: 64 * 1024,
   maxBackpressureBytes: 1024 * 1024,
   rateLimitPerSecond: 200_000,
+  maxConnectionsPerIp: 256,
+  maxConnectionsPerAccount: 32,
   maxOpenOrdersPerAccount: 10_000,
   logLevel: 'info',
   snapshotEveryCommands: 1_000_000,
@@ -227,6 +233,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
       'database-url': { type: 'string' },
       'redis-prefix': { type: 'string' },
       'rate-limit': { type: 'string' },
+      'max-connections-per-ip': { type: 'string' },
+      'max-connections-per-account': { type: 'string' },
       'log-level': { type: 'string' },
       'keep-journal': { type: 'boolean' },
       'no-fsync': { type: 'boolean' },
@@ -239,6 +247,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
   const marketsFile = values.markets ?? env.MARKETS_FILE ?? null;
   const rateText = values['rate-limit'] ?? env.RATE_LIMIT;
   const snapshotText = values['snapshot-every'] ?? env.SNAPSHOT_EVERY;
+  const perIpText = values['max-connections-per-ip'] ?? env.MAX_CONNECTIONS_PER_IP;
+  const perAccountText = values['max-connections-per-account'] ?? env.MAX_CONNECTIONS_PER_ACCOUNT;
   return {
     host: values.host ?? env.HOST ?? DEFAULTS.host,
     port: portText === undefined ? DEFAULTS.port : positiveInteger(portText, 'port', true),
@@ -257,6 +267,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     maxPayloadBytes: DEFAULTS.maxPayloadBytes,
     maxBackpressureBytes: DEFAULTS.maxBackpressureBytes,
     rateLimitPerSecond: rateText === undefined ? DEFAULTS.rateLimitPerSecond : positiveInteger(rateText, 'rate limit'),
+    maxConnectionsPerIp: perIpText === undefined ? DEFAULTS.maxConnectionsPerIp : positiveInteger(perIpText, 'max-connections-per-ip', true),
+    maxConnectionsPerAccount:
+      perAccountText === undefined ? DEFAULTS.maxConnectionsPerAccount : positiveInteger(perAccountText, 'max-connections-per-account', true),
     maxOpenOrdersPerAccount: DEFAULTS.maxOpenOrdersPerAccount,
     logLevel: values['log-level'] ?? env.LOG_LEVEL ?? DEFAULTS.logLevel,
     fsync: !(values['no-fsync'] ?? env.JOURNAL_FSYNC === 'off'),

@@ -12,6 +12,7 @@ import type { MatchingEngine } from './engine/engine.js';
 import type { TransferCommand } from './engine/types.js';
 import { Gateway } from './gateway/gateway.js';
 import { RequestHandler } from './gateway/request-handler.js';
+import { defaultIntakeLimits } from './gateway/request-intake.js';
 import { loadNativeUws } from './gateway/uws.js';
 import { createCommandCodec, type JournalEntry } from './journal/command-codec.js';
 import { Journal, removeTempFiles } from './journal/journal.js';
@@ -159,6 +160,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     tokens: new Map(config.keys.map((key) => [key.token, { account: key.account, role: key.role }])),
     metrics,
     clock,
+    maxConnectionsPerAccount: config.maxConnectionsPerAccount,
   });
   const gateway = new Gateway(
     {
@@ -167,10 +169,13 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
       maxPayloadBytes: config.maxPayloadBytes,
       maxBackpressureBytes: config.maxBackpressureBytes,
       rateLimitPerSecond: config.rateLimitPerSecond,
+      maxConnectionsPerIp: config.maxConnectionsPerIp,
+      intake: defaultIntakeLimits(config.maxBackpressureBytes),
     },
     {
       uws,
       handler,
+      markets: new Map(config.markets.map((market) => [market.sym, market])),
       feeds,
       codec: createCodec(),
       metrics,

@@ -44,6 +44,13 @@ export class Batch {
   /** Requests by op and result, for the commands counter (added to it at seal). */
   readonly tally = new CommandTally();
   requests = 0;
+  /**
+   * Reply work beyond one unit per request (each order an `orders` page lists, each market and
+   * asset of `markets`): what the intake's per-turn budget charges a connection for its replies.
+   */
+  work = 0;
+  /** Work units each connection spent in this batch: they hold its next slices back until release. */
+  readonly unitsByConnection = new Map<Connection, number>();
 
   constructor(readonly ts: number) {}
 

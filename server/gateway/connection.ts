@@ -1,4 +1,5 @@
-// Per-socket state: who is logged in, what it subscribes to, and its request budget.
+// Per-socket state: who is logged in, what it subscribes to, its request budget and the requests
+// waiting for their turn.
 import type { WebSocket } from 'uWebSockets.js';
 import type { Role } from '../../protocol/constants.js';
 
@@ -14,12 +15,22 @@ export class Connection {
   readonly bookSubs = new Map<string, number>();
   readonly tradeSubs = new Set<string>();
   closed = false;
+  /** The decoded frame being handled (request-intake.ts), from `inboxHead` on. */
+  inbox: unknown[] = [];
+  inboxHead = 0;
+  /** Frames waiting behind it, as bytes (null: a text frame), and their size. */
+  frames: (Uint8Array | null)[] = [];
+  waitingBytes = 0;
+  /** Work units of this connection's replies in batches not yet released. */
+  unreleasedUnits = 0;
   private tokens: number;
   private refilledAt: number;
 
   constructor(
     readonly id: number,
     readonly ws: WebSocket<SocketData>,
+    /** Remote address as text: connections per address are capped. */
+    readonly ip: string,
     private readonly ratePerSecond: number,
     now: number,
   ) {

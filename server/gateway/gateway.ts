@@ -2,19 +2,19 @@
 // batch; at the end of the turn the batch is sealed (market-data deltas and snapshots computed),
 // committed (the journal's group commit, when there is one) and released: one corked frame per
 // socket, one encoded publish per topic. Every native callback is guarded: a bug closes the socket
-// with 1011, never the process.
+// with 1011, never the process. Requests go through the intake (request-intake.ts), which gives
+// each connection a bounded slice of every turn.
 import type { HttpResponse, TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
 import type { Logger } from 'pino';
-import { MAX_MESSAGES_PER_FRAME, REJECT_CODES } from '../../protocol/constants.js';
 import type { Codec } from '../../protocol/codec.js';
-import type { ErrorMessage, ServerMessage } from '../../protocol/messages.js';
-import { floatFields, markFloats } from '../../protocol/msgpack-floats.js';
-import { makeReject, validateRequest } from '../../protocol/validate.js';
+import type { ServerMessage } from '../../protocol/messages.js';
+import { makeReject, type MarketTable } from '../../protocol/validate.js';
 import type { BookFeed } from '../market-data/book-feed.js';
 import type { ServerMetrics } from '../metrics.js';
 import { Batch, flattenOutgoing } from './batch.js';
 import { Connection, type SocketData } from './connection.js';
 import { tradesTopic, type RequestHandler } from './request-handler.js';
+import { RequestIntake, type IntakeLimits } from './request-intake.js';
 import type { UwsModule } from './uws.js';
 
 export interface GatewayOptions {
@@ -23,11 +23,16 @@ export interface GatewayOptions {
   readonly maxPayloadBytes: number;
   readonly maxBackpressureBytes: number;
   readonly rateLimitPerSecond: number;
+  /** Connections one remote address may hold open; 0: no cap. */
+  readonly maxConnectionsPerIp: number;
+  readonly intake: IntakeLimits;
 }
 
 export interface GatewayDeps {
   readonly uws: UwsModule;
   readonly handler: RequestHandler;
+  /** Markets by sym: the validator words a bad px or qty in the market's units. */
+  readonly markets: MarketTable;
   readonly feeds: ReadonlyMap<string, BookFeed>;
   readonly codec: Codec;
   readonly metrics: ServerMetrics;
@@ -45,7 +50,13 @@ export interface GatewayDeps {
 /** uWS's ListenOptions value (index.d.ts declares the enum, the addon exports only the number). */
 const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
 
-const badFrame = (msg: string): ErrorMessage => ({ type: 'error', code: 'bad_frame', msg });
+/**
+ * uWS's own payload limit is this many times ours. uWS drops a socket whose frame exceeds its
+ * limit without a close frame (the client sees 1006; the reason "Received too big message" reaches
+ * only our close handler), so frames between our limit and uWS's get a real 1009 with a reason.
+ * Beyond uWS's, 1006 is all a client can see. It bounds the bytes uWS buffers per socket.
+ */
+const PAYLOAD_GRACE_FACTOR = 4;
 
 export class Gateway {
   private readonly app: TemplatedApp;
@@ -54,6 +65,8 @@ export class Gateway {
   /** Batches sealed but not yet released, oldest first: released strictly in order. */
   private releaseChain: Promise<void> = Promise.resolve();
   private readonly connections = new Set<Connection>();
+  private readonly connectionsPerIp = new Map<string, number>();
+  private readonly intake: RequestIntake;
   private nextConnectionId = 1;
   private sweepTimer: NodeJS.Timeout | null = null;
   port = 0;
@@ -63,6 +76,13 @@ export class Gateway {
     private readonly deps: GatewayDeps,
   ) {
     this.app = deps.uws.App();
+    this.intake = new RequestIntake({
+      codec: deps.codec,
+      handler: deps.handler,
+      markets: deps.markets,
+      limits: options.intake,
+      currentBatch: () => this.currentBatch(),
+    });
     this.routes();
   }
 
@@ -116,7 +136,7 @@ export class Gateway {
     const { uws, metrics } = this.deps;
     this.app.ws<SocketData>('/ws', {
       compression: uws.DISABLED,
-      maxPayloadLength: this.options.maxPayloadBytes,
+      maxPayloadLength: this.options.maxPayloadBytes * PAYLOAD_GRACE_FACTOR,
       maxBackpressure: this.options.maxBackpressureBytes,
       closeOnBackpressureLimit: 1,
       idleTimeout: 120,
@@ -131,7 +151,16 @@ export class Gateway {
         );
       },
       open: (ws) => {
-        const connection = new Connection(this.nextConnectionId++, ws, this.options.rateLimitPerSecond, this.deps.clock());
+        const ip = Buffer.from(ws.getRemoteAddressAsText()).toString();
+        const fromIp = this.connectionsPerIp.get(ip) ?? 0;
+        const cap = this.options.maxConnectionsPerIp;
+        if (cap > 0 && fromIp >= cap) {
+          this.deps.logger.warn({ ip, cap }, 'refusing a connection: too many from this address');
+          ws.end(1008, `too many connections from ${ip} (the most is ${cap})`);
+          return;
+        }
+        this.connectionsPerIp.set(ip, fromIp + 1);
+        const connection = new Connection(this.nextConnectionId++, ws, ip, this.options.rateLimitPerSecond, this.deps.clock());
         ws.getUserData().connection = connection;
         this.connections.add(connection);
         metrics.connections.set(this.connections.size);
@@ -140,18 +169,30 @@ export class Gateway {
         const connection = ws.getUserData().connection;
         if (!connection) return;
         try {
-          this.onFrame(connection, message, isBinary);
+          if (message.byteLength > this.options.maxPayloadBytes) {
+            ws.end(1009, `frame of ${message.byteLength} bytes is over the ${this.options.maxPayloadBytes}-byte limit`);
+            return;
+          }
+          this.intake.frame(connection, message, isBinary);
         } catch (error) {
           this.deps.logger.error({ err: error, connection: connection.id }, 'bug while handling a frame; closing the socket');
           ws.end(1011, 'internal error');
         }
       },
-      close: (ws) => {
+      drain: () => this.intake.wake(),
+      close: (ws, code, reason) => {
         const connection = ws.getUserData().connection;
         if (!connection) return;
         try {
+          if (code === 1006 && reason.byteLength > 0) {
+            this.deps.logger.info({ connection: connection.id, reason: Buffer.from(reason).toString() }, 'uWS dropped the connection');
+          }
           this.connections.delete(connection);
+          const fromIp = (this.connectionsPerIp.get(connection.ip) ?? 1) - 1;
+          if (fromIp > 0) this.connectionsPerIp.set(connection.ip, fromIp);
+          else this.connectionsPerIp.delete(connection.ip);
           metrics.connections.set(this.connections.size);
+          this.intake.forget(connection);
           this.deps.handler.disconnect(this.currentBatch(), connection);
         } catch (error) {
           this.deps.logger.error({ err: error }, 'bug while closing a connection');
@@ -215,47 +256,6 @@ export class Gateway {
     return batch;
   }
 
-  private onFrame(connection: Connection, message: ArrayBuffer, isBinary: boolean): void {
-    const batch = this.currentBatch();
-    if (!isBinary) {
-      batch.send(connection, badFrame('text frames are not accepted; send binary MessagePack'));
-      return;
-    }
-    let decoded: unknown;
-    try {
-      // The ArrayBuffer is only valid during this callback: decode now.
-      const bytes = new Uint8Array(message);
-      decoded = this.deps.codec.decode(bytes);
-      // A float-encoded 5.0 decodes to the integer 5: mark it so the validator refuses it.
-      const floats = floatFields(bytes);
-      if (floats !== null) markFloats(decoded, floats);
-    } catch {
-      batch.send(connection, badFrame('frame is not valid MessagePack'));
-      return;
-    }
-    if (Array.isArray(decoded)) {
-      if (decoded.length === 0 || decoded.length > MAX_MESSAGES_PER_FRAME) {
-        batch.send(connection, badFrame(`an array frame holds 1 to ${MAX_MESSAGES_PER_FRAME} messages`));
-        return;
-      }
-      for (const item of decoded) this.onMessage(batch, connection, item);
-    } else if (typeof decoded === 'object' && decoded !== null && !ArrayBuffer.isView(decoded)) {
-      this.onMessage(batch, connection, decoded);
-    } else {
-      batch.send(connection, badFrame(REJECT_CODES.bad_frame));
-    }
-  }
-
-  private onMessage(batch: Batch, connection: Connection, value: unknown): void {
-    const validated = validateRequest(value);
-    if (validated.ok) {
-      this.deps.handler.handle(batch, connection, validated.request);
-    } else {
-      batch.tally.count(validated.reject.op ?? 'unknown', validated.reject.code);
-      batch.send(connection, validated.reject);
-    }
-  }
-
   /** End of the turn: compute market data for the batch, then commit and release it in order. */
   private seal(): void {
     const batch = this.batch!;
@@ -285,11 +285,25 @@ export class Gateway {
       } catch (error) {
         this.deps.logger.error({ err: error }, 'batch could not be journaled; its outputs are withheld');
         this.deps.onCommitFailure(error as Error);
-        this.releaseFailed(batch);
+        this.guardedRelease(batch, () => this.releaseFailed(batch));
         return;
       }
-      this.release(batch);
+      this.guardedRelease(batch, () => this.release(batch));
     });
+  }
+
+  /**
+   * Nothing may escape a release: it runs in the promise chain that orders all releases, where a
+   * throw would skip every later batch and, unhandled, end the process. A socket whose frame fails
+   * is closed in sendFrame; anything else is logged.
+   */
+  private guardedRelease(batch: Batch, release: () => void): void {
+    try {
+      release();
+    } catch (error) {
+      this.deps.logger.error({ err: error }, 'bug while releasing a batch');
+    }
+    this.intake.released(batch);
   }
 
   private release(batch: Batch): void {
@@ -320,12 +334,19 @@ export class Gateway {
 
   private sendFrame(connection: Connection, messages: readonly ServerMessage[]): void {
     if (connection.closed || messages.length === 0) return;
-    // uWS copies what it cannot write at once, so the encoder's space can be reused at once.
-    const bytes = this.deps.codec.encodeTransient(messages.length === 1 ? messages[0] : messages);
+    let bytes: Uint8Array;
     let status = 1;
-    connection.ws.cork(() => {
-      status = connection.ws.send(bytes, true);
-    });
+    try {
+      // uWS copies what it cannot write at once, so the encoder's space can be reused at once.
+      bytes = this.deps.codec.encodeTransient(messages.length === 1 ? messages[0] : messages);
+      connection.ws.cork(() => {
+        status = connection.ws.send(bytes, true);
+      });
+    } catch (error) {
+      this.deps.logger.error({ err: error, connection: connection.id, messages: messages.length }, 'bug while sending a frame; closing the socket');
+      connection.ws.end(1011, 'internal error');
+      return;
+    }
     this.deps.metrics.outboundBytes.inc(bytes.length);
     if (status === 2) this.closeSlowConsumer(connection);
   }

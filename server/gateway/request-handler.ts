@@ -22,6 +22,7 @@ import type { BookFeed } from '../market-data/book-feed.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { Batch, PendingSub } from './batch.js';
 import type { Connection } from './connection.js';
+import { ordersPage } from './orders-page.js';
 
 export interface HandlerDeps {
   readonly engine: MatchingEngine;
@@ -30,6 +31,8 @@ export interface HandlerDeps {
   readonly tokens: ReadonlyMap<string, Identity>;
   readonly metrics: ServerMetrics;
   readonly clock: () => number;
+  /** Connections one account may have logged in at once; 0: no cap. */
+  readonly maxConnectionsPerAccount: number;
 }
 
 /** Who a token logs in as. */
@@ -74,16 +77,14 @@ export class RequestHandler {
 
   handle(batch: Batch, connection: Connection, request: Request): void {
     batch.requests++;
+    // The rate limit was charged before validation (request-intake.ts).
     const { rid } = request;
-    if (!connection.takeToken(batch.ts)) {
-      this.reject(batch, connection, request.op, 'rate_limited', rid);
-      return;
-    }
     switch (request.op) {
       case 'login':
         return this.login(batch, connection, request.token, request.cancelOnDisconnect, rid);
       case 'markets':
         batch.send(connection, withRid({ ...this.marketsReply }, rid));
+        batch.work += this.marketsReply.markets.length + this.marketsReply.assets.length;
         break;
       case 'ping':
         batch.send(connection, withRid({ type: 'pong' as const, ts: this.deps.clock() }, rid));
@@ -98,8 +99,10 @@ export class RequestHandler {
         if (request.sym !== null && !this.deps.engine.hasMarket(request.sym)) {
           return this.reject(batch, connection, 'orders', 'unknown_market', rid);
         }
-        const orders = this.deps.engine.openOrders(connection.account, request.sym);
-        batch.send(connection, withRid({ type: 'orders' as const, orders }, rid));
+        const page = ordersPage(this.deps.engine, connection.account, request.sym, request.limit, request.after);
+        if (typeof page === 'string') return this.reject(batch, connection, 'orders', 'bad_request', rid, page);
+        batch.send(connection, withRid({ type: 'orders' as const, orders: page.orders, more: page.more, next: page.next }, rid));
+        batch.work += page.orders.length;
         break;
       }
       case 'balances':
@@ -228,6 +231,11 @@ export class RequestHandler {
     const { account } = identity;
     if (connection.account !== null && connection.account !== account) {
       return this.reject(batch, connection, 'login', 'bad_request', rid, 'this connection is logged in to another account');
+    }
+    const cap = this.deps.maxConnectionsPerAccount;
+    const logged = this.connectionsByAccount.get(account);
+    if (cap > 0 && connection.account === null && (logged?.size ?? 0) >= cap) {
+      return this.reject(batch, connection, 'login', 'too_many_connections', rid, `account ${account} already has ${cap} connections logged in (the most allowed)`);
     }
     connection.account = account;
     connection.role = identity.role;

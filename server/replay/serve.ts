@@ -6,6 +6,7 @@ import { createCodec } from '../../protocol/codec.js';
 import { describeService } from '../about.js';
 import type { MatchingEngine } from '../engine/engine.js';
 import { Gateway } from '../gateway/gateway.js';
+import { defaultIntakeLimits } from '../gateway/request-intake.js';
 import { loadNativeUws } from '../gateway/uws.js';
 import type { JournalRecord } from '../journal/journal-reader.js';
 import { applyRecord, type RecoveredState } from '../journal/recovery.js';
@@ -59,7 +60,7 @@ export async function startReplayServer(paths: SessionPaths, state: RecoveredSta
   };
   const metrics = createMetrics();
   const clock = (): number => Date.now();
-  const handler = new ReadOnlyRequestHandler({ engine, feeds, markets: paths.markets, tokens: new Map(), metrics, clock }, onSubscribe);
+  const handler = new ReadOnlyRequestHandler({ engine, feeds, markets: paths.markets, tokens: new Map(), metrics, clock, maxConnectionsPerAccount: 0 }, onSubscribe);
   const gateway = new Gateway(
     {
       host: options.host,
@@ -67,10 +68,14 @@ export async function startReplayServer(paths: SessionPaths, state: RecoveredSta
       maxPayloadBytes: MAX_PAYLOAD_BYTES,
       maxBackpressureBytes: MAX_BACKPRESSURE_BYTES,
       rateLimitPerSecond: RATE_LIMIT_PER_SECOND,
+      // A replay is watched from one machine (often with many sockets); no cap per address.
+      maxConnectionsPerIp: 0,
+      intake: defaultIntakeLimits(MAX_BACKPRESSURE_BYTES),
     },
     {
       uws: loadNativeUws(),
       handler,
+      markets: new Map(paths.markets.map((market) => [market.sym, market])),
       feeds,
       codec: createCodec(),
       metrics,

@@ -4,6 +4,8 @@ import {
   DEFAULT_BOOK_DEPTH,
   MAX_BOOK_DEPTH,
   MAX_CID_LENGTH,
+  MAX_ORDERS_PAGE,
+  OPS,
   MAX_RID_STRING_LENGTH,
   MAX_SYM_LENGTH,
   MAX_TOKEN_LENGTH,
@@ -99,7 +101,7 @@ describe('validateRequest: frame shape and op', () => {
       code: 'bad_request',
       op: 'transfer',
       rid: 'abc',
-      msg: 'unknown op',
+      msg: `unknown op; the ops are ${OPS.join(', ')}`,
     });
   });
 
@@ -288,11 +290,28 @@ describe('validateRequest: each op', () => {
     expect(rejected({ op: 'cancel', sym: 'X', cid: 'c'.repeat(MAX_CID_LENGTH + 1) }).code).toBe('bad_request');
   });
 
+  it('orders: limit 1 to MAX_ORDERS_PAGE, after a string cursor', () => {
+    expect(accepted({ op: 'orders', limit: 5, after: '[["X",3]]' })).toEqual({ op: 'orders', sym: null, limit: 5, after: '[["X",3]]' });
+    expect(rejected({ op: 'orders', limit: MAX_ORDERS_PAGE + 1 }).code).toBe('bad_request');
+    expect(rejected({ op: 'orders', limit: 0 }).code).toBe('bad_number');
+    expect(rejected({ op: 'orders', after: 7 }).code).toBe('bad_request');
+  });
+
+  it('a decimal px or qty is bad_number in the units of the market named, when one is known', () => {
+    const markets = new Map([['BTC-USD', { sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6, makerFee: 0, takerFee: 0 }]]);
+    const place = { op: 'place', sym: 'BTC-USD', side: 'buy', kind: 'limit', px: 100.5, qty: 1 };
+    const known = validateRequest(place, markets);
+    expect(known.ok ? null : known.reject.msg).toBe('px must be an integer number of ticks (BTC-USD has pxDecimals 2: 100.50 USD is px 10050)');
+    const tiny = validateRequest({ ...place, px: 100, qty: 1e-9 }, markets);
+    expect(tiny.ok ? null : tiny.reject.msg).toBe('qty must be an integer number of lots (BTC-USD has qtyDecimals 6: 0.500000 BTC is qty 500000)');
+    expect(rejected({ ...place, sym: 'X' }).msg).toBe('px must be an integer number of ticks (see pxDecimals and qtyDecimals in markets)');
+  });
+
   it('cancel_all and orders: sym optional', () => {
     expect(accepted({ op: 'cancel_all' })).toEqual({ op: 'cancel_all', sym: null });
     expect(accepted({ op: 'cancel_all', sym: 'X' })).toEqual({ op: 'cancel_all', sym: 'X' });
-    expect(accepted({ op: 'orders' })).toEqual({ op: 'orders', sym: null });
-    expect(accepted({ op: 'orders', sym: 'X', rid: 2 })).toEqual({ op: 'orders', sym: 'X', rid: 2 });
+    expect(accepted({ op: 'orders' })).toEqual({ op: 'orders', sym: null, limit: MAX_ORDERS_PAGE, after: null });
+    expect(accepted({ op: 'orders', sym: 'X', rid: 2 })).toEqual({ op: 'orders', sym: 'X', rid: 2, limit: MAX_ORDERS_PAGE, after: null });
     expect(rejected({ op: 'orders', sym: 5 }).code).toBe('bad_request');
     expect(rejected({ op: 'cancel_all', sym: 'S'.repeat(MAX_SYM_LENGTH + 1) }).code).toBe('bad_request');
   });

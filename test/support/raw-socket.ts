@@ -9,6 +9,7 @@ export class RawSocket {
   readonly messages: Record<string, unknown>[] = [];
   frames = 0;
   closeCode: number | null = null;
+  closeReason = '';
   private waiters: (() => void)[] = [];
 
   private constructor(private readonly ws: WebSocket) {
@@ -18,8 +19,9 @@ export class RawSocket {
       for (const message of Array.isArray(decoded) ? decoded : [decoded]) this.messages.push(message as Record<string, unknown>);
       this.wake();
     });
-    ws.on('close', (code: number) => {
+    ws.on('close', (code: number, reason: Buffer) => {
       this.closeCode = code;
+      this.closeReason = reason.toString();
       this.wake();
     });
     ws.on('error', () => this.wake());
