@@ -15,6 +15,8 @@ export interface MarketMoney {
   readonly quoteScale: number;
   readonly makerFee: number;
   readonly takerFee: number;
+  /** Both fees are 0: settlement skips the fee arithmetic. */
+  readonly feeFree: boolean;
 }
 
 /** Every asset with its decimals, sorted by name (the `assets` of the markets reply). */
@@ -43,6 +45,7 @@ export function marketMoney(market: MarketInfo, assets: readonly AssetInfo[]): M
     quoteScale: 10 ** (assets[quoteAsset]!.decimals - market.pxDecimals - market.qtyDecimals),
     makerFee: market.makerFee,
     takerFee: market.takerFee,
+    feeFree: market.makerFee === 0 && market.takerFee === 0,
   };
 }
 

@@ -86,8 +86,8 @@ export class MatchingEngine {
 
   /** One event per (account, asset) the command changed, with the balance it ended at. */
   private pushBalanceEvents(events: EngineEvent[]): void {
-    const { touchedFunds, touchedAssets, assets } = this.ledger;
-    for (let i = 0; i < touchedFunds.length; i++) {
+    const { touchedFunds, touchedAssets, touchedCount, assets } = this.ledger;
+    for (let i = 0; i < touchedCount; i++) {
       const funds = touchedFunds[i]!;
       const asset = touchedAssets[i]!;
       events.push({ kind: 'balance', account: funds.account, asset: assets[asset]!.asset, available: funds.available[asset]!, hold: funds.hold[asset]! });

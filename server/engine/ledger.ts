@@ -4,7 +4,7 @@
 // caps it at 2^53−1: with conservation, no balance, hold or fee can then leave the safe integers,
 // so settlement never needs an overflow check. Amounts are JS numbers; widening to 64 bits means
 // new storage here and in the state format, not new rules.
-import type { TransferOp } from '../../protocol/constants.js';
+import { FEES_ACCOUNT, type TransferOp } from '../../protocol/constants.js';
 import type { AssetInfo, BalanceView } from '../../protocol/messages.js';
 
 export class AccountFunds {
@@ -38,9 +38,14 @@ export class Ledger {
   readonly supply: number[];
   readonly refs = new Map<string, TransferRecord>();
   private stamp = 0;
-  /** The (account, asset) pairs the current command changed, in the order first changed. */
+  /**
+   * The (account, asset) pairs the current command changed, in the order first changed: the first
+   * `touchedCount` entries (the arrays are reused, not truncated, from command to command).
+   */
   readonly touchedFunds: AccountFunds[] = [];
   readonly touchedAssets: number[] = [];
+  touchedCount = 0;
+  private feesFunds: AccountFunds | null = null;
 
   constructor(readonly assets: readonly AssetInfo[]) {
     this.assetIndex = new Map(assets.map((info, index) => [info.asset, index]));
@@ -54,8 +59,7 @@ export class Ledger {
   /** Starts a command: what it touches is collected afresh. */
   beginCommand(): void {
     this.stamp++;
-    this.touchedFunds.length = 0;
-    this.touchedAssets.length = 0;
+    this.touchedCount = 0;
   }
 
   peek(account: string): AccountFunds | undefined {
@@ -69,6 +73,12 @@ export class Ledger {
       this.accounts.set(account, funds);
     }
     return funds;
+  }
+
+  /** The reserved account fees are credited to (FEES_ACCOUNT), looked up once. */
+  fees(): AccountFunds {
+    this.feesFunds ??= this.funds(FEES_ACCOUNT);
+    return this.feesFunds;
   }
 
   available(account: string, asset: number): number {
@@ -121,7 +131,8 @@ export class Ledger {
   private touch(funds: AccountFunds, asset: number): void {
     if (funds.touchedAt[asset] === this.stamp) return;
     funds.touchedAt[asset] = this.stamp;
-    this.touchedFunds.push(funds);
-    this.touchedAssets.push(asset);
+    this.touchedFunds[this.touchedCount] = funds;
+    this.touchedAssets[this.touchedCount] = asset;
+    this.touchedCount++;
   }
 }

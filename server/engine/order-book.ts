@@ -5,7 +5,7 @@
 // Every consequence is pushed as an event (unless the engine's output is off for a replay nobody
 // watches: then the state changes identically and no event object is built); every check that can
 // reject runs before the first change, so a reject never changes state (not even the id counters).
-import { FEES_ACCOUNT, type CancelReason, type Side } from '../../protocol/constants.js';
+import type { CancelReason, Side } from '../../protocol/constants.js';
 import type { Level, OrderView } from '../../protocol/messages.js';
 import type { AccountIndex } from './account-index.js';
 import type { MarketMoney } from './assets.js';
@@ -71,7 +71,9 @@ export class OrderBook {
     const hold = this.holdOfNew(cmd);
     if (hold < 0) return reject('bad_number', HOLD_TOO_LARGE);
     const holdAsset = this.holdAsset(cmd.side);
-    const available = this.ledger.available(cmd.account, holdAsset);
+    // peek, not funds(): a reject must not even create an empty account entry.
+    const known = this.ledger.peek(cmd.account);
+    const available = known === undefined ? 0 : known.available[holdAsset]!;
     if (hold > available) return this.insufficient(holdAsset, hold, available);
 
     const order = new Order(
@@ -89,7 +91,7 @@ export class OrderBook {
         qty: cmd.qty,
         ts: cmd.ts,
       },
-      this.ledger.funds(cmd.account),
+      known ?? this.ledger.funds(cmd.account),
     );
     this.ledger.reserve(order.funds, holdAsset, hold);
     order.hold = hold;
@@ -312,7 +314,7 @@ export class OrderBook {
     this.ledger.credit(buyer.funds, quoteAsset, used - quote);
     const fee = this.chargeFee(buyer, base, liquidity);
     this.ledger.credit(buyer.funds, baseAsset, base - fee);
-    if (fee > 0) this.ledger.credit(this.ledger.funds(FEES_ACCOUNT), baseAsset, fee);
+    if (fee > 0) this.ledger.credit(this.ledger.fees(), baseAsset, fee);
     return fee;
   }
 
@@ -323,7 +325,7 @@ export class OrderBook {
     seller.hold -= base;
     const fee = this.chargeFee(seller, quote, liquidity);
     this.ledger.credit(seller.funds, quoteAsset, quote - fee);
-    if (fee > 0) this.ledger.credit(this.ledger.funds(FEES_ACCOUNT), quoteAsset, fee);
+    if (fee > 0) this.ledger.credit(this.ledger.fees(), quoteAsset, fee);
     return fee;
   }
 
@@ -331,6 +333,8 @@ export class OrderBook {
   private chargeFee(order: Order, received: number, liquidity: 'maker' | 'taker'): number {
     if (liquidity === 'taker') order.receivedTaker += received;
     else order.receivedMaker += received;
+    // A fee-free market owes nothing: skip the rounding arithmetic.
+    if (this.money.feeFree) return 0;
     const owed = totalFee(order.receivedTaker, this.money.takerFee, order.receivedMaker, this.money.makerFee);
     const fee = owed - order.feesPaid;
     order.feesPaid = owed;
