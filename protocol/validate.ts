@@ -1,6 +1,7 @@
 // The one gate between untrusted decoded MessagePack and typed code: `validateRequest` turns an
 // `unknown` into a typed Request or a coded Reject. Nothing past it sees `any`. Fields are read only
 // as own properties, so prototype keys in a frame (`__proto__`, `constructor`, …) are inert.
+import { FloatValue } from './msgpack-floats.js';
 import {
   CHANNELS,
   DEFAULT_BOOK_DEPTH,
@@ -91,6 +92,7 @@ function optionalString(fields: Fields, key: string, maxLength: number): string 
 function requiredNumber(fields: Fields, key: string): number {
   const value = field(fields, key);
   if (value === undefined) throw new Invalid('bad_request', `${key} is required`);
+  if (value instanceof FloatValue) throw new Invalid('bad_number', `${key} must be a MessagePack integer, not a float (${value.value} was sent as one)`);
   if (!isSafePositiveInteger(value)) throw new Invalid('bad_number', `${key} must be a safe positive integer`);
   return value;
 }
@@ -122,7 +124,9 @@ function unitsMessage(key: 'px' | 'qty', value: number, market: MarketInfo | und
 
 /** As requiredNumber, with a message in the market's units for a non-integer number. */
 function marketNumber(fields: Fields, key: 'px' | 'qty', market: MarketInfo | undefined): number {
-  const value = field(fields, key);
+  const raw = field(fields, key);
+  // A float the gateway marked (msgpack-floats.ts) is judged by its number.
+  const value = raw instanceof FloatValue ? raw.value : raw;
   if (typeof value === 'number' && Number.isFinite(value) && !Number.isInteger(value)) {
     throw new Invalid('bad_number', unitsMessage(key, value, market));
   }

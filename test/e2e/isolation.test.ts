@@ -39,8 +39,8 @@ describe('account isolation', () => {
       expect(strip(a), name).toEqual(strip(b));
     }
     // Bob's orders do not show alice's; nothing of alice's changed and alice got no exec.
-    expect(await bob.request({ op: 'orders' }, 'o')).toEqual({ type: 'orders', rid: 'o', orders: [] });
-    expect(await bob.request({ op: 'orders', sym: SYM }, 'o2')).toEqual({ type: 'orders', rid: 'o2', orders: [] });
+    expect(await bob.request({ op: 'orders' }, 'o')).toEqual({ type: 'orders', rid: 'o', orders: [], more: false, next: null });
+    expect(await bob.request({ op: 'orders', sym: SYM }, 'o2')).toEqual({ type: 'orders', rid: 'o2', orders: [], more: false, next: null });
     expect({ bids: server.server.engine.levels(SYM, 'buy', 10), orders: server.server.engine.openOrders('alice', null) }).toEqual(before);
     await alice.request({ op: 'ping' }, 'sync');
     expect(alice.messages.filter((m) => m.type === 'exec').map((m) => m.status)).toEqual(['new']);
