@@ -8,18 +8,21 @@ import { FEES_ACCOUNT, type TransferOp } from '../../protocol/constants.js';
 import type { AssetInfo, BalanceView } from '../../protocol/messages.js';
 
 export class AccountFunds {
-  readonly available: number[];
-  readonly hold: number[];
+  // Float64Arrays: amounts pass 2^31 (V8's small integers) all the time, and a typed array keeps
+  // one representation, where a plain array would change its element kind under the optimizer's
+  // feet. Every integer below 2^53 is exact in a double.
+  readonly available: Float64Array;
+  readonly hold: Float64Array;
   /** The command stamp that last touched each asset: one balance event per asset per command. */
-  readonly touchedAt: number[];
+  readonly touchedAt: Float64Array;
 
   constructor(
     readonly account: string,
     assetCount: number,
   ) {
-    this.available = new Array<number>(assetCount).fill(0);
-    this.hold = new Array<number>(assetCount).fill(0);
-    this.touchedAt = new Array<number>(assetCount).fill(0);
+    this.available = new Float64Array(assetCount);
+    this.hold = new Float64Array(assetCount);
+    this.touchedAt = new Float64Array(assetCount);
   }
 }
 
