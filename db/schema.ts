@@ -4,7 +4,7 @@
 // fed in journal order cannot break them, and each FK check would cost every insert a lookup.
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, check, index, integer, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
-import { TRANSFER_OPS } from '../protocol/constants.js';
+import { CANCEL_REASONS, ORDER_KINDS, SIDES, TIFS, TRANSFER_OPS } from '../protocol/constants.js';
 
 export const markets = pgTable('markets', {
   sym: text('sym').primaryKey(),
@@ -29,16 +29,16 @@ export const orders = pgTable(
     orderId: bigint('order_id', { mode: 'number' }).notNull(),
     account: text('account').notNull(),
     cid: text('cid'),
-    side: text('side', { enum: ['buy', 'sell'] }).notNull(),
-    kind: text('kind', { enum: ['limit', 'market'] }).notNull(),
-    tif: text('tif', { enum: ['gtc', 'ioc', 'fok'] }).notNull(),
+    side: text('side', { enum: SIDES }).notNull(),
+    kind: text('kind', { enum: ORDER_KINDS }).notNull(),
+    tif: text('tif', { enum: TIFS }).notNull(),
     post: boolean('post').notNull(),
     /** Null for market orders. */
     price: bigint('price', { mode: 'number' }),
     qty: bigint('qty', { mode: 'number' }).notNull(),
     filled: bigint('filled', { mode: 'number' }).notNull(),
     status: text('status', { enum: ['new', 'partial', 'filled', 'canceled'] }).notNull(),
-    reason: text('reason', { enum: ['user', 'ioc', 'market', 'stp', 'disconnect', 'amend'] }),
+    reason: text('reason', { enum: CANCEL_REASONS }),
     createdSeq: bigint('created_seq', { mode: 'number' }).notNull(),
     updatedSeq: bigint('updated_seq', { mode: 'number' }).notNull(),
     createdTs: bigint('created_ts', { mode: 'number' }).notNull(),
@@ -76,7 +76,7 @@ export const trades = pgTable(
     takerOrderId: bigint('taker_order_id', { mode: 'number' }).notNull(),
     makerAccount: text('maker_account').notNull(),
     takerAccount: text('taker_account').notNull(),
-    takerSide: text('taker_side', { enum: ['buy', 'sell'] }).notNull(),
+    takerSide: text('taker_side', { enum: SIDES }).notNull(),
     /** Journal seq of the command that produced the trade. */
     seq: bigint('seq', { mode: 'number' }).notNull(),
     ts: bigint('ts', { mode: 'number' }).notNull(),

@@ -30,6 +30,7 @@ import type {
   Ack,
   BalanceMessage,
   BalancesReply,
+  CancelAfterAck,
   BalanceView,
   BookMessage,
   ErrorMessage,
@@ -284,6 +285,14 @@ export class SpotwireClient {
   /** One page of open orders: at most `limit` (server default and maximum 1000), after a `next` cursor. */
   async ordersPage(params: { sym?: string; limit?: number; after?: string }): Promise<OrdersReply> {
     return this.#expect({ op: 'orders', ...params }, 'orders');
+  }
+
+  /**
+   * The dead-man switch: unless this is called again within `timeoutMs`, the server cancels all
+   * the account's orders (reason `timeout`). 0 turns it off. Resolves with when it would fire.
+   */
+  async cancelAfter(timeoutMs: number): Promise<CancelAfterAck> {
+    return this.#expect<CancelAfterAck>({ op: 'cancel_after', timeout: timeoutMs }, 'ack');
   }
 
   /** Own balances; with `account`, another account's (admin connections only). */

@@ -15,6 +15,7 @@ export const OPS = [
   'balances',
   'deposit',
   'withdraw',
+  'cancel_after',
 ] as const;
 export type Op = (typeof OPS)[number];
 
@@ -53,7 +54,7 @@ export type Channel = (typeof CHANNELS)[number];
 export const EXEC_STATUSES = ['new', 'partial', 'filled', 'canceled', 'rejected'] as const;
 export type ExecStatus = (typeof EXEC_STATUSES)[number];
 
-export const CANCEL_REASONS = ['user', 'ioc', 'market', 'stp', 'disconnect', 'amend'] as const;
+export const CANCEL_REASONS = ['user', 'ioc', 'market', 'stp', 'disconnect', 'amend', 'timeout'] as const;
 export type CancelReason = (typeof CANCEL_REASONS)[number];
 
 export const LIQUIDITY = ['maker', 'taker'] as const;
@@ -104,6 +105,12 @@ export const MAX_MESSAGES_PER_FRAME = 1024;
  * ~250 KB, under a quarter of the socket's backpressure limit, whatever the open-order cap.
  */
 export const MAX_ORDERS_PAGE = 1000;
+/**
+ * The dead-man switch's `timeout` (ms) when armed: long enough to outlast a slow round trip, and
+ * at most a day. 0 disarms it.
+ */
+export const MIN_CANCEL_AFTER_MS = 100;
+export const MAX_CANCEL_AFTER_MS = 86_400_000;
 /** Longest `after` cursor accepted (it names one order per market: sym ≤ 32 chars and an id). */
 export const MAX_CURSOR_LENGTH = 16 * 1024;
 

@@ -104,6 +104,13 @@ export interface TransferRequest {
   readonly ref: string;
 }
 
+/** The dead-man switch: unless renewed within `timeout` ms, all the account's orders are canceled. */
+export interface CancelAfterRequest {
+  readonly op: 'cancel_after';
+  readonly rid?: Rid;
+  /** ms from now; 0 turns the switch off. */
+  readonly timeout: number;
+}
 export type Request =
   | LoginRequest
   | MarketsRequest
@@ -116,7 +123,8 @@ export type Request =
   | OrdersRequest
   | PingRequest
   | BalancesRequest
-  | TransferRequest;
+  | TransferRequest
+  | CancelAfterRequest;
 
 // ---- server → client ----
 
@@ -210,6 +218,14 @@ export interface PongReply {
   rid?: Rid;
   ts: number;
 }
+/** The switch as it now stands: `triggerAt` (server ms) unless renewed, or null when off. */
+export interface CancelAfterAck {
+  type: 'ack';
+  rid?: Rid;
+  op: 'cancel_after';
+  timeout: number;
+  triggerAt: number | null;
+}
 export interface Ack {
   type: 'ack';
   rid?: Rid;
@@ -302,6 +318,7 @@ export type Reply =
   | Ack
   | BalancesReply
   | TransferAck
+  | CancelAfterAck
   | Reject;
 
 export type ServerMessage = Reply | ErrorMessage | Exec | BookMessage | TradeMessage | BalanceMessage;

@@ -6,6 +6,8 @@ import {
   CHANNELS,
   DEFAULT_BOOK_DEPTH,
   MAX_ACCOUNT_LENGTH,
+  MAX_CANCEL_AFTER_MS,
+  MIN_CANCEL_AFTER_MS,
   MAX_ASSET_LENGTH,
   MAX_BOOK_DEPTH,
   MAX_CID_LENGTH,
@@ -227,6 +229,15 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTabl
     }
     case 'balances':
       return { op, ...base, account: optionalString(fields, 'account', MAX_ACCOUNT_LENGTH) };
+    case 'cancel_after': {
+      const raw = field(fields, 'timeout');
+      if (raw === undefined) throw new Invalid('bad_request', 'timeout is required');
+      const timeout = raw === 0 ? 0 : requiredNumber(fields, 'timeout');
+      if (timeout !== 0 && (timeout < MIN_CANCEL_AFTER_MS || timeout > MAX_CANCEL_AFTER_MS)) {
+        throw new Invalid('bad_number', `timeout must be 0 (off) or ${MIN_CANCEL_AFTER_MS} to ${MAX_CANCEL_AFTER_MS} ms`);
+      }
+      return { op, ...base, timeout };
+    }
     case 'deposit':
     case 'withdraw':
       return {

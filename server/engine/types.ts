@@ -30,7 +30,7 @@ export interface CancelAllCommand {
   readonly ts: number;
   readonly account: string;
   readonly sym: string | null;
-  readonly reason: 'user' | 'disconnect';
+  readonly reason: 'user' | 'disconnect' | 'timeout';
 }
 export interface AmendCommand {
   readonly op: 'amend';

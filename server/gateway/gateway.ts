@@ -57,6 +57,8 @@ const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
  * Beyond uWS's, 1006 is all a client can see. It bounds the bytes uWS buffers per socket.
  */
 const PAYLOAD_GRACE_FACTOR = 4;
+/** How often expired dead-man switches are looked for: a switch fires at most this late. */
+const DEAD_MAN_CHECK_MS = 50;
 
 export class Gateway {
   private readonly app: TemplatedApp;
@@ -69,6 +71,7 @@ export class Gateway {
   private readonly intake: RequestIntake;
   private nextConnectionId = 1;
   private sweepTimer: NodeJS.Timeout | null = null;
+  private deadManTimer: NodeJS.Timeout | null = null;
   port = 0;
 
   constructor(
@@ -104,6 +107,11 @@ export class Gateway {
     // Slow consumers: a socket whose queue stays over half the limit for a sweep is cut off.
     this.sweepTimer = setInterval(() => this.sweepSlowConsumers(), 250);
     this.sweepTimer.unref();
+    // Dead-man switches fire within this period after their deadline (cancel_after).
+    this.deadManTimer = setInterval(() => {
+      if (this.deps.handler.deadMan.armed > 0) this.deps.handler.fireDeadMen(this.currentBatch(), this.deps.clock());
+    }, DEAD_MAN_CHECK_MS);
+    this.deadManTimer.unref();
     return this.port;
   }
 
@@ -114,6 +122,7 @@ export class Gateway {
       this.listenSocket = null;
     }
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.deadManTimer) clearInterval(this.deadManTimer);
     if (this.batch) this.seal();
     await this.releaseChain;
     for (const connection of [...this.connections]) {

@@ -22,6 +22,7 @@ import type { BookFeed } from '../market-data/book-feed.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { Batch, PendingSub } from './batch.js';
 import type { Connection } from './connection.js';
+import { DeadManSwitch } from './dead-man-switch.js';
 import { ordersPage } from './orders-page.js';
 
 export interface HandlerDeps {
@@ -57,6 +58,7 @@ export class RequestHandler {
   /** 'halted' after a journal failure: nothing more may be acknowledged. */
   orderEntry: 'open' | 'shutting_down' | 'halted' = 'open';
   private readonly marketsReply: Omit<MarketsReply, 'rid'>;
+  readonly deadMan = new DeadManSwitch();
 
   constructor(private readonly deps: HandlerDeps) {
     this.marketsReply = { type: 'markets', markets: [...deps.markets], assets: [...deps.engine.assets] };
@@ -110,6 +112,14 @@ export class RequestHandler {
       case 'deposit':
       case 'withdraw':
         return this.transfer(batch, connection, request);
+      case 'cancel_after': {
+        if (connection.account === null) return this.reject(batch, connection, 'cancel_after', 'unauthenticated', rid);
+        if (this.orderEntry === 'shutting_down') return this.reject(batch, connection, 'cancel_after', 'shutting_down', rid);
+        if (this.orderEntry === 'halted') return this.rejectUndurable(batch, connection, 'cancel_after', rid);
+        const triggerAt = this.deadMan.arm(connection.account, request.timeout, this.deps.clock());
+        batch.send(connection, withRid({ type: 'ack' as const, op: 'cancel_after' as const, timeout: request.timeout, triggerAt }, rid));
+        break;
+      }
       case 'place':
       case 'cancel':
       case 'cancel_all':
@@ -322,6 +332,16 @@ export class RequestHandler {
     if (mine?.get(`${pending.ch}/${pending.sym}`) === pending) mine.delete(`${pending.ch}/${pending.sym}`);
     if (pending.canceled || pending.connection.closed) return;
     pending.connection.ws.subscribe(pending.topic);
+  }
+
+  /** The dead-man switches that ran out: each such account's orders are canceled (reason timeout). */
+  fireDeadMen(batch: Batch, now: number): void {
+    for (const account of this.deadMan.due(now)) {
+      if (this.orderEntry !== 'open') continue;
+      const result = this.execute(batch, { op: 'cancel_all', ts: batch.ts, account, sym: null, reason: 'timeout' });
+      this.distribute(batch, result);
+      batch.tally.count('cancel_after', 'fired');
+    }
   }
 
   /** A closed socket: forget it, leave its views, and cancel its orders if it asked for that. */

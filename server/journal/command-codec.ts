@@ -17,7 +17,7 @@ const OP_CANCEL_ALL = 2;
 const OP_AMEND = 3;
 const OP_DEPOSIT = 4;
 const OP_WITHDRAW = 5;
-const CANCEL_ALL_REASONS = ['user', 'disconnect'] as const;
+const CANCEL_ALL_REASONS = ['user', 'disconnect', 'timeout'] as const;
 
 type Tuple = readonly unknown[];
 

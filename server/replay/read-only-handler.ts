@@ -12,6 +12,10 @@ const READ_ONLY_REFUSALS: Partial<Record<Request['op'], string>> = {
   cancel_all: 'replay is read-only',
   amend: 'replay is read-only',
   orders: 'replay is read-only: it has no accounts',
+  balances: 'replay is read-only: it has no accounts',
+  deposit: 'replay is read-only',
+  withdraw: 'replay is read-only',
+  cancel_after: 'replay is read-only',
 };
 
 export class ReadOnlyRequestHandler extends RequestHandler {
