@@ -266,6 +266,8 @@ export interface Reject {
   op: string | null;
   code: RejectCode;
   msg: string;
+  /** On `rate_limited`: ms until the connection may send one more request. */
+  retryAfterMs?: number;
 }
 export interface ErrorMessage {
   type: 'error';

@@ -48,4 +48,9 @@ export class Connection {
     this.tokens -= 1;
     return true;
   }
+
+  /** After a refused takeToken: ms until the bucket holds a whole token again (≥ 1). */
+  retryAfterMs(): number {
+    return Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.ratePerSecond));
+  }
 }

@@ -234,7 +234,8 @@ export class RequestIntake {
 
   private process(batch: Batch, connection: Connection, value: unknown): void {
     if (!connection.takeToken(batch.ts)) {
-      const reject = rejectUnread(value, 'rate_limited');
+      const retryAfterMs = connection.retryAfterMs();
+      const reject = { ...rejectUnread(value, 'rate_limited'), msg: `over the rate limit; retry in ${retryAfterMs} ms`, retryAfterMs };
       batch.tally.count(reject.op ?? 'unknown', 'rate_limited');
       batch.send(connection, reject);
       return;

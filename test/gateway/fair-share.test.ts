@@ -26,6 +26,21 @@ describe('rate limit', () => {
     expect(limited.every((m) => typeof m.rid === 'number')).toBe(true);
     await socket.close();
   });
+
+  it('says when to retry: a rate_limited reject carries retryAfterMs, and a retry after it is served', async () => {
+    const socket = await RawSocket.open(server.url);
+    socket.send(Array.from({ length: 300 }, (_, i) => ({ op: 'ping', rid: i })));
+    await socket.waitFor((messages) => messages.length === 300);
+    const limited = socket.messages.filter((m) => m.code === 'rate_limited');
+    expect(limited.length).toBeGreaterThan(100);
+    // At 100/s a token refills every 10 ms.
+    for (const reject of limited) expect(reject.retryAfterMs).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...limited.map((m) => m.retryAfterMs as number))).toBeLessThanOrEqual(10);
+    expect(limited[0]!.msg).toMatch(/^over the rate limit; retry in \d+ ms$/);
+    await new Promise((resolve) => setTimeout(resolve, (limited.at(-1)!.retryAfterMs as number) + 5));
+    expect(await socket.request({ op: 'ping' }, 'after')).toMatchObject({ type: 'pong' });
+    await socket.close();
+  });
 });
 
 describe('a slice of each turn per connection', () => {
