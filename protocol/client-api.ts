@@ -89,6 +89,12 @@ export interface AmendParams {
 
 export interface LoginOptions {
   readonly cancelOnDisconnect?: boolean;
+  /**
+   * Resume the private stream after a reconnect: pass `client.privateStream` of the connection
+   * that dropped; the server sends the execs and balances missed since, right after the reply
+   * (or says `resumeGap`: then take snapshots with orders() and balances()).
+   */
+  readonly resume?: { readonly epoch: string; readonly pseq: number };
 }
 
 export interface BookSubscribeOptions {

@@ -106,6 +106,8 @@ export class SpotwireClient {
   readonly #bookEvents = new Emitter<BookMessage>();
   readonly #error = new Emitter<ErrorMessage>();
   readonly #balance = new Emitter<BalanceMessage>();
+  #epoch = '';
+  #pseq = 0;
   /** The logged-in account's balances as the server last reported them, by asset. */
   readonly #balances = new Map<string, BalanceView>();
   readonly #close = new Emitter<CloseInfo>();
@@ -241,11 +243,26 @@ export class SpotwireClient {
   // ---- typed requests ----
 
   async login(token: string, options: LoginOptions = {}): Promise<LoginReply> {
-    const message: RawRequest =
-      options.cancelOnDisconnect === undefined
-        ? { op: 'login', token }
-        : { op: 'login', token, cancelOnDisconnect: options.cancelOnDisconnect };
-    return this.#expect(message, 'login');
+    const message: Record<string, unknown> = { op: 'login', token };
+    if (options.cancelOnDisconnect !== undefined) message.cancelOnDisconnect = options.cancelOnDisconnect;
+    if (options.resume !== undefined) {
+      message.resumeFrom = options.resume.pseq;
+      message.epoch = options.resume.epoch;
+    }
+    const reply = await this.#expect<LoginReply>(message as RawRequest, 'login');
+    this.#epoch = reply.epoch;
+    // Messages in the reply's frame (resumed ones included) were dispatched before this runs and
+    // may already have moved pseq past the reply's.
+    this.#pseq = Math.max(this.#pseq, reply.pseq);
+    return reply;
+  }
+
+  /**
+   * Where this connection's private stream stands: the server life (`epoch`) and the last `pseq`
+   * received. Pass it to login's `resume` on a new connection after this one drops.
+   */
+  get privateStream(): { epoch: string; pseq: number } {
+    return { epoch: this.#epoch, pseq: this.#pseq };
   }
 
   async markets(): Promise<MarketsReply> {
@@ -478,6 +495,7 @@ export class SpotwireClient {
     this.#message.emit(message);
     switch (message.type) {
       case 'exec':
+        if (message.pseq !== undefined) this.#pseq = message.pseq;
         this.#exec.emit(message);
         return;
       case 'trade':
@@ -492,6 +510,7 @@ export class SpotwireClient {
         this.#error.emit(message);
         return;
       case 'balance':
+        if (message.pseq !== undefined) this.#pseq = message.pseq;
         this.#balances.set(message.asset, { asset: message.asset, available: message.available, hold: message.hold });
         this.#balance.emit(message);
         return;

@@ -24,6 +24,10 @@ export interface LoginRequest {
   readonly token: string;
   /** Spotwire extension: cancel the account's open orders when this connection closes. */
   readonly cancelOnDisconnect: boolean;
+  /** Spotwire extension: the last private `pseq` seen; the server sends what came after it. */
+  readonly resumeFrom: number | null;
+  /** The `epoch` of the login reply that `resumeFrom` counts in. */
+  readonly epoch: string | null;
 }
 export interface MarketsRequest {
   readonly op: 'markets';
@@ -185,6 +189,12 @@ export interface LoginReply {
   type: 'login';
   rid?: Rid;
   account: string;
+  /** The account's last private-stream pseq so far (0: none) and the server life it counts in. */
+  pseq: number;
+  epoch: string;
+  /** With resumeFrom: how many missed messages follow this reply, or why they cannot (then take snapshots). */
+  resumed?: number;
+  resumeGap?: string;
 }
 export interface MarketsReply {
   type: 'markets';
@@ -255,6 +265,8 @@ export interface TransferAck {
 /** Sent after each batch that changed one of the account's balances, after that batch's execs. */
 export interface BalanceMessage {
   type: 'balance';
+  /** Position in the account's private stream (execs and balances), rising by 1. */
+  pseq?: number;
   asset: string;
   available: number;
   hold: number;
@@ -276,6 +288,8 @@ export interface ErrorMessage {
 }
 export interface Exec {
   type: 'exec';
+  /** Position in the account's private stream, set by the gateway (never by the engine). */
+  pseq?: number;
   sym: string;
   id: number;
   cid: string | null;

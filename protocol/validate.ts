@@ -139,6 +139,16 @@ function optionalMarketNumber(fields: Fields, key: 'px' | 'qty', market: MarketI
   return field(fields, key) === undefined ? null : marketNumber(fields, key, market);
 }
 
+/** login's resumeFrom (a pseq: 0 or more) and the epoch it counts in, which it needs. */
+function resumeFields(fields: Fields): { resumeFrom: number | null; epoch: string | null } {
+  const from = field(fields, 'resumeFrom');
+  const epoch = optionalString(fields, 'epoch', MAX_RID_STRING_LENGTH);
+  if (from === undefined) return { resumeFrom: null, epoch };
+  if (from !== 0 && !isSafePositiveInteger(from)) throw new Invalid('bad_number', 'resumeFrom must be a pseq: an integer of 0 or more');
+  if (epoch === null) throw new Invalid('bad_request', 'resumeFrom needs the epoch of the login reply it counts in');
+  return { resumeFrom: from as number, epoch };
+}
+
 function optionalBoolean(fields: Fields, key: string): boolean {
   const value = field(fields, key);
   if (value === undefined) return false;
@@ -173,6 +183,7 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTabl
         ...base,
         token: requiredString(fields, 'token', MAX_TOKEN_LENGTH),
         cancelOnDisconnect: optionalBoolean(fields, 'cancelOnDisconnect'),
+        ...resumeFields(fields),
       };
     case 'markets':
     case 'ping':

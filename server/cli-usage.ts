@@ -28,6 +28,7 @@ Each flag is also read from the environment (in brackets); flags win.
   --help, -h           this text
 
 Environment only:
+  PRIVATE_STREAM_RETENTION  execs and balances kept per account for login's resumeFrom (default ${DEFAULTS.privateStreamRetention})
   SINK_DEADLINE_MS        longest one write-behind call may take (default ${DEFAULTS.sinkDeadlineMs})
   WRITE_BEHIND_NICE       nice value 0-19 of the write-behind thread (default ${DEFAULTS.writeBehindNice})
   WRITE_BEHIND_BUSY_DUTY  share of time (0-1] the sinks work while matching is saturated (default ${DEFAULTS.writeBehindBusyDuty})

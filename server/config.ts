@@ -53,6 +53,8 @@ export interface ServerConfig {
   /** Connections one account may have logged in (0: no cap); one more login is `too_many_connections`. */
   readonly maxConnectionsPerAccount: number;
   readonly maxOpenOrdersPerAccount: number;
+  /** Private-stream messages (execs, balances) kept per account for login's resumeFrom. */
+  readonly privateStreamRetention: number;
   readonly logLevel: string;
   /** fdatasync each journal group; off only to measure what durability costs. */
   readonly fsync: boolean;
@@ -76,6 +78,7 @@ export const DEFAULTS = {
   rateLimitPerSecond: 200_000,
   maxConnectionsPerIp: 256,
   maxConnectionsPerAccount: 32,
+  privateStreamRetention: 1000,
   maxOpenOrdersPerAccount: 10_000,
   logLevel: 'info',
   snapshotEveryCommands: 1_000_000,
@@ -271,6 +274,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     maxConnectionsPerAccount:
       perAccountText === undefined ? DEFAULTS.maxConnectionsPerAccount : positiveInteger(perAccountText, 'max-connections-per-account', true),
     maxOpenOrdersPerAccount: DEFAULTS.maxOpenOrdersPerAccount,
+    privateStreamRetention:
+      env.PRIVATE_STREAM_RETENTION === undefined ? DEFAULTS.privateStreamRetention : positiveInteger(env.PRIVATE_STREAM_RETENTION, 'PRIVATE_STREAM_RETENTION'),
     logLevel: values['log-level'] ?? env.LOG_LEVEL ?? DEFAULTS.logLevel,
     fsync: !(values['no-fsync'] ?? env.JOURNAL_FSYNC === 'off'),
     keepJournal: values['keep-journal'] ?? env.KEEP_JOURNAL === '1',

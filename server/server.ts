@@ -161,6 +161,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     metrics,
     clock,
     maxConnectionsPerAccount: config.maxConnectionsPerAccount,
+    privateStreamRetention: config.privateStreamRetention,
   });
   const gateway = new Gateway(
     {

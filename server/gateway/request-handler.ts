@@ -5,7 +5,10 @@ import type { RejectCode, Role } from '../../protocol/constants.js';
 import { REJECT_CODES } from '../../protocol/constants.js';
 import type {
   Ack,
+  BalanceMessage,
   BalancesRequest,
+  LoginReply,
+  LoginRequest,
   MarketInfo,
   MarketsReply,
   Request,
@@ -23,6 +26,7 @@ import type { ServerMetrics } from '../metrics.js';
 import type { Batch, PendingSub } from './batch.js';
 import type { Connection } from './connection.js';
 import { DeadManSwitch } from './dead-man-switch.js';
+import { PrivateStreams } from './private-streams.js';
 import { ordersPage } from './orders-page.js';
 
 export interface HandlerDeps {
@@ -34,7 +38,11 @@ export interface HandlerDeps {
   readonly clock: () => number;
   /** Connections one account may have logged in at once; 0: no cap. */
   readonly maxConnectionsPerAccount: number;
+  /** Private messages kept per account for `login` with `resumeFrom` (default 1000). */
+  readonly privateStreamRetention?: number;
 }
+
+export const DEFAULT_PRIVATE_STREAM_RETENTION = 1000;
 
 /** Who a token logs in as. */
 export interface Identity {
@@ -59,9 +67,11 @@ export class RequestHandler {
   orderEntry: 'open' | 'shutting_down' | 'halted' = 'open';
   private readonly marketsReply: Omit<MarketsReply, 'rid'>;
   readonly deadMan = new DeadManSwitch();
+  readonly privateStreams: PrivateStreams;
 
   constructor(private readonly deps: HandlerDeps) {
     this.marketsReply = { type: 'markets', markets: [...deps.markets], assets: [...deps.engine.assets] };
+    this.privateStreams = new PrivateStreams(deps.privateStreamRetention ?? DEFAULT_PRIVATE_STREAM_RETENTION, String(deps.clock()));
   }
 
   reject(batch: Batch, connection: Connection, op: string | null, code: RejectCode, rid: Rid | undefined, msg: string = REJECT_CODES[code]): void {
@@ -83,7 +93,7 @@ export class RequestHandler {
     const { rid } = request;
     switch (request.op) {
       case 'login':
-        return this.login(batch, connection, request.token, request.cancelOnDisconnect, rid);
+        return this.login(batch, connection, request, rid);
       case 'markets':
         batch.send(connection, withRid({ ...this.marketsReply }, rid));
         batch.work += this.marketsReply.markets.length + this.marketsReply.assets.length;
@@ -174,6 +184,8 @@ export class RequestHandler {
     for (const event of result.events) {
       switch (event.kind) {
         case 'exec': {
+          // Numbered and kept even with nobody connected: a resume delivers it later.
+          this.privateStreams.record(event.account, event.exec);
           const targets = this.connectionsByAccount.get(event.account);
           if (targets) for (const target of targets) batch.send(target, event.exec);
           break;
@@ -197,10 +209,10 @@ export class RequestHandler {
   sendBalances(batch: Batch): void {
     for (const [account, assets] of batch.balances) {
       const targets = this.connectionsByAccount.get(account);
-      if (!targets) continue;
       for (const event of assets.values()) {
-        const message = { type: 'balance' as const, asset: event.asset, available: event.available, hold: event.hold, ts: batch.ts };
-        for (const target of targets) batch.send(target, message);
+        const message: BalanceMessage = { type: 'balance', asset: event.asset, available: event.available, hold: event.hold, ts: batch.ts };
+        this.privateStreams.record(account, message);
+        if (targets) for (const target of targets) batch.send(target, message);
       }
     }
   }
@@ -235,7 +247,8 @@ export class RequestHandler {
     batch.tally.count(op, 'ok');
   }
 
-  private login(batch: Batch, connection: Connection, token: string, cancelOnDisconnect: boolean, rid: Rid | undefined): void {
+  private login(batch: Batch, connection: Connection, request: LoginRequest, rid: Rid | undefined): void {
+    const { token, cancelOnDisconnect } = request;
     const identity = this.deps.tokens.get(token);
     if (identity === undefined) return this.reject(batch, connection, 'login', 'unauthenticated', rid, 'unknown token');
     const { account } = identity;
@@ -253,7 +266,20 @@ export class RequestHandler {
     let set = this.connectionsByAccount.get(account);
     if (!set) this.connectionsByAccount.set(account, (set = new Set()));
     set.add(connection);
-    batch.send(connection, withRid({ type: 'login' as const, account }, rid));
+    const streams = this.privateStreams;
+    const reply: LoginReply = { type: 'login', account, pseq: streams.last(account), epoch: streams.epoch };
+    if (rid !== undefined) reply.rid = rid;
+    if (request.resumeFrom === null) return batch.send(connection, reply);
+    // What the account missed goes right after the reply, before anything newer in this batch.
+    const resume = streams.resume(account, request.resumeFrom, request.epoch!);
+    if ('gap' in resume) {
+      reply.resumeGap = resume.gap;
+      return batch.send(connection, reply);
+    }
+    reply.resumed = resume.messages.length;
+    batch.send(connection, reply);
+    for (const message of resume.messages) batch.send(connection, message);
+    batch.work += resume.messages.length;
   }
 
   private subscribe(batch: Batch, connection: Connection, request: SubRequest): void {

@@ -156,7 +156,10 @@ describe('validateRequest: frame shape and op', () => {
 
 describe('validateRequest: each op', () => {
   it('login: token required, bounded; cancelOnDisconnect boolean, default false', () => {
-    expect(accepted({ op: 'login', token: 't' })).toEqual({ op: 'login', token: 't', cancelOnDisconnect: false });
+    expect(accepted({ op: 'login', token: 't' })).toEqual({ op: 'login', token: 't', cancelOnDisconnect: false, resumeFrom: null, epoch: null });
+    expect(accepted({ op: 'login', token: 't', resumeFrom: 0, epoch: 'e1' })).toMatchObject({ resumeFrom: 0, epoch: 'e1' });
+    expect(rejected({ op: 'login', token: 't', resumeFrom: 3 })).toMatchObject({ code: 'bad_request', msg: 'resumeFrom needs the epoch of the login reply it counts in' });
+    expect(rejected({ op: 'login', token: 't', resumeFrom: -1, epoch: 'e' }).code).toBe('bad_number');
     expect(accepted({ op: 'login', token: 't', cancelOnDisconnect: true })).toMatchObject({ cancelOnDisconnect: true });
     expect(accepted({ op: 'login', token: 'x'.repeat(MAX_TOKEN_LENGTH) })).toMatchObject({ op: 'login' });
     expect(rejected({ op: 'login' })).toMatchObject({ code: 'bad_request', op: 'login', msg: 'token is required' });
