@@ -31,6 +31,7 @@ import type {
   BalanceMessage,
   BalancesReply,
   CancelAfterAck,
+  OrderReply,
   BalanceView,
   BookMessage,
   ErrorMessage,
@@ -308,6 +309,11 @@ export class SpotwireClient {
    * The dead-man switch: unless this is called again within `timeoutMs`, the server cancels all
    * the account's orders (reason `timeout`). 0 turns it off. Resolves with when it would fire.
    */
+  /** One order's state by id or cid: open, or how it ended if it closed recently. */
+  async order(sym: string, ref: OrderRefInput): Promise<OrderReply> {
+    return this.#expect<OrderReply>({ op: 'order', sym, ...toRef(ref) }, 'order');
+  }
+
   async cancelAfter(timeoutMs: number): Promise<CancelAfterAck> {
     return this.#expect<CancelAfterAck>({ op: 'cancel_after', timeout: timeoutMs }, 'ack');
   }

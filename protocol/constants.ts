@@ -16,6 +16,7 @@ export const OPS = [
   'deposit',
   'withdraw',
   'cancel_after',
+  'order',
 ] as const;
 export type Op = (typeof OPS)[number];
 

@@ -115,6 +115,13 @@ export interface CancelAfterRequest {
   /** ms from now; 0 turns the switch off. */
   readonly timeout: number;
 }
+/** One order's current or final state, by id or cid (recently closed ones too). */
+export interface OrderRequest {
+  readonly op: 'order';
+  readonly rid?: Rid;
+  readonly sym: string;
+  readonly ref: OrderRef;
+}
 export type Request =
   | LoginRequest
   | MarketsRequest
@@ -128,7 +135,8 @@ export type Request =
   | PingRequest
   | BalancesRequest
   | TransferRequest
-  | CancelAfterRequest;
+  | CancelAfterRequest
+  | OrderRequest;
 
 // ---- server → client ----
 
@@ -173,6 +181,27 @@ export interface OrderView {
   leaves: number;
   status: 'new' | 'partial';
   ts: number;
+}
+
+/** An order as its last exec left it: open (`new`/`partial`) or closed (`filled`/`canceled`). */
+export interface OrderStateView {
+  sym: string;
+  id: number;
+  cid: string | null;
+  side: Side;
+  status: ExecStatus;
+  px: number | null;
+  qty: number;
+  filled: number;
+  leaves: number;
+  reason?: CancelReason;
+  /** When it was accepted (open orders) or when it closed. */
+  ts: number;
+}
+export interface OrderReply {
+  type: 'order';
+  rid?: Rid;
+  order: OrderStateView;
 }
 
 export interface Fill {
@@ -335,6 +364,7 @@ export type Reply =
   | BalancesReply
   | TransferAck
   | CancelAfterAck
+  | OrderReply
   | Reject;
 
 export type ServerMessage = Reply | ErrorMessage | Exec | BookMessage | TradeMessage | BalanceMessage;

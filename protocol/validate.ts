@@ -219,6 +219,7 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTabl
       return { op, ...base, sym, side, kind, px, qty, tif, post, stp, cid };
     }
     case 'cancel':
+    case 'order':
       return { op, ...base, sym: requiredString(fields, 'sym', MAX_SYM_LENGTH), ref: orderRef(fields) };
     case 'cancel_all':
       return { op, ...base, sym: optionalString(fields, 'sym', MAX_SYM_LENGTH) };

@@ -55,6 +55,8 @@ export interface ServerConfig {
   readonly maxOpenOrdersPerAccount: number;
   /** Private-stream messages (execs, balances) kept per account for login's resumeFrom. */
   readonly privateStreamRetention: number;
+  /** Closed orders remembered per account for `order`. */
+  readonly closedOrderRetention: number;
   readonly logLevel: string;
   /** fdatasync each journal group; off only to measure what durability costs. */
   readonly fsync: boolean;
@@ -79,6 +81,7 @@ export const DEFAULTS = {
   maxConnectionsPerIp: 256,
   maxConnectionsPerAccount: 32,
   privateStreamRetention: 1000,
+  closedOrderRetention: 1000,
   maxOpenOrdersPerAccount: 10_000,
   logLevel: 'info',
   snapshotEveryCommands: 1_000_000,
@@ -276,6 +279,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     maxOpenOrdersPerAccount: DEFAULTS.maxOpenOrdersPerAccount,
     privateStreamRetention:
       env.PRIVATE_STREAM_RETENTION === undefined ? DEFAULTS.privateStreamRetention : positiveInteger(env.PRIVATE_STREAM_RETENTION, 'PRIVATE_STREAM_RETENTION'),
+    closedOrderRetention:
+      env.CLOSED_ORDER_RETENTION === undefined ? DEFAULTS.closedOrderRetention : positiveInteger(env.CLOSED_ORDER_RETENTION, 'CLOSED_ORDER_RETENTION'),
     logLevel: values['log-level'] ?? env.LOG_LEVEL ?? DEFAULTS.logLevel,
     fsync: !(values['no-fsync'] ?? env.JOURNAL_FSYNC === 'off'),
     keepJournal: values['keep-journal'] ?? env.KEEP_JOURNAL === '1',

@@ -162,6 +162,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     clock,
     maxConnectionsPerAccount: config.maxConnectionsPerAccount,
     privateStreamRetention: config.privateStreamRetention,
+    closedOrderRetention: config.closedOrderRetention,
   });
   const gateway = new Gateway(
     {

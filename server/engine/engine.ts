@@ -125,6 +125,13 @@ export class MatchingEngine {
     return views;
   }
 
+  /** One open order of the account by id or cid, or undefined (another account's counts as none). */
+  openOrder(account: string, sym: string, ref: OrderRef): OrderView | undefined {
+    const book = this.books.get(sym);
+    const order = book && this.findOrder(book, account, ref);
+    return order ? book.openOrderView(order) : undefined;
+  }
+
   levels(sym: string, side: Side, depth: number): Level[] {
     return this.books.get(sym)?.levels(side, depth) ?? [];
   }

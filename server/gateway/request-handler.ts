@@ -9,6 +9,7 @@ import type {
   BalancesRequest,
   LoginReply,
   LoginRequest,
+  OrderStateView,
   MarketInfo,
   MarketsReply,
   Request,
@@ -25,6 +26,7 @@ import type { BookFeed } from '../market-data/book-feed.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { Batch, PendingSub } from './batch.js';
 import type { Connection } from './connection.js';
+import { ClosedOrders } from './closed-orders.js';
 import { DeadManSwitch } from './dead-man-switch.js';
 import { PrivateStreams } from './private-streams.js';
 import { ordersPage } from './orders-page.js';
@@ -40,9 +42,12 @@ export interface HandlerDeps {
   readonly maxConnectionsPerAccount: number;
   /** Private messages kept per account for `login` with `resumeFrom` (default 1000). */
   readonly privateStreamRetention?: number;
+  /** Closed orders remembered per account for `order` (default 1000). */
+  readonly closedOrderRetention?: number;
 }
 
 export const DEFAULT_PRIVATE_STREAM_RETENTION = 1000;
+export const DEFAULT_CLOSED_ORDER_RETENTION = 1000;
 
 /** Who a token logs in as. */
 export interface Identity {
@@ -68,9 +73,11 @@ export class RequestHandler {
   private readonly marketsReply: Omit<MarketsReply, 'rid'>;
   readonly deadMan = new DeadManSwitch();
   readonly privateStreams: PrivateStreams;
+  private readonly closedOrders: ClosedOrders;
 
   constructor(private readonly deps: HandlerDeps) {
     this.marketsReply = { type: 'markets', markets: [...deps.markets], assets: [...deps.engine.assets] };
+    this.closedOrders = new ClosedOrders(deps.closedOrderRetention ?? DEFAULT_CLOSED_ORDER_RETENTION);
     this.privateStreams = new PrivateStreams(deps.privateStreamRetention ?? DEFAULT_PRIVATE_STREAM_RETENTION, String(deps.clock()));
   }
 
@@ -119,6 +126,21 @@ export class RequestHandler {
       }
       case 'balances':
         return this.balances(batch, connection, request);
+      case 'order': {
+        const account = connection.account;
+        if (account === null) return this.reject(batch, connection, 'order', 'unauthenticated', rid);
+        if (this.orderEntry === 'halted') return this.rejectUndurable(batch, connection, 'order', rid);
+        if (!this.deps.engine.hasMarket(request.sym)) return this.reject(batch, connection, 'order', 'unknown_market', rid);
+        const open = this.deps.engine.openOrder(account, request.sym, request.ref);
+        const order: OrderStateView | undefined = open
+          ? { sym: open.sym, id: open.id, cid: open.cid, side: open.side, status: open.status, px: open.px, qty: open.qty, filled: open.filled, leaves: open.leaves, ts: open.ts }
+          : this.closedOrders.find(account, request.sym, request.ref);
+        if (!order) {
+          return this.reject(batch, connection, 'order', 'unknown_order', rid, 'no such order open or among the account\'s recently closed ones (this server life)');
+        }
+        batch.send(connection, withRid({ type: 'order' as const, order }, rid));
+        break;
+      }
       case 'deposit':
       case 'withdraw':
         return this.transfer(batch, connection, request);
@@ -186,6 +208,7 @@ export class RequestHandler {
         case 'exec': {
           // Numbered and kept even with nobody connected: a resume delivers it later.
           this.privateStreams.record(event.account, event.exec);
+          this.closedOrders.record(event.account, event.exec);
           const targets = this.connectionsByAccount.get(event.account);
           if (targets) for (const target of targets) batch.send(target, event.exec);
           break;

@@ -16,6 +16,7 @@ const READ_ONLY_REFUSALS: Partial<Record<Request['op'], string>> = {
   deposit: 'replay is read-only',
   withdraw: 'replay is read-only',
   cancel_after: 'replay is read-only',
+  order: 'replay is read-only: it has no accounts',
 };
 
 export class ReadOnlyRequestHandler extends RequestHandler {
