@@ -183,21 +183,11 @@ export interface OrderView {
   ts: number;
 }
 
-/** An order as its last exec left it: open (`new`/`partial`) or closed (`filled`/`canceled`). */
-export interface OrderStateView {
-  sym: string;
-  id: number;
-  cid: string | null;
-  side: Side;
-  status: ExecStatus;
-  px: number | null;
-  qty: number;
-  filled: number;
-  leaves: number;
-  reason?: CancelReason;
-  /** When it was accepted (open orders) or when it closed. */
-  ts: number;
-}
+/**
+ * An order as its last exec left it: open (`new`/`partial`; `ts` when it was accepted) or closed
+ * (`filled`/`canceled`; `ts` when it closed, and a canceled one's `reason`).
+ */
+export type OrderStateView = Pick<Exec, 'sym' | 'id' | 'cid' | 'side' | 'status' | 'px' | 'qty' | 'filled' | 'leaves' | 'reason' | 'ts'>;
 export interface OrderReply {
   type: 'order';
   rid?: Rid;
