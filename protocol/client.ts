@@ -32,6 +32,7 @@ import type {
   BalancesReply,
   CancelAfterAck,
   OrderReply,
+  MyTradesReply,
   BalanceView,
   BookMessage,
   ErrorMessage,
@@ -312,6 +313,11 @@ export class SpotwireClient {
   /** One order's state by id or cid: open, or how it ended if it closed recently. */
   async order(sym: string, ref: OrderRefInput): Promise<OrderReply> {
     return this.#expect<OrderReply>({ op: 'order', sym, ...toRef(ref) }, 'order');
+  }
+
+  /** The account's recent fills, newest first; page on with `before` = the last one's `n`. */
+  async myTrades(params: { sym?: string; limit?: number; before?: number } = {}): Promise<MyTradesReply> {
+    return this.#expect<MyTradesReply>({ op: 'my_trades', ...params }, 'my_trades');
   }
 
   async cancelAfter(timeoutMs: number): Promise<CancelAfterAck> {

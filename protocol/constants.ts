@@ -17,6 +17,7 @@ export const OPS = [
   'withdraw',
   'cancel_after',
   'order',
+  'my_trades',
 ] as const;
 export type Op = (typeof OPS)[number];
 
@@ -112,6 +113,8 @@ export const MAX_ORDERS_PAGE = 1000;
  */
 export const MIN_CANCEL_AFTER_MS = 100;
 export const MAX_CANCEL_AFTER_MS = 86_400_000;
+/** Fills one `my_trades` reply may carry (its `limit` maximum; 100 by default). */
+export const MAX_MY_TRADES_PAGE = 1000;
 /** Longest `after` cursor accepted (it names one order per market: sym ≤ 32 chars and an id). */
 export const MAX_CURSOR_LENGTH = 16 * 1024;
 

@@ -122,6 +122,14 @@ export interface OrderRequest {
   readonly sym: string;
   readonly ref: OrderRef;
 }
+/** The account's recent fills, newest first, paged by `before` (the `n` of the last one seen). */
+export interface MyTradesRequest {
+  readonly op: 'my_trades';
+  readonly rid?: Rid;
+  readonly sym: string | null;
+  readonly limit: number;
+  readonly before: number | null;
+}
 export type Request =
   | LoginRequest
   | MarketsRequest
@@ -136,7 +144,8 @@ export type Request =
   | BalancesRequest
   | TransferRequest
   | CancelAfterRequest
-  | OrderRequest;
+  | OrderRequest
+  | MyTradesRequest;
 
 // ---- server → client ----
 
@@ -188,6 +197,28 @@ export interface OrderView {
  * (`filled`/`canceled`; `ts` when it closed, and a canceled one's `reason`).
  */
 export type OrderStateView = Pick<Exec, 'sym' | 'id' | 'cid' | 'side' | 'status' | 'px' | 'qty' | 'filled' | 'leaves' | 'reason' | 'ts'>;
+/** One of the account's fills; `n` numbers it in the account's fill history (for paging). */
+export interface MyTrade {
+  n: number;
+  sym: string;
+  tradeId: number;
+  orderId: number;
+  cid: string | null;
+  side: Side;
+  px: number;
+  qty: number;
+  liquidity: Liquidity;
+  fee: number;
+  feeAsset: string;
+  ts: number;
+}
+export interface MyTradesReply {
+  type: 'my_trades';
+  rid?: Rid;
+  trades: MyTrade[];
+  /** More fills match past this page: ask again with `before` = the last one's `n`. */
+  more: boolean;
+}
 export interface OrderReply {
   type: 'order';
   rid?: Rid;
@@ -355,6 +386,7 @@ export type Reply =
   | TransferAck
   | CancelAfterAck
   | OrderReply
+  | MyTradesReply
   | Reject;
 
 export type ServerMessage = Reply | ErrorMessage | Exec | BookMessage | TradeMessage | BalanceMessage;

@@ -7,6 +7,7 @@ import {
   DEFAULT_BOOK_DEPTH,
   MAX_ACCOUNT_LENGTH,
   MAX_CANCEL_AFTER_MS,
+  MAX_MY_TRADES_PAGE,
   MIN_CANCEL_AFTER_MS,
   MAX_ASSET_LENGTH,
   MAX_BOOK_DEPTH,
@@ -241,6 +242,12 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTabl
     }
     case 'balances':
       return { op, ...base, account: optionalString(fields, 'account', MAX_ACCOUNT_LENGTH) };
+    case 'my_trades': {
+      const sym = optionalString(fields, 'sym', MAX_SYM_LENGTH);
+      const limit = optionalNumber(fields, 'limit') ?? 100;
+      if (limit > MAX_MY_TRADES_PAGE) throw new Invalid('bad_request', `limit must be at most ${MAX_MY_TRADES_PAGE}`);
+      return { op, ...base, sym, limit, before: optionalNumber(fields, 'before') };
+    }
     case 'cancel_after': {
       const raw = field(fields, 'timeout');
       if (raw === undefined) throw new Invalid('bad_request', 'timeout is required');

@@ -28,7 +28,7 @@ Each flag is also read from the environment (in brackets); flags win.
   --help, -h           this text
 
 Environment only:
-  CLOSED_ORDER_RETENTION    closed orders remembered per account for the order op (default ${DEFAULTS.closedOrderRetention})
+  CLOSED_ORDER_RETENTION    closed orders and fills remembered per account (order, my_trades) (default ${DEFAULTS.closedOrderRetention})
   PRIVATE_STREAM_RETENTION  execs and balances kept per account for login's resumeFrom (default ${DEFAULTS.privateStreamRetention})
   SINK_DEADLINE_MS        longest one write-behind call may take (default ${DEFAULTS.sinkDeadlineMs})
   WRITE_BEHIND_NICE       nice value 0-19 of the write-behind thread (default ${DEFAULTS.writeBehindNice})

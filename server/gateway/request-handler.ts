@@ -27,6 +27,7 @@ import type { ServerMetrics } from '../metrics.js';
 import type { Batch, PendingSub } from './batch.js';
 import type { Connection } from './connection.js';
 import { ClosedOrders } from './closed-orders.js';
+import { RecentFills } from './recent-fills.js';
 import { DeadManSwitch } from './dead-man-switch.js';
 import { PrivateStreams } from './private-streams.js';
 import { ordersPage } from './orders-page.js';
@@ -74,9 +75,11 @@ export class RequestHandler {
   readonly deadMan = new DeadManSwitch();
   readonly privateStreams: PrivateStreams;
   private readonly closedOrders: ClosedOrders;
+  private readonly recentFills: RecentFills;
 
   constructor(private readonly deps: HandlerDeps) {
     this.marketsReply = { type: 'markets', markets: [...deps.markets], assets: [...deps.engine.assets] };
+    this.recentFills = new RecentFills(deps.closedOrderRetention ?? DEFAULT_CLOSED_ORDER_RETENTION);
     this.closedOrders = new ClosedOrders(deps.closedOrderRetention ?? DEFAULT_CLOSED_ORDER_RETENTION);
     this.privateStreams = new PrivateStreams(deps.privateStreamRetention ?? DEFAULT_PRIVATE_STREAM_RETENTION, String(deps.clock()));
   }
@@ -126,6 +129,16 @@ export class RequestHandler {
       }
       case 'balances':
         return this.balances(batch, connection, request);
+      case 'my_trades': {
+        const account = connection.account;
+        if (account === null) return this.reject(batch, connection, 'my_trades', 'unauthenticated', rid);
+        if (this.orderEntry === 'halted') return this.rejectUndurable(batch, connection, 'my_trades', rid);
+        if (request.sym !== null && !this.deps.engine.hasMarket(request.sym)) return this.reject(batch, connection, 'my_trades', 'unknown_market', rid);
+        const page = this.recentFills.page(account, request.sym, request.before, request.limit);
+        batch.send(connection, withRid({ type: 'my_trades' as const, trades: page.trades, more: page.more }, rid));
+        batch.work += page.trades.length;
+        break;
+      }
       case 'order': {
         const account = connection.account;
         if (account === null) return this.reject(batch, connection, 'order', 'unauthenticated', rid);
@@ -209,6 +222,7 @@ export class RequestHandler {
           // Numbered and kept even with nobody connected: a resume delivers it later.
           this.privateStreams.record(event.account, event.exec);
           this.closedOrders.record(event.account, event.exec);
+          this.recentFills.record(event.account, event.exec);
           const targets = this.connectionsByAccount.get(event.account);
           if (targets) for (const target of targets) batch.send(target, event.exec);
           break;

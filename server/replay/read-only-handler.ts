@@ -17,6 +17,7 @@ const READ_ONLY_REFUSALS: Partial<Record<Request['op'], string>> = {
   withdraw: 'replay is read-only',
   cancel_after: 'replay is read-only',
   order: 'replay is read-only: it has no accounts',
+  my_trades: 'replay is read-only: it has no accounts',
 };
 
 export class ReadOnlyRequestHandler extends RequestHandler {

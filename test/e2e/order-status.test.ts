@@ -1,5 +1,6 @@
 // `order`: an order's state by id or cid over real WebSockets — open, and after it closed (filled
 // or canceled, with its reason), within the retention; another account's order is unknown.
+// `my_trades`: the account's recent fills with fees, newest first, paged with `before`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { connect, SYM, type Recorded } from '../support/e2e.js';
@@ -46,5 +47,37 @@ describe('order', () => {
     }
     expect(await alice.client.request({ op: 'order', sym: SYM, id: ids[0] })).toMatchObject({ type: 'reject', code: 'unknown_order' });
     for (const id of ids.slice(1)) expect((await alice.client.order(SYM, id)).order).toMatchObject({ id, status: 'canceled' });
+  });
+});
+
+describe('my_trades', () => {
+  it('lists the account fills with fees, newest first, by market, paged with before; within the retention', async () => {
+    const carol = await connect(server.url, 'token-carol');
+    const buyer = await connect(server.url, 'token-bob');
+    try {
+      for (let i = 0; i < 5; i++) {
+        await carol.client.place({ sym: 'ETH-USD', side: 'sell', kind: 'limit', px: 300_000 + i, qty: 10 + i, cid: `mt-${i}` });
+        await buyer.client.place({ sym: 'ETH-USD', side: 'buy', kind: 'limit', px: 300_000 + i, qty: 10 + i, tif: 'ioc' });
+      }
+      const first = await carol.client.myTrades({ sym: 'ETH-USD', limit: 2 });
+      // The retention (3, as for closed orders in this server) keeps the newest three.
+      expect(first.trades.map((t) => [t.qty, t.liquidity, t.side, t.cid])).toEqual([
+        [14, 'maker', 'sell', 'mt-4'],
+        [13, 'maker', 'sell', 'mt-3'],
+      ]);
+      expect(first.more).toBe(true);
+      expect(first.trades[0]).toMatchObject({ sym: 'ETH-USD', px: 300_004, feeAsset: 'USD' });
+      expect(first.trades[0]!.fee).toBeGreaterThan(0);
+      const second = await carol.client.myTrades({ sym: 'ETH-USD', limit: 2, before: first.trades[1]!.n });
+      expect(second.trades.map((t) => t.qty)).toEqual([12]);
+      expect(second.more).toBe(false);
+      expect((await carol.client.myTrades({ sym: SYM })).trades).toEqual([]);
+      const taker = await buyer.client.myTrades({ limit: 1 });
+      expect(taker.trades[0]).toMatchObject({ liquidity: 'taker', side: 'buy', qty: 14, feeAsset: 'ETH' });
+      expect(await carol.client.request({ op: 'my_trades', limit: 1001 })).toMatchObject({ type: 'reject', code: 'bad_request' });
+    } finally {
+      carol.client.close();
+      buyer.client.close();
+    }
   });
 });
