@@ -15,6 +15,16 @@ export interface ProcessSample {
 }
 
 /** Ctrl-C ends the bench through process.exit, so that child servers are killed on 'exit'. */
+/** The port in a server log line, if it is the "spotwire listening" line (pino JSON). */
+export function spotwirePort(line: string): number | null {
+  try {
+    const entry = JSON.parse(line) as { msg?: string; port?: number };
+    return entry.msg === 'spotwire listening' && typeof entry.port === 'number' ? entry.port : null;
+  } catch {
+    return null;
+  }
+}
+
 export function exitOnInterrupt(): void {
   process.once('SIGINT', () => process.exit(130));
   process.once('SIGTERM', () => process.exit(143));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEMO_MARKETS } from '../server/config.js';
-import { ChildServer, exitOnInterrupt, type ProcessSample } from './child-server.js';
+import { ChildServer, exitOnInterrupt, spotwirePort, type ProcessSample } from './child-server.js';
 import { fundedKeys } from './funding.js';
 import { describeRejects, runLoad, type LoadResult } from './load-generator.js';
 import { human, median, printMachine, printTable } from './report.js';
@@ -91,14 +91,6 @@ async function measure(server: ChildServer, target: Row['target'], connections: 
   };
 }
 
-function spotwirePort(line: string): number | null {
-  try {
-    const entry = JSON.parse(line) as { msg?: string; port?: number };
-    return entry.msg === 'spotwire listening' && typeof entry.port === 'number' ? entry.port : null;
-  } catch {
-    return null;
-  }
-}
 
 function echoPort(line: string): number | null {
   try {

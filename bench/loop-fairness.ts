@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCodec } from '../protocol/codec.js';
-import { ChildServer, exitOnInterrupt } from './child-server.js';
+import { ChildServer, exitOnInterrupt, spotwirePort } from './child-server.js';
 import { SCENARIOS, type Scenario } from './flood-scenarios.js';
 import { RawWsClient } from './raw-ws-client.js';
 import { median, nanosHistogram, percentiles, printMachine, printTable } from './report.js';
@@ -19,14 +19,6 @@ import { median, nanosHistogram, percentiles, printMachine, printTable } from '.
 const codec = createCodec();
 const OPEN_ORDERS = 10_000;
 
-function spotwirePort(line: string): number | null {
-  try {
-    const entry = JSON.parse(line) as { msg?: string; port?: number };
-    return entry.msg === 'spotwire listening' && typeof entry.port === 'number' ? entry.port : null;
-  } catch {
-    return null;
-  }
-}
 
 /** A connection that sends one request at a time and resolves with the decoded replies to it. */
 async function openClient(port: number): Promise<{ request(value: unknown, replies?: number): Promise<void>; close(): void }> {

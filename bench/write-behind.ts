@@ -31,7 +31,7 @@ import { createCommandCodec, type JournalEntry } from '../server/journal/command
 import { Journal } from '../server/journal/journal.js';
 import { WRITE_BEHIND_RESOURCE_LIMITS, WriteBehindThread, workerSourceFor } from '../server/persistence/write-behind-thread.js';
 import type { CatchUpResult, CatchUpSetup } from './write-behind-catchup.js';
-import { ChildServer } from './child-server.js';
+import { ChildServer, spotwirePort } from './child-server.js';
 import { fundAccounts, fundedKeys } from './funding.js';
 import { describeRejects, runLoad } from './load-generator.js';
 import { human, median, printMachine } from './report.js';
@@ -330,14 +330,6 @@ async function lagUnderLoad(variant: Variant): Promise<LagResult> {
   return result;
 }
 
-function spotwirePort(line: string): number | null {
-  try {
-    const entry = JSON.parse(line) as { msg?: string; port?: number };
-    return entry.msg === 'spotwire listening' && typeof entry.port === 'number' ? entry.port : null;
-  } catch {
-    return null;
-  }
-}
 
 interface SinkLag {
   readonly lagEvents: number | null;

@@ -1,8 +1,8 @@
 // The reference engine's money, written from docs/PROTOCOL.md "Accounts and money" alone: balances in
 // BigInt, so no sum can silently lose precision, and holds restated from each order's rule after
 // every change instead of tracked by increments as the fast ledger does.
-import type { TransferOp } from '../../protocol/constants.js';
 import type { AssetInfo, BalanceView, MarketInfo } from '../../protocol/messages.js';
+import type { TransferCommand, TransferEvent, TransferOutcome } from '../../server/engine/types.js';
 
 export const MAX = BigInt(Number.MAX_SAFE_INTEGER);
 const RATE_SCALE = 1_000_000n;
@@ -52,12 +52,8 @@ export function referenceFee(receivedTaker: bigint, takerRate: bigint, receivedM
   return (scaled + RATE_SCALE - 1n) / RATE_SCALE;
 }
 
-interface RefTransfer {
-  readonly op: TransferOp;
-  readonly account: string;
-  readonly asset: string;
-  readonly amount: number;
-}
+/** What a ref was applied as. */
+type RefTransfer = Pick<TransferCommand, 'op' | 'account' | 'asset' | 'amount'>;
 
 export class ReferenceLedger {
   private readonly balances = new Map<string, Map<string, RefBalance>>();
@@ -110,32 +106,14 @@ export class ReferenceLedger {
   }
 }
 
+/** The engine's result shape for a transfer: the reference answers in the same words. */
 export type TransferResult =
-  | { ok: true; transfer: { ref: string; account: string; asset: string; available: number; hold: number; duplicate: boolean }; events: TransferEventLike[] }
+  | { ok: true; transfer: TransferOutcome; events: TransferEvent[] }
   | { ok: false; code: 'bad_request' | 'bad_number' | 'insufficient_funds'; msg: string; events: [] };
 
-interface TransferEventLike {
-  kind: 'transfer';
-  op: TransferOp;
-  account: string;
-  asset: string;
-  amount: number;
-  ref: string;
-  ts: number;
-}
-
-export interface RefTransferCommand {
-  readonly op: TransferOp;
-  readonly ts: number;
-  readonly account: string;
-  readonly asset: string;
-  readonly amount: number;
-  readonly ref: string;
-}
-
-export function referenceTransfer(ledger: ReferenceLedger, cmd: RefTransferCommand): TransferResult {
+export function referenceTransfer(ledger: ReferenceLedger, cmd: TransferCommand): TransferResult {
   if (!ledger.isAsset(cmd.asset)) return { ok: false, code: 'bad_request', msg: `unknown asset ${cmd.asset}: no market names it`, events: [] };
-  const outcome = (duplicate: boolean): Extract<TransferResult, { ok: true }>['transfer'] => {
+  const outcome = (duplicate: boolean): TransferOutcome => {
     const balance = ledger.of(cmd.account, cmd.asset);
     return { ref: cmd.ref, account: cmd.account, asset: cmd.asset, available: Number(balance.available), hold: Number(balance.hold), duplicate };
   };
