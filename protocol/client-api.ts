@@ -99,6 +99,8 @@ export interface LoginOptions {
 
 export interface BookSubscribeOptions {
   readonly depth?: number;
+  /** ms between merged deltas (0, 100, 250, 500 or 1000; absent: a delta per batch). */
+  readonly interval?: number;
   readonly onUpdate?: (book: LocalBook) => void;
 }
 

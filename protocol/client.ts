@@ -67,6 +67,7 @@ interface Pending {
 interface BookSubscription {
   readonly sym: string;
   readonly depth: number | undefined;
+  readonly interval: number | undefined;
   readonly book: LocalBook;
   readonly onUpdate: ((book: LocalBook) => void) | undefined;
   /** Settles the promise subscribeBook returned, on the first good snapshot. */
@@ -360,6 +361,7 @@ export class SpotwireClient {
     const sub: BookSubscription = {
       sym,
       depth: options.depth,
+      interval: options.interval,
       book: new LocalBook(sym),
       onUpdate: options.onUpdate,
       ready: undefined,
@@ -465,9 +467,13 @@ export class SpotwireClient {
   }
 
   #subMessage(sub: BookSubscription): RawRequest {
-    return sub.depth === undefined
-      ? { op: 'sub', ch: 'book', sym: sub.sym }
-      : { op: 'sub', ch: 'book', sym: sub.sym, depth: sub.depth };
+    return {
+      op: 'sub',
+      ch: 'book',
+      sym: sub.sym,
+      ...(sub.depth === undefined ? {} : { depth: sub.depth }),
+      ...(sub.interval === undefined ? {} : { interval: sub.interval }),
+    };
   }
 
   #settleReady(sub: BookSubscription, outcome: Error | LocalBook): void {

@@ -1,6 +1,7 @@
 // Typed shapes of everything on the wire. Requests are what the validator produces from an
 // untrusted frame; server messages are what the gateway sends and the client receives.
 import type {
+  BookInterval,
   CancelReason,
   Channel,
   ExecStatus,
@@ -39,6 +40,8 @@ export interface SubRequest {
   readonly ch: Channel;
   readonly sym: string;
   readonly depth: number;
+  /** book only: 0 = a delta per batch; otherwise at most one merged delta per interval (ms). */
+  readonly interval: BookInterval;
 }
 export interface UnsubRequest {
   readonly op: 'unsub';
@@ -359,6 +362,8 @@ export interface BookMessage {
   type: 'book';
   sym: string;
   seq: number;
+  /** On a merged delta of a subscription with an `interval`: the first seq it covers (`seq` is the last). */
+  seqFrom?: number;
   snapshot?: true;
   bids: Level[];
   asks: Level[];

@@ -3,6 +3,8 @@
 // as own properties, so prototype keys in a frame (`__proto__`, `constructor`, …) are inert.
 import { FloatValue } from './msgpack-floats.js';
 import {
+  BOOK_INTERVALS,
+  type BookInterval,
   CHANNELS,
   DEFAULT_BOOK_DEPTH,
   MAX_ACCOUNT_LENGTH,
@@ -167,6 +169,16 @@ function oneOf<T extends string>(fields: Fields, key: string, table: readonly T[
   return value;
 }
 
+/** `sub` book `interval`: absent is 0 (a delta per batch, the contract's behaviour). */
+function bookInterval(fields: Fields): BookInterval {
+  const value = field(fields, 'interval');
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !(BOOK_INTERVALS as readonly number[]).includes(value)) {
+    throw new Invalid('bad_request', `interval must be one of ${BOOK_INTERVALS.join(', ')} (ms)`);
+  }
+  return value as BookInterval;
+}
+
 function orderRef(fields: Fields): OrderRef {
   const id = optionalNumber(fields, 'id');
   if (id !== null) return { id };
@@ -194,7 +206,7 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTabl
       const sym = requiredString(fields, 'sym', MAX_SYM_LENGTH);
       const depth = optionalNumber(fields, 'depth') ?? DEFAULT_BOOK_DEPTH;
       if (depth > MAX_BOOK_DEPTH) throw new Invalid('bad_request', `depth must be at most ${MAX_BOOK_DEPTH}`);
-      return { op, ...base, ch, sym, depth };
+      return { op, ...base, ch, sym, depth, interval: bookInterval(fields) };
     }
     case 'unsub':
       return { op, ...base, ch: oneOf(fields, 'ch', CHANNELS), sym: requiredString(fields, 'sym', MAX_SYM_LENGTH) };

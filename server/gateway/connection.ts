@@ -1,7 +1,7 @@
 // Per-socket state: who is logged in, what it subscribes to, its request budget and the requests
 // waiting for their turn.
 import type { WebSocket } from 'uWebSockets.js';
-import type { Role } from '../../protocol/constants.js';
+import type { BookInterval, Role } from '../../protocol/constants.js';
 
 export interface SocketData {
   connection: Connection | null;
@@ -11,9 +11,11 @@ export class Connection {
   account: string | null = null;
   role: Role = 'trader';
   cancelOnDisconnect = false;
-  /** sym → subscribed depth. */
-  readonly bookSubs = new Map<string, number>();
+  /** sym → the subscribed book view. */
+  readonly bookSubs = new Map<string, { readonly depth: number; readonly interval: BookInterval }>();
   readonly tradeSubs = new Set<string>();
+  /** Book views left while the socket was backed up: each gets a fresh snapshot once it drains. */
+  readonly suspendedBooks = new Map<string, { readonly depth: number; readonly interval: BookInterval }>();
   closed = false;
   /** The decoded frame being handled (request-intake.ts), from `inboxHead` on. */
   inbox: unknown[] = [];

@@ -1,7 +1,7 @@
 // What each request does: login, queries and subscriptions here; order entry through the engine.
 // Every outcome is written into the current batch, never sent directly, so replies, execs and
 // market data leave in order and only after the batch is durable.
-import type { RejectCode, Role } from '../../protocol/constants.js';
+import type { BookInterval, Channel, RejectCode, Role } from '../../protocol/constants.js';
 import { REJECT_CODES } from '../../protocol/constants.js';
 import type {
   Ack,
@@ -327,25 +327,10 @@ export class RequestHandler {
     // A repeated sub is a resubscribe: drop the old one first (a fresh snapshot follows).
     this.dropSubscription(connection, ch, sym);
     const depth = ch === 'book' ? request.depth : 0;
-    const pending: PendingSub = {
-      kind: 'pending-sub',
-      connection,
-      ch,
-      sym,
-      depth,
-      rid,
-      topic: ch === 'book' ? feed.topicFor(depth) : tradesTopic(sym),
-      canceled: false,
-      sealed: false,
-      messages: [],
-    };
-    if (ch === 'book') connection.bookSubs.set(sym, depth);
+    const interval = ch === 'book' ? request.interval : 0;
+    if (ch === 'book') connection.bookSubs.set(sym, { depth, interval });
     else connection.tradeSubs.add(sym);
-    let mine = this.pendingSubs.get(connection);
-    if (!mine) this.pendingSubs.set(connection, (mine = new Map()));
-    mine.set(`${ch}/${sym}`, pending);
-    batch.pendingSubs.push(pending);
-    batch.send(connection, pending);
+    this.queueSub(batch, connection, ch, sym, { depth, interval }, rid, false);
     batch.tally.count('sub', 'ok');
   }
 
@@ -357,6 +342,36 @@ export class RequestHandler {
     batch.tally.count('unsub', 'ok');
   }
 
+  /** The sub's reply waits in the batch until seal (snapshot) and release (joins the topic). */
+  private queueSub(
+    batch: Batch,
+    connection: Connection,
+    ch: Channel,
+    sym: string,
+    view: { depth: number; interval: BookInterval },
+    rid: Rid | undefined,
+    resync: boolean,
+  ): void {
+    const pending: PendingSub = {
+      kind: 'pending-sub',
+      connection,
+      ch,
+      sym,
+      ...view,
+      rid,
+      topic: ch === 'book' ? this.deps.feeds.get(sym)!.topicFor(view.depth, view.interval) : tradesTopic(sym),
+      resync,
+      canceled: false,
+      sealed: false,
+      messages: [],
+    };
+    let mine = this.pendingSubs.get(connection);
+    if (!mine) this.pendingSubs.set(connection, (mine = new Map()));
+    mine.set(`${ch}/${sym}`, pending);
+    batch.pendingSubs.push(pending);
+    batch.send(connection, pending);
+  }
+
   /** Ends a subscription whether it is live, sealed but unreleased, or still pending. */
   private dropSubscription(connection: Connection, ch: 'book' | 'trades', sym: string): void {
     const key = `${ch}/${sym}`;
@@ -366,12 +381,14 @@ export class RequestHandler {
       this.pendingSubs.get(connection)!.delete(key);
     }
     if (ch === 'book') {
-      const depth = connection.bookSubs.get(sym);
-      if (depth === undefined) return;
+      connection.suspendedBooks.delete(sym);
+      const view = connection.bookSubs.get(sym);
+      if (view === undefined) return;
       connection.bookSubs.delete(sym);
+      const feed = this.deps.feeds.get(sym)!;
       // A pending sub that is not sealed yet never joined its view.
-      if (!pending || pending.sealed) this.deps.feeds.get(sym)!.unsubscribe(depth);
-      if (!connection.closed) connection.ws.unsubscribe(this.deps.feeds.get(sym)!.topicFor(depth));
+      if (!pending || pending.sealed) feed.unsubscribe(view.depth, view.interval);
+      if (!connection.closed) connection.ws.unsubscribe(feed.topicFor(view.depth, view.interval));
     } else {
       if (!connection.tradeSubs.delete(sym)) return;
       if (!connection.closed) connection.ws.unsubscribe(tradesTopic(sym));
@@ -382,9 +399,10 @@ export class RequestHandler {
   resolvePendingSub(pending: PendingSub): void {
     const subbed = withRid({ type: 'subbed' as const, ch: pending.ch, sym: pending.sym }, pending.rid);
     if (pending.canceled || pending.ch === 'trades') {
-      pending.messages = [subbed];
+      pending.messages = pending.resync ? [] : [subbed];
     } else {
-      pending.messages = [subbed, this.deps.feeds.get(pending.sym)!.subscribe(pending.depth)];
+      const snapshot = this.deps.feeds.get(pending.sym)!.subscribe(pending.depth, pending.interval, this.deps.clock());
+      pending.messages = pending.resync ? [snapshot] : [subbed, snapshot];
     }
     pending.sealed = true;
   }
@@ -395,6 +413,31 @@ export class RequestHandler {
     if (mine?.get(`${pending.ch}/${pending.sym}`) === pending) mine.delete(`${pending.ch}/${pending.sym}`);
     if (pending.canceled || pending.connection.closed) return;
     pending.connection.ws.subscribe(pending.topic);
+  }
+
+  /**
+   * A backed-up socket leaves its book views: the deltas it could not read are worthless once it
+   * is behind, and a snapshot when it has drained costs it less than being cut off.
+   */
+  suspendBooks(connection: Connection): number {
+    let suspended = 0;
+    for (const [sym, view] of [...connection.bookSubs]) {
+      if (this.pendingSubs.get(connection)?.has(`book/${sym}`)) continue;
+      this.dropSubscription(connection, 'book', sym);
+      connection.suspendedBooks.set(sym, view);
+      suspended++;
+    }
+    return suspended;
+  }
+
+  /** The socket drained: each suspended view comes back with a snapshot, then its deltas. */
+  resumeBooks(batch: Batch, connection: Connection): void {
+    if (this.orderEntry === 'halted') return;
+    for (const [sym, view] of connection.suspendedBooks) {
+      connection.bookSubs.set(sym, view);
+      this.queueSub(batch, connection, 'book', sym, view, undefined, true);
+    }
+    connection.suspendedBooks.clear();
   }
 
   /** The dead-man switches that ran out: each such account's orders are canceled (reason timeout). */
