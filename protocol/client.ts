@@ -350,6 +350,22 @@ export class SpotwireClient {
     return this.#expect({ op: 'ping' }, 'pong');
   }
 
+  /**
+   * The server clock against this one, from the pings with the shortest round trip of `samples`:
+   * `offsetMs` is what to add to Date.now() to get server time (acks', execs', trades' `ts`).
+   */
+  async clockOffset(samples = 5): Promise<{ offsetMs: number; rttMs: number }> {
+    let best = { offsetMs: 0, rttMs: Infinity };
+    for (let i = 0; i < samples; i++) {
+      const sentAt = Date.now();
+      const pong = await this.ping();
+      const receivedAt = Date.now();
+      const rttMs = receivedAt - sentAt;
+      if (rttMs < best.rttMs) best = { offsetMs: pong.ts - (sentAt + receivedAt) / 2, rttMs };
+    }
+    return best;
+  }
+
   // ---- subscriptions ----
 
   /**

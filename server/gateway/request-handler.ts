@@ -31,6 +31,7 @@ import { RecentFills } from './recent-fills.js';
 import { DeadManSwitch } from './dead-man-switch.js';
 import { PrivateStreams } from './private-streams.js';
 import { ordersPage } from './orders-page.js';
+import { TokenBucket } from './token-bucket.js';
 
 export interface HandlerDeps {
   readonly engine: MatchingEngine;
@@ -41,6 +42,8 @@ export interface HandlerDeps {
   readonly clock: () => number;
   /** Connections one account may have logged in at once; 0: no cap. */
   readonly maxConnectionsPerAccount: number;
+  /** Requests/s one account may send across its connections; 0 or absent: no account limit. */
+  readonly accountRateLimitPerSecond?: number;
   /** Private messages kept per account for `login` with `resumeFrom` (default 1000). */
   readonly privateStreamRetention?: number;
   /** Closed orders remembered per account for `order` (default 1000). */
@@ -67,6 +70,8 @@ export function tradesTopic(sym: string): string {
 export class RequestHandler {
   /** Logged-in connections per account: where that account's execs go. */
   private readonly connectionsByAccount = new Map<string, Set<Connection>>();
+  /** The request budget each logged-in account shares across its connections. */
+  private readonly accountBuckets = new Map<string, TokenBucket>();
   /** `ch/sym` → the sub of this connection not yet released. */
   private readonly pendingSubs = new Map<Connection, Map<string, PendingSub>>();
   /** 'halted' after a journal failure: nothing more may be acknowledged. */
@@ -303,6 +308,12 @@ export class RequestHandler {
     let set = this.connectionsByAccount.get(account);
     if (!set) this.connectionsByAccount.set(account, (set = new Set()));
     set.add(connection);
+    const accountRate = this.deps.accountRateLimitPerSecond ?? 0;
+    if (accountRate > 0 && connection.accountRequests === null) {
+      let bucket = this.accountBuckets.get(account);
+      if (!bucket) this.accountBuckets.set(account, (bucket = new TokenBucket(accountRate, batch.ts)));
+      connection.accountRequests = bucket;
+    }
     const streams = this.privateStreams;
     const reply: LoginReply = { type: 'login', account, pseq: streams.last(account), epoch: streams.epoch };
     if (rid !== undefined) reply.rid = rid;
@@ -460,7 +471,10 @@ export class RequestHandler {
     if (account === null) return;
     const set = this.connectionsByAccount.get(account);
     set?.delete(connection);
-    if (set?.size === 0) this.connectionsByAccount.delete(account);
+    if (set?.size === 0) {
+      this.connectionsByAccount.delete(account);
+      this.accountBuckets.delete(account);
+    }
     if (connection.cancelOnDisconnect && this.orderEntry === 'open') {
       const result = this.execute(batch, { op: 'cancel_all', ts: batch.ts, account, sym: null, reason: 'disconnect' });
       this.distribute(batch, result);
