@@ -77,6 +77,8 @@ export interface PlaceParams {
   readonly post?: boolean;
   readonly stp?: StpMode;
   readonly cid?: string;
+  /** Resending a place whose reply was lost (needs `cid`): an order with that cid is answered, not doubled. */
+  readonly retry?: boolean;
 }
 
 /** An order by server id (number), by cid (string), or as an OrderRef. */

@@ -62,6 +62,8 @@ export interface PlaceRequest {
   readonly post: boolean;
   readonly stp: StpMode;
   readonly cid: string | null;
+  /** [Spotwire] This place may repeat one whose reply was lost: an order with this cid answers instead. */
+  readonly retry?: true;
 }
 export interface CancelRequest {
   readonly op: 'cancel';
@@ -297,6 +299,9 @@ export interface Ack {
   cid?: string | null;
   canceled?: number;
   ts?: number;
+  /** [Spotwire] A `place` with `retry` whose cid names an order already placed: that order, no new one. */
+  duplicate?: true;
+  order?: OrderStateView;
 }
 export interface BalancesReply {
   type: 'balances';

@@ -229,7 +229,9 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTabl
       if (post && (kind !== 'limit' || tif !== 'gtc')) {
         throw new Invalid('bad_request', 'post is only for limit gtc orders');
       }
-      return { op, ...base, sym, side, kind, px, qty, tif, post, stp, cid };
+      const retry = optionalBoolean(fields, 'retry');
+      if (retry && cid === null) throw new Invalid('bad_request', 'retry needs the cid of the place it repeats');
+      return { op, ...base, sym, side, kind, px, qty, tif, post, stp, cid, ...(retry ? { retry } : {}) };
     }
     case 'cancel':
     case 'order':

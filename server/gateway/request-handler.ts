@@ -9,6 +9,7 @@ import type {
   BalancesRequest,
   LoginReply,
   LoginRequest,
+  OrderRef,
   OrderStateView,
   MarketInfo,
   MarketsReply,
@@ -149,10 +150,7 @@ export class RequestHandler {
         if (account === null) return this.reject(batch, connection, 'order', 'unauthenticated', rid);
         if (this.orderEntry === 'halted') return this.rejectUndurable(batch, connection, 'order', rid);
         if (!this.deps.engine.hasMarket(request.sym)) return this.reject(batch, connection, 'order', 'unknown_market', rid);
-        const open = this.deps.engine.openOrder(account, request.sym, request.ref);
-        const order: OrderStateView | undefined = open
-          ? { sym: open.sym, id: open.id, cid: open.cid, side: open.side, status: open.status, px: open.px, qty: open.qty, filled: open.filled, leaves: open.leaves, ts: open.ts }
-          : this.closedOrders.find(account, request.sym, request.ref);
+        const order = this.orderState(account, request.sym, request.ref);
         if (!order) {
           return this.reject(batch, connection, 'order', 'unknown_order', rid, 'no such order open or among the account\'s recently closed ones (this server life)');
         }
@@ -180,6 +178,7 @@ export class RequestHandler {
         if (this.orderEntry === 'halted') {
           return this.reject(batch, connection, request.op, 'internal', rid, 'order entry is halted: the journal cannot write');
         }
+        if (request.op === 'place' && request.retry === true && this.answerRetriedPlace(batch, connection, account, request.sym, request.cid!, rid)) return;
         const ts = batch.ts;
         const command: EngineCommand =
           request.op === 'place'
@@ -204,6 +203,27 @@ export class RequestHandler {
       }
     }
     batch.tally.count(request.op, 'ok');
+  }
+
+  /**
+   * A `place` with `retry` whose cid names an order of the account, open or recently closed: the
+   * client lost the reply to the first place, so it gets that order instead of a second one.
+   */
+  private answerRetriedPlace(batch: Batch, connection: Connection, account: string, sym: string, cid: string, rid: Rid | undefined): boolean {
+    const order = this.deps.engine.hasMarket(sym) ? this.orderState(account, sym, { cid }) : undefined;
+    if (!order) return false;
+    const ack: Ack = { type: 'ack', op: 'place', id: order.id, cid, ts: order.ts, duplicate: true, order };
+    batch.send(connection, withRid(ack, rid));
+    batch.tally.count('place', 'duplicate');
+    return true;
+  }
+
+  /** An order of the account by id or cid: its live state if open, else how it ended (if remembered). */
+  private orderState(account: string, sym: string, ref: OrderRef): OrderStateView | undefined {
+    const open = this.deps.engine.openOrder(account, sym, ref);
+    return open
+      ? { sym: open.sym, id: open.id, cid: open.cid, side: open.side, status: open.status, px: open.px, qty: open.qty, filled: open.filled, leaves: open.leaves, ts: open.ts }
+      : this.closedOrders.find(account, sym, ref);
   }
 
   /** Runs a command through the engine and records it for the journal when it changed state. */
