@@ -317,7 +317,8 @@ export class SpotwireClient {
   }
 
   /** The account's recent fills, newest first; page on with `before` = the last one's `n`. */
-  async myTrades(params: { sym?: string; limit?: number; before?: number } = {}): Promise<MyTradesReply> {
+  /** One page of the account's fills, newest first; continue with `before` (memory) or `after: reply.next` (history). */
+  async myTrades(params: { sym?: string; limit?: number; before?: number; after?: string; from?: number; to?: number } = {}): Promise<MyTradesReply> {
     return this.#expect<MyTradesReply>({ op: 'my_trades', ...params }, 'my_trades');
   }
 

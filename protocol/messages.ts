@@ -134,6 +134,11 @@ export interface MyTradesRequest {
   readonly sym: string | null;
   readonly limit: number;
   readonly before: number | null;
+  /** A `next` cursor of an earlier reply (the page continues in the history). */
+  readonly after: string | null;
+  /** ts window [from, to) in ms; null: unbounded. */
+  readonly from: number | null;
+  readonly to: number | null;
 }
 export type Request =
   | LoginRequest
@@ -202,9 +207,9 @@ export interface OrderView {
  * (`filled`/`canceled`; `ts` when it closed, and a canceled one's `reason`).
  */
 export type OrderStateView = Pick<Exec, 'sym' | 'id' | 'cid' | 'side' | 'status' | 'px' | 'qty' | 'filled' | 'leaves' | 'reason' | 'ts'>;
-/** One of the account's fills; `n` numbers it in the account's fill history (for paging). */
+/** One of the account's fills; `n` numbers it in the account's fill history of this server life (for paging); fills from Postgres have none. */
 export interface MyTrade {
-  n: number;
+  n?: number;
   sym: string;
   tradeId: number;
   orderId: number;
@@ -221,8 +226,10 @@ export interface MyTradesReply {
   type: 'my_trades';
   rid?: Rid;
   trades: MyTrade[];
-  /** More fills match past this page: ask again with `before` = the last one's `n`. */
+  /** More fills match past this page: ask again with `before` = the last one's `n`, or with `after` = `next` when it is given. */
   more: boolean;
+  /** [Spotwire] The cursor to pass as `after` when the next page comes from the history in Postgres. */
+  next?: string;
 }
 export interface OrderReply {
   type: 'order';

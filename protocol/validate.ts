@@ -169,6 +169,14 @@ function oneOf<T extends string>(fields: Fields, key: string, table: readonly T[
   return value;
 }
 
+/** A time in ms since the epoch: 0 or more. */
+function optionalTime(fields: Fields, key: string): number | null {
+  const value = field(fields, key);
+  if (value === undefined) return null;
+  if (value === 0) return 0;
+  return requiredNumber(fields, key);
+}
+
 /** `sub` book `interval`: absent is 0 (a delta per batch, the contract's behaviour). */
 function bookInterval(fields: Fields): BookInterval {
   const value = field(fields, 'interval');
@@ -260,7 +268,13 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTabl
       const sym = optionalString(fields, 'sym', MAX_SYM_LENGTH);
       const limit = optionalNumber(fields, 'limit') ?? 100;
       if (limit > MAX_MY_TRADES_PAGE) throw new Invalid('bad_request', `limit must be at most ${MAX_MY_TRADES_PAGE}`);
-      return { op, ...base, sym, limit, before: optionalNumber(fields, 'before') };
+      const from = optionalTime(fields, 'from');
+      const to = optionalTime(fields, 'to');
+      if (from !== null && to !== null && to <= from) throw new Invalid('bad_request', 'to must be after from');
+      const after = optionalString(fields, 'after', MAX_CURSOR_LENGTH);
+      const before = optionalNumber(fields, 'before');
+      if (after !== null && before !== null) throw new Invalid('bad_request', 'give before or after, not both');
+      return { op, ...base, sym, limit, before, after, from, to };
     }
     case 'cancel_after': {
       const raw = field(fields, 'timeout');

@@ -24,6 +24,8 @@ export class Connection {
   /** Frames waiting behind it, as bytes (null: a text frame), and their size. */
   frames: (Uint8Array | null)[] = [];
   waitingBytes = 0;
+  /** `my_trades`/`order` queries of this connection waiting for Postgres. */
+  historyQueries = 0;
   /** Work units of this connection's replies in batches not yet released. */
   unreleasedUnits = 0;
   /** The per-connection request limit. */

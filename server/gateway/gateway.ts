@@ -90,6 +90,7 @@ export class Gateway {
       limits: options.intake,
       currentBatch: () => this.currentBatch(),
     });
+    deps.handler.inCurrentBatch = (work) => work(this.currentBatch());
     this.routes();
   }
 

@@ -15,6 +15,7 @@ import type {
   MarketsReply,
   Request,
   Rid,
+  ServerMessage,
   SubRequest,
   TransferAck,
   TransferRequest,
@@ -32,6 +33,8 @@ import { RecentFills } from './recent-fills.js';
 import { DeadManSwitch } from './dead-man-switch.js';
 import { PrivateStreams } from './private-streams.js';
 import { ordersPage } from './orders-page.js';
+import { AccountQueries } from './account-queries.js';
+import { HISTORY_QUERIES_PER_CONNECTION, type AccountHistory } from './account-history.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface HandlerDeps {
@@ -49,6 +52,8 @@ export interface HandlerDeps {
   readonly privateStreamRetention?: number;
   /** Closed orders remembered per account for `order` (default 1000). */
   readonly closedOrderRetention?: number;
+  /** Older fills and orders, from Postgres (null or absent: memory only). */
+  readonly history?: AccountHistory | null;
 }
 
 export const DEFAULT_PRIVATE_STREAM_RETENTION = 1000;
@@ -80,13 +85,16 @@ export class RequestHandler {
   private readonly marketsReply: Omit<MarketsReply, 'rid'>;
   readonly deadMan = new DeadManSwitch();
   readonly privateStreams: PrivateStreams;
-  private readonly closedOrders: ClosedOrders;
-  private readonly recentFills: RecentFills;
+  private readonly queries: AccountQueries;
+  /** Runs `work` in the current batch, opening one if needed (set by the gateway): where history answers go. */
+  inCurrentBatch: (work: (batch: Batch) => void) => void = () => {
+    throw new Error('inCurrentBatch is not wired to a gateway');
+  };
 
   constructor(private readonly deps: HandlerDeps) {
     this.marketsReply = { type: 'markets', markets: [...deps.markets], assets: [...deps.engine.assets] };
-    this.recentFills = new RecentFills(deps.closedOrderRetention ?? DEFAULT_CLOSED_ORDER_RETENTION);
-    this.closedOrders = new ClosedOrders(deps.closedOrderRetention ?? DEFAULT_CLOSED_ORDER_RETENTION);
+    const retention = deps.closedOrderRetention ?? DEFAULT_CLOSED_ORDER_RETENTION;
+    this.queries = new AccountQueries(new RecentFills(retention), new ClosedOrders(retention), deps.history ?? null, (account, sym, ref) => this.openOrderState(account, sym, ref));
     this.privateStreams = new PrivateStreams(deps.privateStreamRetention ?? DEFAULT_PRIVATE_STREAM_RETENTION, String(deps.clock()));
   }
 
@@ -135,27 +143,15 @@ export class RequestHandler {
       }
       case 'balances':
         return this.balances(batch, connection, request);
-      case 'my_trades': {
-        const account = connection.account;
-        if (account === null) return this.reject(batch, connection, 'my_trades', 'unauthenticated', rid);
-        if (this.orderEntry === 'halted') return this.rejectUndurable(batch, connection, 'my_trades', rid);
-        if (request.sym !== null && !this.deps.engine.hasMarket(request.sym)) return this.reject(batch, connection, 'my_trades', 'unknown_market', rid);
-        const page = this.recentFills.page(account, request.sym, request.before, request.limit);
-        batch.send(connection, withRid({ type: 'my_trades' as const, trades: page.trades, more: page.more }, rid));
-        batch.work += page.trades.length;
-        break;
-      }
+      case 'my_trades':
       case 'order': {
         const account = connection.account;
-        if (account === null) return this.reject(batch, connection, 'order', 'unauthenticated', rid);
-        if (this.orderEntry === 'halted') return this.rejectUndurable(batch, connection, 'order', rid);
-        if (!this.deps.engine.hasMarket(request.sym)) return this.reject(batch, connection, 'order', 'unknown_market', rid);
-        const order = this.orderState(account, request.sym, request.ref);
-        if (!order) {
-          return this.reject(batch, connection, 'order', 'unknown_order', rid, 'no such order open or among the account\'s recently closed ones (this server life)');
-        }
-        batch.send(connection, withRid({ type: 'order' as const, order }, rid));
-        break;
+        if (account === null) return this.reject(batch, connection, request.op, 'unauthenticated', rid);
+        if (this.orderEntry === 'halted') return this.rejectUndurable(batch, connection, request.op, rid);
+        if (request.sym !== null && !this.deps.engine.hasMarket(request.sym)) return this.reject(batch, connection, request.op, 'unknown_market', rid);
+        const mayQuery = connection.historyQueries < HISTORY_QUERIES_PER_CONNECTION;
+        const answer = request.op === 'my_trades' ? this.queries.myTrades(account, request, mayQuery) : this.queries.order(account, request.sym, request.ref, rid, mayQuery);
+        return this.answer(batch, connection, request.op, answer);
       }
       case 'deposit':
       case 'withdraw':
@@ -205,12 +201,27 @@ export class RequestHandler {
     batch.tally.count(request.op, 'ok');
   }
 
+  /** Sends a query's answer now, or once the history has it (bounded per connection and in all). */
+  private answer(batch: Batch, connection: Connection, op: 'my_trades' | 'order', answer: ServerMessage | Promise<ServerMessage>): void {
+    const send = (into: Batch, message: ServerMessage): void => {
+      into.send(connection, message);
+      into.tally.count(op, message.type === 'reject' ? message.code : 'ok');
+      if (message.type === 'my_trades') into.work += message.trades.length;
+    };
+    if (!(answer instanceof Promise)) return send(batch, answer);
+    connection.historyQueries++;
+    void answer.then((message) => {
+      connection.historyQueries--;
+      if (!connection.closed) this.inCurrentBatch((later) => send(later, message));
+    });
+  }
+
   /**
    * A `place` with `retry` whose cid names an order of the account, open or recently closed: the
    * client lost the reply to the first place, so it gets that order instead of a second one.
    */
   private answerRetriedPlace(batch: Batch, connection: Connection, account: string, sym: string, cid: string, rid: Rid | undefined): boolean {
-    const order = this.deps.engine.hasMarket(sym) ? this.orderState(account, sym, { cid }) : undefined;
+    const order = this.deps.engine.hasMarket(sym) ? (this.openOrderState(account, sym, { cid }) ?? this.queries.closedOrders.find(account, sym, { cid })) : undefined;
     if (!order) return false;
     const ack: Ack = { type: 'ack', op: 'place', id: order.id, cid, ts: order.ts, duplicate: true, order };
     batch.send(connection, withRid(ack, rid));
@@ -218,12 +229,10 @@ export class RequestHandler {
     return true;
   }
 
-  /** An order of the account by id or cid: its live state if open, else how it ended (if remembered). */
-  private orderState(account: string, sym: string, ref: OrderRef): OrderStateView | undefined {
+  /** An open order of the account by id or cid, as `order` shows it. */
+  private openOrderState(account: string, sym: string, ref: OrderRef): OrderStateView | undefined {
     const open = this.deps.engine.openOrder(account, sym, ref);
-    return open
-      ? { sym: open.sym, id: open.id, cid: open.cid, side: open.side, status: open.status, px: open.px, qty: open.qty, filled: open.filled, leaves: open.leaves, ts: open.ts }
-      : this.closedOrders.find(account, sym, ref);
+    return open && { sym: open.sym, id: open.id, cid: open.cid, side: open.side, status: open.status, px: open.px, qty: open.qty, filled: open.filled, leaves: open.leaves, ts: open.ts };
   }
 
   /** Runs a command through the engine and records it for the journal when it changed state. */
@@ -246,8 +255,8 @@ export class RequestHandler {
         case 'exec': {
           // Numbered and kept even with nobody connected: a resume delivers it later.
           this.privateStreams.record(event.account, event.exec);
-          this.closedOrders.record(event.account, event.exec);
-          this.recentFills.record(event.account, event.exec);
+          this.queries.closedOrders.record(event.account, event.exec);
+          this.queries.recentFills.record(event.account, event.exec);
           const targets = this.connectionsByAccount.get(event.account);
           if (targets) for (const target of targets) batch.send(target, event.exec);
           break;
