@@ -4,7 +4,7 @@
 // socket, one encoded publish per topic. Every native callback is guarded: a bug closes the socket
 // with 1011, never the process. Requests go through the intake (request-intake.ts), which gives
 // each connection a bounded slice of every turn.
-import type { HttpResponse, TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
+import type { HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import type { Codec } from '../../protocol/codec.js';
 import type { ServerMessage } from '../../protocol/messages.js';
