@@ -7,13 +7,17 @@
 import type { HttpResponse, TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import type { Codec } from '../../protocol/codec.js';
+import { TICKER_INTERVAL_MS } from '../../protocol/constants.js';
 import type { ServerMessage } from '../../protocol/messages.js';
 import { makeReject, type MarketTable } from '../../protocol/validate.js';
 import type { BookFeed } from '../market-data/book-feed.js';
+import { candlesTopic, tickerTopic, type MarketStats } from '../market-data/market-stats.js';
+import { TickerConflator } from '../market-data/ticker-conflator.js';
 import type { ServerMetrics } from '../metrics.js';
 import { Batch, flattenOutgoing } from './batch.js';
 import { Connection, type SocketData } from './connection.js';
-import { tradesTopic, type RequestHandler } from './request-handler.js';
+import type { RequestHandler } from './request-handler.js';
+import { tradesTopic } from './subscriptions.js';
 import { RequestIntake, type IntakeLimits } from './request-intake.js';
 import type { UwsModule } from './uws.js';
 
@@ -34,6 +38,8 @@ export interface GatewayDeps {
   /** Markets by sym: the validator words a bad px or qty in the market's units. */
   readonly markets: MarketTable;
   readonly feeds: ReadonlyMap<string, BookFeed>;
+  /** Candles, tickers and recent trades: advanced by each sealed batch that journaled commands. */
+  readonly marketStats: MarketStats;
   readonly codec: Codec;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
@@ -72,6 +78,8 @@ export class Gateway {
   private nextConnectionId = 1;
   private sweepTimer: NodeJS.Timeout | null = null;
   private deadManTimer: NodeJS.Timeout | null = null;
+  private tickerTimer: NodeJS.Timeout | null = null;
+  private readonly tickers = new TickerConflator();
   port = 0;
 
   constructor(
@@ -112,6 +120,8 @@ export class Gateway {
       if (this.deps.handler.deadMan.armed > 0) this.deps.handler.fireDeadMen(this.currentBatch(), this.deps.clock());
     }, DEAD_MAN_CHECK_MS);
     this.deadManTimer.unref();
+    this.tickerTimer = setInterval(() => this.publishTickers(), TICKER_INTERVAL_MS);
+    this.tickerTimer.unref();
     return this.port;
   }
 
@@ -123,6 +133,7 @@ export class Gateway {
     }
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.deadManTimer) clearInterval(this.deadManTimer);
+    if (this.tickerTimer) clearInterval(this.tickerTimer);
     if (this.batch) this.seal();
     await this.releaseChain;
     for (const connection of [...this.connections]) {
@@ -282,6 +293,7 @@ export class Gateway {
         // Encoded even without subscribers now: a sub of an earlier, unreleased batch may join first.
         batch.topicFrames.push({ topic: tradesTopic(sym), bytes: codec.encode(trades.length === 1 ? trades[0] : trades) });
       }
+      this.sealMarketData(batch);
       handler.sendBalances(batch);
       for (const pending of batch.pendingSubs) handler.resolvePendingSub(pending);
     } catch (error) {
@@ -299,6 +311,37 @@ export class Gateway {
       }
       this.guardedRelease(batch, () => this.release(batch));
     });
+  }
+
+  /**
+   * A batch that journaled commands moves market data to its engine time: candle updates follow
+   * the batch's trades in its frames; tickers wait for the conflation at release.
+   */
+  private sealMarketData(batch: Batch): void {
+    if (batch.engineTs === null) return;
+    const { codec, marketStats } = this.deps;
+    const data = marketStats.apply(batch.engineTs, batch.trades);
+    for (const candle of data.candles) {
+      batch.topicFrames.push({ topic: candlesTopic(candle.sym, candle.interval), bytes: codec.encode(candle) });
+    }
+    for (const sym of batch.changedBooks) data.tickerChanges.add(sym);
+    for (const sym of data.tickerChanges) batch.tickers.push(marketStats.ticker(sym, this.deps.feeds.get(sym)!));
+  }
+
+  /** The conflation's due tickers (state of released batches only), at most one per market per interval. */
+  private publishTickers(): void {
+    try {
+      for (const ticker of this.tickers.take(performance.now())) {
+        const topic = tickerTopic(ticker.sym);
+        const subscribers = this.app.numSubscribers(topic);
+        if (subscribers === 0) continue;
+        const bytes = this.deps.codec.encode(ticker);
+        this.app.publish(topic, bytes, true);
+        this.deps.metrics.outboundBytes.inc(bytes.length * subscribers);
+      }
+    } catch (error) {
+      this.deps.logger.error({ err: error }, 'bug while publishing tickers');
+    }
   }
 
   /**
@@ -327,6 +370,7 @@ export class Gateway {
       this.app.publish(frame.topic, frame.bytes, true);
       metrics.outboundBytes.inc(frame.bytes.length * subscribers);
     }
+    for (const ticker of batch.tickers) this.tickers.update(ticker);
     for (const pending of batch.pendingSubs) handler.activatePendingSub(pending);
   }
 
