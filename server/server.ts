@@ -38,6 +38,8 @@ export interface RunningServer {
 export interface ServerHooks {
   /** Replaces the journal's file operations (tests simulate a failing disk with it). */
   readonly journalFileSystem?: JournalFileSystem;
+  /** Replaces the wall clock that stamps batches (tests move engine time across candle intervals). */
+  readonly clock?: () => number;
 }
 
 export function dataPaths(dataDir: string): { journalDir: string; snapshotDir: string; marketsFile: string } {
@@ -130,7 +132,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     const source = { top: (side: 'buy' | 'sell', depth: number) => engine.levels(market.sym, side, depth) };
     feeds.set(market.sym, new BookFeed(market.sym, source, recovered.bookSeqs.get(market.sym) ?? 0));
   }
-  const clock = (): number => Date.now();
+  const clock = hooks.clock ?? ((): number => Date.now());
   const writeBehind = await startWriteBehindThread(config, { journalDir, snapshotDir, limits, durableSeq: recovered.nextSeq - 1 }, metrics.registry, logger);
   const journal = new Journal({
     journalDir,

@@ -51,6 +51,10 @@ export class RollingWindow {
   add(px: number, qty: number, now: number): void {
     const t = intervalStart(now, MINUTE_MS);
     const last = this.buckets[this.buckets.length - 1];
+    if (last === undefined) {
+      this.high = px;
+      this.low = px;
+    }
     if (last === undefined || last.t < t) {
       this.buckets.push({ t, o: px, h: px, l: px, v: qty });
     } else {
@@ -58,13 +62,8 @@ export class RollingWindow {
       if (px < last.l) last.l = px;
       last.v += qty;
     }
-    if (this.buckets.length === 1) {
-      this.high = px;
-      this.low = px;
-    } else {
-      if (px > this.high) this.high = px;
-      if (px < this.low) this.low = px;
-    }
+    if (px > this.high) this.high = px;
+    if (px < this.low) this.low = px;
     this.volume += qty;
   }
 

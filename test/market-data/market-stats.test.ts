@@ -132,6 +132,14 @@ function order(label: string): number {
 }
 
 describe('rolling window and recent trades', () => {
+  it('window high and low cover every trade of its first bucket', () => {
+    const window = new RollingWindow();
+    window.add(100, 1, T0);
+    window.add(90, 1, T0 + 1);
+    window.add(95, 1, T0 + 2);
+    expect(window.stats()).toEqual({ open: 100, high: 100, low: 90, volume: 3 });
+  });
+
   it('window holds at most 1440 buckets', () => {
     const window = new RollingWindow();
     for (let i = 0; i < 3000; i++) {
