@@ -161,7 +161,15 @@ describe('ticker', () => {
     await alice.client.place({ sym, side: 'sell', kind: 'limit', px: 900, qty: 1 });
     await waitUntil(() => tickersOf(watcher).some((t) => t.volume === 4), 'the first trade evicted');
     expect(tickersOf(watcher).at(-1)).toMatchObject({ ask: 900, askQty: 1, last: 190, open: 190, high: 190, low: 190, volume: 4, change: 0, ts: now });
+    // Ending the ticker leaves the connection's trade listeners alone, and no ticker follows.
+    const heard: TradeMessage[] = [];
+    await watcher.client.subscribeTrades(sym, (t) => heard.push(t));
     await watcher.client.unsubscribe('ticker', sym);
+    const tickersBefore = tickersOf(watcher).length;
+    await trade(500, 1, sym);
+    await waitUntil(() => heard.length === 1, 'the trade after unsub ticker');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(tickersOf(watcher)).toHaveLength(tickersBefore);
   });
 
   it('conflates a burst: at most one ticker per 100 ms, the last one the final state', async () => {
