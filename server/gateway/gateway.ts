@@ -11,11 +11,11 @@ import { TICKER_INTERVAL_MS } from '../../protocol/constants.js';
 import type { ServerMessage } from '../../protocol/messages.js';
 import { makeReject, type MarketTable } from '../../protocol/validate.js';
 import type { BookFeed } from '../market-data/book-feed.js';
-import { candlesTopic, tickerTopic, type MarketStats } from '../market-data/market-stats.js';
-import { TickerConflator } from '../market-data/ticker-conflator.js';
+import type { MarketStats } from '../market-data/market-stats.js';
 import type { ServerMetrics } from '../metrics.js';
 import { Batch, flattenOutgoing } from './batch.js';
 import { Connection, type SocketData } from './connection.js';
+import { MarketDataFrames } from './market-data-frames.js';
 import type { RequestHandler } from './request-handler.js';
 import { tradesTopic } from './subscriptions.js';
 import { RequestIntake, type IntakeLimits } from './request-intake.js';
@@ -79,7 +79,7 @@ export class Gateway {
   private sweepTimer: NodeJS.Timeout | null = null;
   private deadManTimer: NodeJS.Timeout | null = null;
   private tickerTimer: NodeJS.Timeout | null = null;
-  private readonly tickers = new TickerConflator();
+  private readonly marketData: MarketDataFrames;
   port = 0;
 
   constructor(
@@ -87,6 +87,7 @@ export class Gateway {
     private readonly deps: GatewayDeps,
   ) {
     this.app = deps.uws.App();
+    this.marketData = new MarketDataFrames(deps.marketStats, deps.feeds, deps.codec);
     this.intake = new RequestIntake({
       codec: deps.codec,
       handler: deps.handler,
@@ -293,7 +294,7 @@ export class Gateway {
         // Encoded even without subscribers now: a sub of an earlier, unreleased batch may join first.
         batch.topicFrames.push({ topic: tradesTopic(sym), bytes: codec.encode(trades.length === 1 ? trades[0] : trades) });
       }
-      this.sealMarketData(batch);
+      this.marketData.seal(batch);
       handler.sendBalances(batch);
       for (const pending of batch.pendingSubs) handler.resolvePendingSub(pending);
     } catch (error) {
@@ -313,31 +314,12 @@ export class Gateway {
     });
   }
 
-  /**
-   * A batch that journaled commands moves market data to its engine time: candle updates follow
-   * the batch's trades in its frames; tickers wait for the conflation at release.
-   */
-  private sealMarketData(batch: Batch): void {
-    if (batch.engineTs === null) return;
-    const { codec, marketStats } = this.deps;
-    const data = marketStats.apply(batch.engineTs, batch.trades);
-    for (const candle of data.candles) {
-      batch.topicFrames.push({ topic: candlesTopic(candle.sym, candle.interval), bytes: codec.encode(candle) });
-    }
-    for (const sym of batch.changedBooks) data.tickerChanges.add(sym);
-    for (const sym of data.tickerChanges) batch.tickers.push(marketStats.ticker(sym, this.deps.feeds.get(sym)!));
-  }
-
   /** The conflation's due tickers (state of released batches only), at most one per market per interval. */
   private publishTickers(): void {
     try {
-      for (const ticker of this.tickers.take(performance.now())) {
-        const topic = tickerTopic(ticker.sym);
-        const subscribers = this.app.numSubscribers(topic);
-        if (subscribers === 0) continue;
-        const bytes = this.deps.codec.encode(ticker);
-        this.app.publish(topic, bytes, true);
-        this.deps.metrics.outboundBytes.inc(bytes.length * subscribers);
+      for (const frame of this.marketData.dueTickers(performance.now(), (topic) => this.app.numSubscribers(topic) > 0)) {
+        this.app.publish(frame.topic, frame.bytes, true);
+        this.deps.metrics.outboundBytes.inc(frame.bytes.length * this.app.numSubscribers(frame.topic));
       }
     } catch (error) {
       this.deps.logger.error({ err: error }, 'bug while publishing tickers');
@@ -370,7 +352,7 @@ export class Gateway {
       this.app.publish(frame.topic, frame.bytes, true);
       metrics.outboundBytes.inc(frame.bytes.length * subscribers);
     }
-    for (const ticker of batch.tickers) this.tickers.update(ticker);
+    this.marketData.released(batch);
     for (const pending of batch.pendingSubs) handler.activatePendingSub(pending);
   }
 
