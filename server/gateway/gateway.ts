@@ -11,6 +11,7 @@ import { TICKER_INTERVAL_MS } from '../../protocol/constants.js';
 import type { ServerMessage } from '../../protocol/messages.js';
 import { makeReject, type MarketTable } from '../../protocol/validate.js';
 import type { BookFeed } from '../market-data/book-feed.js';
+import { BookConflation } from '../market-data/book-conflation.js';
 import type { MarketStats } from '../market-data/market-stats.js';
 import type { ServerMetrics } from '../metrics.js';
 import { Batch, flattenOutgoing } from './batch.js';
@@ -80,10 +81,7 @@ export class Gateway {
   private deadManTimer: NodeJS.Timeout | null = null;
   private tickerTimer: NodeJS.Timeout | null = null;
   private readonly marketData: MarketDataFrames;
-  /** Books whose conflated views hold unpublished changes, and the timer that flushes them. */
-  private readonly conflating = new Set<BookFeed>();
-  private conflationTimer: NodeJS.Timeout | null = null;
-  private conflationDue = Infinity;
+  private readonly conflation = new BookConflation(() => this.currentBatch());
   port = 0;
 
   constructor(
@@ -140,7 +138,7 @@ export class Gateway {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.deadManTimer) clearInterval(this.deadManTimer);
     if (this.tickerTimer) clearInterval(this.tickerTimer);
-    if (this.conflationTimer) clearTimeout(this.conflationTimer);
+    this.conflation.stop();
     if (this.batch) this.seal();
     await this.releaseChain;
     for (const connection of [...this.connections]) {
@@ -300,9 +298,11 @@ export class Gateway {
         for (const delta of feed.advance()) {
           batch.topicFrames.push({ topic: delta.topic, bytes: codec.encode(delta.message) });
         }
-        if (feed.hasUnpublished) this.conflating.add(feed);
+        this.conflation.note(feed);
       }
-      this.flushConflated(batch);
+      const merged = this.conflation.flush(this.deps.clock());
+      for (const delta of merged) batch.topicFrames.push({ topic: delta.topic, bytes: codec.encode(delta.message) });
+      metrics.conflatedDeltas.inc(merged.length);
       for (const [sym, trades] of batch.trades) {
         // Encoded even without subscribers now: a sub of an earlier, unreleased batch may join first.
         batch.topicFrames.push({ topic: tradesTopic(sym), bytes: codec.encode(trades.length === 1 ? trades[0] : trades) });
@@ -336,35 +336,6 @@ export class Gateway {
       }
     } catch (error) {
       this.deps.logger.error({ err: error }, 'bug while publishing tickers');
-    }
-  }
-
-  /**
-   * Conflated book views publish inside a batch like every other output, so their deltas never run
-   * ahead of what is durable; when no batch comes along, a timer opens an empty one.
-   */
-  private flushConflated(batch: Batch): void {
-    if (this.conflating.size === 0) return;
-    const now = this.deps.clock();
-    let nextDue = Infinity;
-    for (const feed of this.conflating) {
-      const flushed = feed.flushConflated(now);
-      for (const delta of flushed.deltas) {
-        batch.topicFrames.push({ topic: delta.topic, bytes: this.deps.codec.encode(delta.message) });
-      }
-      this.deps.metrics.conflatedDeltas.inc(flushed.deltas.length);
-      if (flushed.nextDue === Infinity) this.conflating.delete(feed);
-      else nextDue = Math.min(nextDue, flushed.nextDue);
-    }
-    if (nextDue < this.conflationDue) {
-      if (this.conflationTimer) clearTimeout(this.conflationTimer);
-      this.conflationDue = nextDue;
-      this.conflationTimer = setTimeout(() => {
-        this.conflationTimer = null;
-        this.conflationDue = Infinity;
-        this.currentBatch();
-      }, Math.max(1, nextDue - now));
-      this.conflationTimer.unref();
     }
   }
 
