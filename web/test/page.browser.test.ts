@@ -49,7 +49,7 @@ async function serverBook(sym: string): Promise<() => { bids: [number, number][]
 }
 
 async function rest(who: Recorded, side: 'buy' | 'sell', px: number, qty: number, sym = SYM): Promise<number> {
-  return (await who.client.place({ sym, side, kind: 'limit', px, qty, post: true })).id;
+  return (await who.client.place({ sym, side, kind: 'limit', px, qty, post: true })).id!;
 }
 
 describe('the trading page', () => {
