@@ -68,7 +68,7 @@ function OrderRow({ order, market, session }: { readonly order: OrderView; reado
         {editing ? (
           <input data-testid="amend-qty" size={8} placeholder={formatQty(order.qty, market.qtyDecimals)} value={qtyText} onInput={(e) => setQtyText((e.target as HTMLInputElement).value)} />
         ) : (
-          `${formatQty(order.leaves, market.qtyDecimals)} / ${formatQty(order.qty, market.qtyDecimals)}`
+          <span title={`${formatQty(order.filled, market.qtyDecimals)} of ${formatQty(order.qty, market.qtyDecimals)} filled`}>{formatQty(order.leaves, market.qtyDecimals)}</span>
         )}
       </td>
       <td class="actions">
@@ -113,7 +113,7 @@ export function Account({ state, session }: { readonly state: PageState; readonl
             <tr>
               <th>Side</th>
               <th>Price</th>
-              <th>Left / size</th>
+              <th>Left</th>
               <th />
             </tr>
           </thead>

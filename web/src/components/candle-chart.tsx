@@ -78,9 +78,8 @@ export function CandleChart({ candles, epoch, source, pxDecimals, qtyDecimals }:
   const last = candles[candles.length - 1];
   return (
     <section class="panel candles">
-      <h2>
-        Candles 1m <span class="dim">{source === 'page' ? '(built from live trades: this server has no candles channel)' : ''}</span>
-      </h2>
+      <h2>Candles 1m</h2>
+      {source === 'page' && <p class="note">built from the trades seen since the page opened: this server has no candles channel</p>}
       <div
         ref={box}
         class="chart"

@@ -20,11 +20,19 @@ function draw(canvas: HTMLCanvasElement, book: LocalBook | null): void {
   const bids = book?.bids(LEVELS) ?? [];
   const asks = book?.asks(LEVELS) ?? [];
   if (bids.length === 0 && asks.length === 0) return;
-  const low = bids[bids.length - 1]?.[0] ?? asks[0]![0];
-  const high = asks[asks.length - 1]?.[0] ?? bids[0]![0];
-  const span = Math.max(1, high - low);
+  // Centred on the mid, as wide as the narrower side reaches: one far order does not squash both.
+  const bestBid = bids[0]?.[0] ?? asks[0]![0];
+  const bestAsk = asks[0]?.[0] ?? bestBid;
+  const mid = (bestBid + bestAsk) / 2;
+  const reach = (levels: readonly (readonly [number, number])[]): number => (levels.length === 0 ? Infinity : Math.abs(levels[levels.length - 1]![0] - mid));
+  const half = Math.max(bestAsk - mid + 5, Math.min(reach(bids), reach(asks)));
+  const low = mid - half;
+  const span = 2 * half;
+  const inView = (levels: readonly (readonly [number, number])[]) => levels.filter(([px]) => px >= low && px <= low + span);
+  const shownBids = inView(bids);
+  const shownAsks = inView(asks);
   let most = 0;
-  for (const levels of [bids, asks]) most = Math.max(most, levels.reduce((sum, [, qty]) => sum + qty, 0));
+  for (const levels of [shownBids, shownAsks]) most = Math.max(most, levels.reduce((sum, [, qty]) => sum + qty, 0));
   const x = (px: number): number => ((px - low) / span) * (width - 2) + 1;
   const y = (total: number): number => height - (total / Math.max(1, most)) * (height - 8);
   const side = (levels: readonly (readonly [number, number])[], stroke: string, fill: string): void => {
@@ -44,8 +52,8 @@ function draw(canvas: HTMLCanvasElement, book: LocalBook | null): void {
     g.strokeStyle = stroke;
     g.stroke();
   };
-  side(bids, '#26a69a', 'rgba(38,166,154,0.25)');
-  side(asks, '#ef5350', 'rgba(239,83,80,0.25)');
+  side(shownBids, '#26a69a', 'rgba(38,166,154,0.25)');
+  side(shownAsks, '#ef5350', 'rgba(239,83,80,0.25)');
 }
 
 export function DepthChart({ book, version }: { readonly book: LocalBook | null; readonly version: number }) {
