@@ -41,6 +41,23 @@ try {
   console.log(`  frames painted: ${result.frames} (${(result.frames / seconds).toFixed(1)}/s)`);
   console.log(`  slowest: ${sorted.slice(-5).map((v) => v.toFixed(1)).join(", ")}; over 50 ms: ${sorted.filter((v) => v > 50).length}`);
   console.log(`  delta-to-paint ms: p50 ${at(0.5)}  p90 ${at(0.9)}  p99 ${at(0.99)}  max ${sorted.length === 0 ? '—' : sorted[sorted.length - 1]!.toFixed(1)}  (n ${sorted.length})`);
+  const pick = (q: number): number | null => (sorted.length === 0 ? null : Number(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(1)));
+  console.log(
+    JSON.stringify({
+      bench: 'web-paint-latency',
+      market: values.market,
+      takers: Number(values.takers),
+      seconds,
+      bookMessagesPerSecond: Number(((result.verified - start.verified) / seconds).toFixed(1)),
+      framesPerSecond: Number((result.frames / seconds).toFixed(1)),
+      resyncs: result.resyncs,
+      samples: sorted.length,
+      p50Ms: pick(0.5),
+      p90Ms: pick(0.9),
+      p99Ms: pick(0.99),
+      maxMs: sorted.length === 0 ? null : Number(sorted[sorted.length - 1]!.toFixed(1)),
+    }),
+  );
 } finally {
   await browser.close();
   await demo.stop();
