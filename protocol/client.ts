@@ -26,6 +26,7 @@ import {
 } from './client-api.js';
 import { Emitter, type Listener } from './emitter.js';
 import { LocalBook } from './local-book.js';
+import { MarketDataEvents, type CandlesSubscribeOptions } from './market-data-events.js';
 import type {
   Ack,
   BalanceMessage,
@@ -49,10 +50,12 @@ import type {
   TransferAck,
   UnsubbedReply,
 } from './messages.js';
-import type { TransferOp } from './constants.js';
+import type { CandleInterval, TransferOp } from './constants.js';
+import type { CandleMessage, CandlesSnapshot, TickerMessage, TradesSnapshot } from './messages.js';
 
 export * from './client-api.js';
 export type { Listener } from './emitter.js';
+export type { CandlesSubscribeOptions } from './market-data-events.js';
 
 const OPEN = 1;
 
@@ -116,6 +119,7 @@ export class SpotwireClient {
 
   readonly #books = new Map<string, BookSubscription>();
   readonly #trades = new Map<string, Emitter<TradeMessage>>();
+  readonly #marketData = new MarketDataEvents();
 
   /** Book resubscriptions after a seq gap or checksum mismatch, over all markets. */
   resyncs = 0;
@@ -412,11 +416,57 @@ export class SpotwireClient {
         this.#books.delete(sym);
         this.#settleReady(sub, new Error(`unsubscribed from the book of ${sym}`));
       }
-    } else {
+    } else if (ch === 'trades') {
       this.#trades.get(sym)?.clear();
       this.#trades.delete(sym);
     }
     return this.#expect<UnsubbedReply>({ op: 'unsub', ch, sym }, 'unsubbed');
+  }
+
+  // ---- market-data channels: candles, ticker, recent trades ----
+
+  /** Subscribes to a market's candles of `interval`; resolves with the snapshot. Updates: onCandle. */
+  subscribeCandles(sym: string, interval: CandleInterval, options: CandlesSubscribeOptions = {}): Promise<CandlesSnapshot> {
+    const request = options.limit === undefined ? { op: 'sub', ch: 'candles', sym, interval } : { op: 'sub', ch: 'candles', sym, interval, limit: options.limit };
+    const matches = (m: CandlesSnapshot): boolean => m.sym === sym && m.interval === interval;
+    return this.#marketData.withSnapshot(this.#marketData.candles, matches, () => this.#expect<SubbedReply>(request, 'subbed'), `candles ${sym} ${interval}`);
+  }
+
+  unsubscribeCandles(sym: string, interval: CandleInterval): Promise<UnsubbedReply> {
+    return this.#expect<UnsubbedReply>({ op: 'unsub', ch: 'candles', sym, interval }, 'unsubbed');
+  }
+
+  /** Subscribes to a market's ticker; resolves with the first one. Later ones: onTicker (unsubscribe('ticker', sym) ends it). */
+  subscribeTicker(sym: string): Promise<TickerMessage> {
+    const matches = (m: TickerMessage): boolean => m.sym === sym;
+    return this.#marketData.withSnapshot(this.#marketData.ticker, matches, () => this.#expect<SubbedReply>({ op: 'sub', ch: 'ticker', sym }, 'subbed'), `ticker ${sym}`);
+  }
+
+  /**
+   * Subscribes to a market's trades with a snapshot of the last `recent` (1–500) first; resolves
+   * with it. `listener` gets each live trade after it, none missing or repeated.
+   */
+  async subscribeTradesWithRecent(sym: string, recent: number, listener: Listener<TradeMessage>): Promise<TradesSnapshot> {
+    const emitter = this.#trades.get(sym) ?? new Emitter<TradeMessage>();
+    this.#trades.set(sym, emitter);
+    const off = emitter.on(listener);
+    const matches = (m: TradesSnapshot): boolean => m.sym === sym;
+    try {
+      return await this.#marketData.withSnapshot(this.#marketData.trades, matches, () => this.#expect<SubbedReply>({ op: 'sub', ch: 'trades', sym, recent }, 'subbed'), `trades ${sym}`);
+    } catch (error) {
+      off();
+      throw error;
+    }
+  }
+
+  /** Candle updates of every subscribed series: the open candle's new state, and each close (`closed: true`). */
+  onCandle(listener: Listener<CandleMessage>): () => void {
+    return this.#marketData.candle.on(listener);
+  }
+
+  /** Every ticker of every subscribed market, the first one of a subscription included. */
+  onTicker(listener: Listener<TickerMessage>): () => void {
+    return this.#marketData.ticker.on(listener);
   }
 
   // ---- internals ----
@@ -525,6 +575,12 @@ export class SpotwireClient {
         if (message.pseq !== undefined) this.#pseq = message.pseq;
         this.#balances.set(message.asset, { asset: message.asset, available: message.available, hold: message.hold });
         this.#balance.emit(message);
+        return;
+      case 'candle':
+      case 'candles':
+      case 'ticker':
+      case 'trades':
+        this.#marketData.dispatch(message);
         return;
       default:
         this.#onReply(message);

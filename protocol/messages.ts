@@ -2,6 +2,7 @@
 // untrusted frame; server messages are what the gateway sends and the client receives.
 import type {
   CancelReason,
+  CandleInterval,
   Channel,
   ExecStatus,
   Liquidity,
@@ -39,12 +40,19 @@ export interface SubRequest {
   readonly ch: Channel;
   readonly sym: string;
   readonly depth: number;
+  /** `candles` only: which series, and how many candles its snapshot may hold (else null / the default). */
+  readonly interval: CandleInterval | null;
+  readonly limit: number;
+  /** `trades` only: a snapshot of up to this many recent trades first; null: none (the contract's behaviour). */
+  readonly recent: number | null;
 }
 export interface UnsubRequest {
   readonly op: 'unsub';
   readonly rid?: Rid;
   readonly ch: Channel;
   readonly sym: string;
+  /** `candles` only (required there); null on the other channels. */
+  readonly interval: CandleInterval | null;
 }
 export interface PlaceRequest {
   readonly op: 'place';
@@ -258,12 +266,16 @@ export interface SubbedReply {
   ch: Channel;
   sym: string;
   depth?: number;
+  /** On `candles`. */
+  interval?: CandleInterval;
 }
 export interface UnsubbedReply {
   type: 'unsubbed';
   rid?: Rid;
   ch: Channel;
   sym: string;
+  /** On `candles`. */
+  interval?: CandleInterval;
 }
 export interface OrdersReply {
   type: 'orders';
@@ -374,6 +386,63 @@ export interface TradeMessage {
   ts: number;
 }
 
+/** A trade as the `recent` snapshot lists it: the `trade` message without type and sym. */
+export interface RecentTrade {
+  tradeId: number;
+  px: number;
+  qty: number;
+  side: Side;
+  ts: number;
+}
+/** The `recent` snapshot of the trades channel, oldest first; live `trade` messages follow. */
+export interface TradesSnapshot {
+  type: 'trades';
+  sym: string;
+  snapshot: true;
+  trades: RecentTrade[];
+}
+/** OHLCV of one interval: `t` its start (engine ms, aligned in UTC), prices in ticks, `v` lots, `n` trades. */
+export interface Candle {
+  t: number;
+  o: number;
+  h: number;
+  l: number;
+  c: number;
+  v: number;
+  n: number;
+}
+/** The last candles of a series, oldest first; the last may be the open one. */
+export interface CandlesSnapshot {
+  type: 'candles';
+  sym: string;
+  interval: CandleInterval;
+  snapshot: true;
+  candles: Candle[];
+}
+/** One candle's new state: the open candle after a batch's trades, or a candle's final state (`closed`). */
+export interface CandleMessage extends Candle {
+  type: 'candle';
+  sym: string;
+  interval: CandleInterval;
+  closed: boolean;
+}
+/** Best bid/ask with their level qty, last trade price and the rolling 24 h window, as of engine time `ts`. */
+export interface TickerMessage {
+  type: 'ticker';
+  sym: string;
+  bid: number | null;
+  bidQty: number | null;
+  ask: number | null;
+  askQty: number | null;
+  last: number | null;
+  open: number | null;
+  high: number | null;
+  low: number | null;
+  volume: number;
+  change: number | null;
+  ts: number;
+}
+
 export type Reply =
   | LoginReply
   | MarketsReply
@@ -389,4 +458,6 @@ export type Reply =
   | MyTradesReply
   | Reject;
 
-export type ServerMessage = Reply | ErrorMessage | Exec | BookMessage | TradeMessage | BalanceMessage;
+export type MarketDataMessage = TradesSnapshot | CandlesSnapshot | CandleMessage | TickerMessage;
+
+export type ServerMessage = Reply | ErrorMessage | Exec | BookMessage | TradeMessage | BalanceMessage | MarketDataMessage;

@@ -1,7 +1,7 @@
 // Per-socket state: who is logged in, what it subscribes to, its request budget and the requests
 // waiting for their turn.
 import type { WebSocket } from 'uWebSockets.js';
-import type { Role } from '../../protocol/constants.js';
+import type { CandleInterval, Role } from '../../protocol/constants.js';
 
 export interface SocketData {
   connection: Connection | null;
@@ -14,6 +14,9 @@ export class Connection {
   /** sym → subscribed depth. */
   readonly bookSubs = new Map<string, number>();
   readonly tradeSubs = new Set<string>();
+  /** sym → subscribed candle intervals. */
+  readonly candleSubs = new Map<string, Set<CandleInterval>>();
+  readonly tickerSubs = new Set<string>();
   closed = false;
   /** The decoded frame being handled (request-intake.ts), from `inboxHead` on. */
   inbox: unknown[] = [];
@@ -36,6 +39,13 @@ export class Connection {
   ) {
     this.tokens = ratePerSecond;
     this.refilledAt = now;
+  }
+
+  /** Subscriptions held, over all channels. */
+  get subscriptionCount(): number {
+    let candles = 0;
+    for (const intervals of this.candleSubs.values()) candles += intervals.size;
+    return this.bookSubs.size + this.tradeSubs.size + this.tickerSubs.size + candles;
   }
 
   /** Token bucket, burst of one second's worth: false when the request must be rate_limited. */

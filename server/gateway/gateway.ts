@@ -7,13 +7,17 @@
 import type { HttpResponse, TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import type { Codec } from '../../protocol/codec.js';
+import { TICKER_INTERVAL_MS } from '../../protocol/constants.js';
 import type { ServerMessage } from '../../protocol/messages.js';
 import { makeReject, type MarketTable } from '../../protocol/validate.js';
 import type { BookFeed } from '../market-data/book-feed.js';
+import type { MarketStats } from '../market-data/market-stats.js';
 import type { ServerMetrics } from '../metrics.js';
 import { Batch, flattenOutgoing } from './batch.js';
 import { Connection, type SocketData } from './connection.js';
-import { tradesTopic, type RequestHandler } from './request-handler.js';
+import { MarketDataFrames } from './market-data-frames.js';
+import type { RequestHandler } from './request-handler.js';
+import { tradesTopic } from './subscriptions.js';
 import { RequestIntake, type IntakeLimits } from './request-intake.js';
 import { acceptsHtml, sendStatic, type StaticSite } from './static-site.js';
 import type { UwsModule } from './uws.js';
@@ -35,6 +39,8 @@ export interface GatewayDeps {
   /** Markets by sym: the validator words a bad px or qty in the market's units. */
   readonly markets: MarketTable;
   readonly feeds: ReadonlyMap<string, BookFeed>;
+  /** Candles, tickers and recent trades: advanced by each sealed batch that journaled commands. */
+  readonly marketStats: MarketStats;
   readonly codec: Codec;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
@@ -75,6 +81,8 @@ export class Gateway {
   private nextConnectionId = 1;
   private sweepTimer: NodeJS.Timeout | null = null;
   private deadManTimer: NodeJS.Timeout | null = null;
+  private tickerTimer: NodeJS.Timeout | null = null;
+  private readonly marketData: MarketDataFrames;
   port = 0;
 
   constructor(
@@ -82,6 +90,7 @@ export class Gateway {
     private readonly deps: GatewayDeps,
   ) {
     this.app = deps.uws.App();
+    this.marketData = new MarketDataFrames(deps.marketStats, deps.feeds, deps.codec);
     this.intake = new RequestIntake({
       codec: deps.codec,
       handler: deps.handler,
@@ -115,6 +124,8 @@ export class Gateway {
       if (this.deps.handler.deadMan.armed > 0) this.deps.handler.fireDeadMen(this.currentBatch(), this.deps.clock());
     }, DEAD_MAN_CHECK_MS);
     this.deadManTimer.unref();
+    this.tickerTimer = setInterval(() => this.publishTickers(), TICKER_INTERVAL_MS);
+    this.tickerTimer.unref();
     return this.port;
   }
 
@@ -126,6 +137,7 @@ export class Gateway {
     }
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.deadManTimer) clearInterval(this.deadManTimer);
+    if (this.tickerTimer) clearInterval(this.tickerTimer);
     if (this.batch) this.seal();
     await this.releaseChain;
     for (const connection of [...this.connections]) {
@@ -292,6 +304,7 @@ export class Gateway {
         // Encoded even without subscribers now: a sub of an earlier, unreleased batch may join first.
         batch.topicFrames.push({ topic: tradesTopic(sym), bytes: codec.encode(trades.length === 1 ? trades[0] : trades) });
       }
+      this.marketData.seal(batch);
       handler.sendBalances(batch);
       for (const pending of batch.pendingSubs) handler.resolvePendingSub(pending);
     } catch (error) {
@@ -309,6 +322,18 @@ export class Gateway {
       }
       this.guardedRelease(batch, () => this.release(batch));
     });
+  }
+
+  /** The conflation's due tickers (state of released batches only), at most one per market per interval. */
+  private publishTickers(): void {
+    try {
+      for (const frame of this.marketData.dueTickers(performance.now(), (topic) => this.app.numSubscribers(topic) > 0)) {
+        this.app.publish(frame.topic, frame.bytes, true);
+        this.deps.metrics.outboundBytes.inc(frame.bytes.length * this.app.numSubscribers(frame.topic));
+      }
+    } catch (error) {
+      this.deps.logger.error({ err: error }, 'bug while publishing tickers');
+    }
   }
 
   /**
@@ -337,6 +362,7 @@ export class Gateway {
       this.app.publish(frame.topic, frame.bytes, true);
       metrics.outboundBytes.inc(frame.bytes.length * subscribers);
     }
+    this.marketData.released(batch);
     for (const pending of batch.pendingSubs) handler.activatePendingSub(pending);
   }
 

@@ -14,15 +14,14 @@ import type {
   MarketsReply,
   Request,
   Rid,
-  SubRequest,
   TransferAck,
   TransferRequest,
-  UnsubRequest,
 } from '../../protocol/messages.js';
 import { makeReject } from '../../protocol/validate.js';
 import type { MatchingEngine } from '../engine/engine.js';
 import type { CommandResult, EngineCommand } from '../engine/types.js';
 import type { BookFeed } from '../market-data/book-feed.js';
+import type { MarketStats } from '../market-data/market-stats.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { Batch, PendingSub } from './batch.js';
 import type { Connection } from './connection.js';
@@ -31,10 +30,13 @@ import { RecentFills } from './recent-fills.js';
 import { DeadManSwitch } from './dead-man-switch.js';
 import { PrivateStreams } from './private-streams.js';
 import { ordersPage } from './orders-page.js';
+import { Subscriptions } from './subscriptions.js';
 
 export interface HandlerDeps {
   readonly engine: MatchingEngine;
   readonly feeds: ReadonlyMap<string, BookFeed>;
+  /** Candles, tickers and recent trades, for the snapshots of those subscriptions. */
+  readonly marketStats: MarketStats;
   readonly markets: readonly MarketInfo[];
   readonly tokens: ReadonlyMap<string, Identity>;
   readonly metrics: ServerMetrics;
@@ -60,15 +62,9 @@ function withRid<T extends object>(message: T, rid: Rid | undefined): T & { rid?
   return rid === undefined ? message : { ...message, rid };
 }
 
-export function tradesTopic(sym: string): string {
-  return `trades/${sym}`;
-}
-
 export class RequestHandler {
   /** Logged-in connections per account: where that account's execs go. */
   private readonly connectionsByAccount = new Map<string, Set<Connection>>();
-  /** `ch/sym` → the sub of this connection not yet released. */
-  private readonly pendingSubs = new Map<Connection, Map<string, PendingSub>>();
   /** 'halted' after a journal failure: nothing more may be acknowledged. */
   orderEntry: 'open' | 'shutting_down' | 'halted' = 'open';
   private readonly marketsReply: Omit<MarketsReply, 'rid'>;
@@ -76,12 +72,23 @@ export class RequestHandler {
   readonly privateStreams: PrivateStreams;
   private readonly closedOrders: ClosedOrders;
   private readonly recentFills: RecentFills;
+  private readonly subscriptions: Subscriptions;
 
   constructor(private readonly deps: HandlerDeps) {
     this.marketsReply = { type: 'markets', markets: [...deps.markets], assets: [...deps.engine.assets] };
     this.recentFills = new RecentFills(deps.closedOrderRetention ?? DEFAULT_CLOSED_ORDER_RETENTION);
     this.closedOrders = new ClosedOrders(deps.closedOrderRetention ?? DEFAULT_CLOSED_ORDER_RETENTION);
     this.privateStreams = new PrivateStreams(deps.privateStreamRetention ?? DEFAULT_PRIVATE_STREAM_RETENTION, String(deps.clock()));
+    this.subscriptions = new Subscriptions({
+      feeds: deps.feeds,
+      marketStats: deps.marketStats,
+      reject: (batch, connection, op, code, rid, msg) => this.reject(batch, connection, op, code, rid, msg),
+      refuseUndurable: (batch, connection, op, rid) => {
+        if (this.orderEntry !== 'halted') return false;
+        this.rejectUndurable(batch, connection, op, rid);
+        return true;
+      },
+    });
   }
 
   reject(batch: Batch, connection: Connection, op: string | null, code: RejectCode, rid: Rid | undefined, msg: string = REJECT_CODES[code]): void {
@@ -112,9 +119,9 @@ export class RequestHandler {
         batch.send(connection, withRid({ type: 'pong' as const, ts: this.deps.clock() }, rid));
         break;
       case 'sub':
-        return this.subscribe(batch, connection, request);
+        return this.subscriptions.subscribe(batch, connection, request);
       case 'unsub':
-        return this.unsubscribe(batch, connection, request);
+        return this.subscriptions.unsubscribe(batch, connection, request);
       case 'orders': {
         if (connection.account === null) return this.reject(batch, connection, 'orders', 'unauthenticated', rid);
         if (this.orderEntry === 'halted') return this.rejectUndurable(batch, connection, 'orders', rid);
@@ -207,7 +214,10 @@ export class RequestHandler {
     const result = this.deps.engine.execute(command);
     this.deps.metrics.matchSeconds.observe((performance.now() - started) / 1000);
     // A duplicate transfer changed nothing, so there is nothing to journal.
-    if (result.ok && result.transfer?.duplicate !== true) batch.commands.push({ command, id: command.op === 'place' ? (result.id ?? null) : null });
+    if (result.ok && result.transfer?.duplicate !== true) {
+      batch.commands.push({ command, id: command.op === 'place' ? (result.id ?? null) : null });
+      batch.engineTs = command.ts;
+    }
     return result;
   }
 
@@ -319,82 +329,14 @@ export class RequestHandler {
     batch.work += resume.messages.length;
   }
 
-  private subscribe(batch: Batch, connection: Connection, request: SubRequest): void {
-    const { ch, sym, rid } = request;
-    const feed = this.deps.feeds.get(sym);
-    if (!feed) return this.reject(batch, connection, 'sub', 'unknown_market', rid);
-    if (ch === 'book' && this.orderEntry === 'halted') return this.rejectUndurable(batch, connection, 'sub', rid);
-    // A repeated sub is a resubscribe: drop the old one first (a fresh snapshot follows).
-    this.dropSubscription(connection, ch, sym);
-    const depth = ch === 'book' ? request.depth : 0;
-    const pending: PendingSub = {
-      kind: 'pending-sub',
-      connection,
-      ch,
-      sym,
-      depth,
-      rid,
-      topic: ch === 'book' ? feed.topicFor(depth) : tradesTopic(sym),
-      canceled: false,
-      sealed: false,
-      messages: [],
-    };
-    if (ch === 'book') connection.bookSubs.set(sym, depth);
-    else connection.tradeSubs.add(sym);
-    let mine = this.pendingSubs.get(connection);
-    if (!mine) this.pendingSubs.set(connection, (mine = new Map()));
-    mine.set(`${ch}/${sym}`, pending);
-    batch.pendingSubs.push(pending);
-    batch.send(connection, pending);
-    batch.tally.count('sub', 'ok');
-  }
-
-  private unsubscribe(batch: Batch, connection: Connection, request: UnsubRequest): void {
-    const { ch, sym, rid } = request;
-    if (!this.deps.feeds.has(sym)) return this.reject(batch, connection, 'unsub', 'unknown_market', rid);
-    this.dropSubscription(connection, ch, sym);
-    batch.send(connection, withRid({ type: 'unsubbed' as const, ch, sym }, rid));
-    batch.tally.count('unsub', 'ok');
-  }
-
-  /** Ends a subscription whether it is live, sealed but unreleased, or still pending. */
-  private dropSubscription(connection: Connection, ch: 'book' | 'trades', sym: string): void {
-    const key = `${ch}/${sym}`;
-    const pending = this.pendingSubs.get(connection)?.get(key);
-    if (pending) {
-      pending.canceled = true;
-      this.pendingSubs.get(connection)!.delete(key);
-    }
-    if (ch === 'book') {
-      const depth = connection.bookSubs.get(sym);
-      if (depth === undefined) return;
-      connection.bookSubs.delete(sym);
-      // A pending sub that is not sealed yet never joined its view.
-      if (!pending || pending.sealed) this.deps.feeds.get(sym)!.unsubscribe(depth);
-      if (!connection.closed) connection.ws.unsubscribe(this.deps.feeds.get(sym)!.topicFor(depth));
-    } else {
-      if (!connection.tradeSubs.delete(sym)) return;
-      if (!connection.closed) connection.ws.unsubscribe(tradesTopic(sym));
-    }
-  }
-
   /** Seal-time: the subscription joins its view and gets its snapshot (end-of-batch state). */
   resolvePendingSub(pending: PendingSub): void {
-    const subbed = withRid({ type: 'subbed' as const, ch: pending.ch, sym: pending.sym }, pending.rid);
-    if (pending.canceled || pending.ch === 'trades') {
-      pending.messages = [subbed];
-    } else {
-      pending.messages = [subbed, this.deps.feeds.get(pending.sym)!.subscribe(pending.depth)];
-    }
-    pending.sealed = true;
+    this.subscriptions.resolve(pending);
   }
 
   /** Release-time: the socket joins the topic, after this batch's publishes. */
   activatePendingSub(pending: PendingSub): void {
-    const mine = this.pendingSubs.get(pending.connection);
-    if (mine?.get(`${pending.ch}/${pending.sym}`) === pending) mine.delete(`${pending.ch}/${pending.sym}`);
-    if (pending.canceled || pending.connection.closed) return;
-    pending.connection.ws.subscribe(pending.topic);
+    this.subscriptions.activate(pending);
   }
 
   /** The dead-man switches that ran out: each such account's orders are canceled (reason timeout). */
@@ -410,9 +352,7 @@ export class RequestHandler {
   /** A closed socket: forget it, leave its views, and cancel its orders if it asked for that. */
   disconnect(batch: Batch, connection: Connection): void {
     connection.closed = true;
-    for (const sym of [...connection.bookSubs.keys()]) this.dropSubscription(connection, 'book', sym);
-    for (const sym of [...connection.tradeSubs]) this.dropSubscription(connection, 'trades', sym);
-    this.pendingSubs.delete(connection);
+    this.subscriptions.dropAll(connection);
     const account = connection.account;
     if (account === null) return;
     const set = this.connectionsByAccount.get(account);

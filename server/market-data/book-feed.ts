@@ -55,7 +55,7 @@ function checksumOf(view: { bids: readonly Level[]; asks: readonly Level[] }): n
   return bookChecksum(view.asks.slice(0, CHECKSUM_LEVELS), view.bids.slice(0, CHECKSUM_LEVELS));
 }
 
-export class BookFeed {
+export class BookFeed implements BookSource {
   private readonly views = new Map<number, DepthView>();
 
   constructor(
@@ -64,6 +64,11 @@ export class BookFeed {
     /** The seq of the last delta published (restored from a snapshot after a restart). */
     public seq = 0,
   ) {}
+
+  /** The book's best `depth` levels of a side now (the ticker's best bid and ask). */
+  top(side: 'buy' | 'sell', depth: number): Level[] {
+    return this.source.top(side, depth);
+  }
 
   topicFor(depth: number): string {
     return `book/${this.sym}/${depth}`;
