@@ -1,11 +1,11 @@
-// The market-data messages beyond book and trades, as agreed for issue 10 (docs/PROTOCOL.md
-// "Candles", "Ticker", "Recent trades"), and what the page does without them: a server that does
+// The market-data channels beyond book and trades (docs/PROTOCOL.md: candles, ticker, recent
+// trades; the types are the client's), and what the page does without them: a server that does
 // not know the candles or ticker channel rejects the sub, and the page then builds 1-minute candles
 // and the ticker from the trades and the book it already has, and says so.
-import type { LocalBook, Side, TradeMessage } from '@spotwire/client';
+import type { Candle, CandleInterval, LocalBook, RecentTrade, TickerMessage, TradeMessage } from '@spotwire/client';
 
-export const CANDLE_INTERVALS = ['1m', '5m', '15m', '1h', '1d'] as const;
-export type CandleInterval = (typeof CANDLE_INTERVALS)[number];
+export type { Candle, CandleInterval, CandleMessage, CandlesSnapshot, MarketDataMessage, RecentTrade, TickerMessage as Ticker, TradesSnapshot } from '@spotwire/client';
+
 export const INTERVAL_MS: Readonly<Record<CandleInterval, number>> = {
   '1m': 60_000,
   '5m': 300_000,
@@ -13,64 +13,6 @@ export const INTERVAL_MS: Readonly<Record<CandleInterval, number>> = {
   '1h': 3_600_000,
   '1d': 86_400_000,
 };
-
-/** One OHLCV bar: t its interval's start (ms, UTC-aligned), prices in ticks, v in lots, n trades. */
-export interface Candle {
-  t: number;
-  o: number;
-  h: number;
-  l: number;
-  c: number;
-  v: number;
-  n: number;
-}
-export interface CandlesSnapshot {
-  type: 'candles';
-  sym: string;
-  interval: CandleInterval;
-  snapshot: true;
-  candles: Candle[];
-}
-export interface CandleUpdate extends Candle {
-  type: 'candle';
-  sym: string;
-  interval: CandleInterval;
-  closed: boolean;
-}
-export interface Ticker {
-  type: 'ticker';
-  sym: string;
-  bid: number | null;
-  bidQty: number;
-  ask: number | null;
-  askQty: number;
-  last: number | null;
-  open: number | null;
-  high: number | null;
-  low: number | null;
-  volume: number;
-  change: number | null;
-  ts: number;
-}
-export interface RecentTrade {
-  tradeId: number;
-  px: number;
-  qty: number;
-  side: Side;
-  ts: number;
-}
-export interface RecentTrades {
-  type: 'trades';
-  sym: string;
-  snapshot: true;
-  trades: RecentTrade[];
-}
-export type MarketDataMessage = CandlesSnapshot | CandleUpdate | Ticker | RecentTrades;
-
-const TYPES = new Set(['candles', 'candle', 'ticker', 'trades']);
-export function isMarketData(message: { type: string }): message is MarketDataMessage {
-  return TYPES.has(message.type);
-}
 
 /** The most candles the page keeps for a market. */
 export const MAX_CANDLES = 1000;
@@ -101,16 +43,16 @@ export function foldTrade(candles: Candle[], trade: Pick<TradeMessage, 'px' | 'q
 }
 
 /** The fallback ticker: best levels from the book, last from the trades seen, no 24 h window. */
-export function pageTicker(sym: string, book: LocalBook | null, last: TradeMessage | RecentTrade | undefined, ts: number): Ticker {
+export function pageTicker(sym: string, book: LocalBook | null, last: TradeMessage | RecentTrade | undefined, ts: number): TickerMessage {
   const bid = book?.bestBid;
   const ask = book?.bestAsk;
   return {
     type: 'ticker',
     sym,
     bid: bid?.[0] ?? null,
-    bidQty: bid?.[1] ?? 0,
+    bidQty: bid?.[1] ?? null,
     ask: ask?.[0] ?? null,
-    askQty: ask?.[1] ?? 0,
+    askQty: ask?.[1] ?? null,
     last: last?.px ?? null,
     open: null,
     high: null,

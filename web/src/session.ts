@@ -5,7 +5,7 @@
 // (orders, balances, my_trades) lands exactly between the pushes before and after it.
 import { SpotwireClient, type Exec, type PlaceParams, type Reply, type ServerMessage } from '@spotwire/client';
 import { BookSync } from './book-sync.js';
-import { foldTrade, INTERVAL_MS, isMarketData, MAX_CANDLES, pageTicker, upsertCandle, type CandleInterval, type MarketDataMessage } from './market-data.js';
+import { foldTrade, INTERVAL_MS, MAX_CANDLES, pageTicker, upsertCandle, type CandleInterval, type MarketDataMessage } from './market-data.js';
 import { MAX_FILLS, MAX_TAPE, type PageState } from './state.js';
 
 export const BOOK_DEPTH = 20;
@@ -180,7 +180,7 @@ export class Session {
 
   // ---- messages ----
 
-  #onMessage(client: SpotwireClient, message: ServerMessage | MarketDataMessage): void {
+  #onMessage(client: SpotwireClient, message: ServerMessage): void {
     if (this.client !== client) return;
     const state = this.state;
     switch (message.type) {
@@ -215,9 +215,15 @@ export class Session {
       case 'my_trades':
         state.fills = message.trades.map((t) => ({ key: `${t.sym}/${t.tradeId}/${t.side}`, sym: t.sym, orderId: t.orderId, side: t.side, px: t.px, qty: t.qty, liquidity: t.liquidity, fee: t.fee, feeAsset: t.feeAsset, ts: t.ts }));
         break;
-      default:
-        if (!isMarketData(message) || message.sym !== state.sym) return;
+      case 'trades':
+      case 'candles':
+      case 'candle':
+      case 'ticker':
+        if (message.sym !== state.sym) return;
         this.#onMarketData(message);
+        break;
+      default:
+        return;
     }
     this.changed();
   }

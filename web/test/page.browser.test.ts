@@ -1,8 +1,9 @@
 // The trading page in a real browser against a real server: it loads, its ladder equals the book a
 // separate protocol client keeps, every book message passes the checksum check, an order placed
 // through the form shows in open orders and in the book and goes away on cancel, a lost delta
-// makes a resync the user sees, it reconnects, the candle chart gains a candle when trades land,
-// and it fits a phone's width.
+// makes a resync the user sees, it reconnects, the candle chart gains a candle when trades land
+// (from the server's candles channel, or built in the page on a server without one), the ticker
+// shows the last price, and it fits a phone's width.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatUnits } from '../../protocol/units.js';
@@ -205,6 +206,10 @@ describe('the candle chart', () => {
     expect(after.source).toBe('server');
     await tradeOnce(301_500);
     await eventually(() => candleState(page), (s) => s.count > after.count || s.n > after.n, 'the second trade in a candle');
+    // The ticker channel (conflated to 100 ms) shows the last trade, and the tape has both.
+    expect(await attribute(page, 'ticker', 'data-source')).toBe('server');
+    await eventually(() => page.getByTestId('last-price').textContent(), (text) => text === formatUnits(301_500, 2), 'the last price');
+    expect(await page.getByTestId('trade-row').count()).toBe(2);
     expect(errors).toEqual([]);
     await page.close();
   });
