@@ -22,7 +22,7 @@ try {
     await page.getByTestId('order-qty').fill('0.05');
     await page.getByTestId('order-submit').click();
     await page.getByTestId('open-order-row').first().waitFor();
-    await page.waitForTimeout(6_000); // a few seconds of trades on the tape and the chart
+    await page.waitForTimeout(Number(process.env.SCREENSHOT_WAIT_MS ?? 6_000)); // trades on the tape and the chart
     await page.screenshot({ path: `${docs}${name}`, fullPage: width < 500 });
     console.log(`docs/${name}`);
     await page.close();

@@ -33,7 +33,7 @@ export function CandleChart({ candles, epoch, source, pxDecimals, qtyDecimals }:
       autoSize: true,
       layout: { background: { color: 'transparent' }, textColor: '#9aa4b2', attributionLogo: false },
       grid: { vertLines: { color: '#1e2630' }, horzLines: { color: '#1e2630' } },
-      timeScale: { timeVisible: true, secondsVisible: false, borderColor: '#2a3340' },
+      timeScale: { timeVisible: true, secondsVisible: false, borderColor: '#2a3340', barSpacing: 12, rightOffset: 4 },
       rightPriceScale: { borderColor: '#2a3340' },
     });
     const bars = api.addSeries(CandlestickSeries, {
@@ -44,7 +44,7 @@ export function CandleChart({ candles, epoch, source, pxDecimals, qtyDecimals }:
       borderVisible: false,
       priceFormat: { type: 'price', precision: pxDecimals, minMove: 10 ** -pxDecimals },
     });
-    const volume = api.addSeries(HistogramSeries, { priceScaleId: '', priceFormat: { type: 'volume' }, color: '#3b4656' });
+    const volume = api.addSeries(HistogramSeries, { priceScaleId: '', priceFormat: { type: 'volume' }, color: '#3b4656', lastValueVisible: false, priceLineVisible: false });
     volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
     chart.current = { chart: api, bars, volume, epoch: -1, count: 0, last: null };
     return () => {
