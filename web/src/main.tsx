@@ -14,8 +14,9 @@ const latency = new PaintLatency(() => performance.now());
 const root = document.getElementById('app')!;
 const scheduler = new FrameScheduler(
   () => {
+    const started = performance.now();
     render(<App state={state} session={session} />, root);
-    latency.rendered();
+    latency.rendered(performance.now() - started);
   },
   (callback) => requestAnimationFrame(callback),
 );
@@ -32,7 +33,11 @@ if (new URLSearchParams(location.search).has('test-hooks')) {
         if (state.book !== null) state.book.dropNextDeltas += n;
       },
       latencySamples: () => latency.samples.slice(),
-      clearLatency: () => (latency.samples.length = 0),
+      renderSamples: () => latency.renderMs.slice(),
+      clearLatency: () => {
+        latency.samples.length = 0;
+        latency.renderMs.length = 0;
+      },
     },
   });
 }

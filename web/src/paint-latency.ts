@@ -5,6 +5,8 @@ export const MAX_SAMPLES = 100_000;
 
 export class PaintLatency {
   readonly samples: number[] = [];
+  /** How long each render that showed book messages took (script time, before the paint). */
+  readonly renderMs: number[] = [];
   #waiting: number[] = [];
   readonly #channel = new MessageChannel();
   #painting: number[][] = [];
@@ -21,9 +23,10 @@ export class PaintLatency {
     if (this.#waiting.length < MAX_SAMPLES) this.#waiting.push(at);
   }
 
-  /** Call at the end of a render inside an animation frame. */
-  rendered(): void {
+  /** Call at the end of a render inside an animation frame, with how long it took. */
+  rendered(tookMs: number): void {
     if (this.#waiting.length === 0) return;
+    if (this.renderMs.length < MAX_SAMPLES) this.renderMs.push(tookMs);
     this.#painting.push(this.#waiting);
     this.#waiting = [];
     this.#channel.port2.postMessage(null);
