@@ -70,6 +70,7 @@ interface Pending {
 interface BookSubscription {
   readonly sym: string;
   readonly depth: number | undefined;
+  readonly interval: number | undefined;
   readonly book: LocalBook;
   readonly onUpdate: ((book: LocalBook) => void) | undefined;
   /** Settles the promise subscribeBook returned, on the first good snapshot. */
@@ -353,6 +354,22 @@ export class SpotwireClient {
     return this.#expect({ op: 'ping' }, 'pong');
   }
 
+  /**
+   * The server clock against this one, from the pings with the shortest round trip of `samples`:
+   * `offsetMs` is what to add to Date.now() to get server time (acks', execs', trades' `ts`).
+   */
+  async clockOffset(samples = 5): Promise<{ offsetMs: number; rttMs: number }> {
+    let best = { offsetMs: 0, rttMs: Infinity };
+    for (let i = 0; i < samples; i++) {
+      const sentAt = Date.now();
+      const pong = await this.ping();
+      const receivedAt = Date.now();
+      const rttMs = receivedAt - sentAt;
+      if (rttMs < best.rttMs) best = { offsetMs: pong.ts - (sentAt + receivedAt) / 2, rttMs };
+    }
+    return best;
+  }
+
   // ---- subscriptions ----
 
   /**
@@ -364,6 +381,7 @@ export class SpotwireClient {
     const sub: BookSubscription = {
       sym,
       depth: options.depth,
+      interval: options.interval,
       book: new LocalBook(sym),
       onUpdate: options.onUpdate,
       ready: undefined,
@@ -515,9 +533,13 @@ export class SpotwireClient {
   }
 
   #subMessage(sub: BookSubscription): RawRequest {
-    return sub.depth === undefined
-      ? { op: 'sub', ch: 'book', sym: sub.sym }
-      : { op: 'sub', ch: 'book', sym: sub.sym, depth: sub.depth };
+    return {
+      op: 'sub',
+      ch: 'book',
+      sym: sub.sym,
+      ...(sub.depth === undefined ? {} : { depth: sub.depth }),
+      ...(sub.interval === undefined ? {} : { interval: sub.interval }),
+    };
   }
 
   #settleReady(sub: BookSubscription, outcome: Error | LocalBook): void {

@@ -1,6 +1,7 @@
 // Typed shapes of everything on the wire. Requests are what the validator produces from an
 // untrusted frame; server messages are what the gateway sends and the client receives.
 import type {
+  BookInterval,
   CancelReason,
   CandleInterval,
   Channel,
@@ -40,8 +41,10 @@ export interface SubRequest {
   readonly ch: Channel;
   readonly sym: string;
   readonly depth: number;
-  /** `candles` only: which series, and how many candles its snapshot may hold (else null / the default). */
-  readonly interval: CandleInterval | null;
+  /** book only: 0 = a delta per batch; otherwise at most one merged delta per interval (ms). */
+  readonly interval: BookInterval;
+  /** `candles` only (the wire's `interval` there): which series, and how many candles its snapshot may hold (else null / the default). */
+  readonly candleInterval: CandleInterval | null;
   readonly limit: number;
   /** `trades` only: a snapshot of up to this many recent trades first; null: none (the contract's behaviour). */
   readonly recent: number | null;
@@ -51,8 +54,8 @@ export interface UnsubRequest {
   readonly rid?: Rid;
   readonly ch: Channel;
   readonly sym: string;
-  /** `candles` only (required there); null on the other channels. */
-  readonly interval: CandleInterval | null;
+  /** `candles` only (the wire's `interval`, required there); null on the other channels. */
+  readonly candleInterval: CandleInterval | null;
 }
 export interface PlaceRequest {
   readonly op: 'place';
@@ -67,6 +70,8 @@ export interface PlaceRequest {
   readonly post: boolean;
   readonly stp: StpMode;
   readonly cid: string | null;
+  /** [Spotwire] This place may repeat one whose reply was lost: an order with this cid answers instead. */
+  readonly retry?: true;
 }
 export interface CancelRequest {
   readonly op: 'cancel';
@@ -306,6 +311,9 @@ export interface Ack {
   cid?: string | null;
   canceled?: number;
   ts?: number;
+  /** [Spotwire] A `place` with `retry` whose cid names an order already placed: that order, no new one. */
+  duplicate?: true;
+  order?: OrderStateView;
 }
 export interface BalancesReply {
   type: 'balances';
@@ -371,6 +379,8 @@ export interface BookMessage {
   type: 'book';
   sym: string;
   seq: number;
+  /** On a merged delta of a subscription with an `interval`: the first seq it covers (`seq` is the last). */
+  seqFrom?: number;
   snapshot?: true;
   bids: Level[];
   asks: Level[];

@@ -3,6 +3,8 @@
 // as own properties, so prototype keys in a frame (`__proto__`, `constructor`, …) are inert.
 import { FloatValue } from './msgpack-floats.js';
 import {
+  BOOK_INTERVALS,
+  type BookInterval,
   CANDLE_INTERVALS,
   CHANNELS,
   DEFAULT_BOOK_DEPTH,
@@ -173,6 +175,16 @@ function oneOf<T extends string>(fields: Fields, key: string, table: readonly T[
   return value;
 }
 
+/** `sub` book `interval`: absent is 0 (a delta per batch, the contract's behaviour). */
+function bookInterval(fields: Fields): BookInterval {
+  const value = field(fields, 'interval');
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !(BOOK_INTERVALS as readonly number[]).includes(value)) {
+    throw new Invalid('bad_request', `interval must be one of ${BOOK_INTERVALS.join(', ')} (ms)`);
+  }
+  return value as BookInterval;
+}
+
 function orderRef(fields: Fields): OrderRef {
   const id = optionalNumber(fields, 'id');
   if (id !== null) return { id };
@@ -182,7 +194,7 @@ function orderRef(fields: Fields): OrderRef {
 }
 
 /** `candles` needs its interval; on the other channels the field is ignored. */
-function candleInterval(fields: Fields, ch: Channel): CandleInterval | null {
+function candlesInterval(fields: Fields, ch: Channel): CandleInterval | null {
   if (ch !== 'candles') return null;
   if (field(fields, 'interval') === undefined) throw new Invalid('bad_request', `interval is required for candles: one of ${CANDLE_INTERVALS.join(', ')}`);
   return oneOf(fields, 'interval', CANDLE_INTERVALS);
@@ -214,14 +226,16 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTabl
       const sym = requiredString(fields, 'sym', MAX_SYM_LENGTH);
       const depth = optionalNumber(fields, 'depth') ?? DEFAULT_BOOK_DEPTH;
       if (depth > MAX_BOOK_DEPTH) throw new Invalid('bad_request', `depth must be at most ${MAX_BOOK_DEPTH}`);
-      const interval = candleInterval(fields, ch);
+      // `interval` means ms of merging on book, a series on candles; the other channels ignore it.
+      const interval = ch === 'book' ? bookInterval(fields) : 0;
+      const candleInterval = candlesInterval(fields, ch);
       const limit = (ch === 'candles' ? boundedCount(fields, 'limit', MAX_CANDLES) : null) ?? DEFAULT_CANDLES_LIMIT;
       const recent = ch === 'trades' ? boundedCount(fields, 'recent', MAX_RECENT_TRADES) : null;
-      return { op, ...base, ch, sym, depth, interval, limit, recent };
+      return { op, ...base, ch, sym, depth, interval, candleInterval, limit, recent };
     }
     case 'unsub': {
       const ch = oneOf(fields, 'ch', CHANNELS);
-      return { op, ...base, ch, sym: requiredString(fields, 'sym', MAX_SYM_LENGTH), interval: candleInterval(fields, ch) };
+      return { op, ...base, ch, sym: requiredString(fields, 'sym', MAX_SYM_LENGTH), candleInterval: candlesInterval(fields, ch) };
     }
     case 'place': {
       const sym = requiredString(fields, 'sym', MAX_SYM_LENGTH);
@@ -242,7 +256,9 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTabl
       if (post && (kind !== 'limit' || tif !== 'gtc')) {
         throw new Invalid('bad_request', 'post is only for limit gtc orders');
       }
-      return { op, ...base, sym, side, kind, px, qty, tif, post, stp, cid };
+      const retry = optionalBoolean(fields, 'retry');
+      if (retry && cid === null) throw new Invalid('bad_request', 'retry needs the cid of the place it repeats');
+      return { op, ...base, sym, side, kind, px, qty, tif, post, stp, cid, ...(retry ? { retry } : {}) };
     }
     case 'cancel':
     case 'order':

@@ -173,6 +173,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     metrics,
     clock,
     maxConnectionsPerAccount: config.maxConnectionsPerAccount,
+    accountRateLimitPerSecond: config.accountRateLimitPerSecond,
     privateStreamRetention: config.privateStreamRetention,
     closedOrderRetention: config.closedOrderRetention,
   });

@@ -1,7 +1,8 @@
-// Per-socket state: who is logged in, what it subscribes to, its request budget and the requests
+// Per-socket state: who is logged in, what it subscribes to, its request budgets and the requests
 // waiting for their turn.
 import type { WebSocket } from 'uWebSockets.js';
-import type { CandleInterval, Role } from '../../protocol/constants.js';
+import type { BookInterval, CandleInterval, Role } from '../../protocol/constants.js';
+import { TokenBucket } from './token-bucket.js';
 
 export interface SocketData {
   connection: Connection | null;
@@ -11,12 +12,14 @@ export class Connection {
   account: string | null = null;
   role: Role = 'trader';
   cancelOnDisconnect = false;
-  /** sym → subscribed depth. */
-  readonly bookSubs = new Map<string, number>();
+  /** sym → the subscribed book view. */
+  readonly bookSubs = new Map<string, { readonly depth: number; readonly interval: BookInterval }>();
   readonly tradeSubs = new Set<string>();
   /** sym → subscribed candle intervals. */
   readonly candleSubs = new Map<string, Set<CandleInterval>>();
   readonly tickerSubs = new Set<string>();
+  /** Book views left while the socket was backed up: each gets a fresh snapshot once it drains. */
+  readonly suspendedBooks = new Map<string, { readonly depth: number; readonly interval: BookInterval }>();
   closed = false;
   /** The decoded frame being handled (request-intake.ts), from `inboxHead` on. */
   inbox: unknown[] = [];
@@ -26,19 +29,20 @@ export class Connection {
   waitingBytes = 0;
   /** Work units of this connection's replies in batches not yet released. */
   unreleasedUnits = 0;
-  private tokens: number;
-  private refilledAt: number;
+  /** The per-connection request limit. */
+  readonly requests: TokenBucket;
+  /** The account's limit across its connections, shared by them once logged in (null: none). */
+  accountRequests: TokenBucket | null = null;
 
   constructor(
     readonly id: number,
     readonly ws: WebSocket<SocketData>,
     /** Remote address as text: connections per address are capped. */
     readonly ip: string,
-    private readonly ratePerSecond: number,
+    ratePerSecond: number,
     now: number,
   ) {
-    this.tokens = ratePerSecond;
-    this.refilledAt = now;
+    this.requests = new TokenBucket(ratePerSecond, now);
   }
 
   /** Subscriptions held, over all channels. */
@@ -46,21 +50,5 @@ export class Connection {
     let candles = 0;
     for (const intervals of this.candleSubs.values()) candles += intervals.size;
     return this.bookSubs.size + this.tradeSubs.size + this.tickerSubs.size + candles;
-  }
-
-  /** Token bucket, burst of one second's worth: false when the request must be rate_limited. */
-  takeToken(now: number): boolean {
-    if (now > this.refilledAt) {
-      this.tokens = Math.min(this.ratePerSecond, this.tokens + ((now - this.refilledAt) * this.ratePerSecond) / 1000);
-      this.refilledAt = now;
-    }
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-
-  /** After a refused takeToken: ms until the bucket holds a whole token again (≥ 1). */
-  retryAfterMs(): number {
-    return Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.ratePerSecond));
   }
 }

@@ -1,7 +1,7 @@
 // What each request does: login, queries and subscriptions here; order entry through the engine.
 // Every outcome is written into the current batch, never sent directly, so replies, execs and
 // market data leave in order and only after the batch is durable.
-import type { RejectCode, Role } from '../../protocol/constants.js';
+import type { BookInterval, Channel, RejectCode, Role } from '../../protocol/constants.js';
 import { REJECT_CODES } from '../../protocol/constants.js';
 import type {
   Ack,
@@ -9,6 +9,7 @@ import type {
   BalancesRequest,
   LoginReply,
   LoginRequest,
+  OrderRef,
   OrderStateView,
   MarketInfo,
   MarketsReply,
@@ -31,6 +32,7 @@ import { DeadManSwitch } from './dead-man-switch.js';
 import { PrivateStreams } from './private-streams.js';
 import { ordersPage } from './orders-page.js';
 import { Subscriptions } from './subscriptions.js';
+import { TokenBucket } from './token-bucket.js';
 
 export interface HandlerDeps {
   readonly engine: MatchingEngine;
@@ -43,6 +45,8 @@ export interface HandlerDeps {
   readonly clock: () => number;
   /** Connections one account may have logged in at once; 0: no cap. */
   readonly maxConnectionsPerAccount: number;
+  /** Requests/s one account may send across its connections; 0 or absent: no account limit. */
+  readonly accountRateLimitPerSecond?: number;
   /** Private messages kept per account for `login` with `resumeFrom` (default 1000). */
   readonly privateStreamRetention?: number;
   /** Closed orders remembered per account for `order` (default 1000). */
@@ -65,6 +69,8 @@ function withRid<T extends object>(message: T, rid: Rid | undefined): T & { rid?
 export class RequestHandler {
   /** Logged-in connections per account: where that account's execs go. */
   private readonly connectionsByAccount = new Map<string, Set<Connection>>();
+  /** The request budget each logged-in account shares across its connections. */
+  private readonly accountBuckets = new Map<string, TokenBucket>();
   /** 'halted' after a journal failure: nothing more may be acknowledged. */
   orderEntry: 'open' | 'shutting_down' | 'halted' = 'open';
   private readonly marketsReply: Omit<MarketsReply, 'rid'>;
@@ -82,6 +88,7 @@ export class RequestHandler {
     this.subscriptions = new Subscriptions({
       feeds: deps.feeds,
       marketStats: deps.marketStats,
+      clock: deps.clock,
       reject: (batch, connection, op, code, rid, msg) => this.reject(batch, connection, op, code, rid, msg),
       refuseUndurable: (batch, connection, op, rid) => {
         if (this.orderEntry !== 'halted') return false;
@@ -151,10 +158,7 @@ export class RequestHandler {
         if (account === null) return this.reject(batch, connection, 'order', 'unauthenticated', rid);
         if (this.orderEntry === 'halted') return this.rejectUndurable(batch, connection, 'order', rid);
         if (!this.deps.engine.hasMarket(request.sym)) return this.reject(batch, connection, 'order', 'unknown_market', rid);
-        const open = this.deps.engine.openOrder(account, request.sym, request.ref);
-        const order: OrderStateView | undefined = open
-          ? { sym: open.sym, id: open.id, cid: open.cid, side: open.side, status: open.status, px: open.px, qty: open.qty, filled: open.filled, leaves: open.leaves, ts: open.ts }
-          : this.closedOrders.find(account, request.sym, request.ref);
+        const order = this.orderState(account, request.sym, request.ref);
         if (!order) {
           return this.reject(batch, connection, 'order', 'unknown_order', rid, 'no such order open or among the account\'s recently closed ones (this server life)');
         }
@@ -182,6 +186,7 @@ export class RequestHandler {
         if (this.orderEntry === 'halted') {
           return this.reject(batch, connection, request.op, 'internal', rid, 'order entry is halted: the journal cannot write');
         }
+        if (request.op === 'place' && request.retry === true && this.answerRetriedPlace(batch, connection, account, request.sym, request.cid!, rid)) return;
         const ts = batch.ts;
         const command: EngineCommand =
           request.op === 'place'
@@ -206,6 +211,27 @@ export class RequestHandler {
       }
     }
     batch.tally.count(request.op, 'ok');
+  }
+
+  /**
+   * A `place` with `retry` whose cid names an order of the account, open or recently closed: the
+   * client lost the reply to the first place, so it gets that order instead of a second one.
+   */
+  private answerRetriedPlace(batch: Batch, connection: Connection, account: string, sym: string, cid: string, rid: Rid | undefined): boolean {
+    const order = this.deps.engine.hasMarket(sym) ? this.orderState(account, sym, { cid }) : undefined;
+    if (!order) return false;
+    const ack: Ack = { type: 'ack', op: 'place', id: order.id, cid, ts: order.ts, duplicate: true, order };
+    batch.send(connection, withRid(ack, rid));
+    batch.tally.count('place', 'duplicate');
+    return true;
+  }
+
+  /** An order of the account by id or cid: its live state if open, else how it ended (if remembered). */
+  private orderState(account: string, sym: string, ref: OrderRef): OrderStateView | undefined {
+    const open = this.deps.engine.openOrder(account, sym, ref);
+    return open
+      ? { sym: open.sym, id: open.id, cid: open.cid, side: open.side, status: open.status, px: open.px, qty: open.qty, filled: open.filled, leaves: open.leaves, ts: open.ts }
+      : this.closedOrders.find(account, sym, ref);
   }
 
   /** Runs a command through the engine and records it for the journal when it changed state. */
@@ -313,6 +339,12 @@ export class RequestHandler {
     let set = this.connectionsByAccount.get(account);
     if (!set) this.connectionsByAccount.set(account, (set = new Set()));
     set.add(connection);
+    const accountRate = this.deps.accountRateLimitPerSecond ?? 0;
+    if (accountRate > 0 && connection.accountRequests === null) {
+      let bucket = this.accountBuckets.get(account);
+      if (!bucket) this.accountBuckets.set(account, (bucket = new TokenBucket(accountRate, batch.ts)));
+      connection.accountRequests = bucket;
+    }
     const streams = this.privateStreams;
     const reply: LoginReply = { type: 'login', account, pseq: streams.last(account), epoch: streams.epoch };
     if (rid !== undefined) reply.rid = rid;
@@ -339,6 +371,17 @@ export class RequestHandler {
     this.subscriptions.activate(pending);
   }
 
+  /** A backed-up socket leaves its book views (subscriptions.ts); the count left. */
+  suspendBooks(connection: Connection): number {
+    return this.subscriptions.suspendBooks(connection);
+  }
+
+  /** The socket drained: each suspended view comes back with a snapshot, then its deltas. */
+  resumeBooks(batch: Batch, connection: Connection): void {
+    if (this.orderEntry === 'halted') return;
+    this.subscriptions.resumeBooks(batch, connection);
+  }
+
   /** The dead-man switches that ran out: each such account's orders are canceled (reason timeout). */
   fireDeadMen(batch: Batch, now: number): void {
     for (const account of this.deadMan.due(now)) {
@@ -357,7 +400,10 @@ export class RequestHandler {
     if (account === null) return;
     const set = this.connectionsByAccount.get(account);
     set?.delete(connection);
-    if (set?.size === 0) this.connectionsByAccount.delete(account);
+    if (set?.size === 0) {
+      this.connectionsByAccount.delete(account);
+      this.accountBuckets.delete(account);
+    }
     if (connection.cancelOnDisconnect && this.orderEntry === 'open') {
       const result = this.execute(batch, { op: 'cancel_all', ts: batch.ts, account, sym: null, reason: 'disconnect' });
       this.distribute(batch, result);

@@ -38,8 +38,8 @@ export class CandleSeries {
     return { ...last };
   }
 
-  /** Adds a trade at engine time `now` (call closeIfEnded first); returns the open candle's new state. */
-  add(px: number, qty: number, now: number): Candle {
+  /** Adds a trade at engine time `now` (call closeIfEnded first). */
+  add(px: number, qty: number, now: number): void {
     let candle = this.open ? this.candles[this.candles.length - 1] : undefined;
     if (candle === undefined || now >= candle.t + this.intervalMs) {
       candle = { t: intervalStart(now, this.intervalMs), o: px, h: px, l: px, c: px, v: 0, n: 0 };
@@ -52,7 +52,11 @@ export class CandleSeries {
     candle.c = px;
     candle.v += qty;
     candle.n += 1;
-    return { ...candle };
+  }
+
+  /** The open candle (a copy), or null. */
+  openCandle(): Candle | null {
+    return this.open ? { ...this.candles[this.candles.length - 1]! } : null;
   }
 
   /** The last `limit` candles, oldest first (copies). */

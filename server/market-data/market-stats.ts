@@ -89,21 +89,31 @@ export class MarketStats {
     for (const sym of syms) this.series.set(sym, new MarketSeries(state?.markets[sym]));
   }
 
-  /** One journaled batch stamped `ts`, with its trades by market. */
+  /** One journaled batch stamped `ts`, with its trades by market: the candle messages and ticker changes it makes. */
   apply(ts: number, trades: ReadonlyMap<string, readonly TradePrint[]>): BatchMarketData {
+    const out: BatchMarketData = { candles: [], tickerChanges: new Set() };
+    this.advance(ts, trades, out);
+    return out;
+  }
+
+  /** A replayed journal record (recovery): what the live batch it was did to market data, no messages built. */
+  applyRecord(entries: readonly JournalEntry[], results: readonly CommandResult[]): void {
+    const first = entries[0];
+    if (first !== undefined) this.advance(first.command.ts, tradesOf(results), null);
+  }
+
+  private advance(ts: number, trades: ReadonlyMap<string, readonly TradePrint[]>, out: BatchMarketData | null): void {
     if (ts > this.time) this.time = ts;
     const now = this.time;
-    const out: BatchMarketData = { candles: [], tickerChanges: new Set() };
     for (const [sym, series] of this.series) {
       const prints = trades.get(sym);
-      if (series.window.evict(now)) out.tickerChanges.add(sym);
+      if (series.window.evict(now)) out?.tickerChanges.add(sym);
       for (const [interval, candles] of series.candles) {
         const closed = candles.closeIfEnded(now);
-        if (closed) out.candles.push({ type: 'candle', sym, interval, ...closed, closed: true });
+        if (closed && out) out.candles.push({ type: 'candle', sym, interval, ...closed, closed: true });
         if (prints === undefined || prints.length === 0) continue;
-        let open = closed;
-        for (const print of prints) open = candles.add(print.px, print.qty, now);
-        out.candles.push({ type: 'candle', sym, interval, ...open!, closed: false });
+        for (const print of prints) candles.add(print.px, print.qty, now);
+        if (out) out.candles.push({ type: 'candle', sym, interval, ...candles.openCandle()!, closed: false });
       }
       if (prints === undefined || prints.length === 0) continue;
       for (const print of prints) {
@@ -111,15 +121,8 @@ export class MarketStats {
         series.recent.add({ tradeId: print.tradeId, px: print.px, qty: print.qty, side: print.side, ts: print.ts });
         series.last = print.px;
       }
-      out.tickerChanges.add(sym);
+      out?.tickerChanges.add(sym);
     }
-    return out;
-  }
-
-  /** A replayed journal record (recovery, replay): what the live batch it was did to market data. */
-  applyRecord(entries: readonly JournalEntry[], results: readonly CommandResult[]): void {
-    const first = entries[0];
-    if (first !== undefined) this.apply(first.command.ts, tradesOf(results));
   }
 
   candles(sym: string, interval: CandleInterval, limit: number): CandlesSnapshot {

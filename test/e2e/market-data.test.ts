@@ -49,6 +49,8 @@ afterAll(async () => {
 describe('candles', () => {
   it('snapshot, open updates after the trades, a close on a later batch, several intervals', async () => {
     const watcher = await open();
+    const heard: CandleMessage[] = [];
+    watcher.client.onCandle((candle) => heard.push(candle));
     const empty = await watcher.client.subscribeCandles(SYM, '1m');
     expect(empty).toEqual({ type: 'candles', sym: SYM, interval: '1m', snapshot: true, candles: [] });
     expect((await watcher.client.subscribeCandles(SYM, '1h')).candles).toEqual([]);
@@ -83,6 +85,7 @@ describe('candles', () => {
       { type: 'candle', sym: SYM, interval: '1m', t: minute + 2 * MINUTE, o: 990, h: 990, l: 990, c: 990, v: 1, n: 1, closed: false },
     ]);
     expect(candlesOf(watcher, '1m').filter((c) => c.closed)).toHaveLength(1);
+    expect(heard).toEqual(candlesOf(watcher));
     const seen = trades.messages.filter((m) => m.type === 'candle' || m.type === 'trade').map((m) => (m.type === 'candle' ? `candle closed:${m.closed}` : m.type));
     expect(seen).toEqual(['candle closed:true', 'trade', 'candle closed:false']);
 
@@ -174,6 +177,8 @@ describe('ticker', () => {
 
   it('conflates a burst: at most one ticker per 100 ms, the last one the final state', async () => {
     const watcher = await open();
+    const heard: TickerMessage[] = [];
+    watcher.client.onTicker((ticker) => heard.push(ticker));
     await watcher.client.subscribeTicker(SYM);
     const before = tickersOf(watcher).length;
     const started = performance.now();
@@ -192,7 +197,7 @@ describe('ticker', () => {
     expect(burst.at(-1)).toEqual(snapshot);
     expect(snapshot.last).toBe(1000 + (59 % 5));
     expect(snapshot.volume - (tickersOf(watcher)[before - 1]?.volume ?? 0)).toBe(60);
-    console.log(`ticker burst: ${burst.length} tickers for 120 batches in ${Math.round(lastTrade - started)} ms`);
+    expect(heard).toEqual(tickersOf(watcher));
   });
 });
 

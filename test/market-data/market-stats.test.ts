@@ -39,11 +39,13 @@ describe('candle series', () => {
     const start = intervalStart(T0, MINUTE);
     series.add(100, 2, T0);
     series.add(105, 1, T0 + 1000);
-    expect(series.add(98, 3, T0 + 2000)).toEqual({ t: start, o: 100, h: 105, l: 98, c: 98, v: 6, n: 3 });
+    series.add(98, 3, T0 + 2000);
+    expect(series.openCandle()).toEqual({ t: start, o: 100, h: 105, l: 98, c: 98, v: 6, n: 3 });
     expect(series.closeIfEnded(start + MINUTE - 1)).toBeNull();
     expect(series.closeIfEnded(start + MINUTE)).toEqual({ t: start, o: 100, h: 105, l: 98, c: 98, v: 6, n: 3 });
     expect(series.closeIfEnded(start + 5 * MINUTE)).toBeNull();
-    expect(series.add(110, 1, start + 3 * MINUTE + 5)).toEqual({ t: start + 3 * MINUTE, o: 110, h: 110, l: 110, c: 110, v: 1, n: 1 });
+    series.add(110, 1, start + 3 * MINUTE + 5);
+    expect(series.openCandle()).toEqual({ t: start + 3 * MINUTE, o: 110, h: 110, l: 110, c: 110, v: 1, n: 1 });
     expect(series.latest(10).map((c) => c.t)).toEqual([start, start + 3 * MINUTE]);
   });
 

@@ -181,11 +181,14 @@ describe('validateRequest: each op', () => {
       ch: 'book',
       sym: 'BTC-USD',
       depth: DEFAULT_BOOK_DEPTH,
-      interval: null,
+      interval: 0,
+      candleInterval: null,
       limit: 500,
       recent: null,
     });
     expect(DEFAULT_BOOK_DEPTH).toBe(50);
+    expect(accepted({ op: 'sub', ch: 'book', sym: 'BTC-USD', interval: 250 })).toMatchObject({ interval: 250 });
+    expect(rejected({ op: 'sub', ch: 'book', sym: 'BTC-USD', interval: 99 }).code).toBe('bad_request');
     expect(accepted({ op: 'sub', ch: 'trades', sym: 'BTC-USD', depth: 5 })).toMatchObject({ ch: 'trades', depth: 5 });
     expect(accepted({ op: 'sub', ch: 'book', sym: 'BTC-USD', depth: MAX_BOOK_DEPTH })).toMatchObject({
       depth: MAX_BOOK_DEPTH,
@@ -200,25 +203,27 @@ describe('validateRequest: each op', () => {
   });
 
   it('unsub: ch and sym required', () => {
-    expect(accepted({ op: 'unsub', ch: 'trades', sym: 'X' })).toEqual({ op: 'unsub', ch: 'trades', sym: 'X', interval: null });
+    expect(accepted({ op: 'unsub', ch: 'trades', sym: 'X' })).toEqual({ op: 'unsub', ch: 'trades', sym: 'X', candleInterval: null });
     expect(rejected({ op: 'unsub', sym: 'X' }).code).toBe('bad_request');
     expect(rejected({ op: 'unsub', ch: 'book' }).code).toBe('bad_request');
     expect(rejected({ op: 'unsub', ch: 1, sym: 'X' }).code).toBe('bad_request');
   });
 
   it('sub candles: interval required and one of the intervals, limit 1–1000 default 500', () => {
-    expect(accepted({ op: 'sub', ch: 'candles', sym: 'BTC-USD', interval: '5m' })).toMatchObject({ ch: 'candles', interval: '5m', limit: 500 });
-    expect(accepted({ op: 'sub', ch: 'candles', sym: 'BTC-USD', interval: '1d', limit: 1000 })).toMatchObject({ interval: '1d', limit: 1000 });
+    expect(accepted({ op: 'sub', ch: 'candles', sym: 'BTC-USD', interval: '5m' })).toMatchObject({ ch: 'candles', candleInterval: '5m', interval: 0, limit: 500 });
+    expect(accepted({ op: 'sub', ch: 'candles', sym: 'BTC-USD', interval: '1d', limit: 1000 })).toMatchObject({ candleInterval: '1d', limit: 1000 });
     const unknown = rejected({ op: 'sub', ch: 'candles', sym: 'BTC-USD', interval: '2m' });
     expect(unknown).toMatchObject({ code: 'bad_request', msg: 'interval must be one of 1m, 5m, 15m, 1h, 1d' });
     expect(rejected({ op: 'sub', ch: 'candles', sym: 'BTC-USD' }).msg).toContain('1m, 5m, 15m, 1h, 1d');
     expect(rejected({ op: 'sub', ch: 'candles', sym: 'BTC-USD', interval: '1m', limit: 1001 }).code).toBe('bad_request');
     expect(rejected({ op: 'sub', ch: 'candles', sym: 'BTC-USD', interval: '1m', limit: 0 }).code).toBe('bad_number');
-    // Only candles reads interval and limit.
-    expect(accepted({ op: 'sub', ch: 'book', sym: 'BTC-USD', interval: 'nope', limit: 'x' })).toMatchObject({ interval: null, limit: 500 });
-    expect(accepted({ op: 'unsub', ch: 'candles', sym: 'X', interval: '1h' })).toMatchObject({ interval: '1h' });
+    // Only candles reads limit; interval is book's ms on book, ignored on trades and ticker.
+    expect(accepted({ op: 'sub', ch: 'book', sym: 'BTC-USD', interval: 100, limit: 'x' })).toMatchObject({ interval: 100, candleInterval: null, limit: 500 });
+    expect(rejected({ op: 'sub', ch: 'book', sym: 'BTC-USD', interval: '1m' }).code).toBe('bad_request');
+    expect(accepted({ op: 'sub', ch: 'ticker', sym: 'BTC-USD', interval: 'nope' })).toMatchObject({ interval: 0, candleInterval: null });
+    expect(accepted({ op: 'unsub', ch: 'candles', sym: 'X', interval: '1h' })).toMatchObject({ candleInterval: '1h' });
     expect(rejected({ op: 'unsub', ch: 'candles', sym: 'X' }).code).toBe('bad_request');
-    expect(accepted({ op: 'unsub', ch: 'ticker', sym: 'X', interval: 'nope' })).toMatchObject({ ch: 'ticker', interval: null });
+    expect(accepted({ op: 'unsub', ch: 'ticker', sym: 'X', interval: 'nope' })).toMatchObject({ ch: 'ticker', candleInterval: null });
   });
 
   it('sub trades: recent 1–500 is opt-in, absent is null', () => {
