@@ -55,7 +55,12 @@ writeFileSync(keysFile, JSON.stringify(keys));
 const logger = pino({ level: values['log-level']! });
 // A throwaway data dir needs no fsync; one the user named keeps the server's default.
 const config = loadConfig(['--port', values.port!, '--host', values.host!, '--data-dir', dataDir, '--keys', keysFile, ...(ownDir ? ['--no-fsync'] : [])], {});
-const server = await startServer(config, logger);
+const server = await startServer(config, logger).catch((error: unknown) => {
+  // Most often the port is taken (another server, or a demo already running): say so plainly.
+  console.error(`spotwire demo: ${(error as Error).message} (--port N picks another, 0 a free one)`);
+  rmSync(home, { recursive: true, force: true });
+  process.exit(1);
+});
 const reachable = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
 const base = `${reachable}:${server.port}`;
 const wsUrl = `ws://${base}/ws`;

@@ -65,6 +65,8 @@ describe('the trading page', () => {
     expect(await page.locator('[data-testid=market-select] option').allTextContents()).toEqual([SYM, SYM2]);
     // Deltas after the snapshot, a level that grows and one that goes.
     const extra = await rest(bob, 'buy', 4_995_000, 3_000);
+    // A level that changed flashes for a moment.
+    await page.locator('[data-testid=ladder-row][data-px="4995000"].flash').waitFor({ timeout: 5_000 });
     await rest(bob, 'buy', 4_990_000, 1_234);
     await bob.client.cancel(SYM, extra);
     await rest(carol, 'sell', 5_005_000, 7_000);
@@ -139,8 +141,9 @@ describe('the trading page', () => {
     await page.getByTestId('login-submit').click();
     await page.getByTestId('order-form').waitFor();
     await page.evaluate(() => (window as unknown as { spotwireTest: { session: { client: { close(code: number): void } } } }).spotwireTest.session.client.close(4000));
+    // The close is seen a moment later: wait for the count, then for the connection to be open again.
+    await eventually(() => page.getByTestId('connection').textContent(), (text) => text?.includes('1 reconnect') === true, 'the drop to be counted');
     await eventually(() => attribute(page, 'connection', 'data-state'), (s) => s === 'open', 'the reconnect');
-    expect(await page.getByTestId('connection').textContent()).toContain('1 reconnect');
     await page.getByTestId('order-form').waitFor();
     await eventually(() => attribute(page, 'book-sync', 'data-state'), (s) => s === 'synced', 'the book again');
     // A reload in the same tab finds the token in sessionStorage.
