@@ -85,7 +85,7 @@ describe('the trading page', () => {
     await page.close();
   });
 
-  it('places an order from the form that shows in open orders and the book, amends it, and cancels it', async () => {
+  it('places an order from the form that shows in open orders and the book, amends it, cancels it, and takes with a market order', async () => {
     const { page, errors } = await openPage();
     await page.getByTestId('login-token').fill('token-alice');
     await page.getByTestId('login-submit').click();
@@ -125,6 +125,20 @@ describe('the trading page', () => {
     await eventually(() => ladder(page), (l) => !l.bids.some(([px]) => px === 4_500_100), 'the order gone from the ladder');
     expect(server.server.engine.openOrders('alice', SYM)).toEqual([]);
     await eventually(() => usd.getAttribute('data-hold'), (hold) => hold === '0', 'the hold released');
+
+    // A market buy takes the best ask: a fill row, and BTC in less the taker fee (0.2% of 1,000 lots).
+    await rest(carol, 'sell', 5_005_000, 2_000); // half stays for the post-only reject below
+    const btc = page.locator('[data-testid=balance-row][data-asset=BTC]');
+    const btcBefore = Number(await btc.getAttribute('data-available'));
+    await page.getByTestId('order-kind').selectOption('market');
+    await page.getByTestId('order-tif').selectOption('ioc');
+    await page.getByTestId('order-qty').fill('0.001');
+    await page.getByTestId('order-submit').click();
+    await page.getByTestId('fill-row').first().waitFor();
+    expect(await page.getByTestId('fill-row').first().textContent()).toContain('50050.00');
+    await eventually(() => btc.getAttribute('data-available'), (units) => Number(units) === btcBefore + 998, 'the bought BTC');
+    await page.getByTestId('order-kind').selectOption('limit');
+    await page.getByTestId('order-tif').selectOption('gtc');
 
     // A reject is shown with the server's code: a post-only order through the best ask.
     await page.getByTestId('order-price').fill('60000');
