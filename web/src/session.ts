@@ -23,6 +23,8 @@ export class Session {
   client: SpotwireClient | null = null;
   #backoffMs = 250;
   #stopped = false;
+  /** The next close is the page's own (log out): reconnect at once, count no drop. */
+  #closingOnPurpose = false;
   #nextCid = 1;
 
   constructor(
@@ -69,7 +71,9 @@ export class Session {
     if (this.client !== client) return;
     this.client = null;
     this.state.connection = 'reconnecting';
-    this.state.reconnects++;
+    if (this.#closingOnPurpose) this.#backoffMs = 0;
+    else this.state.reconnects++;
+    this.#closingOnPurpose = false;
     if (this.state.book !== null) this.state.book.state = 'waiting';
     this.changed();
     this.#retry();
@@ -80,7 +84,7 @@ export class Session {
     this.state.connection = 'reconnecting';
     this.changed();
     setTimeout(() => void this.#open(), this.#backoffMs);
-    this.#backoffMs = Math.min(MAX_BACKOFF_MS, this.#backoffMs * 2);
+    this.#backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(250, this.#backoffMs * 2));
   }
 
   stop(): void {
@@ -158,6 +162,7 @@ export class Session {
     this.state.balances.clear();
     this.state.fills = [];
     // The server has no logout: a fresh connection is one.
+    this.#closingOnPurpose = true;
     this.client?.close();
   }
 

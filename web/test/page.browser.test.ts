@@ -164,6 +164,12 @@ describe('the trading page', () => {
     await page.reload();
     await page.getByTestId('order-form').waitFor();
     expect(await page.evaluate(() => sessionStorage.getItem('spotwire.token'))).toBe('token-carol');
+    // Log out forgets the token and is not a drop.
+    await page.getByTestId('logout').click();
+    await page.getByTestId('login-form').waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('spotwire.token'))).toBeNull();
+    await eventually(() => attribute(page, 'connection', 'data-state'), (s) => s === 'open', 'connected again');
+    expect(await page.getByTestId('connection').textContent()).toBe('live');
     await page.close();
   });
 
