@@ -5,7 +5,7 @@ import { bookChecksum } from '../../protocol/checksum.js';
 import type { BookMessage, Level } from '../../protocol/messages.js';
 import { BookSync, FLASH_MS } from '../src/book-sync.js';
 import { parseUnits } from '../src/format.js';
-import { MAX_CANDLES, foldTrade, upsertCandle, type Candle } from '../src/market-data.js';
+import { MAX_CANDLES, foldTrade, pageTicker, upsertCandle, type Candle } from '../src/market-data.js';
 import { FrameScheduler } from '../src/state.js';
 
 function message(seq: number, bids: Level[], asks: Level[], full: { bids: Level[]; asks: Level[] }, snapshot = false): BookMessage {
@@ -107,6 +107,15 @@ describe('candles', () => {
     for (let i = 0; i < MAX_CANDLES + 10; i++) upsertCandle(candles, bar(1_000 + i));
     expect(candles.length).toBe(MAX_CANDLES);
     expect(candles[candles.length - 1]!.t).toBe(1_000 + MAX_CANDLES + 9);
+  });
+});
+
+describe('pageTicker', () => {
+  it('takes bid and ask from the checked book and last from the tape when the server has no ticker', () => {
+    const { sync } = harness();
+    sync.apply(message(1, [[100, 3]], [[101, 2]], { bids: [[100, 3]], asks: [[101, 2]] }, true));
+    expect(pageTicker('BTC-USD', sync.book, { tradeId: 1, px: 100, qty: 1, side: 'sell', ts: 5 }, 9)).toMatchObject({ bid: 100, bidQty: 3, ask: 101, askQty: 2, last: 100, change: null, ts: 9 });
+    expect(pageTicker('BTC-USD', null, undefined, 9)).toMatchObject({ bid: null, bidQty: null, ask: null, last: null });
   });
 });
 

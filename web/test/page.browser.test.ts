@@ -2,8 +2,8 @@
 // separate protocol client keeps, every book message passes the checksum check, an order placed
 // through the form shows in open orders and in the book and goes away on cancel, a lost delta
 // makes a resync the user sees, it reconnects, the candle chart gains a candle when trades land
-// (from the server's candles channel, or built in the page on a server without one), the ticker
-// shows the last price, and it fits a phone's width.
+// (the server's candles channel), the ticker shows the last price, and it fits a phone's width.
+// What the page builds itself for a server without those channels: page-logic.test.ts.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatUnits } from '../../protocol/units.js';
@@ -233,21 +233,6 @@ describe('the candle chart', () => {
     expect(await attribute(page, 'ticker', 'data-source')).toBe('server');
     await eventually(() => page.getByTestId('last-price').textContent(), (text) => text === formatUnits(301_500, 2), 'the last price');
     expect(await page.getByTestId('trade-row').count()).toBe(2);
-    expect(errors).toEqual([]);
-    await page.close();
-  });
-
-  it('builds candles from live trades on a server without the candles channel', async (ctx) => {
-    ctx.skip(await serverHasCandles(), 'this server has the candles channel: the page uses it');
-    const { page, errors } = await openPage();
-    await page.getByTestId('market-select').selectOption(SYM2);
-    const before = await eventually(() => candleState(page), (s) => s.source === 'page', 'the fallback');
-    expect(before.count).toBe(0);
-    await tradeOnce(302_000);
-    const after = await eventually(() => candleState(page), (s) => s.count === 1, 'a candle for the trade');
-    expect(after.n).toBe(1);
-    await tradeOnce(302_500);
-    await eventually(() => candleState(page), (s) => s.count === 2 || s.n === 2, 'the second trade in a candle');
     expect(errors).toEqual([]);
     await page.close();
   });
