@@ -222,6 +222,7 @@ describe('the candle chart', () => {
   it("gets a new candle from the server's candles channel when trades land", async (ctx) => {
     ctx.skip(!(await serverHasCandles()), 'this server has no candles channel yet (the market-data branch of issue 10)');
     const { page, errors } = await openPage();
+    const eth = await serverBook(SYM2);
     await page.getByTestId('market-select').selectOption(SYM2);
     const before = await eventually(() => candleState(page), (s) => s.source === 'server', 'the candles snapshot');
     await tradeOnce(301_000);
@@ -233,6 +234,8 @@ describe('the candle chart', () => {
     expect(await attribute(page, 'ticker', 'data-source')).toBe('server');
     await eventually(() => page.getByTestId('last-price').textContent(), (text) => text === formatUnits(301_500, 2), 'the last price');
     expect(await page.getByTestId('trade-row').count()).toBe(2);
+    // The market selector moved the whole page: the ladder is ETH-USD's book now.
+    await eventually(() => ladder(page), (l) => JSON.stringify(l) === JSON.stringify(eth()), "the ladder to equal ETH-USD's book");
     expect(errors).toEqual([]);
     await page.close();
   });
