@@ -183,15 +183,12 @@ describe('ticker', () => {
     const before = tickersOf(watcher).length;
     const started = performance.now();
     for (let i = 0; i < 60; i++) await trade(1000 + (i % 5), 1);
-    const lastTrade = performance.now();
     // Whatever was due at the end goes out within the next interval or two.
     await new Promise((resolve) => setTimeout(resolve, 350));
     const elapsed = performance.now() - started;
     const burst = tickersOf(watcher).slice(before);
     expect(burst.length).toBeGreaterThanOrEqual(1);
     expect(burst.length).toBeLessThanOrEqual(1 + Math.floor(elapsed / 100));
-    // 120 batches changed the ticker; far fewer tickers reached the socket unless the burst was slow.
-    if (lastTrade - started < 1000) expect(burst.length).toBeLessThan(60);
     // The last one sent is the final state: what a new subscriber's first ticker shows.
     const snapshot = await (await open()).client.subscribeTicker(SYM);
     expect(burst.at(-1)).toEqual(snapshot);
