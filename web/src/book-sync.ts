@@ -2,7 +2,8 @@
 // checked (seq exactly +1, then the checksum of the best levels against `cs`), and on a gap or a
 // mismatch one unsub+sub in a frame to get a fresh snapshot. The page keeps this instead of the
 // client's subscribeBook so it can show the user each resync and remember which levels changed
-// (they flash). `dropNextDeltas` loses deltas on purpose: the browser tests force a gap with it.
+// (they flash). `dropNextDeltas` loses deltas and `corruptNextDeltas` damages their checksum on
+// purpose: the browser tests force a gap and a mismatch with them.
 import { LocalBook, type BookMessage } from '@spotwire/client';
 
 export type SyncState = 'waiting' | 'synced' | 'resyncing';
@@ -21,6 +22,7 @@ export class BookSync {
   /** Price → when its level last changed (performance.now()), for the flash. */
   readonly changedAt = new Map<number, number>();
   dropNextDeltas = 0;
+  corruptNextDeltas = 0;
 
   constructor(
     readonly sym: string,
@@ -37,6 +39,10 @@ export class BookSync {
     if (msg.snapshot !== true && this.dropNextDeltas > 0) {
       this.dropNextDeltas--;
       return false;
+    }
+    if (msg.snapshot !== true && this.corruptNextDeltas > 0) {
+      this.corruptNextDeltas--;
+      msg = { ...msg, cs: (msg.cs ^ 1) >>> 0 };
     }
     // A snapshot ends a resync whatever its checksum says, so a bad one starts another.
     if (msg.snapshot === true) this.state = 'waiting';

@@ -1,6 +1,6 @@
 // Starts the page: one PageState, one Session to the server that served it, one render per
 // animation frame when something changed. With ?test-hooks in the address it also exposes
-// `window.spotwireTest` (the state, the session, a way to lose book deltas, the paint latencies)
+// `window.spotwireTest` (the state, the session, ways to lose or damage book deltas, the paint latencies)
 // for the browser tests and the bench; without it nothing is exposed.
 import { render } from 'preact';
 import { App } from './app.js';
@@ -31,6 +31,10 @@ if (new URLSearchParams(location.search).has('test-hooks')) {
       /** Loses the next `n` book deltas of the shown market, as a dropped message would. */
       dropNextDeltas: (n: number) => {
         if (state.book !== null) state.book.dropNextDeltas += n;
+      },
+      /** Damages the checksum of the next `n` book deltas, as a corrupted message would. */
+      corruptNextDeltas: (n: number) => {
+        if (state.book !== null) state.book.corruptNextDeltas += n;
       },
       latencySamples: () => latency.samples.slice(),
       renderSamples: () => latency.renderMs.slice(),

@@ -188,6 +188,19 @@ describe('the trading page', () => {
     await page.close();
   });
 
+  it('shows a checksum mismatch, resyncs, and matches the server book again', async () => {
+    const expected = await serverBook(SYM);
+    const { page } = await openPage();
+    await page.evaluate(() => (window as unknown as { spotwireTest: { corruptNextDeltas(n: number): void } }).spotwireTest.corruptNextDeltas(1));
+    await rest(bob, 'buy', 4_978_000, 5_000);
+    await eventually(() => attribute(page, 'book-sync', 'data-resyncs'), (n) => n === '1', 'the resync');
+    expect(await attribute(page, 'book-sync', 'data-last-reason')).toBe('checksum');
+    await eventually(() => attribute(page, 'book-sync', 'data-state'), (s) => s === 'synced', 'synced again');
+    await eventually(() => ladder(page), (l) => JSON.stringify(l) === JSON.stringify(expected()), 'the ladder to equal the server book');
+    expect((await ladder(page)).bids.some(([px]) => px === 4_978_000)).toBe(true);
+    await page.close();
+  });
+
   it('fits a phone: nothing wider than 390 px, the ladder and the form still there', async () => {
     const { page } = await openPage(390);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
