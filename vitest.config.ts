@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -18,16 +19,22 @@ const UNIT = [
   'test/persistence/deadline.test.ts',
   'test/replay/cli-args.test.ts',
   'test/market-data/**/*.test.ts',
+  'web/test/page-logic.test.ts',
 ];
 
 export default defineConfig({
+  resolve: {
+    // Tests import the client from its source: test/client-package rebuilds the package's dist/
+    // while it runs. The page's bundle is built from the package itself (web/vite.config.ts).
+    alias: { '@spotwire/client': fileURLToPath(new URL('./protocol/index.ts', import.meta.url)) },
+  },
   test: {
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [
       { extends: true, test: { name: 'unit', include: UNIT } },
-      { extends: true, test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: UNIT } },
+      { extends: true, test: { name: 'integration', include: ['test/**/*.test.ts', 'web/test/**/*.test.ts'], exclude: UNIT } },
     ],
   },
 });

@@ -14,6 +14,7 @@ import { Gateway } from './gateway/gateway.js';
 import { AccountHistory } from './gateway/account-history.js';
 import { RequestHandler } from './gateway/request-handler.js';
 import { defaultIntakeLimits } from './gateway/request-intake.js';
+import { StaticSite, WEB_DIST_DIR } from './gateway/static-site.js';
 import { loadNativeUws } from './gateway/uws.js';
 import { createCommandCodec, type JournalEntry } from './journal/command-codec.js';
 import { Journal, removeTempFiles } from './journal/journal.js';
@@ -180,6 +181,8 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     privateStreamRetention: config.privateStreamRetention,
     closedOrderRetention: config.closedOrderRetention,
   });
+  const site = StaticSite.load(WEB_DIST_DIR);
+  if (site === null) logger.warn(`the trading page is not built (no ${WEB_DIST_DIR}index.html): GET / answers JSON only; npm run build -w @spotwire/web builds it`);
   const gateway = new Gateway(
     {
       host: config.host,
@@ -228,6 +231,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
         };
       },
       about: () => describeService(config.markets, 'live'),
+      site,
       clock,
     },
   );
@@ -244,6 +248,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     {
       port,
       url: `ws://${reachable}:${port}/ws`,
+      ...(site !== null ? { page: `http://${reachable}:${port}/` } : {}),
       health: `http://${reachable}:${port}/health`,
       metrics: `http://${reachable}:${port}/metrics`,
       markets: config.markets.map((m) => m.sym),

@@ -20,6 +20,7 @@ import { MarketDataFrames } from './market-data-frames.js';
 import type { RequestHandler } from './request-handler.js';
 import { tradesTopic } from './subscriptions.js';
 import { RequestIntake, type IntakeLimits } from './request-intake.js';
+import { acceptsHtml, sendStatic, type StaticSite } from './static-site.js';
 import type { UwsModule } from './uws.js';
 
 export interface GatewayOptions {
@@ -49,8 +50,10 @@ export interface GatewayDeps {
   readonly onCommitFailure: (error: Error) => void;
   /** `ok` false: 503 "unavailable"; `degraded` (a sink behind a failure, trading goes on): 200 "degraded". */
   readonly health: () => { ok: boolean; degraded?: boolean; detail: Record<string, unknown> };
-  /** The JSON `GET /` answers (about.ts). */
+  /** The JSON `GET /` answers to a client that does not ask for HTML, or with ?format=json (about.ts). */
   readonly about: () => Record<string, unknown>;
+  /** The trading page (web/dist); null when it was not built: `GET /` is then the JSON for everyone. */
+  readonly site: StaticSite | null;
   readonly clock: () => number;
 }
 
@@ -228,9 +231,11 @@ export class Gateway {
         }
       },
     });
-    this.app.get('/', (res) => {
+    this.app.get('/', (res, req) => {
+      const index = this.deps.site?.lookup('/');
+      if (index !== undefined && req.getQuery('format') !== 'json' && acceptsHtml(req.getHeader('accept'))) return sendStatic(res, req, index);
       const body = JSON.stringify(this.deps.about());
-      res.cork(() => res.writeHeader('content-type', 'application/json').end(body));
+      res.cork(() => res.writeHeader('content-type', 'application/json').writeHeader('vary', 'Accept').end(body));
     });
     this.app.get('/health', (res) => {
       const { ok, degraded, detail } = this.deps.health();
@@ -241,6 +246,11 @@ export class Gateway {
       });
     });
     this.app.get('/metrics', (res) => this.serveMetrics(res));
+    this.app.get('/*', (res, req) => {
+      const file = this.deps.site?.lookup(req.getUrl());
+      if (file !== undefined) return sendStatic(res, req, file);
+      res.cork(() => res.writeStatus('404 Not Found').end('not found'));
+    });
     this.app.any('/*', (res) => {
       res.cork(() => res.writeStatus('404 Not Found').end('not found'));
     });

@@ -6,6 +6,7 @@ import { createCodec } from '../../protocol/codec.js';
 import { describeService } from '../about.js';
 import type { MatchingEngine } from '../engine/engine.js';
 import { Gateway } from '../gateway/gateway.js';
+import { StaticSite, WEB_DIST_DIR } from '../gateway/static-site.js';
 import { defaultIntakeLimits } from '../gateway/request-intake.js';
 import { loadNativeUws } from '../gateway/uws.js';
 import type { JournalRecord } from '../journal/journal-reader.js';
@@ -89,6 +90,8 @@ export async function startReplayServer(paths: SessionPaths, state: RecoveredSta
       onCommitFailure: () => undefined,
       health: () => ({ ok: true, detail: { mode: 'replay', markets: paths.markets.length } }),
       about: () => describeService(paths.markets, 'replay'),
+      // The page works on a replay too: market data only, since nobody can log in.
+      site: StaticSite.load(WEB_DIST_DIR),
       clock,
     },
   );

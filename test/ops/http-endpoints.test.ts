@@ -1,5 +1,6 @@
 // The server's HTTP side as an operator meets it: `GET /` says what this is (protocol version,
-// markets, where the docs are), and /health's top-level status says "degraded" (still 200: trading
+// markets, where the docs are) to a client that does not ask for HTML (browsers get the page:
+// web-page-http.test.ts), and /health's top-level status says "degraded" (still 200: trading
 // goes on) when a configured sink is failing, "ok" when it works.
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';

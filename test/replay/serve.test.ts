@@ -1,7 +1,7 @@
 // `replay --serve` on a journal captured from a real server session: a typed client subscribed to
 // the replay gets the same book (levels and seqs) and the same trades as the live observer did;
 // seeking starts from a snapshot and publishes exactly the window asked for; the session dir is
-// never written.
+// never written; the trading page is served there too.
 import { readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,6 +120,11 @@ describe('replay --serve', () => {
     await expect(client.client.orders()).rejects.toMatchObject({ code: 'bad_request' });
     expect(await client.client.unsubscribe('book', SYMS[0]!)).toMatchObject({ type: 'unsubbed', ch: 'book', sym: SYMS[0] });
     expect(await client.client.unsubscribe('trades', SYMS[0]!)).toMatchObject({ type: 'unsubbed', ch: 'trades', sym: SYMS[0] });
+    // The trading page is served on a replay too; the JSON says it is one.
+    const [, port] = await replay.waitFor(/serving ws:\/\/127\.0\.0\.1:(\d+)\/ws/);
+    const page = await fetch(`http://127.0.0.1:${port}/`, { headers: { accept: 'text/html' } });
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await (await fetch(`http://127.0.0.1:${port}/?format=json`)).json()).toMatchObject({ service: 'spotwire', mode: 'replay' });
 
     expect(await replay.stop()).toBe(0);
     expect(fingerprint(session.dataDir)).toEqual(before);
