@@ -17,7 +17,7 @@ import { migrateDatabase } from '../db/migrate.js';
 import { MatchingEngine } from '../server/engine/engine.js';
 import type { EngineCommand } from '../server/engine/types.js';
 import type { EventBatch, PersistedCommand } from '../server/persistence/event-batch.js';
-import { PgSink } from '../server/persistence/pg-sink.js';
+import { PgSink } from '../server/persistence/postgres/pg-sink.js';
 import { fundAccounts } from './funding.js';
 import { human, median } from './report.js';
 import { processCpuSeconds } from './process-cpu.js';

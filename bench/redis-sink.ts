@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { MatchingEngine } from '../server/engine/engine.js';
 import type { EngineCommand } from '../server/engine/types.js';
 import type { EventBatch, PersistedCommand } from '../server/persistence/event-batch.js';
-import { RedisSink } from '../server/persistence/redis-sink.js';
+import { RedisSink } from '../server/persistence/redis/redis-sink.js';
 import { fundAccounts } from './funding.js';
 import { processCpuSeconds } from './process-cpu.js';
 import { human, median, printMachine } from './report.js';

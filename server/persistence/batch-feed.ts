@@ -7,7 +7,7 @@
 // rejoins when it reaches the window. A slow sink that works is kept in step: cutting it loose
 // costs a second replay (and one from its snapshot to open its follower) on the same thread.
 // Memory stays bounded by the window; the journal stays the buffer.
-import type { Clock } from './clock.js';
+import type { Clock } from './resilience/clock.js';
 import type { BookTop, EventBatch } from './event-batch.js';
 import { BatchBuilder, type JournalFollower } from './journal-follower.js';
 

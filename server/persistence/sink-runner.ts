@@ -4,18 +4,18 @@
 // on. While the breaker is open the loop only waits: the journal keeps everything, and the runner
 // holds nothing but its one pending batch.
 import type { Logger } from 'pino';
-import { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.js';
-import type { Clock } from './clock.js';
-import { DeadlineExceeded, withDeadline } from './deadline.js';
+import { CircuitBreaker, CircuitOpenError, type CircuitState } from './resilience/circuit-breaker.js';
+import type { Clock } from './resilience/clock.js';
+import { DeadlineExceeded, withDeadline } from './resilience/deadline.js';
 import { SinkBehind, type EventBatch, type Sink } from './event-batch.js';
 import type { BatchFeed, DurableSource } from './batch-feed.js';
 import { BatchSource } from './batch-source.js';
 import { JournalGap, type JournalFollower } from './journal-follower.js';
 import type { MatchingPressure } from './matching-pressure.js';
-import { retry } from './retry.js';
+import { retry } from './resilience/retry.js';
 import { BREAKER_STATE_VALUE, type WriteBehindMetrics } from './write-behind-metrics.js';
 
-/** Where batches that can never be applied go (server/persistence/dead-letter-store.ts). */
+/** Where batches that can never be applied go (server/persistence/dead-letters/dead-letter-store.ts). */
 export interface DeadLetters {
   add(sink: string, batch: EventBatch, error: unknown): Promise<unknown>;
   count(sink: string): Promise<number>;

@@ -8,11 +8,11 @@ import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../config.js';
 import type { EngineLimits } from '../engine/types.js';
 import type { CommandCodec } from '../journal/command-codec.js';
-import { systemClock } from './clock.js';
-import { DeadLetterStore } from './dead-letter-store.js';
+import { systemClock } from './resilience/clock.js';
+import { DeadLetterStore } from './dead-letters/dead-letter-store.js';
 import type { EventBatch, RedriveState, Sink } from './event-batch.js';
-import { PgSink } from './pg-sink.js';
-import { RedisSink } from './redis-sink.js';
+import { PgSink } from './postgres/pg-sink.js';
+import { RedisSink } from './redis/redis-sink.js';
 import { WriteBehind } from './write-behind.js';
 
 export interface WriteBehindStartDeps {

@@ -8,7 +8,7 @@ import type { Registry } from 'prom-client';
 import type { MarketInfo } from '../../protocol/messages.js';
 import type { EngineLimits } from '../engine/types.js';
 import type { CommandCodec } from '../journal/command-codec.js';
-import type { Clock } from './clock.js';
+import type { Clock } from './resilience/clock.js';
 import type { Sink } from './event-batch.js';
 import { BatchFeed, DEFAULT_FEED_LIMITS, type FeedLimits } from './batch-feed.js';
 import { JournalFollower } from './journal-follower.js';

@@ -3,11 +3,11 @@
 // booleans and non-ASCII text come back exactly as written, also across chunk boundaries.
 import { getTableColumns } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BinaryCopyWriter, textBound } from '../../db/copy-binary.js';
-import { LEDGER_COPY_LAYOUT, ORDER_COPY_LAYOUT, TRADE_COPY_LAYOUT } from '../../db/copy-rows.js';
+import { BinaryCopyWriter, textBound } from '../../server/persistence/postgres/copy-binary.js';
+import { LEDGER_COPY_LAYOUT, ORDER_COPY_LAYOUT, TRADE_COPY_LAYOUT } from '../../server/persistence/postgres/copy-rows.js';
 import { ledger, orders, trades } from '../../db/schema.js';
-import { InvalidBatchError } from '../../db/batch-rows.js';
-import { copyIn } from '../../server/persistence/pg-copy.js';
+import { InvalidBatchError } from '../../server/persistence/postgres/batch-rows.js';
+import { copyIn } from '../../server/persistence/postgres/pg-copy.js';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
 
 let db: ScratchDatabase;

@@ -2,10 +2,10 @@
 // with fees, every balance (@fees too) equals the engine's and the ledger sums to it, whatever the
 // batching, replays, overlaps and redrives; bad money is permanent and leaves no trace.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidBatchError } from '../../db/batch-rows.js';
+import { InvalidBatchError } from '../../server/persistence/postgres/batch-rows.js';
 import { FEES_ACCOUNT } from '../../protocol/constants.js';
 import type { EventBatch } from '../../server/persistence/event-batch.js';
-import { PgSink } from '../../server/persistence/pg-sink.js';
+import { PgSink } from '../../server/persistence/postgres/pg-sink.js';
 import { BTC, FIXTURE_FUNDING, MARKETS, place } from '../support/engine-fixtures.js';
 import { mulberry32 } from '../support/prng.js';
 import { FEE_MARKETS, FUNDED_ACCOUNTS, JournalLike, simulate } from './engine-batches.js';

@@ -4,9 +4,9 @@
 // pg-sink-money.test.ts.
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidBatchError } from '../../db/batch-rows.js';
+import { InvalidBatchError } from '../../server/persistence/postgres/batch-rows.js';
 import type { EventBatch } from '../../server/persistence/event-batch.js';
-import { PgSink } from '../../server/persistence/pg-sink.js';
+import { PgSink } from '../../server/persistence/postgres/pg-sink.js';
 import { BTC, ETH, FIXTURE_FUNDING, MARKETS, amend, cancel, fundAll, place } from '../support/engine-fixtures.js';
 import { mulberry32 } from '../support/prng.js';
 import { JournalLike, SIM_ACCOUNTS, simulate } from './engine-batches.js';

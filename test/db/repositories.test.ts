@@ -5,7 +5,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TradingRepository } from '../../db/repositories.js';
 import type { TradeEvent } from '../../server/engine/types.js';
-import { PgSink } from '../../server/persistence/pg-sink.js';
+import { PgSink } from '../../server/persistence/postgres/pg-sink.js';
 import { BTC, ETH, FIXTURE_FUNDING as FIXTURE_FUNDING_AMOUNT, MARKETS, amend, cancel, place } from '../support/engine-fixtures.js';
 import { mulberry32 } from '../support/prng.js';
 import { FEES_ACCOUNT } from '../../protocol/constants.js';

@@ -4,9 +4,9 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../server/persistence/clock.js';
-import { runDlqCommand } from '../../server/persistence/dead-letter-commands.js';
-import { DeadLetterStore } from '../../server/persistence/dead-letter-store.js';
+import { systemClock } from '../../server/persistence/resilience/clock.js';
+import { runDlqCommand } from '../../server/persistence/dead-letters/dead-letter-commands.js';
+import { DeadLetterStore } from '../../server/persistence/dead-letters/dead-letter-store.js';
 import { connect, httpGet } from '../support/e2e.js';
 import { JOURNAL_MARKETS, makeTempDir, startOnDataDir, type InProcessServer } from '../journal/journal-support.js';
 import { startServerProcess } from '../journal/server-process.js';

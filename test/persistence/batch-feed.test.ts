@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineCommand } from '../../server/engine/types.js';
 import { BatchFeed, DEFAULT_FEED_LIMITS, mergeBatches, type FeedLimits } from '../../server/persistence/batch-feed.js';
 import { BatchSource } from '../../server/persistence/batch-source.js';
-import { systemClock } from '../../server/persistence/clock.js';
+import { systemClock } from '../../server/persistence/resilience/clock.js';
 import type { EventBatch, PersistedCommand } from '../../server/persistence/event-batch.js';
 import type { JournalFollower } from '../../server/persistence/journal-follower.js';
 import { DurableSeq } from '../../server/persistence/write-behind.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MatchingEngine } from '../../server/engine/engine.js';
-import { deadLetterId, DeadLetterStore, DeadLetterStoreFull, type DeadLetterStoreOptions } from '../../server/persistence/dead-letter-store.js';
+import { deadLetterId, DeadLetterStore, DeadLetterStoreFull, type DeadLetterStoreOptions } from '../../server/persistence/dead-letters/dead-letter-store.js';
 import type { EventBatch, PersistedCommand } from '../../server/persistence/event-batch.js';
 import { fundAll, MARKETS, place } from '../support/engine-fixtures.js';
 import { FakeClock } from '../support/fake-clock.js';

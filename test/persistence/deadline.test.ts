@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { systemClock } from '../../server/persistence/clock.js';
-import { DeadlineExceeded, withDeadline } from '../../server/persistence/deadline.js';
+import { systemClock } from '../../server/persistence/resilience/clock.js';
+import { DeadlineExceeded, withDeadline } from '../../server/persistence/resilience/deadline.js';
 import { FakeClock, flushPromises } from '../support/fake-clock.js';
 
 /** A call that never settles unless its signal aborts; records the signal it was given. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, retry, type RetryInfo, type RetryOptions } from '../../server/persistence/retry.js';
+import { backoffDelay, retry, type RetryInfo, type RetryOptions } from '../../server/persistence/resilience/retry.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { mulberry32 } from '../support/prng.js';
 

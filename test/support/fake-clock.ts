@@ -1,7 +1,7 @@
 // A Clock whose time moves only when a test says so. advance(ms) fires due sleeps one at a time
 // in due order (ties in the order they were made) and lets promise chains run between them, so
 // code that sleeps again after waking is fired within the same advance when it falls due.
-import { abortReason, type Clock } from '../../server/persistence/clock.js';
+import { abortReason, type Clock } from '../../server/persistence/resilience/clock.js';
 
 interface PendingSleep {
   readonly dueAt: number;

@@ -5,18 +5,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseArgsMistake } from '../cli-usage.js';
-import { DEFAULTS, parseMarkets } from '../config.js';
-import type { MarketInfo } from '../../protocol/messages.js';
-import { lockDataDir } from '../data-dir-lock.js';
-import { createCommandCodec } from '../journal/command-codec.js';
-import { systemClock } from './clock.js';
+import { parseArgsMistake } from '../../cli-usage.js';
+import { DEFAULTS, parseMarkets } from '../../config.js';
+import type { MarketInfo } from '../../../protocol/messages.js';
+import { lockDataDir } from '../../data-dir-lock.js';
+import { createCommandCodec } from '../../journal/command-codec.js';
+import { systemClock } from '../resilience/clock.js';
 import { DeadLetterStore } from './dead-letter-store.js';
-import type { EventBatch, RedriveState, Sink } from './event-batch.js';
-import { PgSink } from './pg-sink.js';
-import { RedisSink } from './redis-sink.js';
+import type { EventBatch, RedriveState, Sink } from '../event-batch.js';
+import { PgSink } from '../postgres/pg-sink.js';
+import { RedisSink } from '../redis/redis-sink.js';
 import { JournalAftermath } from './redrive-state.js';
-import { MAX_DEAD_LETTERS_PER_SINK } from './start-write-behind.js';
+import { MAX_DEAD_LETTERS_PER_SINK } from '../start-write-behind.js';
 
 export const DLQ_USAGE = 'usage: npm run dlq -- list|show <id>|redrive <id>|drop <id> [--data-dir D] [--database-url URL] [--redis-url URL] [--redis-prefix P]';
 

@@ -14,9 +14,9 @@
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Packr, Unpackr } from 'msgpackr';
-import type { Clock } from './clock.js';
-import type { EventBatch } from './event-batch.js';
-import { checkedFileKind, openFile, sealFile } from '../journal/checked-file.js';
+import type { Clock } from '../resilience/clock.js';
+import type { EventBatch } from '../event-batch.js';
+import { checkedFileKind, openFile, sealFile } from '../../journal/checked-file.js';
 
 const DEAD_LETTER_FILE = checkedFileKind('SWDLQ001', 'dead-letter');
 const SINK_NAME = /^[A-Za-z0-9_-]{1,64}$/;

@@ -11,9 +11,9 @@
 import { once } from 'node:events';
 import { Redis, ReplyError } from 'ioredis';
 import { Packr } from 'msgpackr';
-import { openOrderField, redisKeys, type RedisKeys } from '../../db/redis-keys.js';
-import type { BalanceEvent, ExecEvent, TradeEvent } from '../engine/types.js';
-import { SinkBehind, type BookTop, type EventBatch, type RedriveState, type Sink } from './event-batch.js';
+import { openOrderField, redisKeys, type RedisKeys } from '../../../db/redis-keys.js';
+import type { BalanceEvent, ExecEvent, TradeEvent } from '../../engine/types.js';
+import { SinkBehind, type BookTop, type EventBatch, type RedriveState, type Sink } from '../event-batch.js';
 import { StreamEntryWriter } from './stream-entry-writer.js';
 
 export interface RedisSinkOptions {

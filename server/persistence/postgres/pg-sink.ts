@@ -4,7 +4,7 @@
 // the database is always the projection of a journal prefix. Every write is idempotent by seq:
 // replaying a range, or an older batch after a newer one, changes nothing.
 //
-// Rows travel as binary COPY (db/copy-rows.ts). The transaction first locks this sink's progress
+// Rows travel as binary COPY (server/persistence/postgres/copy-rows.ts). The transaction first locks this sink's progress
 // row and reads its applied seq; a batch entirely past it is new, so its trades, its ledger rows and
 // the orders it placed are copied straight into their tables (no ON CONFLICT: half the backend CPU). Everything
 // else goes through per-connection staging tables and INSERT … SELECT … ON CONFLICT, as before: a
@@ -12,13 +12,13 @@
 // a batch whose straight copy met a row someone else wrote (unique violation: it is written again
 // that way). Trades are streamed into their COPY while the batch is still being scanned.
 import postgres from 'postgres';
-import { InvalidBatchError, batchRows, marketDetails, type BatchRows } from '../../db/batch-rows.js';
-import { BinaryCopyWriter } from '../../db/copy-binary.js';
-import { LEDGER_COPY_LAYOUT, ORDER_COPY_LAYOUT, TRADE_COPY_LAYOUT, columnList, encodeLedger, encodeOrders, encodeTrade } from '../../db/copy-rows.js';
-import { moneyRows, type MoneyRows } from '../../db/money-rows.js';
-import type { BalanceRow, LedgerRow, OrderRow } from '../../db/schema.js';
-import type { MarketInfo } from '../../protocol/messages.js';
-import type { EventBatch, Sink } from './event-batch.js';
+import { InvalidBatchError, batchRows, marketDetails, type BatchRows } from './batch-rows.js';
+import { BinaryCopyWriter } from './copy-binary.js';
+import { LEDGER_COPY_LAYOUT, ORDER_COPY_LAYOUT, TRADE_COPY_LAYOUT, columnList, encodeLedger, encodeOrders, encodeTrade } from './copy-rows.js';
+import { moneyRows, type MoneyRows } from './money-rows.js';
+import type { BalanceRow, LedgerRow, OrderRow } from '../../../db/schema.js';
+import type { MarketInfo } from '../../../protocol/messages.js';
+import type { EventBatch, Sink } from '../event-batch.js';
 import { copyIn, openCopy } from './pg-copy.js';
 import { noDelaySocketFactory } from './pg-socket.js';
 

@@ -7,11 +7,11 @@
 // in the fill execs the engine emits with it, in the same command and before it (a fill's
 // `feeAsset` is the asset its side receives: base for the buyer, quote for the seller), so the
 // batch itself says which assets a market moves and the sink needs no market configuration.
-import type { TradeEvent, TransferEvent } from '../server/engine/types.js';
-import type { EventBatch } from '../server/persistence/event-batch.js';
-import { FEES_ACCOUNT } from '../protocol/constants.js';
+import type { TradeEvent, TransferEvent } from '../../engine/types.js';
+import type { EventBatch } from '../event-batch.js';
+import { FEES_ACCOUNT } from '../../../protocol/constants.js';
 import { InvalidBatchError } from './batch-rows.js';
-import type { BalanceRow, LedgerRow } from './schema.js';
+import type { BalanceRow, LedgerRow } from '../../../db/schema.js';
 
 export interface MoneyRows {
   /** Each (account, asset) a command of the batch changed, as of the last one. */

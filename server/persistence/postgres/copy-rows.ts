@@ -1,11 +1,11 @@
-// The rows PgSink copies into `trades`, `orders` and `ledger`, in binary COPY format (db/copy-binary.ts).
+// The rows PgSink copies into `trades`, `orders` and `ledger`, in binary COPY format (server/persistence/postgres/copy-binary.ts).
 // Each layout names its columns in the order the encoder writes them; COPY and INSERT … SELECT
 // statements name them too, and a test checks every layout against the drizzle table (names,
 // order, types), so a schema change cannot misalign the values.
-import type { TradeEvent } from '../server/engine/types.js';
+import type { TradeEvent } from '../../engine/types.js';
 import { InvalidBatchError } from './batch-rows.js';
 import { type BinaryCopyWriter, textBound } from './copy-binary.js';
-import type { LedgerRow, OrderRow } from './schema.js';
+import type { LedgerRow, OrderRow } from '../../../db/schema.js';
 
 export type CopyColumnType = 'text' | 'bigint' | 'integer' | 'boolean';
 export type CopyLayout = readonly (readonly [name: string, type: CopyColumnType])[];

@@ -4,10 +4,10 @@
 // events, each with the seq of its command. Orders are split by where their place is: one placed
 // in this batch is a new row unless the batch was applied before (the sink copies those straight
 // into the table), one placed earlier is always an update.
-import type { MarketInfo } from '../protocol/messages.js';
-import type { TradeEvent } from '../server/engine/types.js';
-import type { EventBatch } from '../server/persistence/event-batch.js';
-import type { OrderRow } from './schema.js';
+import type { MarketInfo } from '../../../protocol/messages.js';
+import type { TradeEvent } from '../../engine/types.js';
+import type { EventBatch } from '../event-batch.js';
+import type { OrderRow } from '../../../db/schema.js';
 
 export interface BatchRows {
   /** Orders placed by a command of this batch, in their state at its end. */

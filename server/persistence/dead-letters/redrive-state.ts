@@ -12,10 +12,10 @@
 // applied seq instead: an order closed by then is removed, one whose state is still the one the
 // batch left gets the batch's exec, and one a later batch changed keeps the value that batch wrote.
 // A balance is all engine state (available, hold), so it is simply read from the engine there.
-import type { BalanceView, OrderView } from '../../protocol/messages.js';
-import type { BalanceEvent, ExecEvent } from '../engine/types.js';
-import type { BookTop, EventBatch, RedriveState } from './event-batch.js';
-import { JournalFollower, JournalGap, type JournalFollowerOptions } from './journal-follower.js';
+import type { BalanceView, OrderView } from '../../../protocol/messages.js';
+import type { BalanceEvent, ExecEvent } from '../../engine/types.js';
+import type { BookTop, EventBatch, RedriveState } from '../event-batch.js';
+import { JournalFollower, JournalGap, type JournalFollowerOptions } from '../journal-follower.js';
 
 /** The engine's state at the applied seq, as far as a redrive needs it (a JournalFollower). */
 export interface EngineView {

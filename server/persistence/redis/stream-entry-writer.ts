@@ -7,8 +7,8 @@
 // shape is the one the engine's builders create (server/engine/exec-events.ts, the trade literal
 // in order-book.ts, the transfer literal in engine.ts); the `satisfies` tables below break the
 // build when a field is added to Exec, Fill, TradeEvent or TransferEvent, and test/persistence/redis-sink.test.ts compares entries with JSON.stringify.
-import type { Exec, Fill } from '../../protocol/messages.js';
-import type { TradeEvent, TransferEvent } from '../engine/types.js';
+import type { Exec, Fill } from '../../../protocol/messages.js';
+import type { TradeEvent, TransferEvent } from '../../engine/types.js';
 
 const encoder = new TextEncoder();
 const bytes = (text: string): Uint8Array => encoder.encode(text);
