@@ -5,41 +5,53 @@
 // (`place`, `login`, …) reject with a RejectError on a `reject` reply; the raw `request` and
 // `send` resolve with whatever reply comes, for tests that want to look at rejects as values.
 // Book subscriptions keep a LocalBook per market and resubscribe on a seq gap or a bad checksum,
-// as the contract asks.
+// as the contract asks. With the `reconnect` option a dropped connection is not the end: the
+// client reconnects, logs in again resuming the private stream by pseq (or refetches snapshots
+// on a gap), resubscribes and re-arms the dead-man switch, then says `resumed`.
+import { AccountView, type LocalOrder } from './account-view.js';
+import { BookSubscriptions } from './book-subscriptions.js';
 import { createCodec, type Codec } from './codec.js';
 import type { Channel } from './constants.js';
 import {
   ClientError,
+  ConnectionLostError,
   DEFAULT_MAX_PENDING,
   DEFAULT_TIMEOUT_MS,
   RejectError,
   type AmendParams,
   type BookSubscribeOptions,
   type ClientOptions,
+  type ClientState,
   type CloseInfo,
+  type GapEvent,
   type LoginOptions,
   type OrderRefInput,
   type PlaceParams,
   type RawRequest,
-  type WebSocketConstructor,
+  type ReconnectingEvent,
+  type ResumedEvent,
   type WebSocketLike,
 } from './client-api.js';
 import { Emitter, type Listener } from './emitter.js';
-import { LocalBook } from './local-book.js';
+import type { LocalBook } from './local-book.js';
+import { openSocket } from './open-socket.js';
+import { PendingRequests } from './pending-requests.js';
+import { Reconnector } from './reconnector.js';
+import type { TransferOp } from './constants.js';
 import type {
   Ack,
   BalanceMessage,
   BalancesReply,
-  CancelAfterAck,
-  OrderReply,
-  MyTradesReply,
   BalanceView,
   BookMessage,
+  CancelAfterAck,
   ErrorMessage,
   Exec,
   LoginReply,
   MarketsReply,
+  MyTradesReply,
   OrderRef,
+  OrderReply,
   OrdersReply,
   PongReply,
   Reply,
@@ -49,31 +61,12 @@ import type {
   TransferAck,
   UnsubbedReply,
 } from './messages.js';
-import type { TransferOp } from './constants.js';
 
 export * from './client-api.js';
+export type { LocalOrder } from './account-view.js';
 export type { Listener } from './emitter.js';
 
 const OPEN = 1;
-
-// ---- internal state ----
-
-interface Pending {
-  readonly resolve: (reply: Reply) => void;
-  readonly reject: (error: Error) => void;
-  readonly timer: ReturnType<typeof setTimeout>;
-}
-
-interface BookSubscription {
-  readonly sym: string;
-  readonly depth: number | undefined;
-  readonly book: LocalBook;
-  readonly onUpdate: ((book: LocalBook) => void) | undefined;
-  /** Settles the promise subscribeBook returned, on the first good snapshot. */
-  ready: { resolve: (book: LocalBook) => void; reject: (error: Error) => void } | undefined;
-  readyTimer: ReturnType<typeof setTimeout> | undefined;
-  resyncing: boolean;
-}
 
 type MessageMap = Record<string, unknown>;
 
@@ -93,14 +86,24 @@ function bytesOf(data: unknown): Uint8Array | undefined {
   return undefined;
 }
 
+/** Who this client logged in as: what a reconnect logs in with again. */
+interface Session {
+  readonly token: string;
+  readonly cancelOnDisconnect: boolean | undefined;
+}
+
 export class SpotwireClient {
-  readonly #socket: WebSocketLike;
-  readonly #codec: Codec;
-  readonly #timeoutMs: number;
+  #socket: WebSocketLike;
+  readonly #codec: Codec = createCodec();
   readonly #maxPending: number;
-  readonly #pending = new Map<number, Pending>();
-  #nextRid = 1;
-  #closed = false;
+  readonly #pending: PendingRequests;
+  readonly #reconnector: Reconnector | undefined;
+  /** 'reconnecting' covers the restore too: the socket is open but only the client's own requests go out. */
+  #state: ClientState = 'open';
+  #closeEmitted = false;
+  #session: Session | undefined;
+  /** The dead-man switch's timeout as last set by the app (0: off), re-armed after a reconnect. */
+  #deadManMs = 0;
 
   readonly #message = new Emitter<ServerMessage>();
   readonly #exec = new Emitter<Exec>();
@@ -108,63 +111,53 @@ export class SpotwireClient {
   readonly #bookEvents = new Emitter<BookMessage>();
   readonly #error = new Emitter<ErrorMessage>();
   readonly #balance = new Emitter<BalanceMessage>();
+  readonly #close = new Emitter<CloseInfo>();
+  readonly #reconnecting = new Emitter<ReconnectingEvent>();
+  readonly #resumed = new Emitter<ResumedEvent>();
+  readonly #gap = new Emitter<GapEvent>();
   #epoch = '';
   #pseq = 0;
-  /** The logged-in account's balances as the server last reported them, by asset. */
-  readonly #balances = new Map<string, BalanceView>();
-  readonly #close = new Emitter<CloseInfo>();
+  readonly #account = new AccountView();
 
-  readonly #books = new Map<string, BookSubscription>();
+  readonly #books: BookSubscriptions;
   readonly #trades = new Map<string, Emitter<TradeMessage>>();
 
-  /** Book resubscriptions after a seq gap or checksum mismatch, over all markets. */
-  resyncs = 0;
   /** Server frames that were not MessagePack or held something other than messages. */
   badFrames = 0;
 
-  private constructor(socket: WebSocketLike, options: ClientOptions) {
+  private constructor(socket: WebSocketLike, url: string, options: ClientOptions) {
     this.#socket = socket;
-    this.#codec = createCodec();
-    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#pending = new PendingRequests(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     this.#maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
-    socket.onmessage = (event: { data: unknown }) => this.#onFrame(event.data);
-    socket.onclose = (event: { code?: number; reason?: string }) =>
-      this.#onClosed({ code: event.code ?? 1006, reason: event.reason ?? '' });
-    socket.onerror = () => {
-      // A close event always follows; that is where pending requests are failed.
-    };
+    this.#books = new BookSubscriptions({
+      timeoutMs: this.#pending.timeoutMs,
+      send: (messages) => Promise.all(this.#sendFrame(messages, true, true)),
+      expect: (message, type) => this.#expect(message, type, true),
+      canSend: () => this.#socketUsable(),
+    });
+    if (options.reconnect !== undefined) {
+      this.#reconnector = new Reconnector(options.reconnect, {
+        open: () => openSocket(url, options, this.#pending.timeoutMs),
+        restore: (next) => void this.#restore(next),
+        onReconnecting: (event) => this.#reconnecting.emit(event),
+        onGiveUp: (info) => this.#finish(info),
+      });
+    }
+    this.#attach(socket);
   }
 
   /** Opens a connection; resolves once it is open. */
-  static connect(url: string, options: ClientOptions = {}): Promise<SpotwireClient> {
-    const Ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (Ctor === undefined) {
-      return Promise.reject(new ClientError('connect_failed', 'no WebSocket implementation: pass options.WebSocket'));
-    }
-    return new Promise<SpotwireClient>((resolve, reject) => {
-      let socket: WebSocketLike;
-      try {
-        socket = options.protocols === undefined ? new Ctor(url) : new Ctor(url, options.protocols);
-      } catch (error) {
-        reject(new ClientError('connect_failed', `cannot connect to ${url}: ${String(error)}`));
-        return;
-      }
-      socket.binaryType = 'arraybuffer';
-      socket.onopen = () => {
-        socket.onopen = null;
-        resolve(new SpotwireClient(socket, options));
-      };
-      socket.onerror = () => {
-        reject(new ClientError('connect_failed', `cannot connect to ${url}`));
-      };
-      socket.onclose = (event: { code?: number }) => {
-        reject(new ClientError('connect_failed', `connection to ${url} closed before open (${event.code ?? 1006})`));
-      };
-    });
+  static async connect(url: string, options: ClientOptions = {}): Promise<SpotwireClient> {
+    return new SpotwireClient(await openSocket(url, options), url, options);
   }
 
   get isOpen(): boolean {
-    return !this.#closed && this.#socket.readyState === OPEN;
+    return this.#state === 'open' && this.#socket.readyState === OPEN;
+  }
+
+  /** `open`, `reconnecting` (only with the reconnect option) or `closed` (for good). */
+  get state(): ClientState {
+    return this.#state;
   }
 
   /** Requests awaiting a reply. */
@@ -172,10 +165,20 @@ export class SpotwireClient {
     return this.#pending.size;
   }
 
-  /** Closes the connection; every pending request is rejected with a ClientError 'closed' now. */
+  /** Book resubscriptions after a seq gap or checksum mismatch, over all markets. */
+  get resyncs(): number {
+    return this.#books.resyncs;
+  }
+
+  /** Closes the connection for good (no reconnect); every pending request is rejected with a ClientError 'closed' now. */
   close(code = 1000, reason = ''): void {
-    if (!this.#closed) this.#socket.close(code, reason);
+    const socketGone = this.#socket.readyState !== OPEN && this.#state !== 'closed';
+    if (this.#state !== 'closed') this.#socket.close(code, reason);
+    this.#state = 'closed';
+    this.#reconnector?.stop();
     this.#failAll('client closed the connection');
+    // A reconnecting client has no socket whose close event would say so.
+    if (socketGone) this.#finish({ code, reason });
   }
 
   // ---- events; each returns its unsubscribe function ----
@@ -203,16 +206,24 @@ export class SpotwireClient {
     return this.#balance.on(listener);
   }
 
-  /**
-   * The account's balance of an asset as last seen in a `balances` reply or a `balance` push
-   * (undefined before either): a bot can size orders from it without a round trip.
-   */
-  balance(asset: string): BalanceView | undefined {
-    return this.#balances.get(asset);
-  }
-
+  /** The client is closed for good (with reconnect: by close(), or after maxAttempts). */
   onClose(listener: Listener<CloseInfo>): () => void {
     return this.#close.on(listener);
+  }
+
+  /** Reconnect option: the connection dropped (or an attempt failed) and attempt `attempt` starts in `delayMs`. */
+  onReconnecting(listener: Listener<ReconnectingEvent>): () => void {
+    return this.#reconnecting.on(listener);
+  }
+
+  /** Reconnect option: the session is restored and requests work again. */
+  onResumed(listener: Listener<ResumedEvent>): () => void {
+    return this.#resumed.on(listener);
+  }
+
+  /** Reconnect option: what was missed could not be replayed; snapshots were refetched instead. */
+  onGap(listener: Listener<GapEvent>): () => void {
+    return this.#gap.on(listener);
   }
 
   /** Every message the server sends, before it is dispatched. */
@@ -220,43 +231,23 @@ export class SpotwireClient {
     return this.#message.on(listener);
   }
 
-  // ---- raw requests ----
+  // ---- the account as last seen ----
 
-  /** Sends one request and resolves with its reply, whatever it is (a reject too). */
-  request(message: RawRequest): Promise<Reply> {
-    const [reply] = this.#sendFrame([message], false);
-    return reply!;
-  }
-
-  /** Pipelines several requests in one array frame; resolves with their replies in order. */
-  send(messages: readonly RawRequest[]): Promise<Reply[]> {
-    return Promise.all(this.#sendFrame(messages, true));
+  /**
+   * The account's balance of an asset as last seen in a `balances` reply or a `balance` push
+   * (undefined before either): a bot can size orders from it without a round trip.
+   */
+  balance(asset: string): BalanceView | undefined {
+    return this.#account.balance(asset);
   }
 
   /**
-   * Sends bytes as a binary frame or a string as a text frame, with no rid and no reply tracking:
-   * for tests of what the server does with odd frames. Whatever comes back arrives via onMessage.
+   * The account's open orders (of `sym`, or all) as the last `orders()` snapshot and the execs
+   * since leave them, oldest first. Complete once orders() was called after login (a reconnect
+   * that finds a gap calls it by itself).
    */
-  sendRaw(data: Uint8Array | string): void {
-    this.#assertOpen();
-    this.#socket.send(data);
-  }
-
-  // ---- typed requests ----
-
-  async login(token: string, options: LoginOptions = {}): Promise<LoginReply> {
-    const message: Record<string, unknown> = { op: 'login', token };
-    if (options.cancelOnDisconnect !== undefined) message.cancelOnDisconnect = options.cancelOnDisconnect;
-    if (options.resume !== undefined) {
-      message.resumeFrom = options.resume.pseq;
-      message.epoch = options.resume.epoch;
-    }
-    const reply = await this.#expect<LoginReply>(message as RawRequest, 'login');
-    this.#epoch = reply.epoch;
-    // Messages in the reply's frame (resumed ones included) were dispatched before this runs and
-    // may already have moved pseq past the reply's.
-    this.#pseq = Math.max(this.#pseq, reply.pseq);
-    return reply;
+  openOrders(sym?: string): LocalOrder[] {
+    return this.#account.openOrders(sym);
   }
 
   /**
@@ -265,6 +256,36 @@ export class SpotwireClient {
    */
   get privateStream(): { epoch: string; pseq: number } {
     return { epoch: this.#epoch, pseq: this.#pseq };
+  }
+
+  // ---- raw requests ----
+
+  /** Sends one request and resolves with its reply, whatever it is (a reject too). */
+  request(message: RawRequest): Promise<Reply> {
+    const [reply] = this.#sendFrame([message], false, false);
+    return reply!;
+  }
+
+  /** Pipelines several requests in one array frame; resolves with their replies in order. */
+  send(messages: readonly RawRequest[]): Promise<Reply[]> {
+    return Promise.all(this.#sendFrame(messages, true, false));
+  }
+
+  /**
+   * Sends bytes as a binary frame or a string as a text frame, with no rid and no reply tracking:
+   * for tests of what the server does with odd frames. Whatever comes back arrives via onMessage.
+   */
+  sendRaw(data: Uint8Array | string): void {
+    this.#assertOpen(false);
+    this.#socket.send(data);
+  }
+
+  // ---- typed requests ----
+
+  async login(token: string, options: LoginOptions = {}): Promise<LoginReply> {
+    const reply = await this.#login(token, options, false);
+    this.#session = { token, cancelOnDisconnect: options.cancelOnDisconnect };
+    return reply;
   }
 
   async markets(): Promise<MarketsReply> {
@@ -289,16 +310,10 @@ export class SpotwireClient {
 
   /**
    * Every open order (of `sym`, or all markets): follows the server's pages (`more`/`next`) to the
-   * end, so the reply holds them all as the contract's `orders` does.
+   * end, so the reply holds them all as the contract's `orders` does; openOrders() shows them too.
    */
   async orders(sym?: string): Promise<OrdersReply> {
-    const first = await this.ordersPage(sym === undefined ? {} : { sym });
-    const orders = [...first.orders];
-    for (let page = first; page.more === true && typeof page.next === 'string'; ) {
-      page = await this.ordersPage(sym === undefined ? { after: page.next } : { sym, after: page.next });
-      orders.push(...page.orders);
-    }
-    return { ...first, orders, more: false, next: null };
+    return this.#allOrders(sym, false);
   }
 
   /** One page of open orders: at most `limit` (server default and maximum 1000), after a `next` cursor. */
@@ -306,10 +321,6 @@ export class SpotwireClient {
     return this.#expect({ op: 'orders', ...params }, 'orders');
   }
 
-  /**
-   * The dead-man switch: unless this is called again within `timeoutMs`, the server cancels all
-   * the account's orders (reason `timeout`). 0 turns it off. Resolves with when it would fire.
-   */
   /** One order's state by id or cid: open, or how it ended if it closed recently. */
   async order(sym: string, ref: OrderRefInput): Promise<OrderReply> {
     return this.#expect<OrderReply>({ op: 'order', sym, ...toRef(ref) }, 'order');
@@ -320,15 +331,20 @@ export class SpotwireClient {
     return this.#expect<MyTradesReply>({ op: 'my_trades', ...params }, 'my_trades');
   }
 
+  /**
+   * The dead-man switch: unless this is called again within `timeoutMs`, the server cancels all
+   * the account's orders (reason `timeout`). 0 turns it off. Resolves with when it would fire. A
+   * reconnecting client arms it again, with the last timeout set, as soon as it has logged in.
+   */
   async cancelAfter(timeoutMs: number): Promise<CancelAfterAck> {
-    return this.#expect<CancelAfterAck>({ op: 'cancel_after', timeout: timeoutMs }, 'ack');
+    const ack = await this.#expect<CancelAfterAck>({ op: 'cancel_after', timeout: timeoutMs }, 'ack');
+    this.#deadManMs = ack.timeout;
+    return ack;
   }
 
   /** Own balances; with `account`, another account's (admin connections only). */
   async balances(account?: string): Promise<BalancesReply> {
-    const reply = await this.#expect<BalancesReply>(account === undefined ? { op: 'balances' } : { op: 'balances', account }, 'balances');
-    if (account === undefined) for (const view of reply.balances) this.#balances.set(view.asset, { ...view });
-    return reply;
+    return this.#balances(account, false);
   }
 
   /** Admin: credits `amount` ledger units of `asset`; `ref` makes a retry safe. */
@@ -356,35 +372,17 @@ export class SpotwireClient {
    * first snapshot is applied. `onUpdate` runs after every message applied cleanly.
    */
   subscribeBook(sym: string, options: BookSubscribeOptions = {}): Promise<LocalBook> {
-    if (this.#books.has(sym)) return Promise.reject(new Error(`already subscribed to the book of ${sym}`));
-    const sub: BookSubscription = {
-      sym,
-      depth: options.depth,
-      book: new LocalBook(sym),
-      onUpdate: options.onUpdate,
-      ready: undefined,
-      readyTimer: undefined,
-      resyncing: false,
-    };
-    const ready = new Promise<LocalBook>((resolve, reject) => {
-      sub.ready = { resolve, reject };
-    });
-    this.#books.set(sym, sub);
-    // The snapshot may come in a later frame than `subbed`, so the wait for it has its own timer.
-    sub.readyTimer = setTimeout(
-      () => this.#settleReady(sub, new ClientError('timeout', `no book snapshot for ${sym} in ${this.#timeoutMs} ms`)),
-      this.#timeoutMs,
-    );
-    this.#expect<SubbedReply>(this.#subMessage(sub), 'subbed').catch((error: unknown) => {
-      if (this.#books.get(sym) === sub) this.#books.delete(sym);
-      this.#settleReady(sub, error instanceof Error ? error : new Error(String(error)));
-    });
-    return ready;
+    try {
+      this.#assertOpen(false);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.#books.subscribe(sym, options);
   }
 
   /** The LocalBook of a subscribed market. */
   book(sym: string): LocalBook | undefined {
-    return this.#books.get(sym)?.book;
+    return this.#books.book(sym);
   }
 
   /** Subscribes to a market's trades; `listener` gets each; resolves on `subbed`. */
@@ -407,11 +405,7 @@ export class SpotwireClient {
   /** Ends a subscription and drops its local state (LocalBook or trade listeners) at once. */
   async unsubscribe(ch: Channel, sym: string): Promise<UnsubbedReply> {
     if (ch === 'book') {
-      const sub = this.#books.get(sym);
-      if (sub !== undefined) {
-        this.#books.delete(sym);
-        this.#settleReady(sub, new Error(`unsubscribed from the book of ${sym}`));
-      }
+      this.#books.remove(sym);
     } else {
       this.#trades.get(sym)?.clear();
       this.#trades.delete(sym);
@@ -419,44 +413,41 @@ export class SpotwireClient {
     return this.#expect<UnsubbedReply>({ op: 'unsub', ch, sym }, 'unsubbed');
   }
 
-  // ---- internals ----
+  // ---- internals: requests ----
 
-  #assertOpen(): void {
-    if (this.#closed || this.#socket.readyState !== OPEN) throw new ClientError('closed', 'connection is closed');
+  #socketUsable(): boolean {
+    return this.#state !== 'closed' && this.#socket.readyState === OPEN;
+  }
+
+  /** App requests need an open, restored connection; the client's own (`internal`) only an open socket. */
+  #assertOpen(internal: boolean): void {
+    if (internal ? this.#socketUsable() : this.isOpen) return;
+    if (this.#state !== 'closed' && this.#reconnector !== undefined) {
+      throw new ClientError('disconnected', 'reconnecting: requests fail until the client has resumed');
+    }
+    throw new ClientError('closed', 'connection is closed');
   }
 
   /** Sends `messages` as one frame (an array if `asArray`); one reply promise per message. */
-  #sendFrame(messages: readonly RawRequest[], asArray: boolean): Promise<Reply>[] {
+  #sendFrame(messages: readonly RawRequest[], asArray: boolean, internal: boolean): Promise<Reply>[] {
     try {
-      this.#assertOpen();
+      this.#assertOpen(internal);
       if (this.#pending.size + messages.length > this.#maxPending) {
         throw new ClientError('too_many_pending', `more than ${this.#maxPending} requests awaiting replies`);
       }
     } catch (error) {
       return messages.map(() => Promise.reject(error as Error));
     }
-    const stamped: MessageMap[] = [];
-    const replies: Promise<Reply>[] = [];
-    for (const message of messages) {
-      const rid = this.#nextRid++;
-      stamped.push({ ...message, rid });
-      replies.push(
-        new Promise<Reply>((resolve, reject) => {
-          const timer = setTimeout(() => {
-            this.#pending.delete(rid);
-            reject(new ClientError('timeout', `no reply to ${message.op} (rid ${rid}) in ${this.#timeoutMs} ms`));
-          }, this.#timeoutMs);
-          this.#pending.set(rid, { resolve, reject, timer });
-        }),
-      );
-    }
-    this.#socket.send(this.#codec.encode(asArray ? stamped : stamped[0]));
-    return replies;
+    const stamped = messages.map((message) => this.#pending.add(message));
+    const requests = stamped.map((s) => s.request);
+    this.#socket.send(this.#codec.encode(asArray ? requests : requests[0]));
+    return stamped.map((s) => s.reply);
   }
 
   /** A typed request: resolves with a reply of type `type`, rejects with RejectError on `reject`. */
-  async #expect<R extends Reply>(message: RawRequest, type: R['type']): Promise<R> {
-    const reply = await this.request(message);
+  async #expect<R extends Reply>(message: RawRequest, type: R['type'], internal = false): Promise<R> {
+    const [sent] = this.#sendFrame([message], false, internal);
+    const reply = await sent!;
     if (reply.type === 'reject') throw new RejectError(reply);
     if (reply.type !== type) {
       throw new ClientError('unexpected_reply', `expected ${type} to ${message.op}, got ${String(reply.type)}`);
@@ -464,21 +455,135 @@ export class SpotwireClient {
     return reply as R;
   }
 
-  #subMessage(sub: BookSubscription): RawRequest {
-    return sub.depth === undefined
-      ? { op: 'sub', ch: 'book', sym: sub.sym }
-      : { op: 'sub', ch: 'book', sym: sub.sym, depth: sub.depth };
+  async #login(token: string, options: LoginOptions, internal: boolean): Promise<LoginReply> {
+    const message: Record<string, unknown> = { op: 'login', token };
+    if (options.cancelOnDisconnect !== undefined) message.cancelOnDisconnect = options.cancelOnDisconnect;
+    if (options.resume !== undefined) {
+      message.resumeFrom = options.resume.pseq;
+      message.epoch = options.resume.epoch;
+    }
+    return this.#expect<LoginReply>(message as RawRequest, 'login', internal);
   }
 
-  #settleReady(sub: BookSubscription, outcome: Error | LocalBook): void {
-    if (sub.readyTimer !== undefined) clearTimeout(sub.readyTimer);
-    sub.readyTimer = undefined;
-    const ready = sub.ready;
-    sub.ready = undefined;
-    if (ready === undefined) return;
-    if (outcome instanceof LocalBook) ready.resolve(outcome);
-    else ready.reject(outcome);
+  async #allOrders(sym: string | undefined, internal: boolean): Promise<OrdersReply> {
+    const page = (after: string | undefined): Promise<OrdersReply> => {
+      const params: Record<string, unknown> = { op: 'orders' };
+      if (sym !== undefined) params.sym = sym;
+      if (after !== undefined) params.after = after;
+      return this.#expect<OrdersReply>(params as RawRequest, 'orders', internal);
+    };
+    const first = await page(undefined);
+    this.#account.replaceOrders(first.orders, sym);
+    const orders = [...first.orders];
+    for (let next = first; next.more === true && typeof next.next === 'string'; ) {
+      next = await page(next.next);
+      this.#account.addOrders(next.orders);
+      orders.push(...next.orders);
+    }
+    return { ...first, orders, more: false, next: null };
   }
+
+  async #balances(account: string | undefined, internal: boolean): Promise<BalancesReply> {
+    const message: RawRequest = account === undefined ? { op: 'balances' } : { op: 'balances', account };
+    const reply = await this.#expect<BalancesReply>(message, 'balances', internal);
+    if (account === undefined) this.#account.replaceBalances(reply.balances);
+    return reply;
+  }
+
+  // ---- internals: the connection ----
+
+  #attach(socket: WebSocketLike): void {
+    this.#socket = socket;
+    socket.onmessage = (event: { data: unknown }) => this.#onFrame(event.data);
+    socket.onclose = (event: { code?: number; reason?: string }) =>
+      this.#onSocketClosed(socket, { code: event.code ?? 1006, reason: event.reason ?? '' });
+    socket.onerror = () => {
+      // A close event always follows; that is where pending requests are failed.
+    };
+  }
+
+  #onSocketClosed(socket: WebSocketLike, info: CloseInfo): void {
+    socket.onmessage = null;
+    socket.onclose = null;
+    if (socket !== this.#socket) return;
+    if (this.#state === 'closed' || this.#reconnector === undefined) {
+      this.#finish(info);
+      return;
+    }
+    this.#state = 'reconnecting';
+    this.#pending.failAll((request) => new ConnectionLostError(request));
+    this.#books.markAllStale();
+    this.#reconnector.dropped(info);
+  }
+
+  /** Closed for good: whatever still waits fails, and onClose listeners hear it once. */
+  #finish(info: CloseInfo): void {
+    this.#state = 'closed';
+    this.#reconnector?.stop();
+    this.#failAll('connection closed');
+    if (this.#closeEmitted) return;
+    this.#closeEmitted = true;
+    this.#close.emit(info);
+  }
+
+  #failAll(reason: string): void {
+    this.#pending.failAll(() => new ClientError('closed', `${reason} before a reply came`));
+    this.#books.failReady(new ClientError('closed', reason));
+  }
+
+  /**
+   * On a fresh socket after a drop: log in again resuming the private stream, re-arm the dead-man
+   * switch, refetch snapshots if the stream has a gap, resubscribe; then requests work again. Any
+   * failure closes this socket, which schedules the next attempt; a refused token ends it all.
+   */
+  async #restore(socket: WebSocketLike): Promise<void> {
+    this.#attach(socket);
+    const fromPseq = this.#pseq;
+    try {
+      let gap: string | undefined;
+      let replayed = 0;
+      const session = this.#session;
+      if (session !== undefined) {
+        const resume = this.#epoch === '' ? undefined : { epoch: this.#epoch, pseq: this.#pseq };
+        const options: LoginOptions = {
+          ...(session.cancelOnDisconnect === undefined ? {} : { cancelOnDisconnect: session.cancelOnDisconnect }),
+          ...(resume === undefined ? {} : { resume }),
+        };
+        const reply = await this.#login(session.token, options, true);
+        gap = reply.resumeGap;
+        replayed = reply.resumed ?? 0;
+        if (this.#deadManMs > 0) await this.#expect<CancelAfterAck>({ op: 'cancel_after', timeout: this.#deadManMs }, 'ack', true);
+      }
+      const snapshots = gap === undefined ? undefined : { orders: (await this.#allOrders(undefined, true)).orders, balances: (await this.#balances(undefined, true)).balances };
+      await Promise.all([this.#books.resubscribeAll(), this.#resubscribeTrades()]);
+      if (socket !== this.#socket || this.#state !== 'reconnecting') return;
+      this.#state = 'open';
+      this.#reconnector?.succeeded();
+      if (gap !== undefined) this.#gap.emit({ reason: gap, ...snapshots! });
+      this.#resumed.emit({ fromPseq, toPseq: this.#pseq, epoch: this.#epoch, replayed });
+    } catch (error) {
+      if (socket !== this.#socket || this.#state === 'closed') return;
+      if (error instanceof RejectError && (error.code === 'unauthenticated' || error.code === 'bad_request')) {
+        // The token is no longer accepted: trying again would only be refused again.
+        socket.onclose = null;
+        socket.close(1000, '');
+        this.#finish({ code: 1000, reason: `reconnect gave up: ${error.message}` });
+      } else if (socket.readyState === OPEN) {
+        socket.close(1000, 'session restore failed');
+      }
+    }
+  }
+
+  async #resubscribeTrades(): Promise<void> {
+    const syms = [...this.#trades.keys()];
+    if (syms.length === 0) return;
+    const replies = await Promise.all(this.#sendFrame(syms.map((sym) => ({ op: 'sub', ch: 'trades', sym })), true, true));
+    for (const reply of replies) {
+      if (reply.type !== 'subbed') throw new ClientError('unexpected_reply', `resubscribe to trades: ${JSON.stringify(reply)}`);
+    }
+  }
+
+  // ---- internals: incoming ----
 
   #onFrame(data: unknown): void {
     const bytes = bytesOf(data);
@@ -508,6 +613,7 @@ export class SpotwireClient {
     switch (message.type) {
       case 'exec':
         if (message.pseq !== undefined) this.#pseq = message.pseq;
+        this.#account.applyExec(message);
         this.#exec.emit(message);
         return;
       case 'trade':
@@ -516,74 +622,24 @@ export class SpotwireClient {
         return;
       case 'book':
         this.#bookEvents.emit(message);
-        this.#onBook(message);
+        this.#books.onBook(message);
         return;
       case 'error':
         this.#error.emit(message);
         return;
       case 'balance':
         if (message.pseq !== undefined) this.#pseq = message.pseq;
-        this.#balances.set(message.asset, { asset: message.asset, available: message.available, hold: message.hold });
+        this.#account.applyBalance(message);
         this.#balance.emit(message);
         return;
+      case 'login':
+        // Before any message of the same frame: the replayed ones that follow count from here.
+        this.#epoch = message.epoch;
+        this.#pseq = message.pseq - (message.resumed ?? 0);
+        this.#pending.resolve(message);
+        return;
       default:
-        this.#onReply(message);
+        this.#pending.resolve(message);
     }
-  }
-
-  #onReply(reply: Reply): void {
-    if (typeof reply.rid !== 'number') return;
-    const pending = this.#pending.get(reply.rid);
-    if (pending === undefined) return;
-    this.#pending.delete(reply.rid);
-    clearTimeout(pending.timer);
-    pending.resolve(reply);
-  }
-
-  #onBook(msg: BookMessage): void {
-    const sub = this.#books.get(msg.sym);
-    if (sub === undefined) return;
-    // A snapshot ends a resync whatever its checksum says, so a bad one starts another.
-    if (msg.snapshot === true) sub.resyncing = false;
-    const result = sub.book.apply(msg);
-    if (result.ok) {
-      this.#settleReady(sub, sub.book);
-      sub.onUpdate?.(sub.book);
-    } else if (result.reason !== 'no_snapshot') {
-      this.#resync(sub);
-    }
-    // 'no_snapshot': a delta still in flight from before a resync; the coming snapshot replaces it.
-  }
-
-  #resync(sub: BookSubscription): void {
-    if (sub.resyncing || !this.isOpen) return;
-    sub.resyncing = true;
-    this.resyncs++;
-    // unsub and sub in one frame, so the server handles them back to back and in order.
-    this.send([{ op: 'unsub', ch: 'book', sym: sub.sym }, this.#subMessage(sub)])
-      .then(([, subbed]) => {
-        if (subbed?.type !== 'subbed') throw new Error(`resubscribe to ${sub.sym} failed: ${JSON.stringify(subbed)}`);
-      })
-      .catch(() => {
-        // The book stays out of sync (book.synced is false); the next delta finds no snapshot.
-        sub.resyncing = false;
-      });
-  }
-
-  #failAll(reason: string): void {
-    this.#closed = true;
-    for (const [rid, pending] of this.#pending) {
-      this.#pending.delete(rid);
-      clearTimeout(pending.timer);
-      pending.reject(new ClientError('closed', `${reason} before a reply came`));
-    }
-    for (const sub of this.#books.values()) this.#settleReady(sub, new ClientError('closed', reason));
-  }
-
-  #onClosed(info: CloseInfo): void {
-    this.#failAll('connection closed');
-    this.#socket.onmessage = null;
-    this.#socket.onclose = null;
-    this.#close.emit(info);
   }
 }
