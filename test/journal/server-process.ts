@@ -12,6 +12,10 @@ export interface ServerProcessOptions {
   readonly marketsFile: string;
   readonly snapshotEvery: number;
   readonly startTimeoutMs?: number;
+  /** Listen on this port (a restart on the port a client knows); default 0, a free one. */
+  readonly port?: number;
+  /** Extra environment (e.g. PRIVATE_STREAM_RETENTION). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface ServerProcess {
@@ -29,14 +33,14 @@ export function startServerProcess(options: ServerProcessOptions): Promise<Serve
     process.execPath,
     [
       '--import', 'tsx', 'server/main.ts',
-      '--port', '0', '--host', '127.0.0.1',
+      '--port', String(options.port ?? 0), '--host', '127.0.0.1',
       '--data-dir', options.dataDir,
       '--keys', options.keysFile,
       '--markets', options.marketsFile,
       '--snapshot-every', String(options.snapshotEvery),
       '--log-level', 'info',
     ],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } },
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info', ...options.env } },
   );
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
