@@ -12,8 +12,6 @@ export interface ServerProcessOptions {
   readonly marketsFile: string;
   readonly snapshotEvery: number;
   readonly startTimeoutMs?: number;
-  /** Listen on this port (a restart on the port a client knows); default 0, a free one. */
-  readonly port?: number;
   /** Extra environment (e.g. PRIVATE_STREAM_RETENTION). */
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -33,7 +31,7 @@ export function startServerProcess(options: ServerProcessOptions): Promise<Serve
     process.execPath,
     [
       '--import', 'tsx', 'server/main.ts',
-      '--port', String(options.port ?? 0), '--host', '127.0.0.1',
+      '--port', '0', '--host', '127.0.0.1',
       '--data-dir', options.dataDir,
       '--keys', options.keysFile,
       '--markets', options.marketsFile,

@@ -1,6 +1,8 @@
 // A TCP proxy for network-fault tests: forwards every connection to a target port and can cut
 // all of them at once (both sockets destroyed, as a dropped NAT entry or a dead link would), or
-// hold traffic so that requests or replies are in flight when the cut comes.
+// hold traffic so that requests or replies are in flight when the cut comes. When the target
+// goes away its connections are cut and new ones are refused (accepted, then closed), so a
+// client sees what it would see of the server itself; `targetPort` may point at a restarted one.
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 
 export class TcpProxy {
@@ -17,13 +19,14 @@ export class TcpProxy {
   private constructor(
     private readonly server: Server,
     readonly port: number,
+    public targetPort: number,
   ) {}
 
   static async start(targetPort: number): Promise<TcpProxy> {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const proxy = new TcpProxy(server, (server.address() as { port: number }).port);
-    server.on('connection', (client) => proxy.#forward(client, targetPort));
+    const proxy = new TcpProxy(server, (server.address() as { port: number }).port, targetPort);
+    server.on('connection', (client) => proxy.#forward(client, proxy.targetPort));
     return proxy;
   }
 
