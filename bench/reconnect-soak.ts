@@ -118,7 +118,8 @@ try {
   const r = alice.record;
   console.log(`kills                        ${kills} (${tally.drops} connection cuts by the proxy, ${tally.restarts} kill -9 + restart)`);
   console.log(`resumes                      alice ${r.resumes}, bob ${bob.record.resumes}`);
-  console.log(`reconnect attempts           alice ${r.attempts}`);
+  console.log(`reconnect attempts           alice ${r.attempts}, bob ${bob.record.attempts}`);
+  console.log(`restores cut after login     alice ${r.restoresCutAfterLogin}, bob ${bob.record.restoresCutAfterLogin}`);
   console.log(`gaps found                   ${r.gaps} (${tally.gapsOnDrops} on connection cuts; a restart is always one)`);
   console.log(`private messages replayed    ${r.replayed}`);
   console.log(`fills seen (this life)       alice ${alice.fills.size}, bob ${bob.fills.size}`);

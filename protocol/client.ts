@@ -104,6 +104,11 @@ export class SpotwireClient {
   #session: Session | undefined;
   /** The dead-man switch's timeout as last set by the app (0: off), re-armed after a reconnect. */
   #deadManMs = 0;
+  /**
+   * A resumeGap whose snapshots are not fetched yet: a restore that fails after its login still
+   * owes them, even if the next login resumes cleanly from the new pseq.
+   */
+  #gapToFill: string | undefined;
 
   readonly #message = new Emitter<ServerMessage>();
   readonly #exec = new Emitter<Exec>();
@@ -540,7 +545,6 @@ export class SpotwireClient {
     this.#attach(socket);
     const fromPseq = this.#pseq;
     try {
-      let gap: string | undefined;
       let replayed = 0;
       const session = this.#session;
       if (session !== undefined) {
@@ -550,11 +554,13 @@ export class SpotwireClient {
           ...(resume === undefined ? {} : { resume }),
         };
         const reply = await this.#login(session.token, options, true);
-        gap = reply.resumeGap;
+        this.#gapToFill ??= reply.resumeGap;
         replayed = reply.resumed ?? 0;
         if (this.#deadManMs > 0) await this.#expect<CancelAfterAck>({ op: 'cancel_after', timeout: this.#deadManMs }, 'ack', true);
       }
+      const gap = this.#gapToFill;
       const snapshots = gap === undefined ? undefined : { orders: (await this.#allOrders(undefined, true)).orders, balances: (await this.#balances(undefined, true)).balances };
+      this.#gapToFill = undefined;
       await Promise.all([this.#books.resubscribeAll(), this.#resubscribeTrades()]);
       if (socket !== this.#socket || this.#state !== 'reconnecting') return;
       this.#state = 'open';

@@ -151,6 +151,46 @@ describe('reconnect through a proxy that drops the connection', () => {
     }
   });
 
+  it('a gap still owes its snapshots when the restore fails right after the login that found it', async () => {
+    const small = await startTestServer({ privateStreamRetention: 3 });
+    const cutter = await TcpProxy.start(small.server.port);
+    const client = await connectVia(cutter.url, { initialDelayMs: 300, maxDelayMs: 300, random: () => 0.99 });
+    const other = await SpotwireClient.connect(small.url, { WebSocket: WebSocket as unknown as WebSocketConstructor });
+    try {
+      await client.login('token-alice');
+      await client.orders();
+      await other.login('token-alice-2'); // the same account, not behind the proxy
+      const gaps: string[] = [];
+      client.onGap((g) => gaps.push(g.reason));
+      // Cut the new connection the moment the login reply reports the gap, before any snapshot.
+      let cutOnGap = true;
+      client.onMessage((m) => {
+        if (m.type === 'login' && m.resumeGap !== undefined && cutOnGap) {
+          cutOnGap = false;
+          cutter.dropAll();
+        }
+      });
+      const resumed = new Promise<{ replayed: number }>((resolve) => client.onResumed(resolve));
+      cutter.dropAll();
+      await waitUntil(() => client.state === 'reconnecting', 'the drop');
+      // More than the 3 messages kept happen while the client is away: its resume is a gap.
+      for (let i = 0; i < 3; i++) await other.place({ sym: SYM, side: 'buy', kind: 'limit', px: 3_000_000 + i, qty: 1, post: true, cid: `gap-${i}` });
+      expect(client.state).toBe('reconnecting');
+      expect((await resumed).replayed).toBe(0);
+      expect(cutOnGap).toBe(false);
+      // The second login resumed cleanly (nothing replayed) from the first one's pseq, but the
+      // snapshots the first one's gap called for were still taken.
+      expect(gaps).toHaveLength(1);
+      expect(client.openOrders(SYM).map((o) => o.cid)).toEqual(['gap-0', 'gap-1', 'gap-2']);
+      await other.cancelAll();
+    } finally {
+      client.close();
+      other.close();
+      await cutter.close();
+      await small.stop();
+    }
+  });
+
   it('close() while away stops for good; with maxAttempts it gives up when nothing answers', async () => {
     const client = await connectVia(proxy.url, { initialDelayMs: 200, random: () => 0.99 });
     const closes: { code: number; reason: string }[] = [];

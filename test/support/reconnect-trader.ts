@@ -23,6 +23,8 @@ export interface StreamRecord {
   resumes: number;
   gaps: number;
   attempts: number;
+  /** Restores cut after their login and before `resumed`: the next one must still finish a gap. */
+  restoresCutAfterLogin: number;
   replayed: number;
   connectionLost: number;
   resolvedFound: number;
@@ -36,6 +38,7 @@ export class ReconnectTrader {
     resumes: 0,
     gaps: 0,
     attempts: 0,
+    restoresCutAfterLogin: 0,
     replayed: 0,
     connectionLost: 0,
     resolvedFound: 0,
@@ -52,18 +55,24 @@ export class ReconnectTrader {
   /** cids of places whose reply was lost, to resolve once resumed. */
   readonly #lostCids: string[] = [];
   #gapToReconcile = false;
+  #loggedInSinceDrop = false;
 
   private constructor(
     readonly client: SpotwireClient,
     private readonly options: TraderOptions,
   ) {
     client.onMessage((m) => this.#observe(m));
-    client.onReconnecting(() => this.record.attempts++);
+    client.onReconnecting(() => {
+      this.record.attempts++;
+      if (this.#loggedInSinceDrop) this.record.restoresCutAfterLogin++;
+      this.#loggedInSinceDrop = false;
+    });
     client.onGap(() => {
       this.record.gaps++;
       this.#gapToReconcile = true;
     });
     client.onResumed((event) => {
+      this.#loggedInSinceDrop = false;
       this.record.resumes++;
       this.record.replayed += event.replayed;
     });
@@ -107,6 +116,7 @@ export class ReconnectTrader {
 
   #observe(message: ServerMessage): void {
     if (message.type === 'login') {
+      this.#loggedInSinceDrop = this.client.state === 'reconnecting';
       this.#lastPseq = message.pseq - (message.resumed ?? 0);
       if (message.epoch !== this.#epoch) this.fills = new Set();
       this.#epoch = message.epoch;
@@ -217,8 +227,13 @@ export async function viewMismatches(trader: ReconnectTrader, url: string, token
     await trader.client.ping(); // everything the server released before now has reached the trader
     const mismatches: string[] = [];
     const theirs = (await fresh.orders()).orders.map(({ sym, id, cid, side, px, qty, filled, leaves, status }) => ({ sym, id, cid, side, px, qty, filled, leaves, status }));
-    const ours = trader.client.openOrders();
-    if (JSON.stringify(ours) !== JSON.stringify(theirs)) mismatches.push(`${token} open orders: client ${JSON.stringify(ours)}, server ${JSON.stringify(theirs)}`);
+    const ours = new Map(trader.client.openOrders().map((o) => [o.id, JSON.stringify(o)]));
+    for (const order of theirs) {
+      const mine = ours.get(order.id);
+      if (mine !== JSON.stringify(order)) mismatches.push(`${token} order ${order.id}: client ${mine ?? 'none'}, server ${JSON.stringify(order)}`);
+      ours.delete(order.id);
+    }
+    for (const mine of ours.values()) mismatches.push(`${token} order: client ${mine}, server none`);
     for (const view of (await fresh.balances()).balances) {
       const mine = trader.client.balance(view.asset);
       if (mine === undefined ? view.available + view.hold !== 0 : mine.available !== view.available || mine.hold !== view.hold) {
