@@ -10,14 +10,11 @@
 // on a gap), resubscribes and re-arms the dead-man switch, then says `resumed`.
 import { AccountView, type LocalOrder } from './account-view.js';
 import { BookSubscriptions } from './book-subscriptions.js';
-import { createCodec, type Codec } from './codec.js';
+import { ClientConnection } from './client-connection.js';
 import type { Channel } from './constants.js';
 import {
   ClientError,
-  ConnectionLostError,
-  DEFAULT_MAX_PENDING,
   DEFAULT_TIMEOUT_MS,
-  RejectError,
   type AmendParams,
   type BookSubscribeOptions,
   type ClientOptions,
@@ -35,8 +32,7 @@ import {
 import { Emitter, type Listener } from './emitter.js';
 import type { LocalBook } from './local-book.js';
 import { openSocket } from './open-socket.js';
-import { PendingRequests } from './pending-requests.js';
-import { Reconnector } from './reconnector.js';
+import { TradeSubscriptions } from './trade-subscriptions.js';
 import type { TransferOp } from './constants.js';
 import type {
   Ack,
@@ -66,24 +62,10 @@ export * from './client-api.js';
 export type { LocalOrder } from './account-view.js';
 export type { Listener } from './emitter.js';
 
-const OPEN = 1;
-
-type MessageMap = Record<string, unknown>;
-
-function isMessageMap(value: unknown): value is MessageMap {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function toRef(ref: OrderRefInput): OrderRef {
   if (typeof ref === 'number') return { id: ref };
   if (typeof ref === 'string') return { cid: ref };
   return ref;
-}
-
-function bytesOf(data: unknown): Uint8Array | undefined {
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return undefined;
 }
 
 /** Who this client logged in as: what a reconnect logs in with again. */
@@ -93,20 +75,13 @@ interface Session {
 }
 
 export class SpotwireClient {
-  #socket: WebSocketLike;
-  readonly #codec: Codec = createCodec();
-  readonly #maxPending: number;
-  readonly #pending: PendingRequests;
-  readonly #reconnector: Reconnector | undefined;
-  /** 'reconnecting' covers the restore too: the socket is open but only the client's own requests go out. */
-  #state: ClientState = 'open';
-  #closeEmitted = false;
+  readonly #conn: ClientConnection;
   #session: Session | undefined;
   /** The dead-man switch's timeout as last set by the app (0: off), re-armed after a reconnect. */
   #deadManMs = 0;
   /**
-   * A resumeGap whose snapshots are not fetched yet: a restore that fails after its login still
-   * owes them, even if the next login resumes cleanly from the new pseq.
+   * A resumeGap not yet reported: a restore that fails after its login still owes its snapshots
+   * and its `gap` event, even if the next login resumes cleanly from the new pseq.
    */
   #gapToFill: string | undefined;
 
@@ -125,30 +100,26 @@ export class SpotwireClient {
   readonly #account = new AccountView();
 
   readonly #books: BookSubscriptions;
-  readonly #trades = new Map<string, Emitter<TradeMessage>>();
-
-  /** Server frames that were not MessagePack or held something other than messages. */
-  badFrames = 0;
+  readonly #trades: TradeSubscriptions;
 
   private constructor(socket: WebSocketLike, url: string, options: ClientOptions) {
-    this.#socket = socket;
-    this.#pending = new PendingRequests(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    this.#maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
     this.#books = new BookSubscriptions({
-      timeoutMs: this.#pending.timeoutMs,
-      send: (messages) => Promise.all(this.#sendFrame(messages, true, true)),
-      expect: (message, type) => this.#expect(message, type, true),
-      canSend: () => this.#socketUsable(),
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      send: (messages) => Promise.all(this.#conn.send(messages, true, true)),
+      expect: (message, type) => this.#conn.expect(message, type, true),
+      canSend: () => this.#conn.socketUsable,
     });
-    if (options.reconnect !== undefined) {
-      this.#reconnector = new Reconnector(options.reconnect, {
-        open: () => openSocket(url, options, this.#pending.timeoutMs),
-        restore: (next) => void this.#restore(next),
-        onReconnecting: (event) => this.#reconnecting.emit(event),
-        onGiveUp: (info) => this.#finish(info),
-      });
-    }
-    this.#attach(socket);
+    this.#trades = new TradeSubscriptions((message, internal) => this.#conn.expect<SubbedReply>(message, 'subbed', internal));
+    this.#conn = new ClientConnection(socket, url, options, {
+      dispatch: (message) => this.#dispatch(message),
+      restore: (generation) => void this.#restore(generation),
+      dropped: () => this.#books.markAllStale(),
+      reconnecting: (event) => this.#reconnecting.emit(event),
+      finished: (info) => {
+        this.#books.failReady(new ClientError('closed', 'connection closed'));
+        this.#close.emit(info);
+      },
+    });
   }
 
   /** Opens a connection; resolves once it is open. */
@@ -157,17 +128,17 @@ export class SpotwireClient {
   }
 
   get isOpen(): boolean {
-    return this.#state === 'open' && this.#socket.readyState === OPEN;
+    return this.#conn.isOpen;
   }
 
   /** `open`, `reconnecting` (only with the reconnect option) or `closed` (for good). */
   get state(): ClientState {
-    return this.#state;
+    return this.#conn.state;
   }
 
   /** Requests awaiting a reply. */
   get pendingCount(): number {
-    return this.#pending.size;
+    return this.#conn.pendingCount;
   }
 
   /** Book resubscriptions after a seq gap or checksum mismatch, over all markets. */
@@ -175,15 +146,15 @@ export class SpotwireClient {
     return this.#books.resyncs;
   }
 
+  /** Server frames that were not MessagePack or held something other than messages. */
+  get badFrames(): number {
+    return this.#conn.badFrames;
+  }
+
   /** Closes the connection for good (no reconnect); every pending request is rejected with a ClientError 'closed' now. */
   close(code = 1000, reason = ''): void {
-    const socketGone = this.#socket.readyState !== OPEN && this.#state !== 'closed';
-    if (this.#state !== 'closed') this.#socket.close(code, reason);
-    this.#state = 'closed';
-    this.#reconnector?.stop();
-    this.#failAll('client closed the connection');
-    // A reconnecting client has no socket whose close event would say so.
-    if (socketGone) this.#finish({ code, reason });
+    this.#conn.close(code, reason);
+    this.#books.failReady(new ClientError('closed', 'client closed the connection'));
   }
 
   // ---- events; each returns its unsubscribe function ----
@@ -267,13 +238,13 @@ export class SpotwireClient {
 
   /** Sends one request and resolves with its reply, whatever it is (a reject too). */
   request(message: RawRequest): Promise<Reply> {
-    const [reply] = this.#sendFrame([message], false, false);
+    const [reply] = this.#conn.send([message], false, false);
     return reply!;
   }
 
   /** Pipelines several requests in one array frame; resolves with their replies in order. */
   send(messages: readonly RawRequest[]): Promise<Reply[]> {
-    return Promise.all(this.#sendFrame(messages, true, false));
+    return Promise.all(this.#conn.send(messages, true, false));
   }
 
   /**
@@ -281,8 +252,7 @@ export class SpotwireClient {
    * for tests of what the server does with odd frames. Whatever comes back arrives via onMessage.
    */
   sendRaw(data: Uint8Array | string): void {
-    this.#assertOpen(false);
-    this.#socket.send(data);
+    this.#conn.sendRaw(data);
   }
 
   // ---- typed requests ----
@@ -378,7 +348,7 @@ export class SpotwireClient {
    */
   subscribeBook(sym: string, options: BookSubscribeOptions = {}): Promise<LocalBook> {
     try {
-      this.#assertOpen(false);
+      this.#conn.assertOpen(false);
     } catch (error) {
       return Promise.reject(error as Error);
     }
@@ -391,20 +361,8 @@ export class SpotwireClient {
   }
 
   /** Subscribes to a market's trades; `listener` gets each; resolves on `subbed`. */
-  async subscribeTrades(sym: string, listener: Listener<TradeMessage>): Promise<SubbedReply> {
-    let emitter = this.#trades.get(sym);
-    const first = emitter === undefined;
-    emitter ??= new Emitter<TradeMessage>();
-    this.#trades.set(sym, emitter);
-    const off = emitter.on(listener);
-    if (!first) return { type: 'subbed', ch: 'trades', sym };
-    try {
-      return await this.#expect<SubbedReply>({ op: 'sub', ch: 'trades', sym }, 'subbed');
-    } catch (error) {
-      off();
-      if (this.#trades.get(sym) === emitter) this.#trades.delete(sym);
-      throw error;
-    }
+  subscribeTrades(sym: string, listener: Listener<TradeMessage>): Promise<SubbedReply> {
+    return this.#trades.subscribe(sym, listener);
   }
 
   /** Ends a subscription and drops its local state (LocalBook or trade listeners) at once. */
@@ -412,52 +370,16 @@ export class SpotwireClient {
     if (ch === 'book') {
       this.#books.remove(sym);
     } else {
-      this.#trades.get(sym)?.clear();
-      this.#trades.delete(sym);
+      this.#trades.remove(sym);
     }
     return this.#expect<UnsubbedReply>({ op: 'unsub', ch, sym }, 'unsubbed');
   }
 
   // ---- internals: requests ----
 
-  #socketUsable(): boolean {
-    return this.#state !== 'closed' && this.#socket.readyState === OPEN;
-  }
-
-  /** App requests need an open, restored connection; the client's own (`internal`) only an open socket. */
-  #assertOpen(internal: boolean): void {
-    if (internal ? this.#socketUsable() : this.isOpen) return;
-    if (this.#state !== 'closed' && this.#reconnector !== undefined) {
-      throw new ClientError('disconnected', 'reconnecting: requests fail until the client has resumed');
-    }
-    throw new ClientError('closed', 'connection is closed');
-  }
-
-  /** Sends `messages` as one frame (an array if `asArray`); one reply promise per message. */
-  #sendFrame(messages: readonly RawRequest[], asArray: boolean, internal: boolean): Promise<Reply>[] {
-    try {
-      this.#assertOpen(internal);
-      if (this.#pending.size + messages.length > this.#maxPending) {
-        throw new ClientError('too_many_pending', `more than ${this.#maxPending} requests awaiting replies`);
-      }
-    } catch (error) {
-      return messages.map(() => Promise.reject(error as Error));
-    }
-    const stamped = messages.map((message) => this.#pending.add(message));
-    const requests = stamped.map((s) => s.request);
-    this.#socket.send(this.#codec.encode(asArray ? requests : requests[0]));
-    return stamped.map((s) => s.reply);
-  }
-
   /** A typed request: resolves with a reply of type `type`, rejects with RejectError on `reject`. */
-  async #expect<R extends Reply>(message: RawRequest, type: R['type'], internal = false): Promise<R> {
-    const [sent] = this.#sendFrame([message], false, internal);
-    const reply = await sent!;
-    if (reply.type === 'reject') throw new RejectError(reply);
-    if (reply.type !== type) {
-      throw new ClientError('unexpected_reply', `expected ${type} to ${message.op}, got ${String(reply.type)}`);
-    }
-    return reply as R;
+  #expect<R extends Reply>(message: RawRequest, type: R['type'], internal = false): Promise<R> {
+    return this.#conn.expect(message, type, internal);
   }
 
   async #login(token: string, options: LoginOptions, internal: boolean): Promise<LoginReply> {
@@ -495,54 +417,14 @@ export class SpotwireClient {
     return reply;
   }
 
-  // ---- internals: the connection ----
-
-  #attach(socket: WebSocketLike): void {
-    this.#socket = socket;
-    socket.onmessage = (event: { data: unknown }) => this.#onFrame(event.data);
-    socket.onclose = (event: { code?: number; reason?: string }) =>
-      this.#onSocketClosed(socket, { code: event.code ?? 1006, reason: event.reason ?? '' });
-    socket.onerror = () => {
-      // A close event always follows; that is where pending requests are failed.
-    };
-  }
-
-  #onSocketClosed(socket: WebSocketLike, info: CloseInfo): void {
-    socket.onmessage = null;
-    socket.onclose = null;
-    if (socket !== this.#socket) return;
-    if (this.#state === 'closed' || this.#reconnector === undefined) {
-      this.#finish(info);
-      return;
-    }
-    this.#state = 'reconnecting';
-    this.#pending.failAll((request) => new ConnectionLostError(request));
-    this.#books.markAllStale();
-    this.#reconnector.dropped(info);
-  }
-
-  /** Closed for good: whatever still waits fails, and onClose listeners hear it once. */
-  #finish(info: CloseInfo): void {
-    this.#state = 'closed';
-    this.#reconnector?.stop();
-    this.#failAll('connection closed');
-    if (this.#closeEmitted) return;
-    this.#closeEmitted = true;
-    this.#close.emit(info);
-  }
-
-  #failAll(reason: string): void {
-    this.#pending.failAll(() => new ClientError('closed', `${reason} before a reply came`));
-    this.#books.failReady(new ClientError('closed', reason));
-  }
+  // ---- internals: restoring a session ----
 
   /**
    * On a fresh socket after a drop: log in again resuming the private stream, re-arm the dead-man
    * switch, refetch snapshots if the stream has a gap, resubscribe; then requests work again. Any
    * failure closes this socket, which schedules the next attempt; a refused token ends it all.
    */
-  async #restore(socket: WebSocketLike): Promise<void> {
-    this.#attach(socket);
+  async #restore(generation: number): Promise<void> {
     const fromPseq = this.#pseq;
     try {
       let replayed = 0;
@@ -560,59 +442,18 @@ export class SpotwireClient {
       }
       const gap = this.#gapToFill;
       const snapshots = gap === undefined ? undefined : { orders: (await this.#allOrders(undefined, true)).orders, balances: (await this.#balances(undefined, true)).balances };
+      await Promise.all([this.#books.resubscribeAll(), this.#trades.resubscribeAll()]);
+      if (!this.#conn.restored(generation)) return;
+      // Owed until a restore succeeds: one cut after the snapshots takes them again, and reports the gap.
       this.#gapToFill = undefined;
-      await Promise.all([this.#books.resubscribeAll(), this.#resubscribeTrades()]);
-      if (socket !== this.#socket || this.#state !== 'reconnecting') return;
-      this.#state = 'open';
-      this.#reconnector?.succeeded();
       if (gap !== undefined) this.#gap.emit({ reason: gap, ...snapshots! });
       this.#resumed.emit({ fromPseq, toPseq: this.#pseq, epoch: this.#epoch, replayed });
     } catch (error) {
-      if (socket !== this.#socket || this.#state === 'closed') return;
-      if (error instanceof RejectError && (error.code === 'unauthenticated' || error.code === 'bad_request')) {
-        // The token is no longer accepted: trying again would only be refused again.
-        socket.onclose = null;
-        socket.close(1000, '');
-        this.#finish({ code: 1000, reason: `reconnect gave up: ${error.message}` });
-      } else if (socket.readyState === OPEN) {
-        socket.close(1000, 'session restore failed');
-      }
-    }
-  }
-
-  async #resubscribeTrades(): Promise<void> {
-    const syms = [...this.#trades.keys()];
-    if (syms.length === 0) return;
-    const replies = await Promise.all(this.#sendFrame(syms.map((sym) => ({ op: 'sub', ch: 'trades', sym })), true, true));
-    for (const reply of replies) {
-      if (reply.type !== 'subbed') throw new ClientError('unexpected_reply', `resubscribe to trades: ${JSON.stringify(reply)}`);
+      this.#conn.restoreFailed(generation, error);
     }
   }
 
   // ---- internals: incoming ----
-
-  #onFrame(data: unknown): void {
-    const bytes = bytesOf(data);
-    if (bytes === undefined) {
-      this.badFrames++;
-      return;
-    }
-    let value: unknown;
-    try {
-      value = this.#codec.decode(bytes);
-    } catch {
-      this.badFrames++;
-      return;
-    }
-    const messages = Array.isArray(value) ? (value as unknown[]) : [value];
-    for (const message of messages) {
-      if (isMessageMap(message) && typeof message['type'] === 'string') {
-        this.#dispatch(message as unknown as ServerMessage);
-      } else {
-        this.badFrames++;
-      }
-    }
-  }
 
   #dispatch(message: ServerMessage): void {
     this.#message.emit(message);
@@ -624,7 +465,7 @@ export class SpotwireClient {
         return;
       case 'trade':
         this.#trade.emit(message);
-        this.#trades.get(message.sym)?.emit(message);
+        this.#trades.emit(message);
         return;
       case 'book':
         this.#bookEvents.emit(message);
@@ -642,10 +483,10 @@ export class SpotwireClient {
         // Before any message of the same frame: the replayed ones that follow count from here.
         this.#epoch = message.epoch;
         this.#pseq = message.pseq - (message.resumed ?? 0);
-        this.#pending.resolve(message);
+        this.#conn.resolve(message);
         return;
       default:
-        this.#pending.resolve(message);
+        this.#conn.resolve(message);
     }
   }
 }
