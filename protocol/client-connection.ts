@@ -19,7 +19,7 @@ import {
 } from './client-api.js';
 import type { Reply, ServerMessage } from './messages.js';
 import { openSocket } from './open-socket.js';
-import { PendingRequests } from './pending-requests.js';
+import { PendingRequests, type OnReply } from './pending-requests.js';
 import { Reconnector } from './reconnector.js';
 
 const OPEN = 1;
@@ -126,7 +126,7 @@ export class ClientConnection {
   }
 
   /** Sends `messages` as one frame (an array if `asArray`); one reply promise per message. */
-  send(messages: readonly RawRequest[], asArray: boolean, internal: boolean): Promise<Reply>[] {
+  send(messages: readonly RawRequest[], asArray: boolean, internal: boolean, onReply?: OnReply): Promise<Reply>[] {
     try {
       this.assertOpen(internal);
       if (this.#pending.size + messages.length > this.#maxPending) {
@@ -135,15 +135,21 @@ export class ClientConnection {
     } catch (error) {
       return messages.map(() => Promise.reject(error as Error));
     }
-    const stamped = messages.map((message) => this.#pending.add(message));
+    const stamped = messages.map((message) => this.#pending.add(message, onReply));
     const requests = stamped.map((s) => s.request);
     this.#socket.send(this.#codec.encode(asArray ? requests : requests[0]));
     return stamped.map((s) => s.reply);
   }
 
-  /** A typed request: resolves with a reply of type `type`, rejects with RejectError on `reject`. */
-  async expect<R extends Reply>(message: RawRequest, type: R['type'], internal = false): Promise<R> {
-    const [sent] = this.send([message], false, internal);
+  /**
+   * A typed request: resolves with a reply of type `type`, rejects with RejectError on `reject`.
+   * `onReply` sees a reply of that type as it is dispatched (see PendingRequests).
+   */
+  async expect<R extends Reply>(message: RawRequest, type: R['type'], internal = false, onReply?: (reply: R) => void): Promise<R> {
+    const hook: OnReply | undefined = onReply === undefined ? undefined : (reply) => {
+      if (reply.type === type) onReply(reply as R);
+    };
+    const [sent] = this.send([message], false, internal, hook);
     const reply = await sent!;
     if (reply.type === 'reject') throw new RejectError(reply);
     if (reply.type !== type) {

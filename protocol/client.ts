@@ -392,29 +392,29 @@ export class SpotwireClient {
     return this.#expect<LoginReply>(message as RawRequest, 'login', internal);
   }
 
+  // The snapshots replace the account view as their reply is dispatched, so the execs and
+  // balances behind them in the same frame, which are newer, apply on top and are not undone.
   async #allOrders(sym: string | undefined, internal: boolean): Promise<OrdersReply> {
     const page = (after: string | undefined): Promise<OrdersReply> => {
       const params: Record<string, unknown> = { op: 'orders' };
       if (sym !== undefined) params.sym = sym;
       if (after !== undefined) params.after = after;
-      return this.#expect<OrdersReply>(params as RawRequest, 'orders', internal);
+      return this.#conn.expect<OrdersReply>(params as RawRequest, 'orders', internal, (reply) =>
+        after === undefined ? this.#account.replaceOrders(reply.orders, sym) : this.#account.addOrders(reply.orders),
+      );
     };
     const first = await page(undefined);
-    this.#account.replaceOrders(first.orders, sym);
     const orders = [...first.orders];
     for (let next = first; next.more === true && typeof next.next === 'string'; ) {
       next = await page(next.next);
-      this.#account.addOrders(next.orders);
       orders.push(...next.orders);
     }
     return { ...first, orders, more: false, next: null };
   }
 
   async #balances(account: string | undefined, internal: boolean): Promise<BalancesReply> {
-    const message: RawRequest = account === undefined ? { op: 'balances' } : { op: 'balances', account };
-    const reply = await this.#expect<BalancesReply>(message, 'balances', internal);
-    if (account === undefined) this.#account.replaceBalances(reply.balances);
-    return reply;
+    if (account !== undefined) return this.#expect<BalancesReply>({ op: 'balances', account }, 'balances', internal);
+    return this.#conn.expect<BalancesReply>({ op: 'balances' }, 'balances', internal, (reply) => this.#account.replaceBalances(reply.balances));
   }
 
   // ---- internals: restoring a session ----
