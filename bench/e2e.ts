@@ -13,7 +13,7 @@ import { DEMO_MARKETS } from '../server/config.js';
 import { ChildServer, exitOnInterrupt, spotwirePort, type ProcessSample } from './child-server.js';
 import { fundedKeys } from './funding.js';
 import { describeRejects, runLoad, type LoadResult } from './load-generator.js';
-import { human, median, printMachine, printTable } from './report.js';
+import { human, printMachine, printTable } from './report.js';
 
 const { values: args } = parseArgs({
   options: {

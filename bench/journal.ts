@@ -48,7 +48,6 @@ async function groupCommit(entries: readonly JournalEntry[], fsync: boolean, bat
     const writer = new JournalWriter({ dir, nextSeq: 1, chain: 0, segmentBytes: SEGMENT_BYTES, fsync, codec: createCommandCodec() });
     const window = 16_384;
     let inFlight = 0;
-    let appends = 0;
     let next = 0;
     let durable = 0;
     const started = process.hrtime.bigint();
@@ -64,7 +63,6 @@ async function groupCommit(entries: readonly JournalEntry[], fsync: boolean, bat
           for (let i = 0; i < batch; i++) slice.push(entries[(next + i) % entries.length]!);
           next += batch;
           inFlight += batch;
-          appends++;
           writer.append(slice).then(() => {
             inFlight -= batch;
             durable += batch;

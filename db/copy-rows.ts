@@ -4,7 +4,7 @@
 // order, types), so a schema change cannot misalign the values.
 import type { TradeEvent } from '../server/engine/types.js';
 import { InvalidBatchError } from './batch-rows.js';
-import { BinaryCopyWriter, textBound } from './copy-binary.js';
+import { type BinaryCopyWriter, textBound } from './copy-binary.js';
 import type { LedgerRow, OrderRow } from './schema.js';
 
 export type CopyColumnType = 'text' | 'bigint' | 'integer' | 'boolean';

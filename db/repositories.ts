@@ -77,6 +77,59 @@ export class TradingRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * The account's fills, newest first: each trade once per side the account was on (a self-trade
+   * twice), with its order's cid and the fee the account paid on it. Ordered by (ts, seq, tradeId,
+   * role), which is a total order, so `before` (the last row's key) pages without gaps or repeats.
+   * Filters: a market, ts in [fromTs, toTs). The fee row is found by the trade's journal seq, the
+   * ledger's primary key.
+   */
+  async fillsOfAccount(account: string, query: FillsQuery): Promise<FillRow[]> {
+    checkLimit(query.limit);
+    const filters = (column: 'maker_account' | 'taker_account') => {
+      const parts = [sql`t.${sql.raw(column)} = ${account}`];
+      if (query.market !== null) parts.push(sql`t.market = ${query.market}`);
+      if (query.fromTs !== null) parts.push(sql`t.ts >= ${query.fromTs}`);
+      if (query.toTs !== null) parts.push(sql`t.ts < ${query.toTs}`);
+      return sql.join(parts, sql` and `);
+    };
+    const before = query.before === null ? sql`true` : sql`(f.ts, f.seq, f.trade_id, f.role) < (${query.before.ts}, ${query.before.seq}, ${query.before.tradeId}, ${query.before.role})`;
+    const result = await this.db.execute(sql`
+      select f.market, f.trade_id, f.order_id, f.role, f.side, f.price, f.qty, f.seq, f.ts, o.cid,
+             coalesce(-fee.amount, 0)::bigint as fee, fee.asset as fee_asset
+      from (
+        select t.market, t.trade_id, t.maker_order_id as order_id, 0 as role,
+               case when t.taker_side = 'buy' then 'sell' else 'buy' end as side, t.price, t.qty, t.seq, t.ts
+        from trades t where ${filters('maker_account')}
+        union all
+        select t.market, t.trade_id, t.taker_order_id, 1, t.taker_side, t.price, t.qty, t.seq, t.ts
+        from trades t where ${filters('taker_account')}
+      ) f
+      left join orders o on o.market = f.market and o.order_id = f.order_id
+      left join lateral (
+        select l.amount, l.asset from ledger l
+        where l.seq = f.seq and l.account = ${account} and l.kind = 'fee' and l.market = f.market and l.trade_id = f.trade_id
+        limit 1
+      ) fee on true
+      where ${before}
+      order by f.ts desc, f.seq desc, f.trade_id desc, f.role desc
+      limit ${query.limit}`);
+    return (result as unknown as Record<string, unknown>[]).map((row) => ({
+      market: row.market as string,
+      tradeId: Number(row.trade_id),
+      orderId: Number(row.order_id),
+      role: Number(row.role) === 0 ? 'maker' : 'taker',
+      side: row.side as FillRow['side'],
+      price: Number(row.price),
+      qty: Number(row.qty),
+      seq: Number(row.seq),
+      ts: Number(row.ts),
+      cid: (row.cid as string | null) ?? null,
+      fee: Number(row.fee),
+      feeAsset: (row.fee_asset as string | null) ?? null,
+    }));
+  }
+
   /** The account's balances of every asset it ever held, by asset; `@fees` holds the fees collected. */
   async balances(account: string): Promise<BalanceRow[]> {
     return this.db.select().from(balances).where(eq(balances.account, account)).orderBy(balances.asset);
@@ -108,6 +161,41 @@ export class TradingRepository {
       .limit(limit);
     return rows;
   }
+}
+
+export interface FillsQuery {
+  readonly market: string | null;
+  readonly fromTs: number | null;
+  readonly toTs: number | null;
+  /** Only fills ordered before this one (the previous page's last). */
+  readonly before: FillKey | null;
+  readonly limit: number;
+}
+
+/** Where a fill sits in an account's history: newest first is descending on these, in this order. */
+export interface FillKey {
+  readonly ts: number;
+  readonly seq: number;
+  readonly tradeId: number;
+  /** 0 maker, 1 taker. */
+  readonly role: 0 | 1;
+}
+
+/** One of an account's fills as the projection has it. */
+export interface FillRow {
+  readonly market: string;
+  readonly tradeId: number;
+  readonly orderId: number;
+  readonly role: 'maker' | 'taker';
+  readonly side: 'buy' | 'sell';
+  readonly price: number;
+  readonly qty: number;
+  readonly seq: number;
+  readonly ts: number;
+  readonly cid: string | null;
+  /** What the account paid; 0 with feeAsset null when it paid none. */
+  readonly fee: number;
+  readonly feeAsset: string | null;
 }
 
 /** An account's movements of one asset, newest first, each with the balance total after it. */

@@ -16,6 +16,7 @@ export interface SubscriptionLink {
 interface BookSubscription {
   readonly sym: string;
   readonly depth: number | undefined;
+  readonly interval: number | undefined;
   readonly book: LocalBook;
   readonly onUpdate: ((book: LocalBook) => void) | undefined;
   /** Settles the promise subscribe() returned, on the first good snapshot. */
@@ -36,6 +37,7 @@ export class BookSubscriptions {
     const sub: BookSubscription = {
       sym,
       depth: options.depth,
+      interval: options.interval,
       book: new LocalBook(sym),
       onUpdate: options.onUpdate,
       ready: undefined,
@@ -136,5 +138,11 @@ export class BookSubscriptions {
 }
 
 function subMessage(sub: BookSubscription): RawRequest {
-  return sub.depth === undefined ? { op: 'sub', ch: 'book', sym: sub.sym } : { op: 'sub', ch: 'book', sym: sub.sym, depth: sub.depth };
+  return {
+    op: 'sub',
+    ch: 'book',
+    sym: sub.sym,
+    ...(sub.depth === undefined ? {} : { depth: sub.depth }),
+    ...(sub.interval === undefined ? {} : { interval: sub.interval }),
+  };
 }

@@ -158,6 +158,8 @@ export interface PlaceParams {
   readonly post?: boolean;
   readonly stp?: StpMode;
   readonly cid?: string;
+  /** Resending a place whose reply was lost (needs `cid`): an order with that cid is answered, not doubled. */
+  readonly retry?: boolean;
 }
 
 /** An order by server id (number), by cid (string), or as an OrderRef. */
@@ -180,6 +182,8 @@ export interface LoginOptions {
 
 export interface BookSubscribeOptions {
   readonly depth?: number;
+  /** ms between merged deltas (0, 100, 250, 500 or 1000; absent: a delta per batch). */
+  readonly interval?: number;
   readonly onUpdate?: (book: LocalBook) => void;
 }
 

@@ -301,8 +301,8 @@ export class SpotwireClient {
     return this.#expect<OrderReply>({ op: 'order', sym, ...toRef(ref) }, 'order');
   }
 
-  /** The account's recent fills, newest first; page on with `before` = the last one's `n`. */
-  async myTrades(params: { sym?: string; limit?: number; before?: number } = {}): Promise<MyTradesReply> {
+  /** One page of the account's fills, newest first; continue with `before` (memory) or `after: reply.next` (history). */
+  async myTrades(params: { sym?: string; limit?: number; before?: number; after?: string; from?: number; to?: number } = {}): Promise<MyTradesReply> {
     return this.#expect<MyTradesReply>({ op: 'my_trades', ...params }, 'my_trades');
   }
 
@@ -338,6 +338,22 @@ export class SpotwireClient {
 
   async ping(): Promise<PongReply> {
     return this.#expect({ op: 'ping' }, 'pong');
+  }
+
+  /**
+   * The server clock against this one, from the pings with the shortest round trip of `samples`:
+   * `offsetMs` is what to add to Date.now() to get server time (acks', execs', trades' `ts`).
+   */
+  async clockOffset(samples = 5): Promise<{ offsetMs: number; rttMs: number }> {
+    let best = { offsetMs: 0, rttMs: Infinity };
+    for (let i = 0; i < samples; i++) {
+      const sentAt = Date.now();
+      const pong = await this.ping();
+      const receivedAt = Date.now();
+      const rttMs = receivedAt - sentAt;
+      if (rttMs < best.rttMs) best = { offsetMs: pong.ts - (sentAt + receivedAt) / 2, rttMs };
+    }
+    return best;
   }
 
   // ---- subscriptions ----

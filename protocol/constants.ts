@@ -91,6 +91,9 @@ export type RejectCode = keyof typeof REJECT_CODES;
 
 export const DEFAULT_BOOK_DEPTH = 50;
 export const MAX_BOOK_DEPTH = 1000;
+/** `sub` book `interval` (ms): 0 sends a delta per batch; others merge a market's deltas over that time. */
+export const BOOK_INTERVALS = [0, 100, 250, 500, 1000] as const;
+export type BookInterval = (typeof BOOK_INTERVALS)[number];
 /** Levels per side that the `cs` checksum covers. */
 export const CHECKSUM_LEVELS = 10;
 export const MAX_CID_LENGTH = 36;

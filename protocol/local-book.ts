@@ -1,6 +1,6 @@
 // A client's mirror of one market's book as published on the `book` channel: a snapshot, then
 // deltas carrying the new aggregate qty of each changed level (0 = gone). Every message is checked
-// twice, as the contract asks: its seq must be exactly the previous seq + 1, and after applying it
+// twice, as the contract asks: its seq (or seqFrom) must be exactly the previous seq + 1, and after applying it
 // the `cs` checksum of the best levels must match. After a failure the book is out of sync and takes
 // no delta until the next snapshot, so deltas still in flight from the old subscription are inert.
 //
@@ -114,7 +114,8 @@ export class LocalBook {
 
   applyDelta(msg: BookMessage): ApplyResult {
     if (!this.#synced) return { ok: false, reason: 'no_snapshot' };
-    if (msg.seq !== this.#seq + 1) {
+    // A merged delta (a subscription with an `interval`) covers seqFrom..seq.
+    if ((msg.seqFrom ?? msg.seq) !== this.#seq + 1) {
       this.#synced = false;
       return { ok: false, reason: 'gap' };
     }

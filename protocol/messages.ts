@@ -1,6 +1,7 @@
 // Typed shapes of everything on the wire. Requests are what the validator produces from an
 // untrusted frame; server messages are what the gateway sends and the client receives.
 import type {
+  BookInterval,
   CancelReason,
   Channel,
   ExecStatus,
@@ -39,6 +40,8 @@ export interface SubRequest {
   readonly ch: Channel;
   readonly sym: string;
   readonly depth: number;
+  /** book only: 0 = a delta per batch; otherwise at most one merged delta per interval (ms). */
+  readonly interval: BookInterval;
 }
 export interface UnsubRequest {
   readonly op: 'unsub';
@@ -59,6 +62,8 @@ export interface PlaceRequest {
   readonly post: boolean;
   readonly stp: StpMode;
   readonly cid: string | null;
+  /** [Spotwire] This place may repeat one whose reply was lost: an order with this cid answers instead. */
+  readonly retry?: true;
 }
 export interface CancelRequest {
   readonly op: 'cancel';
@@ -129,6 +134,11 @@ export interface MyTradesRequest {
   readonly sym: string | null;
   readonly limit: number;
   readonly before: number | null;
+  /** A `next` cursor of an earlier reply (the page continues in the history). */
+  readonly after: string | null;
+  /** ts window [from, to) in ms; null: unbounded. */
+  readonly from: number | null;
+  readonly to: number | null;
 }
 export type Request =
   | LoginRequest
@@ -197,9 +207,9 @@ export interface OrderView {
  * (`filled`/`canceled`; `ts` when it closed, and a canceled one's `reason`).
  */
 export type OrderStateView = Pick<Exec, 'sym' | 'id' | 'cid' | 'side' | 'status' | 'px' | 'qty' | 'filled' | 'leaves' | 'reason' | 'ts'>;
-/** One of the account's fills; `n` numbers it in the account's fill history (for paging). */
+/** One of the account's fills; `n` numbers it in the account's fill history of this server life (for paging); fills from Postgres have none. */
 export interface MyTrade {
-  n: number;
+  n?: number;
   sym: string;
   tradeId: number;
   orderId: number;
@@ -216,8 +226,10 @@ export interface MyTradesReply {
   type: 'my_trades';
   rid?: Rid;
   trades: MyTrade[];
-  /** More fills match past this page: ask again with `before` = the last one's `n`. */
+  /** More fills match past this page: ask again with `before` = the last one's `n`, or with `after` = `next` when it is given. */
   more: boolean;
+  /** [Spotwire] The cursor to pass as `after` when the next page comes from the history in Postgres. */
+  next?: string;
 }
 export interface OrderReply {
   type: 'order';
@@ -294,6 +306,9 @@ export interface Ack {
   cid?: string | null;
   canceled?: number;
   ts?: number;
+  /** [Spotwire] A `place` with `retry` whose cid names an order already placed: that order, no new one. */
+  duplicate?: true;
+  order?: OrderStateView;
 }
 export interface BalancesReply {
   type: 'balances';
@@ -359,6 +374,8 @@ export interface BookMessage {
   type: 'book';
   sym: string;
   seq: number;
+  /** On a merged delta of a subscription with an `interval`: the first seq it covers (`seq` is the last). */
+  seqFrom?: number;
   snapshot?: true;
   bids: Level[];
   asks: Level[];

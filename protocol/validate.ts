@@ -3,6 +3,8 @@
 // as own properties, so prototype keys in a frame (`__proto__`, `constructor`, …) are inert.
 import { FloatValue } from './msgpack-floats.js';
 import {
+  BOOK_INTERVALS,
+  type BookInterval,
   CHANNELS,
   DEFAULT_BOOK_DEPTH,
   MAX_ACCOUNT_LENGTH,
@@ -167,6 +169,24 @@ function oneOf<T extends string>(fields: Fields, key: string, table: readonly T[
   return value;
 }
 
+/** A time in ms since the epoch: 0 or more. */
+function optionalTime(fields: Fields, key: string): number | null {
+  const value = field(fields, key);
+  if (value === undefined) return null;
+  if (value === 0) return 0;
+  return requiredNumber(fields, key);
+}
+
+/** `sub` book `interval`: absent is 0 (a delta per batch, the contract's behaviour). */
+function bookInterval(fields: Fields): BookInterval {
+  const value = field(fields, 'interval');
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !(BOOK_INTERVALS as readonly number[]).includes(value)) {
+    throw new Invalid('bad_request', `interval must be one of ${BOOK_INTERVALS.join(', ')} (ms)`);
+  }
+  return value as BookInterval;
+}
+
 function orderRef(fields: Fields): OrderRef {
   const id = optionalNumber(fields, 'id');
   if (id !== null) return { id };
@@ -194,7 +214,7 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTabl
       const sym = requiredString(fields, 'sym', MAX_SYM_LENGTH);
       const depth = optionalNumber(fields, 'depth') ?? DEFAULT_BOOK_DEPTH;
       if (depth > MAX_BOOK_DEPTH) throw new Invalid('bad_request', `depth must be at most ${MAX_BOOK_DEPTH}`);
-      return { op, ...base, ch, sym, depth };
+      return { op, ...base, ch, sym, depth, interval: bookInterval(fields) };
     }
     case 'unsub':
       return { op, ...base, ch: oneOf(fields, 'ch', CHANNELS), sym: requiredString(fields, 'sym', MAX_SYM_LENGTH) };
@@ -217,7 +237,9 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTabl
       if (post && (kind !== 'limit' || tif !== 'gtc')) {
         throw new Invalid('bad_request', 'post is only for limit gtc orders');
       }
-      return { op, ...base, sym, side, kind, px, qty, tif, post, stp, cid };
+      const retry = optionalBoolean(fields, 'retry');
+      if (retry && cid === null) throw new Invalid('bad_request', 'retry needs the cid of the place it repeats');
+      return { op, ...base, sym, side, kind, px, qty, tif, post, stp, cid, ...(retry ? { retry } : {}) };
     }
     case 'cancel':
     case 'order':
@@ -246,7 +268,13 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTabl
       const sym = optionalString(fields, 'sym', MAX_SYM_LENGTH);
       const limit = optionalNumber(fields, 'limit') ?? 100;
       if (limit > MAX_MY_TRADES_PAGE) throw new Invalid('bad_request', `limit must be at most ${MAX_MY_TRADES_PAGE}`);
-      return { op, ...base, sym, limit, before: optionalNumber(fields, 'before') };
+      const from = optionalTime(fields, 'from');
+      const to = optionalTime(fields, 'to');
+      if (from !== null && to !== null && to <= from) throw new Invalid('bad_request', 'to must be after from');
+      const after = optionalString(fields, 'after', MAX_CURSOR_LENGTH);
+      const before = optionalNumber(fields, 'before');
+      if (after !== null && before !== null) throw new Invalid('bad_request', 'give before or after, not both');
+      return { op, ...base, sym, limit, before, after, from, to };
     }
     case 'cancel_after': {
       const raw = field(fields, 'timeout');

@@ -17,6 +17,8 @@ Each flag is also read from the environment (in brackets); flags win.
   --database-url URL   write-behind to Postgres [DATABASE_URL] (default off)
   --redis-prefix P     prefix of every Redis key written [REDIS_PREFIX] (default ${DEFAULTS.redisPrefix})
   --rate-limit N       requests/s per connection [RATE_LIMIT] (default ${DEFAULTS.rateLimitPerSecond})
+  --account-rate-limit N           requests/s per account, across its connections [ACCOUNT_RATE_LIMIT]
+                                  (default ${DEFAULTS.accountRateLimitPerSecond}; 0: no account limit)
   --max-connections-per-ip N       open connections per remote address [MAX_CONNECTIONS_PER_IP]
                                   (default ${DEFAULTS.maxConnectionsPerIp}; 0: no cap)
   --max-connections-per-account N  logged-in connections per account [MAX_CONNECTIONS_PER_ACCOUNT]

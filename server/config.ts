@@ -48,6 +48,8 @@ export interface ServerConfig {
   readonly maxBackpressureBytes: number;
   /** Requests per second one connection may send (token bucket, burst = one second's worth). */
   readonly rateLimitPerSecond: number;
+  /** Requests per second one account may send across all its connections (0: no account limit). */
+  readonly accountRateLimitPerSecond: number;
   /** Connections one remote address may hold open (0: no cap); one more is closed 1008. */
   readonly maxConnectionsPerIp: number;
   /** Connections one account may have logged in (0: no cap); one more login is `too_many_connections`. */
@@ -78,6 +80,7 @@ export const DEFAULTS = {
   maxPayloadBytes: 64 * 1024,
   maxBackpressureBytes: 1024 * 1024,
   rateLimitPerSecond: 200_000,
+  accountRateLimitPerSecond: 400_000,
   maxConnectionsPerIp: 256,
   maxConnectionsPerAccount: 32,
   privateStreamRetention: 1000,
@@ -239,6 +242,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
       'database-url': { type: 'string' },
       'redis-prefix': { type: 'string' },
       'rate-limit': { type: 'string' },
+      'account-rate-limit': { type: 'string' },
       'max-connections-per-ip': { type: 'string' },
       'max-connections-per-account': { type: 'string' },
       'log-level': { type: 'string' },
@@ -253,6 +257,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
   const marketsFile = values.markets ?? env.MARKETS_FILE ?? null;
   const rateText = values['rate-limit'] ?? env.RATE_LIMIT;
   const snapshotText = values['snapshot-every'] ?? env.SNAPSHOT_EVERY;
+  const accountRateText = values['account-rate-limit'] ?? env.ACCOUNT_RATE_LIMIT;
   const perIpText = values['max-connections-per-ip'] ?? env.MAX_CONNECTIONS_PER_IP;
   const perAccountText = values['max-connections-per-account'] ?? env.MAX_CONNECTIONS_PER_ACCOUNT;
   return {
@@ -273,6 +278,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     maxPayloadBytes: DEFAULTS.maxPayloadBytes,
     maxBackpressureBytes: DEFAULTS.maxBackpressureBytes,
     rateLimitPerSecond: rateText === undefined ? DEFAULTS.rateLimitPerSecond : positiveInteger(rateText, 'rate limit'),
+    accountRateLimitPerSecond:
+      accountRateText === undefined ? DEFAULTS.accountRateLimitPerSecond : positiveInteger(accountRateText, 'account-rate-limit', true),
     maxConnectionsPerIp: perIpText === undefined ? DEFAULTS.maxConnectionsPerIp : positiveInteger(perIpText, 'max-connections-per-ip', true),
     maxConnectionsPerAccount:
       perAccountText === undefined ? DEFAULTS.maxConnectionsPerAccount : positiveInteger(perAccountText, 'max-connections-per-account', true),

@@ -11,6 +11,8 @@ export interface ServerMetrics {
   readonly matchSeconds: UnlabeledHistogram;
   readonly outboundBytes: Counter;
   readonly backpressureCloses: Counter;
+  readonly bookResyncs: Counter;
+  readonly conflatedDeltas: Counter;
   readonly batchSize: Histogram;
 }
 
@@ -40,6 +42,16 @@ export function createMetrics(): ServerMetrics {
     backpressureCloses: new Counter({
       name: 'spotwire_backpressure_closes_total',
       help: 'Sockets closed because they did not read fast enough',
+      registers: [registry],
+    }),
+    bookResyncs: new Counter({
+      name: 'spotwire_book_resyncs_total',
+      help: 'Book subscriptions of backed-up sockets moved to a fresh snapshot instead of their deltas',
+      registers: [registry],
+    }),
+    conflatedDeltas: new Counter({
+      name: 'spotwire_conflated_book_deltas_total',
+      help: 'Merged book deltas published to subscriptions with an interval',
       registers: [registry],
     }),
     batchSize: new Histogram({

@@ -11,6 +11,7 @@ import { exportEngineState } from './engine/engine-state.js';
 import type { MatchingEngine } from './engine/engine.js';
 import type { TransferCommand } from './engine/types.js';
 import { Gateway } from './gateway/gateway.js';
+import { AccountHistory } from './gateway/account-history.js';
 import { RequestHandler } from './gateway/request-handler.js';
 import { defaultIntakeLimits } from './gateway/request-intake.js';
 import { loadNativeUws } from './gateway/uws.js';
@@ -153,7 +154,10 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
   });
   journal.snapshotIfDue();
   if (await fundConfiguredAccounts(config, engine, journal, clock, logger)) writeBehind?.notifyDurable(journal.lastSeq);
+  // The write-behind has migrated the database by now; older fills and orders are read from it.
+  const history = config.databaseUrl === null ? null : new AccountHistory(config.databaseUrl, config.markets);
   const handler = new RequestHandler({
+    history,
     engine,
     feeds,
     markets: config.markets,
@@ -161,6 +165,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     metrics,
     clock,
     maxConnectionsPerAccount: config.maxConnectionsPerAccount,
+    accountRateLimitPerSecond: config.accountRateLimitPerSecond,
     privateStreamRetention: config.privateStreamRetention,
     closedOrderRetention: config.closedOrderRetention,
   });
@@ -218,6 +223,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     // Nothing was served: let go of what recovery opened, so a refused start leaves no thread behind.
     await journal.close();
     await writeBehind?.close(0);
+    await history?.close();
     throw error;
   });
   // A wildcard address is not one to type into a client: name the loopback one instead.
@@ -248,6 +254,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
         const { drained } = await writeBehind.close(config.writeBehindDrainMs);
         if (!drained) logger.warn('write-behind stopped before every sink caught up; they resume from the journal at next start');
       }
+      await history?.close();
     },
   };
 }

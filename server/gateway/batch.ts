@@ -1,7 +1,7 @@
 // Everything one event-loop turn produced, held until the batch is released (after the journal
 // has made its commands durable): replies and execs per connection, book changes and trades per
 // market, and subscriptions whose snapshot must reflect the end of the batch.
-import type { Channel } from '../../protocol/constants.js';
+import type { BookInterval, Channel } from '../../protocol/constants.js';
 import type { Rid, ServerMessage, TradeMessage } from '../../protocol/messages.js';
 import type { BalanceEvent } from '../engine/types.js';
 import type { JournalEntry } from '../journal/command-codec.js';
@@ -15,8 +15,11 @@ export interface PendingSub {
   readonly ch: Channel;
   readonly sym: string;
   readonly depth: number;
+  readonly interval: BookInterval;
   readonly rid: Rid | undefined;
   readonly topic: string;
+  /** A backed-up socket's way back into its view: the snapshot alone, no `subbed`. */
+  readonly resync: boolean;
   canceled: boolean;
   sealed: boolean;
   messages: ServerMessage[];

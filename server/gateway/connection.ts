@@ -1,7 +1,8 @@
-// Per-socket state: who is logged in, what it subscribes to, its request budget and the requests
+// Per-socket state: who is logged in, what it subscribes to, its request budgets and the requests
 // waiting for their turn.
 import type { WebSocket } from 'uWebSockets.js';
-import type { Role } from '../../protocol/constants.js';
+import type { BookInterval, Role } from '../../protocol/constants.js';
+import { TokenBucket } from './token-bucket.js';
 
 export interface SocketData {
   connection: Connection | null;
@@ -11,9 +12,11 @@ export class Connection {
   account: string | null = null;
   role: Role = 'trader';
   cancelOnDisconnect = false;
-  /** sym → subscribed depth. */
-  readonly bookSubs = new Map<string, number>();
+  /** sym → the subscribed book view. */
+  readonly bookSubs = new Map<string, { readonly depth: number; readonly interval: BookInterval }>();
   readonly tradeSubs = new Set<string>();
+  /** Book views left while the socket was backed up: each gets a fresh snapshot once it drains. */
+  readonly suspendedBooks = new Map<string, { readonly depth: number; readonly interval: BookInterval }>();
   closed = false;
   /** The decoded frame being handled (request-intake.ts), from `inboxHead` on. */
   inbox: unknown[] = [];
@@ -21,36 +24,23 @@ export class Connection {
   /** Frames waiting behind it, as bytes (null: a text frame), and their size. */
   frames: (Uint8Array | null)[] = [];
   waitingBytes = 0;
+  /** `my_trades`/`order` queries of this connection waiting for Postgres. */
+  historyQueries = 0;
   /** Work units of this connection's replies in batches not yet released. */
   unreleasedUnits = 0;
-  private tokens: number;
-  private refilledAt: number;
+  /** The per-connection request limit. */
+  readonly requests: TokenBucket;
+  /** The account's limit across its connections, shared by them once logged in (null: none). */
+  accountRequests: TokenBucket | null = null;
 
   constructor(
     readonly id: number,
     readonly ws: WebSocket<SocketData>,
     /** Remote address as text: connections per address are capped. */
     readonly ip: string,
-    private readonly ratePerSecond: number,
+    ratePerSecond: number,
     now: number,
   ) {
-    this.tokens = ratePerSecond;
-    this.refilledAt = now;
-  }
-
-  /** Token bucket, burst of one second's worth: false when the request must be rate_limited. */
-  takeToken(now: number): boolean {
-    if (now > this.refilledAt) {
-      this.tokens = Math.min(this.ratePerSecond, this.tokens + ((now - this.refilledAt) * this.ratePerSecond) / 1000);
-      this.refilledAt = now;
-    }
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-
-  /** After a refused takeToken: ms until the bucket holds a whole token again (≥ 1). */
-  retryAfterMs(): number {
-    return Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.ratePerSecond));
+    this.requests = new TokenBucket(ratePerSecond, now);
   }
 }

@@ -4,7 +4,7 @@
 // socket, one encoded publish per topic. Every native callback is guarded: a bug closes the socket
 // with 1011, never the process. Requests go through the intake (request-intake.ts), which gives
 // each connection a bounded slice of every turn.
-import type { HttpResponse, TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
+import type { HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import type { Codec } from '../../protocol/codec.js';
 import type { ServerMessage } from '../../protocol/messages.js';
@@ -72,6 +72,10 @@ export class Gateway {
   private nextConnectionId = 1;
   private sweepTimer: NodeJS.Timeout | null = null;
   private deadManTimer: NodeJS.Timeout | null = null;
+  /** Books whose conflated views hold unpublished changes, and the timer that flushes them. */
+  private readonly conflating = new Set<BookFeed>();
+  private conflationTimer: NodeJS.Timeout | null = null;
+  private conflationDue = Infinity;
   port = 0;
 
   constructor(
@@ -86,6 +90,7 @@ export class Gateway {
       limits: options.intake,
       currentBatch: () => this.currentBatch(),
     });
+    deps.handler.inCurrentBatch = (work) => work(this.currentBatch());
     this.routes();
   }
 
@@ -123,6 +128,7 @@ export class Gateway {
     }
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.deadManTimer) clearInterval(this.deadManTimer);
+    if (this.conflationTimer) clearTimeout(this.conflationTimer);
     if (this.batch) this.seal();
     await this.releaseChain;
     for (const connection of [...this.connections]) {
@@ -188,7 +194,11 @@ export class Gateway {
           ws.end(1011, 'internal error');
         }
       },
-      drain: () => this.intake.wake(),
+      drain: (ws) => {
+        const connection = ws.getUserData().connection;
+        if (connection && connection.suspendedBooks.size > 0) this.resumeBooksIfDrained(connection);
+        this.intake.wake();
+      },
       close: (ws, code, reason) => {
         const connection = ws.getUserData().connection;
         if (!connection) return;
@@ -274,10 +284,13 @@ export class Gateway {
       metrics.batchSize.observe(batch.requests);
       batch.tally.flushTo(metrics.commands);
       for (const sym of batch.changedBooks) {
-        for (const delta of feeds.get(sym)!.advance()) {
+        const feed = feeds.get(sym)!;
+        for (const delta of feed.advance()) {
           batch.topicFrames.push({ topic: delta.topic, bytes: codec.encode(delta.message) });
         }
+        if (feed.hasUnpublished) this.conflating.add(feed);
       }
+      this.flushConflated(batch);
       for (const [sym, trades] of batch.trades) {
         // Encoded even without subscribers now: a sub of an earlier, unreleased batch may join first.
         batch.topicFrames.push({ topic: tradesTopic(sym), bytes: codec.encode(trades.length === 1 ? trades[0] : trades) });
@@ -299,6 +312,35 @@ export class Gateway {
       }
       this.guardedRelease(batch, () => this.release(batch));
     });
+  }
+
+  /**
+   * Conflated book views publish inside a batch like every other output, so their deltas never run
+   * ahead of what is durable; when no batch comes along, a timer opens an empty one.
+   */
+  private flushConflated(batch: Batch): void {
+    if (this.conflating.size === 0) return;
+    const now = this.deps.clock();
+    let nextDue = Infinity;
+    for (const feed of this.conflating) {
+      const flushed = feed.flushConflated(now);
+      for (const delta of flushed.deltas) {
+        batch.topicFrames.push({ topic: delta.topic, bytes: this.deps.codec.encode(delta.message) });
+      }
+      this.deps.metrics.conflatedDeltas.inc(flushed.deltas.length);
+      if (flushed.nextDue === Infinity) this.conflating.delete(feed);
+      else nextDue = Math.min(nextDue, flushed.nextDue);
+    }
+    if (nextDue < this.conflationDue) {
+      if (this.conflationTimer) clearTimeout(this.conflationTimer);
+      this.conflationDue = nextDue;
+      this.conflationTimer = setTimeout(() => {
+        this.conflationTimer = null;
+        this.conflationDue = Infinity;
+        this.currentBatch();
+      }, Math.max(1, nextDue - now));
+      this.conflationTimer.unref();
+    }
   }
 
   /**
@@ -367,10 +409,29 @@ export class Gateway {
     connection.ws.end(1008, 'slow consumer: backpressure limit');
   }
 
+  /**
+   * Every 250 ms: a socket over half the limit is cut off; one over a quarter first leaves its
+   * book views (they resume with a snapshot once it has drained to a sixteenth).
+   */
   private sweepSlowConsumers(): void {
-    const limit = this.options.maxBackpressureBytes / 2;
+    const limit = this.options.maxBackpressureBytes;
     for (const connection of this.connections) {
-      if (!connection.closed && connection.ws.getBufferedAmount() > limit) this.closeSlowConsumer(connection);
+      if (connection.closed) continue;
+      const buffered = connection.ws.getBufferedAmount();
+      if (buffered > limit / 2) {
+        this.closeSlowConsumer(connection);
+      } else if (buffered > limit / 4 && connection.bookSubs.size > 0) {
+        const suspended = this.deps.handler.suspendBooks(connection);
+        this.deps.metrics.bookResyncs.inc(suspended);
+        if (suspended > 0) this.deps.logger.info({ connection: connection.id, buffered, books: suspended }, 'backed-up socket: book deltas paused until it drains');
+      } else if (connection.suspendedBooks.size > 0) {
+        this.resumeBooksIfDrained(connection);
+      }
     }
+  }
+
+  private resumeBooksIfDrained(connection: Connection): void {
+    if (connection.closed || connection.ws.getBufferedAmount() > this.options.maxBackpressureBytes / 16) return;
+    this.deps.handler.resumeBooks(this.currentBatch(), connection);
   }
 }

@@ -1,7 +1,7 @@
 // What each request does: login, queries and subscriptions here; order entry through the engine.
 // Every outcome is written into the current batch, never sent directly, so replies, execs and
 // market data leave in order and only after the batch is durable.
-import type { RejectCode, Role } from '../../protocol/constants.js';
+import type { BookInterval, Channel, RejectCode, Role } from '../../protocol/constants.js';
 import { REJECT_CODES } from '../../protocol/constants.js';
 import type {
   Ack,
@@ -9,11 +9,13 @@ import type {
   BalancesRequest,
   LoginReply,
   LoginRequest,
+  OrderRef,
   OrderStateView,
   MarketInfo,
   MarketsReply,
   Request,
   Rid,
+  ServerMessage,
   SubRequest,
   TransferAck,
   TransferRequest,
@@ -31,6 +33,9 @@ import { RecentFills } from './recent-fills.js';
 import { DeadManSwitch } from './dead-man-switch.js';
 import { PrivateStreams } from './private-streams.js';
 import { ordersPage } from './orders-page.js';
+import { AccountQueries } from './account-queries.js';
+import { HISTORY_QUERIES_PER_CONNECTION, type AccountHistory } from './account-history.js';
+import { TokenBucket } from './token-bucket.js';
 
 export interface HandlerDeps {
   readonly engine: MatchingEngine;
@@ -41,10 +46,14 @@ export interface HandlerDeps {
   readonly clock: () => number;
   /** Connections one account may have logged in at once; 0: no cap. */
   readonly maxConnectionsPerAccount: number;
+  /** Requests/s one account may send across its connections; 0 or absent: no account limit. */
+  readonly accountRateLimitPerSecond?: number;
   /** Private messages kept per account for `login` with `resumeFrom` (default 1000). */
   readonly privateStreamRetention?: number;
   /** Closed orders remembered per account for `order` (default 1000). */
   readonly closedOrderRetention?: number;
+  /** Older fills and orders, from Postgres (null or absent: memory only). */
+  readonly history?: AccountHistory | null;
 }
 
 export const DEFAULT_PRIVATE_STREAM_RETENTION = 1000;
@@ -67,6 +76,8 @@ export function tradesTopic(sym: string): string {
 export class RequestHandler {
   /** Logged-in connections per account: where that account's execs go. */
   private readonly connectionsByAccount = new Map<string, Set<Connection>>();
+  /** The request budget each logged-in account shares across its connections. */
+  private readonly accountBuckets = new Map<string, TokenBucket>();
   /** `ch/sym` → the sub of this connection not yet released. */
   private readonly pendingSubs = new Map<Connection, Map<string, PendingSub>>();
   /** 'halted' after a journal failure: nothing more may be acknowledged. */
@@ -74,13 +85,16 @@ export class RequestHandler {
   private readonly marketsReply: Omit<MarketsReply, 'rid'>;
   readonly deadMan = new DeadManSwitch();
   readonly privateStreams: PrivateStreams;
-  private readonly closedOrders: ClosedOrders;
-  private readonly recentFills: RecentFills;
+  private readonly queries: AccountQueries;
+  /** Runs `work` in the current batch, opening one if needed (set by the gateway): where history answers go. */
+  inCurrentBatch: (work: (batch: Batch) => void) => void = () => {
+    throw new Error('inCurrentBatch is not wired to a gateway');
+  };
 
   constructor(private readonly deps: HandlerDeps) {
     this.marketsReply = { type: 'markets', markets: [...deps.markets], assets: [...deps.engine.assets] };
-    this.recentFills = new RecentFills(deps.closedOrderRetention ?? DEFAULT_CLOSED_ORDER_RETENTION);
-    this.closedOrders = new ClosedOrders(deps.closedOrderRetention ?? DEFAULT_CLOSED_ORDER_RETENTION);
+    const retention = deps.closedOrderRetention ?? DEFAULT_CLOSED_ORDER_RETENTION;
+    this.queries = new AccountQueries(new RecentFills(retention), new ClosedOrders(retention), deps.history ?? null, (account, sym, ref) => this.openOrderState(account, sym, ref));
     this.privateStreams = new PrivateStreams(deps.privateStreamRetention ?? DEFAULT_PRIVATE_STREAM_RETENTION, String(deps.clock()));
   }
 
@@ -129,30 +143,15 @@ export class RequestHandler {
       }
       case 'balances':
         return this.balances(batch, connection, request);
-      case 'my_trades': {
-        const account = connection.account;
-        if (account === null) return this.reject(batch, connection, 'my_trades', 'unauthenticated', rid);
-        if (this.orderEntry === 'halted') return this.rejectUndurable(batch, connection, 'my_trades', rid);
-        if (request.sym !== null && !this.deps.engine.hasMarket(request.sym)) return this.reject(batch, connection, 'my_trades', 'unknown_market', rid);
-        const page = this.recentFills.page(account, request.sym, request.before, request.limit);
-        batch.send(connection, withRid({ type: 'my_trades' as const, trades: page.trades, more: page.more }, rid));
-        batch.work += page.trades.length;
-        break;
-      }
+      case 'my_trades':
       case 'order': {
         const account = connection.account;
-        if (account === null) return this.reject(batch, connection, 'order', 'unauthenticated', rid);
-        if (this.orderEntry === 'halted') return this.rejectUndurable(batch, connection, 'order', rid);
-        if (!this.deps.engine.hasMarket(request.sym)) return this.reject(batch, connection, 'order', 'unknown_market', rid);
-        const open = this.deps.engine.openOrder(account, request.sym, request.ref);
-        const order: OrderStateView | undefined = open
-          ? { sym: open.sym, id: open.id, cid: open.cid, side: open.side, status: open.status, px: open.px, qty: open.qty, filled: open.filled, leaves: open.leaves, ts: open.ts }
-          : this.closedOrders.find(account, request.sym, request.ref);
-        if (!order) {
-          return this.reject(batch, connection, 'order', 'unknown_order', rid, 'no such order open or among the account\'s recently closed ones (this server life)');
-        }
-        batch.send(connection, withRid({ type: 'order' as const, order }, rid));
-        break;
+        if (account === null) return this.reject(batch, connection, request.op, 'unauthenticated', rid);
+        if (this.orderEntry === 'halted') return this.rejectUndurable(batch, connection, request.op, rid);
+        if (request.sym !== null && !this.deps.engine.hasMarket(request.sym)) return this.reject(batch, connection, request.op, 'unknown_market', rid);
+        const mayQuery = connection.historyQueries < HISTORY_QUERIES_PER_CONNECTION;
+        const answer = request.op === 'my_trades' ? this.queries.myTrades(account, request, mayQuery) : this.queries.order(account, request.sym, request.ref, rid, mayQuery);
+        return this.answer(batch, connection, request.op, answer);
       }
       case 'deposit':
       case 'withdraw':
@@ -175,6 +174,7 @@ export class RequestHandler {
         if (this.orderEntry === 'halted') {
           return this.reject(batch, connection, request.op, 'internal', rid, 'order entry is halted: the journal cannot write');
         }
+        if (request.op === 'place' && request.retry === true && this.answerRetriedPlace(batch, connection, account, request.sym, request.cid!, rid)) return;
         const ts = batch.ts;
         const command: EngineCommand =
           request.op === 'place'
@@ -201,6 +201,40 @@ export class RequestHandler {
     batch.tally.count(request.op, 'ok');
   }
 
+  /** Sends a query's answer now, or once the history has it (bounded per connection and in all). */
+  private answer(batch: Batch, connection: Connection, op: 'my_trades' | 'order', answer: ServerMessage | Promise<ServerMessage>): void {
+    const send = (into: Batch, message: ServerMessage): void => {
+      into.send(connection, message);
+      into.tally.count(op, message.type === 'reject' ? message.code : 'ok');
+      if (message.type === 'my_trades') into.work += message.trades.length;
+    };
+    if (!(answer instanceof Promise)) return send(batch, answer);
+    connection.historyQueries++;
+    void answer.then((message) => {
+      connection.historyQueries--;
+      if (!connection.closed) this.inCurrentBatch((later) => send(later, message));
+    });
+  }
+
+  /**
+   * A `place` with `retry` whose cid names an order of the account, open or recently closed: the
+   * client lost the reply to the first place, so it gets that order instead of a second one.
+   */
+  private answerRetriedPlace(batch: Batch, connection: Connection, account: string, sym: string, cid: string, rid: Rid | undefined): boolean {
+    const order = this.deps.engine.hasMarket(sym) ? (this.openOrderState(account, sym, { cid }) ?? this.queries.closedOrders.find(account, sym, { cid })) : undefined;
+    if (!order) return false;
+    const ack: Ack = { type: 'ack', op: 'place', id: order.id, cid, ts: order.ts, duplicate: true, order };
+    batch.send(connection, withRid(ack, rid));
+    batch.tally.count('place', 'duplicate');
+    return true;
+  }
+
+  /** An open order of the account by id or cid, as `order` shows it. */
+  private openOrderState(account: string, sym: string, ref: OrderRef): OrderStateView | undefined {
+    const open = this.deps.engine.openOrder(account, sym, ref);
+    return open && { sym: open.sym, id: open.id, cid: open.cid, side: open.side, status: open.status, px: open.px, qty: open.qty, filled: open.filled, leaves: open.leaves, ts: open.ts };
+  }
+
   /** Runs a command through the engine and records it for the journal when it changed state. */
   private execute(batch: Batch, command: EngineCommand): CommandResult {
     const started = performance.now();
@@ -221,8 +255,8 @@ export class RequestHandler {
         case 'exec': {
           // Numbered and kept even with nobody connected: a resume delivers it later.
           this.privateStreams.record(event.account, event.exec);
-          this.closedOrders.record(event.account, event.exec);
-          this.recentFills.record(event.account, event.exec);
+          this.queries.closedOrders.record(event.account, event.exec);
+          this.queries.recentFills.record(event.account, event.exec);
           const targets = this.connectionsByAccount.get(event.account);
           if (targets) for (const target of targets) batch.send(target, event.exec);
           break;
@@ -303,6 +337,12 @@ export class RequestHandler {
     let set = this.connectionsByAccount.get(account);
     if (!set) this.connectionsByAccount.set(account, (set = new Set()));
     set.add(connection);
+    const accountRate = this.deps.accountRateLimitPerSecond ?? 0;
+    if (accountRate > 0 && connection.accountRequests === null) {
+      let bucket = this.accountBuckets.get(account);
+      if (!bucket) this.accountBuckets.set(account, (bucket = new TokenBucket(accountRate, batch.ts)));
+      connection.accountRequests = bucket;
+    }
     const streams = this.privateStreams;
     const reply: LoginReply = { type: 'login', account, pseq: streams.last(account), epoch: streams.epoch };
     if (rid !== undefined) reply.rid = rid;
@@ -327,25 +367,10 @@ export class RequestHandler {
     // A repeated sub is a resubscribe: drop the old one first (a fresh snapshot follows).
     this.dropSubscription(connection, ch, sym);
     const depth = ch === 'book' ? request.depth : 0;
-    const pending: PendingSub = {
-      kind: 'pending-sub',
-      connection,
-      ch,
-      sym,
-      depth,
-      rid,
-      topic: ch === 'book' ? feed.topicFor(depth) : tradesTopic(sym),
-      canceled: false,
-      sealed: false,
-      messages: [],
-    };
-    if (ch === 'book') connection.bookSubs.set(sym, depth);
+    const interval = ch === 'book' ? request.interval : 0;
+    if (ch === 'book') connection.bookSubs.set(sym, { depth, interval });
     else connection.tradeSubs.add(sym);
-    let mine = this.pendingSubs.get(connection);
-    if (!mine) this.pendingSubs.set(connection, (mine = new Map()));
-    mine.set(`${ch}/${sym}`, pending);
-    batch.pendingSubs.push(pending);
-    batch.send(connection, pending);
+    this.queueSub(batch, connection, ch, sym, { depth, interval }, rid, false);
     batch.tally.count('sub', 'ok');
   }
 
@@ -357,6 +382,36 @@ export class RequestHandler {
     batch.tally.count('unsub', 'ok');
   }
 
+  /** The sub's reply waits in the batch until seal (snapshot) and release (joins the topic). */
+  private queueSub(
+    batch: Batch,
+    connection: Connection,
+    ch: Channel,
+    sym: string,
+    view: { depth: number; interval: BookInterval },
+    rid: Rid | undefined,
+    resync: boolean,
+  ): void {
+    const pending: PendingSub = {
+      kind: 'pending-sub',
+      connection,
+      ch,
+      sym,
+      ...view,
+      rid,
+      topic: ch === 'book' ? this.deps.feeds.get(sym)!.topicFor(view.depth, view.interval) : tradesTopic(sym),
+      resync,
+      canceled: false,
+      sealed: false,
+      messages: [],
+    };
+    let mine = this.pendingSubs.get(connection);
+    if (!mine) this.pendingSubs.set(connection, (mine = new Map()));
+    mine.set(`${ch}/${sym}`, pending);
+    batch.pendingSubs.push(pending);
+    batch.send(connection, pending);
+  }
+
   /** Ends a subscription whether it is live, sealed but unreleased, or still pending. */
   private dropSubscription(connection: Connection, ch: 'book' | 'trades', sym: string): void {
     const key = `${ch}/${sym}`;
@@ -366,12 +421,14 @@ export class RequestHandler {
       this.pendingSubs.get(connection)!.delete(key);
     }
     if (ch === 'book') {
-      const depth = connection.bookSubs.get(sym);
-      if (depth === undefined) return;
+      connection.suspendedBooks.delete(sym);
+      const view = connection.bookSubs.get(sym);
+      if (view === undefined) return;
       connection.bookSubs.delete(sym);
+      const feed = this.deps.feeds.get(sym)!;
       // A pending sub that is not sealed yet never joined its view.
-      if (!pending || pending.sealed) this.deps.feeds.get(sym)!.unsubscribe(depth);
-      if (!connection.closed) connection.ws.unsubscribe(this.deps.feeds.get(sym)!.topicFor(depth));
+      if (!pending || pending.sealed) feed.unsubscribe(view.depth, view.interval);
+      if (!connection.closed) connection.ws.unsubscribe(feed.topicFor(view.depth, view.interval));
     } else {
       if (!connection.tradeSubs.delete(sym)) return;
       if (!connection.closed) connection.ws.unsubscribe(tradesTopic(sym));
@@ -382,9 +439,10 @@ export class RequestHandler {
   resolvePendingSub(pending: PendingSub): void {
     const subbed = withRid({ type: 'subbed' as const, ch: pending.ch, sym: pending.sym }, pending.rid);
     if (pending.canceled || pending.ch === 'trades') {
-      pending.messages = [subbed];
+      pending.messages = pending.resync ? [] : [subbed];
     } else {
-      pending.messages = [subbed, this.deps.feeds.get(pending.sym)!.subscribe(pending.depth)];
+      const snapshot = this.deps.feeds.get(pending.sym)!.subscribe(pending.depth, pending.interval, this.deps.clock());
+      pending.messages = pending.resync ? [snapshot] : [subbed, snapshot];
     }
     pending.sealed = true;
   }
@@ -395,6 +453,31 @@ export class RequestHandler {
     if (mine?.get(`${pending.ch}/${pending.sym}`) === pending) mine.delete(`${pending.ch}/${pending.sym}`);
     if (pending.canceled || pending.connection.closed) return;
     pending.connection.ws.subscribe(pending.topic);
+  }
+
+  /**
+   * A backed-up socket leaves its book views: the deltas it could not read are worthless once it
+   * is behind, and a snapshot when it has drained costs it less than being cut off.
+   */
+  suspendBooks(connection: Connection): number {
+    let suspended = 0;
+    for (const [sym, view] of [...connection.bookSubs]) {
+      if (this.pendingSubs.get(connection)?.has(`book/${sym}`)) continue;
+      this.dropSubscription(connection, 'book', sym);
+      connection.suspendedBooks.set(sym, view);
+      suspended++;
+    }
+    return suspended;
+  }
+
+  /** The socket drained: each suspended view comes back with a snapshot, then its deltas. */
+  resumeBooks(batch: Batch, connection: Connection): void {
+    if (this.orderEntry === 'halted') return;
+    for (const [sym, view] of connection.suspendedBooks) {
+      connection.bookSubs.set(sym, view);
+      this.queueSub(batch, connection, 'book', sym, view, undefined, true);
+    }
+    connection.suspendedBooks.clear();
   }
 
   /** The dead-man switches that ran out: each such account's orders are canceled (reason timeout). */
@@ -417,7 +500,10 @@ export class RequestHandler {
     if (account === null) return;
     const set = this.connectionsByAccount.get(account);
     set?.delete(connection);
-    if (set?.size === 0) this.connectionsByAccount.delete(account);
+    if (set?.size === 0) {
+      this.connectionsByAccount.delete(account);
+      this.accountBuckets.delete(account);
+    }
     if (connection.cancelOnDisconnect && this.orderEntry === 'open') {
       const result = this.execute(batch, { op: 'cancel_all', ts: batch.ts, account, sym: null, reason: 'disconnect' });
       this.distribute(batch, result);

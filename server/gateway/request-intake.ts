@@ -233,9 +233,14 @@ export class RequestIntake {
   }
 
   private process(batch: Batch, connection: Connection, value: unknown): void {
-    if (!connection.takeToken(batch.ts)) {
-      const retryAfterMs = connection.retryAfterMs();
-      const reject = { ...rejectUnread(value, 'rate_limited'), msg: `over the rate limit; retry in ${retryAfterMs} ms`, retryAfterMs };
+    const limited = !connection.requests.take(batch.ts)
+      ? { bucket: connection.requests, what: 'the rate limit' }
+      : connection.accountRequests !== null && !connection.accountRequests.take(batch.ts)
+        ? { bucket: connection.accountRequests, what: "the account's rate limit (across its connections)" }
+        : null;
+    if (limited !== null) {
+      const retryAfterMs = limited.bucket.retryAfterMs();
+      const reject = { ...rejectUnread(value, 'rate_limited'), msg: `over ${limited.what}; retry in ${retryAfterMs} ms`, retryAfterMs };
       batch.tally.count(reject.op ?? 'unknown', 'rate_limited');
       batch.send(connection, reject);
       return;

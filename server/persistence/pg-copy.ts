@@ -4,11 +4,12 @@
 // query's `reject`, which is a no-op once the query resolved with the stream: 'finish' then
 // never comes. So `reject` is wrapped: every failure ends the COPY with Postgres' own error and
 // SQLSTATE (a test pins this, since it relies on the driver's internals).
+import type { Writable } from 'node:stream';
 import type postgres from 'postgres';
 
 interface RejectableQuery {
   reject(error: unknown): void;
-  writable(): Promise<import('node:stream').Writable>;
+  writable(): Promise<Writable>;
 }
 
 /** An open COPY … FROM STDIN: data goes in with `write`, then `end` or `abort`. */

@@ -19,7 +19,7 @@ const EXEC_FIELDS = { type: 1, pseq: 1, sym: 1, id: 1, cid: 1, side: 1, status: 
 const FILL_FIELDS = { tradeId: 1, px: 1, qty: 1, liquidity: 1, fee: 1, feeAsset: 1 } satisfies Record<keyof Fill, 1>;
 const TRADE_FIELDS = { kind: 1, sym: 1, tradeId: 1, px: 1, qty: 1, takerSide: 1, makerOrderId: 1, takerOrderId: 1, makerAccount: 1, takerAccount: 1, baseAmount: 1, quoteAmount: 1, makerFee: 1, takerFee: 1, ts: 1 } satisfies Record<keyof TradeEvent, 1>;
 const TRANSFER_FIELDS = { kind: 1, op: 1, account: 1, asset: 1, amount: 1, ref: 1, ts: 1 } satisfies Record<keyof TransferEvent, 1>;
-void EXEC_FIELDS, FILL_FIELDS, TRADE_FIELDS, TRANSFER_FIELDS;
+void [EXEC_FIELDS, FILL_FIELDS, TRADE_FIELDS, TRANSFER_FIELDS];
 
 const EMPTY = new Uint8Array(0);
 const EXEC_ENTRY_HEAD = bytes('{"seq":');

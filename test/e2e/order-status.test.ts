@@ -68,7 +68,7 @@ describe('my_trades', () => {
       expect(first.more).toBe(true);
       expect(first.trades[0]).toMatchObject({ sym: 'ETH-USD', px: 300_004, feeAsset: 'USD' });
       expect(first.trades[0]!.fee).toBeGreaterThan(0);
-      const second = await carol.client.myTrades({ sym: 'ETH-USD', limit: 2, before: first.trades[1]!.n });
+      const second = await carol.client.myTrades({ sym: 'ETH-USD', limit: 2, before: first.trades[1]!.n! });
       expect(second.trades.map((t) => t.qty)).toEqual([12]);
       expect(second.more).toBe(false);
       expect((await carol.client.myTrades({ sym: SYM })).trades).toEqual([]);

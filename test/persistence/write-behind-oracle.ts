@@ -2,7 +2,7 @@
 // went through outages, restarts and replays must end up equal to this.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { type Redis } from 'ioredis';
 import postgres from 'postgres';
 import { migrateDatabase } from '../../db/migrate.js';
 import type { MarketInfo } from '../../protocol/messages.js';

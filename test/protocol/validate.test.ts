@@ -181,8 +181,11 @@ describe('validateRequest: each op', () => {
       ch: 'book',
       sym: 'BTC-USD',
       depth: DEFAULT_BOOK_DEPTH,
+      interval: 0,
     });
     expect(DEFAULT_BOOK_DEPTH).toBe(50);
+    expect(accepted({ op: 'sub', ch: 'book', sym: 'BTC-USD', interval: 250 })).toMatchObject({ interval: 250 });
+    expect(rejected({ op: 'sub', ch: 'book', sym: 'BTC-USD', interval: 99 }).code).toBe('bad_request');
     expect(accepted({ op: 'sub', ch: 'trades', sym: 'BTC-USD', depth: 5 })).toMatchObject({ ch: 'trades', depth: 5 });
     expect(accepted({ op: 'sub', ch: 'book', sym: 'BTC-USD', depth: MAX_BOOK_DEPTH })).toMatchObject({
       depth: MAX_BOOK_DEPTH,

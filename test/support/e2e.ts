@@ -83,6 +83,7 @@ export class RawBookChecker {
   readonly book: LocalBook;
   applied = 0;
   deltas = 0;
+  snapshots = 0;
   failures: string[] = [];
   private cursor = 0;
 
@@ -105,7 +106,10 @@ export class RawBookChecker {
       this.applied++;
       if (book.snapshot !== true) {
         this.deltas++;
-        if (book.seq !== before + 1) this.failures.push(`seq ${book.seq} after ${before}`);
+        // A merged delta (sub with an interval) covers seqFrom..seq.
+        if ((book.seqFrom ?? book.seq) !== before + 1) this.failures.push(`seq ${book.seqFrom ?? book.seq} after ${before}`);
+      } else {
+        this.snapshots++;
       }
       if (!result.ok) this.failures.push(`seq ${book.seq}: ${result.reason}`);
     }

@@ -253,9 +253,12 @@ export async function viewMismatches(trader: ReconnectTrader, url: string, token
 /** Every fill of the account in this server life, as `sym:tradeId:orderId` (all pages of my_trades). */
 async function serverFills(client: SpotwireClient): Promise<Set<string>> {
   const keys = new Set<string>();
-  for (let page = await client.myTrades({ limit: 1000 }); ; page = await client.myTrades({ limit: 1000, before: page.trades.at(-1)!.n })) {
+  for (let page = await client.myTrades({ limit: 1000 }); ; ) {
     for (const t of page.trades) keys.add(`${t.sym}:${t.tradeId}:${t.orderId}`);
-    if (!page.more || page.trades.length === 0) break;
+    const last = page.trades.at(-1);
+    if (!page.more || last === undefined) break;
+    // Memory pages by `before` (a fill's n); pages from Postgres' history by the `next` cursor.
+    page = await client.myTrades(page.next !== undefined ? { limit: 1000, after: page.next } : { limit: 1000, before: last.n! });
   }
   return keys;
 }
