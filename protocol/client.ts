@@ -32,6 +32,7 @@ import {
 import { Emitter, type Listener } from './emitter.js';
 import type { LocalBook } from './local-book.js';
 import { openSocket } from './open-socket.js';
+import { SessionRestore } from './session-restore.js';
 import { TradeSubscriptions } from './trade-subscriptions.js';
 import type { TransferOp } from './constants.js';
 import type {
@@ -68,22 +69,9 @@ function toRef(ref: OrderRefInput): OrderRef {
   return ref;
 }
 
-/** Who this client logged in as: what a reconnect logs in with again. */
-interface Session {
-  readonly token: string;
-  readonly cancelOnDisconnect: boolean | undefined;
-}
-
 export class SpotwireClient {
   readonly #conn: ClientConnection;
-  #session: Session | undefined;
-  /** The dead-man switch's timeout as last set by the app (0: off), re-armed after a reconnect. */
-  #deadManMs = 0;
-  /**
-   * A resumeGap not yet reported: a restore that fails after its login still owes its snapshots
-   * and its `gap` event, even if the next login resumes cleanly from the new pseq.
-   */
-  #gapToFill: string | undefined;
+  readonly #session: SessionRestore;
 
   readonly #message = new Emitter<ServerMessage>();
   readonly #exec = new Emitter<Exec>();
@@ -109,10 +97,25 @@ export class SpotwireClient {
       expect: (message, type) => this.#conn.expect(message, type, true),
       canSend: () => this.#conn.socketUsable,
     });
+    this.#session = new SessionRestore({
+      login: (token, options) => this.#login(token, options, true),
+      armDeadMan: async (timeoutMs) => {
+        await this.#expect<CancelAfterAck>({ op: 'cancel_after', timeout: timeoutMs }, 'ack', true);
+      },
+      snapshots: async () => ({ orders: (await this.#allOrders(undefined, true)).orders, balances: (await this.#balances(undefined, true)).balances }),
+      resubscribe: async () => {
+        await Promise.all([this.#books.resubscribeAll(), this.#trades.resubscribeAll()]);
+      },
+      privateStream: () => this.privateStream,
+      restored: (generation) => this.#conn.restored(generation),
+      failed: (generation, error) => this.#conn.restoreFailed(generation, error),
+      gap: (event) => this.#gap.emit(event),
+      resumed: (event) => this.#resumed.emit(event),
+    });
     this.#trades = new TradeSubscriptions((message, internal) => this.#conn.expect<SubbedReply>(message, 'subbed', internal));
     this.#conn = new ClientConnection(socket, url, options, {
       dispatch: (message) => this.#dispatch(message),
-      restore: (generation) => void this.#restore(generation),
+      restore: (generation) => void this.#session.restore(generation),
       dropped: () => this.#books.markAllStale(),
       reconnecting: (event) => this.#reconnecting.emit(event),
       finished: (info) => {
@@ -259,7 +262,7 @@ export class SpotwireClient {
 
   async login(token: string, options: LoginOptions = {}): Promise<LoginReply> {
     const reply = await this.#login(token, options, false);
-    this.#session = { token, cancelOnDisconnect: options.cancelOnDisconnect };
+    this.#session.loggedIn(token, options.cancelOnDisconnect);
     return reply;
   }
 
@@ -313,7 +316,7 @@ export class SpotwireClient {
    */
   async cancelAfter(timeoutMs: number): Promise<CancelAfterAck> {
     const ack = await this.#expect<CancelAfterAck>({ op: 'cancel_after', timeout: timeoutMs }, 'ack');
-    this.#deadManMs = ack.timeout;
+    this.#session.deadManSet(ack.timeout);
     return ack;
   }
 
@@ -431,42 +434,6 @@ export class SpotwireClient {
   async #balances(account: string | undefined, internal: boolean): Promise<BalancesReply> {
     if (account !== undefined) return this.#expect<BalancesReply>({ op: 'balances', account }, 'balances', internal);
     return this.#conn.expect<BalancesReply>({ op: 'balances' }, 'balances', internal, (reply) => this.#account.replaceBalances(reply.balances));
-  }
-
-  // ---- internals: restoring a session ----
-
-  /**
-   * On a fresh socket after a drop: log in again resuming the private stream, re-arm the dead-man
-   * switch, refetch snapshots if the stream has a gap, resubscribe; then requests work again. Any
-   * failure closes this socket, which schedules the next attempt; a refused token ends it all.
-   */
-  async #restore(generation: number): Promise<void> {
-    const fromPseq = this.#pseq;
-    try {
-      let replayed = 0;
-      const session = this.#session;
-      if (session !== undefined) {
-        const resume = this.#epoch === '' ? undefined : { epoch: this.#epoch, pseq: this.#pseq };
-        const options: LoginOptions = {
-          ...(session.cancelOnDisconnect === undefined ? {} : { cancelOnDisconnect: session.cancelOnDisconnect }),
-          ...(resume === undefined ? {} : { resume }),
-        };
-        const reply = await this.#login(session.token, options, true);
-        this.#gapToFill ??= reply.resumeGap;
-        replayed = reply.resumed ?? 0;
-        if (this.#deadManMs > 0) await this.#expect<CancelAfterAck>({ op: 'cancel_after', timeout: this.#deadManMs }, 'ack', true);
-      }
-      const gap = this.#gapToFill;
-      const snapshots = gap === undefined ? undefined : { orders: (await this.#allOrders(undefined, true)).orders, balances: (await this.#balances(undefined, true)).balances };
-      await Promise.all([this.#books.resubscribeAll(), this.#trades.resubscribeAll()]);
-      if (!this.#conn.restored(generation)) return;
-      // Owed until a restore succeeds: one cut after the snapshots takes them again, and reports the gap.
-      this.#gapToFill = undefined;
-      if (gap !== undefined) this.#gap.emit({ reason: gap, ...snapshots! });
-      this.#resumed.emit({ fromPseq, toPseq: this.#pseq, epoch: this.#epoch, replayed });
-    } catch (error) {
-      this.#conn.restoreFailed(generation, error);
-    }
   }
 
   // ---- internals: incoming ----
