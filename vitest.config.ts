@@ -17,6 +17,7 @@ const UNIT = [
   'test/persistence/retry.test.ts',
   'test/persistence/deadline.test.ts',
   'test/replay/cli-args.test.ts',
+  'test/market-data/**/*.test.ts',
 ];
 
 export default defineConfig({

@@ -31,16 +31,19 @@ import {
 } from './client-api.js';
 import { Emitter, type Listener } from './emitter.js';
 import type { LocalBook } from './local-book.js';
+import { MarketDataEvents, type CandlesSubscribeOptions } from './market-data-events.js';
 import { openSocket } from './open-socket.js';
 import { SessionRestore } from './session-restore.js';
 import { TradeSubscriptions } from './trade-subscriptions.js';
-import type { TransferOp } from './constants.js';
+import type { CandleInterval, TransferOp } from './constants.js';
 import type {
   Ack,
   BalanceMessage,
   BalancesReply,
   BalanceView,
   BookMessage,
+  CandleMessage,
+  CandlesSnapshot,
   CancelAfterAck,
   ErrorMessage,
   Exec,
@@ -54,7 +57,9 @@ import type {
   Reply,
   ServerMessage,
   SubbedReply,
+  TickerMessage,
   TradeMessage,
+  TradesSnapshot,
   TransferAck,
   UnsubbedReply,
 } from './messages.js';
@@ -62,6 +67,7 @@ import type {
 export * from './client-api.js';
 export type { LocalOrder } from './account-view.js';
 export type { Listener } from './emitter.js';
+export type { CandlesSubscribeOptions } from './market-data-events.js';
 
 function toRef(ref: OrderRefInput): OrderRef {
   if (typeof ref === 'number') return { id: ref };
@@ -89,6 +95,7 @@ export class SpotwireClient {
 
   readonly #books: BookSubscriptions;
   readonly #trades: TradeSubscriptions;
+  readonly #marketData = new MarketDataEvents();
 
   private constructor(socket: WebSocketLike, url: string, options: ClientOptions) {
     this.#books = new BookSubscriptions({
@@ -104,7 +111,8 @@ export class SpotwireClient {
       },
       snapshots: async () => ({ orders: (await this.#allOrders(undefined, true)).orders, balances: (await this.#balances(undefined, true)).balances }),
       resubscribe: async () => {
-        await Promise.all([this.#books.resubscribeAll(), this.#trades.resubscribeAll()]);
+        const others = this.#marketData.subscriptions().map((request) => this.#expect<SubbedReply>(request, 'subbed', true));
+        await Promise.all([this.#books.resubscribeAll(), this.#trades.resubscribeAll(), ...others]);
       },
       privateStream: () => this.privateStream,
       restored: (generation) => this.#conn.restored(generation),
@@ -388,10 +396,62 @@ export class SpotwireClient {
   async unsubscribe(ch: Channel, sym: string): Promise<UnsubbedReply> {
     if (ch === 'book') {
       this.#books.remove(sym);
-    } else {
+    } else if (ch === 'trades') {
       this.#trades.remove(sym);
+    } else if (ch === 'ticker') {
+      this.#marketData.forget(`ticker:${sym}`);
     }
     return this.#expect<UnsubbedReply>({ op: 'unsub', ch, sym }, 'unsubbed');
+  }
+
+  // ---- market-data channels: candles, ticker, recent trades ----
+
+  /** Subscribes to a market's candles of `interval`; resolves with the snapshot. Updates: onCandle. */
+  async subscribeCandles(sym: string, interval: CandleInterval, options: CandlesSubscribeOptions = {}): Promise<CandlesSnapshot> {
+    const request = options.limit === undefined ? { op: 'sub', ch: 'candles', sym, interval } : { op: 'sub', ch: 'candles', sym, interval, limit: options.limit };
+    const matches = (m: CandlesSnapshot): boolean => m.sym === sym && m.interval === interval;
+    const snapshot = await this.#marketData.withSnapshot(this.#marketData.candles, matches, () => this.#expect<SubbedReply>(request, 'subbed'), `candles ${sym} ${interval}`);
+    this.#marketData.remember(`candles:${sym}:${interval}`, request);
+    return snapshot;
+  }
+
+  unsubscribeCandles(sym: string, interval: CandleInterval): Promise<UnsubbedReply> {
+    this.#marketData.forget(`candles:${sym}:${interval}`);
+    return this.#expect<UnsubbedReply>({ op: 'unsub', ch: 'candles', sym, interval }, 'unsubbed');
+  }
+
+  /** Subscribes to a market's ticker; resolves with the first one. Later ones: onTicker (unsubscribe('ticker', sym) ends it). */
+  async subscribeTicker(sym: string): Promise<TickerMessage> {
+    const request = { op: 'sub', ch: 'ticker', sym };
+    const matches = (m: TickerMessage): boolean => m.sym === sym;
+    const first = await this.#marketData.withSnapshot(this.#marketData.ticker, matches, () => this.#expect<SubbedReply>(request, 'subbed'), `ticker ${sym}`);
+    this.#marketData.remember(`ticker:${sym}`, request);
+    return first;
+  }
+
+  /**
+   * Subscribes to a market's trades with a snapshot of the last `recent` (1–500) first; resolves
+   * with it. `listener` gets each live trade after it, none missing or repeated.
+   */
+  async subscribeTradesWithRecent(sym: string, recent: number, listener: Listener<TradeMessage>): Promise<TradesSnapshot> {
+    const off = this.#trades.listen(sym, listener);
+    const matches = (m: TradesSnapshot): boolean => m.sym === sym;
+    try {
+      return await this.#marketData.withSnapshot(this.#marketData.trades, matches, () => this.#expect<SubbedReply>({ op: 'sub', ch: 'trades', sym, recent }, 'subbed'), `trades ${sym}`);
+    } catch (error) {
+      off();
+      throw error;
+    }
+  }
+
+  /** Candle updates of every subscribed series: the open candle's new state, and each close (`closed: true`). */
+  onCandle(listener: Listener<CandleMessage>): () => void {
+    return this.#marketData.candle.on(listener);
+  }
+
+  /** Every ticker of every subscribed market, the first one of a subscription included. */
+  onTicker(listener: Listener<TickerMessage>): () => void {
+    return this.#marketData.ticker.on(listener);
   }
 
   // ---- internals: requests ----
@@ -461,6 +521,12 @@ export class SpotwireClient {
         if (message.pseq !== undefined) this.#pseq = message.pseq;
         this.#account.applyBalance(message);
         this.#balance.emit(message);
+        return;
+      case 'candle':
+      case 'candles':
+      case 'ticker':
+      case 'trades':
+        this.#marketData.dispatch(message);
         return;
       case 'login':
         // Before any message of the same frame: the replayed ones that follow count from here.

@@ -50,8 +50,13 @@ export type Tif = (typeof TIFS)[number];
 export const STP_MODES = ['none', 'cancel_taker', 'cancel_maker', 'cancel_both'] as const;
 export type StpMode = (typeof STP_MODES)[number];
 
-export const CHANNELS = ['book', 'trades'] as const;
+export const CHANNELS = ['book', 'trades', 'candles', 'ticker'] as const;
 export type Channel = (typeof CHANNELS)[number];
+
+/** Candle intervals and their length in ms; candles start at multiples of it since the epoch (UTC). */
+export const CANDLE_INTERVAL_MS = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '1d': 86_400_000 } as const;
+export type CandleInterval = keyof typeof CANDLE_INTERVAL_MS;
+export const CANDLE_INTERVALS = Object.keys(CANDLE_INTERVAL_MS) as CandleInterval[];
 
 export const EXEC_STATUSES = ['new', 'partial', 'filled', 'canceled', 'rejected'] as const;
 export type ExecStatus = (typeof EXEC_STATUSES)[number];
@@ -120,6 +125,16 @@ export const MAX_CANCEL_AFTER_MS = 86_400_000;
 export const MAX_MY_TRADES_PAGE = 1000;
 /** Longest `after` cursor accepted (it names one order per market: sym ≤ 32 chars and an id). */
 export const MAX_CURSOR_LENGTH = 16 * 1024;
+
+/** Candles kept per market and interval, and the most a candles snapshot (`limit`) may ask for. */
+export const MAX_CANDLES = 1000;
+export const DEFAULT_CANDLES_LIMIT = 500;
+/** Trades kept per market for the trades channel's `recent` snapshot (its maximum). */
+export const MAX_RECENT_TRADES = 500;
+/** A market's ticker is published at most once per this many ms (the latest state, when it changed). */
+export const TICKER_INTERVAL_MS = 100;
+/** The ticker's rolling window: this many one-minute buckets, the current one included (24 h). */
+export const TICKER_WINDOW_MINUTES = 1440;
 
 export function isOneOf<T extends string>(table: readonly T[], value: unknown): value is T {
   return typeof value === 'string' && (table as readonly string[]).includes(value);

@@ -7,6 +7,7 @@ export { bookChecksum, checksumText, crc32 } from './checksum.js';
 export { formatUnits, toUnits } from './units.js';
 export {
   CANCEL_REASONS,
+  CANDLE_INTERVALS,
   CHANNELS,
   CHECKSUM_LEVELS,
   DEFAULT_BOOK_DEPTH,
@@ -16,12 +17,15 @@ export {
   MAX_BOOK_DEPTH,
   MAX_CID_LENGTH,
   MAX_MESSAGES_PER_FRAME,
+  MAX_CANDLES,
+  MAX_RECENT_TRADES,
   ORDER_KINDS,
   REJECT_CODES,
   SIDES,
   STP_MODES,
   TIFS,
   type CancelReason,
+  type CandleInterval,
   type Channel,
   type ExecStatus,
   type Liquidity,

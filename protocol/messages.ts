@@ -3,6 +3,7 @@
 import type {
   BookInterval,
   CancelReason,
+  CandleInterval,
   Channel,
   ExecStatus,
   Liquidity,
@@ -42,12 +43,19 @@ export interface SubRequest {
   readonly depth: number;
   /** book only: 0 = a delta per batch; otherwise at most one merged delta per interval (ms). */
   readonly interval: BookInterval;
+  /** `candles` only (the wire's `interval` there): which series, and how many candles its snapshot may hold (else null / the default). */
+  readonly candleInterval: CandleInterval | null;
+  readonly limit: number;
+  /** `trades` only: a snapshot of up to this many recent trades first; null: none (the contract's behaviour). */
+  readonly recent: number | null;
 }
 export interface UnsubRequest {
   readonly op: 'unsub';
   readonly rid?: Rid;
   readonly ch: Channel;
   readonly sym: string;
+  /** `candles` only (the wire's `interval`, required there); null on the other channels. */
+  readonly candleInterval: CandleInterval | null;
 }
 export interface PlaceRequest {
   readonly op: 'place';
@@ -270,12 +278,16 @@ export interface SubbedReply {
   ch: Channel;
   sym: string;
   depth?: number;
+  /** On `candles`. */
+  interval?: CandleInterval;
 }
 export interface UnsubbedReply {
   type: 'unsubbed';
   rid?: Rid;
   ch: Channel;
   sym: string;
+  /** On `candles`. */
+  interval?: CandleInterval;
 }
 export interface OrdersReply {
   type: 'orders';
@@ -391,6 +403,63 @@ export interface TradeMessage {
   ts: number;
 }
 
+/** A trade as the `recent` snapshot lists it: the `trade` message without type and sym. */
+export interface RecentTrade {
+  tradeId: number;
+  px: number;
+  qty: number;
+  side: Side;
+  ts: number;
+}
+/** The `recent` snapshot of the trades channel, oldest first; live `trade` messages follow. */
+export interface TradesSnapshot {
+  type: 'trades';
+  sym: string;
+  snapshot: true;
+  trades: RecentTrade[];
+}
+/** OHLCV of one interval: `t` its start (engine ms, aligned in UTC), prices in ticks, `v` lots, `n` trades. */
+export interface Candle {
+  t: number;
+  o: number;
+  h: number;
+  l: number;
+  c: number;
+  v: number;
+  n: number;
+}
+/** The last candles of a series, oldest first; the last may be the open one. */
+export interface CandlesSnapshot {
+  type: 'candles';
+  sym: string;
+  interval: CandleInterval;
+  snapshot: true;
+  candles: Candle[];
+}
+/** One candle's new state: the open candle after a batch's trades, or a candle's final state (`closed`). */
+export interface CandleMessage extends Candle {
+  type: 'candle';
+  sym: string;
+  interval: CandleInterval;
+  closed: boolean;
+}
+/** Best bid/ask with their level qty, last trade price and the rolling 24 h window, as of engine time `ts`. */
+export interface TickerMessage {
+  type: 'ticker';
+  sym: string;
+  bid: number | null;
+  bidQty: number | null;
+  ask: number | null;
+  askQty: number | null;
+  last: number | null;
+  open: number | null;
+  high: number | null;
+  low: number | null;
+  volume: number;
+  change: number | null;
+  ts: number;
+}
+
 export type Reply =
   | LoginReply
   | MarketsReply
@@ -406,4 +475,6 @@ export type Reply =
   | MyTradesReply
   | Reject;
 
-export type ServerMessage = Reply | ErrorMessage | Exec | BookMessage | TradeMessage | BalanceMessage;
+export type MarketDataMessage = TradesSnapshot | CandlesSnapshot | CandleMessage | TickerMessage;
+
+export type ServerMessage = Reply | ErrorMessage | Exec | BookMessage | TradeMessage | BalanceMessage | MarketDataMessage;

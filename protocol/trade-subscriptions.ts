@@ -29,6 +29,13 @@ export class TradeSubscriptions {
     }
   }
 
+  /** Adds a listener without a `sub` (the caller sends its own, e.g. with `recent`); returns its removal. */
+  listen(sym: string, listener: Listener<TradeMessage>): () => void {
+    let emitter = this.#markets.get(sym);
+    if (emitter === undefined) this.#markets.set(sym, (emitter = new Emitter<TradeMessage>()));
+    return emitter.on(listener);
+  }
+
   /** Drops a market's listeners at once (the caller sends the `unsub`). */
   remove(sym: string): void {
     this.#markets.get(sym)?.clear();

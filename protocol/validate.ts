@@ -5,8 +5,12 @@ import { FloatValue } from './msgpack-floats.js';
 import {
   BOOK_INTERVALS,
   type BookInterval,
+  CANDLE_INTERVALS,
   CHANNELS,
   DEFAULT_BOOK_DEPTH,
+  DEFAULT_CANDLES_LIMIT,
+  MAX_CANDLES,
+  MAX_RECENT_TRADES,
   MAX_ACCOUNT_LENGTH,
   MAX_CANCEL_AFTER_MS,
   MAX_MY_TRADES_PAGE,
@@ -27,6 +31,8 @@ import {
   STP_MODES,
   TIFS,
   isOneOf,
+  type CandleInterval,
+  type Channel,
   type Op,
   type RejectCode,
 } from './constants.js';
@@ -195,6 +201,20 @@ function orderRef(fields: Fields): OrderRef {
   throw new Invalid('bad_request', 'id or cid is required');
 }
 
+/** `candles` needs its interval; on the other channels the field is ignored. */
+function candlesInterval(fields: Fields, ch: Channel): CandleInterval | null {
+  if (ch !== 'candles') return null;
+  if (field(fields, 'interval') === undefined) throw new Invalid('bad_request', `interval is required for candles: one of ${CANDLE_INTERVALS.join(', ')}`);
+  return oneOf(fields, 'interval', CANDLE_INTERVALS);
+}
+
+/** An optional count of 1 to `max`: 0 or less is bad_number, over `max` bad_request (as book depth). */
+function boundedCount(fields: Fields, key: string, max: number): number | null {
+  const value = optionalNumber(fields, key);
+  if (value !== null && value > max) throw new Invalid('bad_request', `${key} must be at most ${max}`);
+  return value;
+}
+
 function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTable): Request {
   const base = rid === undefined ? {} : { rid };
   switch (op) {
@@ -214,10 +234,17 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTabl
       const sym = requiredString(fields, 'sym', MAX_SYM_LENGTH);
       const depth = optionalNumber(fields, 'depth') ?? DEFAULT_BOOK_DEPTH;
       if (depth > MAX_BOOK_DEPTH) throw new Invalid('bad_request', `depth must be at most ${MAX_BOOK_DEPTH}`);
-      return { op, ...base, ch, sym, depth, interval: bookInterval(fields) };
+      // `interval` means ms of merging on book, a series on candles; the other channels ignore it.
+      const interval = ch === 'book' ? bookInterval(fields) : 0;
+      const candleInterval = candlesInterval(fields, ch);
+      const limit = (ch === 'candles' ? boundedCount(fields, 'limit', MAX_CANDLES) : null) ?? DEFAULT_CANDLES_LIMIT;
+      const recent = ch === 'trades' ? boundedCount(fields, 'recent', MAX_RECENT_TRADES) : null;
+      return { op, ...base, ch, sym, depth, interval, candleInterval, limit, recent };
     }
-    case 'unsub':
-      return { op, ...base, ch: oneOf(fields, 'ch', CHANNELS), sym: requiredString(fields, 'sym', MAX_SYM_LENGTH) };
+    case 'unsub': {
+      const ch = oneOf(fields, 'ch', CHANNELS);
+      return { op, ...base, ch, sym: requiredString(fields, 'sym', MAX_SYM_LENGTH), candleInterval: candlesInterval(fields, ch) };
+    }
     case 'place': {
       const sym = requiredString(fields, 'sym', MAX_SYM_LENGTH);
       const side = oneOf(fields, 'side', SIDES);

@@ -39,6 +39,8 @@ export interface RunningServer {
 export interface ServerHooks {
   /** Replaces the journal's file operations (tests simulate a failing disk with it). */
   readonly journalFileSystem?: JournalFileSystem;
+  /** Replaces the wall clock that stamps batches (tests move engine time across candle intervals). */
+  readonly clock?: () => number;
 }
 
 export function dataPaths(dataDir: string): { journalDir: string; snapshotDir: string; marketsFile: string } {
@@ -50,7 +52,7 @@ export function dataPaths(dataDir: string): { journalDir: string; snapshotDir: s
  * `init:<account>:<asset>`: a restart finds the ref applied and changes nothing, so funding is
  * as durable and replayable as any other transfer.
  */
-async function fundConfiguredAccounts(config: ServerConfig, engine: MatchingEngine, journal: Journal, clock: () => number, logger: Logger): Promise<boolean> {
+async function fundConfiguredAccounts(config: ServerConfig, engine: MatchingEngine, journal: Journal, clock: () => number, logger: Logger): Promise<JournalEntry[]> {
   const entries: JournalEntry[] = [];
   for (const key of config.keys) {
     for (const [asset, amount] of Object.entries(key.deposit)) {
@@ -60,10 +62,10 @@ async function fundConfiguredAccounts(config: ServerConfig, engine: MatchingEngi
       else if (result.transfer?.duplicate !== true) entries.push({ command, id: null });
     }
   }
-  if (entries.length === 0) return false;
+  if (entries.length === 0) return entries;
   await journal.commit(entries);
   logger.info({ deposits: entries.length }, 'funded configured accounts');
-  return true;
+  return entries;
 }
 
 /** Starts a server on `config.dataDir`, which it holds locked until `close()` (data-dir-lock.ts). */
@@ -109,8 +111,10 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     codec: commandCodec,
     log: logger,
     truncateTornTail: true,
+    marketData: true,
   });
   const { engine } = recovered;
+  const marketStats = recovered.marketStats!;
   // Replay tools read the markets a journal was written with from here (an added market included).
   recordMarkets(marketsFile, config.markets);
   recordDataFormat(config.dataDir);
@@ -129,7 +133,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     const source = { top: (side: 'buy' | 'sell', depth: number) => engine.levels(market.sym, side, depth) };
     feeds.set(market.sym, new BookFeed(market.sym, source, recovered.bookSeqs.get(market.sym) ?? 0));
   }
-  const clock = (): number => Date.now();
+  const clock = hooks.clock ?? ((): number => Date.now());
   const writeBehind = await startWriteBehindThread(config, { journalDir, snapshotDir, limits, durableSeq: recovered.nextSeq - 1 }, metrics.registry, logger);
   const journal = new Journal({
     journalDir,
@@ -147,19 +151,26 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     captureState: () => ({
       engine: exportEngineState(engine),
       bookSeqs: Object.fromEntries([...feeds].map(([sym, feed]) => [sym, feed.seq])),
+      marketData: marketStats.export(),
     }),
     clock,
     log: logger,
     ...(writeBehind ? { retainFromSeq: () => writeBehind.retainFromSeq() } : {}),
   });
   journal.snapshotIfDue();
-  if (await fundConfiguredAccounts(config, engine, journal, clock, logger)) writeBehind?.notifyDurable(journal.lastSeq);
+  const funding = await fundConfiguredAccounts(config, engine, journal, clock, logger);
+  if (funding.length > 0) {
+    writeBehind?.notifyDurable(journal.lastSeq);
+    // A journal record like any other: replaying it moves market data's engine time, so here too.
+    marketStats.applyRecord(funding, []);
+  }
   // The write-behind has migrated the database by now; older fills and orders are read from it.
   const history = config.databaseUrl === null ? null : new AccountHistory(config.databaseUrl, config.markets);
   const handler = new RequestHandler({
     history,
     engine,
     feeds,
+    marketStats,
     markets: config.markets,
     tokens: new Map(config.keys.map((key) => [key.token, { account: key.account, role: key.role }])),
     metrics,
@@ -184,6 +195,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
       handler,
       markets: new Map(config.markets.map((market) => [market.sym, market])),
       feeds,
+      marketStats,
       codec: createCodec(),
       metrics,
       logger,

@@ -1,8 +1,8 @@
 // Everything one event-loop turn produced, held until the batch is released (after the journal
 // has made its commands durable): replies and execs per connection, book changes and trades per
 // market, and subscriptions whose snapshot must reflect the end of the batch.
-import type { BookInterval, Channel } from '../../protocol/constants.js';
-import type { Rid, ServerMessage, TradeMessage } from '../../protocol/messages.js';
+import type { BookInterval, CandleInterval, Channel } from '../../protocol/constants.js';
+import type { Rid, ServerMessage, TickerMessage, TradeMessage } from '../../protocol/messages.js';
 import type { BalanceEvent } from '../engine/types.js';
 import type { JournalEntry } from '../journal/command-codec.js';
 import { CommandTally } from './command-tally.js';
@@ -16,6 +16,10 @@ export interface PendingSub {
   readonly sym: string;
   readonly depth: number;
   readonly interval: BookInterval;
+  /** `candles`: the series and its snapshot's size; `trades`: the recent snapshot's size (null: none). */
+  readonly candleInterval: CandleInterval | null;
+  readonly limit: number;
+  readonly recent: number | null;
   readonly rid: Rid | undefined;
   readonly topic: string;
   /** A backed-up socket's way back into its view: the snapshot alone, no `subbed`. */
@@ -42,6 +46,13 @@ export class Batch {
   /** Accepted commands that changed state, in order: what the journal must make durable. */
   readonly commands: JournalEntry[] = [];
   readonly topicFrames: TopicFrame[] = [];
+  /**
+   * The `ts` of the batch's journaled commands (null: it journaled none): the engine time that
+   * market data advances to. Replay sets it from the journal record.
+   */
+  engineTs: number | null = null;
+  /** Tickers of the markets this batch may have changed, handed to the conflation at release. */
+  readonly tickers: TickerMessage[] = [];
   /** Requests acked in this batch: told `internal` instead if the batch cannot be journaled. */
   readonly acked: { connection: Connection; op: string; rid: Rid | undefined }[] = [];
   /** Requests by op and result, for the commands counter (added to it at seal). */

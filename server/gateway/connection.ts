@@ -1,7 +1,7 @@
 // Per-socket state: who is logged in, what it subscribes to, its request budgets and the requests
 // waiting for their turn.
 import type { WebSocket } from 'uWebSockets.js';
-import type { BookInterval, Role } from '../../protocol/constants.js';
+import type { BookInterval, CandleInterval, Role } from '../../protocol/constants.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface SocketData {
@@ -15,6 +15,9 @@ export class Connection {
   /** sym → the subscribed book view. */
   readonly bookSubs = new Map<string, { readonly depth: number; readonly interval: BookInterval }>();
   readonly tradeSubs = new Set<string>();
+  /** sym → subscribed candle intervals. */
+  readonly candleSubs = new Map<string, Set<CandleInterval>>();
+  readonly tickerSubs = new Set<string>();
   /** Book views left while the socket was backed up: each gets a fresh snapshot once it drains. */
   readonly suspendedBooks = new Map<string, { readonly depth: number; readonly interval: BookInterval }>();
   closed = false;
@@ -42,5 +45,12 @@ export class Connection {
     now: number,
   ) {
     this.requests = new TokenBucket(ratePerSecond, now);
+  }
+
+  /** Subscriptions held, over all channels. */
+  get subscriptionCount(): number {
+    let candles = 0;
+    for (const intervals of this.candleSubs.values()) candles += intervals.size;
+    return this.bookSubs.size + this.tradeSubs.size + this.tickerSubs.size + candles;
   }
 }

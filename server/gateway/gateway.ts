@@ -7,13 +7,18 @@
 import type { HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import type { Codec } from '../../protocol/codec.js';
+import { TICKER_INTERVAL_MS } from '../../protocol/constants.js';
 import type { ServerMessage } from '../../protocol/messages.js';
 import { makeReject, type MarketTable } from '../../protocol/validate.js';
 import type { BookFeed } from '../market-data/book-feed.js';
+import { BookConflation } from '../market-data/book-conflation.js';
+import type { MarketStats } from '../market-data/market-stats.js';
 import type { ServerMetrics } from '../metrics.js';
 import { Batch, flattenOutgoing } from './batch.js';
 import { Connection, type SocketData } from './connection.js';
-import { tradesTopic, type RequestHandler } from './request-handler.js';
+import { MarketDataFrames } from './market-data-frames.js';
+import type { RequestHandler } from './request-handler.js';
+import { tradesTopic } from './subscriptions.js';
 import { RequestIntake, type IntakeLimits } from './request-intake.js';
 import type { UwsModule } from './uws.js';
 
@@ -34,6 +39,8 @@ export interface GatewayDeps {
   /** Markets by sym: the validator words a bad px or qty in the market's units. */
   readonly markets: MarketTable;
   readonly feeds: ReadonlyMap<string, BookFeed>;
+  /** Candles, tickers and recent trades: advanced by each sealed batch that journaled commands. */
+  readonly marketStats: MarketStats;
   readonly codec: Codec;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
@@ -72,10 +79,9 @@ export class Gateway {
   private nextConnectionId = 1;
   private sweepTimer: NodeJS.Timeout | null = null;
   private deadManTimer: NodeJS.Timeout | null = null;
-  /** Books whose conflated views hold unpublished changes, and the timer that flushes them. */
-  private readonly conflating = new Set<BookFeed>();
-  private conflationTimer: NodeJS.Timeout | null = null;
-  private conflationDue = Infinity;
+  private tickerTimer: NodeJS.Timeout | null = null;
+  private readonly marketData: MarketDataFrames;
+  private readonly conflation = new BookConflation(() => this.currentBatch());
   port = 0;
 
   constructor(
@@ -83,6 +89,7 @@ export class Gateway {
     private readonly deps: GatewayDeps,
   ) {
     this.app = deps.uws.App();
+    this.marketData = new MarketDataFrames(deps.marketStats, deps.feeds, deps.codec);
     this.intake = new RequestIntake({
       codec: deps.codec,
       handler: deps.handler,
@@ -117,6 +124,8 @@ export class Gateway {
       if (this.deps.handler.deadMan.armed > 0) this.deps.handler.fireDeadMen(this.currentBatch(), this.deps.clock());
     }, DEAD_MAN_CHECK_MS);
     this.deadManTimer.unref();
+    this.tickerTimer = setInterval(() => this.publishTickers(), TICKER_INTERVAL_MS);
+    this.tickerTimer.unref();
     return this.port;
   }
 
@@ -128,7 +137,8 @@ export class Gateway {
     }
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.deadManTimer) clearInterval(this.deadManTimer);
-    if (this.conflationTimer) clearTimeout(this.conflationTimer);
+    if (this.tickerTimer) clearInterval(this.tickerTimer);
+    this.conflation.stop();
     if (this.batch) this.seal();
     await this.releaseChain;
     for (const connection of [...this.connections]) {
@@ -288,13 +298,16 @@ export class Gateway {
         for (const delta of feed.advance()) {
           batch.topicFrames.push({ topic: delta.topic, bytes: codec.encode(delta.message) });
         }
-        if (feed.hasUnpublished) this.conflating.add(feed);
+        this.conflation.note(feed);
       }
-      this.flushConflated(batch);
+      const merged = this.conflation.flush(this.deps.clock());
+      for (const delta of merged) batch.topicFrames.push({ topic: delta.topic, bytes: codec.encode(delta.message) });
+      metrics.conflatedDeltas.inc(merged.length);
       for (const [sym, trades] of batch.trades) {
         // Encoded even without subscribers now: a sub of an earlier, unreleased batch may join first.
         batch.topicFrames.push({ topic: tradesTopic(sym), bytes: codec.encode(trades.length === 1 ? trades[0] : trades) });
       }
+      this.marketData.seal(batch);
       handler.sendBalances(batch);
       for (const pending of batch.pendingSubs) handler.resolvePendingSub(pending);
     } catch (error) {
@@ -314,32 +327,15 @@ export class Gateway {
     });
   }
 
-  /**
-   * Conflated book views publish inside a batch like every other output, so their deltas never run
-   * ahead of what is durable; when no batch comes along, a timer opens an empty one.
-   */
-  private flushConflated(batch: Batch): void {
-    if (this.conflating.size === 0) return;
-    const now = this.deps.clock();
-    let nextDue = Infinity;
-    for (const feed of this.conflating) {
-      const flushed = feed.flushConflated(now);
-      for (const delta of flushed.deltas) {
-        batch.topicFrames.push({ topic: delta.topic, bytes: this.deps.codec.encode(delta.message) });
+  /** The conflation's due tickers (state of released batches only), at most one per market per interval. */
+  private publishTickers(): void {
+    try {
+      for (const frame of this.marketData.dueTickers(performance.now(), (topic) => this.app.numSubscribers(topic) > 0)) {
+        this.app.publish(frame.topic, frame.bytes, true);
+        this.deps.metrics.outboundBytes.inc(frame.bytes.length * this.app.numSubscribers(frame.topic));
       }
-      this.deps.metrics.conflatedDeltas.inc(flushed.deltas.length);
-      if (flushed.nextDue === Infinity) this.conflating.delete(feed);
-      else nextDue = Math.min(nextDue, flushed.nextDue);
-    }
-    if (nextDue < this.conflationDue) {
-      if (this.conflationTimer) clearTimeout(this.conflationTimer);
-      this.conflationDue = nextDue;
-      this.conflationTimer = setTimeout(() => {
-        this.conflationTimer = null;
-        this.conflationDue = Infinity;
-        this.currentBatch();
-      }, Math.max(1, nextDue - now));
-      this.conflationTimer.unref();
+    } catch (error) {
+      this.deps.logger.error({ err: error }, 'bug while publishing tickers');
     }
   }
 
@@ -369,6 +365,7 @@ export class Gateway {
       this.app.publish(frame.topic, frame.bytes, true);
       metrics.outboundBytes.inc(frame.bytes.length * subscribers);
     }
+    this.marketData.released(batch);
     for (const pending of batch.pendingSubs) handler.activatePendingSub(pending);
   }
 

@@ -1,7 +1,7 @@
 // What each request does: login, queries and subscriptions here; order entry through the engine.
 // Every outcome is written into the current batch, never sent directly, so replies, execs and
 // market data leave in order and only after the batch is durable.
-import type { BookInterval, Channel, RejectCode, Role } from '../../protocol/constants.js';
+import type { RejectCode, Role } from '../../protocol/constants.js';
 import { REJECT_CODES } from '../../protocol/constants.js';
 import type {
   Ack,
@@ -16,15 +16,14 @@ import type {
   Request,
   Rid,
   ServerMessage,
-  SubRequest,
   TransferAck,
   TransferRequest,
-  UnsubRequest,
 } from '../../protocol/messages.js';
 import { makeReject } from '../../protocol/validate.js';
 import type { MatchingEngine } from '../engine/engine.js';
 import type { CommandResult, EngineCommand } from '../engine/types.js';
 import type { BookFeed } from '../market-data/book-feed.js';
+import type { MarketStats } from '../market-data/market-stats.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { Batch, PendingSub } from './batch.js';
 import type { Connection } from './connection.js';
@@ -35,11 +34,14 @@ import { PrivateStreams } from './private-streams.js';
 import { ordersPage } from './orders-page.js';
 import { AccountQueries } from './account-queries.js';
 import { HISTORY_QUERIES_PER_CONNECTION, type AccountHistory } from './account-history.js';
+import { Subscriptions } from './subscriptions.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface HandlerDeps {
   readonly engine: MatchingEngine;
   readonly feeds: ReadonlyMap<string, BookFeed>;
+  /** Candles, tickers and recent trades, for the snapshots of those subscriptions. */
+  readonly marketStats: MarketStats;
   readonly markets: readonly MarketInfo[];
   readonly tokens: ReadonlyMap<string, Identity>;
   readonly metrics: ServerMetrics;
@@ -69,17 +71,11 @@ function withRid<T extends object>(message: T, rid: Rid | undefined): T & { rid?
   return rid === undefined ? message : { ...message, rid };
 }
 
-export function tradesTopic(sym: string): string {
-  return `trades/${sym}`;
-}
-
 export class RequestHandler {
   /** Logged-in connections per account: where that account's execs go. */
   private readonly connectionsByAccount = new Map<string, Set<Connection>>();
   /** The request budget each logged-in account shares across its connections. */
   private readonly accountBuckets = new Map<string, TokenBucket>();
-  /** `ch/sym` → the sub of this connection not yet released. */
-  private readonly pendingSubs = new Map<Connection, Map<string, PendingSub>>();
   /** 'halted' after a journal failure: nothing more may be acknowledged. */
   orderEntry: 'open' | 'shutting_down' | 'halted' = 'open';
   private readonly marketsReply: Omit<MarketsReply, 'rid'>;
@@ -90,12 +86,24 @@ export class RequestHandler {
   inCurrentBatch: (work: (batch: Batch) => void) => void = () => {
     throw new Error('inCurrentBatch is not wired to a gateway');
   };
+  private readonly subscriptions: Subscriptions;
 
   constructor(private readonly deps: HandlerDeps) {
     this.marketsReply = { type: 'markets', markets: [...deps.markets], assets: [...deps.engine.assets] };
     const retention = deps.closedOrderRetention ?? DEFAULT_CLOSED_ORDER_RETENTION;
     this.queries = new AccountQueries(new RecentFills(retention), new ClosedOrders(retention), deps.history ?? null, (account, sym, ref) => this.openOrderState(account, sym, ref));
     this.privateStreams = new PrivateStreams(deps.privateStreamRetention ?? DEFAULT_PRIVATE_STREAM_RETENTION, String(deps.clock()));
+    this.subscriptions = new Subscriptions({
+      feeds: deps.feeds,
+      marketStats: deps.marketStats,
+      clock: deps.clock,
+      reject: (batch, connection, op, code, rid, msg) => this.reject(batch, connection, op, code, rid, msg),
+      refuseUndurable: (batch, connection, op, rid) => {
+        if (this.orderEntry !== 'halted') return false;
+        this.rejectUndurable(batch, connection, op, rid);
+        return true;
+      },
+    });
   }
 
   reject(batch: Batch, connection: Connection, op: string | null, code: RejectCode, rid: Rid | undefined, msg: string = REJECT_CODES[code]): void {
@@ -126,9 +134,9 @@ export class RequestHandler {
         batch.send(connection, withRid({ type: 'pong' as const, ts: this.deps.clock() }, rid));
         break;
       case 'sub':
-        return this.subscribe(batch, connection, request);
+        return this.subscriptions.subscribe(batch, connection, request);
       case 'unsub':
-        return this.unsubscribe(batch, connection, request);
+        return this.subscriptions.unsubscribe(batch, connection, request);
       case 'orders': {
         if (connection.account === null) return this.reject(batch, connection, 'orders', 'unauthenticated', rid);
         if (this.orderEntry === 'halted') return this.rejectUndurable(batch, connection, 'orders', rid);
@@ -241,7 +249,10 @@ export class RequestHandler {
     const result = this.deps.engine.execute(command);
     this.deps.metrics.matchSeconds.observe((performance.now() - started) / 1000);
     // A duplicate transfer changed nothing, so there is nothing to journal.
-    if (result.ok && result.transfer?.duplicate !== true) batch.commands.push({ command, id: command.op === 'place' ? (result.id ?? null) : null });
+    if (result.ok && result.transfer?.duplicate !== true) {
+      batch.commands.push({ command, id: command.op === 'place' ? (result.id ?? null) : null });
+      batch.engineTs = command.ts;
+    }
     return result;
   }
 
@@ -359,125 +370,25 @@ export class RequestHandler {
     batch.work += resume.messages.length;
   }
 
-  private subscribe(batch: Batch, connection: Connection, request: SubRequest): void {
-    const { ch, sym, rid } = request;
-    const feed = this.deps.feeds.get(sym);
-    if (!feed) return this.reject(batch, connection, 'sub', 'unknown_market', rid);
-    if (ch === 'book' && this.orderEntry === 'halted') return this.rejectUndurable(batch, connection, 'sub', rid);
-    // A repeated sub is a resubscribe: drop the old one first (a fresh snapshot follows).
-    this.dropSubscription(connection, ch, sym);
-    const depth = ch === 'book' ? request.depth : 0;
-    const interval = ch === 'book' ? request.interval : 0;
-    if (ch === 'book') connection.bookSubs.set(sym, { depth, interval });
-    else connection.tradeSubs.add(sym);
-    this.queueSub(batch, connection, ch, sym, { depth, interval }, rid, false);
-    batch.tally.count('sub', 'ok');
-  }
-
-  private unsubscribe(batch: Batch, connection: Connection, request: UnsubRequest): void {
-    const { ch, sym, rid } = request;
-    if (!this.deps.feeds.has(sym)) return this.reject(batch, connection, 'unsub', 'unknown_market', rid);
-    this.dropSubscription(connection, ch, sym);
-    batch.send(connection, withRid({ type: 'unsubbed' as const, ch, sym }, rid));
-    batch.tally.count('unsub', 'ok');
-  }
-
-  /** The sub's reply waits in the batch until seal (snapshot) and release (joins the topic). */
-  private queueSub(
-    batch: Batch,
-    connection: Connection,
-    ch: Channel,
-    sym: string,
-    view: { depth: number; interval: BookInterval },
-    rid: Rid | undefined,
-    resync: boolean,
-  ): void {
-    const pending: PendingSub = {
-      kind: 'pending-sub',
-      connection,
-      ch,
-      sym,
-      ...view,
-      rid,
-      topic: ch === 'book' ? this.deps.feeds.get(sym)!.topicFor(view.depth, view.interval) : tradesTopic(sym),
-      resync,
-      canceled: false,
-      sealed: false,
-      messages: [],
-    };
-    let mine = this.pendingSubs.get(connection);
-    if (!mine) this.pendingSubs.set(connection, (mine = new Map()));
-    mine.set(`${ch}/${sym}`, pending);
-    batch.pendingSubs.push(pending);
-    batch.send(connection, pending);
-  }
-
-  /** Ends a subscription whether it is live, sealed but unreleased, or still pending. */
-  private dropSubscription(connection: Connection, ch: 'book' | 'trades', sym: string): void {
-    const key = `${ch}/${sym}`;
-    const pending = this.pendingSubs.get(connection)?.get(key);
-    if (pending) {
-      pending.canceled = true;
-      this.pendingSubs.get(connection)!.delete(key);
-    }
-    if (ch === 'book') {
-      connection.suspendedBooks.delete(sym);
-      const view = connection.bookSubs.get(sym);
-      if (view === undefined) return;
-      connection.bookSubs.delete(sym);
-      const feed = this.deps.feeds.get(sym)!;
-      // A pending sub that is not sealed yet never joined its view.
-      if (!pending || pending.sealed) feed.unsubscribe(view.depth, view.interval);
-      if (!connection.closed) connection.ws.unsubscribe(feed.topicFor(view.depth, view.interval));
-    } else {
-      if (!connection.tradeSubs.delete(sym)) return;
-      if (!connection.closed) connection.ws.unsubscribe(tradesTopic(sym));
-    }
-  }
-
   /** Seal-time: the subscription joins its view and gets its snapshot (end-of-batch state). */
   resolvePendingSub(pending: PendingSub): void {
-    const subbed = withRid({ type: 'subbed' as const, ch: pending.ch, sym: pending.sym }, pending.rid);
-    if (pending.canceled || pending.ch === 'trades') {
-      pending.messages = pending.resync ? [] : [subbed];
-    } else {
-      const snapshot = this.deps.feeds.get(pending.sym)!.subscribe(pending.depth, pending.interval, this.deps.clock());
-      pending.messages = pending.resync ? [snapshot] : [subbed, snapshot];
-    }
-    pending.sealed = true;
+    this.subscriptions.resolve(pending);
   }
 
   /** Release-time: the socket joins the topic, after this batch's publishes. */
   activatePendingSub(pending: PendingSub): void {
-    const mine = this.pendingSubs.get(pending.connection);
-    if (mine?.get(`${pending.ch}/${pending.sym}`) === pending) mine.delete(`${pending.ch}/${pending.sym}`);
-    if (pending.canceled || pending.connection.closed) return;
-    pending.connection.ws.subscribe(pending.topic);
+    this.subscriptions.activate(pending);
   }
 
-  /**
-   * A backed-up socket leaves its book views: the deltas it could not read are worthless once it
-   * is behind, and a snapshot when it has drained costs it less than being cut off.
-   */
+  /** A backed-up socket leaves its book views (subscriptions.ts); the count left. */
   suspendBooks(connection: Connection): number {
-    let suspended = 0;
-    for (const [sym, view] of [...connection.bookSubs]) {
-      if (this.pendingSubs.get(connection)?.has(`book/${sym}`)) continue;
-      this.dropSubscription(connection, 'book', sym);
-      connection.suspendedBooks.set(sym, view);
-      suspended++;
-    }
-    return suspended;
+    return this.subscriptions.suspendBooks(connection);
   }
 
   /** The socket drained: each suspended view comes back with a snapshot, then its deltas. */
   resumeBooks(batch: Batch, connection: Connection): void {
     if (this.orderEntry === 'halted') return;
-    for (const [sym, view] of connection.suspendedBooks) {
-      connection.bookSubs.set(sym, view);
-      this.queueSub(batch, connection, 'book', sym, view, undefined, true);
-    }
-    connection.suspendedBooks.clear();
+    this.subscriptions.resumeBooks(batch, connection);
   }
 
   /** The dead-man switches that ran out: each such account's orders are canceled (reason timeout). */
@@ -493,9 +404,7 @@ export class RequestHandler {
   /** A closed socket: forget it, leave its views, and cancel its orders if it asked for that. */
   disconnect(batch: Batch, connection: Connection): void {
     connection.closed = true;
-    for (const sym of [...connection.bookSubs.keys()]) this.dropSubscription(connection, 'book', sym);
-    for (const sym of [...connection.tradeSubs]) this.dropSubscription(connection, 'trades', sym);
-    this.pendingSubs.delete(connection);
+    this.subscriptions.dropAll(connection);
     const account = connection.account;
     if (account === null) return;
     const set = this.connectionsByAccount.get(account);

@@ -5,6 +5,7 @@
 import { readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineState } from '../engine/engine-state.js';
+import type { MarketDataState } from '../market-data/market-stats.js';
 import type { JournalEntry, CommandCodec } from './command-codec.js';
 import { listSegments } from './journal-reader.js';
 import { JournalWriter, type JournalFileSystem } from './journal-writer.js';
@@ -29,7 +30,7 @@ export interface JournalOptions {
   readonly keepJournal: boolean;
   readonly codec: CommandCodec;
   readonly fileSystem?: JournalFileSystem;
-  readonly captureState: () => { engine: EngineState; bookSeqs: Record<string, number> };
+  readonly captureState: () => { engine: EngineState; bookSeqs: Record<string, number>; marketData?: MarketDataState };
   readonly clock: () => number;
   readonly log: { info(fields: object, msg: string): void; error(fields: object, msg: string): void };
   /**

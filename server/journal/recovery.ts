@@ -1,6 +1,7 @@
 // Start-up recovery: the newest valid snapshot, then every journal record after it replayed
 // through the same engine, batch by batch, so order ids, trade ids and market-data seqs continue
-// exactly where they were. A torn tail is cut off (it was never acknowledged); corruption anywhere
+// exactly where they were. Market data (candles, ticker windows, recent trades) is rebuilt the same
+// way when asked for: the snapshot's, then the trades of every replayed record. A torn tail is cut off (it was never acknowledged); corruption anywhere
 // else refuses to start.
 import { truncateSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import type { MarketInfo } from '../../protocol/messages.js';
 import { restoreEngine } from '../engine/engine-state.js';
 import { MatchingEngine } from '../engine/engine.js';
 import type { CommandResult, EngineLimits } from '../engine/types.js';
+import { MarketStats } from '../market-data/market-stats.js';
 import type { CommandCodec, JournalEntry } from './command-codec.js';
 import { readJournal, type TornTail } from './journal-reader.js';
 import { loadNewestSnapshot } from './snapshot-store.js';
@@ -28,6 +30,11 @@ export interface RecoveryOptions {
   readonly truncateTornTail: boolean;
   /** Recover the state as of this sequence number at most (replay seeking). */
   readonly toSeq?: number;
+  /**
+   * Rebuild market data too (the server and replay --serve): every record is then replayed with
+   * its events, for their trades.
+   */
+  readonly marketData?: boolean;
   /** Called after each replayed record, for progress bars and replay output. */
   readonly onRecord?: (record: ReplayedRecord) => void;
 }
@@ -43,6 +50,8 @@ export interface ReplayedRecord {
 export interface RecoveredState {
   readonly engine: MatchingEngine;
   readonly bookSeqs: Map<string, number>;
+  /** With `marketData`: as the live gateway had it after the last record replayed; else null. */
+  readonly marketStats: MarketStats | null;
   /** The next journal sequence number to assign. */
   readonly nextSeq: number;
   readonly chain: number;
@@ -124,6 +133,7 @@ export async function recover(options: RecoveryOptions): Promise<RecoveredState>
   let replayedRecords = 0;
   let tornTail: TornTail | null = null;
   if (snapshot) log.info({ snapshot: snapshot.name, journalSeq: snapshotSeq }, 'loaded snapshot');
+  const marketStats = options.marketData === true ? new MarketStats(options.markets.map((m) => m.sym), snapshot?.contents.marketData) : null;
 
   const records = readJournal(options.journalDir, {
     fromSeq: nextSeq,
@@ -136,8 +146,13 @@ export async function recover(options: RecoveryOptions): Promise<RecoveredState>
   for (const record of records) {
     if (options.toSeq !== undefined && record.seq + record.count - 1 > options.toSeq) break;
     // Only an onRecord caller reads the events of replayed commands.
-    if (options.onRecord) options.onRecord(applyRecord(engine, bookSeqs, record.seq, record.entries));
-    else applyRecordQuietly(engine, bookSeqs, record.seq, record.entries);
+    if (options.onRecord || marketStats) {
+      const replayed = applyRecord(engine, bookSeqs, record.seq, record.entries);
+      marketStats?.applyRecord(replayed.entries, replayed.results);
+      options.onRecord?.(replayed);
+    } else {
+      applyRecordQuietly(engine, bookSeqs, record.seq, record.entries);
+    }
     chain = record.chain;
     nextSeq = record.seq + record.count;
     replayedCommands += record.count;
@@ -148,5 +163,5 @@ export async function recover(options: RecoveryOptions): Promise<RecoveredState>
     log.warn({ segment: torn.segment, offset: torn.offset, reason: torn.reason }, 'journal ends in a torn record (never acknowledged); cutting it off');
     if (options.truncateTornTail) truncateSync(join(options.journalDir, torn.segment), torn.offset);
   }
-  return { engine, bookSeqs, nextSeq, chain, snapshotSeq, replayedCommands, replayedRecords, tornTail: torn };
+  return { engine, bookSeqs, marketStats, nextSeq, chain, snapshotSeq, replayedCommands, replayedRecords, tornTail: torn };
 }

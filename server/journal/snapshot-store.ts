@@ -6,6 +6,7 @@ import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises
 import { join } from 'node:path';
 import { Packr, Unpackr } from 'msgpackr';
 import type { EngineState } from '../engine/engine-state.js';
+import type { MarketDataState } from '../market-data/market-stats.js';
 import { checkedFileKind, openFile, sealFile } from './checked-file.js';
 
 const SNAPSHOT_FILE = checkedFileKind('SWSNAP01', 'snapshot');
@@ -18,6 +19,8 @@ export interface SnapshotContents {
   /** Market-data seq per market. */
   readonly bookSeqs: Record<string, number>;
   readonly engine: EngineState;
+  /** Candles, ticker windows and recent trades (absent in snapshots written before they existed). */
+  readonly marketData?: MarketDataState;
 }
 
 const packr = new Packr({ useRecords: false });

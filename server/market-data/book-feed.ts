@@ -63,7 +63,7 @@ function checksumOf(view: { bids: readonly Level[]; asks: readonly Level[] }): n
   return bookChecksum(view.asks.slice(0, CHECKSUM_LEVELS), view.bids.slice(0, CHECKSUM_LEVELS));
 }
 
-export class BookFeed {
+export class BookFeed implements BookSource {
   /** By `depth/interval`. */
   private readonly views = new Map<string, DepthView>();
   private conflatedViews = 0;
@@ -74,6 +74,11 @@ export class BookFeed {
     /** The seq of the last delta published (restored from a snapshot after a restart). */
     public seq = 0,
   ) {}
+
+  /** The book's best `depth` levels of a side now (the ticker's best bid and ask). */
+  top(side: 'buy' | 'sell', depth: number): Level[] {
+    return this.source.top(side, depth);
+  }
 
   topicFor(depth: number, interval: BookInterval = 0): string {
     return interval === 0 ? `book/${this.sym}/${depth}` : `book/${this.sym}/${depth}/${interval}`;

@@ -12,7 +12,7 @@ Nothing in it is written: a torn tail is left as it is.
                         per record and the state with every snapshot the live server left.
                         Exit 0 with a summary, or 1 with the first divergence.
   --serve               serve the session's market data over the live protocol at /ws
-                        (markets, sub/unsub book and trades, ping; trading ops are rejected
+                        (markets, sub/unsub book, trades, candles and ticker, ping; trading ops are rejected
                         with bad_request "replay is read-only"). Runs until SIGINT/SIGTERM.
     --port P            listen port (default 9001; 0 picks a free one)
     --host H            listen address (default 127.0.0.1)

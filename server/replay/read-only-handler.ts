@@ -36,9 +36,9 @@ export class ReadOnlyRequestHandler extends RequestHandler {
       this.reject(batch, connection, request.op, 'bad_request', request.rid, refusal);
       return;
     }
-    const subscriptionsBefore = connection.bookSubs.size + connection.tradeSubs.size;
+    const subscriptionsBefore = connection.subscriptionCount;
     super.handle(batch, connection, request);
     // A repeated sub replaces the old one; only a sub that added one counts.
-    if (request.op === 'sub' && connection.bookSubs.size + connection.tradeSubs.size > subscriptionsBefore) this.onSubscribe();
+    if (request.op === 'sub' && connection.subscriptionCount > subscriptionsBefore) this.onSubscribe();
   }
 }

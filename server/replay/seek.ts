@@ -64,5 +64,6 @@ export async function stateBefore(paths: SessionPaths, fromSeq: number, codec: C
     log,
     truncateTornTail: false,
     toSeq: fromSeq - 1,
+    marketData: true,
   });
 }

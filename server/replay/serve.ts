@@ -1,6 +1,6 @@
 // Replay's composition root: the server's own gateway and book feeds over an engine rebuilt from
 // the journal, with a read-only request handler. Each journal record is published as one gateway
-// batch, so book seqs, deltas, checksums and trade frames come out exactly as they did live.
+// batch, so book seqs, deltas, checksums, trade and candle frames come out exactly as they did live.
 import type { Logger } from 'pino';
 import { createCodec } from '../../protocol/codec.js';
 import { describeService } from '../about.js';
@@ -11,6 +11,7 @@ import { loadNativeUws } from '../gateway/uws.js';
 import type { JournalRecord } from '../journal/journal-reader.js';
 import { applyRecord, type RecoveredState } from '../journal/recovery.js';
 import { BookFeed } from '../market-data/book-feed.js';
+import { MarketStats } from '../market-data/market-stats.js';
 import { createMetrics } from '../metrics.js';
 import type { SessionPaths } from './journal-source.js';
 import { ReadOnlyRequestHandler } from './read-only-handler.js';
@@ -60,7 +61,9 @@ export async function startReplayServer(paths: SessionPaths, state: RecoveredSta
   };
   const metrics = createMetrics();
   const clock = (): number => Date.now();
-  const handler = new ReadOnlyRequestHandler({ engine, feeds, markets: paths.markets, tokens: new Map(), metrics, clock, maxConnectionsPerAccount: 0 }, onSubscribe);
+  // The candles and tickers of the journal before the first record played, rebuilt as live had them.
+  const marketStats = state.marketStats ?? new MarketStats(paths.markets.map((m) => m.sym));
+  const handler = new ReadOnlyRequestHandler({ engine, feeds, marketStats, markets: paths.markets, tokens: new Map(), metrics, clock, maxConnectionsPerAccount: 0 }, onSubscribe);
   const gateway = new Gateway(
     {
       host: options.host,
@@ -77,6 +80,7 @@ export async function startReplayServer(paths: SessionPaths, state: RecoveredSta
       handler,
       markets: new Map(paths.markets.map((market) => [market.sym, market])),
       feeds,
+      marketStats,
       codec: createCodec(),
       metrics,
       logger: options.logger,
@@ -100,6 +104,8 @@ export async function startReplayServer(paths: SessionPaths, state: RecoveredSta
       let changed: ReadonlyMap<string, number> = new Map();
       gateway.runBatch((batch) => {
         const replayed = applyRecord(engine, bookSeqs, record.seq, record.entries);
+        // Market data advances to the record's time as it did to the live batch's.
+        batch.engineTs = record.entries[0]!.command.ts;
         for (const result of replayed.results) {
           handler.distribute(batch, result);
           for (const event of result.events) if (event.kind === 'trade') trades++;

@@ -64,6 +64,9 @@ describe.each(['write', 'datasync'] as const)('the journal %s fails', (mode) => 
     // The engine may still hold the failed batch: its state is not shown, as it would vanish at restart.
     expectInternalReject(await alice.client.request({ op: 'orders', sym: SYM }), 'orders');
     expectInternalReject(await watcher.client.request({ op: 'sub', ch: 'book', sym: SYM, depth: 10 }), 'sub');
+    expectInternalReject(await watcher.client.request({ op: 'sub', ch: 'candles', sym: SYM, interval: '1m' }), 'sub');
+    expectInternalReject(await watcher.client.request({ op: 'sub', ch: 'ticker', sym: SYM }), 'sub');
+    expectInternalReject(await watcher.client.request({ op: 'sub', ch: 'trades', sym: SYM, recent: 10 }), 'sub');
 
     const health = await httpGet(`${first.httpUrl}/health`);
     expect(health.status).not.toBe(200);

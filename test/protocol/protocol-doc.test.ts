@@ -7,7 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { bookChecksum, checksumText } from '../../protocol/checksum.js';
 import {
   CANCEL_REASONS,
+  CANDLE_INTERVALS,
   DEFAULT_BOOK_DEPTH,
+  DEFAULT_CANDLES_LIMIT,
+  MAX_CANDLES,
+  MAX_RECENT_TRADES,
+  TICKER_INTERVAL_MS,
   MAX_ACCOUNT_LENGTH,
   MAX_ASSET_LENGTH,
   MAX_BOOK_DEPTH,
@@ -62,6 +67,10 @@ describe('docs/PROTOCOL.md', () => {
       ['ref', `| \`ref\` | 1–${MAX_REF_LENGTH} chars |`],
       ['rid', `| string \`rid\` | ≤ ${MAX_RID_STRING_LENGTH} chars`],
       ['depth', `| book \`depth\` | 1–${MAX_BOOK_DEPTH}, default ${DEFAULT_BOOK_DEPTH} |`],
+      ['candles limit', `| candles \`limit\` **[Spotwire]** | 1–${MAX_CANDLES}, default ${DEFAULT_CANDLES_LIMIT} |`],
+      ['candles kept', `| candles kept per market and interval **[Spotwire]** | ${MAX_CANDLES} (kept in snapshots) |`],
+      ['recent', `| trades \`recent\` **[Spotwire]** | 1–${MAX_RECENT_TRADES} (${MAX_RECENT_TRADES} trades kept per market) |`],
+      ['ticker', `| ticker messages **[Spotwire]** | at most 1 per market per ${TICKER_INTERVAL_MS} ms |`],
       ['array frame', `| messages in one array frame | 1–${MAX_MESSAGES_PER_FRAME} |`],
       ['payload', `| WebSocket payload (one frame) | ${DEFAULTS.maxPayloadBytes / 1024} KiB |`],
       ['rate', `| requests per connection | ${thousands(DEFAULTS.rateLimitPerSecond)}/s,`],
@@ -69,6 +78,12 @@ describe('docs/PROTOCOL.md', () => {
       ['backpressure', `| unsent data per socket | ${DEFAULTS.maxBackpressureBytes / (1024 * 1024)} MiB;`],
     ];
     for (const [name, row] of rows) expect(limits, name).toContain(row);
+  });
+
+  it('names every candle interval', () => {
+    const sub = doc.slice(doc.indexOf('\n### `sub`\n'), doc.indexOf('\n### `unsub`\n'));
+    expect(sub).toContain(CANDLE_INTERVALS.map((interval) => `\`"${interval}"\``).join(', ').replace(/, ([^,]*)$/, ' or $1'));
+    expect(sub).toContain(`interval must be one of ${CANDLE_INTERVALS.join(', ')}`);
   });
 
   it("gives the checksum example's real CRC", () => {

@@ -182,6 +182,9 @@ describe('validateRequest: each op', () => {
       sym: 'BTC-USD',
       depth: DEFAULT_BOOK_DEPTH,
       interval: 0,
+      candleInterval: null,
+      limit: 500,
+      recent: null,
     });
     expect(DEFAULT_BOOK_DEPTH).toBe(50);
     expect(accepted({ op: 'sub', ch: 'book', sym: 'BTC-USD', interval: 250 })).toMatchObject({ interval: 250 });
@@ -200,10 +203,36 @@ describe('validateRequest: each op', () => {
   });
 
   it('unsub: ch and sym required', () => {
-    expect(accepted({ op: 'unsub', ch: 'trades', sym: 'X' })).toEqual({ op: 'unsub', ch: 'trades', sym: 'X' });
+    expect(accepted({ op: 'unsub', ch: 'trades', sym: 'X' })).toEqual({ op: 'unsub', ch: 'trades', sym: 'X', candleInterval: null });
     expect(rejected({ op: 'unsub', sym: 'X' }).code).toBe('bad_request');
     expect(rejected({ op: 'unsub', ch: 'book' }).code).toBe('bad_request');
     expect(rejected({ op: 'unsub', ch: 1, sym: 'X' }).code).toBe('bad_request');
+  });
+
+  it('sub candles: interval required and one of the intervals, limit 1–1000 default 500', () => {
+    expect(accepted({ op: 'sub', ch: 'candles', sym: 'BTC-USD', interval: '5m' })).toMatchObject({ ch: 'candles', candleInterval: '5m', interval: 0, limit: 500 });
+    expect(accepted({ op: 'sub', ch: 'candles', sym: 'BTC-USD', interval: '1d', limit: 1000 })).toMatchObject({ candleInterval: '1d', limit: 1000 });
+    const unknown = rejected({ op: 'sub', ch: 'candles', sym: 'BTC-USD', interval: '2m' });
+    expect(unknown).toMatchObject({ code: 'bad_request', msg: 'interval must be one of 1m, 5m, 15m, 1h, 1d' });
+    expect(rejected({ op: 'sub', ch: 'candles', sym: 'BTC-USD' }).msg).toContain('1m, 5m, 15m, 1h, 1d');
+    expect(rejected({ op: 'sub', ch: 'candles', sym: 'BTC-USD', interval: '1m', limit: 1001 }).code).toBe('bad_request');
+    expect(rejected({ op: 'sub', ch: 'candles', sym: 'BTC-USD', interval: '1m', limit: 0 }).code).toBe('bad_number');
+    // Only candles reads limit; interval is book's ms on book, ignored on trades and ticker.
+    expect(accepted({ op: 'sub', ch: 'book', sym: 'BTC-USD', interval: 100, limit: 'x' })).toMatchObject({ interval: 100, candleInterval: null, limit: 500 });
+    expect(rejected({ op: 'sub', ch: 'book', sym: 'BTC-USD', interval: '1m' }).code).toBe('bad_request');
+    expect(accepted({ op: 'sub', ch: 'ticker', sym: 'BTC-USD', interval: 'nope' })).toMatchObject({ interval: 0, candleInterval: null });
+    expect(accepted({ op: 'unsub', ch: 'candles', sym: 'X', interval: '1h' })).toMatchObject({ candleInterval: '1h' });
+    expect(rejected({ op: 'unsub', ch: 'candles', sym: 'X' }).code).toBe('bad_request');
+    expect(accepted({ op: 'unsub', ch: 'ticker', sym: 'X', interval: 'nope' })).toMatchObject({ ch: 'ticker', candleInterval: null });
+  });
+
+  it('sub trades: recent 1–500 is opt-in, absent is null', () => {
+    expect(accepted({ op: 'sub', ch: 'trades', sym: 'BTC-USD', recent: 500 })).toMatchObject({ recent: 500 });
+    expect(accepted({ op: 'sub', ch: 'trades', sym: 'BTC-USD' })).toMatchObject({ recent: null });
+    expect(rejected({ op: 'sub', ch: 'trades', sym: 'BTC-USD', recent: 501 }).code).toBe('bad_request');
+    expect(rejected({ op: 'sub', ch: 'trades', sym: 'BTC-USD', recent: 0 }).code).toBe('bad_number');
+    expect(rejected({ op: 'sub', ch: 'trades', sym: 'BTC-USD', recent: 1.5 }).code).toBe('bad_number');
+    expect(accepted({ op: 'sub', ch: 'ticker', sym: 'BTC-USD', recent: 9999 })).toMatchObject({ ch: 'ticker', recent: null });
   });
 
   it('place: a limit order with defaults tif gtc, stp none, post false, cid null', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig, type ApiKey, type ServerConfig } from '../../server/config.js';
-import { startServer, type RunningServer } from '../../server/server.js';
+import { startServer, type RunningServer, type ServerHooks } from '../../server/server.js';
 
 /** Ample for any test order on the demo markets, and far below the per-asset supply cap. */
 export const TEST_FUNDING: Readonly<Record<string, number>> = { BTC: 1e12, ETH: 1e12, USD: 1e14 };
@@ -28,13 +28,13 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<ServerConfig> = {}, hooks: ServerHooks = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'spotwire-test-'));
   const keysFile = join(dir, 'keys.json');
   writeFileSync(keysFile, JSON.stringify(TEST_KEYS));
   const base = loadConfig(['--port', '0', '--keys', keysFile, '--data-dir', join(dir, 'data')], {});
   const config: ServerConfig = { ...base, host: '127.0.0.1', ...overrides };
-  const server = await startServer(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+  const server = await startServer(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), hooks);
   return {
     server,
     url: `ws://127.0.0.1:${server.port}/ws`,
