@@ -81,6 +81,12 @@ describe('reconnect through a proxy that drops the connection', () => {
     let updates = 0;
     const book = await client.subscribeBook(SYM, { depth: 20, onUpdate: () => updates++ });
     await client.subscribeTrades(SYM, (t) => trades.push(t.tradeId));
+    await client.subscribeTicker(SYM);
+    await client.subscribeCandles(SYM, '1m');
+    let tickers = 0;
+    let candles = 0;
+    client.onTicker(() => tickers++);
+    client.onCandle(() => candles++);
     try {
       for (let drop = 0; drop < 10; drop++) {
         bob.run();
@@ -107,6 +113,14 @@ describe('reconnect through a proxy that drops the connection', () => {
       }
       expect(client.resyncs).toBe(0);
       expect(trades.length).toBeGreaterThan(0);
+      // The ticker and candles channels were subscribed again too: a trade after the last drop reaches both.
+      const seen = { tickers, candles };
+      await bob.client.place({ sym: SYM, side: 'sell', kind: 'limit', px: MID + 40, qty: 1, post: true, cid: 'after-drops' });
+      const taker = await connectVia(server.url, undefined);
+      await taker.login('token-alice');
+      expect((await taker.place({ sym: SYM, side: 'buy', kind: 'limit', px: MID + 50, qty: 1, tif: 'ioc' })).type).toBe('ack');
+      taker.close();
+      await waitUntil(() => tickers > seen.tickers && candles > seen.candles, 'a ticker and a candle after the drops');
     } finally {
       client.close();
       bob.client.close();
