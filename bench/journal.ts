@@ -11,12 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCommandCodec, type JournalEntry } from '../server/journal/command-codec.js';
-import { listSegments, readJournal } from '../server/journal/journal-reader.js';
+import { readJournal } from '../server/journal/journal-reader.js';
 import { JournalWriter } from '../server/journal/journal-writer.js';
 import { recover } from '../server/journal/recovery.js';
 import { acceptedEntries, SEGMENT_BYTES, writeJournal } from './recovery-journal.js';
 import { human, median, printMachine, printTable } from './report.js';
 import { BENCH_LIMITS, BENCH_MARKETS, createBenchEngine } from './streams.js';
+import { listSegments } from '../server/journal/file-names.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -3,10 +3,11 @@
 // the end of the last segment, which can only be a write that was never acknowledged) ends the
 // journal; any other bad record, a whole one with a bad CRC included, is corruption and names its
 // segment and offset.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandCodec, JournalEntry } from './command-codec.js';
-import { MAX_RECORD_BODY_BYTES, RECORD_HEADER_BYTES, chainOf, readHeader, recordCrcMatches } from './record-format.js';
+import { listSegments, seqOfName } from './file-names.js';
+import { MAX_RECORD_BODY_BYTES, RECORD_HEADER_BYTES, chainOf, readHeader, recordCrcMatches, type RecordHeader } from './record-format.js';
 
 export interface JournalRecord {
   readonly seq: number;
@@ -44,20 +45,6 @@ export interface ReadOptions {
   readonly onTornTail?: (tail: TornTail) => void;
 }
 
-export function listSegments(dir: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return names.filter((name) => /^\d{16}\.log$/.test(name)).sort();
-}
-
-function firstSeqOf(segment: string): number {
-  return Number(segment.slice(0, 16));
-}
-
 /**
  * Whether a whole record (right CRC) numbered from `minSeq` on starts anywhere in buffer[from..].
  * A torn write is the end of the file: if a whole later record follows a record whose length runs
@@ -74,6 +61,23 @@ function wholeRecordFollows(buffer: Buffer, from: number, minSeq: number): boole
   return false;
 }
 
+/**
+ * The commands of a record whose CRC matched: its body must continue the checksum chain from
+ * `chainBefore` and decode to exactly `header.count` commands. What recovery and the write-behind's
+ * tail both check.
+ */
+export function checkedEntries(body: Uint8Array, header: RecordHeader, chainBefore: number, codec: CommandCodec, segment: string, offset: number): JournalEntry[] {
+  if (chainOf(body, chainBefore) !== header.chain) throw new JournalCorruption(segment, offset, 'broken checksum chain');
+  let entries: JournalEntry[];
+  try {
+    entries = codec.decodeBatch(body);
+  } catch (error) {
+    throw new JournalCorruption(segment, offset, (error as Error).message);
+  }
+  if (entries.length !== header.count) throw new JournalCorruption(segment, offset, 'command count mismatch');
+  return entries;
+}
+
 export function* readJournal(dir: string, options: ReadOptions): Generator<JournalRecord> {
   const segments = listSegments(dir);
   let expectedSeq: number | null = null;
@@ -81,11 +85,11 @@ export function* readJournal(dir: string, options: ReadOptions): Generator<Journ
   for (let index = 0; index < segments.length; index++) {
     const segment = segments[index]!;
     const next = segments[index + 1];
-    if (next !== undefined && firstSeqOf(next) <= options.fromSeq) continue;
+    if (next !== undefined && seqOfName(next) <= options.fromSeq) continue;
     const isLast = next === undefined;
     const buffer = readFileSync(join(dir, segment));
     let offset = 0;
-    let followingSeq = firstSeqOf(segment);
+    let followingSeq = seqOfName(segment);
     while (offset < buffer.length) {
       const torn = (reason: string): JournalCorruption | null => {
         if (!isLast) return new JournalCorruption(segment, offset, reason);
@@ -120,14 +124,7 @@ export function* readJournal(dir: string, options: ReadOptions): Generator<Journ
         if (expectedSeq === null && header.seq !== options.fromSeq) {
           throw new JournalCorruption(segment, offset, `journal resumes at ${header.seq}, expected ${options.fromSeq}`);
         }
-        if (chainOf(body, chain) !== header.chain) throw new JournalCorruption(segment, offset, 'broken checksum chain');
-        let entries: JournalEntry[];
-        try {
-          entries = options.codec.decodeBatch(body);
-        } catch (error) {
-          throw new JournalCorruption(segment, offset, (error as Error).message);
-        }
-        if (entries.length !== header.count) throw new JournalCorruption(segment, offset, 'command count mismatch');
+        const entries = checkedEntries(body, header, chain, options.codec, segment, offset);
         yield { seq: header.seq, count: header.count, chain: header.chain, entries, segment, offset };
         expectedSeq = lastSeq + 1;
       } else if (lastSeq === options.fromSeq - 1 && header.chain !== options.chainBefore) {

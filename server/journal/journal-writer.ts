@@ -12,6 +12,7 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandCodec, JournalEntry } from './command-codec.js';
 import { chainOf, encodeRecord } from './record-format.js';
+import { segmentName } from './file-names.js';
 
 /** The file operations the writer needs; tests substitute one that fails like a full disk. */
 export interface JournalFile {
@@ -61,10 +62,6 @@ export const nodeFileSystem: JournalFileSystem = {
     }
   },
 };
-
-export function segmentName(firstSeq: number): string {
-  return `${String(firstSeq).padStart(16, '0')}.log`;
-}
 
 export interface JournalWriterOptions {
   readonly dir: string;

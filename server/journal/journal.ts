@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import type { EngineState } from '../engine/engine-state.js';
 import type { MarketDataState } from '../market-data/market-stats.js';
 import type { JournalEntry, CommandCodec } from './command-codec.js';
-import { listSegments } from './journal-reader.js';
 import { JournalWriter, type JournalFileSystem } from './journal-writer.js';
-import { listSnapshots, pruneSnapshots, writeSnapshot } from './snapshot-store.js';
+import { pruneSnapshots, writeSnapshot } from './snapshot-store.js';
+import { listSegments, listSnapshots, seqOfName } from './file-names.js';
 
 export interface JournalOptions {
   readonly journalDir: string;
@@ -137,18 +137,17 @@ export class Journal {
     await pruneSnapshots(this.options.snapshotDir, 2);
     // Retire only what the older kept snapshot covers, so it can still serve if the newer is bad.
     const oldestKept = (await listSnapshots(this.options.snapshotDir))[0];
-    if (!this.options.keepJournal && oldestKept) this.retireSegments(Number(oldestKept.slice(0, 16)));
+    if (!this.options.keepJournal && oldestKept) this.retireSegments(seqOfName(oldestKept));
   }
 
   /** As above, plus the newest snapshot before `retainFromSeq`; with none, nothing is retired. */
   private async retireForReader(retainFromSeq: number): Promise<void> {
     const names = await listSnapshots(this.options.snapshotDir);
-    const seqOf = (name: string): number => Number(name.slice(0, 16));
-    const restorable = names.filter((name) => seqOf(name) < retainFromSeq).at(-1);
+    const restorable = names.filter((name) => seqOfName(name) < retainFromSeq).at(-1);
     const kept = new Set(names.slice(-2));
     if (restorable !== undefined) kept.add(restorable);
     for (const name of names) if (!kept.has(name)) unlinkSync(join(this.options.snapshotDir, name));
-    const oldestKept = Math.min(...[...kept].map(seqOf));
+    const oldestKept = Math.min(...[...kept].map(seqOfName));
     if (!this.options.keepJournal && restorable !== undefined) this.retireSegments(oldestKept);
   }
 
@@ -156,7 +155,7 @@ export class Journal {
   private retireSegments(journalSeq: number): void {
     const segments = listSegments(this.options.journalDir);
     for (let i = 0; i + 1 < segments.length; i++) {
-      const nextFirstSeq = Number(segments[i + 1]!.slice(0, 16));
+      const nextFirstSeq = seqOfName(segments[i + 1]!);
       if (nextFirstSeq <= journalSeq + 1) unlinkSync(join(this.options.journalDir, segments[i]!));
     }
   }

@@ -2,12 +2,13 @@
 // into place and the directory fsynced, so a snapshot file either is complete or does not exist.
 // File: 8-byte magic, u32 CRC-32C of the body, then the MessagePack body.
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Packr, Unpackr } from 'msgpackr';
 import type { EngineState } from '../engine/engine-state.js';
 import type { MarketDataState } from '../market-data/market-stats.js';
 import { checkedFileKind, openFile, sealFile } from './checked-file.js';
+import { listSnapshots, snapshotName, seqOfName } from './file-names.js';
 
 const SNAPSHOT_FILE = checkedFileKind('SWSNAP01', 'snapshot');
 
@@ -26,9 +27,6 @@ export interface SnapshotContents {
 const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
-export function snapshotName(journalSeq: number): string {
-  return `${String(journalSeq).padStart(16, '0')}.snap`;
-}
 
 /** A stable digest of engine state and market-data seqs: equal states give equal hashes. */
 export function stateHash(engine: EngineState, bookSeqs: Record<string, number>): string {
@@ -46,13 +44,6 @@ export function decodeSnapshot(file: Buffer): SnapshotContents {
   return unpackr.unpack(openFile(SNAPSHOT_FILE, file)) as SnapshotContents;
 }
 
-export async function listSnapshots(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir)).filter((name) => /^\d{16}\.snap$/.test(name)).sort();
-  } catch {
-    return [];
-  }
-}
 
 export async function writeSnapshot(dir: string, contents: SnapshotContents, fsync = true): Promise<string> {
   await mkdir(dir, { recursive: true });
@@ -90,7 +81,7 @@ export async function loadNewestSnapshot(
 ): Promise<LoadedSnapshot | null> {
   const names = (await listSnapshots(dir)).reverse();
   for (const name of names) {
-    if (Number(name.slice(0, 16)) > atOrBefore) continue;
+    if (seqOfName(name) > atOrBefore) continue;
     try {
       return { name, contents: decodeSnapshot(await readFile(join(dir, name))) };
     } catch (error) {

@@ -9,11 +9,12 @@ import { restoreEngine } from '../engine/engine-state.js';
 import { MatchingEngine } from '../engine/engine.js';
 import type { EngineLimits } from '../engine/types.js';
 import type { CommandCodec } from '../journal/command-codec.js';
-import { JournalCorruption, listSegments, readJournal, type JournalRecord } from '../journal/journal-reader.js';
+import { JournalCorruption, readJournal, type JournalRecord } from '../journal/journal-reader.js';
 import { applyRecord, applyRecordQuietly } from '../journal/recovery.js';
 import { loadNewestSnapshot } from '../journal/snapshot-store.js';
 import type { BookTop, EventBatch, PersistedCommand } from './event-batch.js';
-import { JournalTail, type TailPosition } from './journal-tail.js';
+import { JournalTail, type TailPosition } from '../journal/journal-tail.js';
+import { listSegments, seqOfName } from '../journal/file-names.js';
 
 export interface JournalFollowerOptions {
   readonly journalDir: string;
@@ -68,7 +69,7 @@ export class JournalFollower {
     const bookSeqs = new Map(options.markets.map((m) => [m.sym, snapshot?.contents.bookSeqs[m.sym] ?? 0]));
     let position: TailPosition = { segment: null, offset: 0, chain: snapshot?.contents.chain ?? 0, nextSeq: (snapshot?.contents.journalSeq ?? 0) + 1 };
     const first = listSegments(options.journalDir)[0];
-    if (first !== undefined && Number(first.slice(0, 16)) > position.nextSeq) {
+    if (first !== undefined && seqOfName(first) > position.nextSeq) {
       throw new JournalGap(sinkName, appliedSeq, `it needs seq ${position.nextSeq} but its oldest segment is ${first}`);
     }
     try {

@@ -2,7 +2,7 @@
 // entry point, the only place that reads argv, prints, handles signals and exits the process.
 import { pino } from 'pino';
 import { createCommandCodec } from '../journal/command-codec.js';
-import { listSegments, readJournal, type TornTail } from '../journal/journal-reader.js';
+import { readJournal, type TornTail } from '../journal/journal-reader.js';
 import type { RecoveryLog } from '../journal/recovery.js';
 import { parseReplayArgs, UsageError, USAGE, type ServeArgs } from './cli-args.js';
 import { locateSession, type SessionPaths } from './journal-source.js';
@@ -12,6 +12,7 @@ import { Progress } from './progress.js';
 import { earliestStart, seqAtTime, stateBefore } from './seek.js';
 import { startReplayServer } from './serve.js';
 import { verifySession } from './verify.js';
+import { listSegments, seqOfName } from '../journal/file-names.js';
 
 const out = (line: string): boolean => process.stdout.write(`${line}\n`);
 const err = (line: string): boolean => process.stderr.write(`${line}\n`);
@@ -75,7 +76,7 @@ async function runServe(paths: SessionPaths, args: ServeArgs): Promise<number> {
   const toSeq = args.to !== null && 'seq' in args.to ? args.to.seq : null;
   const toTime = args.to !== null && 'time' in args.to ? args.to.time : null;
   const firstSegment = listSegments(paths.journalDir)[0];
-  const lastSeq = (firstSegment ? Number(firstSegment.slice(0, 16)) : 1) - 1 + countJournal(paths.journalDir).commands;
+  const lastSeq = (firstSegment ? seqOfName(firstSegment) : 1) - 1 + countJournal(paths.journalDir).commands;
   const progress = new Progress('replay', Math.max(0, Math.min(toSeq ?? lastSeq, lastSeq) - state.nextSeq + 1));
   let trades = 0;
   try {

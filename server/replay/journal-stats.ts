@@ -1,8 +1,8 @@
 // A quick pass over record headers only (no decoding): how much a replay has ahead of it.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { listSegments } from '../journal/journal-reader.js';
 import { RECORD_HEADER_BYTES, readHeader } from '../journal/record-format.js';
+import { listSegments } from '../journal/file-names.js';
 
 export interface JournalStats {
   readonly commands: number;

@@ -4,12 +4,13 @@
 // batches, so playback starts at the batch that contains SEQ. Read-only: a torn tail is left alone.
 import { DEFAULT_ENGINE_LIMITS } from '../engine/types.js';
 import type { CommandCodec } from '../journal/command-codec.js';
-import { listSegments, readJournal } from '../journal/journal-reader.js';
+import { readJournal } from '../journal/journal-reader.js';
 import { recover, type RecoveredState, type RecoveryLog } from '../journal/recovery.js';
-import { decodeSnapshot, listSnapshots } from '../journal/snapshot-store.js';
+import { decodeSnapshot } from '../journal/snapshot-store.js';
 import type { SessionPaths } from './journal-source.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { listSegments, listSnapshots, seqOfName } from '../journal/file-names.js';
 
 /** Replay never refuses what the live server accepted: the journal holds only accepted commands. */
 export const REPLAY_LIMITS = { ...DEFAULT_ENGINE_LIMITS, maxOpenOrdersPerAccount: Number.MAX_SAFE_INTEGER };
@@ -27,10 +28,10 @@ export interface JournalStart {
  */
 export async function earliestStart(paths: SessionPaths): Promise<JournalStart> {
   const firstSegment = listSegments(paths.journalDir)[0];
-  const firstSeq = firstSegment ? Number(firstSegment.slice(0, 16)) : 1;
+  const firstSeq = firstSegment ? seqOfName(firstSegment) : 1;
   if (firstSeq <= 1) return { seq: 1, chainBefore: 0 };
   for (const name of await listSnapshots(paths.snapshotDir)) {
-    if (Number(name.slice(0, 16)) < firstSeq - 1) continue;
+    if (seqOfName(name) < firstSeq - 1) continue;
     try {
       const snapshot = decodeSnapshot(await readFile(join(paths.snapshotDir, name)));
       return { seq: snapshot.journalSeq + 1, chainBefore: snapshot.chain };

@@ -11,11 +11,12 @@ import { MatchingEngine } from '../engine/engine.js';
 import { createCommandCodec } from '../journal/command-codec.js';
 import { JournalCorruption, readJournal, type TornTail } from '../journal/journal-reader.js';
 import { applyRecord, ReplayDivergence } from '../journal/recovery.js';
-import { decodeSnapshot, listSnapshots, stateHash, type SnapshotContents } from '../journal/snapshot-store.js';
+import { decodeSnapshot, stateHash, type SnapshotContents } from '../journal/snapshot-store.js';
 import type { SessionPaths } from './journal-source.js';
 import { countJournal } from './journal-stats.js';
 import { Progress } from './progress.js';
 import { earliestStart, REPLAY_LIMITS } from './seek.js';
+import { listSnapshots } from '../journal/file-names.js';
 
 export interface VerifyReport {
   readonly ok: boolean;

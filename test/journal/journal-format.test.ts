@@ -7,12 +7,13 @@ import { crc32c } from '@node-rs/crc32';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MatchingEngine } from '../../server/engine/engine.js';
 import { createCommandCodec, type JournalEntry } from '../../server/journal/command-codec.js';
-import { JournalCorruption, listSegments, readJournal, type JournalRecord } from '../../server/journal/journal-reader.js';
-import { JournalWriter, segmentName } from '../../server/journal/journal-writer.js';
+import { JournalCorruption, readJournal, type JournalRecord } from '../../server/journal/journal-reader.js';
+import { JournalWriter } from '../../server/journal/journal-writer.js';
 import { RECORD_HEADER_BYTES, encodeRecord, readHeader } from '../../server/journal/record-format.js';
 import { waitUntil } from '../support/e2e.js';
 import { mulberry32, randomInt } from '../support/prng.js';
 import { CountingFileSystem, FailingFileSystem, JOURNAL_MARKETS, acceptedBatch, fundingBatch, makeTempDir } from './journal-support.js';
+import { listSegments, segmentName } from '../../server/journal/file-names.js';
 
 const codec = createCommandCodec();
 const cleanups: Array<() => void> = [];

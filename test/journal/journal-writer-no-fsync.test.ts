@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MatchingEngine } from '../../server/engine/engine.js';
 import { createCommandCodec, type JournalEntry } from '../../server/journal/command-codec.js';
-import { listSegments, readJournal } from '../../server/journal/journal-reader.js';
+import { readJournal } from '../../server/journal/journal-reader.js';
 import { JournalWriter, nodeFileSystem, type JournalFile, type JournalFileSystem } from '../../server/journal/journal-writer.js';
 import { mulberry32, randomInt } from '../support/prng.js';
 import { JOURNAL_MARKETS, acceptedBatch, fundingBatch, makeTempDir } from './journal-support.js';
+import { listSegments } from '../../server/journal/file-names.js';
 
 const codec = createCommandCodec();
 const cleanups: Array<() => void> = [];

@@ -3,11 +3,11 @@
 // still snapshots once the journal holds N, and at start when it already does.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listSnapshots } from '../../server/journal/snapshot-store.js';
 import { dataPaths } from '../../server/server.js';
 import { connect, waitUntil } from '../support/e2e.js';
 import { TEST_FUNDING_DEPOSITS } from '../support/test-server.js';
 import { makeTempDir, startOnDataDir, type InProcessServer } from './journal-support.js';
+import { listSnapshots } from '../../server/journal/file-names.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

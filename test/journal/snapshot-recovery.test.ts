@@ -10,13 +10,13 @@ import { MatchingEngine } from '../../server/engine/engine.js';
 import { DEFAULT_ENGINE_LIMITS } from '../../server/engine/types.js';
 import { createCommandCodec, type JournalEntry } from '../../server/journal/command-codec.js';
 import { Journal } from '../../server/journal/journal.js';
-import { listSegments } from '../../server/journal/journal-reader.js';
 import { recover } from '../../server/journal/recovery.js';
-import { listSnapshots, stateHash } from '../../server/journal/snapshot-store.js';
+import { stateHash } from '../../server/journal/snapshot-store.js';
 import { dataPaths } from '../../server/server.js';
 import { connect, waitUntil, type Recorded } from '../support/e2e.js';
 import { mulberry32, pick, randomInt } from '../support/prng.js';
 import { fundingBatch, JOURNAL_MARKETS, makeTempDir, randomCommand, silentLog, startOnDataDir } from './journal-support.js';
+import { listSegments, listSnapshots } from '../../server/journal/file-names.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OrderView } from '../../protocol/messages.js';
 import { createCommandCodec } from '../../server/journal/command-codec.js';
-import { listSegments } from '../../server/journal/journal-reader.js';
 import { RECORD_HEADER_BYTES, readHeader } from '../../server/journal/record-format.js';
 import { recover } from '../../server/journal/recovery.js';
 import { DEFAULT_ENGINE_LIMITS } from '../../server/engine/types.js';
 import { dataPaths } from '../../server/server.js';
 import { connect, httpGet } from '../support/e2e.js';
 import { JOURNAL_MARKETS, makeTempDir, silentLog, startOnDataDir, type InProcessServer } from './journal-support.js';
+import { listSegments } from '../../server/journal/file-names.js';
 
 const SYM = 'BTC-USD';
 const cleanups: Array<() => Promise<void> | void> = [];

@@ -5,8 +5,8 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCommandCodec, type JournalEntry } from '../../server/journal/command-codec.js';
-import { listSegments } from '../../server/journal/journal-reader.js';
 import { RECORD_HEADER_BYTES, chainOf, encodeRecord, readHeader } from '../../server/journal/record-format.js';
+import { listSegments } from '../../server/journal/file-names.js';
 
 export interface StoredRecord {
   readonly segment: string;

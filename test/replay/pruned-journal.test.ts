@@ -3,11 +3,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listSegments } from '../../server/journal/journal-reader.js';
 import { decodeSnapshot } from '../../server/journal/snapshot-store.js';
 import { barrier, connect, type Recorded } from '../support/e2e.js';
 import { captureSession, SYMS, type CapturedSession } from './capture-session.js';
 import { runReplay, startReplay, type ReplayProcess } from './replay-cli.js';
+import { listSegments } from '../../server/journal/file-names.js';
 
 let session: CapturedSession;
 let replay: ReplayProcess | null = null;

@@ -1,12 +1,13 @@
-// Incremental reading of the live journal for the write-behind: remembers its segment and offset,
+// Incremental reading of the live journal (the write-behind's view of it): remembers its segment and offset,
 // reads whole records in chunks with async reads (the matching thread is never blocked on disk), and
 // never looks past the durable seq the server reports, so a record still being written is never
 // seen. Every record is checked like recovery checks it: CRC-32C, sequence and chain.
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CommandCodec } from '../journal/command-codec.js';
-import { JournalCorruption, listSegments, type JournalRecord } from '../journal/journal-reader.js';
-import { MAX_RECORD_BODY_BYTES, RECORD_HEADER_BYTES, chainOf, readHeader, recordCrcMatches } from '../journal/record-format.js';
+import type { CommandCodec } from './command-codec.js';
+import { checkedEntries, JournalCorruption, type JournalRecord } from './journal-reader.js';
+import { MAX_RECORD_BODY_BYTES, RECORD_HEADER_BYTES, readHeader, recordCrcMatches } from './record-format.js';
+import { listSegments, seqOfName } from './file-names.js';
 
 const CHUNK_BYTES = 1024 * 1024;
 
@@ -18,10 +19,6 @@ export interface TailPosition {
   readonly chain: number;
   /** First seq not yet read; records wholly before it are skipped. */
   readonly nextSeq: number;
-}
-
-function firstSeqOf(segment: string): number {
-  return Number(segment.slice(0, 16));
 }
 
 export class JournalTail {
@@ -73,9 +70,7 @@ export class JournalTail {
           if (header.seq !== this.nextSeq) throw new JournalCorruption(segment, recordOffset, `sequence ${header.seq} where ${this.nextSeq} was expected`);
           if (!recordCrcMatches(buffer, start, header)) throw new JournalCorruption(segment, recordOffset, 'CRC-32C mismatch');
           const body = buffer.subarray(start + RECORD_HEADER_BYTES, start + total);
-          if (chainOf(body, this.chain) !== header.chain) throw new JournalCorruption(segment, recordOffset, 'broken checksum chain');
-          const entries = this.codec.decodeBatch(body);
-          if (entries.length !== header.count) throw new JournalCorruption(segment, recordOffset, 'command count mismatch');
+          const entries = checkedEntries(body, header, this.chain, this.codec, segment, recordOffset);
           records.push({ seq: header.seq, count: header.count, chain: header.chain, entries, segment, offset: recordOffset });
           commands += header.count;
           this.nextSeq = lastSeq + 1;
@@ -100,7 +95,7 @@ export class JournalTail {
   private async ensureOpen(): Promise<boolean> {
     if (this.handle) return true;
     if (this.segment === null) {
-      const candidates = listSegments(this.dir).filter((name) => firstSeqOf(name) <= this.nextSeq);
+      const candidates = listSegments(this.dir).filter((name) => seqOfName(name) <= this.nextSeq);
       const newest = candidates[candidates.length - 1];
       if (newest === undefined) return false;
       this.segment = newest;
@@ -111,7 +106,7 @@ export class JournalTail {
   }
 
   private async moveToNextSegment(): Promise<boolean> {
-    const next = listSegments(this.dir).find((name) => firstSeqOf(name) === this.nextSeq && name !== this.segment);
+    const next = listSegments(this.dir).find((name) => seqOfName(name) === this.nextSeq && name !== this.segment);
     if (next === undefined) return false;
     await this.close();
     this.segment = next;
