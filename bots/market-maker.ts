@@ -5,12 +5,14 @@
 // It quotes `--levels` post-only orders a side around a reference price, skewed against its
 // inventory, keeps them in place with `amend` (one cid per slot, so a slot is found again after a
 // fill), arms the dead-man switch so its quotes vanish if it dies, prints one status line at most
-// once a second, and on SIGINT/SIGTERM cancels its orders and exits 0. Prices are in ticks and
+// once a second, and on SIGINT/SIGTERM cancels its orders and exits 0. Its client reconnects by
+// itself when the connection or the server dies (resuming its execs, re-arming the switch), and
+// the bot requotes from the client's refreshed view of its orders once it has resumed. Prices are in ticks and
 // sizes in lots (see `markets`: BTC-USD has pxDecimals 2, qtyDecimals 6, so px 5,000,000 is
 // 50,000.00 USD and qty 1,000 is 0.001 BTC).
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { RejectError, SpotwireClient, formatUnits, type WebSocketConstructor } from '../protocol/index.js';
+import { ClientError, RejectError, SpotwireClient, formatUnits, type WebSocketConstructor } from '../protocol/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -46,7 +48,14 @@ const qty = int('qty');
 const skewPerLot = int('skew-ticks');
 const deadManMs = int('dead-man-ms');
 
-const client = await SpotwireClient.connect(values.url!, { WebSocket: WebSocket as unknown as WebSocketConstructor });
+const client = await SpotwireClient.connect(values.url!, {
+  WebSocket: WebSocket as unknown as WebSocketConstructor,
+  // Back within 100 ms to 5 s (random, doubling per failed attempt), forever until SIGINT.
+  reconnect: { initialDelayMs: 100, maxDelayMs: 5_000 },
+});
+client.onReconnecting(({ attempt, delayMs, code }) => console.error(`${sym} connection lost (${code}): reconnect attempt ${attempt} in ${delayMs} ms`));
+client.onGap(({ reason }) => console.error(`${sym} missed messages could not be replayed (${reason}): orders and balances refetched`));
+client.onResumed(({ replayed }) => console.error(`${sym} resumed (${replayed} missed messages replayed): requoting`));
 await client.login(values.token);
 const { markets, assets } = await client.markets();
 const market = markets.find((m) => m.sym === sym);
@@ -59,6 +68,7 @@ const quotePerTickLot = 10 ** (decimalsOf(market.quote) - market.pxDecimals - ma
 await client.cancelAll(sym);
 await client.cancelAfter(deadManMs);
 await client.balances(); // fills the client's balance view; pushes keep it current
+await client.orders(sym); // and its open-orders view (empty now); execs keep it current
 const start = balancesNow();
 let fills = 0;
 client.onExec((exec) => {
@@ -87,7 +97,8 @@ function targets(): { cid: string; side: 'buy' | 'sell'; px: number }[] {
 
 /** One pass: each slot has an order at its target price (amend moves it; a filled slot is placed anew). */
 async function requote(): Promise<void> {
-  const open = new Map((await client.orders(sym)).orders.map((o) => [o.cid, o]));
+  // The client's view, not a round trip: after a reconnect it holds what was missed.
+  const open = new Map(client.openOrders(sym).map((o) => [o.cid, o]));
   for (const slot of targets()) {
     const order = open.get(slot.cid);
     try {
@@ -112,26 +123,47 @@ function status(): void {
   const rate = ((fills - lastFills) * 1_000) / Math.max(1, now - lastStatus);
   console.log(
     `${sym} position ${formatUnits(base - start.base, decimalsOf(market!.base))} ${market!.base}  pnl ${formatUnits(pnl, decimalsOf(market!.quote))} ${market!.quote}  ` +
-      `open ${levels * 2}  fills ${fills} (${rate.toFixed(1)}/s)`,
+      `open ${client.openOrders(sym).length}  fills ${fills} (${rate.toFixed(1)}/s)`,
   );
   lastStatus = now;
   lastFills = fills;
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves when the client is usable again (at once if it is), or after `ms` at the latest. */
+const resumed = (ms: number): Promise<void> =>
+  client.state === 'open'
+    ? Promise.resolve()
+    : new Promise((resolve) => {
+        const off = client.onResumed(() => {
+          off();
+          resolve();
+        });
+        void sleep(ms).then(() => {
+          off();
+          resolve();
+        });
+      });
+
 let running = true;
 const stop = async (): Promise<void> => {
   if (!running) return;
   running = false;
-  await client.cancelAll(sym);
-  await client.cancelAfter(0);
+  try {
+    await resumed(deadManMs); // stopping mid-reconnect: cancel once back, if that is soon
+    await client.cancelAll(sym);
+    await client.cancelAfter(0);
+    console.log(`${sym} stopped: orders canceled`);
+  } catch (error) {
+    console.error(`${sym} stopped without canceling (${String(error)}): the dead-man switch cancels the quotes within ${deadManMs} ms`);
+  }
   client.close();
-  console.log(`${sym} stopped: orders canceled`);
   process.exit(0);
 };
 client.onClose((info) => {
   if (!running) return;
-  // No reconnect yet: exit, and let the dead-man switch take the quotes out within --dead-man-ms.
-  console.error(`${sym} connection closed (${info.code}); exiting, the dead-man switch cancels the quotes`);
+  // Only if reconnecting gave up (e.g. the token was refused): the dead-man switch takes the quotes out.
+  console.error(`${sym} connection closed for good (${info.code} ${info.reason}); exiting, the dead-man switch cancels the quotes`);
   process.exit(1);
 });
 process.on('SIGINT', () => void stop());
@@ -139,11 +171,19 @@ process.on('SIGTERM', () => void stop());
 
 let lastRenew = Date.now();
 while (running) {
-  await requote();
-  if (Date.now() - lastRenew > deadManMs / 3) {
-    await client.cancelAfter(deadManMs);
-    lastRenew = Date.now();
+  try {
+    await requote();
+    if (Date.now() - lastRenew > deadManMs / 3) {
+      await client.cancelAfter(deadManMs);
+      lastRenew = Date.now();
+    }
+  } catch (error) {
+    // ConnectionLostError (dropped mid-pass) or 'disconnected' (still away): the client is
+    // reconnecting; a place lost in flight shows up in its view by cid once resumed.
+    if (!(error instanceof ClientError)) throw error;
+    await resumed(60_000);
+    continue;
   }
   status();
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await sleep(200);
 }

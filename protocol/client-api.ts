@@ -2,7 +2,7 @@
 // its options, its errors and the shapes of request parameters.
 import type { OrderKind, RejectCode, Side, StpMode, Tif } from './constants.js';
 import type { LocalBook } from './local-book.js';
-import type { OrderRef, Reject } from './messages.js';
+import type { BalanceView, OrderView, OrderRef, Reject } from './messages.js';
 
 // ---- the WebSocket we need: the browser API's subset that both browsers and `ws` provide ----
 
@@ -28,6 +28,68 @@ export interface ClientOptions {
   readonly timeoutMs?: number;
   /** Requests awaiting a reply at once; one more is refused with a ClientError 'too_many_pending'. */
   readonly maxPending?: number;
+  /**
+   * Opt-in: on an unexpected close, reconnect and restore the session (see ReconnectOptions).
+   * Without it a close is final, as it always was.
+   */
+  readonly reconnect?: ReconnectOptions;
+}
+
+/**
+ * How the client comes back after an unexpected close. Attempt n waits a random time between 0
+ * and min(maxDelayMs, initialDelayMs × 2^(n−1)) ("full jitter"), so that many clients dropped at
+ * once do not come back in step. While it is away, requests fail at once with ClientError
+ * 'disconnected' rather than queue: an order sent seconds late, at a stale price, is worse than
+ * one refused.
+ */
+export interface ReconnectOptions {
+  /** Ceiling of the first attempt's delay; default 100 ms. */
+  readonly initialDelayMs?: number;
+  /** Ceiling of any attempt's delay; default 10,000 ms. */
+  readonly maxDelayMs?: number;
+  /** Attempts in a row before giving up and closing for good; default Infinity (forever). */
+  readonly maxAttempts?: number;
+  /** A random number in [0, 1) per attempt; default Math.random (pass a seeded one in tests). */
+  readonly random?: () => number;
+}
+
+export const DEFAULT_RECONNECT_INITIAL_DELAY_MS = 100;
+export const DEFAULT_RECONNECT_MAX_DELAY_MS = 10_000;
+
+/** `open`: usable; `reconnecting`: away, requests fail fast; `closed`: for good. */
+export type ClientState = 'open' | 'reconnecting' | 'closed';
+
+/** Emitted before each reconnect attempt, with the close that started the outage. */
+export interface ReconnectingEvent {
+  /** 1 for the first attempt after a drop. */
+  readonly attempt: number;
+  readonly delayMs: number;
+  readonly code: number;
+  readonly reason: string;
+}
+
+/**
+ * Emitted when a reconnect has restored the session: logged in again, private messages
+ * `fromPseq`+1 … `toPseq` replayed (`replayed` of them; 0 after a gap, see GapEvent), channels
+ * resubscribed, the dead-man switch re-armed. Requests work again from here.
+ */
+export interface ResumedEvent {
+  readonly fromPseq: number;
+  readonly toPseq: number;
+  readonly epoch: string;
+  readonly replayed: number;
+}
+
+/**
+ * Emitted just before `resumed` when the server could not replay what was missed (it restarted,
+ * or more than it keeps was missed): the client has refetched the open orders and balances that
+ * follow (its openOrders() and balance() already show them); fills made meanwhile are only in
+ * those totals and in myTrades().
+ */
+export interface GapEvent {
+  readonly reason: string;
+  readonly orders: readonly OrderView[];
+  readonly balances: readonly BalanceView[];
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -52,7 +114,14 @@ export class RejectError extends Error {
   }
 }
 
-export type ClientErrorKind = 'timeout' | 'closed' | 'too_many_pending' | 'unexpected_reply' | 'connect_failed';
+export type ClientErrorKind =
+  | 'timeout'
+  | 'closed'
+  | 'too_many_pending'
+  | 'unexpected_reply'
+  | 'connect_failed'
+  | 'disconnected'
+  | 'connection_lost';
 
 /** A failure on the client's side of the wire: no reply in time, connection gone, and so on. */
 export class ClientError extends Error {
@@ -62,6 +131,18 @@ export class ClientError extends Error {
   ) {
     super(message);
     this.name = 'ClientError';
+  }
+}
+
+/**
+ * A reconnecting client's request that was sent but had no reply when the connection dropped:
+ * the server may or may not have acted on it. Resolve an order by its cid with `order()` once the
+ * client has `resumed` (so give every order a cid).
+ */
+export class ConnectionLostError extends ClientError {
+  constructor(readonly request: RawRequest & { readonly rid: number }) {
+    super('connection_lost', `connection lost before a reply to ${request.op} (rid ${request.rid})`);
+    this.name = 'ConnectionLostError';
   }
 }
 

@@ -125,6 +125,11 @@ export class LocalBook {
     return this.#verify(msg);
   }
 
+  /** Out of sync until the next snapshot (its connection dropped): deltas are refused meanwhile. */
+  markStale(): void {
+    this.#synced = false;
+  }
+
   /** Applies a snapshot or a delta, whichever `msg` is. */
   apply(msg: BookMessage): ApplyResult {
     return msg.snapshot === true ? this.applySnapshot(msg) : this.applyDelta(msg);

@@ -1,7 +1,9 @@
 // The typed client's market-data channels (candles, ticker, the trades channel's recent snapshot):
 // their emitters and the wait for a subscription's snapshot, kept apart from client.ts. A snapshot
 // comes in the same frame as its `subbed` (the server sends them together), so it has been
-// dispatched by the time the `subbed` reply's awaiter resumes.
+// dispatched by the time the `subbed` reply's awaiter resumes. The candles and ticker
+// subscriptions are remembered, so that a reconnecting client can subscribe to them again.
+import type { RawRequest } from './client-api.js';
 import { Emitter, type Listener } from './emitter.js';
 import type { CandleMessage, CandlesSnapshot, MarketDataMessage, TickerMessage, TradesSnapshot } from './messages.js';
 
@@ -15,6 +17,21 @@ export class MarketDataEvents {
   readonly candles = new Emitter<CandlesSnapshot>();
   readonly ticker = new Emitter<TickerMessage>();
   readonly trades = new Emitter<TradesSnapshot>();
+  /** `candles:sym:interval` or `ticker:sym` → the `sub` that made it. */
+  readonly #subscriptions = new Map<string, RawRequest>();
+
+  remember(key: string, request: RawRequest): void {
+    this.#subscriptions.set(key, request);
+  }
+
+  forget(key: string): void {
+    this.#subscriptions.delete(key);
+  }
+
+  /** The `sub`s to send again on a new connection. */
+  subscriptions(): RawRequest[] {
+    return [...this.#subscriptions.values()];
+  }
 
   dispatch(message: MarketDataMessage): void {
     switch (message.type) {

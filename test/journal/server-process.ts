@@ -12,6 +12,8 @@ export interface ServerProcessOptions {
   readonly marketsFile: string;
   readonly snapshotEvery: number;
   readonly startTimeoutMs?: number;
+  /** Extra environment (e.g. PRIVATE_STREAM_RETENTION). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface ServerProcess {
@@ -36,7 +38,7 @@ export function startServerProcess(options: ServerProcessOptions): Promise<Serve
       '--snapshot-every', String(options.snapshotEvery),
       '--log-level', 'info',
     ],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } },
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info', ...options.env } },
   );
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
