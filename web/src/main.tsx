@@ -7,7 +7,7 @@ import { App } from './app.js';
 import { PaintLatency } from './paint-latency.js';
 import { Session } from './session.js';
 import { FrameScheduler, PageState } from './state.js';
-import './styles..js';
+import './styles.css';
 
 const state = new PageState();
 const latency = new PaintLatency(() => performance.now());
