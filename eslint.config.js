@@ -1,6 +1,6 @@
 // Lint: typescript-eslint's recommended rules, type-only imports marked as such, no import
 // cycles, and the folder boundaries the layout promises (the engine imports nothing from the
-// edges, protocol/ nothing from the server).
+// edges, protocol/ nothing from the server, bench/ nothing from test/).
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
@@ -32,6 +32,7 @@ export default tseslint.config(
             },
             { target: './protocol', from: ['./server', './db', './test', './bench', './bots'], message: 'protocol/ is shared by clients: no server imports' },
             { target: './server', from: ['./test', './bench'], message: 'production code does not import tests or benches' },
+            { target: './bench', from: './test', message: 'benches do not import tests: what both need lives in bench/lib' },
           ],
         },
       ],

@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEMO_MARKETS } from '../server/config.js';
-import { ChildServer, exitOnInterrupt, spotwirePort, type ProcessSample } from './child-server.js';
-import { fundedKeys } from './funding.js';
-import { describeRejects, runLoad, type LoadResult } from './load-generator.js';
-import { human, printMachine, printTable } from './report.js';
+import { ChildServer, exitOnInterrupt, spotwirePort, type ProcessSample } from './lib/child-server.js';
+import { fundedKeys } from './lib/funding.js';
+import { describeRejects, runLoad, type LoadResult } from './lib/load-generator.js';
+import { human, printMachine, printTable } from './lib/report.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     const keysFile = join(dir, 'keys.json');
     writeFileSync(keysFile, JSON.stringify(fundedKeys(tokens.map((token, i) => ({ token, account: `bot${i}` })), DEMO_MARKETS)));
     const common = ['--port', '0', '--host', '127.0.0.1', '--keys', keysFile, '--rate-limit', '1000000000', '--max-connections-per-ip', '0', '--log-level', 'info'];
-    const echo = await ChildServer.start('echo', 'bench/echo-server.ts', [], echoPort);
+    const echo = await ChildServer.start('echo', 'bench/lib/echo-server.ts', [], echoPort);
     servers.push(echo);
     const fsync = await ChildServer.start('fsync', 'server/main.ts', [...common, '--data-dir', join(dir, 'fsync')], spotwirePort);
     servers.push(fsync);

@@ -4,7 +4,7 @@
 // timed runs after warm-up are reported with per-command latency from a separate timed pass.
 // Run: npm run bench:engine [-- --runs 5 --scale 1 --only steady,deep]
 import { parseArgs } from 'node:util';
-import { NodejsOrderBookAdapter, SpotwireBook, type BenchBook } from './book-adapters.js';
+import { NodejsOrderBookAdapter, SpotwireBook, type BenchBook } from './lib/book-adapters.js';
 import {
   collectGarbage,
   duration,
@@ -15,9 +15,9 @@ import {
   printMachine,
   printTable,
   type Percentiles,
-} from './report.js';
-import type { RejectCounts } from './reject-tally.js';
-import { buildStream, STREAM_NAMES, type Stream, type StreamName } from './streams.js';
+} from './lib/report.js';
+import type { RejectCounts } from './lib/reject-tally.js';
+import { buildStream, STREAM_NAMES, type Stream, type StreamName } from './lib/streams.js';
 
 const { values: args } = parseArgs({
   options: {

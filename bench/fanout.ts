@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCodec } from '../protocol/codec.js';
-import { ChildServer, exitOnInterrupt, type ProcessSample } from './child-server.js';
+import { ChildServer, exitOnInterrupt, type ProcessSample } from './lib/child-server.js';
 import { DEMO_MARKETS } from '../server/config.js';
-import { fundedKeys } from './funding.js';
-import { describeRejects, runLoad, type LoadResult } from './load-generator.js';
-import { human, printMachine, printTable } from './report.js';
-import { RawWsClient } from './raw-ws-client.js';
+import { fundedKeys } from './lib/funding.js';
+import { describeRejects, runLoad, type LoadResult } from './lib/load-generator.js';
+import { human, printMachine, printTable } from './lib/report.js';
+import { RawWsClient } from './lib/raw-ws-client.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -177,7 +177,7 @@ async function spotwireRun(dir: string, keysFile: string, subscribers: number): 
 async function publishLoopRun(subscribers: number, rate: number, bytes: number): Promise<FanoutRow> {
   const server = await ChildServer.start(
     'publish',
-    'bench/publish-server.ts',
+    'bench/lib/publish-server.ts',
     ['--rate', String(Math.max(1, Math.round(rate))), '--bytes', String(Math.max(1, Math.round(bytes)))],
     portFrom(() => true),
   );

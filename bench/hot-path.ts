@@ -10,10 +10,10 @@ import { parseArgs } from 'node:util';
 import { createCommandCodec } from '../server/journal/command-codec.js';
 import { readJournal } from '../server/journal/journal-reader.js';
 import { recover } from '../server/journal/recovery.js';
-import { SpotwireBook } from './book-adapters.js';
-import { acceptedEntries, writeJournal } from './recovery-journal.js';
-import { median } from './report.js';
-import { BENCH_LIMITS, BENCH_MARKETS, buildStream } from './streams.js';
+import { SpotwireBook } from './lib/book-adapters.js';
+import { acceptedEntries, writeJournal } from './lib/recovery-journal.js';
+import { median } from './lib/report.js';
+import { BENCH_LIMITS, BENCH_MARKETS, buildStream } from './lib/streams.js';
 
 const { values: args } = parseArgs({
   options: {

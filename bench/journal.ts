@@ -14,9 +14,9 @@ import { createCommandCodec, type JournalEntry } from '../server/journal/command
 import { readJournal } from '../server/journal/journal-reader.js';
 import { JournalWriter } from '../server/journal/journal-writer.js';
 import { recover } from '../server/journal/recovery.js';
-import { acceptedEntries, SEGMENT_BYTES, writeJournal } from './recovery-journal.js';
-import { human, median, printMachine, printTable } from './report.js';
-import { BENCH_LIMITS, BENCH_MARKETS, createBenchEngine } from './streams.js';
+import { acceptedEntries, SEGMENT_BYTES, writeJournal } from './lib/recovery-journal.js';
+import { human, median, printMachine, printTable } from './lib/report.js';
+import { BENCH_LIMITS, BENCH_MARKETS, createBenchEngine } from './lib/streams.js';
 import { listSegments } from '../server/journal/file-names.js';
 
 const { values: args } = parseArgs({

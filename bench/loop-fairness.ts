@@ -1,7 +1,7 @@
 // bench:loop-fairness — another client's ping round trip while one connection floods the server:
 // invalid messages, valid ones (ping) at the default rate limit, 16 frames of 1,024 `markets` per
 // write, and `orders` from an account at the 10,000-open-order cap. Each flood runs in its own
-// process (bench/flood-client.ts); the probe pings once per millisecond. Prints medians over runs
+// process (bench/lib/flood-client.ts); the probe pings once per millisecond. Prints medians over runs
 // with the idle baseline beside them; it never passes or fails.
 //   npm run bench:loop-fairness [-- --runs 3 --seconds 3 --scenarios invalid,valid,markets,orders --server-dir <checkout>]
 // --server-dir runs server/main.ts of another checkout (with node_modules) for a before/after.
@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCodec } from '../protocol/codec.js';
-import { ChildServer, exitOnInterrupt, spotwirePort } from './child-server.js';
-import { SCENARIOS, type Scenario } from './flood-scenarios.js';
-import { RawWsClient } from './raw-ws-client.js';
-import { median, nanosHistogram, percentiles, printMachine, printTable } from './report.js';
+import { ChildServer, exitOnInterrupt, spotwirePort } from './lib/child-server.js';
+import { SCENARIOS, type Scenario } from './lib/flood-scenarios.js';
+import { RawWsClient } from './lib/raw-ws-client.js';
+import { median, nanosHistogram, percentiles, printMachine, printTable } from './lib/report.js';
 
 const codec = createCodec();
 const OPEN_ORDERS = 10_000;
@@ -58,7 +58,7 @@ async function probe(port: number, seconds: number): Promise<{ p50: number; p99:
 
 /** Starts a flood; resolves once it has replies, with a stop function and its reply count. */
 async function flood(port: number, scenario: Scenario): Promise<{ stop(): Promise<number> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/flood-client.ts', String(port), scenario, 'token-flood'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/flood-client.ts', String(port), scenario, 'token-flood'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let replies = 0;
   let started: () => void;
   const running = new Promise<void>((resolve) => (started = resolve));

@@ -18,9 +18,9 @@ import { MatchingEngine } from '../server/engine/engine.js';
 import type { EngineCommand } from '../server/engine/types.js';
 import type { EventBatch, PersistedCommand } from '../server/persistence/event-batch.js';
 import { PgSink } from '../server/persistence/postgres/pg-sink.js';
-import { fundAccounts } from './funding.js';
-import { human, median } from './report.js';
-import { processCpuSeconds } from './process-cpu.js';
+import { fundAccounts } from './lib/funding.js';
+import { human, median } from './lib/report.js';
+import { processCpuSeconds } from './lib/process-cpu.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -12,12 +12,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { SpotwireClient, type WebSocketConstructor } from '../protocol/client.js';
-import { JOURNAL_MARKETS } from '../test/journal/journal-support.js';
-import { startServerProcess, type ServerProcess } from '../test/journal/server-process.js';
-import { mulberry32, randomInt } from '../test/support/prng.js';
-import { ReconnectTrader, viewMismatches } from '../test/support/reconnect-trader.js';
-import { TcpProxy } from '../test/support/tcp-proxy.js';
-import { TEST_KEYS } from '../test/support/test-server.js';
+import { startServerProcess, type ServerProcess } from './lib/server-process.js';
+import { mulberry32, randomInt } from './lib/prng.js';
+import { ReconnectTrader, viewMismatches } from './lib/reconnect-trader.js';
+import { TcpProxy } from './lib/tcp-proxy.js';
+import { SOAK_MARKETS, soakKeys } from './lib/soak-setup.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -60,8 +59,8 @@ async function bookMismatch(alice: SpotwireClient, url: string): Promise<string 
 }
 
 const root = mkdtempSync(join(tmpdir(), 'spotwire-reconnect-soak-'));
-writeFileSync(join(root, 'keys.json'), JSON.stringify(TEST_KEYS));
-writeFileSync(join(root, 'markets.json'), JSON.stringify(JOURNAL_MARKETS));
+writeFileSync(join(root, 'keys.json'), JSON.stringify(soakKeys(['alice', 'bob'])));
+writeFileSync(join(root, 'markets.json'), JSON.stringify(SOAK_MARKETS));
 const serverOptions = {
   dataDir: join(root, 'data'),
   keysFile: join(root, 'keys.json'),

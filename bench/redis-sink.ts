@@ -14,10 +14,10 @@ import { MatchingEngine } from '../server/engine/engine.js';
 import type { EngineCommand } from '../server/engine/types.js';
 import type { EventBatch, PersistedCommand } from '../server/persistence/event-batch.js';
 import { RedisSink } from '../server/persistence/redis/redis-sink.js';
-import { fundAccounts } from './funding.js';
-import { processCpuSeconds } from './process-cpu.js';
-import { human, median, printMachine } from './report.js';
-import { deleteUnder } from './redis-scratch.js';
+import { fundAccounts } from './lib/funding.js';
+import { processCpuSeconds } from './lib/process-cpu.js';
+import { human, median, printMachine } from './lib/report.js';
+import { deleteUnder } from './lib/redis-scratch.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -1,13 +1,13 @@
 // soak: the kill -9 harness of test/journal/crash.test.ts, for longer. The real server is SIGKILLed
 // at random moments under pipelined trading and restarted on the same data dir, many times; every
 // restart checks that acked orders and reported fills are there exactly once. Prints, never asserts.
-// Run: npx tsx bench/soak-crash.ts [--kills 500] [--seed 1] [--min-ms 100] [--max-ms 600] [--keep]
+// Run: npm run bench:soak-crash -- [--kills 500] [--seed 1] [--min-ms 100] [--max-ms 600] [--keep]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runCrashCycles } from '../test/journal/crash-cycles.js';
-import { JOURNAL_MARKETS } from '../test/journal/journal-support.js';
+import { runCrashCycles } from './lib/crash-cycles.js';
+import { SOAK_MARKETS } from './lib/soak-setup.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -26,7 +26,7 @@ const seconds = (): string => ((performance.now() - started) / 1000).toFixed(0);
 try {
   const result = await runCrashCycles({
     root,
-    markets: JOURNAL_MARKETS,
+    markets: SOAK_MARKETS,
     accounts: ['ann', 'ben', 'cat', 'dan', 'eve', 'fay'],
     kills: Number(args.kills),
     seed: Number(args.seed),

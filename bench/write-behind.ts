@@ -1,7 +1,7 @@
 // bench:write-behind — the whole write-behind pipeline (journal tail → shared engine replay →
 // sinks) against the local Redis and Postgres:
 //  1. catch-up rate: a journal of T trades already on disk, applied from seq 0 by the pipeline in a
-//     worker thread set up as the server's (write-behind-catchup.ts): replay alone (a sink that
+//     worker thread set up as the server's (lib/write-behind-catchup.ts): replay alone (a sink that
 //     discards), Postgres alone, Redis alone, and both together (what the server runs);
 //  2. lag under load: commands journaled at R trades/s (paced per 10 ms tick, in this process, as
 //     the server would), sampled every 50 ms: how far each sink trails the newest durable record;
@@ -30,12 +30,12 @@ import type { EngineCommand } from '../server/engine/types.js';
 import { createCommandCodec, type JournalEntry } from '../server/journal/command-codec.js';
 import { Journal } from '../server/journal/journal.js';
 import { WRITE_BEHIND_RESOURCE_LIMITS, WriteBehindThread, workerSourceFor } from '../server/persistence/write-behind-thread.js';
-import type { CatchUpResult, CatchUpSetup } from './write-behind-catchup.js';
-import { ChildServer, spotwirePort } from './child-server.js';
-import { fundAccounts, fundedKeys } from './funding.js';
-import { describeRejects, runLoad } from './load-generator.js';
-import { human, median, printMachine } from './report.js';
-import { deleteUnder } from './redis-scratch.js';
+import type { CatchUpResult, CatchUpSetup } from './lib/write-behind-catchup.js';
+import { ChildServer, spotwirePort } from './lib/child-server.js';
+import { fundAccounts, fundedKeys } from './lib/funding.js';
+import { describeRejects, runLoad } from './lib/load-generator.js';
+import { human, median, printMachine } from './lib/report.js';
+import { deleteUnder } from './lib/redis-scratch.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -168,7 +168,7 @@ async function catchUpRun(source: BenchJournal, mode: CatchUpMode, variant: Vari
     sharedFeed: variant === 'new',
   };
   try {
-    const worker = new Worker(workerSourceFor(new URL('./write-behind-catchup.ts', import.meta.url).href), {
+    const worker = new Worker(workerSourceFor(new URL('./lib/write-behind-catchup.ts', import.meta.url).href), {
       eval: true,
       workerData: setup,
       ...(variant === 'new' ? { resourceLimits: WRITE_BEHIND_RESOURCE_LIMITS } : {}),

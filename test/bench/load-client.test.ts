@@ -2,9 +2,9 @@
 // the bare uWS echo server (a child process, as the benchmark runs it) and the load generator
 // against an in-process Spotwire server with logged-in bots and a market-data subscriber.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChildServer } from '../../bench/child-server.js';
-import { runLoad } from '../../bench/load-generator.js';
-import { RawWsClient } from '../../bench/raw-ws-client.js';
+import { ChildServer } from '../../bench/lib/child-server.js';
+import { runLoad } from '../../bench/lib/load-generator.js';
+import { RawWsClient } from '../../bench/lib/raw-ws-client.js';
 import { startTestServer, TEST_KEYS, type TestServer } from '../support/test-server.js';
 
 async function waitUntil(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
@@ -18,7 +18,7 @@ async function waitUntil(condition: () => boolean, timeoutMs = 20_000): Promise<
 describe('raw-socket client against the bare uWS echo server', () => {
   let echo: ChildServer;
   beforeAll(async () => {
-    echo = await ChildServer.start('echo', 'bench/echo-server.ts', [], (line) => {
+    echo = await ChildServer.start('echo', 'bench/lib/echo-server.ts', [], (line) => {
       try {
         return (JSON.parse(line) as { port?: number }).port ?? null;
       } catch {

@@ -1,8 +1,8 @@
 // The engine benchmark compares equal work only if its streams are what they claim and both books
 // really reproduce them; these checks keep that true as the engine evolves.
 import { describe, expect, it } from 'vitest';
-import { NodejsOrderBookAdapter, SpotwireBook, type BenchBook } from '../../bench/book-adapters.js';
-import { buildStream, STREAM_NAMES, type Stream } from '../../bench/streams.js';
+import { NodejsOrderBookAdapter, SpotwireBook, type BenchBook } from '../../bench/lib/book-adapters.js';
+import { buildStream, STREAM_NAMES, type Stream } from '../../bench/lib/streams.js';
 
 function replay(book: BenchBook, stream: Stream): number[] {
   book.reset();

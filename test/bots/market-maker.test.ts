@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JOURNAL_MARKETS } from '../journal/journal-support.js';
-import { startServerProcess, type ServerProcess } from '../journal/server-process.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
+import { startServerProcess, type ServerProcess } from '../../bench/lib/server-process.js';
+import { TcpProxy } from '../../bench/lib/tcp-proxy.js';
 import { startTestServer, TEST_KEYS, type TestServer } from '../support/test-server.js';
 import { connect, SYM, waitUntil } from '../support/e2e.js';
 

@@ -7,7 +7,7 @@ import { FEES_ACCOUNT } from '../../protocol/constants.js';
 import type { EventBatch } from '../../server/persistence/event-batch.js';
 import { PgSink } from '../../server/persistence/postgres/pg-sink.js';
 import { BTC, FIXTURE_FUNDING, MARKETS, place } from '../support/engine-fixtures.js';
-import { mulberry32 } from '../support/prng.js';
+import { mulberry32 } from '../../bench/lib/prng.js';
 import { FEE_MARKETS, FUNDED_ACCOUNTS, JournalLike, simulate } from './engine-batches.js';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
 

@@ -8,7 +8,7 @@ import { InvalidBatchError } from '../../server/persistence/postgres/batch-rows.
 import type { EventBatch } from '../../server/persistence/event-batch.js';
 import { PgSink } from '../../server/persistence/postgres/pg-sink.js';
 import { BTC, ETH, FIXTURE_FUNDING, MARKETS, amend, cancel, fundAll, place } from '../support/engine-fixtures.js';
-import { mulberry32 } from '../support/prng.js';
+import { mulberry32 } from '../../bench/lib/prng.js';
 import { JournalLike, SIM_ACCOUNTS, simulate } from './engine-batches.js';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
 

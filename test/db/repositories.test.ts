@@ -7,7 +7,7 @@ import { TradingRepository } from '../../db/repositories.js';
 import type { TradeEvent } from '../../server/engine/types.js';
 import { PgSink } from '../../server/persistence/postgres/pg-sink.js';
 import { BTC, ETH, FIXTURE_FUNDING as FIXTURE_FUNDING_AMOUNT, MARKETS, amend, cancel, place } from '../support/engine-fixtures.js';
-import { mulberry32 } from '../support/prng.js';
+import { mulberry32 } from '../../bench/lib/prng.js';
 import { FEES_ACCOUNT } from '../../protocol/constants.js';
 import { FEE_MARKETS, FUNDED_ACCOUNTS, JournalLike, SIM_ACCOUNTS, simulate } from './engine-batches.js';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';

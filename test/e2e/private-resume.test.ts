@@ -5,7 +5,7 @@
 // with pseq rising by exactly 1 across every reconnect: no gap, no duplicate.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BalanceMessage, Exec, ServerMessage } from '../../protocol/messages.js';
-import { mulberry32, randomInt } from '../support/prng.js';
+import { mulberry32, randomInt } from '../../bench/lib/prng.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { barrier, connect, SYM, type Recorded } from '../support/e2e.js';
 

@@ -6,9 +6,9 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientError, ConnectionLostError, RejectError, SpotwireClient, type WebSocketConstructor } from '../../protocol/client.js';
-import { mulberry32, randomInt } from '../support/prng.js';
-import { ReconnectTrader, viewMismatches } from '../support/reconnect-trader.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
+import { mulberry32, randomInt } from '../../bench/lib/prng.js';
+import { ReconnectTrader, viewMismatches } from '../../bench/lib/reconnect-trader.js';
+import { TcpProxy } from '../../bench/lib/tcp-proxy.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { SYM, waitUntil } from '../support/e2e.js';
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCodec } from '../../protocol/codec.js';
 import { checkInvariants } from '../../server/engine/invariants.js';
 import { RawSocket } from '../support/raw-socket.js';
-import { mulberry32, pick, randomInt } from '../support/prng.js';
+import { mulberry32, pick, randomInt } from '../../bench/lib/prng.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 const codec = createCodec();

@@ -1,7 +1,7 @@
 import { Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { UnlabeledHistogram } from '../../server/unlabeled-histogram.js';
-import { mulberry32 } from '../support/prng.js';
+import { mulberry32 } from '../../bench/lib/prng.js';
 
 const BUCKETS = [1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 5e-4, 1e-3, 1e-2];
 

@@ -6,7 +6,7 @@ import { Packr, Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { MatchingEngine } from '../../server/engine/engine.js';
 import { createCommandCodec, tupleToCommand, type JournalEntry } from '../../server/journal/command-codec.js';
-import { mulberry32, randomInt } from '../support/prng.js';
+import { mulberry32, randomInt } from '../../bench/lib/prng.js';
 import { acceptedBatch, fundingBatch, JOURNAL_MARKETS } from './journal-support.js';
 
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });

@@ -9,7 +9,7 @@
 // conserved, every hold is what the open orders hold, and every balance equals a fresh replay's.
 // The cycle is in crash-cycles.ts, the checks in crash-check.ts.
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCrashCycles } from './crash-cycles.js';
+import { runCrashCycles } from '../../bench/lib/crash-cycles.js';
 import { JOURNAL_MARKETS, makeTempDir } from './journal-support.js';
 
 const KILLS = 50;

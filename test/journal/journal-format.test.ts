@@ -11,7 +11,7 @@ import { JournalCorruption, readJournal, type JournalRecord } from '../../server
 import { JournalWriter } from '../../server/journal/journal-writer.js';
 import { RECORD_HEADER_BYTES, encodeRecord, readHeader } from '../../server/journal/record-format.js';
 import { waitUntil } from '../support/e2e.js';
-import { mulberry32, randomInt } from '../support/prng.js';
+import { mulberry32, randomInt } from '../../bench/lib/prng.js';
 import { CountingFileSystem, FailingFileSystem, JOURNAL_MARKETS, acceptedBatch, fundingBatch, makeTempDir } from './journal-support.js';
 import { listSegments, segmentName } from '../../server/journal/file-names.js';
 

@@ -13,7 +13,7 @@ import type { JournalEntry } from '../../server/journal/command-codec.js';
 import { nodeFileSystem, type JournalFile, type JournalFileSystem } from '../../server/journal/journal-writer.js';
 import { startServer, type RunningServer, type ServerHooks } from '../../server/server.js';
 import { fundingCommands } from '../support/engine-fixtures.js';
-import { pick, randomInt } from '../support/prng.js';
+import { pick, randomInt } from '../../bench/lib/prng.js';
 import { TEST_KEYS } from '../support/test-server.js';
 
 export const JOURNAL_MARKETS: readonly MarketInfo[] = [

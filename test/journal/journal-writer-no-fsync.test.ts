@@ -8,7 +8,7 @@ import { MatchingEngine } from '../../server/engine/engine.js';
 import { createCommandCodec, type JournalEntry } from '../../server/journal/command-codec.js';
 import { readJournal } from '../../server/journal/journal-reader.js';
 import { JournalWriter, nodeFileSystem, type JournalFile, type JournalFileSystem } from '../../server/journal/journal-writer.js';
-import { mulberry32, randomInt } from '../support/prng.js';
+import { mulberry32, randomInt } from '../../bench/lib/prng.js';
 import { JOURNAL_MARKETS, acceptedBatch, fundingBatch, makeTempDir } from './journal-support.js';
 import { listSegments } from '../../server/journal/file-names.js';
 

@@ -14,7 +14,7 @@ import { recover } from '../../server/journal/recovery.js';
 import { stateHash } from '../../server/journal/snapshot-store.js';
 import { dataPaths } from '../../server/server.js';
 import { connect, waitUntil, type Recorded } from '../support/e2e.js';
-import { mulberry32, pick, randomInt } from '../support/prng.js';
+import { mulberry32, pick, randomInt } from '../../bench/lib/prng.js';
 import { fundingBatch, JOURNAL_MARKETS, makeTempDir, randomCommand, silentLog, startOnDataDir } from './journal-support.js';
 import { listSegments, listSnapshots } from '../../server/journal/file-names.js';
 

@@ -9,7 +9,7 @@ import { runDlqCommand } from '../../server/persistence/dead-letters/dead-letter
 import { DeadLetterStore } from '../../server/persistence/dead-letters/dead-letter-store.js';
 import { connect, httpGet } from '../support/e2e.js';
 import { JOURNAL_MARKETS, makeTempDir, startOnDataDir, type InProcessServer } from '../journal/journal-support.js';
-import { startServerProcess } from '../journal/server-process.js';
+import { startServerProcess } from '../../bench/lib/server-process.js';
 import { startReplay } from '../replay/replay-cli.js';
 import { TEST_KEYS } from '../support/test-server.js';
 

@@ -11,7 +11,7 @@ import type { EventBatch, PersistedCommand } from '../../server/persistence/even
 import type { JournalFollower } from '../../server/persistence/journal-follower.js';
 import { DurableSeq } from '../../server/persistence/write-behind.js';
 import { BTC, ETH, cancel, place } from '../support/engine-fixtures.js';
-import { mulberry32, pick, randomInt } from '../support/prng.js';
+import { mulberry32, pick, randomInt } from '../../bench/lib/prng.js';
 import { JournalFixture } from './write-behind-fixture.js';
 
 function randomCommands(random: () => number, count: number): EngineCommand[] {

@@ -12,7 +12,7 @@ import { RedisSink } from '../../server/persistence/redis/redis-sink.js';
 import { BatchAftermath } from '../../server/persistence/dead-letters/redrive-state.js';
 import { FEE_MARKETS, FUNDED_ACCOUNTS, JournalLike, simulate } from '../db/engine-batches.js';
 import { BTC, ETH, FIXTURE_FUNDING, MARKETS, cancel, cancelAll, fundAll, place } from '../support/engine-fixtures.js';
-import { mulberry32 } from '../support/prng.js';
+import { mulberry32 } from '../../bench/lib/prng.js';
 import { deleteUnder, dumpRedis } from './redis-dump.js';
 import { FUNDING_RECORD_COMMANDS, JournalFixture } from './write-behind-fixture.js';
 

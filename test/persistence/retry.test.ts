@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, retry, type RetryInfo, type RetryOptions } from '../../server/persistence/resilience/retry.js';
 import { FakeClock } from '../support/fake-clock.js';
-import { mulberry32 } from '../support/prng.js';
+import { mulberry32 } from '../../bench/lib/prng.js';
 
 function options(clock: FakeClock, overrides: Partial<RetryOptions> = {}): RetryOptions {
   return { attempts: 5, baseMs: 100, maxMs: 1_000, clock, random: mulberry32(42), ...overrides };

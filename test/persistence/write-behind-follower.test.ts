@@ -8,7 +8,7 @@ import type { EngineCommand } from '../../server/engine/types.js';
 import type { EventBatch, PersistedCommand } from '../../server/persistence/event-batch.js';
 import { JournalGap } from '../../server/persistence/journal-follower.js';
 import { BTC, ETH, cancel, place } from '../support/engine-fixtures.js';
-import { mulberry32, pick, randomInt } from '../support/prng.js';
+import { mulberry32, pick, randomInt } from '../../bench/lib/prng.js';
 import { JournalFixture } from './write-behind-fixture.js';
 
 const ACCOUNTS = ['alice', 'bob', 'carol'];

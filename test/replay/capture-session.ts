@@ -11,7 +11,7 @@ import { DEMO_MARKETS } from '../../server/config.js';
 import { exportEngineState } from '../../server/engine/engine-state.js';
 import { stateHash } from '../../server/journal/snapshot-store.js';
 import { barrier, connect, type Recorded } from '../support/e2e.js';
-import { mulberry32, pick, randomInt } from '../support/prng.js';
+import { mulberry32, pick, randomInt } from '../../bench/lib/prng.js';
 import { startTestServer } from '../support/test-server.js';
 
 export const SYMS = DEMO_MARKETS.map((m) => m.sym);

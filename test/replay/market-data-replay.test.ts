@@ -9,7 +9,7 @@ import { RejectError } from '../../protocol/client.js';
 import { CANDLE_INTERVALS } from '../../protocol/constants.js';
 import type { CandleMessage, CandlesSnapshot, TickerMessage, TradesSnapshot } from '../../protocol/messages.js';
 import { barrier, connect, type Recorded } from '../support/e2e.js';
-import { mulberry32, pick, randomInt } from '../support/prng.js';
+import { mulberry32, pick, randomInt } from '../../bench/lib/prng.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { SYMS } from './capture-session.js';
 import { startReplay, type ReplayProcess } from './replay-cli.js';

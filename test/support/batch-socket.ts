@@ -1,7 +1,7 @@
-// A raw-TCP WebSocket (bench/raw-ws-client.ts) for tests that must put several frames in one
+// A raw-TCP WebSocket (bench/lib/raw-ws-client.ts) for tests that must put several frames in one
 // TCP write, as a hostile client would; the `ws` package writes each frame on its own. Collects
 // decoded server messages (array frames flattened) and the close.
-import { RawWsClient } from '../../bench/raw-ws-client.js';
+import { RawWsClient } from '../../bench/lib/raw-ws-client.js';
 import { createCodec } from '../../protocol/codec.js';
 
 const codec = createCodec();

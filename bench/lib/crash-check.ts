@@ -5,7 +5,7 @@
 // and every hold is what the recovered open orders hold.
 import type { BalanceView, MarketInfo, OrderView } from '../../protocol/messages.js';
 import { deriveAssets, marketMoney } from '../../server/engine/assets.js';
-import { TEST_FUNDING } from '../support/test-server.js';
+import { SOAK_FUNDING } from './soak-setup.js';
 import { orderKey, type Aggression, type CrashTrader, type OrderState } from './crash-trader.js';
 
 export interface CheckStats {
@@ -142,7 +142,7 @@ export function checkBalances(
       const view = views.find((b) => b.asset === asset)!;
       total += view.available + view.hold;
     }
-    const deposited = traders.length * TEST_FUNDING[asset]! + (transferred.get(asset) ?? 0);
+    const deposited = traders.length * SOAK_FUNDING[asset]! + (transferred.get(asset) ?? 0);
     if (total !== deposited) violations.push(`${asset}: balances sum to ${total}, ${deposited} was deposited`);
   }
   for (const trader of traders) {

@@ -2,11 +2,11 @@
 // rejected, so an unfunded bench measures rejects, not matching. One amount for every account and
 // asset, ample for any bench order and small enough that each asset's supply (summed over all
 // accounts, capped at 2^53 − 1 units) has room for about 9,000 accounts; the largest bench funds 2,000.
-import type { MarketInfo } from '../protocol/messages.js';
-import { deriveAssets } from '../server/engine/assets.js';
-import type { MatchingEngine } from '../server/engine/engine.js';
-import type { JournalEntry } from '../server/journal/command-codec.js';
-import { fundingCommands } from '../test/support/engine-fixtures.js';
+import type { MarketInfo } from '../../protocol/messages.js';
+import { deriveAssets } from '../../server/engine/assets.js';
+import type { MatchingEngine } from '../../server/engine/engine.js';
+import type { TransferCommand } from '../../server/engine/types.js';
+import type { JournalEntry } from '../../server/journal/command-codec.js';
 
 /** Ledger units per account and asset: 10,000 USD at 8 decimals, 1,000,000 BTC at 6. */
 export const BENCH_FUNDING = 1e12;
@@ -18,7 +18,10 @@ export const BENCH_FUNDING = 1e12;
  */
 export function fundAccounts(engine: MatchingEngine, accounts: Iterable<string>): JournalEntry[] {
   const assets = engine.assets.map((a) => a.asset);
-  return fundingCommands([...new Set(accounts)], BENCH_FUNDING, assets).map((command) => {
+  const deposits = [...new Set(accounts)].flatMap((account) =>
+    assets.map((asset): TransferCommand => ({ op: 'deposit', ts: 0, account, asset, amount: BENCH_FUNDING, ref: `fund:${account}:${asset}` })),
+  );
+  return deposits.map((command) => {
     const result = engine.execute(command);
     if (!result.ok) throw new Error(`bench funding of ${command.account} ${command.asset} rejected: ${result.msg}`);
     return { command, id: null };

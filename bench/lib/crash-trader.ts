@@ -5,7 +5,7 @@
 import WebSocket from 'ws';
 import { SpotwireClient, type RawRequest, type WebSocketConstructor } from '../../protocol/client.js';
 import type { Exec, OrderView } from '../../protocol/messages.js';
-import { pick, randomInt } from '../support/prng.js';
+import { pick, randomInt } from './prng.js';
 
 export interface OrderState {
   readonly sym: string;

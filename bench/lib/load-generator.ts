@@ -3,8 +3,8 @@
 // rate (open loop); plus S market-data subscribers counting what they receive. Frames are encoded
 // before the run and reused round-robin (their rids name a slot, and a slot is only reused once
 // its orders were answered), so the client spends its CPU on sockets and decoding replies.
-import { createCodec } from '../protocol/codec.js';
-import { mulberry32, randomInt } from '../test/support/prng.js';
+import { createCodec } from '../../protocol/codec.js';
+import { mulberry32, randomInt } from './prng.js';
 import { human, nanosHistogram, percentiles, type Percentiles } from './report.js';
 import { RawWsClient } from './raw-ws-client.js';
 

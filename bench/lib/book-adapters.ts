@@ -2,8 +2,8 @@
 // command objects once, before timing, so a timed run measures matching and not allocation of
 // inputs; each returns the taker's filled quantity per command so equal work can be checked.
 import { OrderBook as NodejsOrderBook, Side as NobSide } from 'nodejs-order-book';
-import { type MatchingEngine } from '../server/engine/engine.js';
-import type { EngineCommand } from '../server/engine/types.js';
+import { type MatchingEngine } from '../../server/engine/engine.js';
+import type { EngineCommand } from '../../server/engine/types.js';
 import { fundAccounts } from './funding.js';
 import { RejectTally } from './reject-tally.js';
 import { BENCH_SYM, createBenchEngine, type Stream } from './streams.js';

@@ -2,9 +2,9 @@
 // A cancel must name an order that is resting at that point, so the generator runs the stream
 // through a MatchingEngine as it goes and keeps the set of resting ids; that pass also records the
 // fills each command produces, which both books must reproduce before they are timed.
-import { MatchingEngine } from '../server/engine/engine.js';
-import type { CommandResult, EngineLimits, PlaceCommand } from '../server/engine/types.js';
-import { mulberry32, randomInt } from '../test/support/prng.js';
+import { MatchingEngine } from '../../server/engine/engine.js';
+import type { CommandResult, EngineLimits, PlaceCommand } from '../../server/engine/types.js';
+import { mulberry32, randomInt } from './prng.js';
 import { fundAccounts } from './funding.js';
 
 export const BENCH_SYM = 'BENCH';

@@ -1,10 +1,10 @@
 // The fan-out ceiling for bench:fanout: a bare uWS server (same package, same backpressure limit
 // as the gateway) that subscribes every socket to one topic on its first frame and publishes
 // messages of a given size at a given rate, in 1 ms ticks, with app.publish — what the gateway's
-// market data costs minus the gateway. Run as a child: node --import tsx bench/publish-server.ts
+// market data costs minus the gateway. Run as a child: node --import tsx bench/lib/publish-server.ts
 // --rate <msgs/s> --bytes <n>; prints {"port":N} once listening.
 import { parseArgs } from 'node:util';
-import { loadNativeUws } from '../server/gateway/uws.js';
+import { loadNativeUws } from '../../server/gateway/uws.js';
 
 const { values } = parseArgs({ options: { rate: { type: 'string', default: '1000' }, bytes: { type: 'string', default: '100' } } });
 const rate = Number(values.rate);

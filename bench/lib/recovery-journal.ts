@@ -1,9 +1,9 @@
 // The journal bench:journal and bench:hot-path recover from: a `steady` stream's accepted commands
 // with the ids the engine gave them (what a live server journals), after the deposits that fund its
 // accounts — recovery replays those first, as it would a server's start-up funding.
-import type { JournalEntry } from '../server/journal/command-codec.js';
-import { createCommandCodec } from '../server/journal/command-codec.js';
-import { JournalWriter } from '../server/journal/journal-writer.js';
+import type { JournalEntry } from '../../server/journal/command-codec.js';
+import { createCommandCodec } from '../../server/journal/command-codec.js';
+import { JournalWriter } from '../../server/journal/journal-writer.js';
 import { SpotwireBook } from './book-adapters.js';
 import { fundAccounts } from './funding.js';
 import { RejectTally } from './reject-tally.js';

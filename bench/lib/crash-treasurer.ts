@@ -6,7 +6,7 @@
 import WebSocket from 'ws';
 import { RejectError, SpotwireClient, type WebSocketConstructor } from '../../protocol/client.js';
 import type { TransferOp } from '../../protocol/constants.js';
-import { pick, randomInt } from '../support/prng.js';
+import { pick, randomInt } from './prng.js';
 
 interface Transfer {
   readonly op: TransferOp;

@@ -11,15 +11,15 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import postgres from 'postgres';
 import { Registry } from 'prom-client';
-import type { MarketInfo } from '../protocol/messages.js';
-import type { EngineLimits } from '../server/engine/types.js';
-import { createCommandCodec } from '../server/journal/command-codec.js';
-import { systemClock } from '../server/persistence/resilience/clock.js';
-import { DeadLetterStore } from '../server/persistence/dead-letters/dead-letter-store.js';
-import type { EventBatch, Sink } from '../server/persistence/event-batch.js';
-import { PgSink } from '../server/persistence/postgres/pg-sink.js';
-import { RedisSink } from '../server/persistence/redis/redis-sink.js';
-import { WriteBehind } from '../server/persistence/write-behind.js';
+import type { MarketInfo } from '../../protocol/messages.js';
+import type { EngineLimits } from '../../server/engine/types.js';
+import { createCommandCodec } from '../../server/journal/command-codec.js';
+import { systemClock } from '../../server/persistence/resilience/clock.js';
+import { DeadLetterStore } from '../../server/persistence/dead-letters/dead-letter-store.js';
+import type { EventBatch, Sink } from '../../server/persistence/event-batch.js';
+import { PgSink } from '../../server/persistence/postgres/pg-sink.js';
+import { RedisSink } from '../../server/persistence/redis/redis-sink.js';
+import { WriteBehind } from '../../server/persistence/write-behind.js';
 import { processCpuSeconds } from './process-cpu.js';
 
 export interface CatchUpSetup {

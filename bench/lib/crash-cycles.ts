@@ -5,10 +5,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BalanceView, MarketInfo, OrderView } from '../../protocol/messages.js';
-import { connect } from '../support/e2e.js';
-import { mulberry32, randomInt } from '../support/prng.js';
+import WebSocket from 'ws';
+import { SpotwireClient, type WebSocketConstructor } from '../../protocol/client.js';
+import { mulberry32, randomInt } from './prng.js';
 import { checkBalances, checkRecovered, type CheckStats } from './crash-check.js';
-import { TEST_FUNDING } from '../support/test-server.js';
 import { FEES_ACCOUNT } from '../../protocol/constants.js';
 import { CrashTrader } from './crash-trader.js';
 import { CrashTreasurer } from './crash-treasurer.js';
@@ -18,6 +18,7 @@ import { createCommandCodec } from '../../server/journal/command-codec.js';
 import { recover } from '../../server/journal/recovery.js';
 import { dataPaths } from '../../server/server.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
+import { soakKeys } from './soak-setup.js';
 
 export interface CrashRunOptions {
   readonly root: string;
@@ -74,8 +75,7 @@ async function checkAgainstReplay(markets: readonly MarketInfo[], dataDir: strin
 export async function runCrashCycles(options: CrashRunOptions): Promise<CrashRunResult> {
   const keysFile = join(options.root, 'keys.json');
   const marketsFile = join(options.root, 'markets.json');
-  const keys = options.accounts.map((account) => ({ token: `token-${account}`, account, deposit: TEST_FUNDING }));
-  writeFileSync(keysFile, JSON.stringify([...keys, { token: 'token-crash-admin', account: 'crash-admin', role: 'admin' }]));
+  writeFileSync(keysFile, JSON.stringify([...soakKeys(options.accounts), { token: 'token-crash-admin', account: 'crash-admin', role: 'admin' }]));
   writeFileSync(marketsFile, JSON.stringify(options.markets));
   const serverOptions = { dataDir: join(options.root, 'data'), keysFile, marketsFile, snapshotEvery: options.snapshotEvery };
   const syms = options.markets.map((m) => m.sym);
@@ -110,15 +110,15 @@ export async function runCrashCycles(options: CrashRunOptions): Promise<CrashRun
         recovered.set(trader, (await trader.client!.orders()).orders);
         balances.set(trader.account, (await trader.client!.balances()).balances);
       }
-      const watcher = await connect(live.url);
-      await watcher.client.login('token-crash-admin');
-      balances.set(FEES_ACCOUNT, (await watcher.client.balances(FEES_ACCOUNT)).balances);
+      const watcher = await SpotwireClient.connect(live.url, { WebSocket: WebSocket as unknown as WebSocketConstructor, timeoutMs: 15_000 });
+      await watcher.login('token-crash-admin');
+      balances.set(FEES_ACCOUNT, (await watcher.balances(FEES_ACCOUNT)).balances);
       const books = new Map<string, { bids: [number, number][]; asks: [number, number][] }>();
       for (const sym of syms) {
-        const book = await watcher.client.subscribeBook(sym, { depth: 1_000 });
+        const book = await watcher.subscribeBook(sym, { depth: 1_000 });
         books.set(sym, { bids: book.bids(), asks: book.asks() });
       }
-      watcher.client.close();
+      watcher.close();
       const before = result.violations.length;
       checkRecovered(syms, traders, recovered, books, result.violations, result.stats);
       result.violations.push(...reconciled);

@@ -2,8 +2,8 @@
 // replies never delays the probe's pings. It writes `burst` frames of 1,024 messages in one TCP
 // write, keeps `window` frames in flight, and counts replies from the array header alone (no
 // decoding), until killed.
-//   node --import tsx bench/flood-client.ts <port> <scenario> [token]
-import { createCodec } from '../protocol/codec.js';
+//   node --import tsx bench/lib/flood-client.ts <port> <scenario> [token]
+import { createCodec } from '../../protocol/codec.js';
 import { FRAME, SCENARIOS, type Scenario } from './flood-scenarios.js';
 import { RawWsClient } from './raw-ws-client.js';
 

@@ -1,8 +1,8 @@
 // The transport ceiling for bench:e2e: a bare uWS server (the same uWebSockets.js package and
 // options as the gateway) that sends every binary frame straight back. No decoding, no matching,
 // no journal: what is left is the cost of the sockets themselves.
-// Run as a child process: node --import tsx bench/echo-server.ts; prints {"port":N} once listening.
-import { loadNativeUws } from '../server/gateway/uws.js';
+// Run as a child process: node --import tsx bench/lib/echo-server.ts; prints {"port":N} once listening.
+import { loadNativeUws } from '../../server/gateway/uws.js';
 
 const uws = loadNativeUws();
 const app = uws.App();
