@@ -1,5 +1,5 @@
 // bench:engine — the matching engine alone, in-process, against nodejs-order-book on the same
-// seeded streams (issue 5). Equal work is checked before timing (the taker's filled quantity on
+// seeded streams. Equal work is checked before timing (the taker's filled quantity on
 // every command, and the final depth); then runs alternate between the books, and medians of the
 // timed runs after warm-up are reported with per-command latency from a separate timed pass.
 // Run: npm run bench:engine [-- --runs 5 --scale 1 --only steady,deep]
@@ -76,8 +76,8 @@ function sameDepth(a: BenchBook, b: BenchBook): boolean {
   return canonical(a) === canonical(b);
 }
 
-// No forced collection before timed runs: a full gc() shrinks V8's young generation and made the
-// following run 2-3× slower. Collections are forced only for the heap figures, after all timing.
+// No forced collection before timed runs: a full gc() shrinks V8's young generation, which slows
+// the run after it. Collections are forced only for the heap figures, after all timing.
 function timedRun(book: BenchBook, length: number): number {
   book.reset();
   const start = process.hrtime.bigint();

@@ -1,6 +1,6 @@
 // bench:hot-path — CPU time (process.cpuUsage, not wall time) of the engine's and recovery's hot
 // paths on fixed seeded workloads: the figure that stays comparable on a loaded, shared machine,
-// where wall-clock throughput moves 2–3× with other people's load. Used for before/after A/B of
+// where wall-clock throughput moves with other people's load. Used for before/after A/B of
 // engine and journal changes: run the two versions alternately and compare medians.
 // Run: npm run bench:hot-path [-- --runs 5 --recovery-commands 300000]
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// bench:journal — the journal's group commit and start-up recovery (issue 3's figures, issue 5).
+// bench:journal — the journal's group commit and start-up recovery.
 // 1. Group commit: producers append one batch per event-loop turn (as the gateway does) with a
 //    bounded number of commands in flight; fsync on vs off gives commands/s, groups/s (one write +
 //    fdatasync each) and commands per group.

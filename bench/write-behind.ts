@@ -7,8 +7,8 @@
 //     the server would), sampled every 50 ms: how far each sink trails the newest durable record;
 //  3. end-to-end cost: the real server (child process) under the e2e load with and without
 //     REDIS_URL/DATABASE_URL, orders/s compared.
-// `--variants new,old` alternates the pipeline with the pipeline before the shared feed (each sink
-// replaying on its own, V8's default worker heap) in stages 1 and 2, for before/after figures.
+// `--variants new,old` alternates the server's pipeline (one replay feeding both sinks) with one
+// where each sink replays the journal on its own on V8's default worker heap, in stages 1 and 2.
 // Each run writes into a scratch database and key prefix, removed at the end.
 // Run: npm run bench:write-behind [-- --trades 300000 --rate 50000 --seconds 10 --e2e-seconds 5
 //      --catchup-modes replay,postgres,redis,both --catchup-rounds 3 --lag-rounds 3 --variants new,old]
@@ -48,7 +48,7 @@ const { values: args } = parseArgs({
     'catchup-modes': { type: 'string', default: 'replay,postgres,redis,both' },
     'catchup-rounds': { type: 'string', default: '1' },
     'lag-rounds': { type: 'string', default: '1' },
-    // "old": each sink replays the journal on its own, worker heap at V8's defaults (before the shared feed).
+    // "old": each sink replays the journal on its own, worker heap at V8's defaults.
     variants: { type: 'string', default: 'new' },
   },
 });
@@ -153,7 +153,7 @@ async function deleteKeys(prefix: string): Promise<void> {
 type CatchUpMode = 'replay' | 'postgres' | 'redis' | 'both';
 type Variant = 'new' | 'old';
 
-/** One catch-up run in a worker thread set up as the server's write-behind worker ("old": as before issue 4's shared feed). */
+/** One catch-up run in a worker thread set up as the server's write-behind worker ("old": a replay per sink). */
 async function catchUpRun(source: BenchJournal, mode: CatchUpMode, variant: Variant): Promise<CatchUpResult> {
   const db = mode === 'postgres' || mode === 'both' ? await scratchDatabase('catchup') : null;
   const prefix = `bench:wb:${run}:catchup:${variant}:`;

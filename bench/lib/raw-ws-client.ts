@@ -1,6 +1,6 @@
 // A minimal WebSocket client over a raw TCP socket, for load generation. The `ws` package writes
-// each message with its own syscall and caps near 190K msgs/s on this machine (LIMITS.md), so a
-// load generator built on it measures `ws`. Here frames queued in one event-loop turn go out in
+// each message with its own syscall (its ceiling: LIMITS.md), so a load generator built on it
+// measures `ws`. Here frames queued in one event-loop turn go out in
 // one write, and incoming bytes are parsed into whole binary payloads without copying when a
 // payload sits inside one TCP chunk.
 import { randomBytes } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Seeded command streams for the engine benchmark (issue 5), generated before any timing.
+// Seeded command streams for the engine benchmark, generated before any timing.
 // A cancel must name an order that is resting at that point, so the generator runs the stream
 // through a MatchingEngine as it goes and keeps the set of resting ids; that pass also records the
 // fills each command produces, which both books must reproduce before they are timed.
