@@ -7,7 +7,7 @@
 // equals the sum of everybody's open orders; order ids and trade ids continue above all seen before.
 // An admin deposits and withdraws meanwhile: every acked transfer is applied exactly once, money is
 // conserved, every hold is what the open orders hold, and every balance equals a fresh replay's.
-// The cycle is in crash-cycles.ts, the checks in crash-check.ts.
+// The cycle is in bench/lib/crash-cycles.ts (the soak runs it longer), the checks in crash-check.ts.
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCrashCycles } from '../../bench/lib/crash-cycles.js';
 import { JOURNAL_MARKETS, makeTempDir } from './journal-support.js';
