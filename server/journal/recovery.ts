@@ -38,6 +38,8 @@ export interface RecoveryOptions {
   readonly marketData?: boolean;
   /** Called after each replayed record, for progress bars and replay output. */
   readonly onRecord?: (record: ReplayedRecord) => void;
+  /** Give the event loop a turn after this many records (a follower rebuilt while others run). */
+  readonly yieldEveryRecords?: number;
 }
 
 export interface ReplayedRecord {
@@ -148,6 +150,9 @@ export async function recover(options: RecoveryOptions): Promise<RecoveredState>
   });
   for (const record of records) {
     if (options.toSeq !== undefined && record.seq + record.count - 1 > options.toSeq) break;
+    if (options.yieldEveryRecords !== undefined && replayedRecords > 0 && replayedRecords % options.yieldEveryRecords === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     // Only an onRecord caller reads the events of replayed commands; market data needs the trades.
     if (options.onRecord) {
       const replayed = applyRecord(engine, bookSeqs, record.seq, record.entries);
