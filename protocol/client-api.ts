@@ -51,10 +51,18 @@ export interface ReconnectOptions {
   readonly maxAttempts?: number;
   /** A random number in [0, 1) per attempt; default Math.random (pass a seeded one in tests). */
   readonly random?: () => number;
+  /**
+   * After this long without a frame from the server the client pings; after twice this long it
+   * takes the connection for dead (close code 4000) and reconnects. Default 15,000 ms; 0: off.
+   */
+  readonly heartbeatMs?: number;
 }
 
 export const DEFAULT_RECONNECT_INITIAL_DELAY_MS = 100;
 export const DEFAULT_RECONNECT_MAX_DELAY_MS = 10_000;
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+/** The close code a reconnecting client reports when the server fell silent (no frame in 2 heartbeats). */
+export const HEARTBEAT_CLOSE_CODE = 4000;
 
 /** `open`: usable; `reconnecting`: away, requests fail fast; `closed`: for good. */
 export type ClientState = 'open' | 'reconnecting' | 'closed';

@@ -7,7 +7,9 @@ import { createCodec, type Codec } from './codec.js';
 import {
   ClientError,
   ConnectionLostError,
+  DEFAULT_HEARTBEAT_MS,
   DEFAULT_MAX_PENDING,
+  HEARTBEAT_CLOSE_CODE,
   DEFAULT_TIMEOUT_MS,
   RejectError,
   type ClientOptions,
@@ -20,6 +22,7 @@ import {
 import type { Reply, ServerMessage } from './messages.js';
 import { openSocket } from './open-socket.js';
 import { PendingRequests, type OnReply } from './pending-requests.js';
+import { Heartbeat } from './heartbeat.js';
 import { Reconnector } from './reconnector.js';
 
 const OPEN = 1;
@@ -54,6 +57,7 @@ export class ClientConnection {
   readonly #maxPending: number;
   readonly #pending: PendingRequests;
   readonly #reconnector: Reconnector | undefined;
+  readonly #heartbeat: Heartbeat | undefined;
   /** 'reconnecting' covers the restore too: the socket is open but only internal requests go out. */
   #state: ClientState = 'open';
   #finished = false;
@@ -79,6 +83,16 @@ export class ClientConnection {
         onReconnecting: (event) => hooks.reconnecting(event),
         onGiveUp: (info) => this.#finish(info),
       });
+      const heartbeatMs = options.reconnect.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+      if (heartbeatMs > 0) {
+        this.#heartbeat = new Heartbeat(heartbeatMs, {
+          ping: () => {
+            if (!this.socketUsable) return;
+            for (const reply of this.send([{ op: 'ping' }], false, true)) reply.catch(() => undefined);
+          },
+          dead: (silentMs) => this.#serverSilent(silentMs),
+        });
+      }
     }
     this.#attach(socket);
   }
@@ -110,6 +124,7 @@ export class ClientConnection {
     const socketGone = this.#socket.readyState !== OPEN && this.#state !== 'closed';
     if (this.#state !== 'closed') this.#socket.close(code, reason);
     this.#state = 'closed';
+    this.#heartbeat?.stop();
     this.#reconnector?.stop();
     this.#failAll('client closed the connection');
     // A reconnecting client has no socket whose close event would say so.
@@ -196,6 +211,7 @@ export class ClientConnection {
     this.#socket = socket;
     this.#generation++;
     socket.onmessage = (event: { data: unknown }) => this.#onFrame(event.data);
+    this.#heartbeat?.start();
     socket.onclose = (event: { code?: number; reason?: string }) =>
       this.#onSocketClosed(socket, { code: event.code ?? 1006, reason: event.reason ?? '' });
     socket.onerror = () => {
@@ -203,10 +219,24 @@ export class ClientConnection {
     };
   }
 
+  /** No frame for two heartbeats: the socket is taken for dead without waiting for TCP to say so. */
+  #serverSilent(silentMs: number): void {
+    const socket = this.#socket;
+    if (this.#state === 'closed') return;
+    const info = { code: HEARTBEAT_CLOSE_CODE, reason: `no frame from the server in ${silentMs} ms` };
+    this.#onSocketClosed(socket, info);
+    try {
+      socket.close(HEARTBEAT_CLOSE_CODE, 'heartbeat');
+    } catch {
+      // Already closing: its close event is detached above.
+    }
+  }
+
   #onSocketClosed(socket: WebSocketLike, info: CloseInfo): void {
     socket.onmessage = null;
     socket.onclose = null;
     if (socket !== this.#socket) return;
+    this.#heartbeat?.stop();
     if (this.#state === 'closed' || this.#reconnector === undefined) {
       this.#finish(info);
       return;
@@ -219,6 +249,7 @@ export class ClientConnection {
 
   #finish(info: CloseInfo): void {
     this.#state = 'closed';
+    this.#heartbeat?.stop();
     this.#reconnector?.stop();
     this.#failAll('connection closed');
     if (this.#finished) return;
@@ -231,6 +262,7 @@ export class ClientConnection {
   }
 
   #onFrame(data: unknown): void {
+    this.#heartbeat?.frame();
     const bytes = bytesOf(data);
     if (bytes === undefined) {
       this.badFrames++;

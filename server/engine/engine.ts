@@ -5,6 +5,7 @@ import type { Side } from '../../protocol/constants.js';
 import type { AssetInfo, BalanceView, Level, MarketInfo, OrderRef, OrderView } from '../../protocol/messages.js';
 import { AccountIndex } from './account-index.js';
 import { deriveAssets, marketMoney } from './assets.js';
+import { EventCollector, NO_EVENTS, type EngineListener, type EngineOutput } from './engine-listener.js';
 import { Ledger } from './ledger.js';
 import type { Order } from './order.js';
 import { OrderBook } from './order-book.js';
@@ -15,9 +16,7 @@ import {
   type CancelCommand,
   type CommandResult,
   type EngineCommand,
-  type EngineEvent,
   type EngineLimits,
-  type EventOutput,
   type PlaceCommand,
   type TransferCommand,
 } from './types.js';
@@ -32,16 +31,21 @@ export class MatchingEngine {
   private readonly books = new Map<string, OrderBook>();
   readonly accounts = new AccountIndex();
   readonly ledger: Ledger;
-  private readonly output: EventOutput = { enabled: true };
+  /** Where books report; by default to the collector, which builds every result's events. */
+  private readonly out: EngineOutput;
+  private readonly collector: EventCollector;
 
   constructor(
     readonly markets: readonly MarketInfo[],
     private readonly limits: EngineLimits = DEFAULT_ENGINE_LIMITS,
   ) {
     this.ledger = new Ledger(deriveAssets(markets));
+    this.out = { listener: null as unknown as EngineListener, events: NO_EVENTS };
+    this.collector = new EventCollector(this.out);
+    this.out.listener = this.collector;
     for (const market of markets) {
       const money = marketMoney(market, this.ledger.assets);
-      this.books.set(market.sym, new OrderBook(market.sym, this.accounts, this.ledger, money, this.output));
+      this.books.set(market.sym, new OrderBook(market.sym, this.accounts, this.ledger, money, this.out));
     }
   }
 
@@ -63,8 +67,11 @@ export class MatchingEngine {
 
   execute(cmd: EngineCommand): CommandResult {
     this.ledger.beginCommand();
+    const out = this.out;
+    if (out.listener === this.collector) out.events = [];
     const result = this.run(cmd);
-    if (result.ok && this.output.enabled) this.pushBalanceEvents(result.events);
+    if (result.ok) this.reportBalances();
+    out.events = NO_EVENTS;
     return result;
   }
 
@@ -84,13 +91,14 @@ export class MatchingEngine {
     }
   }
 
-  /** One event per (account, asset) the command changed, with the balance it ended at. */
-  private pushBalanceEvents(events: EngineEvent[]): void {
+  /** One report per (account, asset) the command changed, with the balance it ended at. */
+  private reportBalances(): void {
     const { touchedFunds, touchedAssets, touchedCount, assets } = this.ledger;
+    const listener = this.out.listener;
     for (let i = 0; i < touchedCount; i++) {
       const funds = touchedFunds[i]!;
       const asset = touchedAssets[i]!;
-      events.push({ kind: 'balance', account: funds.account, asset: assets[asset]!.asset, available: funds.available[asset]!, hold: funds.hold[asset]! });
+      listener.balanceChanged(funds.account, assets[asset]!.asset, funds.available[asset]!, funds.hold[asset]!);
     }
   }
 
@@ -100,17 +108,16 @@ export class MatchingEngine {
   }
 
   /**
-   * Runs `commands` with no event objects built: results keep ok, code, id, cid and canceled, but
-   * their `events` stay empty. State changes exactly as with events (the same code runs; only the
-   * pushes are skipped), and each book's `levelChanges` still counts. For recovery, where the
-   * events of replayed commands are never read.
+   * Runs `commands` reporting to `listener` instead of the collector: results keep ok, code, id,
+   * cid and canceled, but their `events` stay empty. State changes exactly as with events (the
+   * same code runs). For replays that need less than every event (engine-listener.ts).
    */
-  withoutEvents<T>(commands: () => T): T {
-    this.output.enabled = false;
+  withListener<T>(listener: EngineListener, commands: () => T): T {
+    this.out.listener = listener;
     try {
       return commands();
     } finally {
-      this.output.enabled = true;
+      this.out.listener = this.collector;
     }
   }
 
@@ -155,25 +162,23 @@ export class MatchingEngine {
     if (!book) return unknownMarket(cmd.sym);
     const order = this.findOrder(book, cmd.account, cmd.ref);
     if (!order) return UNKNOWN_ORDER;
-    const events: EngineEvent[] = [];
-    book.cancel(order, 'user', cmd.ts, events);
-    return { ok: true, id: order.id, cid: order.cid, events };
+    book.cancel(order, 'user', cmd.ts);
+    return { ok: true, id: order.id, cid: order.cid, events: this.out.events };
   }
 
   private cancelAll(cmd: CancelAllCommand): CommandResult {
     if (cmd.sym !== null && !this.books.has(cmd.sym)) return unknownMarket(cmd.sym);
     const entry = this.accounts.get(cmd.account);
-    const events: EngineEvent[] = [];
     let canceled = 0;
     if (entry) {
       // Copy first: cancel unregisters from the set being walked.
       for (const order of entry.list()) {
         if (cmd.sym !== null && order.sym !== cmd.sym) continue;
-        this.books.get(order.sym)!.cancel(order, cmd.reason, cmd.ts, events);
+        this.books.get(order.sym)!.cancel(order, cmd.reason, cmd.ts);
         canceled++;
       }
     }
-    return { ok: true, canceled, events };
+    return { ok: true, canceled, events: this.out.events };
   }
 
   private amend(cmd: AmendCommand): CommandResult {
@@ -194,7 +199,7 @@ export class MatchingEngine {
       if (seen.op !== cmd.op || seen.account !== cmd.account || seen.asset !== cmd.asset || seen.amount !== cmd.amount) {
         return { ok: false, code: 'bad_request', msg: `ref ${cmd.ref} was already used for another transfer`, events: [] };
       }
-      return { ok: true, transfer: this.transferOutcome(cmd, asset, true), events: [] };
+      return { ok: true, transfer: this.transferOutcome(cmd, asset, true), events: this.out.events };
     }
     if (cmd.op === 'deposit') {
       if (!Number.isSafeInteger(ledger.supply[asset]! + cmd.amount)) {
@@ -211,11 +216,8 @@ export class MatchingEngine {
       ledger.supply[asset]! -= cmd.amount;
     }
     ledger.refs.set(cmd.ref, { op: cmd.op, account: cmd.account, asset: cmd.asset, amount: cmd.amount });
-    const events: EngineEvent[] = [];
-    if (this.output.enabled) {
-      events.push({ kind: 'transfer', op: cmd.op, account: cmd.account, asset: cmd.asset, amount: cmd.amount, ref: cmd.ref, ts: cmd.ts });
-    }
-    return { ok: true, transfer: this.transferOutcome(cmd, asset, false), events };
+    this.out.listener.transferred(cmd);
+    return { ok: true, transfer: this.transferOutcome(cmd, asset, false), events: this.out.events };
   }
 
   private transferOutcome(cmd: TransferCommand, asset: number, duplicate: boolean): NonNullable<Extract<CommandResult, { ok: true }>['transfer']> {

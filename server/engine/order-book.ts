@@ -2,21 +2,21 @@
 // priority, fills at the maker's price, ioc/fok/market/post, self-trade prevention and amend, with
 // the money rules ("Accounts and money"): every order holds what it can still spend, each fill
 // settles both sides at once at the maker's price, less fees, and an order's end releases its hold.
-// Every consequence is pushed as an event (unless the engine's output is off for a replay nobody
-// watches: then the state changes identically and no event object is built); every check that can
-// reject runs before the first change, so a reject never changes state (not even the id counters).
+// Every consequence is reported to the engine's listener as it happens (engine-listener.ts: the
+// collector builds events, a replay's listener may build nothing); every check that can reject
+// runs before the first change, so a reject never changes state (not even the id counters).
 import type { CancelReason, Side } from '../../protocol/constants.js';
 import type { Level, OrderView } from '../../protocol/messages.js';
 import type { AccountIndex } from './account-index.js';
 import type { MarketMoney } from './assets.js';
 import { BookSide } from './book-side.js';
-import { amendedExec, canceledExec, fillExec, plainExec } from './exec-events.js';
+import type { EngineOutput, FillReport } from './engine-listener.js';
 import { totalFee } from './fees.js';
 import type { Ledger } from './ledger.js';
 import { Order } from './order.js';
 import { buyHoldsAtLimit, limitBuyHold, needsLiquidity, restsAfterMatching, sellHold, unrestedReason } from './order-rules.js';
 import type { PriceLevel } from './price-level.js';
-import type { AmendCommand, CommandResult, EngineEvent, EventOutput, PlaceCommand } from './types.js';
+import type { AmendCommand, CommandResult, PlaceCommand } from './types.js';
 
 const MAX_QTY = Number.MAX_SAFE_INTEGER;
 
@@ -33,16 +33,32 @@ export class OrderBook {
   readonly orders = new Map<number, Order>();
   nextOrderId = 1;
   nextTradeId = 1;
-  /** Level changes so far (one per level event, emitted or not). */
-  levelChanges = 0;
+  /** Reused for every fill reported: listeners copy what they keep. */
+  private readonly fill: FillReport;
 
   constructor(
     readonly sym: string,
     private readonly accounts: AccountIndex,
     private readonly ledger: Ledger,
     readonly money: MarketMoney,
-    private readonly output: EventOutput,
-  ) {}
+    private readonly out: EngineOutput,
+  ) {
+    this.fill = {
+      sym,
+      tradeId: 0,
+      px: 0,
+      qty: 0,
+      maker: null as unknown as Order,
+      taker: null as unknown as Order,
+      baseAmount: 0,
+      quoteAmount: 0,
+      makerFee: 0,
+      takerFee: 0,
+      makerFeeAsset: '',
+      takerFeeAsset: '',
+      ts: 0,
+    };
+  }
 
   sideOf(side: Side): BookSide {
     return side === 'buy' ? this.bids : this.asks;
@@ -95,29 +111,27 @@ export class OrderBook {
     );
     this.ledger.reserve(order.funds, holdAsset, hold);
     order.hold = hold;
-    const events: EngineEvent[] = [];
-    if (this.output.enabled) events.push(plainExec(order, 'new', cmd.ts));
-    this.matchAndSettle(order, cmd.ts, events);
-    return { ok: true, id: order.id, cid: order.cid, events };
+    this.out.listener.accepted(order, cmd.ts);
+    this.matchAndSettle(order, cmd.ts);
+    return { ok: true, id: order.id, cid: order.cid, events: this.out.events };
   }
 
-  cancel(order: Order, reason: CancelReason, ts: number, events: EngineEvent[]): void {
+  cancel(order: Order, reason: CancelReason, ts: number): void {
     const side = this.sideOf(order.side);
     const level = side.remove(order);
     this.orders.delete(order.id);
     this.accounts.unregister(order);
     this.releaseHold(order);
-    this.levelChanged(events, order.side, level);
-    if (this.output.enabled) events.push(canceledExec(order, ts, reason));
+    this.levelChanged(order.side, level);
+    this.out.listener.canceled(order, ts, reason);
   }
 
   amend(order: Order, cmd: AmendCommand): CommandResult {
     const newQty = cmd.qty ?? order.qty;
     const newPx = cmd.px ?? order.px!;
-    const events: EngineEvent[] = [];
     if (newQty <= order.filled) {
-      this.cancel(order, 'amend', cmd.ts, events);
-      return { ok: true, id: order.id, cid: order.cid, events };
+      this.cancel(order, 'amend', cmd.ts);
+      return { ok: true, id: order.id, cid: order.cid, events: this.out.events };
     }
     const own = this.sideOf(order.side);
     const level = order.level!;
@@ -125,7 +139,7 @@ export class OrderBook {
     if (newHold < 0) return reject('bad_number', HOLD_TOO_LARGE);
     const holdAsset = this.holdAsset(order.side);
     if (newPx === order.px) {
-      if (newQty === order.qty) return { ok: true, id: order.id, cid: order.cid, events };
+      if (newQty === order.qty) return { ok: true, id: order.id, cid: order.cid, events: this.out.events };
       if (newQty < order.qty) {
         // Lowering qty keeps time priority: adjust in place.
         level.total -= order.qty - newQty;
@@ -141,9 +155,9 @@ export class OrderBook {
         own.add(order);
       }
       this.setHold(order, newHold);
-      this.levelChanged(events, order.side, order.level!);
-      if (this.output.enabled) events.push(amendedExec(order, cmd.ts));
-      return { ok: true, id: order.id, cid: order.cid, events };
+      this.levelChanged(order.side, order.level!);
+      this.out.listener.amended(order, cmd.ts);
+      return { ok: true, id: order.id, cid: order.cid, events: this.out.events };
     }
 
     const opposite = this.oppositeOf(order.side);
@@ -157,17 +171,17 @@ export class OrderBook {
     if (newHold - order.hold > available) return this.insufficient(holdAsset, newHold - order.hold, available);
     // A new price moves the order to the back of its new level, matching first if it crosses.
     own.remove(order);
-    this.levelChanged(events, order.side, level);
+    this.levelChanged(order.side, level);
     this.orders.delete(order.id);
     order.px = newPx;
     order.qty = newQty;
     this.setHold(order, newHold);
-    if (this.output.enabled) events.push(amendedExec(order, cmd.ts));
-    this.matchAndSettle(order, cmd.ts, events);
+    this.out.listener.amended(order, cmd.ts);
+    this.matchAndSettle(order, cmd.ts);
     // It stays registered while it matches so that, if it rests again, it keeps its place in the
     // account's acceptance order (`orders`, cancel_all); unregister it only if it no longer rests.
     if (order.level === null) this.accounts.unregister(order);
-    return { ok: true, id: order.id, cid: order.cid, events };
+    return { ok: true, id: order.id, cid: order.cid, events: this.out.events };
   }
 
   /**
@@ -223,29 +237,29 @@ export class OrderBook {
   }
 
   /** Matches a taker, then rests it (gtc limit) or cancels what is left; an order that ends releases its hold. */
-  private matchAndSettle(taker: Order, ts: number, events: EngineEvent[]): void {
-    const stoppedBy = this.match(taker, ts, events);
+  private matchAndSettle(taker: Order, ts: number): void {
+    const stoppedBy = this.match(taker, ts);
     if (taker.leaves > 0 && stoppedBy === null && restsAfterMatching(taker.kind, taker.tif)) {
       const level = this.sideOf(taker.side).add(taker);
       this.orders.set(taker.id, taker);
       this.accounts.register(taker);
-      this.levelChanged(events, taker.side, level);
+      this.levelChanged(taker.side, level);
       return;
     }
     this.releaseHold(taker);
     if (taker.leaves === 0) return;
     const reason: CancelReason = stoppedBy ?? unrestedReason(taker.kind);
-    if (this.output.enabled) events.push(canceledExec(taker, ts, reason));
+    this.out.listener.canceled(taker, ts, reason);
   }
 
   /** Fills the taker against the opposite side; returns 'stp' when self-trade prevention stopped it. */
-  private match(taker: Order, ts: number, events: EngineEvent[]): 'stp' | null {
+  private match(taker: Order, ts: number): 'stp' | null {
     const opposite = this.oppositeOf(taker.side);
     for (;;) {
       const level = opposite.best();
       if (level === undefined || !opposite.reaches(level, taker.px)) return null;
-      const stop = this.matchLevel(taker, level, ts, events);
-      this.levelChanged(events, opposite.side, level);
+      const stop = this.matchLevel(taker, level, ts);
+      this.levelChanged(opposite.side, level);
       if (level.isEmpty()) opposite.dropLevel(level);
       if (stop) return 'stp';
       if (taker.leaves === 0) return null;
@@ -253,7 +267,7 @@ export class OrderBook {
   }
 
   /** Fills against one level in FIFO order; returns true when STP stopped the taker. */
-  private matchLevel(taker: Order, level: PriceLevel, ts: number, events: EngineEvent[]): boolean {
+  private matchLevel(taker: Order, level: PriceLevel, ts: number): boolean {
     let maker = level.head;
     while (maker !== null && taker.leaves > 0) {
       const next = maker.next;
@@ -261,7 +275,7 @@ export class OrderBook {
         if (taker.stp === 'cancel_taker') return true;
         this.removeResting(maker, level);
         this.releaseHold(maker);
-        if (this.output.enabled) events.push(canceledExec(maker, ts, 'stp'));
+        this.out.listener.canceled(maker, ts, 'stp');
         if (taker.stp === 'cancel_both') return true;
         maker = next;
         continue;
@@ -278,27 +292,20 @@ export class OrderBook {
       const takerBuys = taker.side === 'buy';
       const makerFee = takerBuys ? this.settleSeller(maker, base, quote, 'maker') : this.settleBuyer(maker, qty, base, quote, 'maker');
       const takerFee = takerBuys ? this.settleBuyer(taker, qty, base, quote, 'taker') : this.settleSeller(taker, base, quote, 'taker');
-      if (this.output.enabled) {
-        events.push(fillExec(maker, ts, tradeId, px, qty, 'maker', makerFee, takerBuys ? this.money.quote : this.money.base));
-        events.push(fillExec(taker, ts, tradeId, px, qty, 'taker', takerFee, takerBuys ? this.money.base : this.money.quote));
-        events.push({
-          kind: 'trade',
-          sym: this.sym,
-          tradeId,
-          px,
-          qty,
-          takerSide: taker.side,
-          makerOrderId: maker.id,
-          takerOrderId: taker.id,
-          makerAccount: maker.account,
-          takerAccount: taker.account,
-          baseAmount: base,
-          quoteAmount: quote,
-          makerFee,
-          takerFee,
-          ts,
-        });
-      }
+      const fill = this.fill;
+      fill.tradeId = tradeId;
+      fill.px = px;
+      fill.qty = qty;
+      fill.maker = maker;
+      fill.taker = taker;
+      fill.baseAmount = base;
+      fill.quoteAmount = quote;
+      fill.makerFee = makerFee;
+      fill.takerFee = takerFee;
+      fill.makerFeeAsset = takerBuys ? this.money.quote : this.money.base;
+      fill.takerFeeAsset = takerBuys ? this.money.base : this.money.quote;
+      fill.ts = ts;
+      this.out.listener.filled(fill);
       if (maker.leaves === 0) this.removeResting(maker, level);
       maker = next;
     }
@@ -405,9 +412,7 @@ export class OrderBook {
     this.accounts.unregister(order);
   }
 
-  /** Counted even when events are off, so a quiet replay still knows which books changed. */
-  private levelChanged(events: EngineEvent[], side: Side, level: PriceLevel): void {
-    this.levelChanges++;
-    if (this.output.enabled) events.push({ kind: 'level', sym: this.sym, side, px: level.px, qty: level.total });
+  private levelChanged(side: Side, level: PriceLevel): void {
+    this.out.listener.levelChanged(this.sym, side, level.px, level.total);
   }
 }

@@ -128,11 +128,6 @@ export type CommandResult =
 
 export type { CancelReason, MarketInfo };
 
-/** Shared by an engine and its books: whether events are built (MatchingEngine.withoutEvents). */
-export interface EventOutput {
-  enabled: boolean;
-}
-
 export interface EngineLimits {
   /** Open orders one account may have across all markets; bounds memory per account. */
   readonly maxOpenOrdersPerAccount: number;

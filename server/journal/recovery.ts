@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { MarketInfo } from '../../protocol/messages.js';
 import { restoreEngine } from '../engine/engine-state.js';
 import { MatchingEngine } from '../engine/engine.js';
+import { ChangedBooks, TradesAndChangedBooks } from '../engine/engine-listener.js';
 import type { CommandResult, EngineLimits } from '../engine/types.js';
 import { MarketStats } from '../market-data/market-stats.js';
 import type { CommandCodec, JournalEntry } from './command-codec.js';
@@ -37,6 +38,8 @@ export interface RecoveryOptions {
   readonly marketData?: boolean;
   /** Called after each replayed record, for progress bars and replay output. */
   readonly onRecord?: (record: ReplayedRecord) => void;
+  /** Give the event loop a turn after this many records (a follower rebuilt while others run). */
+  readonly yieldEveryRecords?: number;
 }
 
 export interface ReplayedRecord {
@@ -101,18 +104,20 @@ export function applyRecord(engine: MatchingEngine, bookSeqs: Map<string, number
 
 /**
  * applyRecord for a replay whose events nobody reads (start-up recovery, seeking): the engine
- * builds no event objects, and the books whose level-change count moved are the ones that would
- * have emitted a level event, so the market-data seqs advance exactly as with applyRecord.
+ * builds no event objects, only which books changed, so the market-data seqs advance exactly as
+ * with applyRecord. With `listener`, that one collects (e.g. the trades too).
  */
-export function applyRecordQuietly(engine: MatchingEngine, bookSeqs: Map<string, number>, seq: number, entries: readonly JournalEntry[]): void {
-  const books = [...engine.allBooks()];
-  const changesBefore = books.map((book) => book.levelChanges);
-  engine.withoutEvents(() => {
+export function applyRecordQuietly(
+  engine: MatchingEngine,
+  bookSeqs: Map<string, number>,
+  seq: number,
+  entries: readonly JournalEntry[],
+  listener: ChangedBooks = new ChangedBooks(),
+): void {
+  engine.withListener(listener, () => {
     for (let i = 0; i < entries.length; i++) executeEntry(engine, seq + i, entries[i]!);
   });
-  books.forEach((book, index) => {
-    if (book.levelChanges !== changesBefore[index]) bookSeqs.set(book.sym, (bookSeqs.get(book.sym) ?? 0) + 1);
-  });
+  for (const sym of listener.syms) bookSeqs.set(sym, (bookSeqs.get(sym) ?? 0) + 1);
 }
 
 export async function recover(options: RecoveryOptions): Promise<RecoveredState> {
@@ -145,11 +150,18 @@ export async function recover(options: RecoveryOptions): Promise<RecoveredState>
   });
   for (const record of records) {
     if (options.toSeq !== undefined && record.seq + record.count - 1 > options.toSeq) break;
-    // Only an onRecord caller reads the events of replayed commands.
-    if (options.onRecord || marketStats) {
+    if (options.yieldEveryRecords !== undefined && replayedRecords > 0 && replayedRecords % options.yieldEveryRecords === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // Only an onRecord caller reads the events of replayed commands; market data needs the trades.
+    if (options.onRecord) {
       const replayed = applyRecord(engine, bookSeqs, record.seq, record.entries);
       marketStats?.applyRecord(replayed.entries, replayed.results);
-      options.onRecord?.(replayed);
+      options.onRecord(replayed);
+    } else if (marketStats) {
+      const listener = new TradesAndChangedBooks();
+      applyRecordQuietly(engine, bookSeqs, record.seq, record.entries, listener);
+      marketStats.applyTrades(record.entries[0]!.command.ts, listener.trades);
     } else {
       applyRecordQuietly(engine, bookSeqs, record.seq, record.entries);
     }

@@ -96,6 +96,17 @@ export class MarketStats {
     return out;
   }
 
+  /** A replayed record's trades (recovery, from a trades-only listener), stamped with the record's first command's ts. */
+  applyTrades(ts: number, prints: readonly TradePrint[]): void {
+    const bySym = new Map<string, TradePrint[]>();
+    for (const print of prints) {
+      const list = bySym.get(print.sym);
+      if (list) list.push(print);
+      else bySym.set(print.sym, [print]);
+    }
+    this.advance(ts, bySym, null);
+  }
+
   /** A replayed journal record (recovery): what the live batch it was did to market data, no messages built. */
   applyRecord(entries: readonly JournalEntry[], results: readonly CommandResult[]): void {
     const first = entries[0];

@@ -5,16 +5,13 @@
 // sinks never wait for each other, and a sink that is down holds nothing but its one batch in
 // memory: the journal is the buffer.
 import type { BalanceView, MarketInfo, OrderView } from '../../protocol/messages.js';
-import { restoreEngine } from '../engine/engine-state.js';
-import { MatchingEngine } from '../engine/engine.js';
+import type { MatchingEngine } from '../engine/engine.js';
 import type { EngineLimits } from '../engine/types.js';
 import type { CommandCodec } from '../journal/command-codec.js';
-import { JournalCorruption, readJournal, type JournalRecord } from '../journal/journal-reader.js';
-import { applyRecord, applyRecordQuietly } from '../journal/recovery.js';
-import { loadNewestSnapshot } from '../journal/snapshot-store.js';
+import { JournalCorruption, type JournalRecord } from '../journal/journal-reader.js';
+import { applyRecord, recover } from '../journal/recovery.js';
 import type { BookTop, EventBatch, PersistedCommand } from './event-batch.js';
 import { JournalTail, type TailPosition } from '../journal/journal-tail.js';
-import { listSegments, seqOfName } from '../journal/file-names.js';
 
 export interface JournalFollowerOptions {
   readonly journalDir: string;
@@ -56,41 +53,32 @@ export class JournalFollower {
     private readonly skipThrough: number,
   ) {}
 
-  /** A follower whose next batch starts right after `appliedSeq`. */
+  /**
+   * A follower whose next batch starts right after `appliedSeq`: the server's recovery, stopped at
+   * the last whole record the sink has applied (a record it applied only part of is read again,
+   * and its applied commands skipped).
+   */
   static async open(sinkName: string, appliedSeq: number, options: JournalFollowerOptions): Promise<JournalFollower> {
-    const snapshot = await loadNewestSnapshot(
-      options.snapshotDir,
-      (name, error) => options.log.warn({ sink: sinkName, snapshot: name, err: error.message }, 'skipping unreadable snapshot'),
-      appliedSeq,
-    );
-    const engine = snapshot
-      ? restoreEngine(options.markets, options.limits, snapshot.contents.engine)
-      : new MatchingEngine(options.markets, options.limits);
-    const bookSeqs = new Map(options.markets.map((m) => [m.sym, snapshot?.contents.bookSeqs[m.sym] ?? 0]));
-    let position: TailPosition = { segment: null, offset: 0, chain: snapshot?.contents.chain ?? 0, nextSeq: (snapshot?.contents.journalSeq ?? 0) + 1 };
-    const first = listSegments(options.journalDir)[0];
-    if (first !== undefined && seqOfName(first) > position.nextSeq) {
-      throw new JournalGap(sinkName, appliedSeq, `it needs seq ${position.nextSeq} but its oldest segment is ${first}`);
-    }
+    let recovered;
     try {
-      let replayed = 0;
-      for (const record of readJournal(options.journalDir, { fromSeq: position.nextSeq, chainBefore: position.chain, codec: options.codec })) {
-        // A sink rebuilt while the server trades must not hold the event loop for the whole replay.
-        if (++replayed % YIELD_EVERY_RECORDS === 0) await new Promise((resolve) => setImmediate(resolve));
-        if (record.seq + record.count - 1 > appliedSeq) {
-          position = { segment: record.segment, offset: record.offset, chain: position.chain, nextSeq: record.seq };
-          break;
-        }
-        // Already applied by the sink: only the state matters, so no event objects are built.
-        applyRecordQuietly(engine, bookSeqs, record.seq, record.entries);
-        // Restart at this record and skip it: its length is not part of JournalRecord.
-        position = { segment: record.segment, offset: record.offset, chain: record.chain, nextSeq: record.seq + record.count };
-      }
+      recovered = await recover({
+        journalDir: options.journalDir,
+        snapshotDir: options.snapshotDir,
+        markets: options.markets,
+        limits: options.limits,
+        codec: options.codec,
+        // A record being written past the durable seq looks torn to a reader: normal, not news.
+        log: { info: () => undefined, warn: (fields, msg) => (msg.includes('torn record') ? undefined : options.log.warn({ sink: sinkName, ...fields }, msg)) },
+        truncateTornTail: false,
+        toSeq: appliedSeq,
+        yieldEveryRecords: YIELD_EVERY_RECORDS,
+      });
     } catch (error) {
       if (error instanceof JournalCorruption) throw new JournalGap(sinkName, appliedSeq, error.message);
       throw error;
     }
-    return new JournalFollower(options, engine, bookSeqs, new JournalTail(options.journalDir, options.codec, position), appliedSeq);
+    const position: TailPosition = { segment: null, offset: 0, chain: recovered.chain, nextSeq: recovered.nextSeq };
+    return new JournalFollower(options, recovered.engine, recovered.bookSeqs, new JournalTail(options.journalDir, options.codec, position), appliedSeq);
   }
 
   /** The last journal seq run through this follower's engine. */

@@ -1,7 +1,7 @@
 // Everything the page shows, in one plain object that the session mutates and the components
 // read. A change asks for one render on the next animation frame however many messages arrived
 // before it, so a burst of deltas costs one paint.
-import type { AssetInfo, BalanceView, MarketInfo, OrderView, Side, Liquidity } from '@spotwire/client';
+import type { AssetInfo, BalanceView, MarketInfo, MyTrade, OrderView } from '@spotwire/client';
 import type { BookSync } from './book-sync.js';
 import type { Candle, RecentTrade, Ticker } from './market-data.js';
 
@@ -9,18 +9,8 @@ export type ConnectionState = 'connecting' | 'open' | 'reconnecting';
 /** Where a panel's data comes from: the server's channel, or built in the page (older server). */
 export type Source = 'server' | 'page';
 
-export interface FillRow {
-  key: string;
-  sym: string;
-  orderId: number;
-  side: Side;
-  px: number;
-  qty: number;
-  liquidity: Liquidity;
-  fee: number;
-  feeAsset: string;
-  ts: number;
-}
+/** One of the account's fills as the page lists it (from an exec or `my_trades`). */
+export type FillRow = { key: string } & Pick<MyTrade, 'sym' | 'orderId' | 'side' | 'px' | 'qty' | 'liquidity' | 'fee' | 'feeAsset' | 'ts'>;
 
 /** Bounds on what the page keeps. */
 export const MAX_TAPE = 60;
