@@ -4,7 +4,7 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HEARTBEAT_CLOSE_CODE, SpotwireClient, type ReconnectingEvent, type WebSocketConstructor } from '../../protocol/client.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
+import { TcpProxy } from '../../bench/lib/tcp-proxy.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { SYM, waitUntil } from '../support/e2e.js';
 
