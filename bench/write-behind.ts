@@ -7,11 +7,10 @@
 //     the server would), sampled every 50 ms: how far each sink trails the newest durable record;
 //  3. end-to-end cost: the real server (child process) under the e2e load with and without
 //     REDIS_URL/DATABASE_URL, orders/s compared.
-// `--variants new,old` alternates the server's pipeline (one replay feeding both sinks) with one
-// where each sink replays the journal on its own on V8's default worker heap, in stages 1 and 2.
+// (To compare with an older pipeline, run this bench on both commits: benches compare commits.)
 // Each run writes into a scratch database and key prefix, removed at the end.
 // Run: npm run bench:write-behind [-- --trades 300000 --rate 50000 --seconds 10 --e2e-seconds 5
-//      --catchup-modes replay,postgres,redis,both --catchup-rounds 3 --lag-rounds 3 --variants new,old]
+//      --catchup-modes replay,postgres,redis,both --catchup-rounds 3 --lag-rounds 3]
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,8 +47,6 @@ const { values: args } = parseArgs({
     'catchup-modes': { type: 'string', default: 'replay,postgres,redis,both' },
     'catchup-rounds': { type: 'string', default: '1' },
     'lag-rounds': { type: 'string', default: '1' },
-    // "old": each sink replays the journal on its own, worker heap at V8's defaults.
-    variants: { type: 'string', default: 'new' },
   },
 });
 const TRADES = Number(args.trades);
@@ -61,7 +58,6 @@ const SKIP = new Set(args.skip.split(',').filter(Boolean));
 const CATCHUP_MODES = args['catchup-modes'].split(',').filter(Boolean) as CatchUpMode[];
 const CATCHUP_ROUNDS = Number(args['catchup-rounds']);
 const LAG_ROUNDS = Number(args['lag-rounds']);
-const VARIANTS = args.variants.split(',').filter(Boolean) as Variant[];
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const MARKETS = [{ sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6, makerFee: 0, takerFee: 0 }];
@@ -151,12 +147,10 @@ async function deleteKeys(prefix: string): Promise<void> {
 }
 
 type CatchUpMode = 'replay' | 'postgres' | 'redis' | 'both';
-type Variant = 'new' | 'old';
-
-/** One catch-up run in a worker thread set up as the server's write-behind worker ("old": a replay per sink). */
-async function catchUpRun(source: BenchJournal, mode: CatchUpMode, variant: Variant): Promise<CatchUpResult> {
+/** One catch-up run in a worker thread set up as the server's write-behind worker. */
+async function catchUpRun(source: BenchJournal, mode: CatchUpMode): Promise<CatchUpResult> {
   const db = mode === 'postgres' || mode === 'both' ? await scratchDatabase('catchup') : null;
-  const prefix = `bench:wb:${run}:catchup:${variant}:`;
+  const prefix = `bench:wb:${run}:catchup:`;
   const setup: CatchUpSetup = {
     journalDir: source.journalDir,
     snapshotDir: source.snapshotDir,
@@ -165,13 +159,12 @@ async function catchUpRun(source: BenchJournal, mode: CatchUpMode, variant: Vari
     lastSeq: source.journal.lastSeq,
     pgUrl: db?.url ?? null,
     redis: mode === 'redis' || mode === 'both' ? { url: REDIS_URL, prefix } : null,
-    sharedFeed: variant === 'new',
   };
   try {
     const worker = new Worker(workerSourceFor(new URL('./lib/write-behind-catchup.ts', import.meta.url).href), {
       eval: true,
       workerData: setup,
-      ...(variant === 'new' ? { resourceLimits: WRITE_BEHIND_RESOURCE_LIMITS } : {}),
+      resourceLimits: WRITE_BEHIND_RESOURCE_LIMITS,
     });
     const result = await new Promise<CatchUpResult | { error: string }>((resolve, reject) => {
       worker.once('message', resolve);
@@ -192,24 +185,20 @@ async function catchUp(): Promise<void> {
   const lastSeq = source.journal.lastSeq;
   console.log(
     `1. catch-up: a journal of ${human(TRADES)} trades (${human(lastSeq)} commands), sinks from seq 0, batches ≤ 5,000 commands, ` +
-      `the pipeline in a worker thread as the server runs it; ${CATCHUP_ROUNDS} round(s), variants ${VARIANTS.join('/')} alternated, medians`,
+      `the pipeline in a worker thread as the server runs it; ${CATCHUP_ROUNDS} round(s), medians`,
   );
   // CPU per trade, which the other work on a shared machine does not inflate the way it does wall time.
   const perTrade = (seconds: number): string => `${((seconds * 1e6) / TRADES).toFixed(1)} µs`;
   const results = new Map<string, CatchUpResult[]>();
   for (let round = 0; round < CATCHUP_ROUNDS; round++) {
     for (const mode of CATCHUP_MODES) {
-      const order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
-      for (const variant of order) {
-        const result = await catchUpRun(source, mode, variant);
-        const key = `${mode} ${variant}`;
-        results.set(key, [...(results.get(key) ?? []), result]);
-        console.log(
-          `   round ${round + 1} ${key.padEnd(13)} ${human(TRADES / result.seconds).padStart(6)} trades/s; CPU per trade: Node ${perTrade(result.nodeCpu)}` +
-            (result.pgBackendCpu > 0 ? `, Postgres backends ${perTrade(result.pgBackendCpu)}` : '') +
-            (result.redisCpu > 0 ? `, redis-server ${perTrade(result.redisCpu)}` : ''),
-        );
-      }
+      const result = await catchUpRun(source, mode);
+      results.set(mode, [...(results.get(mode) ?? []), result]);
+      console.log(
+        `   round ${round + 1} ${mode.padEnd(9)} ${human(TRADES / result.seconds).padStart(6)} trades/s; CPU per trade: Node ${perTrade(result.nodeCpu)}` +
+          (result.pgBackendCpu > 0 ? `, Postgres backends ${perTrade(result.pgBackendCpu)}` : '') +
+          (result.redisCpu > 0 ? `, redis-server ${perTrade(result.redisCpu)}` : ''),
+      );
     }
   }
   const labels: Record<CatchUpMode, string> = {
@@ -219,18 +208,16 @@ async function catchUp(): Promise<void> {
     both: 'Postgres and Redis together (what the server runs)',
   };
   for (const mode of CATCHUP_MODES) {
-    for (const variant of VARIANTS) {
-      const runs = results.get(`${mode} ${variant}`) ?? [];
-      const rate = median(runs.map((result) => TRADES / result.seconds));
-      const node = median(runs.map((result) => result.nodeCpu));
-      const pgCpu = median(runs.map((result) => result.pgBackendCpu));
-      const redisCpu = median(runs.map((result) => result.redisCpu));
-      console.log(
-        `   → ${labels[mode]}${VARIANTS.length > 1 ? ` [${variant}]` : ''}: ${human(rate)} trades/s; CPU per trade: Node ${perTrade(node)}` +
-          (pgCpu > 0 ? `, Postgres backends ${perTrade(pgCpu)}` : '') +
-          (redisCpu > 0 ? `, redis-server ${perTrade(redisCpu)} (the whole process: other clients of a shared Redis count too)` : ''),
-      );
-    }
+    const runs = results.get(mode) ?? [];
+    const rate = median(runs.map((result) => TRADES / result.seconds));
+    const node = median(runs.map((result) => result.nodeCpu));
+    const pgCpu = median(runs.map((result) => result.pgBackendCpu));
+    const redisCpu = median(runs.map((result) => result.redisCpu));
+    console.log(
+      `   → ${labels[mode]}: ${human(rate)} trades/s; CPU per trade: Node ${perTrade(node)}` +
+        (pgCpu > 0 ? `, Postgres backends ${perTrade(pgCpu)}` : '') +
+        (redisCpu > 0 ? `, redis-server ${perTrade(redisCpu)} (the whole process: other clients of a shared Redis count too)` : ''),
+    );
   }
   await source.close();
 }
@@ -244,26 +231,22 @@ interface LagResult {
 async function lagRounds(): Promise<void> {
   console.log(
     `2. lag: ${human(RATE)} trades/s (${human(2 * RATE)} commands/s) journaled for ${SECONDS} s in 10 ms ticks, both sinks following; ` +
-      `${LAG_ROUNDS} round(s), variants ${VARIANTS.join('/')} alternated`,
+      `${LAG_ROUNDS} round(s)`,
   );
-  const results = new Map<Variant, LagResult[]>();
+  const runs: LagResult[] = [];
   for (let round = 0; round < LAG_ROUNDS; round++) {
-    for (const variant of round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse()) {
-      if (VARIANTS.length > 1) console.log(`   round ${round + 1} [${variant}]`);
-      results.set(variant, [...(results.get(variant) ?? []), await lagUnderLoad(variant)]);
-    }
+    if (LAG_ROUNDS > 1) console.log(`   round ${round + 1}`);
+    runs.push(await lagUnderLoad(round));
   }
-  if (LAG_ROUNDS * VARIANTS.length === 1) return;
-  for (const [variant, runs] of results) {
-    const sinks = [...(runs[0]?.p50.keys() ?? [])];
-    const summary = sinks.map((sink) => `${sink} p50 ${median(runs.map((r) => r.p50.get(sink) ?? 0)).toFixed(0)} ms / p99 ${median(runs.map((r) => r.p99.get(sink) ?? 0)).toFixed(0)} ms`);
-    console.log(`   → [${variant}] medians: ${summary.join(', ')}; drained the rest in ${median(runs.map((r) => r.drainMs)).toFixed(0)} ms`);
-  }
+  if (LAG_ROUNDS === 1) return;
+  const sinks = [...(runs[0]?.p50.keys() ?? [])];
+  const summary = sinks.map((sink) => `${sink} p50 ${median(runs.map((r) => r.p50.get(sink) ?? 0)).toFixed(0)} ms / p99 ${median(runs.map((r) => r.p99.get(sink) ?? 0)).toFixed(0)} ms`);
+  console.log(`   → medians: ${summary.join(', ')}; drained the rest in ${median(runs.map((r) => r.drainMs)).toFixed(0)} ms`);
 }
 
-async function lagUnderLoad(variant: Variant): Promise<LagResult> {
-  const db = await scratchDatabase(`lag_${variant}`);
-  const prefix = `bench:wb:${run}:lag:${variant}:`;
+async function lagUnderLoad(round: number): Promise<LagResult> {
+  const db = await scratchDatabase(`lag_${round}`);
+  const prefix = `bench:wb:${run}:lag:${round}:`;
   let writeBehind: WriteBehindThread | null = null;
   const source = new BenchJournal(() => writeBehind?.retainFromSeq() ?? 0);
   // As the server runs it: the pipeline in a worker thread, this thread generating and journaling.
@@ -275,7 +258,6 @@ async function lagUnderLoad(variant: Variant): Promise<LagResult> {
       limits: LIMITS,
       durableSeq: 0,
       logLevel: 'silent',
-      perSinkReplay: variant === 'old',
     },
     new Registry(),
     silent,

@@ -30,7 +30,6 @@ export interface CatchUpSetup {
   readonly lastSeq: number;
   readonly pgUrl: string | null;
   readonly redis: { readonly url: string; readonly prefix: string } | null;
-  readonly sharedFeed: boolean;
 }
 
 export interface CatchUpResult {
@@ -110,7 +109,6 @@ async function run(setup: CatchUpSetup): Promise<CatchUpResult> {
     clock: systemClock,
     random: Math.random,
     log: pino({ level: 'silent' }),
-    sharedFeed: setup.sharedFeed,
   });
   while (Object.values(writeBehind.health().sinks).some((sink) => sink.appliedSeq !== setup.lastSeq)) await new Promise((resolve) => setTimeout(resolve, 2));
   const cpu = process.cpuUsage(cpuBefore);

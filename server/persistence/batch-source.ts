@@ -15,7 +15,7 @@ export class BatchSource {
 
   constructor(
     appliedSeq: number,
-    private readonly feed: BatchFeed | null,
+    private readonly feed: BatchFeed,
     private readonly openFollower: (appliedSeq: number) => Promise<JournalFollower>,
     private readonly durable: DurableSource,
   ) {
@@ -31,7 +31,7 @@ export class BatchSource {
   setFailing(failing: boolean): void {
     if (this.cursor !== null && this.cursor.failing !== failing) {
       this.cursor.failing = failing;
-      this.feed!.poke();
+      this.feed.poke();
     }
   }
 
@@ -40,24 +40,22 @@ export class BatchSource {
     for (;;) {
       signal.throwIfAborted();
       if (this.cursor !== null) {
-        const batch = await this.feed!.take(this.cursor, signal);
+        const batch = await this.feed.take(this.cursor, signal);
         if (batch !== null) return this.handOut(batch);
         this.cursor = null; // cut loose: read on our own from here
         continue;
       }
-      if (this.feed !== null) {
-        const joined = await this.feed.join(this.nextSeq, this.own);
-        if (joined !== null) {
-          this.feed.forget(this);
-          if (!joined.adopted) await this.own?.close();
-          this.own = null;
-          this.cursor = joined.cursor;
-          continue;
-        }
+      const joined = await this.feed.join(this.nextSeq, this.own);
+      if (joined !== null) {
+        this.feed.forget(this);
+        if (!joined.adopted) await this.own?.close();
+        this.own = null;
+        this.cursor = joined.cursor;
+        continue;
       }
       this.own ??= await this.openFollower(this.nextSeq - 1);
       const durableSeq = this.durable.seq;
-      const limit = this.feed === null ? durableSeq : this.feed.readLimit(this, this.nextSeq, durableSeq);
+      const limit = this.feed.readLimit(this, this.nextSeq, durableSeq);
       if (limit >= this.nextSeq) {
         const batch = await this.own.next(limit);
         if (batch !== null) return this.handOut(batch);
@@ -77,9 +75,9 @@ export class BatchSource {
   }
 
   private async leave(): Promise<void> {
-    if (this.cursor !== null) this.feed!.leave(this.cursor);
+    if (this.cursor !== null) this.feed.leave(this.cursor);
     this.cursor = null;
-    this.feed?.forget(this);
+    this.feed.forget(this);
     await this.own?.close();
     this.own = null;
   }

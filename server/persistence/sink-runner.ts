@@ -51,7 +51,7 @@ export interface SinkRunnerDeps {
   readonly sink: Sink;
   readonly openFollower: (appliedSeq: number) => Promise<JournalFollower>;
   /** The replay shared with the other sinks; null: this sink always reads on its own. */
-  readonly feed: BatchFeed | null;
+  readonly feed: BatchFeed;
   readonly durable: DurableSource;
   readonly deadLetters: DeadLetters;
   readonly metrics: WriteBehindMetrics;

@@ -23,8 +23,6 @@ export interface WriteBehindStartDeps {
   readonly durableSeq: number;
   readonly registry: Registry;
   readonly log: Logger;
-  /** false: each sink replays the journal on its own (for comparisons). */
-  readonly sharedFeed?: boolean;
   /** Share of time the sinks may work while matching is saturated; default 1 (never rest). */
   readonly busyDutyCycle?: number;
 }
@@ -114,7 +112,6 @@ export async function startWriteBehind(
     random: Math.random,
     log: deps.log,
     tuning: { deadlineMs: config.sinkDeadlineMs },
-    sharedFeed: deps.sharedFeed ?? true,
     busyDutyCycle: deps.busyDutyCycle ?? 1,
   });
 }

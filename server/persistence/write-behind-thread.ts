@@ -35,8 +35,6 @@ export interface WorkerSetup {
   readonly busyDutyCycle?: number;
   /** Whether matching is saturated as the worker starts (a restarted worker learns it here). */
   readonly matchingBusy?: boolean;
-  /** For comparisons (bench:write-behind --variants old): each sink replays on its own, V8's default heap. */
-  readonly perSinkReplay?: boolean;
 }
 
 export type ToWorker =
@@ -158,7 +156,7 @@ export class WriteBehindThread implements WriteBehindHandle {
     const worker = new Worker(workerSource(), {
       eval: true,
       workerData: { ...this.setup, durableSeq: this.durableSeq, matchingBusy: this.matchingBusy } satisfies WorkerSetup,
-      ...(this.setup.perSinkReplay === true ? {} : { resourceLimits: WRITE_BEHIND_RESOURCE_LIMITS }),
+      resourceLimits: WRITE_BEHIND_RESOURCE_LIMITS,
     });
     this.worker = worker;
     return new Promise((resolve, reject) => {

@@ -38,7 +38,6 @@ try {
     durableSeq: setup.durableSeq,
     registry,
     log,
-    sharedFeed: setup.perSinkReplay !== true,
     busyDutyCycle: setup.busyDutyCycle ?? 1,
   });
   if (writeBehind === null) throw new Error('write-behind worker started without sinks');

@@ -69,8 +69,6 @@ export interface WriteBehindOptions {
   readonly tuning?: Partial<SinkRunnerTuning>;
   readonly maxBatchCommands?: number;
   readonly bookDepth?: number;
-  /** false: every sink replays the journal on its own (the pipeline before the shared feed). */
-  readonly sharedFeed?: boolean;
   readonly feedLimits?: Partial<Omit<FeedLimits, 'maxBatchCommands'>>;
   /** Share of time the sinks may work while matching is saturated (MatchingPressure); default 1. */
   readonly busyDutyCycle?: number;
@@ -89,7 +87,7 @@ export interface WriteBehindHealth {
 export class WriteBehind {
   readonly durable: DurableSeq;
   private readonly runners: SinkRunner[];
-  private readonly feed: BatchFeed | null;
+  private readonly feed: BatchFeed;
   private readonly lagTimer: NodeJS.Timeout;
   private readonly pressure: MatchingPressure;
 
@@ -108,15 +106,12 @@ export class WriteBehind {
       maxBatchCommands: options.maxBatchCommands ?? 5_000,
       log: options.log,
     };
-    this.feed =
-      options.sharedFeed === false
-        ? null
-        : new BatchFeed({
-            openFollower: (appliedSeq) => JournalFollower.open('shared', appliedSeq, followerOptions),
-            durable: this.durable,
-            clock: options.clock,
-            limits: { ...DEFAULT_FEED_LIMITS, ...options.feedLimits, maxBatchCommands: followerOptions.maxBatchCommands },
-          });
+    this.feed = new BatchFeed({
+      openFollower: (appliedSeq) => JournalFollower.open('shared', appliedSeq, followerOptions),
+      durable: this.durable,
+      clock: options.clock,
+      limits: { ...DEFAULT_FEED_LIMITS, ...options.feedLimits, maxBatchCommands: followerOptions.maxBatchCommands },
+    });
     this.runners = options.sinks.map(
       (sink) =>
         new SinkRunner({
@@ -176,7 +171,7 @@ export class WriteBehind {
     const results = await Promise.all(this.runners.map((runner) => runner.waitApplied(target, drainMs)));
     clearInterval(this.lagTimer);
     await Promise.all(this.runners.map((runner) => runner.stop()));
-    await this.feed?.stop();
+    await this.feed.stop();
     return { drained: results.every(Boolean) };
   }
 }

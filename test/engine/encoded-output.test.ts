@@ -4,7 +4,7 @@
 // the exported state at the end. The property test compares values (deep equality ignores key
 // order); this pins the encoded bytes the journal replay, the gateway and the write-behind see, so
 // a speed-up of the hot path cannot silently reorder or reshape an event. The pinned hash was
-// computed with the engine before its allocation work (see bench/README.md, Engine), and pinned
+// computed with the engine before its allocation work (see bench/HISTORY.md, Engine), and pinned
 // again when protocol 1.1 added money: fills carry feeAsset, trades their amounts and fees, and
 // each command ends with its balance events.
 import { createHash } from 'node:crypto';
@@ -17,7 +17,7 @@ import { MatchingEngine } from '../../server/engine/engine.js';
 import { checkInvariants } from '../../server/engine/invariants.js';
 import type { EngineCommand } from '../../server/engine/types.js';
 import { MARKETS } from '../support/engine-fixtures.js';
-import { mulberry32, pick, randomInt } from '../support/prng.js';
+import { mulberry32, pick, randomInt } from '../../bench/lib/prng.js';
 
 const ACCOUNTS = ['alice', 'bob', 'carol', 'dave'];
 const SYMS = [...MARKETS.map((m) => m.sym), 'DOGE-USD'];
