@@ -30,7 +30,11 @@ export default tseslint.config(
               except: ['./server/engine', './protocol', './node_modules'],
               message: 'the engine is pure: it imports only itself and protocol/',
             },
-            { target: './protocol', from: ['./server', './db', './test', './bench', './bots'], message: 'protocol/ is shared by clients: no server imports' },
+            {
+              target: './protocol',
+              from: ['./server', './db', './test', './bench', './bots'],
+              message: 'protocol/ is shared by clients: no server imports',
+            },
             { target: './server', from: ['./test', './bench'], message: 'production code does not import tests or benches' },
             { target: './bench', from: './test', message: 'benches do not import tests: what both need lives in bench/lib' },
           ],

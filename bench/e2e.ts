@@ -55,7 +55,13 @@ interface Row {
   readonly server: ProcessSample;
 }
 
-async function measure(server: ChildServer, target: Row['target'], connections: number, rate: number, tokens: string[] | null): Promise<Row> {
+async function measure(
+  server: ChildServer,
+  target: Row['target'],
+  connections: number,
+  rate: number,
+  tokens: string[] | null,
+): Promise<Row> {
   let before: ProcessSample | null = null;
   let after: ProcessSample | null = null;
   const window = windowFor(connections);
@@ -91,7 +97,6 @@ async function measure(server: ChildServer, target: Row['target'], connections: 
   };
 }
 
-
 function echoPort(line: string): number | null {
   try {
     const entry = JSON.parse(line) as { port?: number };
@@ -117,20 +122,48 @@ async function main(): Promise<void> {
     const maxBots = Math.max(...CONNECTIONS);
     const tokens = Array.from({ length: maxBots }, (_, i) => `bench-token-${i}`);
     const keysFile = join(dir, 'keys.json');
-    writeFileSync(keysFile, JSON.stringify(fundedKeys(tokens.map((token, i) => ({ token, account: `bot${i}` })), DEMO_MARKETS)));
-    const common = ['--port', '0', '--host', '127.0.0.1', '--keys', keysFile, '--rate-limit', '1000000000', '--max-connections-per-ip', '0', '--log-level', 'info'];
+    writeFileSync(
+      keysFile,
+      JSON.stringify(
+        fundedKeys(
+          tokens.map((token, i) => ({ token, account: `bot${i}` })),
+          DEMO_MARKETS,
+        ),
+      ),
+    );
+    const common = [
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--keys',
+      keysFile,
+      '--rate-limit',
+      '1000000000',
+      '--max-connections-per-ip',
+      '0',
+      '--log-level',
+      'info',
+    ];
     const echo = await ChildServer.start('echo', 'bench/lib/echo-server.ts', [], echoPort);
     servers.push(echo);
     const fsync = await ChildServer.start('fsync', 'server/main.ts', [...common, '--data-dir', join(dir, 'fsync')], spotwirePort);
     servers.push(fsync);
-    const noFsync = await ChildServer.start('no-fsync', 'server/main.ts', [...common, '--data-dir', join(dir, 'no-fsync'), '--no-fsync'], spotwirePort);
+    const noFsync = await ChildServer.start(
+      'no-fsync',
+      'server/main.ts',
+      [...common, '--data-dir', join(dir, 'no-fsync'), '--no-fsync'],
+      spotwirePort,
+    );
     servers.push(noFsync);
     const targets: [TargetName, ChildServer, string[] | null][] = [
       ['echo', echo, null],
       ['fsync', fsync, tokens],
       ['no-fsync', noFsync, tokens],
     ];
-    console.log(`batch ${BATCH} orders/frame, ${SUBSCRIBERS} market-data subscribers (server runs), ${WARMUP} s warm-up + ${SECONDS} s measured, ${ROUNDS} round(s)\n`);
+    console.log(
+      `batch ${BATCH} orders/frame, ${SUBSCRIBERS} market-data subscribers (server runs), ${WARMUP} s warm-up + ${SECONDS} s measured, ${ROUNDS} round(s)\n`,
+    );
 
     const rows: Row[] = [];
     for (const connections of CONNECTIONS) {
@@ -150,18 +183,40 @@ async function main(): Promise<void> {
       for (const [name] of targets) rows.push(medianRow(perTarget.get(name)!));
       // Half of each one's own maximum: the fsync row for the target, the other to show what the
       // disk's fdatasync adds to latency.
-      for (const [name, server, target] of [['fsync', fsync, 'fsync@half'], ['no-fsync', noFsync, 'no-fsync@half']] as const) {
+      for (const [name, server, target] of [
+        ['fsync', fsync, 'fsync@half'],
+        ['no-fsync', noFsync, 'no-fsync@half'],
+      ] as const) {
         const half = Math.max(BATCH, Math.round(medianRow(perTarget.get(name)!).load.ordersPerSec / 2));
         const halfRow = await measure(server, target, connections, half, tokens);
-        console.log(`  K=${connections} ${name} at ${human(half)}/s: p99 ${halfRow.load.latencyUs.p99.toFixed(0)} µs, ${describeRejects(halfRow.load)}`);
+        console.log(
+          `  K=${connections} ${name} at ${human(half)}/s: p99 ${halfRow.load.latencyUs.p99.toFixed(0)} µs, ${describeRejects(halfRow.load)}`,
+        );
         rows.push(halfRow);
       }
     }
 
     console.log('');
-    const echoRate = (connections: number): number => rows.find((r) => r.target === 'echo' && r.connections === connections)!.load.ordersPerSec;
+    const echoRate = (connections: number): number =>
+      rows.find((r) => r.target === 'echo' && r.connections === connections)!.load.ordersPerSec;
     printTable(
-      ['K', 'W', 'target', 'orders/s', 'vs echo', 'p50 µs', 'p99 µs', 'p99.9 µs', 'md msgs/s', 'rejects', 'server cpu', 'cpu wait', 'cpu µs/order', 'RSS MiB', 'client cpu'],
+      [
+        'K',
+        'W',
+        'target',
+        'orders/s',
+        'vs echo',
+        'p50 µs',
+        'p99 µs',
+        'p99.9 µs',
+        'md msgs/s',
+        'rejects',
+        'server cpu',
+        'cpu wait',
+        'cpu µs/order',
+        'RSS MiB',
+        'client cpu',
+      ],
       rows.map((r) => [
         String(r.connections),
         String(r.window),
@@ -184,13 +239,18 @@ async function main(): Promise<void> {
     console.log('\ncpu: 100% = one core; the machine has 2, shared by client, server and whatever else runs.');
     console.log("cpu wait: share of the time the server's event loop was runnable but had no core (other processes had them).");
     for (const r of rows) {
-      if (r.load.clientCpu >= 0.9) console.log(`note: K=${r.connections} ${r.target}: the client used ${(r.load.clientCpu * 100).toFixed(0)}% of a core: it is (co-)bottleneck`);
+      if (r.load.clientCpu >= 0.9)
+        console.log(
+          `note: K=${r.connections} ${r.target}: the client used ${(r.load.clientCpu * 100).toFixed(0)}% of a core: it is (co-)bottleneck`,
+        );
     }
     for (const connections of CONNECTIONS) {
       const at = (target: Row['target']): Row => rows.find((r) => r.connections === connections && r.target === target)!;
       const ratio = at('fsync').load.ordersPerSec / at('echo').load.ordersPerSec;
       const durability = at('fsync').load.ordersPerSec / at('no-fsync').load.ordersPerSec;
-      console.log(`target K=${connections}: fsync ≥ 60% of echo: ${(ratio * 100).toFixed(0)}% ${ratio >= 0.6 ? 'met' : 'MISSED'}; fsync/no-fsync ${(durability * 100).toFixed(0)}%`);
+      console.log(
+        `target K=${connections}: fsync ≥ 60% of echo: ${(ratio * 100).toFixed(0)}% ${ratio >= 0.6 ? 'met' : 'MISSED'}; fsync/no-fsync ${(durability * 100).toFixed(0)}%`,
+      );
       const p99 = at('fsync@half').load.latencyUs.p99;
       console.log(`target K=${connections}: p99 ≤ 1 ms at half the max rate: ${p99.toFixed(0)} µs ${p99 <= 1000 ? 'met' : 'MISSED'}`);
     }

@@ -230,11 +230,16 @@ function main(): void {
   const deep = results.find((r) => r.stream === 'deep');
   const targets: string[] = [];
   if (steady) {
-    targets.push(`steady ≥ 4× nodejs-order-book: ${steady.ratio.toFixed(1)}× (best ${steady.bestRatio.toFixed(1)}×) ${steady.ratio >= 4 ? 'met' : 'MISSED'}`);
+    targets.push(
+      `steady ≥ 4× nodejs-order-book: ${steady.ratio.toFixed(1)}× (best ${steady.bestRatio.toFixed(1)}×) ${steady.ratio >= 4 ? 'met' : 'MISSED'}`,
+    );
     const p99 = steady.spotwire.latencyNs.p99;
     targets.push(`steady p99 ≤ 5 µs: ${duration(p99)} ${p99 <= 5000 ? 'met' : 'MISSED'}`);
   }
-  if (deep) targets.push(`deep ≥ 50× nodejs-order-book: ${deep.ratio.toFixed(1)}× (best ${deep.bestRatio.toFixed(1)}×) ${deep.ratio >= 50 ? 'met' : 'MISSED'}`);
+  if (deep)
+    targets.push(
+      `deep ≥ 50× nodejs-order-book: ${deep.ratio.toFixed(1)}× (best ${deep.bestRatio.toFixed(1)}×) ${deep.ratio >= 50 ? 'met' : 'MISSED'}`,
+    );
   for (const line of targets) console.log(`target: ${line}`);
   for (const r of results) {
     if (r.ratio < 1) console.log(`finding: spotwire is slower than nodejs-order-book on ${r.stream} (${r.ratio.toFixed(2)}×)`);

@@ -39,7 +39,10 @@ class SubscriberPool {
 
   static async open(port: number, count: number): Promise<SubscriberPool> {
     const pool = new SubscriberPool();
-    const subscribe = codec.encode([{ op: 'sub', ch: 'book', sym: SYM, depth: 10 }, { op: 'sub', ch: 'trades', sym: SYM }]);
+    const subscribe = codec.encode([
+      { op: 'sub', ch: 'book', sym: SYM, depth: 10 },
+      { op: 'sub', ch: 'trades', sym: SYM },
+    ]);
     for (let i = 0; i < count; i += 200) {
       const group = Array.from({ length: Math.min(200, count - i) }, (_, j) => {
         const index = i + j;
@@ -143,7 +146,20 @@ async function spotwireRun(dir: string, keysFile: string, subscribers: number): 
     'spotwire',
     'server/main.ts',
     // Every subscriber connects from 127.0.0.1: no cap per address.
-    ['--port', '0', '--host', '127.0.0.1', '--keys', keysFile, '--data-dir', join(dir, `data-${subscribers}`), '--log-level', 'info', '--max-connections-per-ip', '0'],
+    [
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--keys',
+      keysFile,
+      '--data-dir',
+      join(dir, `data-${subscribers}`),
+      '--log-level',
+      'info',
+      '--max-connections-per-ip',
+      '0',
+    ],
     portFrom((e) => e.msg === 'spotwire listening'),
   );
   try {
@@ -218,7 +234,19 @@ async function main(): Promise<void> {
     }
     console.log('');
     printTable(
-      ['subs', 'target', 'deliveries/s', 'msgs/s/sub', 'bytes', 'server cpu', 'ns/delivery', 'RSS MiB', 'slow closed', 'healthy closed', 'client cpu'],
+      [
+        'subs',
+        'target',
+        'deliveries/s',
+        'msgs/s/sub',
+        'bytes',
+        'server cpu',
+        'ns/delivery',
+        'RSS MiB',
+        'slow closed',
+        'healthy closed',
+        'client cpu',
+      ],
       rows.map((r) => [
         String(r.subscribers),
         r.target,
@@ -239,7 +267,8 @@ async function main(): Promise<void> {
       const ratio = real.deliveriesPerSec / bare.deliveriesPerSec;
       const line = `${subscribers} subscribers: spotwire/publish loop deliveries ${(ratio * 100).toFixed(0)}%, server CPU per delivery ${(real.serverNsPerDelivery / Math.max(1, bare.serverNsPerDelivery)).toFixed(1)}×`;
       console.log(subscribers === 10_000 ? `target (≥ 70%): ${line} ${ratio >= 0.7 ? 'met' : 'MISSED'}` : line);
-      if (real.clientCpu >= 0.9 || bare.clientCpu >= 0.9) console.log(`note: ${subscribers} subscribers: the client used ≥ 90% of a core; it may be the bottleneck`);
+      if (real.clientCpu >= 0.9 || bare.clientCpu >= 0.9)
+        console.log(`note: ${subscribers} subscribers: the client used ≥ 90% of a core; it may be the bottleneck`);
     }
     console.log(JSON.stringify({ bench: 'fanout', machine: host, tradingRate: TRADING_RATE, seconds: SECONDS, rows, bots }));
   } finally {

@@ -41,7 +41,15 @@ function engineRun(book: SpotwireBook): number {
 
 async function recoverRun(journalDir: string, snapshotDir: string, count: number): Promise<number> {
   const start = cpuNanos();
-  const state = await recover({ journalDir, snapshotDir, markets: BENCH_MARKETS, limits: BENCH_LIMITS, codec: createCommandCodec(), log: silent, truncateTornTail: false });
+  const state = await recover({
+    journalDir,
+    snapshotDir,
+    markets: BENCH_MARKETS,
+    limits: BENCH_LIMITS,
+    codec: createCommandCodec(),
+    log: silent,
+    truncateTornTail: false,
+  });
   const nanos = cpuNanos() - start;
   if (state.replayedCommands !== count) throw new Error(`recovered ${state.replayedCommands} of ${count}`);
   return nanos / count;
@@ -81,7 +89,9 @@ async function main(): Promise<void> {
     console.log('CPU ns per command, medians of', RUNS, 'runs:', medians);
     // After timing: an engine that rejects (an unfunded account, say) would time as a fast one.
     const engineRejects = { steady: steady.tallyRejects(), deep: deep.tallyRejects() };
-    console.log(`steady ${engineRejects.steady.summary()}; deep ${engineRejects.deep.summary()}; recovery journal: stream commands ${rejects.summary()}`);
+    console.log(
+      `steady ${engineRejects.steady.summary()}; deep ${engineRejects.deep.summary()}; recovery journal: stream commands ${rejects.summary()}`,
+    );
     console.log(
       JSON.stringify({
         runs: figures,

@@ -133,9 +133,19 @@ async function recoveryBench(entries: readonly JournalEntry[], batch: number): P
       records = state.replayedRecords;
 
       start = process.hrtime.bigint();
-      const withMarketData = await recover({ journalDir, snapshotDir, markets: BENCH_MARKETS, limits: BENCH_LIMITS, codec: createCommandCodec(), log: silent, truncateTornTail: false, marketData: true });
+      const withMarketData = await recover({
+        journalDir,
+        snapshotDir,
+        markets: BENCH_MARKETS,
+        limits: BENCH_LIMITS,
+        codec: createCommandCodec(),
+        log: silent,
+        truncateTornTail: false,
+        marketData: true,
+      });
       const marketDataSeconds = secondsSince(start);
-      if (withMarketData.replayedCommands !== entries.length) throw new Error(`recovered ${withMarketData.replayedCommands} of ${entries.length} with market data`);
+      if (withMarketData.replayedCommands !== entries.length)
+        throw new Error(`recovered ${withMarketData.replayedCommands} of ${entries.length} with market data`);
 
       start = process.hrtime.bigint();
       let decoded = 0;
@@ -172,7 +182,9 @@ async function main(): Promise<void> {
   const host = printMachine();
   const started = Date.now();
   const { entries, rejects } = acceptedEntries(RECOVERY_COMMANDS);
-  console.log(`${entries.length} accepted steady-stream commands (funding deposits first) generated in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  console.log(
+    `${entries.length} accepted steady-stream commands (funding deposits first) generated in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
 
   // fsync on and off alternate so both see the same machine load.
   const group: GroupCommitFigures[] = [];
@@ -209,7 +221,9 @@ async function main(): Promise<void> {
   );
   for (const r of recovery) {
     const met = r.recoverPerSec >= 2_000_000;
-    console.log(`target: recovery ≥ 2,000,000 commands/s (${r.batch} per record): ${human(r.recoverPerSec)}/s ${met ? 'met' : 'MISSED'}; the server's start (with market data): ${human(r.recoverWithMarketDataPerSec)}/s`);
+    console.log(
+      `target: recovery ≥ 2,000,000 commands/s (${r.batch} per record): ${human(r.recoverPerSec)}/s ${met ? 'met' : 'MISSED'}; the server's start (with market data): ${human(r.recoverWithMarketDataPerSec)}/s`,
+    );
   }
 
   // Rejected commands are not journaled, and recover() throws on a journaled command it rejects.

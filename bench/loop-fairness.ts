@@ -19,7 +19,6 @@ import { median, nanosHistogram, percentiles, printMachine, printTable } from '.
 const codec = createCodec();
 const OPEN_ORDERS = 10_000;
 
-
 /** A connection that sends one request at a time and resolves with the decoded replies to it. */
 async function openClient(port: number): Promise<{ request(value: unknown, replies?: number): Promise<void>; close(): void }> {
   let waiting: { left: number; done: () => void } | null = null;
@@ -58,7 +57,9 @@ async function probe(port: number, seconds: number): Promise<{ p50: number; p99:
 
 /** Starts a flood; resolves once it has replies, with a stop function and its reply count. */
 async function flood(port: number, scenario: Scenario): Promise<{ stop(): Promise<number> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/flood-client.ts', String(port), scenario, 'token-flood'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/flood-client.ts', String(port), scenario, 'token-flood'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let replies = 0;
   let started: () => void;
   const running = new Promise<void>((resolve) => (started = resolve));
@@ -85,7 +86,14 @@ async function placeOpenOrders(port: number): Promise<void> {
   const client = await openClient(port);
   await client.request({ op: 'login', token: 'token-flood' });
   for (let start = 0; start < OPEN_ORDERS; start += 1000) {
-    const frame = Array.from({ length: 1000 }, (_, i) => ({ op: 'place', sym: 'BTC-USD', side: 'buy', kind: 'limit', px: 100 + ((start + i) % 50), qty: 1 }));
+    const frame = Array.from({ length: 1000 }, (_, i) => ({
+      op: 'place',
+      sym: 'BTC-USD',
+      side: 'buy',
+      kind: 'limit',
+      px: 100 + ((start + i) % 50),
+      qty: 1,
+    }));
     // Each resting order: an ack and an exec `new`, plus balance messages at the batch's end.
     await client.request(frame, 2000);
   }
@@ -103,7 +111,12 @@ async function run(serverDir: string, seconds: number, scenarios: readonly Scena
   const dir = mkdtempSync(join(tmpdir(), 'spotwire-bench-fairness-'));
   const keysFile = join(dir, 'keys.json');
   writeFileSync(keysFile, JSON.stringify([{ token: 'token-flood', account: 'flooder', deposit: { USD: 1e14 } }]));
-  const server = await ChildServer.start('spotwire', join(serverDir, 'server/main.ts'), ['--port', '0', '--host', '127.0.0.1', '--keys', keysFile, '--data-dir', join(dir, 'data'), '--log-level', 'info'], spotwirePort);
+  const server = await ChildServer.start(
+    'spotwire',
+    join(serverDir, 'server/main.ts'),
+    ['--port', '0', '--host', '127.0.0.1', '--keys', keysFile, '--data-dir', join(dir, 'data'), '--log-level', 'info'],
+    spotwirePort,
+  );
   try {
     const idle = await probe(server.port, seconds);
     const floods = new Map<Scenario, { p50: number; p99: number; repliesPerSecond: number }>();
@@ -141,10 +154,24 @@ async function main(): Promise<void> {
   for (const scenario of scenarios) {
     const of = results.map((r) => r.floods.get(scenario)!);
     const p99 = median(of.map((f) => f.p99));
-    rows.push([scenario, median(of.map((f) => f.p50)).toFixed(0), p99.toFixed(0), `${(p99 / idleP99).toFixed(1)}×`, median(of.map((f) => f.repliesPerSecond)).toFixed(0)]);
+    rows.push([
+      scenario,
+      median(of.map((f) => f.p50)).toFixed(0),
+      p99.toFixed(0),
+      `${(p99 / idleP99).toFixed(1)}×`,
+      median(of.map((f) => f.repliesPerSecond)).toFixed(0),
+    ]);
   }
   printTable(['flood', 'ping p50 µs', 'ping p99 µs', 'p99 / idle p99', 'flood replies/s'], rows);
-  console.log(JSON.stringify({ bench: 'loop-fairness', serverDir, runs, seconds, rows: rows.map(([flood, p50, p99, ratio, replies]) => ({ flood, p50, p99, ratio, replies })) }));
+  console.log(
+    JSON.stringify({
+      bench: 'loop-fairness',
+      serverDir,
+      runs,
+      seconds,
+      rows: rows.map(([flood, p50, p99, ratio, replies]) => ({ flood, p50, p99, ratio, replies })),
+    }),
+  );
 }
 
 main().catch((error: unknown) => {

@@ -49,7 +49,10 @@ class BatchSource {
 
   constructor() {
     // In the engine only: the sink is handed the trading and never sees the deposits.
-    fundAccounts(this.engine, ['maker', 'taker'].flatMap((role) => Array.from({ length: ACCOUNTS }, (_, i) => `${role}-${i}`)));
+    fundAccounts(
+      this.engine,
+      ['maker', 'taker'].flatMap((role) => Array.from({ length: ACCOUNTS }, (_, i) => `${role}-${i}`)),
+    );
   }
 
   get orderRows(): number {
@@ -67,7 +70,14 @@ class BatchSource {
         const account = `maker-${(round * MAKERS_PER_SWEEP + m) % ACCOUNTS}`;
         this.run(commands, { ...base, ts: this.ts, account, side: 'sell', px: 10_000 + m, qty: 3 });
       }
-      this.run(commands, { ...base, ts: this.ts, account: `taker-${round % ACCOUNTS}`, side: 'buy', px: 10_000 + MAKERS_PER_SWEEP, qty: 3 * MAKERS_PER_SWEEP });
+      this.run(commands, {
+        ...base,
+        ts: this.ts,
+        account: `taker-${round % ACCOUNTS}`,
+        side: 'buy',
+        px: 10_000 + MAKERS_PER_SWEEP,
+        qty: 3 * MAKERS_PER_SWEEP,
+      });
     }
     return { fromSeq: commands[0]!.seq, toSeq: commands.at(-1)!.seq, commands, books: [] };
   }

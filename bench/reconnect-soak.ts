@@ -79,8 +79,22 @@ const samples: string[] = [];
 let alice: ReconnectTrader | undefined;
 let bob: ReconnectTrader | undefined;
 try {
-  alice = await ReconnectTrader.start({ url: cutter.url, token: 'token-alice', sym: SYM, random: mulberry32(seed + 1), midPx: MID, takes: true });
-  bob = await ReconnectTrader.start({ url: front.url, token: 'token-bob', sym: SYM, random: mulberry32(seed + 2), midPx: MID, takes: true });
+  alice = await ReconnectTrader.start({
+    url: cutter.url,
+    token: 'token-alice',
+    sym: SYM,
+    random: mulberry32(seed + 1),
+    midPx: MID,
+    takes: true,
+  });
+  bob = await ReconnectTrader.start({
+    url: front.url,
+    token: 'token-bob',
+    sym: SYM,
+    random: mulberry32(seed + 2),
+    midPx: MID,
+    takes: true,
+  });
   await alice.client.subscribeBook(SYM, { depth: 20 });
   for (let kill = 1; kill <= kills; kill++) {
     alice.run();
@@ -102,7 +116,10 @@ try {
       cutter.dropAll();
       tally.drops++;
     }
-    await until(() => alice!.record.resumes > before.alice && (!restart || bob!.record.resumes > before.bob), `the resume after kill ${kill}`);
+    await until(
+      () => alice!.record.resumes > before.alice && (!restart || bob!.record.resumes > before.bob),
+      `the resume after kill ${kill}`,
+    );
     if (!restart) tally.gapsOnDrops += alice.record.gaps - before.gaps;
     await alice.stop();
     await bob.stop();
@@ -110,7 +127,8 @@ try {
     tally.viewMismatches += found.length;
     const book = await bookMismatch(alice.client, front.url);
     if (book !== null) tally.bookMismatches++;
-    for (const line of [...found, ...(book === null ? [] : [book])]) if (samples.length < 20) samples.push(`kill ${kill}: ${line.slice(0, 300)}`);
+    for (const line of [...found, ...(book === null ? [] : [book])])
+      if (samples.length < 20) samples.push(`kill ${kill}: ${line.slice(0, 300)}`);
     if (kill % 50 === 0) console.log(`${seconds()} s: ${kill} kills, ${tally.viewMismatches + tally.bookMismatches} mismatches`);
   }
   const problems = [...alice.record.problems, ...bob.record.problems];
@@ -122,7 +140,9 @@ try {
   console.log(`gaps found                   ${r.gaps} (${tally.gapsOnDrops} on connection cuts; a restart is always one)`);
   console.log(`private messages replayed    ${r.replayed}`);
   console.log(`fills seen (this life)       alice ${alice.fills.size}, bob ${bob.fills.size}`);
-  console.log(`requests lost in flight      ${r.connectionLost}; places resolved by cid: ${r.resolvedFound} found, ${r.resolvedUnknown} never received`);
+  console.log(
+    `requests lost in flight      ${r.connectionLost}; places resolved by cid: ${r.resolvedFound} found, ${r.resolvedUnknown} never received`,
+  );
   console.log(`view mismatches              ${tally.viewMismatches}`);
   console.log(`book mismatches              ${tally.bookMismatches}`);
   console.log(`stream problems              ${problems.length} (pseq out of order or repeated, fills seen twice, unexpected errors)`);

@@ -42,7 +42,10 @@ const DEPTH = 50;
 function* engineBatches(): Generator<EventBatch> {
   const engine = new MatchingEngine([MARKET], { maxOpenOrdersPerAccount: 1_000_000 });
   // In the engine only: the sink is handed the trading and never sees the deposits.
-  fundAccounts(engine, ['maker', 'taker'].flatMap((role) => Array.from({ length: 1000 }, (_, i) => `${role}-${i}`)));
+  fundAccounts(
+    engine,
+    ['maker', 'taker'].flatMap((role) => Array.from({ length: 1000 }, (_, i) => `${role}-${i}`)),
+  );
   const ts = 1_700_000_000_000;
   let seq = 0;
   let commands: PersistedCommand[] = [];
@@ -53,7 +56,18 @@ function* engineBatches(): Generator<EventBatch> {
     return batch;
   };
   for (let round = 0; round < TRADES; round++) {
-    const base = { op: 'place', ts: ts + (round >> 8), sym: MARKET.sym, kind: 'limit', px: 10_000 + (round % 5), qty: 2, tif: 'gtc', post: false, stp: 'none', cid: null } as const;
+    const base = {
+      op: 'place',
+      ts: ts + (round >> 8),
+      sym: MARKET.sym,
+      kind: 'limit',
+      px: 10_000 + (round % 5),
+      qty: 2,
+      tif: 'gtc',
+      post: false,
+      stp: 'none',
+      cid: null,
+    } as const;
     for (const command of [
       { ...base, account: `maker-${round % 1000}`, side: 'sell' },
       { ...base, account: `taker-${round % 1000}`, side: 'buy' },

@@ -36,7 +36,9 @@ try {
     stopOnViolation: false,
     onCycle: (cycle, progress) => {
       if (cycle % 10 === 0) {
-        console.log(`${seconds()} s: ${progress.kills} kills, ${progress.violations.length} violation lines, exact checks ${progress.stats.certain}`);
+        console.log(
+          `${seconds()} s: ${progress.kills} kills, ${progress.violations.length} violation lines, exact checks ${progress.stats.certain}`,
+        );
       }
     },
   });
@@ -46,7 +48,9 @@ try {
   console.log(`places acked               ${result.placesAcked}`);
   console.log(`fills reported             ${result.fillsReported}`);
   console.log(`orders checked exactly     ${result.stats.certain}`);
-  console.log(`orders allowed to differ   ${result.stats.uncertain} (a request in flight or a batch the owner had not received at the kill may have changed them)`);
+  console.log(
+    `orders allowed to differ   ${result.stats.uncertain} (a request in flight or a batch the owner had not received at the kill may have changed them)`,
+  );
   console.log(`in-flight places committed ${result.stats.phantoms}`);
   console.log(`start+recovery ms          p50 ${starts[Math.floor(starts.length / 2)]?.toFixed(0)}, max ${starts.at(-1)?.toFixed(0)}`);
   console.log(`final SIGTERM exit         ${JSON.stringify(result.finalExit)}`);

@@ -240,7 +240,10 @@ async function lagRounds(): Promise<void> {
   }
   if (LAG_ROUNDS === 1) return;
   const sinks = [...(runs[0]?.p50.keys() ?? [])];
-  const summary = sinks.map((sink) => `${sink} p50 ${median(runs.map((r) => r.p50.get(sink) ?? 0)).toFixed(0)} ms / p99 ${median(runs.map((r) => r.p99.get(sink) ?? 0)).toFixed(0)} ms`);
+  const summary = sinks.map(
+    (sink) =>
+      `${sink} p50 ${median(runs.map((r) => r.p50.get(sink) ?? 0)).toFixed(0)} ms / p99 ${median(runs.map((r) => r.p99.get(sink) ?? 0)).toFixed(0)} ms`,
+  );
   console.log(`   → medians: ${summary.join(', ')}; drained the rest in ${median(runs.map((r) => r.drainMs)).toFixed(0)} ms`);
 }
 
@@ -252,7 +255,14 @@ async function lagUnderLoad(round: number): Promise<LagResult> {
   // As the server runs it: the pipeline in a worker thread, this thread generating and journaling.
   const wb = await WriteBehindThread.start(
     {
-      config: { redisUrl: REDIS_URL, databaseUrl: db.url, redisPrefix: prefix, markets: MARKETS, dataDir: source.dir, sinkDeadlineMs: 5_000 },
+      config: {
+        redisUrl: REDIS_URL,
+        databaseUrl: db.url,
+        redisPrefix: prefix,
+        markets: MARKETS,
+        dataDir: source.dir,
+        sinkDeadlineMs: 5_000,
+      },
       journalDir: source.journalDir,
       snapshotDir: source.snapshotDir,
       limits: LIMITS,
@@ -303,7 +313,9 @@ async function lagUnderLoad(round: number): Promise<LagResult> {
     const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
     result.p50.set(name, at(0.5));
     result.p99.set(name, at(0.99));
-    console.log(`   ${name}: lag p50 ${at(0.5).toFixed(0)} ms, p99 ${at(0.99).toFixed(0)} ms, max ${at(1).toFixed(0)} ms — target < 1000 ms: ${at(0.99) < 1000 ? 'met' : 'MISSED'}`);
+    console.log(
+      `   ${name}: lag p50 ${at(0.5).toFixed(0)} ms, p99 ${at(0.99).toFixed(0)} ms, max ${at(1).toFixed(0)} ms — target < 1000 ms: ${at(0.99) < 1000 ? 'met' : 'MISSED'}`,
+    );
   }
   console.log(`   drained the rest in ${drainMs.toFixed(0)} ms (${drained ? 'complete' : 'INCOMPLETE'})`);
   await source.close();
@@ -311,7 +323,6 @@ async function lagUnderLoad(round: number): Promise<LagResult> {
   await deleteKeys(prefix);
   return result;
 }
-
 
 interface SinkLag {
   readonly lagEvents: number | null;
@@ -347,9 +358,32 @@ async function endToEndCost(): Promise<void> {
   const db = await scratchDatabase('e2e');
   const tokens = Array.from({ length: 16 }, (_, i) => `bench-token-${i}`);
   const keysFile = join(dir, 'keys.json');
-  writeFileSync(keysFile, JSON.stringify(fundedKeys(tokens.map((token, i) => ({ token, account: `bot${i}` })), DEMO_MARKETS)));
-  const common = ['--port', '0', '--host', '127.0.0.1', '--keys', keysFile, '--rate-limit', '1000000000', '--max-connections-per-ip', '0', '--log-level', 'info'];
-  const servers: ChildServer[] = [await ChildServer.start('plain', 'server/main.ts', [...common, '--data-dir', join(dir, 'plain')], spotwirePort)];
+  writeFileSync(
+    keysFile,
+    JSON.stringify(
+      fundedKeys(
+        tokens.map((token, i) => ({ token, account: `bot${i}` })),
+        DEMO_MARKETS,
+      ),
+    ),
+  );
+  const common = [
+    '--port',
+    '0',
+    '--host',
+    '127.0.0.1',
+    '--keys',
+    keysFile,
+    '--rate-limit',
+    '1000000000',
+    '--max-connections-per-ip',
+    '0',
+    '--log-level',
+    'info',
+  ];
+  const servers: ChildServer[] = [
+    await ChildServer.start('plain', 'server/main.ts', [...common, '--data-dir', join(dir, 'plain')], spotwirePort),
+  ];
   const prefixes: string[] = [];
   // The child inherits this process's environment at spawn; each persisting server gets its own
   // database and key prefix.
@@ -407,7 +441,9 @@ async function endToEndCost(): Promise<void> {
     for (const name of ['write-behind', 'write-behind, not yielding']) {
       const withWb = median(rates.get(name)!);
       const cost = 1 - withWb / without;
-      console.log(`   median ${name}: ${human(without)} → ${human(withWb)} orders/s: costs ${(cost * 100).toFixed(1)}% — target ≤ 10%: ${cost <= 0.1 ? 'met' : 'MISSED'}`);
+      console.log(
+        `   median ${name}: ${human(without)} → ${human(withWb)} orders/s: costs ${(cost * 100).toFixed(1)}% — target ≤ 10%: ${cost <= 0.1 ? 'met' : 'MISSED'}`,
+      );
     }
   } finally {
     for (const server of servers) await server.stop();

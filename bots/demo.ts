@@ -46,15 +46,28 @@ const dataDir = values['data-dir'] ?? join(home, 'data');
 const keys: ApiKey[] = [
   // Ledger units: USD 8 decimals, BTC 6, ETH 4 (docs/PROTOCOL.md "Accounts and money").
   { token: DEMO_TOKEN, account: 'demo', role: 'trader', deposit: { USD: 100_000 * 1e8, BTC: 2 * 1e6, ETH: 50 * 1e4 } },
-  ...DEMO_MARKETS.map((m): ApiKey => ({ token: `demo-mm-${m.sym}`, account: `mm-${m.base.toLowerCase()}`, role: 'trader', deposit: { USD: 1e14, BTC: 1e9, ETH: 1e8 } })),
-  ...Array.from({ length: takerCount }, (_, i): ApiKey => ({ token: `demo-taker-${i + 1}`, account: `taker-${i + 1}`, role: 'trader', deposit: { USD: 1e14, BTC: 1e9, ETH: 1e8 } })),
+  ...DEMO_MARKETS.map((m): ApiKey => ({
+    token: `demo-mm-${m.sym}`,
+    account: `mm-${m.base.toLowerCase()}`,
+    role: 'trader',
+    deposit: { USD: 1e14, BTC: 1e9, ETH: 1e8 },
+  })),
+  ...Array.from({ length: takerCount }, (_, i): ApiKey => ({
+    token: `demo-taker-${i + 1}`,
+    account: `taker-${i + 1}`,
+    role: 'trader',
+    deposit: { USD: 1e14, BTC: 1e9, ETH: 1e8 },
+  })),
 ];
 const keysFile = join(home, 'keys.json');
 writeFileSync(keysFile, JSON.stringify(keys));
 
 const logger = pino({ level: values['log-level']! });
 // A throwaway data dir needs no fsync; one the user named keeps the server's default.
-const config = loadConfig(['--port', values.port!, '--host', values.host!, '--data-dir', dataDir, '--keys', keysFile, ...(ownDir ? ['--no-fsync'] : [])], {});
+const config = loadConfig(
+  ['--port', values.port!, '--host', values.host!, '--data-dir', dataDir, '--keys', keysFile, ...(ownDir ? ['--no-fsync'] : [])],
+  {},
+);
 const server = await startServer(config, logger).catch((error: unknown) => {
   // Most often the port is taken (another server, or a demo already running): say so plainly.
   console.error(`spotwire demo: ${(error as Error).message} (--port N picks another, 0 a free one)`);
@@ -70,8 +83,31 @@ const marketMaker = fileURLToPath(new URL('./market-maker.ts', import.meta.url))
 for (const market of DEMO_MARKETS) {
   const plan = PLAN[market.sym];
   if (plan === undefined) continue;
-  const args = ['--import', 'tsx', marketMaker, '--url', wsUrl, '--token', `demo-mm-${market.sym}`, '--sym', market.sym, '--ref-px', String(plan.refPx)];
-  args.push('--levels', '8', '--spread-ticks', String(plan.step * 2), '--step-ticks', String(plan.step), '--qty', String(plan.quoteQty), '--skew-ticks', '1');
+  const args = [
+    '--import',
+    'tsx',
+    marketMaker,
+    '--url',
+    wsUrl,
+    '--token',
+    `demo-mm-${market.sym}`,
+    '--sym',
+    market.sym,
+    '--ref-px',
+    String(plan.refPx),
+  ];
+  args.push(
+    '--levels',
+    '8',
+    '--spread-ticks',
+    String(plan.step * 2),
+    '--step-ticks',
+    String(plan.step),
+    '--qty',
+    String(plan.quoteQty),
+    '--skew-ticks',
+    '1',
+  );
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(child);
 }

@@ -53,7 +53,9 @@ const client = await SpotwireClient.connect(values.url!, {
   // Back within 100 ms to 5 s (random, doubling per failed attempt), forever until SIGINT.
   reconnect: { initialDelayMs: 100, maxDelayMs: 5_000 },
 });
-client.onReconnecting(({ attempt, delayMs, code }) => console.error(`${sym} connection lost (${code}): reconnect attempt ${attempt} in ${delayMs} ms`));
+client.onReconnecting(({ attempt, delayMs, code }) =>
+  console.error(`${sym} connection lost (${code}): reconnect attempt ${attempt} in ${delayMs} ms`),
+);
 client.onGap(({ reason }) => console.error(`${sym} missed messages could not be replayed (${reason}): orders and balances refetched`));
 client.onResumed(({ replayed }) => console.error(`${sym} resumed (${replayed} missed messages replayed): requoting`));
 await client.login(values.token);

@@ -37,12 +37,7 @@ export class TradingRepository {
     checkLimit(limit);
     const side = (column: typeof trades.makerAccount | typeof trades.takerAccount) => {
       const where = beforeTs === undefined ? eq(column, account) : and(eq(column, account), lt(trades.ts, beforeTs));
-      return this.db
-        .select()
-        .from(trades)
-        .where(where)
-        .orderBy(desc(trades.ts), trades.market, desc(trades.tradeId))
-        .limit(limit);
+      return this.db.select().from(trades).where(where).orderBy(desc(trades.ts), trades.market, desc(trades.tradeId)).limit(limit);
     };
     return union(side(trades.makerAccount), side(trades.takerAccount))
       .orderBy(desc(trades.ts), trades.market, desc(trades.tradeId))
@@ -93,7 +88,10 @@ export class TradingRepository {
       if (query.toTs !== null) parts.push(sql`t.ts < ${query.toTs}`);
       return sql.join(parts, sql` and `);
     };
-    const before = query.before === null ? sql`true` : sql`(f.ts, f.seq, f.trade_id, f.role) < (${query.before.ts}, ${query.before.seq}, ${query.before.tradeId}, ${query.before.role})`;
+    const before =
+      query.before === null
+        ? sql`true`
+        : sql`(f.ts, f.seq, f.trade_id, f.role) < (${query.before.ts}, ${query.before.seq}, ${query.before.tradeId}, ${query.before.role})`;
     const result = await this.db.execute(sql`
       select f.market, f.trade_id, f.order_id, f.role, f.side, f.price, f.qty, f.seq, f.ts, o.cid,
              coalesce(-fee.amount, 0)::bigint as fee, fee.asset as fee_asset
@@ -148,7 +146,9 @@ export class TradingRepository {
     const history = this.db
       .select({
         ...getTableColumns(ledger),
-        total: sql<number>`(sum(${ledger.amount}) over (order by ${ledger.seq}, ${ledger.eventIndex}, ${ledger.leg}))::bigint`.mapWith(Number).as('total'),
+        total: sql<number>`(sum(${ledger.amount}) over (order by ${ledger.seq}, ${ledger.eventIndex}, ${ledger.leg}))::bigint`
+          .mapWith(Number)
+          .as('total'),
       })
       .from(ledger)
       .where(and(...where))

@@ -48,9 +48,13 @@ export const orders = pgTable(
     primaryKey({ name: 'orders_pkey', columns: [t.market, t.orderId] }),
     // Only open orders are ever looked up by account and state; a partial index stays as small
     // as the books instead of growing with history.
-    index('orders_open_by_account').on(t.account, t.market, t.orderId).where(sql`${t.status} in ('new', 'partial')`),
+    index('orders_open_by_account')
+      .on(t.account, t.market, t.orderId)
+      .where(sql`${t.status} in ('new', 'partial')`),
     // Orders without a cid are never looked up by one; leaving them out saves an index write each.
-    index('orders_by_account_cid').on(t.account, t.cid).where(sql`${t.cid} is not null`),
+    index('orders_by_account_cid')
+      .on(t.account, t.cid)
+      .where(sql`${t.cid} is not null`),
     check('orders_side_check', sql`${t.side} in ('buy', 'sell')`),
     check('orders_kind_check', sql`${t.kind} in ('limit', 'market')`),
     check('orders_tif_check', sql`${t.tif} in ('gtc', 'ioc', 'fok')`),

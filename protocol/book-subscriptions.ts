@@ -101,7 +101,8 @@ export class BookSubscriptions {
     if (subs.length === 0) return;
     const replies = await this.link.send(subs.map(subMessage));
     for (const [i, reply] of replies.entries()) {
-      if (reply.type !== 'subbed') throw new ClientError('unexpected_reply', `resubscribe to the book of ${subs[i]!.sym}: ${JSON.stringify(reply)}`);
+      if (reply.type !== 'subbed')
+        throw new ClientError('unexpected_reply', `resubscribe to the book of ${subs[i]!.sym}: ${JSON.stringify(reply)}`);
     }
   }
 

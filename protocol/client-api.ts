@@ -123,13 +123,7 @@ export class RejectError extends Error {
 }
 
 export type ClientErrorKind =
-  | 'timeout'
-  | 'closed'
-  | 'too_many_pending'
-  | 'unexpected_reply'
-  | 'connect_failed'
-  | 'disconnected'
-  | 'connection_lost';
+  'timeout' | 'closed' | 'too_many_pending' | 'unexpected_reply' | 'connect_failed' | 'disconnected' | 'connection_lost';
 
 /** A failure on the client's side of the wire: no reply in time, connection gone, and so on. */
 export class ClientError extends Error {
@@ -202,4 +196,3 @@ export interface CloseInfo {
 
 /** A request as sent: any map with an `op`; `rid` is set by the client. */
 export type RawRequest = { readonly op: string } & Readonly<Record<string, unknown>>;
-

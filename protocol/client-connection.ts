@@ -161,9 +161,12 @@ export class ClientConnection {
    * `onReply` sees a reply of that type as it is dispatched (see PendingRequests).
    */
   async expect<R extends Reply>(message: RawRequest, type: R['type'], internal = false, onReply?: (reply: R) => void): Promise<R> {
-    const hook: OnReply | undefined = onReply === undefined ? undefined : (reply) => {
-      if (reply.type === type) onReply(reply as R);
-    };
+    const hook: OnReply | undefined =
+      onReply === undefined
+        ? undefined
+        : (reply) => {
+            if (reply.type === type) onReply(reply as R);
+          };
     const [sent] = this.send([message], false, internal, hook);
     const reply = await sent!;
     if (reply.type === 'reject') throw new RejectError(reply);

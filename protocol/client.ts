@@ -109,7 +109,10 @@ export class SpotwireClient {
       armDeadMan: async (timeoutMs) => {
         await this.#expect<CancelAfterAck>({ op: 'cancel_after', timeout: timeoutMs }, 'ack', true);
       },
-      snapshots: async () => ({ orders: (await this.#allOrders(undefined, true)).orders, balances: (await this.#balances(undefined, true)).balances }),
+      snapshots: async () => ({
+        orders: (await this.#allOrders(undefined, true)).orders,
+        balances: (await this.#balances(undefined, true)).balances,
+      }),
       resubscribe: async () => {
         const others = this.#marketData.subscriptions().map((request) => this.#expect<SubbedReply>(request, 'subbed', true));
         await Promise.all([this.#books.resubscribeAll(), this.#trades.resubscribeAll(), ...others]);
@@ -313,7 +316,9 @@ export class SpotwireClient {
   }
 
   /** One page of the account's fills, newest first; continue with `before` (memory) or `after: reply.next` (history). */
-  async myTrades(params: { sym?: string; limit?: number; before?: number; after?: string; from?: number; to?: number } = {}): Promise<MyTradesReply> {
+  async myTrades(
+    params: { sym?: string; limit?: number; before?: number; after?: string; from?: number; to?: number } = {},
+  ): Promise<MyTradesReply> {
     return this.#expect<MyTradesReply>({ op: 'my_trades', ...params }, 'my_trades');
   }
 
@@ -408,9 +413,17 @@ export class SpotwireClient {
 
   /** Subscribes to a market's candles of `interval`; resolves with the snapshot. Updates: onCandle. */
   async subscribeCandles(sym: string, interval: CandleInterval, options: CandlesSubscribeOptions = {}): Promise<CandlesSnapshot> {
-    const request = options.limit === undefined ? { op: 'sub', ch: 'candles', sym, interval } : { op: 'sub', ch: 'candles', sym, interval, limit: options.limit };
+    const request =
+      options.limit === undefined
+        ? { op: 'sub', ch: 'candles', sym, interval }
+        : { op: 'sub', ch: 'candles', sym, interval, limit: options.limit };
     const matches = (m: CandlesSnapshot): boolean => m.sym === sym && m.interval === interval;
-    const snapshot = await this.#marketData.withSnapshot(this.#marketData.candles, matches, () => this.#expect<SubbedReply>(request, 'subbed'), `candles ${sym} ${interval}`);
+    const snapshot = await this.#marketData.withSnapshot(
+      this.#marketData.candles,
+      matches,
+      () => this.#expect<SubbedReply>(request, 'subbed'),
+      `candles ${sym} ${interval}`,
+    );
     this.#marketData.remember(`candles:${sym}:${interval}`, request);
     return snapshot;
   }
@@ -424,7 +437,12 @@ export class SpotwireClient {
   async subscribeTicker(sym: string): Promise<TickerMessage> {
     const request = { op: 'sub', ch: 'ticker', sym };
     const matches = (m: TickerMessage): boolean => m.sym === sym;
-    const first = await this.#marketData.withSnapshot(this.#marketData.ticker, matches, () => this.#expect<SubbedReply>(request, 'subbed'), `ticker ${sym}`);
+    const first = await this.#marketData.withSnapshot(
+      this.#marketData.ticker,
+      matches,
+      () => this.#expect<SubbedReply>(request, 'subbed'),
+      `ticker ${sym}`,
+    );
     this.#marketData.remember(`ticker:${sym}`, request);
     return first;
   }
@@ -437,7 +455,12 @@ export class SpotwireClient {
     const off = this.#trades.listen(sym, listener);
     const matches = (m: TradesSnapshot): boolean => m.sym === sym;
     try {
-      return await this.#marketData.withSnapshot(this.#marketData.trades, matches, () => this.#expect<SubbedReply>({ op: 'sub', ch: 'trades', sym, recent }, 'subbed'), `trades ${sym}`);
+      return await this.#marketData.withSnapshot(
+        this.#marketData.trades,
+        matches,
+        () => this.#expect<SubbedReply>({ op: 'sub', ch: 'trades', sym, recent }, 'subbed'),
+        `trades ${sym}`,
+      );
     } catch (error) {
       off();
       throw error;
@@ -484,7 +507,7 @@ export class SpotwireClient {
     };
     const first = await page(undefined);
     const orders = [...first.orders];
-    for (let next = first; next.more === true && typeof next.next === 'string'; ) {
+    for (let next = first; next.more === true && typeof next.next === 'string';) {
       next = await page(next.next);
       orders.push(...next.orders);
     }
@@ -493,7 +516,9 @@ export class SpotwireClient {
 
   async #balances(account: string | undefined, internal: boolean): Promise<BalancesReply> {
     if (account !== undefined) return this.#expect<BalancesReply>({ op: 'balances', account }, 'balances', internal);
-    return this.#conn.expect<BalancesReply>({ op: 'balances' }, 'balances', internal, (reply) => this.#account.replaceBalances(reply.balances));
+    return this.#conn.expect<BalancesReply>({ op: 'balances' }, 'balances', internal, (reply) =>
+      this.#account.replaceBalances(reply.balances),
+    );
   }
 
   // ---- internals: incoming ----

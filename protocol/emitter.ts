@@ -30,4 +30,3 @@ export class Emitter<T> {
     this.#listeners.clear();
   }
 }
-

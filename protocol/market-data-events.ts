@@ -50,7 +50,12 @@ export class MarketDataEvents {
    * Runs `subscribe` (which resolves on `subbed`) and returns the snapshot that `matches` and
    * came with it; throws when none did.
    */
-  async withSnapshot<T>(emitter: Emitter<T>, matches: (message: T) => boolean, subscribe: () => Promise<unknown>, what: string): Promise<T> {
+  async withSnapshot<T>(
+    emitter: Emitter<T>,
+    matches: (message: T) => boolean,
+    subscribe: () => Promise<unknown>,
+    what: string,
+  ): Promise<T> {
     let snapshot: T | undefined;
     const listener: Listener<T> = (message) => {
       if (matches(message)) snapshot = message;

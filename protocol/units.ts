@@ -7,7 +7,9 @@ export function toUnits(text: string, decimals: number, asset = 'the asset'): nu
   if (!match) throw new Error(`${JSON.stringify(text)} is not a plain decimal amount like 1000 or 1000.50`);
   const [, whole, fraction = ''] = match;
   if (fraction.length > decimals) {
-    throw new Error(`${text} has ${fraction.length} decimals; ${asset} has ${decimals}, so the smallest amount is ${formatUnits(1, decimals)}`);
+    throw new Error(
+      `${text} has ${fraction.length} decimals; ${asset} has ${decimals}, so the smallest amount is ${formatUnits(1, decimals)}`,
+    );
   }
   const digits = `${whole}${fraction.padEnd(decimals, '0')}`.replace(/^0+(?=\d)/, '');
   const units = Number(digits);

@@ -57,12 +57,7 @@ export function isSafePositiveInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
 }
 
-export function makeReject(
-  op: string | null,
-  code: RejectCode,
-  msg: string = REJECT_CODES[code],
-  rid?: Rid,
-): Reject {
+export function makeReject(op: string | null, code: RejectCode, msg: string = REJECT_CODES[code], rid?: Rid): Reject {
   const reject: Reject = { type: 'reject', op, code, msg };
   if (rid !== undefined) reject.rid = rid;
   return reject;
@@ -103,7 +98,8 @@ function optionalString(fields: Fields, key: string, maxLength: number): string 
 function requiredNumber(fields: Fields, key: string): number {
   const value = field(fields, key);
   if (value === undefined) throw new Invalid('bad_request', `${key} is required`);
-  if (value instanceof FloatValue) throw new Invalid('bad_number', `${key} must be a MessagePack integer, not a float (${value.value} was sent as one)`);
+  if (value instanceof FloatValue)
+    throw new Invalid('bad_number', `${key} must be a MessagePack integer, not a float (${value.value} was sent as one)`);
   if (!isSafePositiveInteger(value)) throw new Invalid('bad_number', `${key} must be a safe positive integer`);
   return value;
 }
@@ -204,7 +200,8 @@ function orderRef(fields: Fields): OrderRef {
 /** `candles` needs its interval; on the other channels the field is ignored. */
 function candlesInterval(fields: Fields, ch: Channel): CandleInterval | null {
   if (ch !== 'candles') return null;
-  if (field(fields, 'interval') === undefined) throw new Invalid('bad_request', `interval is required for candles: one of ${CANDLE_INTERVALS.join(', ')}`);
+  if (field(fields, 'interval') === undefined)
+    throw new Invalid('bad_request', `interval is required for candles: one of ${CANDLE_INTERVALS.join(', ')}`);
   return oneOf(fields, 'interval', CANDLE_INTERVALS);
 }
 
@@ -335,8 +332,14 @@ export function rejectUnread(value: unknown, code: RejectCode): Reject {
   if (!isPlainMap(value)) return makeReject(null, code);
   const op = field(value, 'op');
   const rid = field(value, 'rid');
-  const readableRid = (typeof rid === 'number' && Number.isSafeInteger(rid)) || (typeof rid === 'string' && rid.length <= MAX_RID_STRING_LENGTH);
-  return makeReject(typeof op === 'string' && op.length <= 32 ? op : null, code, REJECT_CODES[code], readableRid ? (rid as Rid) : undefined);
+  const readableRid =
+    (typeof rid === 'number' && Number.isSafeInteger(rid)) || (typeof rid === 'string' && rid.length <= MAX_RID_STRING_LENGTH);
+  return makeReject(
+    typeof op === 'string' && op.length <= 32 ? op : null,
+    code,
+    REJECT_CODES[code],
+    readableRid ? (rid as Rid) : undefined,
+  );
 }
 
 /** Turns one decoded message of a frame into a typed request, or a reject that names why. */

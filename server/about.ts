@@ -11,7 +11,12 @@ export function describeService(markets: readonly MarketInfo[], mode: 'live' | '
     mode,
     protocol: { version: PROTOCOL_VERSION, websocket: '/ws', frames: 'binary, one MessagePack map or an array of maps' },
     markets: markets.map((market) => market.sym),
-    http: { page: '/ (with Accept: text/html)', about: '/?format=json (or any Accept without text/html)', health: '/health', metrics: '/metrics' },
+    http: {
+      page: '/ (with Accept: text/html)',
+      about: '/?format=json (or any Accept without text/html)',
+      health: '/health',
+      metrics: '/metrics',
+    },
     docs: {
       protocol: 'docs/PROTOCOL.md in the Spotwire repository: the complete wire protocol, money included',
       server: 'README.md there: options, persistence, replay',

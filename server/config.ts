@@ -4,7 +4,17 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { MarketInfo } from '../protocol/messages.js';
-import { FEE_RATE_SCALE, FEES_ACCOUNT, MAX_ACCOUNT_LENGTH, MAX_ASSET_LENGTH, MAX_SYM_LENGTH, MAX_TOKEN_LENGTH, ROLES, isOneOf, type Role } from '../protocol/constants.js';
+import {
+  FEE_RATE_SCALE,
+  FEES_ACCOUNT,
+  MAX_ACCOUNT_LENGTH,
+  MAX_ASSET_LENGTH,
+  MAX_SYM_LENGTH,
+  MAX_TOKEN_LENGTH,
+  ROLES,
+  isOneOf,
+  type Role,
+} from '../protocol/constants.js';
 
 export interface ApiKey {
   readonly token: string;
@@ -271,7 +281,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     redisUrl: values['redis-url'] ?? env.REDIS_URL ?? null,
     databaseUrl: values['database-url'] ?? env.DATABASE_URL ?? null,
     redisPrefix: values['redis-prefix'] ?? env.REDIS_PREFIX ?? DEFAULTS.redisPrefix,
-    sinkDeadlineMs: env.SINK_DEADLINE_MS === undefined ? DEFAULTS.sinkDeadlineMs : positiveInteger(env.SINK_DEADLINE_MS, 'SINK_DEADLINE_MS'),
+    sinkDeadlineMs:
+      env.SINK_DEADLINE_MS === undefined ? DEFAULTS.sinkDeadlineMs : positiveInteger(env.SINK_DEADLINE_MS, 'SINK_DEADLINE_MS'),
     writeBehindDrainMs: DEFAULTS.writeBehindDrainMs,
     writeBehindNice: env.WRITE_BEHIND_NICE === undefined ? DEFAULTS.writeBehindNice : niceValue(env.WRITE_BEHIND_NICE),
     writeBehindBusyDuty: env.WRITE_BEHIND_BUSY_DUTY === undefined ? DEFAULTS.writeBehindBusyDuty : dutyCycle(env.WRITE_BEHIND_BUSY_DUTY),
@@ -280,19 +291,25 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     rateLimitPerSecond: rateText === undefined ? DEFAULTS.rateLimitPerSecond : positiveInteger(rateText, 'rate limit'),
     accountRateLimitPerSecond:
       accountRateText === undefined ? DEFAULTS.accountRateLimitPerSecond : positiveInteger(accountRateText, 'account-rate-limit', true),
-    maxConnectionsPerIp: perIpText === undefined ? DEFAULTS.maxConnectionsPerIp : positiveInteger(perIpText, 'max-connections-per-ip', true),
+    maxConnectionsPerIp:
+      perIpText === undefined ? DEFAULTS.maxConnectionsPerIp : positiveInteger(perIpText, 'max-connections-per-ip', true),
     maxConnectionsPerAccount:
-      perAccountText === undefined ? DEFAULTS.maxConnectionsPerAccount : positiveInteger(perAccountText, 'max-connections-per-account', true),
+      perAccountText === undefined
+        ? DEFAULTS.maxConnectionsPerAccount
+        : positiveInteger(perAccountText, 'max-connections-per-account', true),
     maxOpenOrdersPerAccount: DEFAULTS.maxOpenOrdersPerAccount,
     privateStreamRetention:
-      env.PRIVATE_STREAM_RETENTION === undefined ? DEFAULTS.privateStreamRetention : positiveInteger(env.PRIVATE_STREAM_RETENTION, 'PRIVATE_STREAM_RETENTION'),
+      env.PRIVATE_STREAM_RETENTION === undefined
+        ? DEFAULTS.privateStreamRetention
+        : positiveInteger(env.PRIVATE_STREAM_RETENTION, 'PRIVATE_STREAM_RETENTION'),
     closedOrderRetention:
-      env.CLOSED_ORDER_RETENTION === undefined ? DEFAULTS.closedOrderRetention : positiveInteger(env.CLOSED_ORDER_RETENTION, 'CLOSED_ORDER_RETENTION'),
+      env.CLOSED_ORDER_RETENTION === undefined
+        ? DEFAULTS.closedOrderRetention
+        : positiveInteger(env.CLOSED_ORDER_RETENTION, 'CLOSED_ORDER_RETENTION'),
     logLevel: values['log-level'] ?? env.LOG_LEVEL ?? DEFAULTS.logLevel,
     fsync: !(values['no-fsync'] ?? env.JOURNAL_FSYNC === 'off'),
     keepJournal: values['keep-journal'] ?? env.KEEP_JOURNAL === '1',
-    snapshotEveryCommands:
-      snapshotText === undefined ? DEFAULTS.snapshotEveryCommands : positiveInteger(snapshotText, 'snapshot-every'),
+    snapshotEveryCommands: snapshotText === undefined ? DEFAULTS.snapshotEveryCommands : positiveInteger(snapshotText, 'snapshot-every'),
     snapshotEveryMs: DEFAULTS.snapshotEveryMs,
     segmentBytes: DEFAULTS.segmentBytes,
   };

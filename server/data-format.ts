@@ -18,7 +18,10 @@ export function checkDataFormat(dataDir: string, journalDir: string, snapshotDir
   if (existsSync(file)) {
     const text = readFileSync(file, 'utf8').trim();
     const format = Number(text.split(/\s/)[0]);
-    if (format !== DATA_FORMAT) throw new Error(`${dataDir} holds data format ${JSON.stringify(text)}; this server reads format ${DATA_FORMAT} only. Start on a new --data-dir`);
+    if (format !== DATA_FORMAT)
+      throw new Error(
+        `${dataDir} holds data format ${JSON.stringify(text)}; this server reads format ${DATA_FORMAT} only. Start on a new --data-dir`,
+      );
     return;
   }
   if (holdsData(journalDir) || holdsData(snapshotDir)) {

@@ -27,7 +27,9 @@ async function main(): Promise<void> {
   } catch (error) {
     // Bad usage or configuration: one line for the person who typed it, exit 2.
     const mistake = parseArgsMistake(error);
-    process.stderr.write(`spotwire: ${mistake === null ? (error as Error).message : `${mistake} (npm start -- --help lists the options)`}\n`);
+    process.stderr.write(
+      `spotwire: ${mistake === null ? (error as Error).message : `${mistake} (npm start -- --help lists the options)`}\n`,
+    );
     process.exitCode = 2;
     return;
   }

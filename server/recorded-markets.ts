@@ -47,12 +47,14 @@ export function marketDifferences(recorded: readonly Record<string, unknown>[], 
   }
   // An added market may not change the decimals of an asset already in use: every balance and
   // hold of it is counted in those units.
-  const isMarket = (m: Record<string, unknown>): boolean => typeof m.base === 'string' && typeof m.quote === 'string' && Number.isInteger(m.pxDecimals) && Number.isInteger(m.qtyDecimals);
+  const isMarket = (m: Record<string, unknown>): boolean =>
+    typeof m.base === 'string' && typeof m.quote === 'string' && Number.isInteger(m.pxDecimals) && Number.isInteger(m.qtyDecimals);
   if (recorded.every(isMarket)) {
     const before = new Map(deriveAssets(recorded as unknown as MarketInfo[]).map((a) => [a.asset, a.decimals]));
     for (const { asset, decimals } of deriveAssets(configured)) {
       const was = before.get(asset);
-      if (was !== undefined && was !== decimals) differences.push(`asset ${asset} would change from ${was} to ${decimals} decimals (balances are counted in its units)`);
+      if (was !== undefined && was !== decimals)
+        differences.push(`asset ${asset} would change from ${was} to ${decimals} decimals (balances are counted in its units)`);
     }
   }
   return differences;

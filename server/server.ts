@@ -53,11 +53,24 @@ export function dataPaths(dataDir: string): { journalDir: string; snapshotDir: s
  * `init:<account>:<asset>`: a restart finds the ref applied and changes nothing, so funding is
  * as durable and replayable as any other transfer.
  */
-async function fundConfiguredAccounts(config: ServerConfig, engine: MatchingEngine, journal: Journal, clock: () => number, logger: Logger): Promise<JournalEntry[]> {
+async function fundConfiguredAccounts(
+  config: ServerConfig,
+  engine: MatchingEngine,
+  journal: Journal,
+  clock: () => number,
+  logger: Logger,
+): Promise<JournalEntry[]> {
   const entries: JournalEntry[] = [];
   for (const key of config.keys) {
     for (const [asset, amount] of Object.entries(key.deposit)) {
-      const command: TransferCommand = { op: 'deposit', ts: clock(), account: key.account, asset, amount, ref: `init:${key.account}:${asset}` };
+      const command: TransferCommand = {
+        op: 'deposit',
+        ts: clock(),
+        account: key.account,
+        asset,
+        amount,
+        ref: `init:${key.account}:${asset}`,
+      };
       const result = engine.execute(command);
       if (!result.ok) logger.warn({ account: key.account, asset, code: result.code }, `initial deposit skipped: ${result.msg}`);
       else if (result.transfer?.duplicate !== true) entries.push({ command, id: null });
@@ -135,7 +148,12 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     feeds.set(market.sym, new BookFeed(market.sym, source, recovered.bookSeqs.get(market.sym) ?? 0));
   }
   const clock = hooks.clock ?? ((): number => Date.now());
-  const writeBehind = await startWriteBehindThread(config, { journalDir, snapshotDir, limits, durableSeq: recovered.nextSeq - 1 }, metrics.registry, logger);
+  const writeBehind = await startWriteBehindThread(
+    config,
+    { journalDir, snapshotDir, limits, durableSeq: recovered.nextSeq - 1 },
+    metrics.registry,
+    logger,
+  );
   const journal = new Journal({
     journalDir,
     snapshotDir,
@@ -182,7 +200,10 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     closedOrderRetention: config.closedOrderRetention,
   });
   const site = StaticSite.load(WEB_DIST_DIR);
-  if (site === null) logger.warn(`the trading page is not built (no ${WEB_DIST_DIR}index.html): GET / answers JSON only; npm run build -w @spotwire/web builds it`);
+  if (site === null)
+    logger.warn(
+      `the trading page is not built (no ${WEB_DIST_DIR}index.html): GET / answers JSON only; npm run build -w @spotwire/web builds it`,
+    );
   const gateway = new Gateway(
     {
       host: config.host,
@@ -207,7 +228,10 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
         const durable = journal.commit(batch.commands);
         if (writeBehind) {
           const seq = journal.lastSeq;
-          durable.then(() => writeBehind.notifyDurable(seq), () => undefined);
+          durable.then(
+            () => writeBehind.notifyDurable(seq),
+            () => undefined,
+          );
         }
         return durable;
       },

@@ -85,7 +85,9 @@ export class ChildServer {
     return {
       cpuSeconds: readProcessCpuSeconds(this.pid),
       mainThreadWaitSeconds: Number(schedstat[1]) / 1e9,
-      rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024 };
+      rssMiB: kib('VmRSS') / 1024,
+      peakRssMiB: kib('VmHWM') / 1024,
+    };
   }
 
   async stop(): Promise<void> {

@@ -89,7 +89,8 @@ export function checkRecovered(
       if (!changed.has(`${trader.account}/${key}`)) {
         stats.certain++;
         if (!view) violations.push(`${trader.account}: acked order ${key} ${describeState(model)} lost`);
-        else if (!sameState(model, view)) violations.push(`${trader.account}: order ${key} is ${describeView(view)}, reported ${describeState(model)}`);
+        else if (!sameState(model, view))
+          violations.push(`${trader.account}: order ${key} is ${describeView(view)}, reported ${describeState(model)}`);
       } else {
         stats.uncertain++;
         if (view && (view.side !== model.side || view.filled < model.filled)) {
@@ -101,7 +102,8 @@ export function checkRecovered(
       const key = orderKey(view.sym, view.id);
       if (trader.open.has(key)) continue;
       if (trader.closed.has(key)) violations.push(`${trader.account}: order ${key}, reported closed, is open again`);
-      else if (view.cid === null || !inFlightCids.has(view.cid)) violations.push(`${trader.account}: order ${key} (cid ${String(view.cid)}) was never placed`);
+      else if (view.cid === null || !inFlightCids.has(view.cid))
+        violations.push(`${trader.account}: order ${key} (cid ${String(view.cid)}) was never placed`);
       else stats.phantoms++;
     }
     for (const view of views) {
@@ -112,8 +114,13 @@ export function checkRecovered(
   }
   for (const sym of syms) {
     const book = books.get(sym)!;
-    for (const [side, levels] of [['buy', book.bids], ['sell', book.asks]] as const) {
-      const expected = [...(aggregate.get(`${sym}/${side}`) ?? new Map<number, number>())].sort((a, b) => (side === 'buy' ? b[0] - a[0] : a[0] - b[0]));
+    for (const [side, levels] of [
+      ['buy', book.bids],
+      ['sell', book.asks],
+    ] as const) {
+      const expected = [...(aggregate.get(`${sym}/${side}`) ?? new Map<number, number>())].sort((a, b) =>
+        side === 'buy' ? b[0] - a[0] : a[0] - b[0],
+      );
       if (JSON.stringify(expected) !== JSON.stringify(levels)) {
         violations.push(`${sym} ${side} book ${JSON.stringify(levels)} is not the sum of open orders ${JSON.stringify(expected)}`);
       }
@@ -149,17 +156,25 @@ export function checkBalances(
     const held = new Map<string, number>();
     for (const order of recovered.get(trader)!) {
       const m = money.get(order.sym)!;
-      const [asset, amount] = order.side === 'buy' ? [m.quote, order.leaves * order.px! * m.quoteScale] : [m.base, order.leaves * m.baseScale];
+      const [asset, amount] =
+        order.side === 'buy' ? [m.quote, order.leaves * order.px! * m.quoteScale] : [m.base, order.leaves * m.baseScale];
       held.set(asset, (held.get(asset) ?? 0) + amount);
     }
     for (const view of balances.get(trader.account)!) {
-      if (view.hold !== (held.get(view.asset) ?? 0)) violations.push(`${trader.account} ${view.asset}: hold ${view.hold}, its open orders hold ${held.get(view.asset) ?? 0}`);
+      if (view.hold !== (held.get(view.asset) ?? 0))
+        violations.push(`${trader.account} ${view.asset}: hold ${view.hold}, its open orders hold ${held.get(view.asset) ?? 0}`);
     }
   }
 }
 
 function sameState(model: OrderState, view: OrderView): boolean {
-  return view.side === model.side && view.px === model.px && view.qty === model.qty && view.filled === model.filled && view.leaves === model.leaves;
+  return (
+    view.side === model.side &&
+    view.px === model.px &&
+    view.qty === model.qty &&
+    view.filled === model.filled &&
+    view.leaves === model.leaves
+  );
 }
 
 function describeState(state: OrderState): string {
@@ -169,4 +184,3 @@ function describeState(state: OrderState): string {
 function describeView(view: OrderView): string {
   return `${view.side} ${view.qty}@${String(view.px)} filled ${view.filled}`;
 }
-

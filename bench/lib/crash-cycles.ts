@@ -55,7 +55,12 @@ export interface CrashRunResult {
  * Every balance the restarted server reports equals what a fresh replay of its data dir gives
  * (read-only: the server holds the data dir, the replay only reads it).
  */
-async function checkAgainstReplay(markets: readonly MarketInfo[], dataDir: string, balances: ReadonlyMap<string, BalanceView[]>, violations: string[]): Promise<void> {
+async function checkAgainstReplay(
+  markets: readonly MarketInfo[],
+  dataDir: string,
+  balances: ReadonlyMap<string, BalanceView[]>,
+  violations: string[],
+): Promise<void> {
   const { journalDir, snapshotDir } = dataPaths(dataDir);
   const replayed = await recover({
     journalDir,
@@ -68,20 +73,28 @@ async function checkAgainstReplay(markets: readonly MarketInfo[], dataDir: strin
   });
   for (const [account, views] of balances) {
     const fresh = replayed.engine.balances(account);
-    if (JSON.stringify(fresh) !== JSON.stringify(views)) violations.push(`${account}: balances ${JSON.stringify(views)}, a fresh replay gives ${JSON.stringify(fresh)}`);
+    if (JSON.stringify(fresh) !== JSON.stringify(views))
+      violations.push(`${account}: balances ${JSON.stringify(views)}, a fresh replay gives ${JSON.stringify(fresh)}`);
   }
 }
 
 export async function runCrashCycles(options: CrashRunOptions): Promise<CrashRunResult> {
   const keysFile = join(options.root, 'keys.json');
   const marketsFile = join(options.root, 'markets.json');
-  writeFileSync(keysFile, JSON.stringify([...soakKeys(options.accounts), { token: 'token-crash-admin', account: 'crash-admin', role: 'admin' }]));
+  writeFileSync(
+    keysFile,
+    JSON.stringify([...soakKeys(options.accounts), { token: 'token-crash-admin', account: 'crash-admin', role: 'admin' }]),
+  );
   writeFileSync(marketsFile, JSON.stringify(options.markets));
   const serverOptions = { dataDir: join(options.root, 'data'), keysFile, marketsFile, snapshotEvery: options.snapshotEvery };
   const syms = options.markets.map((m) => m.sym);
   const random = mulberry32(options.seed);
   const traders = options.accounts.map((account) => new CrashTrader(account, `token-${account}`, syms));
-  const treasurer = new CrashTreasurer('token-crash-admin', options.accounts, deriveAssets(options.markets).map((a) => a.asset));
+  const treasurer = new CrashTreasurer(
+    'token-crash-admin',
+    options.accounts,
+    deriveAssets(options.markets).map((a) => a.asset),
+  );
   const result: CrashRunResult = {
     kills: 0,
     quiescedKills: 0,
@@ -110,7 +123,10 @@ export async function runCrashCycles(options: CrashRunOptions): Promise<CrashRun
         recovered.set(trader, (await trader.client!.orders()).orders);
         balances.set(trader.account, (await trader.client!.balances()).balances);
       }
-      const watcher = await SpotwireClient.connect(live.url, { WebSocket: WebSocket as unknown as WebSocketConstructor, timeoutMs: 15_000 });
+      const watcher = await SpotwireClient.connect(live.url, {
+        WebSocket: WebSocket as unknown as WebSocketConstructor,
+        timeoutMs: 15_000,
+      });
       await watcher.login('token-crash-admin');
       balances.set(FEES_ACCOUNT, (await watcher.balances(FEES_ACCOUNT)).balances);
       const books = new Map<string, { bids: [number, number][]; asks: [number, number][] }>();

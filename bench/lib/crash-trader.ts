@@ -30,7 +30,16 @@ export interface Aggression {
 }
 
 function fromView(view: OrderView): OrderState {
-  return { sym: view.sym, id: view.id, cid: view.cid, side: view.side, px: view.px!, qty: view.qty, filled: view.filled, leaves: view.leaves };
+  return {
+    sym: view.sym,
+    id: view.id,
+    cid: view.cid,
+    side: view.side,
+    px: view.px!,
+    qty: view.qty,
+    filled: view.filled,
+    leaves: view.leaves,
+  };
 }
 
 export class CrashTrader {
@@ -70,7 +79,11 @@ export class CrashTrader {
   ) {}
 
   async connect(url: string): Promise<void> {
-    const client = await SpotwireClient.connect(url, { WebSocket: WebSocket as unknown as WebSocketConstructor, timeoutMs: 30_000, maxPending: 10_000 });
+    const client = await SpotwireClient.connect(url, {
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+      timeoutMs: 30_000,
+      maxPending: 10_000,
+    });
     client.onExec((exec) => this.onExec(exec));
     await client.login(this.token);
     this.client = client;
@@ -137,11 +150,21 @@ export class CrashTrader {
       if (this.fills.has(fill)) this.violations.push(`${this.account}: fill ${fill} reported twice`);
       this.fills.add(fill);
       const floor = this.tradeFloor.get(exec.sym) ?? 0;
-      if (exec.fill.tradeId <= floor) this.violations.push(`${this.account}: trade id ${exec.sym}:${exec.fill.tradeId} not above ${floor} reported before the restart`);
+      if (exec.fill.tradeId <= floor)
+        this.violations.push(`${this.account}: trade id ${exec.sym}:${exec.fill.tradeId} not above ${floor} reported before the restart`);
       this.maxTradeId.set(exec.sym, Math.max(this.maxTradeId.get(exec.sym) ?? 0, exec.fill.tradeId));
     }
     if (exec.status === 'new' || exec.status === 'partial') {
-      this.open.set(key, { sym: exec.sym, id: exec.id, cid: exec.cid, side: exec.side, px: exec.px!, qty: exec.qty, filled: exec.filled, leaves: exec.leaves });
+      this.open.set(key, {
+        sym: exec.sym,
+        id: exec.id,
+        cid: exec.cid,
+        side: exec.side,
+        px: exec.px!,
+        qty: exec.qty,
+        filled: exec.filled,
+        leaves: exec.leaves,
+      });
     } else {
       this.open.delete(key);
       this.closed.add(key);

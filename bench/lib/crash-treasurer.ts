@@ -68,12 +68,14 @@ export class CrashTreasurer {
     const violations: string[] = [];
     for (const transfer of this.acked.splice(0)) {
       const ack = await this.send(transfer).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
-      if (ack instanceof Error || ack.duplicate !== true) violations.push(`acked transfer ${transfer.ref} was not applied before the restart`);
+      if (ack instanceof Error || ack.duplicate !== true)
+        violations.push(`acked transfer ${transfer.ref} was not applied before the restart`);
     }
     for (const transfer of [...this.inFlight]) {
       this.inFlight.delete(transfer);
       await this.send(transfer).catch((error: unknown) => {
-        if (!(error instanceof RejectError && error.code === 'insufficient_funds')) violations.push(`in-flight transfer ${transfer.ref}: ${String(error)}`);
+        if (!(error instanceof RejectError && error.code === 'insufficient_funds'))
+          violations.push(`in-flight transfer ${transfer.ref}: ${String(error)}`);
       });
     }
     return violations;
@@ -86,7 +88,8 @@ export class CrashTreasurer {
   /** Sends one transfer; a first application (duplicate or not) counts in `net` exactly once. */
   private async send(transfer: Transfer): Promise<{ duplicate?: true }> {
     const { op, account, asset, amount, ref } = transfer;
-    const ack = op === 'deposit' ? await this.client!.deposit(account, asset, amount, ref) : await this.client!.withdraw(account, asset, amount, ref);
+    const ack =
+      op === 'deposit' ? await this.client!.deposit(account, asset, amount, ref) : await this.client!.withdraw(account, asset, amount, ref);
     if (!this.counted.has(ref)) {
       this.counted.add(ref);
       this.net.set(asset, (this.net.get(asset) ?? 0) + (op === 'deposit' ? amount : -amount));

@@ -19,7 +19,8 @@ function messagesIn(payload: Uint8Array): number {
 async function main(): Promise<void> {
   const [portText, name, token] = process.argv.slice(2);
   const scenario = SCENARIOS[name as Scenario];
-  if (portText === undefined || scenario === undefined) throw new Error('usage: flood-client.ts <port> <invalid|valid|markets|orders> [token]');
+  if (portText === undefined || scenario === undefined)
+    throw new Error('usage: flood-client.ts <port> <invalid|valid|markets|orders> [token]');
   const codec = createCodec();
   const frame = codec.encode(Array.from({ length: FRAME }, (_, i) => scenario.message(i)));
   let replies = 0;

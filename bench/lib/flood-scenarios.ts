@@ -15,4 +15,3 @@ export const SCENARIOS = {
   orders: { burst: 1, window: 1, login: true, message: (i: number) => ({ op: 'orders', rid: i }) },
 } as const;
 export type Scenario = keyof typeof SCENARIOS;
-

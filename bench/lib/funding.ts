@@ -19,7 +19,14 @@ export const BENCH_FUNDING = 1e12;
 export function fundAccounts(engine: MatchingEngine, accounts: Iterable<string>): JournalEntry[] {
   const assets = engine.assets.map((a) => a.asset);
   const deposits = [...new Set(accounts)].flatMap((account) =>
-    assets.map((asset): TransferCommand => ({ op: 'deposit', ts: 0, account, asset, amount: BENCH_FUNDING, ref: `fund:${account}:${asset}` })),
+    assets.map((asset): TransferCommand => ({
+      op: 'deposit',
+      ts: 0,
+      account,
+      asset,
+      amount: BENCH_FUNDING,
+      ref: `fund:${account}:${asset}`,
+    })),
   );
   return deposits.map((command) => {
     const result = engine.execute(command);

@@ -78,7 +78,16 @@ class Bot {
         // Half rest near the mid, half cross it as ioc: the book stays small while trades flow.
         const ioc = random() < 0.5;
         const px = ioc ? (side === 'buy' ? 10_010 : 9_990) : 10_000 + Math.round(3 * (random() + random() + random() - 1.5));
-        orders.push({ op: 'place', rid: slot * options.batch + j, sym: options.sym, side, kind: 'limit', px, qty: randomInt(random, 1, 10), tif: ioc ? 'ioc' : 'gtc' });
+        orders.push({
+          op: 'place',
+          rid: slot * options.batch + j,
+          sym: options.sym,
+          side,
+          kind: 'limit',
+          px,
+          qty: randomInt(random, 1, 10),
+          tif: ioc ? 'ioc' : 'gtc',
+        });
       }
       this.frames.push(codec.encode(orders));
     }
@@ -134,7 +143,12 @@ async function openSubscriber(options: LoadOptions, onMessages: (count: number) 
   const client = await RawWsClient.open(options.host, options.port, '/ws', {
     onPayload: (payload) => onMessages(messagesOf(payload).length),
   });
-  client.send(codec.encode([{ op: 'sub', ch: 'book', sym: options.sym, depth: 10 }, { op: 'sub', ch: 'trades', sym: options.sym }]));
+  client.send(
+    codec.encode([
+      { op: 'sub', ch: 'book', sym: options.sym, depth: 10 },
+      { op: 'sub', ch: 'trades', sym: options.sym },
+    ]),
+  );
   return client;
 }
 

@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 // Linux's USER_HZ, in which /proc/<pid>/stat counts CPU time, is 100 on every common build.
 const CLOCK_TICKS_PER_SECOND = 100;
 
-
 /** utime + stime in seconds; throws when the process cannot be read. */
 export function readProcessCpuSeconds(pid: number): number {
   // Fields after the command name (which may hold spaces) start at state, field 3.

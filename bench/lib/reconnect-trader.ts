@@ -124,7 +124,8 @@ export class ReconnectTrader {
     }
     if (message.type !== 'exec' && message.type !== 'balance') return;
     const pseq = (message as Exec | BalanceMessage).pseq!;
-    if (pseq !== this.#lastPseq + 1) this.record.problems.push(`${this.options.token}: pseq ${pseq} after ${this.#lastPseq} (epoch ${this.#epoch})`);
+    if (pseq !== this.#lastPseq + 1)
+      this.record.problems.push(`${this.options.token}: pseq ${pseq} after ${this.#lastPseq} (epoch ${this.#epoch})`);
     this.#lastPseq = Math.max(this.#lastPseq, pseq);
     if (message.type === 'exec' && message.fill !== undefined) {
       const key = `${message.sym}:${message.fill.tradeId}:${message.id}`;
@@ -158,7 +159,9 @@ export class ReconnectTrader {
     const roll = random();
     if (open.length > 30 || (open.length > 0 && roll < 0.25)) {
       const order = open[Math.floor(random() * open.length)]!;
-      return random() < 0.5 ? client.cancel(sym, order.id) : client.amend(sym, order.id, { px: Math.max(1, (order.px ?? midPx) + randomInt(random, -3, 3)) });
+      return random() < 0.5
+        ? client.cancel(sym, order.id)
+        : client.amend(sym, order.id, { px: Math.max(1, (order.px ?? midPx) + randomInt(random, -3, 3)) });
     }
     const side = random() < 0.5 ? 'buy' : 'sell';
     const cid = `${this.options.token}-${++this.#nextCid}`;
@@ -226,11 +229,22 @@ export async function viewMismatches(trader: ReconnectTrader, url: string, token
     await fresh.login(token);
     await trader.client.ping(); // everything the server released before now has reached the trader
     const mismatches: string[] = [];
-    const theirs = (await fresh.orders()).orders.map(({ sym, id, cid, side, px, qty, filled, leaves, status }) => ({ sym, id, cid, side, px, qty, filled, leaves, status }));
+    const theirs = (await fresh.orders()).orders.map(({ sym, id, cid, side, px, qty, filled, leaves, status }) => ({
+      sym,
+      id,
+      cid,
+      side,
+      px,
+      qty,
+      filled,
+      leaves,
+      status,
+    }));
     const ours = new Map(trader.client.openOrders().map((o) => [o.id, JSON.stringify(o)]));
     for (const order of theirs) {
       const mine = ours.get(order.id);
-      if (mine !== JSON.stringify(order)) mismatches.push(`${token} order ${order.id}: client ${mine ?? 'none'}, server ${JSON.stringify(order)}`);
+      if (mine !== JSON.stringify(order))
+        mismatches.push(`${token} order ${order.id}: client ${mine ?? 'none'}, server ${JSON.stringify(order)}`);
       ours.delete(order.id);
     }
     for (const mine of ours.values()) mismatches.push(`${token} order: client ${mine}, server none`);
@@ -243,7 +257,10 @@ export async function viewMismatches(trader: ReconnectTrader, url: string, token
     const listed = await serverFills(fresh);
     const missing = [...listed].filter((k) => !trader.fills.has(k));
     const extra = [...trader.fills].filter((k) => !listed.has(k));
-    if (missing.length > 0 || extra.length > 0) mismatches.push(`${token} fills: ${missing.length} not seen by the client (${missing.slice(0, 5).join(', ')}), ${extra.length} the server does not list`);
+    if (missing.length > 0 || extra.length > 0)
+      mismatches.push(
+        `${token} fills: ${missing.length} not seen by the client (${missing.slice(0, 5).join(', ')}), ${extra.length} the server does not list`,
+      );
     return mismatches;
   } finally {
     fresh.close();
@@ -253,7 +270,7 @@ export async function viewMismatches(trader: ReconnectTrader, url: string, token
 /** Every fill of the account in this server life, as `sym:tradeId:orderId` (all pages of my_trades). */
 async function serverFills(client: SpotwireClient): Promise<Set<string>> {
   const keys = new Set<string>();
-  for (let page = await client.myTrades({ limit: 1000 }); ; ) {
+  for (let page = await client.myTrades({ limit: 1000 }); ;) {
     for (const t of page.trades) keys.add(`${t.sym}:${t.tradeId}:${t.orderId}`);
     const last = page.trades.at(-1);
     if (!page.more || last === undefined) break;

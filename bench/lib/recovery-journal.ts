@@ -17,7 +17,10 @@ export function acceptedEntries(count: number): { entries: JournalEntry[]; rejec
   const stream = buildStream('steady', Math.ceil(count * 1.15), 7);
   const book = new SpotwireBook(stream);
   const engine = createBenchEngine();
-  const entries = fundAccounts(engine, stream.commands.map((c) => c.account));
+  const entries = fundAccounts(
+    engine,
+    stream.commands.map((c) => c.account),
+  );
   const rejects = new RejectTally();
   for (const command of book.commands) {
     if (entries.length >= count) break;

@@ -110,7 +110,8 @@ async function run(setup: CatchUpSetup): Promise<CatchUpResult> {
     random: Math.random,
     log: pino({ level: 'silent' }),
   });
-  while (Object.values(writeBehind.health().sinks).some((sink) => sink.appliedSeq !== setup.lastSeq)) await new Promise((resolve) => setTimeout(resolve, 2));
+  while (Object.values(writeBehind.health().sinks).some((sink) => sink.appliedSeq !== setup.lastSeq))
+    await new Promise((resolve) => setTimeout(resolve, 2));
   const cpu = process.cpuUsage(cpuBefore);
   const seconds = (performance.now() - started) / 1000;
   const pgBackendCpu = setup.pgUrl ? (await backendCpuSeconds(setup.pgUrl)) - backendsBefore : 0;

@@ -73,9 +73,12 @@ export async function runAdminCommand(argv: readonly string[], env: NodeJS.Proce
     io.err(`${line} (npm run admin -- --help)`);
     return 2;
   };
-  if (command !== 'deposit' && command !== 'withdraw' && command !== 'balances') return usage(command === undefined ? 'a command is needed: deposit, withdraw or balances' : `unknown command ${command}`);
-  if (command === 'balances' ? rest.length > 1 : rest.length !== 3) return usage(`${command} takes ${command === 'balances' ? '[account]' : '<account> <asset> <amount>'}`);
-  if (command !== 'balances' && values.ref === undefined) return usage(`${command} needs --ref: a unique name for this transfer, so a retry cannot apply it twice`);
+  if (command !== 'deposit' && command !== 'withdraw' && command !== 'balances')
+    return usage(command === undefined ? 'a command is needed: deposit, withdraw or balances' : `unknown command ${command}`);
+  if (command === 'balances' ? rest.length > 1 : rest.length !== 3)
+    return usage(`${command} takes ${command === 'balances' ? '[account]' : '<account> <asset> <amount>'}`);
+  if (command !== 'balances' && values.ref === undefined)
+    return usage(`${command} needs --ref: a unique name for this transfer, so a retry cannot apply it twice`);
   if (token === undefined) return usage('an admin token is needed: --token or SPOTWIRE_ADMIN_TOKEN');
 
   let client: SpotwireClient;
@@ -102,9 +105,14 @@ export async function runAdminCommand(argv: readonly string[], env: NodeJS.Proce
     } catch (error) {
       throw new UsageError((error as Error).message);
     }
-    const ack = command === 'deposit' ? await client.deposit(account, asset, amount, values.ref!) : await client.withdraw(account, asset, amount, values.ref!);
+    const ack =
+      command === 'deposit'
+        ? await client.deposit(account, asset, amount, values.ref!)
+        : await client.withdraw(account, asset, amount, values.ref!);
     const verb = command === 'deposit' ? 'deposited' : 'withdrew';
-    io.out(`${ack.duplicate ? `already applied (ref ${ack.ref}), nothing changed` : `${verb} ${formatUnits(amount, decimals)} ${asset} (${amount} units, ref ${ack.ref})`}`);
+    io.out(
+      `${ack.duplicate ? `already applied (ref ${ack.ref}), nothing changed` : `${verb} ${formatUnits(amount, decimals)} ${asset} (${amount} units, ref ${ack.ref})`}`,
+    );
     io.out(`${account} ${asset}: available ${formatUnits(ack.available, decimals)}  hold ${formatUnits(ack.hold, decimals)}`);
     return 0;
   } catch (error) {

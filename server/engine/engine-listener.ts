@@ -106,7 +106,15 @@ export class EventCollector implements EngineListener {
   }
 
   transferred(cmd: TransferCommand): void {
-    this.out.events.push({ kind: 'transfer', op: cmd.op, account: cmd.account, asset: cmd.asset, amount: cmd.amount, ref: cmd.ref, ts: cmd.ts });
+    this.out.events.push({
+      kind: 'transfer',
+      op: cmd.op,
+      account: cmd.account,
+      asset: cmd.asset,
+      amount: cmd.amount,
+      ref: cmd.ref,
+      ts: cmd.ts,
+    });
   }
 }
 

@@ -87,7 +87,13 @@ function exportSide(side: BookSide): OrderState[][] {
 export function exportEngineState(engine: MatchingEngine): EngineState {
   const markets: MarketState[] = [];
   for (const book of engine.allBooks()) {
-    markets.push({ sym: book.sym, nextOrderId: book.nextOrderId, nextTradeId: book.nextTradeId, bids: exportSide(book.bids), asks: exportSide(book.asks) });
+    markets.push({
+      sym: book.sym,
+      nextOrderId: book.nextOrderId,
+      nextTradeId: book.nextTradeId,
+      bids: exportSide(book.bids),
+      asks: exportSide(book.asks),
+    });
   }
   const accounts: [string, [string, number][]][] = [];
   for (const [account, entry] of engine.accounts.entries()) {
@@ -101,7 +107,11 @@ export function exportEngineState(engine: MatchingEngine): EngineState {
     ledger: {
       assets: ledger.assets.map((info) => info.asset),
       supply: [...ledger.supply],
-      balances: [...ledger.accounts.values()].map((funds) => ({ account: funds.account, available: [...funds.available], hold: [...funds.hold] })),
+      balances: [...ledger.accounts.values()].map((funds) => ({
+        account: funds.account,
+        available: [...funds.available],
+        hold: [...funds.hold],
+      })),
       refs: [...ledger.refs].map(([ref, record]) => ({ ref, ...record })),
     },
   };

@@ -210,7 +210,12 @@ export class MatchingEngine {
     } else {
       const available = ledger.available(cmd.account, asset);
       if (cmd.amount > available) {
-        return { ok: false, code: 'insufficient_funds', msg: `withdrawal of ${cmd.amount} ${cmd.asset}, ${available} available`, events: [] };
+        return {
+          ok: false,
+          code: 'insufficient_funds',
+          msg: `withdrawal of ${cmd.amount} ${cmd.asset}, ${available} available`,
+          events: [],
+        };
       }
       ledger.debit(ledger.funds(cmd.account), asset, cmd.amount);
       ledger.supply[asset]! -= cmd.amount;
@@ -220,9 +225,20 @@ export class MatchingEngine {
     return { ok: true, transfer: this.transferOutcome(cmd, asset, false), events: this.out.events };
   }
 
-  private transferOutcome(cmd: TransferCommand, asset: number, duplicate: boolean): NonNullable<Extract<CommandResult, { ok: true }>['transfer']> {
+  private transferOutcome(
+    cmd: TransferCommand,
+    asset: number,
+    duplicate: boolean,
+  ): NonNullable<Extract<CommandResult, { ok: true }>['transfer']> {
     const funds = this.ledger.peek(cmd.account);
-    return { ref: cmd.ref, account: cmd.account, asset: cmd.asset, available: funds?.available[asset] ?? 0, hold: funds?.hold[asset] ?? 0, duplicate };
+    return {
+      ref: cmd.ref,
+      account: cmd.account,
+      asset: cmd.asset,
+      available: funds?.available[asset] ?? 0,
+      hold: funds?.hold[asset] ?? 0,
+      duplicate,
+    };
   }
 
   /** Another account's order is answered exactly as an unknown one. */

@@ -10,8 +10,17 @@ import type { ExecEvent } from './types.js';
 
 export function plainExec(order: Order, status: Exec['status'], ts: number): ExecEvent {
   const exec: Exec = {
-    type: 'exec', sym: order.sym, id: order.id, cid: order.cid, side: order.side, status,
-    px: order.px, qty: order.qty, leaves: order.qty - order.filled, filled: order.filled, ts,
+    type: 'exec',
+    sym: order.sym,
+    id: order.id,
+    cid: order.cid,
+    side: order.side,
+    status,
+    px: order.px,
+    qty: order.qty,
+    leaves: order.qty - order.filled,
+    filled: order.filled,
+    ts,
   };
   return { kind: 'exec', account: order.account, exec };
 }
@@ -28,8 +37,17 @@ export function fillExec(
 ): ExecEvent {
   const leaves = order.qty - order.filled;
   const exec: Exec = {
-    type: 'exec', sym: order.sym, id: order.id, cid: order.cid, side: order.side, status: leaves === 0 ? 'filled' : 'partial',
-    px: order.px, qty: order.qty, leaves, filled: order.filled, ts,
+    type: 'exec',
+    sym: order.sym,
+    id: order.id,
+    cid: order.cid,
+    side: order.side,
+    status: leaves === 0 ? 'filled' : 'partial',
+    px: order.px,
+    qty: order.qty,
+    leaves,
+    filled: order.filled,
+    ts,
     fill: { tradeId, px, qty, liquidity, fee, feeAsset },
   };
   return { kind: 'exec', account: order.account, exec };
@@ -38,16 +56,36 @@ export function fillExec(
 /** A cancel reports leaves 0: what was left is no longer open. */
 export function canceledExec(order: Order, ts: number, reason: CancelReason): ExecEvent {
   const exec: Exec = {
-    type: 'exec', sym: order.sym, id: order.id, cid: order.cid, side: order.side, status: 'canceled',
-    px: order.px, qty: order.qty, leaves: 0, filled: order.filled, ts, reason,
+    type: 'exec',
+    sym: order.sym,
+    id: order.id,
+    cid: order.cid,
+    side: order.side,
+    status: 'canceled',
+    px: order.px,
+    qty: order.qty,
+    leaves: 0,
+    filled: order.filled,
+    ts,
+    reason,
   };
   return { kind: 'exec', account: order.account, exec };
 }
 
 export function amendedExec(order: Order, ts: number): ExecEvent {
   const exec: Exec = {
-    type: 'exec', sym: order.sym, id: order.id, cid: order.cid, side: order.side, status: order.filled > 0 ? 'partial' : 'new',
-    px: order.px, qty: order.qty, leaves: order.qty - order.filled, filled: order.filled, ts, amended: true,
+    type: 'exec',
+    sym: order.sym,
+    id: order.id,
+    cid: order.cid,
+    side: order.side,
+    status: order.filled > 0 ? 'partial' : 'new',
+    px: order.px,
+    qty: order.qty,
+    leaves: order.qty - order.filled,
+    filled: order.filled,
+    ts,
+    amended: true,
   };
   return { kind: 'exec', account: order.account, exec };
 }

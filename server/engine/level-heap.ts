@@ -112,8 +112,7 @@ function popFrontier(frontier: number[], items: readonly PriceLevel[]): number {
     const left = 2 * index + 1;
     if (left >= frontier.length) break;
     const right = left + 1;
-    const child =
-      right < frontier.length && items[frontier[right]!]!.key < items[frontier[left]!]!.key ? right : left;
+    const child = right < frontier.length && items[frontier[right]!]!.key < items[frontier[left]!]!.key ? right : left;
     if (items[frontier[child]!]!.key >= key) break;
     frontier[index] = frontier[child]!;
     index = child;

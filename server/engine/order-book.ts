@@ -20,7 +20,10 @@ import type { AmendCommand, CommandResult, PlaceCommand } from './types.js';
 
 const MAX_QTY = Number.MAX_SAFE_INTEGER;
 
-function reject(code: 'post_would_take' | 'fok_unfilled' | 'no_liquidity' | 'bad_number' | 'insufficient_funds', msg: string): CommandResult {
+function reject(
+  code: 'post_would_take' | 'fok_unfilled' | 'no_liquidity' | 'bad_number' | 'insufficient_funds',
+  msg: string,
+): CommandResult {
   return { ok: false, code, msg, events: [] };
 }
 

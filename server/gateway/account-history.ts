@@ -86,7 +86,9 @@ export class AccountHistory {
 
   /** The account's order in `sym` by id or cid, as the projection last wrote it; null when unknown. */
   async order(account: string, sym: string, ref: OrderRef): Promise<OrderStateView | null> {
-    const row = await this.bounded(() => ('id' in ref ? this.repository.orderById(sym, ref.id) : this.repository.orderByCid(account, ref.cid)));
+    const row = await this.bounded(() =>
+      'id' in ref ? this.repository.orderById(sym, ref.id) : this.repository.orderByCid(account, ref.cid),
+    );
     if (!row || row.account !== account || row.market !== sym) return null;
     const open = row.status === 'new' || row.status === 'partial';
     const view: OrderStateView = {

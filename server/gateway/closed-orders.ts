@@ -23,14 +23,26 @@ export class ClosedOrders {
     let closed = this.accounts.get(account);
     if (!closed) this.accounts.set(account, (closed = new AccountClosed()));
     const key = `${exec.sym}/${exec.id}`;
-    const state: OrderState = { sym: exec.sym, id: exec.id, cid: exec.cid, side: exec.side, status: exec.status, px: exec.px, qty: exec.qty, filled: exec.filled, leaves: 0, ts: exec.ts };
+    const state: OrderState = {
+      sym: exec.sym,
+      id: exec.id,
+      cid: exec.cid,
+      side: exec.side,
+      status: exec.status,
+      px: exec.px,
+      qty: exec.qty,
+      filled: exec.filled,
+      leaves: 0,
+      ts: exec.ts,
+    };
     if (exec.reason !== undefined) state.reason = exec.reason;
     closed.byKey.set(key, state);
     if (exec.cid !== null) closed.byCid.set(`${exec.sym}/${exec.cid}`, key);
     if (closed.byKey.size > this.retention) {
       const [oldestKey, oldest] = closed.byKey.entries().next().value as [string, OrderState];
       closed.byKey.delete(oldestKey);
-      if (oldest.cid !== null && closed.byCid.get(`${oldest.sym}/${oldest.cid}`) === oldestKey) closed.byCid.delete(`${oldest.sym}/${oldest.cid}`);
+      if (oldest.cid !== null && closed.byCid.get(`${oldest.sym}/${oldest.cid}`) === oldestKey)
+        closed.byCid.delete(`${oldest.sym}/${oldest.cid}`);
     }
   }
 

@@ -111,9 +111,15 @@ export class Gateway {
       // uWS sets SO_REUSEPORT by default, so a second server on the same port would start and the
       // kernel would split connections between the two. Exclusive: the second one fails here.
       // (uWS reports no errno; a port in use is by far the common cause.)
-      const listen = this.app.listen as unknown as (host: string, port: number, options: number, cb: (token: us_listen_socket | false) => void) => void;
+      const listen = this.app.listen as unknown as (
+        host: string,
+        port: number,
+        options: number,
+        cb: (token: us_listen_socket | false) => void,
+      ) => void;
       listen.call(this.app, host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, (token) => {
-        if (!token) return reject(new Error(`cannot listen on ${host}:${port}: port ${port} is already in use (or the address cannot be bound)`));
+        if (!token)
+          return reject(new Error(`cannot listen on ${host}:${port}: port ${port} is already in use (or the address cannot be bound)`));
         this.listenSocket = token;
         this.port = uws.us_socket_local_port(token as unknown as Parameters<UwsModule['us_socket_local_port']>[0]);
         resolve();
@@ -233,7 +239,8 @@ export class Gateway {
     });
     this.app.get('/', (res, req) => {
       const index = this.deps.site?.lookup('/');
-      if (index !== undefined && req.getQuery('format') !== 'json' && acceptsHtml(req.getHeader('accept'))) return sendStatic(res, req, index);
+      if (index !== undefined && req.getQuery('format') !== 'json' && acceptsHtml(req.getHeader('accept')))
+        return sendStatic(res, req, index);
       const body = JSON.stringify(this.deps.about());
       res.cork(() => res.writeHeader('content-type', 'application/json').writeHeader('vary', 'Accept').end(body));
     });
@@ -242,7 +249,10 @@ export class Gateway {
       const status = !ok ? 'unavailable' : degraded === true ? 'degraded' : 'ok';
       const body = JSON.stringify({ status, connections: this.connections.size, ...detail });
       res.cork(() => {
-        res.writeStatus(ok ? '200 OK' : '503 Service Unavailable').writeHeader('content-type', 'application/json').end(body);
+        res
+          .writeStatus(ok ? '200 OK' : '503 Service Unavailable')
+          .writeHeader('content-type', 'application/json')
+          .end(body);
       });
     });
     this.app.get('/metrics', (res) => this.serveMetrics(res));
@@ -401,7 +411,10 @@ export class Gateway {
         status = connection.ws.send(bytes, true);
       });
     } catch (error) {
-      this.deps.logger.error({ err: error, connection: connection.id, messages: messages.length }, 'bug while sending a frame; closing the socket');
+      this.deps.logger.error(
+        { err: error, connection: connection.id, messages: messages.length },
+        'bug while sending a frame; closing the socket',
+      );
       connection.ws.end(1011, 'internal error');
       return;
     }
@@ -430,7 +443,11 @@ export class Gateway {
       } else if (buffered > limit / 4 && connection.bookSubs.size > 0) {
         const suspended = this.deps.handler.suspendBooks(connection);
         this.deps.metrics.bookResyncs.inc(suspended);
-        if (suspended > 0) this.deps.logger.info({ connection: connection.id, buffered, books: suspended }, 'backed-up socket: book deltas paused until it drains');
+        if (suspended > 0)
+          this.deps.logger.info(
+            { connection: connection.id, buffered, books: suspended },
+            'backed-up socket: book deltas paused until it drains',
+          );
       } else if (connection.suspendedBooks.size > 0) {
         this.resumeBooksIfDrained(connection);
       }

@@ -43,7 +43,13 @@ function parseCursor(text: string): Map<string, number> | null {
  * Open orders of `account` (in `sym`, or all markets when null) after `after`, at most `limit`;
  * a string when `after` is not a cursor.
  */
-export function ordersPage(engine: MatchingEngine, account: string, sym: string | null, limit: number, after: string | null): OrdersPage | string {
+export function ordersPage(
+  engine: MatchingEngine,
+  account: string,
+  sym: string | null,
+  limit: number,
+  after: string | null,
+): OrdersPage | string {
   const entry = engine.accounts.get(account);
   let highest = new Map<string, number>();
   let start: Order | null = entry?.first ?? null;

@@ -47,11 +47,13 @@ export class PrivateStreams {
 
   /** What a client that has seen up to `from` (of `epoch`) missed, oldest first; or why it cannot be told. */
   resume(account: string, from: number, epoch: string): Resume {
-    if (epoch !== this.epoch) return { gap: `epoch ${epoch} is not this server's (${this.epoch}): it restarted; take snapshots (orders, balances)` };
+    if (epoch !== this.epoch)
+      return { gap: `epoch ${epoch} is not this server's (${this.epoch}): it restarted; take snapshots (orders, balances)` };
     const last = this.last(account);
     if (from > last) return { gap: `resumeFrom ${from} is past the account's last pseq ${last}` };
     const oldest = Math.max(1, last - this.retention + 1);
-    if (from + 1 < oldest) return { gap: `pseq ${from + 1} to ${oldest - 1} are no longer kept (the last ${this.retention} are); take snapshots` };
+    if (from + 1 < oldest)
+      return { gap: `pseq ${from + 1} to ${oldest - 1} are no longer kept (the last ${this.retention} are); take snapshots` };
     const retained = this.accounts.get(account);
     const messages: PrivateMessage[] = [];
     for (let pseq = from + 1; pseq <= last; pseq++) messages.push(retained!.ring[pseq % this.retention]!);

@@ -91,7 +91,9 @@ export class RequestHandler {
   constructor(private readonly deps: HandlerDeps) {
     this.marketsReply = { type: 'markets', markets: [...deps.markets], assets: [...deps.engine.assets] };
     const retention = deps.closedOrderRetention ?? DEFAULT_CLOSED_ORDER_RETENTION;
-    this.queries = new AccountQueries(new RecentFills(retention), new ClosedOrders(retention), deps.history ?? null, (account, sym, ref) => this.openOrderState(account, sym, ref));
+    this.queries = new AccountQueries(new RecentFills(retention), new ClosedOrders(retention), deps.history ?? null, (account, sym, ref) =>
+      this.openOrderState(account, sym, ref),
+    );
     this.privateStreams = new PrivateStreams(deps.privateStreamRetention ?? DEFAULT_PRIVATE_STREAM_RETENTION, String(deps.clock()));
     this.subscriptions = new Subscriptions({
       feeds: deps.feeds,
@@ -106,7 +108,14 @@ export class RequestHandler {
     });
   }
 
-  reject(batch: Batch, connection: Connection, op: string | null, code: RejectCode, rid: Rid | undefined, msg: string = REJECT_CODES[code]): void {
+  reject(
+    batch: Batch,
+    connection: Connection,
+    op: string | null,
+    code: RejectCode,
+    rid: Rid | undefined,
+    msg: string = REJECT_CODES[code],
+  ): void {
     batch.tally.count(op ?? 'unknown', code);
     batch.send(connection, makeReject(op, code, msg, rid));
   }
@@ -156,9 +165,13 @@ export class RequestHandler {
         const account = connection.account;
         if (account === null) return this.reject(batch, connection, request.op, 'unauthenticated', rid);
         if (this.orderEntry === 'halted') return this.rejectUndurable(batch, connection, request.op, rid);
-        if (request.sym !== null && !this.deps.engine.hasMarket(request.sym)) return this.reject(batch, connection, request.op, 'unknown_market', rid);
+        if (request.sym !== null && !this.deps.engine.hasMarket(request.sym))
+          return this.reject(batch, connection, request.op, 'unknown_market', rid);
         const mayQuery = connection.historyQueries < HISTORY_QUERIES_PER_CONNECTION;
-        const answer = request.op === 'my_trades' ? this.queries.myTrades(account, request, mayQuery) : this.queries.order(account, request.sym, request.ref, rid, mayQuery);
+        const answer =
+          request.op === 'my_trades'
+            ? this.queries.myTrades(account, request, mayQuery)
+            : this.queries.order(account, request.sym, request.ref, rid, mayQuery);
         return this.answer(batch, connection, request.op, answer);
       }
       case 'deposit':
@@ -182,11 +195,29 @@ export class RequestHandler {
         if (this.orderEntry === 'halted') {
           return this.reject(batch, connection, request.op, 'internal', rid, 'order entry is halted: the journal cannot write');
         }
-        if (request.op === 'place' && request.retry === true && this.answerRetriedPlace(batch, connection, account, request.sym, request.cid!, rid)) return;
+        if (
+          request.op === 'place' &&
+          request.retry === true &&
+          this.answerRetriedPlace(batch, connection, account, request.sym, request.cid!, rid)
+        )
+          return;
         const ts = batch.ts;
         const command: EngineCommand =
           request.op === 'place'
-            ? { op: 'place', ts, account, sym: request.sym, side: request.side, kind: request.kind, px: request.px, qty: request.qty, tif: request.tif, post: request.post, stp: request.stp, cid: request.cid }
+            ? {
+                op: 'place',
+                ts,
+                account,
+                sym: request.sym,
+                side: request.side,
+                kind: request.kind,
+                px: request.px,
+                qty: request.qty,
+                tif: request.tif,
+                post: request.post,
+                stp: request.stp,
+                cid: request.cid,
+              }
             : request.op === 'cancel'
               ? { op: 'cancel', ts, account, sym: request.sym, ref: request.ref }
               : request.op === 'cancel_all'
@@ -228,8 +259,17 @@ export class RequestHandler {
    * A `place` with `retry` whose cid names an order of the account, open or recently closed: the
    * client lost the reply to the first place, so it gets that order instead of a second one.
    */
-  private answerRetriedPlace(batch: Batch, connection: Connection, account: string, sym: string, cid: string, rid: Rid | undefined): boolean {
-    const order = this.deps.engine.hasMarket(sym) ? (this.openOrderState(account, sym, { cid }) ?? this.queries.closedOrders.find(account, sym, { cid })) : undefined;
+  private answerRetriedPlace(
+    batch: Batch,
+    connection: Connection,
+    account: string,
+    sym: string,
+    cid: string,
+    rid: Rid | undefined,
+  ): boolean {
+    const order = this.deps.engine.hasMarket(sym)
+      ? (this.openOrderState(account, sym, { cid }) ?? this.queries.closedOrders.find(account, sym, { cid }))
+      : undefined;
     if (!order) return false;
     const ack: Ack = { type: 'ack', op: 'place', id: order.id, cid, ts: order.ts, duplicate: true, order };
     batch.send(connection, withRid(ack, rid));
@@ -240,7 +280,20 @@ export class RequestHandler {
   /** An open order of the account by id or cid, as `order` shows it. */
   private openOrderState(account: string, sym: string, ref: OrderRef): OrderStateView | undefined {
     const open = this.deps.engine.openOrder(account, sym, ref);
-    return open && { sym: open.sym, id: open.id, cid: open.cid, side: open.side, status: open.status, px: open.px, qty: open.qty, filled: open.filled, leaves: open.leaves, ts: open.ts };
+    return (
+      open && {
+        sym: open.sym,
+        id: open.id,
+        cid: open.cid,
+        side: open.side,
+        status: open.status,
+        px: open.px,
+        qty: open.qty,
+        filled: open.filled,
+        leaves: open.leaves,
+        ts: open.ts,
+      }
+    );
   }
 
   /** Runs a command through the engine and records it for the journal when it changed state. */
@@ -273,7 +326,15 @@ export class RequestHandler {
           break;
         }
         case 'trade':
-          batch.addTrade({ type: 'trade', sym: event.sym, tradeId: event.tradeId, px: event.px, qty: event.qty, side: event.takerSide, ts: event.ts });
+          batch.addTrade({
+            type: 'trade',
+            sym: event.sym,
+            tradeId: event.tradeId,
+            px: event.px,
+            qty: event.qty,
+            side: event.takerSide,
+            ts: event.ts,
+          });
           break;
         case 'level':
           batch.changedBooks.add(event.sym);
@@ -317,10 +378,25 @@ export class RequestHandler {
     if (connection.role !== 'admin') return this.reject(batch, connection, op, 'forbidden', rid, `only an admin may ${op}`);
     if (this.orderEntry === 'shutting_down') return this.reject(batch, connection, op, 'shutting_down', rid);
     if (this.orderEntry === 'halted') return this.reject(batch, connection, op, 'internal', rid, 'halted: the journal cannot write');
-    const result = this.execute(batch, { op, ts: batch.ts, account: request.account, asset: request.asset, amount: request.amount, ref: request.ref });
+    const result = this.execute(batch, {
+      op,
+      ts: batch.ts,
+      account: request.account,
+      asset: request.asset,
+      amount: request.amount,
+      ref: request.ref,
+    });
     if (!result.ok) return this.reject(batch, connection, op, result.code, rid, result.msg);
     const outcome = result.transfer!;
-    const ack: TransferAck = { type: 'ack', op, ref: outcome.ref, account: outcome.account, asset: outcome.asset, available: outcome.available, hold: outcome.hold };
+    const ack: TransferAck = {
+      type: 'ack',
+      op,
+      ref: outcome.ref,
+      account: outcome.account,
+      asset: outcome.asset,
+      available: outcome.available,
+      hold: outcome.hold,
+    };
     if (rid !== undefined) ack.rid = rid;
     if (outcome.duplicate) ack.duplicate = true;
     batch.send(connection, ack);
@@ -340,7 +416,14 @@ export class RequestHandler {
     const cap = this.deps.maxConnectionsPerAccount;
     const logged = this.connectionsByAccount.get(account);
     if (cap > 0 && connection.account === null && (logged?.size ?? 0) >= cap) {
-      return this.reject(batch, connection, 'login', 'too_many_connections', rid, `account ${account} already has ${cap} connections logged in (the most allowed)`);
+      return this.reject(
+        batch,
+        connection,
+        'login',
+        'too_many_connections',
+        rid,
+        `account ${account} already has ${cap} connections logged in (the most allowed)`,
+      );
     }
     connection.account = account;
     connection.role = identity.role;

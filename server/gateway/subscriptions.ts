@@ -147,7 +147,8 @@ export class Subscriptions {
     const { ch, sym, rid, candleInterval } = request;
     if (!this.deps.feeds.has(sym)) return this.deps.reject(batch, connection, 'unsub', 'unknown_market', rid);
     this.drop(connection, ch, sym, candleInterval);
-    const reply = candleInterval === null ? { type: 'unsubbed' as const, ch, sym } : { type: 'unsubbed' as const, ch, sym, interval: candleInterval };
+    const reply =
+      candleInterval === null ? { type: 'unsubbed' as const, ch, sym } : { type: 'unsubbed' as const, ch, sym, interval: candleInterval };
     batch.send(connection, withRid(reply, rid));
     batch.tally.count('unsub', 'ok');
   }
@@ -195,7 +196,10 @@ export class Subscriptions {
   /** Seal-time: the subscription's `subbed` and snapshot, both as of the end of the batch (a resync: the snapshot alone). */
   resolve(pending: PendingSub): void {
     const { ch, sym, candleInterval, rid } = pending;
-    const subbed = withRid(candleInterval === null ? { type: 'subbed' as const, ch, sym } : { type: 'subbed' as const, ch, sym, interval: candleInterval }, rid);
+    const subbed = withRid(
+      candleInterval === null ? { type: 'subbed' as const, ch, sym } : { type: 'subbed' as const, ch, sym, interval: candleInterval },
+      rid,
+    );
     const messages: ServerMessage[] = pending.resync ? [] : [subbed];
     if (!pending.canceled) {
       const { marketStats } = this.deps;
@@ -231,7 +235,8 @@ export class Subscriptions {
   dropAll(connection: Connection): void {
     for (const sym of [...connection.bookSubs.keys()]) this.drop(connection, 'book', sym, null);
     for (const sym of [...connection.tradeSubs]) this.drop(connection, 'trades', sym, null);
-    for (const [sym, intervals] of [...connection.candleSubs]) for (const interval of [...intervals]) this.drop(connection, 'candles', sym, interval);
+    for (const [sym, intervals] of [...connection.candleSubs])
+      for (const interval of [...intervals]) this.drop(connection, 'candles', sym, interval);
     for (const sym of [...connection.tickerSubs]) this.drop(connection, 'ticker', sym, null);
     this.pending.delete(connection);
   }

@@ -34,13 +34,42 @@ function at<T>(table: readonly T[], position: unknown): T {
 export function commandToTuple(command: EngineCommand): Tuple {
   switch (command.op) {
     case 'place':
-      return [OP_PLACE, command.ts, command.account, command.sym, index(SIDES, command.side), index(ORDER_KINDS, command.kind), command.px, command.qty, index(TIFS, command.tif), command.post, index(STP_MODES, command.stp), command.cid];
+      return [
+        OP_PLACE,
+        command.ts,
+        command.account,
+        command.sym,
+        index(SIDES, command.side),
+        index(ORDER_KINDS, command.kind),
+        command.px,
+        command.qty,
+        index(TIFS, command.tif),
+        command.post,
+        index(STP_MODES, command.stp),
+        command.cid,
+      ];
     case 'cancel':
-      return [OP_CANCEL, command.ts, command.account, command.sym, 'id' in command.ref ? command.ref.id : null, 'cid' in command.ref ? command.ref.cid : null];
+      return [
+        OP_CANCEL,
+        command.ts,
+        command.account,
+        command.sym,
+        'id' in command.ref ? command.ref.id : null,
+        'cid' in command.ref ? command.ref.cid : null,
+      ];
     case 'cancel_all':
       return [OP_CANCEL_ALL, command.ts, command.account, command.sym, index(CANCEL_ALL_REASONS, command.reason)];
     case 'amend':
-      return [OP_AMEND, command.ts, command.account, command.sym, 'id' in command.ref ? command.ref.id : null, 'cid' in command.ref ? command.ref.cid : null, command.qty, command.px];
+      return [
+        OP_AMEND,
+        command.ts,
+        command.account,
+        command.sym,
+        'id' in command.ref ? command.ref.id : null,
+        'cid' in command.ref ? command.ref.cid : null,
+        command.qty,
+        command.px,
+      ];
     case 'deposit':
     case 'withdraw':
       // Position 3 (a market elsewhere) is the asset, so every tuple starts op, ts, account, name.
@@ -64,16 +93,44 @@ export function tupleToCommand(tuple: Tuple, from = 0): EngineCommand {
   const sym = tuple[from + 3] as string;
   switch (op) {
     case OP_PLACE:
-      return { op: 'place', ts, account, sym, side: at(SIDES, tuple[from + 4]), kind: at(ORDER_KINDS, tuple[from + 5]), px: tuple[from + 6] as number | null, qty: tuple[from + 7] as number, tif: at(TIFS, tuple[from + 8]), post: tuple[from + 9] as boolean, stp: at(STP_MODES, tuple[from + 10]), cid: tuple[from + 11] as string | null };
+      return {
+        op: 'place',
+        ts,
+        account,
+        sym,
+        side: at(SIDES, tuple[from + 4]),
+        kind: at(ORDER_KINDS, tuple[from + 5]),
+        px: tuple[from + 6] as number | null,
+        qty: tuple[from + 7] as number,
+        tif: at(TIFS, tuple[from + 8]),
+        post: tuple[from + 9] as boolean,
+        stp: at(STP_MODES, tuple[from + 10]),
+        cid: tuple[from + 11] as string | null,
+      };
     case OP_CANCEL:
       return { op: 'cancel', ts, account, sym, ref: ref(tuple[from + 4], tuple[from + 5]) };
     case OP_CANCEL_ALL:
       return { op: 'cancel_all', ts, account, sym: tuple[from + 3] as string | null, reason: at(CANCEL_ALL_REASONS, tuple[from + 4]) };
     case OP_AMEND:
-      return { op: 'amend', ts, account, sym, ref: ref(tuple[from + 4], tuple[from + 5]), qty: tuple[from + 6] as number | null, px: tuple[from + 7] as number | null };
+      return {
+        op: 'amend',
+        ts,
+        account,
+        sym,
+        ref: ref(tuple[from + 4], tuple[from + 5]),
+        qty: tuple[from + 6] as number | null,
+        px: tuple[from + 7] as number | null,
+      };
     case OP_DEPOSIT:
     case OP_WITHDRAW:
-      return { op: op === OP_DEPOSIT ? 'deposit' : 'withdraw', ts, account, asset: sym, amount: tuple[from + 4] as number, ref: tuple[from + 5] as string };
+      return {
+        op: op === OP_DEPOSIT ? 'deposit' : 'withdraw',
+        ts,
+        account,
+        asset: sym,
+        amount: tuple[from + 4] as number,
+        ref: tuple[from + 5] as string,
+      };
     default:
       throw new Error(`journal: unknown command op ${String(op)}`);
   }

@@ -66,7 +66,14 @@ function wholeRecordFollows(buffer: Buffer, from: number, minSeq: number): boole
  * `chainBefore` and decode to exactly `header.count` commands. What recovery and the write-behind's
  * tail both check.
  */
-export function checkedEntries(body: Uint8Array, header: RecordHeader, chainBefore: number, codec: CommandCodec, segment: string, offset: number): JournalEntry[] {
+export function checkedEntries(
+  body: Uint8Array,
+  header: RecordHeader,
+  chainBefore: number,
+  codec: CommandCodec,
+  segment: string,
+  offset: number,
+): JournalEntry[] {
   if (chainOf(body, chainBefore) !== header.chain) throw new JournalCorruption(segment, offset, 'broken checksum chain');
   let entries: JournalEntry[];
   try {

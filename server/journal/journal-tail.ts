@@ -67,7 +67,8 @@ export class JournalTail {
         }
         const lastSeq = header.seq + header.count - 1;
         if (lastSeq >= this.nextSeq) {
-          if (header.seq !== this.nextSeq) throw new JournalCorruption(segment, recordOffset, `sequence ${header.seq} where ${this.nextSeq} was expected`);
+          if (header.seq !== this.nextSeq)
+            throw new JournalCorruption(segment, recordOffset, `sequence ${header.seq} where ${this.nextSeq} was expected`);
           if (!recordCrcMatches(buffer, start, header)) throw new JournalCorruption(segment, recordOffset, 'CRC-32C mismatch');
           const body = buffer.subarray(start + RECORD_HEADER_BYTES, start + total);
           const entries = checkedEntries(body, header, this.chain, this.codec, segment, recordOffset);

@@ -86,7 +86,12 @@ export function executeEntry(engine: MatchingEngine, seq: number, entry: Journal
  * Applies one journal record (one live batch) to the engine and advances the market-data seq of
  * every market whose book it changed, exactly as the gateway did when it was live.
  */
-export function applyRecord(engine: MatchingEngine, bookSeqs: Map<string, number>, seq: number, entries: readonly JournalEntry[]): ReplayedRecord {
+export function applyRecord(
+  engine: MatchingEngine,
+  bookSeqs: Map<string, number>,
+  seq: number,
+  entries: readonly JournalEntry[],
+): ReplayedRecord {
   const results: CommandResult[] = [];
   const changed = new Map<string, number>();
   for (let i = 0; i < entries.length; i++) {
@@ -138,7 +143,13 @@ export async function recover(options: RecoveryOptions): Promise<RecoveredState>
   let replayedRecords = 0;
   let tornTail: TornTail | null = null;
   if (snapshot) log.info({ snapshot: snapshot.name, journalSeq: snapshotSeq }, 'loaded snapshot');
-  const marketStats = options.marketData === true ? new MarketStats(options.markets.map((m) => m.sym), snapshot?.contents.marketData) : null;
+  const marketStats =
+    options.marketData === true
+      ? new MarketStats(
+          options.markets.map((m) => m.sym),
+          snapshot?.contents.marketData,
+        )
+      : null;
 
   const records = readJournal(options.journalDir, {
     fromSeq: nextSeq,
@@ -172,7 +183,10 @@ export async function recover(options: RecoveryOptions): Promise<RecoveredState>
   }
   const torn = tornTail as TornTail | null;
   if (torn) {
-    log.warn({ segment: torn.segment, offset: torn.offset, reason: torn.reason }, 'journal ends in a torn record (never acknowledged); cutting it off');
+    log.warn(
+      { segment: torn.segment, offset: torn.offset, reason: torn.reason },
+      'journal ends in a torn record (never acknowledged); cutting it off',
+    );
     if (options.truncateTornTail) truncateSync(join(options.journalDir, torn.segment), torn.offset);
   }
   return { engine, bookSeqs, marketStats, nextSeq, chain, snapshotSeq, replayedCommands, replayedRecords, tornTail: torn };

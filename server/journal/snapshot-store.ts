@@ -27,13 +27,14 @@ export interface SnapshotContents {
 const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
-
 /** A stable digest of engine state and market-data seqs: equal states give equal hashes. */
 export function stateHash(engine: EngineState, bookSeqs: Record<string, number>): string {
   const seqs = Object.keys(bookSeqs)
     .sort()
     .map((sym) => [sym, bookSeqs[sym]]);
-  return createHash('sha256').update(packr.pack([engine, seqs])).digest('hex');
+  return createHash('sha256')
+    .update(packr.pack([engine, seqs]))
+    .digest('hex');
 }
 
 export function encodeSnapshot(contents: SnapshotContents): Buffer {
@@ -43,7 +44,6 @@ export function encodeSnapshot(contents: SnapshotContents): Buffer {
 export function decodeSnapshot(file: Buffer): SnapshotContents {
   return unpackr.unpack(openFile(SNAPSHOT_FILE, file)) as SnapshotContents;
 }
-
 
 export async function writeSnapshot(dir: string, contents: SnapshotContents, fsync = true): Promise<string> {
   await mkdir(dir, { recursive: true });

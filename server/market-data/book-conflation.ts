@@ -32,11 +32,14 @@ export class BookConflation {
     if (nextDue < this.due) {
       if (this.timer) clearTimeout(this.timer);
       this.due = nextDue;
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.due = Infinity;
-        this.openBatch();
-      }, Math.max(1, nextDue - now));
+      this.timer = setTimeout(
+        () => {
+          this.timer = null;
+          this.due = Infinity;
+          this.openBatch();
+        },
+        Math.max(1, nextDue - now),
+      );
       this.timer.unref();
     }
     return deltas;

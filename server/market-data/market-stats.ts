@@ -50,7 +50,8 @@ class MarketSeries {
 
   constructor(state: MarketSeriesState | undefined) {
     this.last = state?.last ?? null;
-    for (const interval of CANDLE_INTERVALS) this.candles.set(interval, new CandleSeries(CANDLE_INTERVAL_MS[interval], MAX_CANDLES, state?.candles[interval]));
+    for (const interval of CANDLE_INTERVALS)
+      this.candles.set(interval, new CandleSeries(CANDLE_INTERVAL_MS[interval], MAX_CANDLES, state?.candles[interval]));
     this.window = new RollingWindow(undefined, state?.window);
     this.recent = new RecentTrades(MAX_RECENT_TRADES, state?.recent);
   }
@@ -70,7 +71,14 @@ export function tradesOf(results: readonly CommandResult[]): Map<string, TradePr
   for (const result of results) {
     for (const event of result.events) {
       if (event.kind !== 'trade') continue;
-      const trade: TradePrint = { sym: event.sym, tradeId: event.tradeId, px: event.px, qty: event.qty, side: event.takerSide, ts: event.ts };
+      const trade: TradePrint = {
+        sym: event.sym,
+        tradeId: event.tradeId,
+        px: event.px,
+        qty: event.qty,
+        side: event.takerSide,
+        ts: event.ts,
+      };
       const list = bySym.get(event.sym);
       if (list) list.push(trade);
       else bySym.set(event.sym, [trade]);

@@ -287,7 +287,10 @@ export class BatchFeed {
     const holding = [...this.cursors].filter((cursor) => cursor.index === lowest && !cursor.waiting);
     if (this.stalledSince === null) {
       this.stalledSince = now;
-      clock.sleep(limits.stallMs, this.abort.signal).then(() => this.wake(), () => undefined);
+      clock.sleep(limits.stallMs, this.abort.signal).then(
+        () => this.wake(),
+        () => undefined,
+      );
     }
     const stalled = now - this.stalledSince >= limits.stallMs;
     if (!stalled && !holding.some((cursor) => cursor.failing)) return;
@@ -360,7 +363,10 @@ export class BatchFeed {
     const either = new AbortController();
     const onAbort = (): void => either.abort();
     signal.addEventListener('abort', onAbort, { once: true });
-    return Promise.race([this.deps.durable.waitBeyond(seq, either.signal).catch(() => undefined), this.changed(either.signal).catch(() => undefined)]).finally(() => {
+    return Promise.race([
+      this.deps.durable.waitBeyond(seq, either.signal).catch(() => undefined),
+      this.changed(either.signal).catch(() => undefined),
+    ]).finally(() => {
       signal.removeEventListener('abort', onAbort);
       either.abort();
     });

@@ -68,7 +68,10 @@ export class JournalFollower {
         limits: options.limits,
         codec: options.codec,
         // A record being written past the durable seq looks torn to a reader: normal, not news.
-        log: { info: () => undefined, warn: (fields, msg) => (msg.includes('torn record') ? undefined : options.log.warn({ sink: sinkName, ...fields }, msg)) },
+        log: {
+          info: () => undefined,
+          warn: (fields, msg) => (msg.includes('torn record') ? undefined : options.log.warn({ sink: sinkName, ...fields }, msg)),
+        },
         truncateTornTail: false,
         toSeq: appliedSeq,
         yieldEveryRecords: YIELD_EVERY_RECORDS,
@@ -78,7 +81,13 @@ export class JournalFollower {
       throw error;
     }
     const position: TailPosition = { segment: null, offset: 0, chain: recovered.chain, nextSeq: recovered.nextSeq };
-    return new JournalFollower(options, recovered.engine, recovered.bookSeqs, new JournalTail(options.journalDir, options.codec, position), appliedSeq);
+    return new JournalFollower(
+      options,
+      recovered.engine,
+      recovered.bookSeqs,
+      new JournalTail(options.journalDir, options.codec, position),
+      appliedSeq,
+    );
   }
 
   /** The last journal seq run through this follower's engine. */

@@ -192,7 +192,10 @@ export class SinkRunner {
       }
       if (this.source.shared !== shared) {
         shared = this.source.shared;
-        this.deps.log.info({ sink: sink.name, fromSeq: batch.fromSeq }, `write-behind ${sink.name}: ${shared ? 'reading the shared replay' : 'out of step, replaying on its own'}`);
+        this.deps.log.info(
+          { sink: sink.name, fromSeq: batch.fromSeq },
+          `write-behind ${sink.name}: ${shared ? 'reading the shared replay' : 'out of step, replaying on its own'}`,
+        );
       }
       this.held = batch.commands.length;
       this.pendingSinceTs = batch.commands[0]!.command.ts;
@@ -210,7 +213,10 @@ export class SinkRunner {
         }
         if (!sink.isPermanent(error)) throw error;
         metrics.failures.inc({ ...labels, kind: 'permanent' });
-        this.deps.log.error({ sink: sink.name, fromSeq: batch.fromSeq, toSeq: batch.toSeq, err: error }, `write-behind ${sink.name}: batch dead-lettered`);
+        this.deps.log.error(
+          { sink: sink.name, fromSeq: batch.fromSeq, toSeq: batch.toSeq, err: error },
+          `write-behind ${sink.name}: batch dead-lettered`,
+        );
         await this.call(() => this.deps.deadLetters.add(sink.name, batch, error));
         await this.call(() => sink.markApplied(batch.toSeq));
         metrics.deadLetters.set(labels, await this.deps.deadLetters.count(sink.name).catch(() => 0));
@@ -247,7 +253,10 @@ export class SinkRunner {
 
   private async rebuildFrom(stored: number): Promise<void> {
     const { sink, log } = this.deps;
-    log.warn({ sink: sink.name, stored, confirmed: this.appliedSeq }, `write-behind ${sink.name}: sink lost state; rebuilding it from the journal`);
+    log.warn(
+      { sink: sink.name, stored, confirmed: this.appliedSeq },
+      `write-behind ${sink.name}: sink lost state; rebuilding it from the journal`,
+    );
     this.recovering = false;
     await this.source!.restart(stored);
     this.setApplied(stored);

@@ -52,7 +52,9 @@ export function migratedFirst(sink: Sink, migrate: () => Promise<void>, log: Log
     markApplied: (seq) => sink.markApplied(seq),
     isPermanent: (error) => sink.isPermanent(error),
     close: () => sink.close(),
-    ...(sink.redrive ? { redrive: (batch: EventBatch, current: (appliedSeq: number) => Promise<RedriveState>) => sink.redrive!(batch, current) } : {}),
+    ...(sink.redrive
+      ? { redrive: (batch: EventBatch, current: (appliedSeq: number) => Promise<RedriveState>) => sink.redrive!(batch, current) }
+      : {}),
   };
 }
 
@@ -60,12 +62,16 @@ export function migratedFirst(sink: Sink, migrate: () => Promise<void>, log: Log
  * The sinks the config asks for; a Postgres sink creates its database if it is missing (and the
  * role may) and applies the migrations before its first write.
  */
-export async function createSinks(config: Pick<ServerConfig, 'redisUrl' | 'databaseUrl' | 'redisPrefix' | 'markets'>, log: Logger): Promise<Sink[]> {
+export async function createSinks(
+  config: Pick<ServerConfig, 'redisUrl' | 'databaseUrl' | 'redisPrefix' | 'markets'>,
+  log: Logger,
+): Promise<Sink[]> {
   const sinks: Sink[] = [];
   const { databaseUrl } = config;
   if (databaseUrl !== null) {
     const prepare = async (): Promise<void> => {
-      if (await createDatabaseIfMissing(databaseUrl)) log.info({ sink: 'postgres', database: new URL(databaseUrl).pathname.slice(1) }, 'created the database');
+      if (await createDatabaseIfMissing(databaseUrl))
+        log.info({ sink: 'postgres', database: new URL(databaseUrl).pathname.slice(1) }, 'created the database');
       await migrateDatabase(databaseUrl);
     };
     sinks.push(migratedFirst(new PgSink({ url: databaseUrl, markets: config.markets }), prepare, log));

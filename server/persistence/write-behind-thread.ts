@@ -269,7 +269,8 @@ export class WriteBehindThread implements WriteBehindHandle {
         type,
         help: name,
         aggregator: 'sum',
-        get: async (): Promise<MetricJson> => (await this.workerMetrics()).find((metric) => metric.name === name) ?? { name, help: name, type, values: [], aggregator: 'sum' },
+        get: async (): Promise<MetricJson> =>
+          (await this.workerMetrics()).find((metric) => metric.name === name) ?? { name, help: name, type, values: [], aggregator: 'sum' },
         reset: () => undefined,
       };
       // A structural stand-in: prom-client's registry only calls get() (and reads name/type).

@@ -13,7 +13,14 @@ import type { Sink } from './event-batch.js';
 import { BatchFeed, DEFAULT_FEED_LIMITS, type FeedLimits } from './batch-feed.js';
 import { JournalFollower } from './journal-follower.js';
 import { MatchingPressure } from './matching-pressure.js';
-import { SinkRunner, type DeadLetters, type DurableSource, type SinkHealth, type SinkRunnerTuning, DEFAULT_RUNNER_TUNING } from './sink-runner.js';
+import {
+  SinkRunner,
+  type DeadLetters,
+  type DurableSource,
+  type SinkHealth,
+  type SinkRunnerTuning,
+  DEFAULT_RUNNER_TUNING,
+} from './sink-runner.js';
 import { createWriteBehindMetrics } from './write-behind-metrics.js';
 
 /** The durable journal seq, with waiters woken when it moves (at most one per runner). */

@@ -29,7 +29,9 @@ async function runVerify(paths: SessionPaths): Promise<number> {
     out(`verify FAILED after ${report.commands} commands in ${report.records} records: ${report.divergence ?? 'unknown divergence'}`);
     return 1;
   }
-  out(`verify ok: ${report.commands} commands in ${report.records} records, ${report.trades} trades, ${report.snapshotsChecked} snapshots checked`);
+  out(
+    `verify ok: ${report.commands} commands in ${report.records} records, ${report.trades} trades, ${report.snapshotsChecked} snapshots checked`,
+  );
   out(`state hash ${report.stateHash}`);
   out(`elapsed ${seconds(report.elapsedMs)}, ${perSecond(report.commands, report.elapsedMs)} commands/s`);
   return 0;

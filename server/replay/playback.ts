@@ -58,7 +58,13 @@ export function delayBefore(ts: number, firstTs: number, elapsedMs: number, spee
   return Math.max(0, (ts - firstTs) / speed - elapsedMs);
 }
 
-export async function playRecords(records: Iterable<JournalRecord>, speed: Speed, limits: PlaybackLimits, hooks: PlaybackHooks, signal: AbortSignal): Promise<PlaybackStats> {
+export async function playRecords(
+  records: Iterable<JournalRecord>,
+  speed: Speed,
+  limits: PlaybackLimits,
+  hooks: PlaybackHooks,
+  signal: AbortSignal,
+): Promise<PlaybackStats> {
   const started = performance.now();
   let sliceStarted = started;
   let firstTs: number | null = null;

@@ -55,7 +55,8 @@ export function seqAtTime(paths: SessionPaths, start: JournalStart, time: number
 /** The engine, market-data seqs and journal position just before `fromSeq`. */
 export async function stateBefore(paths: SessionPaths, fromSeq: number, codec: CommandCodec, log: RecoveryLog): Promise<RecoveredState> {
   const start = await earliestStart(paths);
-  if (fromSeq < start.seq) throw new Error(`the journal (with its snapshots) starts at sequence ${start.seq}: --from must be at least that`);
+  if (fromSeq < start.seq)
+    throw new Error(`the journal (with its snapshots) starts at sequence ${start.seq}: --from must be at least that`);
   return recover({
     journalDir: paths.journalDir,
     snapshotDir: paths.snapshotDir,

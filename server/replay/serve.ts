@@ -64,7 +64,10 @@ export async function startReplayServer(paths: SessionPaths, state: RecoveredSta
   const clock = (): number => Date.now();
   // The candles and tickers of the journal before the first record played, rebuilt as live had them.
   const marketStats = state.marketStats ?? new MarketStats(paths.markets.map((m) => m.sym));
-  const handler = new ReadOnlyRequestHandler({ engine, feeds, marketStats, markets: paths.markets, tokens: new Map(), metrics, clock, maxConnectionsPerAccount: 0 }, onSubscribe);
+  const handler = new ReadOnlyRequestHandler(
+    { engine, feeds, marketStats, markets: paths.markets, tokens: new Map(), metrics, clock, maxConnectionsPerAccount: 0 },
+    onSubscribe,
+  );
   const gateway = new Gateway(
     {
       host: options.host,
@@ -119,7 +122,8 @@ export async function startReplayServer(paths: SessionPaths, state: RecoveredSta
       // what subscribers see is no longer what the live session published.
       for (const [sym, seq] of changed) {
         const published = feeds.get(sym)?.seq;
-        if (published !== seq) throw new Error(`book seq of ${sym} is ${String(published)} after record ${record.seq}, the journal implies ${seq}`);
+        if (published !== seq)
+          throw new Error(`book seq of ${sym} is ${String(published)} after record ${record.seq}, the journal implies ${seq}`);
       }
       return trades;
     },

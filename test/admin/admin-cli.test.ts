@@ -18,7 +18,11 @@ afterAll(async () => {
 async function admin(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runAdminCommand(argv, { SPOTWIRE_URL: server.url, SPOTWIRE_ADMIN_TOKEN: 'token-admin' }, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await runAdminCommand(
+    argv,
+    { SPOTWIRE_URL: server.url, SPOTWIRE_ADMIN_TOKEN: 'token-admin' },
+    { out: (l) => out.push(l), err: (l) => err.push(l) },
+  );
   return { code, out, err };
 }
 
@@ -26,8 +30,15 @@ describe('npm run admin', () => {
   it('deposits a decimal amount as exact units; the same ref again changes nothing', async () => {
     const first = await admin('deposit', 'frank', 'USD', '1000.50', '--ref', 't-17');
     expect(first).toMatchObject({ code: 0, err: [] });
-    expect(first.out).toEqual(['deposited 1000.50000000 USD (100050000000 units, ref t-17)', 'frank USD: available 1000.50000000  hold 0.00000000']);
-    expect(server.server.engine.balances('frank').find((b) => b.asset === 'USD')).toEqual({ asset: 'USD', available: 100_050_000_000, hold: 0 });
+    expect(first.out).toEqual([
+      'deposited 1000.50000000 USD (100050000000 units, ref t-17)',
+      'frank USD: available 1000.50000000  hold 0.00000000',
+    ]);
+    expect(server.server.engine.balances('frank').find((b) => b.asset === 'USD')).toEqual({
+      asset: 'USD',
+      available: 100_050_000_000,
+      hold: 0,
+    });
     const again = await admin('deposit', 'frank', 'USD', '1000.50', '--ref', 't-17');
     expect(again.out[0]).toBe('already applied (ref t-17), nothing changed');
     expect(server.server.engine.balances('frank').find((b) => b.asset === 'USD')!.available).toBe(100_050_000_000);
@@ -39,7 +50,12 @@ describe('npm run admin', () => {
     expect(tooMuch.code).toBe(1);
     expect(tooMuch.err[0]).toMatch(/^refused: insufficient_funds: /);
     const shown = await admin('balances', 'frank');
-    expect(shown.out).toEqual(['frank:', '  BTC    available 0.000000  hold 0.000000', '  ETH    available 0.0000  hold 0.0000', '  USD    available 1000.00000000  hold 0.00000000']);
+    expect(shown.out).toEqual([
+      'frank:',
+      '  BTC    available 0.000000  hold 0.000000',
+      '  ETH    available 0.0000  hold 0.0000',
+      '  USD    available 1000.00000000  hold 0.00000000',
+    ]);
   });
 
   it('refuses an amount finer than the asset unit, without sending it', async () => {
@@ -52,7 +68,11 @@ describe('npm run admin', () => {
   it('a trader key is refused with forbidden', async () => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await runAdminCommand(['deposit', 'bob', 'USD', '1', '--ref', 'sneaky'], { SPOTWIRE_URL: server.url, SPOTWIRE_ADMIN_TOKEN: 'token-bob' }, { out: (l) => out.push(l), err: (l) => err.push(l) });
+    const code = await runAdminCommand(
+      ['deposit', 'bob', 'USD', '1', '--ref', 'sneaky'],
+      { SPOTWIRE_URL: server.url, SPOTWIRE_ADMIN_TOKEN: 'token-bob' },
+      { out: (l) => out.push(l), err: (l) => err.push(l) },
+    );
     expect(code).toBe(1);
     expect(err[0]).toMatch(/^refused: forbidden: /);
   });

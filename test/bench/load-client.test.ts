@@ -85,6 +85,8 @@ describe('load generator against a real Spotwire server', () => {
     expect(result.latencyUs.p50).toBeGreaterThan(0);
     expect(result.mdMessages).toBeGreaterThan(0);
     // cancel-on-disconnect: once the bots are gone their resting orders leave the book.
-    await waitUntil(() => server.server.engine.levels('BTC-USD', 'buy', 1).length + server.server.engine.levels('BTC-USD', 'sell', 1).length === 0);
+    await waitUntil(
+      () => server.server.engine.levels('BTC-USD', 'buy', 1).length + server.server.engine.levels('BTC-USD', 'sell', 1).length === 0,
+    );
   });
 });

@@ -13,10 +13,39 @@ import { TcpProxy } from '../../bench/lib/tcp-proxy.js';
 import { startTestServer, TEST_KEYS, type TestServer } from '../support/test-server.js';
 import { connect, SYM, waitUntil } from '../support/e2e.js';
 
-function startBot(url: string, extra: readonly string[] = []): { output: { stdout: string; stderr: string }; exited: Promise<number | null>; kill: (signal: NodeJS.Signals) => void } {
-  const bot = spawn('npm', ['run', '-s', 'bot:mm', '--', '--url', url, '--token', 'token-carol', '--sym', SYM, '--ref-px', '5000000', '--levels', '2', '--spread-ticks', '100', '--step-ticks', '50', '--qty', '1000', ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function startBot(
+  url: string,
+  extra: readonly string[] = [],
+): { output: { stdout: string; stderr: string }; exited: Promise<number | null>; kill: (signal: NodeJS.Signals) => void } {
+  const bot = spawn(
+    'npm',
+    [
+      'run',
+      '-s',
+      'bot:mm',
+      '--',
+      '--url',
+      url,
+      '--token',
+      'token-carol',
+      '--sym',
+      SYM,
+      '--ref-px',
+      '5000000',
+      '--levels',
+      '2',
+      '--spread-ticks',
+      '100',
+      '--step-ticks',
+      '50',
+      '--qty',
+      '1000',
+      ...extra,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const output = { stdout: '', stderr: '' };
   bot.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
   bot.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
@@ -36,7 +65,8 @@ describe('bot:mm', () => {
   it('quotes 2 levels a side, requotes a filled slot, and cancels everything on SIGINT', async () => {
     const bot = startBot(server.url, ['--dead-man-ms', '3000']);
     const { output, exited } = bot;
-    const quotes = (): { side: string; px: number | null }[] => server.server.engine.openOrders('carol', SYM).map((o) => ({ side: o.side, px: o.px }));
+    const quotes = (): { side: string; px: number | null }[] =>
+      server.server.engine.openOrders('carol', SYM).map((o) => ({ side: o.side, px: o.px }));
     try {
       await waitUntil(() => quotes().length === 4, `the bot's 4 quotes (stderr: ${output.stderr})`, 30_000);
       expect(quotes().sort((a, b) => a.px! - b.px!)).toEqual([
@@ -49,7 +79,11 @@ describe('bot:mm', () => {
       const bob = await connect(server.url, 'token-bob');
       await bob.client.place({ sym: SYM, side: 'buy', kind: 'limit', px: 5_000_050, qty: 1_000, tif: 'ioc' });
       bob.client.close();
-      await waitUntil(() => quotes().length === 4 && /fills [1-9]/.test(output.stdout), 'the requote and a status line with the fill', 15_000);
+      await waitUntil(
+        () => quotes().length === 4 && /fills [1-9]/.test(output.stdout),
+        'the requote and a status line with the fill',
+        15_000,
+      );
       expect(output.stdout).toMatch(/BTC-USD position -0\.001000 BTC {2}pnl \S+ USD {2}open 4 {2}fills 1/);
     } finally {
       bot.kill('SIGINT');
@@ -85,7 +119,18 @@ describe('bot:mm', () => {
         // The quotes came back from the journal; bob takes the best ask and the bot puts it back.
         expect((await again.client.orders(SYM)).orders.map((o) => o.px).sort()).toEqual([4_999_900, 4_999_950, 5_000_050, 5_000_100]);
         await bob.client.place({ sym: SYM, side: 'buy', kind: 'limit', px: 5_000_050, qty: 1_000, tif: 'ioc' });
-        await waitUntil(() => /fills [1-9]/.test(bot.output.stdout) && /open 4/.test(bot.output.stdout.split('\n').filter((l) => l.length > 0).at(-1) ?? ''), 'the requote after the fill', 15_000);
+        await waitUntil(
+          () =>
+            /fills [1-9]/.test(bot.output.stdout) &&
+            /open 4/.test(
+              bot.output.stdout
+                .split('\n')
+                .filter((l) => l.length > 0)
+                .at(-1) ?? '',
+            ),
+          'the requote after the fill',
+          15_000,
+        );
         expect((await again.client.orders(SYM)).orders).toHaveLength(4);
       } finally {
         bot.kill('SIGINT');

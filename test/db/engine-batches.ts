@@ -24,7 +24,11 @@ export class JournalLike {
   constructor(options: JournalLikeOptions = {}) {
     this.engine = new MatchingEngine(options.markets ?? MARKETS);
     if (options.funding === 'deposits') {
-      for (const deposit of fundingCommands(FUNDED_ACCOUNTS, FIXTURE_FUNDING, this.engine.assets.map((a) => a.asset))) {
+      for (const deposit of fundingCommands(
+        FUNDED_ACCOUNTS,
+        FIXTURE_FUNDING,
+        this.engine.assets.map((a) => a.asset),
+      )) {
         if (this.run(deposit) === null) throw new Error(`funding ${deposit.account} ${deposit.asset} was rejected`);
       }
     } else {
@@ -86,7 +90,13 @@ export interface SimulateOptions {
  * Appends `count` random but realistic commands (most aimed at live orders), timestamps rising
  * from `startTs` by 0–2 ms, so several commands share a ts like they do under load.
  */
-export function simulate(journal: JournalLike, count: number, random: () => number, startTs = 1_700_000_000_000, options: SimulateOptions = {}): void {
+export function simulate(
+  journal: JournalLike,
+  count: number,
+  random: () => number,
+  startTs = 1_700_000_000_000,
+  options: SimulateOptions = {},
+): void {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const int = (min: number, max: number): number => min + Math.floor(random() * (max - min + 1));
   let ts = startTs;

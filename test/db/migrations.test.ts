@@ -39,10 +39,31 @@ describe('migrations', () => {
       from information_schema.columns where table_schema = 'public'`;
     const typeOf = new Map(columns.map((c) => [c.name as string, c.data_type as string]));
     const integerColumns = [
-      'orders.order_id', 'orders.price', 'orders.qty', 'orders.filled', 'orders.created_seq', 'orders.updated_seq',
-      'orders.created_ts', 'orders.updated_ts', 'trades.trade_id', 'trades.price', 'trades.qty', 'trades.maker_order_id',
-      'trades.taker_order_id', 'trades.seq', 'trades.ts', 'sink_progress.applied_seq', 'accounts.first_seq', 'markets.first_seq',
-      'balances.available', 'balances.hold', 'balances.updated_seq', 'ledger.seq', 'ledger.amount', 'ledger.trade_id', 'ledger.ts',
+      'orders.order_id',
+      'orders.price',
+      'orders.qty',
+      'orders.filled',
+      'orders.created_seq',
+      'orders.updated_seq',
+      'orders.created_ts',
+      'orders.updated_ts',
+      'trades.trade_id',
+      'trades.price',
+      'trades.qty',
+      'trades.maker_order_id',
+      'trades.taker_order_id',
+      'trades.seq',
+      'trades.ts',
+      'sink_progress.applied_seq',
+      'accounts.first_seq',
+      'markets.first_seq',
+      'balances.available',
+      'balances.hold',
+      'balances.updated_seq',
+      'ledger.seq',
+      'ledger.amount',
+      'ledger.trade_id',
+      'ledger.ts',
     ];
     for (const name of integerColumns) expect([name, typeOf.get(name)]).toEqual([name, 'bigint']);
     const floats = columns.filter((c) => ['numeric', 'real', 'double precision', 'money'].includes(c.data_type as string));
@@ -109,9 +130,13 @@ describe('migrations', () => {
       cpSync(MIGRATIONS_FOLDER, copy, { recursive: true });
       const before = readdirSync(copy).sort();
       // drizzle-kit prefixes `out` with "./", so it has to be relative to the working directory.
-      const { stdout } = await run('npx', ['drizzle-kit', 'generate', '--dialect', 'postgresql', '--schema', './db/schema.ts', '--out', relative(process.cwd(), copy)], {
-        timeout: 60_000,
-      });
+      const { stdout } = await run(
+        'npx',
+        ['drizzle-kit', 'generate', '--dialect', 'postgresql', '--schema', './db/schema.ts', '--out', relative(process.cwd(), copy)],
+        {
+          timeout: 60_000,
+        },
+      );
       expect(stdout).toContain('No schema changes');
       expect(readdirSync(copy).sort()).toEqual(before);
     } finally {

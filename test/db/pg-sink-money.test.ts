@@ -69,7 +69,9 @@ async function expectMoneyOf(journal: JournalLike): Promise<void> {
   for (const account of [...FUNDED_ACCOUNTS, FEES_ACCOUNT]) {
     const rows = await db.sql`select asset, available, hold from balances where account = ${account}`;
     const stored = new Map(rows.map((row) => [row.asset as string, { asset: row.asset, available: row.available, hold: row.hold }]));
-    expect(journal.engine.balances(account).map((b) => stored.get(b.asset) ?? { asset: b.asset, available: 0, hold: 0 })).toEqual(journal.engine.balances(account));
+    expect(journal.engine.balances(account).map((b) => stored.get(b.asset) ?? { asset: b.asset, available: 0, hold: 0 })).toEqual(
+      journal.engine.balances(account),
+    );
   }
   const sums = await db.sql`
     select coalesce(b.account, l.account) as account, coalesce(b.asset, l.asset) as asset, b.available + b.hold as total, l.sum
@@ -87,18 +89,21 @@ describe('balances and ledger', () => {
     await applyAll([journal.batch(1, funded), journal.batch(funded + 1, journal.lastSeq)]);
     // 400 lots at 101 ticks: 400 base units, 40,400 quote units; bob (maker) pays 0.1% of the
     // quote he receives (40.4 → 41), alice (taker) 0.25% of the base (1 → 1).
-    const rows = await db.sql`select event_index, leg, account, asset, kind, amount, market, trade_id, ref, ts from ledger where seq = ${journal.lastSeq} order by leg`;
+    const rows =
+      await db.sql`select event_index, leg, account, asset, kind, amount, market, trade_id, ref, ts from ledger where seq = ${journal.lastSeq} order by leg`;
     const trade = { market: BTC, trade_id: 1, ref: null, ts: 11 };
-    expect(rows.map((row) => ({ ...row }))).toEqual([
-      { leg: 0, account: 'alice', asset: 'BTC', kind: 'trade', amount: 400 },
-      { leg: 1, account: 'alice', asset: 'USD', kind: 'trade', amount: -40_400 },
-      { leg: 2, account: 'bob', asset: 'BTC', kind: 'trade', amount: -400 },
-      { leg: 3, account: 'bob', asset: 'USD', kind: 'trade', amount: 40_400 },
-      { leg: 4, account: 'alice', asset: 'BTC', kind: 'fee', amount: -1 },
-      { leg: 5, account: FEES_ACCOUNT, asset: 'BTC', kind: 'fee', amount: 1 },
-      { leg: 6, account: 'bob', asset: 'USD', kind: 'fee', amount: -41 },
-      { leg: 7, account: FEES_ACCOUNT, asset: 'USD', kind: 'fee', amount: 41 },
-    ].map((leg) => ({ event_index: rows[0]!.event_index, ...leg, ...trade })));
+    expect(rows.map((row) => ({ ...row }))).toEqual(
+      [
+        { leg: 0, account: 'alice', asset: 'BTC', kind: 'trade', amount: 400 },
+        { leg: 1, account: 'alice', asset: 'USD', kind: 'trade', amount: -40_400 },
+        { leg: 2, account: 'bob', asset: 'BTC', kind: 'trade', amount: -400 },
+        { leg: 3, account: 'bob', asset: 'USD', kind: 'trade', amount: 40_400 },
+        { leg: 4, account: 'alice', asset: 'BTC', kind: 'fee', amount: -1 },
+        { leg: 5, account: FEES_ACCOUNT, asset: 'BTC', kind: 'fee', amount: 1 },
+        { leg: 6, account: 'bob', asset: 'USD', kind: 'fee', amount: -41 },
+        { leg: 7, account: FEES_ACCOUNT, asset: 'USD', kind: 'fee', amount: 41 },
+      ].map((leg) => ({ event_index: rows[0]!.event_index, ...leg, ...trade })),
+    );
     const deposits = await db.sql`select kind, amount, ref from ledger where account = 'alice' and asset = 'USD' and kind = 'deposit'`;
     expect(deposits.map((row) => ({ ...row }))).toEqual([{ kind: 'deposit', amount: FIXTURE_FUNDING, ref: 'fund:alice:USD' }]);
     const fees = await db.sql`select asset, available, hold, updated_seq from balances where account = ${FEES_ACCOUNT} order by asset`;
@@ -114,7 +119,7 @@ describe('balances and ledger', () => {
     const kinds = new Set(journal.commands.flatMap((c) => c.events.map((e) => (e.kind === 'transfer' ? e.op : e.kind))));
     for (const kind of ['deposit', 'withdraw', 'trade']) expect(kinds).toContain(kind);
     const random = mulberry32(22);
-    for (let from = 1; from <= journal.lastSeq; ) {
+    for (let from = 1; from <= journal.lastSeq;) {
       const to = Math.min(journal.lastSeq, from + Math.floor(random() * 200));
       await sink.apply(journal.batch(from, to));
       from = to + 1;
@@ -163,8 +168,14 @@ describe('balances and ledger', () => {
     await sink.apply(journal.batch(1, funded + 1));
     const before = await dump();
     const last = journal.batch(funded + 2, funded + 2);
-    const negative: EventBatch = { ...last, commands: last.commands.map((c) => ({ ...c, events: c.events.map((e) => (e.kind === 'balance' ? { ...e, hold: -1 } : e)) })) };
-    const unnamed: EventBatch = { ...last, commands: last.commands.map((c) => ({ ...c, events: c.events.filter((e) => e.kind !== 'exec' || e.exec.fill === undefined) })) };
+    const negative: EventBatch = {
+      ...last,
+      commands: last.commands.map((c) => ({ ...c, events: c.events.map((e) => (e.kind === 'balance' ? { ...e, hold: -1 } : e)) })),
+    };
+    const unnamed: EventBatch = {
+      ...last,
+      commands: last.commands.map((c) => ({ ...c, events: c.events.filter((e) => e.kind !== 'exec' || e.exec.fill === undefined) })),
+    };
     for (const write of ['apply', 'redrive'] as const) {
       const error = await rejectedWith(negative, write);
       expect([sqlStateOf(error), sink.isPermanent(error)]).toEqual(['23514', true]);

@@ -67,15 +67,111 @@ describe('PgSink.apply writes what the engine did', () => {
              created_seq, updated_seq, created_ts, updated_ts
       from orders order by market, order_id`;
     expect(orders.map((row) => ({ ...row }))).toEqual([
-      { market: BTC, order_id: 1, account: 'bob', cid: 'ask-1', side: 'sell', kind: 'limit', tif: 'gtc', post: false, price: 101, qty: 5, filled: 5, status: 'filled', reason: null, created_seq: 1, updated_seq: 3, created_ts: 10, updated_ts: 12 },
-      { market: BTC, order_id: 2, account: 'carol', cid: null, side: 'sell', kind: 'limit', tif: 'gtc', post: false, price: 102, qty: 3, filled: 2, status: 'partial', reason: null, created_seq: 2, updated_seq: 4, created_ts: 11, updated_ts: 4_000 },
-      { market: BTC, order_id: 3, account: 'alice', cid: null, side: 'buy', kind: 'limit', tif: 'ioc', post: false, price: 102, qty: 7, filled: 7, status: 'filled', reason: null, created_seq: 3, updated_seq: 3, created_ts: 12, updated_ts: 12 },
-      { market: ETH, order_id: 1, account: 'dave', cid: 'bid-1', side: 'buy', kind: 'limit', tif: 'gtc', post: true, price: 99, qty: 2, filled: 0, status: 'canceled', reason: 'user', created_seq: 5, updated_seq: 6, created_ts: 14, updated_ts: 2_000 },
+      {
+        market: BTC,
+        order_id: 1,
+        account: 'bob',
+        cid: 'ask-1',
+        side: 'sell',
+        kind: 'limit',
+        tif: 'gtc',
+        post: false,
+        price: 101,
+        qty: 5,
+        filled: 5,
+        status: 'filled',
+        reason: null,
+        created_seq: 1,
+        updated_seq: 3,
+        created_ts: 10,
+        updated_ts: 12,
+      },
+      {
+        market: BTC,
+        order_id: 2,
+        account: 'carol',
+        cid: null,
+        side: 'sell',
+        kind: 'limit',
+        tif: 'gtc',
+        post: false,
+        price: 102,
+        qty: 3,
+        filled: 2,
+        status: 'partial',
+        reason: null,
+        created_seq: 2,
+        updated_seq: 4,
+        created_ts: 11,
+        updated_ts: 4_000,
+      },
+      {
+        market: BTC,
+        order_id: 3,
+        account: 'alice',
+        cid: null,
+        side: 'buy',
+        kind: 'limit',
+        tif: 'ioc',
+        post: false,
+        price: 102,
+        qty: 7,
+        filled: 7,
+        status: 'filled',
+        reason: null,
+        created_seq: 3,
+        updated_seq: 3,
+        created_ts: 12,
+        updated_ts: 12,
+      },
+      {
+        market: ETH,
+        order_id: 1,
+        account: 'dave',
+        cid: 'bid-1',
+        side: 'buy',
+        kind: 'limit',
+        tif: 'gtc',
+        post: true,
+        price: 99,
+        qty: 2,
+        filled: 0,
+        status: 'canceled',
+        reason: 'user',
+        created_seq: 5,
+        updated_seq: 6,
+        created_ts: 14,
+        updated_ts: 2_000,
+      },
     ]);
     const trades = await db.sql`select * from trades order by market, trade_id`;
     expect(trades.map((row) => ({ ...row }))).toEqual([
-      { market: BTC, trade_id: 1, price: 101, qty: 5, maker_order_id: 1, taker_order_id: 3, maker_account: 'bob', taker_account: 'alice', taker_side: 'buy', seq: 3, ts: 12 },
-      { market: BTC, trade_id: 2, price: 102, qty: 2, maker_order_id: 2, taker_order_id: 3, maker_account: 'carol', taker_account: 'alice', taker_side: 'buy', seq: 3, ts: 12 },
+      {
+        market: BTC,
+        trade_id: 1,
+        price: 101,
+        qty: 5,
+        maker_order_id: 1,
+        taker_order_id: 3,
+        maker_account: 'bob',
+        taker_account: 'alice',
+        taker_side: 'buy',
+        seq: 3,
+        ts: 12,
+      },
+      {
+        market: BTC,
+        trade_id: 2,
+        price: 102,
+        qty: 2,
+        maker_order_id: 2,
+        taker_order_id: 3,
+        maker_account: 'carol',
+        taker_account: 'alice',
+        taker_side: 'buy',
+        seq: 3,
+        ts: 12,
+      },
     ]);
     expect((await db.sql`select * from markets order by sym`).map((row) => ({ ...row }))).toEqual([
       { sym: BTC, base: 'BTC', quote: 'USD', px_decimals: 2, qty_decimals: 6, first_seq: 1 },
@@ -107,8 +203,12 @@ describe('PgSink.apply writes what the engine did', () => {
 
   it('stores names and cids with quotes, backslashes, commas, braces and non-ASCII exactly', async () => {
     const journal = new JournalLike();
-    const odd = ['we"ird,\\ {cid}', 'NULL', 'ünï-€-🙂', ' ', '\'; drop table orders; --'];
-    fundAll(journal.engine, odd.map((cid) => `acct ${cid}`), FIXTURE_FUNDING);
+    const odd = ['we"ird,\\ {cid}', 'NULL', 'ünï-€-🙂', ' ', "'; drop table orders; --"];
+    fundAll(
+      journal.engine,
+      odd.map((cid) => `acct ${cid}`),
+      FIXTURE_FUNDING,
+    );
     journal.runAll(odd.map((cid, i) => place(`acct ${cid}`, 'buy', 90 + i, 1, { cid })));
     await sink.apply(journal.batch(1, journal.lastSeq));
     const rows = await db.sql`select account, cid from orders order by order_id`;
@@ -119,7 +219,7 @@ describe('PgSink.apply writes what the engine did', () => {
     const journal = new JournalLike();
     simulate(journal, 3_000, mulberry32(7));
     const random = mulberry32(8);
-    for (let from = 1; from <= journal.lastSeq; ) {
+    for (let from = 1; from <= journal.lastSeq;) {
       const to = Math.min(journal.lastSeq, from + Math.floor(random() * 200));
       await sink.apply(journal.batch(from, to));
       from = to + 1;
@@ -127,8 +227,18 @@ describe('PgSink.apply writes what the engine did', () => {
 
     for (const account of SIM_ACCOUNTS) {
       const expected = journal.engine.openOrders(account, null).map((o) => ({
-        market: o.sym, order_id: o.id, cid: o.cid, side: o.side, kind: o.kind, tif: o.tif, post: o.post,
-        price: o.px, qty: o.qty, filled: o.filled, status: o.status, created_ts: o.ts,
+        market: o.sym,
+        order_id: o.id,
+        cid: o.cid,
+        side: o.side,
+        kind: o.kind,
+        tif: o.tif,
+        post: o.post,
+        price: o.px,
+        qty: o.qty,
+        filled: o.filled,
+        status: o.status,
+        created_ts: o.ts,
       }));
       const rows = await db.sql`
         select market, order_id, cid, side, kind, tif, post, price, qty, filled, status, created_ts
@@ -140,7 +250,7 @@ describe('PgSink.apply writes what the engine did', () => {
     const [totals] = await db.sql`select count(*)::int as n, sum(qty)::bigint as qty from trades`;
     expect(totals).toEqual({ n: tradeEvents.length, qty: tradeEvents.reduce((sum, t) => sum + t.qty, 0) });
     // Every order the engine ever accepted has exactly one row.
-    const placed = new Set(journal.commands.flatMap((c) => (c.id !== null && "sym" in c.command ? [`${c.command.sym}/${c.id}`] : [])));
+    const placed = new Set(journal.commands.flatMap((c) => (c.id !== null && 'sym' in c.command ? [`${c.command.sym}/${c.id}`] : [])));
     const [{ n }] = (await db.sql`select count(*)::int as n from orders`) as unknown as [{ n: number }];
     expect(n).toBe(placed.size);
     expect(await sink.appliedSeq()).toBe(journal.lastSeq);
@@ -153,7 +263,8 @@ describe('PgSink.apply writes what the engine did', () => {
     commands.push(place('alice', 'buy', 109, 12_000, { ts: 20_000 }));
     journal.runAll(commands);
     await sink.apply(journal.batch(1, journal.lastSeq));
-    const [counts] = await db.sql`select (select count(*)::int from trades) as trades, (select count(*)::int from orders where status = 'filled') as filled`;
+    const [counts] =
+      await db.sql`select (select count(*)::int from trades) as trades, (select count(*)::int from orders where status = 'filled') as filled`;
     expect(counts).toEqual({ trades: 12_000, filled: 12_001 });
 
     await db.sql`truncate orders, trades, markets, accounts, sink_progress, balances, ledger`;

@@ -62,9 +62,19 @@ describe('TradingRepository on a scripted history', () => {
 
   it('tradesOfAccount: maker and taker trades newest first, limited, and before a ts', async () => {
     const tradeIds = (rows: { market: string; tradeId: number; ts: number }[]) => rows.map((r) => [r.tradeId, r.ts]);
-    expect(tradeIds(await repository.tradesOfAccount('alice', 10))).toEqual([[3, 18], [2, 13], [1, 12]]);
-    expect(tradeIds(await repository.tradesOfAccount('bob', 10))).toEqual([[2, 13], [1, 12]]);
-    expect(tradeIds(await repository.tradesOfAccount('alice', 2))).toEqual([[3, 18], [2, 13]]);
+    expect(tradeIds(await repository.tradesOfAccount('alice', 10))).toEqual([
+      [3, 18],
+      [2, 13],
+      [1, 12],
+    ]);
+    expect(tradeIds(await repository.tradesOfAccount('bob', 10))).toEqual([
+      [2, 13],
+      [1, 12],
+    ]);
+    expect(tradeIds(await repository.tradesOfAccount('alice', 2))).toEqual([
+      [3, 18],
+      [2, 13],
+    ]);
     expect(tradeIds(await repository.tradesOfAccount('alice', 10, 13))).toEqual([[1, 12]]);
     expect(await repository.tradesOfAccount('nobody', 10)).toEqual([]);
   });
@@ -107,7 +117,10 @@ describe('TradingRepository on a random history', () => {
     const newestFirst = (a: TradeEvent, b: TradeEvent) => b.ts - a.ts || a.sym.localeCompare(b.sym) || b.tradeId - a.tradeId;
     for (const account of SIM_ACCOUNTS) {
       const open = await repository.openOrders(account);
-      const expected = random.engine.openOrders(account, null).map((o) => `${o.sym}/${o.id}/${o.qty}/${o.filled}`).sort();
+      const expected = random.engine
+        .openOrders(account, null)
+        .map((o) => `${o.sym}/${o.id}/${o.qty}/${o.filled}`)
+        .sort();
       expect(open.map((o) => `${o.market}/${o.orderId}/${o.qty}/${o.filled}`).sort()).toEqual(expected);
 
       const mine = allTrades.filter((t) => t.makerAccount === account || t.takerAccount === account).sort(newestFirst);
@@ -118,7 +131,7 @@ describe('TradingRepository on a random history', () => {
     expect((await repository.recentTrades(BTC, 20)).map((t) => t.tradeId)).toEqual(btcTrades.slice(0, 20).map((t) => t.tradeId));
   });
 
-  it("each repository query, as drizzle sends it, is planned on its index even as a generic plan", async () => {
+  it('each repository query, as drizzle sends it, is planned on its index even as a generic plan', async () => {
     // Capture the exact SQL and parameters the repository sends, then EXPLAIN them on one
     // connection with sequential scans off (tiny tables would rightly prefer them) and plans
     // forced generic, as a prepared statement's plan may become after a few runs.
@@ -189,7 +202,9 @@ describe('TradingRepository: balances and ledger', () => {
       const rows = await moneyRepository.balances(account);
       expect(rows.length).toBeGreaterThan(0);
       const engine = journal.engine.balances(account);
-      expect(rows.map((r) => ({ asset: r.asset, available: r.available, hold: r.hold }))).toEqual(engine.filter((b) => rows.some((r) => r.asset === b.asset)));
+      expect(rows.map((r) => ({ asset: r.asset, available: r.available, hold: r.hold }))).toEqual(
+        engine.filter((b) => rows.some((r) => r.asset === b.asset)),
+      );
       for (const b of engine) if (!rows.some((r) => r.asset === b.asset)) expect(b).toMatchObject({ available: 0, hold: 0 });
     }
     expect(await moneyRepository.balances('nobody')).toEqual([]);

@@ -20,10 +20,16 @@ describe('the account view', () => {
       for (let i = 0; i < 40; i++) {
         // Sent back to back: the server mostly handles both in one turn and answers in one frame.
         const snapshot = i % 2 === 0 ? client.balances() : client.orders(SYM);
-        await Promise.all([snapshot, client.place({ sym: SYM, side: 'buy', kind: 'limit', px: 1_000_000 + i, qty: 3, post: true, cid: `view-${i}` })]);
+        await Promise.all([
+          snapshot,
+          client.place({ sym: SYM, side: 'buy', kind: 'limit', px: 1_000_000 + i, qty: 3, post: true, cid: `view-${i}` }),
+        ]);
         await client.ping();
         const open = server.server.engine.openOrders('alice', SYM).map((o) => o.id);
-        expect(client.openOrders(SYM).map((o) => o.id), `round ${i}`).toEqual(open);
+        expect(
+          client.openOrders(SYM).map((o) => o.id),
+          `round ${i}`,
+        ).toEqual(open);
         const usd = server.server.engine.balances('alice').find((b) => b.asset === 'USD')!;
         expect(client.balance('USD'), `round ${i}`).toEqual({ asset: 'USD', available: usd.available, hold: usd.hold });
       }

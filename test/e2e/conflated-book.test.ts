@@ -50,7 +50,13 @@ describe('sub book with an interval', () => {
     const merged = await subscribed({ depth: 10, interval: 100 });
     const started = Date.now();
     for (let i = 0; i < 60; i++) {
-      await alice.client.place({ sym: SYM, side: i % 2 === 0 ? 'buy' : 'sell', kind: 'limit', px: i % 2 === 0 ? 9_000 - i : 11_000 + i, qty: 1 + i });
+      await alice.client.place({
+        sym: SYM,
+        side: i % 2 === 0 ? 'buy' : 'sell',
+        kind: 'limit',
+        px: i % 2 === 0 ? 9_000 - i : 11_000 + i,
+        qty: 1 + i,
+      });
     }
     const elapsed = Date.now() - started;
     const lastSeq = await currentSeq(SYM);
@@ -143,13 +149,22 @@ describe('a book subscriber whose socket backs up', () => {
 
     const producer = await RawSocket.open(server.url);
     await producer.request({ op: 'login', token: 'token-bob' }, 'login');
-    const resyncs = async (): Promise<number> => metricValue((await httpGet(`${server.httpUrl}/metrics`)).body, 'spotwire_book_resyncs_total');
+    const resyncs = async (): Promise<number> =>
+      metricValue((await httpGet(`${server.httpUrl}/metrics`)).body, 'spotwire_book_resyncs_total');
     let round = 0;
     while ((await resyncs()) === 0) {
       if (++round > 2_000) throw new Error('no resync after 2000 rounds');
       // Four rounds in flight: each is 500 new levels and their removal, in four batches.
       for (let k = 0; k < 4; k++) {
-        const places = Array.from({ length: 1000 }, (_, i) => ({ op: 'place', sym: SYM, side: 'sell', kind: 'limit', px: 20_000 + i * 3 + (k % 3), qty: 1 + (round % 5), rid: `r${round}-${k}-${i}` }));
+        const places = Array.from({ length: 1000 }, (_, i) => ({
+          op: 'place',
+          sym: SYM,
+          side: 'sell',
+          kind: 'limit',
+          px: 20_000 + i * 3 + (k % 3),
+          qty: 1 + (round % 5),
+          rid: `r${round}-${k}-${i}`,
+        }));
         producer.send(places.slice(0, 500));
         producer.send(places.slice(500));
         producer.send({ op: 'cancel_all', rid: `c${round}-${k}` });

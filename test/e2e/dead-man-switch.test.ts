@@ -85,6 +85,9 @@ describe('cancel_after', () => {
     expect(await alice.client.request({ op: 'cancel_after' })).toMatchObject({ type: 'reject', code: 'bad_request' });
     const anonymous = await connect(server.url);
     cleanups.push(() => anonymous.client.close());
-    expect(await anonymous.client.request({ op: 'cancel_after', timeout: 1_000 })).toMatchObject({ type: 'reject', code: 'unauthenticated' });
+    expect(await anonymous.client.request({ op: 'cancel_after', timeout: 1_000 })).toMatchObject({
+      type: 'reject',
+      code: 'unauthenticated',
+    });
   });
 });

@@ -91,7 +91,10 @@ describe('my_trades with a history in Postgres', () => {
         expect(page.trades.length).toBeLessThanOrEqual(limit);
         if (!page.more) break;
         const last = page.trades.at(-1)!;
-        page = page.next !== undefined ? await bob.client.myTrades({ limit, after: page.next }) : await bob.client.myTrades({ limit, before: last.n! });
+        page =
+          page.next !== undefined
+            ? await bob.client.myTrades({ limit, after: page.next })
+            : await bob.client.myTrades({ limit, before: last.n! });
       }
       expect(seen).toEqual(bobFills.map((f) => `${f.sym}/${f.tradeId}`));
     }

@@ -98,7 +98,17 @@ describe('cancelOnDisconnect', () => {
     const bob = await connect(server.url, 'token-bob');
     const ids: number[] = [];
     for (let i = 0; i < 4; i++) {
-      ids.push((await flagged.client.place({ sym: i % 2 ? SYM : SYM2, side: i < 2 ? 'buy' : 'sell', kind: 'limit', px: 2000 + i * 100, qty: 1 + i })).id!);
+      ids.push(
+        (
+          await flagged.client.place({
+            sym: i % 2 ? SYM : SYM2,
+            side: i < 2 ? 'buy' : 'sell',
+            kind: 'limit',
+            px: 2000 + i * 100,
+            qty: 1 + i,
+          })
+        ).id!,
+      );
     }
     // An order placed from the other connection is the account's too: canceled as well.
     ids.push((await other.client.place({ sym: SYM2, side: 'buy', kind: 'limit', px: 1500, qty: 9 })).id!);
@@ -132,7 +142,9 @@ describe('cancelOnDisconnect', () => {
     plain.client.close();
     const check = await connect(server.url, 'token-carol');
     // Wait until the server has seen the close: only `check` is left connected.
-    await waitUntilAsync(async () => (JSON.parse((await httpGet(`${server.httpUrl}/health`)).body) as { connections: number }).connections === 1);
+    await waitUntilAsync(
+      async () => (JSON.parse((await httpGet(`${server.httpUrl}/health`)).body) as { connections: number }).connections === 1,
+    );
     expect((await check.client.orders()).orders.map((o) => o.id)).toEqual([order.id]);
     await check.client.cancelAll();
     check.client.close();

@@ -4,7 +4,14 @@
 // live trades without gap or duplicate, rejects, and candle history across a restart.
 import { readdirSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CandleMessage, CandlesSnapshot, ServerMessage, TickerMessage, TradeMessage, TradesSnapshot } from '../../protocol/messages.js';
+import type {
+  CandleMessage,
+  CandlesSnapshot,
+  ServerMessage,
+  TickerMessage,
+  TradeMessage,
+  TradesSnapshot,
+} from '../../protocol/messages.js';
 import { barrier, connect, SYM, waitUntil, type Recorded } from '../support/e2e.js';
 import { RawSocket } from '../support/raw-socket.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -86,7 +93,9 @@ describe('candles', () => {
     ]);
     expect(candlesOf(watcher, '1m').filter((c) => c.closed)).toHaveLength(1);
     expect(heard).toEqual(candlesOf(watcher));
-    const seen = trades.messages.filter((m) => m.type === 'candle' || m.type === 'trade').map((m) => (m.type === 'candle' ? `candle closed:${m.closed}` : m.type));
+    const seen = trades.messages
+      .filter((m) => m.type === 'candle' || m.type === 'trade')
+      .map((m) => (m.type === 'candle' ? `candle closed:${m.closed}` : m.type));
     expect(seen).toEqual(['candle closed:true', 'trade', 'candle closed:false']);
 
     // A later subscriber's snapshot: the closed candle, then the open one; limit keeps the newest.
@@ -144,8 +153,19 @@ describe('ticker', () => {
     const watcher = await open();
     const first = await watcher.client.subscribeTicker(sym);
     expect(first).toEqual({
-      type: 'ticker', sym, bid: null, bidQty: null, ask: null, askQty: null,
-      last: null, open: null, high: null, low: null, volume: 0, change: null, ts: now,
+      type: 'ticker',
+      sym,
+      bid: null,
+      bidQty: null,
+      ask: null,
+      askQty: null,
+      last: null,
+      open: null,
+      high: null,
+      low: null,
+      volume: 0,
+      change: null,
+      ts: now,
     });
     await bob.client.place({ sym, side: 'buy', kind: 'limit', px: 150, qty: 3 });
     await waitUntil(() => tickersOf(watcher).some((t) => t.bid === 150), 'a ticker with the bid');
@@ -156,14 +176,35 @@ describe('ticker', () => {
     await trade(190, 4, sym);
     await waitUntil(() => tickersOf(watcher).some((t) => t.volume === 6), 'a ticker with both trades');
     expect(tickersOf(watcher).at(-1)).toEqual({
-      type: 'ticker', sym, bid: 150, bidQty: 3, ask: null, askQty: null,
-      last: 190, open: 210, high: 210, low: 190, volume: 6, change: -20, ts: now,
+      type: 'ticker',
+      sym,
+      bid: 150,
+      bidQty: 3,
+      ask: null,
+      askQty: null,
+      last: 190,
+      open: 210,
+      high: 210,
+      low: 190,
+      volume: 6,
+      change: -20,
+      ts: now,
     });
     // 24 h after the first trade's minute, it leaves the window (a later batch moves engine time).
     now = opening - (opening % MINUTE) + 1440 * MINUTE;
     await alice.client.place({ sym, side: 'sell', kind: 'limit', px: 900, qty: 1 });
     await waitUntil(() => tickersOf(watcher).some((t) => t.volume === 4), 'the first trade evicted');
-    expect(tickersOf(watcher).at(-1)).toMatchObject({ ask: 900, askQty: 1, last: 190, open: 190, high: 190, low: 190, volume: 4, change: 0, ts: now });
+    expect(tickersOf(watcher).at(-1)).toMatchObject({
+      ask: 900,
+      askQty: 1,
+      last: 190,
+      open: 190,
+      high: 190,
+      low: 190,
+      volume: 4,
+      change: 0,
+      ts: now,
+    });
     // Ending the ticker leaves the connection's trade listeners alone, and no ticker follows.
     const heard: TradeMessage[] = [];
     await watcher.client.subscribeTrades(sym, (t) => heard.push(t));
@@ -235,7 +276,9 @@ describe('recent trades', () => {
     const ids = [...snapshot.trades.map((t) => t.tradeId), ...live.map((t) => t.tradeId)];
     expect(snapshot.trades.length).toBeLessThanOrEqual(500);
     for (let i = 1; i < ids.length; i++) expect(ids[i], `trade ${i}`).toBe(ids[i - 1]! + 1);
-    const observer = [...alice.messages, ...bob.messages].filter((m: ServerMessage) => m.type === 'exec' && m.sym === sym && m.fill !== undefined);
+    const observer = [...alice.messages, ...bob.messages].filter(
+      (m: ServerMessage) => m.type === 'exec' && m.sym === sym && m.fill !== undefined,
+    );
     const lastId = Math.max(...observer.map((m) => (m.type === 'exec' ? m.fill!.tradeId : 0)));
     expect(ids.at(-1)).toBe(lastId);
   });

@@ -41,7 +41,8 @@ describe('markets and balances', () => {
   it('a key with a deposit starts funded, once however often the server restarts', async () => {
     const { balances } = await carol.client.balances();
     expect(balances.map((b) => b.asset)).toEqual(['BTC', 'ETH', 'USD']);
-    for (const asset of ['BTC', 'ETH', 'USD']) expect(balanceOf(balances, asset).available + balanceOf(balances, asset).hold).toBe(TEST_FUNDING[asset]);
+    for (const asset of ['BTC', 'ETH', 'USD'])
+      expect(balanceOf(balances, asset).available + balanceOf(balances, asset).hold).toBe(TEST_FUNDING[asset]);
     const again = await admin.client.deposit('carol', 'USD', TEST_FUNDING.USD!, 'init:carol:USD');
     expect(again).toMatchObject({ duplicate: true });
   });
@@ -72,7 +73,16 @@ describe('deposits and withdrawals', () => {
     const off = carol.client.onBalance((message) => pushes.push(message));
     const before = balanceOf((await carol.client.balances()).balances, 'ETH');
     const ack = await admin.client.deposit('carol', 'ETH', 2_500, 'wire-001');
-    expect(ack).toEqual({ type: 'ack', rid: ack.rid, op: 'deposit', ref: 'wire-001', account: 'carol', asset: 'ETH', available: before.available + 2_500, hold: before.hold });
+    expect(ack).toEqual({
+      type: 'ack',
+      rid: ack.rid,
+      op: 'deposit',
+      ref: 'wire-001',
+      account: 'carol',
+      asset: 'ETH',
+      available: before.available + 2_500,
+      hold: before.hold,
+    });
     await barrier(carol, admin);
     expect(pushes.map((p) => [p.asset, p.available, p.hold])).toEqual([['ETH', before.available + 2_500, before.hold]]);
     expect(Number.isInteger(pushes[0]!.ts)).toBe(true);
@@ -90,8 +100,14 @@ describe('deposits and withdrawals', () => {
   it('funds can arrive before an account has a key; an unknown asset is bad_request', async () => {
     const ack = await admin.client.deposit('newcomer', 'BTC', 7, 'early-1');
     expect(ack).toMatchObject({ account: 'newcomer', available: 7, hold: 0 });
-    expect(await admin.client.request({ op: 'deposit', account: 'newcomer', asset: 'DOGE', amount: 1, ref: 'early-2' })).toMatchObject({ type: 'reject', code: 'bad_request' });
-    expect(await admin.client.request({ op: 'deposit', account: 'newcomer', asset: 'BTC', amount: 1.5, ref: 'early-3' })).toMatchObject({ type: 'reject', code: 'bad_number' });
+    expect(await admin.client.request({ op: 'deposit', account: 'newcomer', asset: 'DOGE', amount: 1, ref: 'early-2' })).toMatchObject({
+      type: 'reject',
+      code: 'bad_request',
+    });
+    expect(await admin.client.request({ op: 'deposit', account: 'newcomer', asset: 'BTC', amount: 1.5, ref: 'early-3' })).toMatchObject({
+      type: 'reject',
+      code: 'bad_number',
+    });
   });
 
   it('a withdrawal takes only what is available: funds held by open orders stay', async () => {

@@ -21,7 +21,15 @@ afterAll(async () => {
 describe('order', () => {
   it('answers an open order, then the same order filled, by id and by cid', async () => {
     const ack = await alice.client.place({ sym: SYM, side: 'sell', kind: 'limit', px: 20_000, qty: 4, cid: 'st-1' });
-    expect((await alice.client.order(SYM, ack.id!)).order).toMatchObject({ id: ack.id, cid: 'st-1', status: 'new', qty: 4, filled: 0, leaves: 4, px: 20_000 });
+    expect((await alice.client.order(SYM, ack.id!)).order).toMatchObject({
+      id: ack.id,
+      cid: 'st-1',
+      status: 'new',
+      qty: 4,
+      filled: 0,
+      leaves: 4,
+      px: 20_000,
+    });
     await bob.client.place({ sym: SYM, side: 'buy', kind: 'limit', px: 20_000, qty: 1, tif: 'ioc' });
     expect((await alice.client.order(SYM, 'st-1')).order).toMatchObject({ status: 'partial', filled: 1, leaves: 3 });
     await bob.client.place({ sym: SYM, side: 'buy', kind: 'limit', px: 20_000, qty: 3, tif: 'ioc' });
@@ -33,7 +41,13 @@ describe('order', () => {
   it('answers a canceled order with its reason; another account cannot see it', async () => {
     const ack = await alice.client.place({ sym: SYM, side: 'buy', kind: 'limit', px: 1_000, qty: 2, cid: 'st-2' });
     await alice.client.cancel(SYM, ack.id!);
-    expect((await alice.client.order(SYM, { cid: 'st-2' })).order).toMatchObject({ id: ack.id, status: 'canceled', reason: 'user', filled: 0, leaves: 0 });
+    expect((await alice.client.order(SYM, { cid: 'st-2' })).order).toMatchObject({
+      id: ack.id,
+      status: 'canceled',
+      reason: 'user',
+      filled: 0,
+      leaves: 0,
+    });
     expect(await bob.client.request({ op: 'order', sym: SYM, id: ack.id })).toMatchObject({ type: 'reject', code: 'unknown_order' });
     expect(await alice.client.request({ op: 'order', sym: 'NOPE-USD', id: 1 })).toMatchObject({ type: 'reject', code: 'unknown_market' });
   });

@@ -58,12 +58,20 @@ describe('private stream resume', () => {
     let transfers = 0;
     for (let round = 0; round < ROUNDS; round++) {
       for (let i = 0; i < randomInt(random, 1, 4); i++) {
-        await alice.client.place({ sym: SYM, side: 'sell', kind: 'limit', px: 10_000 + randomInt(random, 0, 5), qty: randomInt(random, 1, 5) });
+        await alice.client.place({
+          sym: SYM,
+          side: 'sell',
+          kind: 'limit',
+          px: 10_000 + randomInt(random, 0, 5),
+          qty: randomInt(random, 1, 5),
+        });
       }
       // Bob hits the quotes and the admin moves funds while the bot's connection is cut: some of
       // it lands before the cut, some after, at random.
       const away = [
-        bob.client.place({ sym: SYM, side: 'buy', kind: 'limit', px: 10_005, qty: randomInt(random, 1, 8), tif: 'ioc' }).catch(() => undefined),
+        bob.client
+          .place({ sym: SYM, side: 'buy', kind: 'limit', px: 10_005, qty: randomInt(random, 1, 8), tif: 'ioc' })
+          .catch(() => undefined),
         admin.client.deposit('carol', 'USD', randomInt(random, 1, 1_000), `resume-${round}`).then(() => transfers++),
       ];
       if (random() < 0.5) await new Promise((resolve) => setTimeout(resolve, randomInt(random, 0, 2)));
@@ -95,7 +103,9 @@ describe('private stream resume', () => {
     const alice = await connect(server.url);
     const reply = await alice.client.login('token-alice');
     const fromOtherLife = await connect(server.url);
-    expect(await fromOtherLife.client.login('token-alice', { resume: { epoch: 'yesterday', pseq: 3 } })).toMatchObject({ resumeGap: expect.stringMatching(/restarted/) });
+    expect(await fromOtherLife.client.login('token-alice', { resume: { epoch: 'yesterday', pseq: 3 } })).toMatchObject({
+      resumeGap: expect.stringMatching(/restarted/),
+    });
     const upToDate = await connect(server.url);
     expect(await upToDate.client.login('token-alice', { resume: { epoch: reply.epoch, pseq: reply.pseq } })).toMatchObject({ resumed: 0 });
     for (const c of [alice, fromOtherLife, upToDate]) c.client.close();

@@ -74,7 +74,11 @@ describe('reconnect across kill -9 and restart', () => {
         await sleep(randomInt(random, 50, 300));
         const resumes = [alice.record.resumes, bob.record.resumes];
         await killAndRestart();
-        await waitUntil(() => alice.record.resumes > resumes[0]! && bob.record.resumes > resumes[1]!, `both resumed after kill ${kill}`, 20_000);
+        await waitUntil(
+          () => alice.record.resumes > resumes[0]! && bob.record.resumes > resumes[1]!,
+          `both resumed after kill ${kill}`,
+          20_000,
+        );
         await sleep(randomInt(random, 0, 50));
         await alice.stop();
         await bob.stop();

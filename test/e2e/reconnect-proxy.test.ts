@@ -28,16 +28,37 @@ afterAll(async () => {
   await server.stop();
 });
 
-function connectVia(url: string, reconnect: NonNullable<Parameters<typeof SpotwireClient.connect>[1]>['reconnect']): Promise<SpotwireClient> {
-  return SpotwireClient.connect(url, { WebSocket: WebSocket as unknown as WebSocketConstructor, timeoutMs: 15_000, ...(reconnect ? { reconnect } : {}) });
+function connectVia(
+  url: string,
+  reconnect: NonNullable<Parameters<typeof SpotwireClient.connect>[1]>['reconnect'],
+): Promise<SpotwireClient> {
+  return SpotwireClient.connect(url, {
+    WebSocket: WebSocket as unknown as WebSocketConstructor,
+    timeoutMs: 15_000,
+    ...(reconnect ? { reconnect } : {}),
+  });
 }
 
 describe('reconnect through a proxy that drops the connection', () => {
   it(`${DROPS} drops at random points under trading: after each resume the view equals the server's, no gap, no repeated pseq`, async () => {
     const random = mulberry32(13_06);
-    const alice = await ReconnectTrader.start({ url: proxy.url, token: 'token-alice', sym: SYM, random: mulberry32(1), midPx: MID, takes: true });
+    const alice = await ReconnectTrader.start({
+      url: proxy.url,
+      token: 'token-alice',
+      sym: SYM,
+      random: mulberry32(1),
+      midPx: MID,
+      takes: true,
+    });
     // Bob is not behind the proxy: he goes on trading against alice's quotes while she is away.
-    const bob = await ReconnectTrader.start({ url: server.url, token: 'token-bob', sym: SYM, random: mulberry32(2), midPx: MID, takes: true });
+    const bob = await ReconnectTrader.start({
+      url: server.url,
+      token: 'token-bob',
+      sym: SYM,
+      random: mulberry32(2),
+      midPx: MID,
+      takes: true,
+    });
     try {
       for (let drop = 0; drop < DROPS; drop++) {
         alice.run();
@@ -75,8 +96,22 @@ describe('reconnect through a proxy that drops the connection', () => {
   it('resubscribes its book after each drop: synced, the same levels as a fresh subscriber, and deltas go on applying', async () => {
     const random = mulberry32(7);
     const client = await connectVia(proxy.url, { initialDelayMs: 20, maxDelayMs: 200, random });
-    const bob = await ReconnectTrader.start({ url: server.url, token: 'token-bob', sym: SYM, random: mulberry32(3), midPx: MID, takes: true });
-    const carol = await ReconnectTrader.start({ url: server.url, token: 'token-carol', sym: SYM, random: mulberry32(4), midPx: MID, takes: false });
+    const bob = await ReconnectTrader.start({
+      url: server.url,
+      token: 'token-bob',
+      sym: SYM,
+      random: mulberry32(3),
+      midPx: MID,
+      takes: true,
+    });
+    const carol = await ReconnectTrader.start({
+      url: server.url,
+      token: 'token-carol',
+      sym: SYM,
+      random: mulberry32(4),
+      midPx: MID,
+      takes: false,
+    });
     const trades: number[] = [];
     let updates = 0;
     const book = await client.subscribeBook(SYM, { depth: 20, onUpdate: () => updates++ });
@@ -105,7 +140,11 @@ describe('reconnect through a proxy that drops the connection', () => {
         await client.ping();
         await fresh.ping();
         expect(book.synced).toBe(true);
-        expect({ bids: book.bids(), asks: book.asks(), cs: book.checksum() }).toEqual({ bids: truth.bids(), asks: truth.asks(), cs: truth.checksum() });
+        expect({ bids: book.bids(), asks: book.asks(), cs: book.checksum() }).toEqual({
+          bids: truth.bids(),
+          asks: truth.asks(),
+          cs: truth.checksum(),
+        });
         fresh.close();
         // Market data kept flowing on the new connection.
         expect(updates).toBeGreaterThan(before.updates);
@@ -135,13 +174,23 @@ describe('reconnect through a proxy that drops the connection', () => {
       await client.orders();
       proxy.holdReplies = true;
       const received = client.place({ sym: SYM, side: 'buy', kind: 'limit', px: 4_000_000, qty: 7, post: true, cid: 'inflight-received' });
-      await waitUntil(() => server.server.engine.openOrders('carol', SYM).some((o) => o.cid === 'inflight-received'), 'the order to reach the server');
+      await waitUntil(
+        () => server.server.engine.openOrders('carol', SYM).some((o) => o.cid === 'inflight-received'),
+        'the order to reach the server',
+      );
       proxy.holdRequests = true;
       const lost = client.place({ sym: SYM, side: 'buy', kind: 'limit', px: 4_000_001, qty: 7, post: true, cid: 'inflight-lost' });
       let reconnecting = 0;
       client.onReconnecting(() => reconnecting++);
       proxy.dropAll();
-      const errors = await Promise.all([received, lost].map((p) => p.then(() => undefined, (e: unknown) => e)));
+      const errors = await Promise.all(
+        [received, lost].map((p) =>
+          p.then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
+        ),
+      );
       for (const [i, cid] of ['inflight-received', 'inflight-lost'].entries()) {
         expect(errors[i]).toBeInstanceOf(ConnectionLostError);
         expect((errors[i] as ConnectionLostError).kind).toBe('connection_lost');
@@ -188,7 +237,8 @@ describe('reconnect through a proxy that drops the connection', () => {
       cutter.dropAll();
       await waitUntil(() => client.state === 'reconnecting', 'the drop');
       // More than the 3 messages kept happen while the client is away: its resume is a gap.
-      for (let i = 0; i < 3; i++) await other.place({ sym: SYM, side: 'buy', kind: 'limit', px: 3_000_000 + i, qty: 1, post: true, cid: `gap-${i}` });
+      for (let i = 0; i < 3; i++)
+        await other.place({ sym: SYM, side: 'buy', kind: 'limit', px: 3_000_000 + i, qty: 1, post: true, cid: `gap-${i}` });
       expect(client.state).toBe('reconnecting');
       expect((await resumed).replayed).toBe(0);
       expect(cutOnGap).toBe(false);

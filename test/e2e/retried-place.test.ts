@@ -32,7 +32,9 @@ describe('place with retry', () => {
     expect(again.order).toMatchObject({ id: first.id, status: 'new', qty: 5, leaves: 5, px: 9_000 });
     expect({ open: openCount(), seq: server.server.journal.lastSeq }).toEqual(before);
     // Without retry, the contract: an open order's cid is duplicate_cid.
-    expect(await alice.client.request({ op: 'place', sym: SYM, side: 'buy', kind: 'limit', px: 9_000, qty: 5, cid: 'rt-open' })).toMatchObject({ type: 'reject', code: 'duplicate_cid' });
+    expect(
+      await alice.client.request({ op: 'place', sym: SYM, side: 'buy', kind: 'limit', px: 9_000, qty: 5, cid: 'rt-open' }),
+    ).toMatchObject({ type: 'reject', code: 'duplicate_cid' });
     await alice.client.cancelAll();
   });
 
@@ -55,12 +57,16 @@ describe('place with retry', () => {
     expect(server.server.engine.openOrders('alice', null).map((o) => o.cid)).toContain('rt-new');
     const socket = await RawSocket.open(server.url);
     await socket.request({ op: 'login', token: 'token-alice' }, 'l');
-    expect(await socket.request({ op: 'place', sym: SYM, side: 'sell', kind: 'limit', px: 30_000, qty: 2, retry: true }, 'no-cid')).toMatchObject({
+    expect(
+      await socket.request({ op: 'place', sym: SYM, side: 'sell', kind: 'limit', px: 30_000, qty: 2, retry: true }, 'no-cid'),
+    ).toMatchObject({
       type: 'reject',
       code: 'bad_request',
       msg: 'retry needs the cid of the place it repeats',
     });
-    expect(await socket.request({ op: 'place', sym: 'NOPE-USD', side: 'sell', kind: 'limit', px: 1, qty: 1, cid: 'x', retry: true }, 'bad-sym')).toMatchObject({ code: 'unknown_market' });
+    expect(
+      await socket.request({ op: 'place', sym: 'NOPE-USD', side: 'sell', kind: 'limit', px: 1, qty: 1, cid: 'x', retry: true }, 'bad-sym'),
+    ).toMatchObject({ code: 'unknown_market' });
     await socket.close();
     await alice.client.cancelAll();
   });

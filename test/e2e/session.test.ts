@@ -36,7 +36,13 @@ async function raw(): Promise<RawSocket> {
 describe('login, markets, ping', () => {
   it('logs in with a good token and answers with the account, echoing the rid', async () => {
     const socket = await raw();
-    expect(await socket.request({ op: 'login', token: 'token-bob' }, 'r-login')).toMatchObject({ type: 'login', rid: 'r-login', account: 'bob', pseq: expect.any(Number), epoch: expect.any(String) });
+    expect(await socket.request({ op: 'login', token: 'token-bob' }, 'r-login')).toMatchObject({
+      type: 'login',
+      rid: 'r-login',
+      account: 'bob',
+      pseq: expect.any(Number),
+      epoch: expect.any(String),
+    });
     // A second token of the same account on another connection names the same account.
     const other = await raw();
     expect(await other.request({ op: 'login', token: 'token-alice-2' }, 7)).toMatchObject({ type: 'login', rid: 7, account: 'alice' });
@@ -173,7 +179,23 @@ describe('floats on the wire', () => {
       view.setFloat64(0, n);
       return [0xcb, ...new Uint8Array(view.buffer)];
     };
-    const frame = Uint8Array.from([0x87, ...str('op'), ...str('place'), ...str('sym'), ...str(SYM2), ...str('side'), ...str('buy'), ...str('kind'), ...str('limit'), ...str('px'), ...float64(100), ...str('qty'), 0x01, ...str('rid'), ...str('f')]);
+    const frame = Uint8Array.from([
+      0x87,
+      ...str('op'),
+      ...str('place'),
+      ...str('sym'),
+      ...str(SYM2),
+      ...str('side'),
+      ...str('buy'),
+      ...str('kind'),
+      ...str('limit'),
+      ...str('px'),
+      ...float64(100),
+      ...str('qty'),
+      0x01,
+      ...str('rid'),
+      ...str('f'),
+    ]);
     const start = socket.messages.length;
     socket.sendBytes(frame);
     await socket.waitFor((m) => m.some((x) => x.rid === 'f'));
@@ -240,7 +262,9 @@ describe('HTTP', () => {
     const trader = await client('token-carol');
     const PLACES = 7;
     for (let i = 0; i < PLACES; i++) await trader.client.place({ sym: SYM2, side: 'sell', kind: 'limit', px: 5000 + i, qty: 1 });
-    await expect(trader.client.place({ sym: SYM2, side: 'sell', kind: 'limit', px: 0, qty: 1 })).rejects.toMatchObject({ code: 'bad_number' });
+    await expect(trader.client.place({ sym: SYM2, side: 'sell', kind: 'limit', px: 0, qty: 1 })).rejects.toMatchObject({
+      code: 'bad_number',
+    });
     const metrics = await httpGet(`${server.httpUrl}/metrics`);
     expect(metrics.status).toBe(200);
     expect(metrics.contentType).toContain('text/plain');

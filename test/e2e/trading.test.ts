@@ -39,7 +39,12 @@ function execsOf(who: Recorded, id: number, from = 0): Exec[] {
 
 function bookState(): unknown {
   const engine = server.server.engine;
-  return { bids: engine.levels(SYM, 'buy', 100), asks: engine.levels(SYM, 'sell', 100), alice: engine.openOrders('alice', null), bob: engine.openOrders('bob', null) };
+  return {
+    bids: engine.levels(SYM, 'buy', 100),
+    asks: engine.levels(SYM, 'sell', 100),
+    alice: engine.openOrders('alice', null),
+    bob: engine.openOrders('bob', null),
+  };
 }
 
 describe('a resting sell crossed by a buy', () => {
@@ -47,7 +52,10 @@ describe('a resting sell crossed by a buy', () => {
     const socket = await RawSocket.open(server.url);
     await socket.request({ op: 'login', token: 'token-alice' }, 'l');
     const aliceFrom = alice.execs.length;
-    const sellAck = await socket.request({ op: 'place', sym: SYM, side: 'sell', kind: 'limit', px: 10_100, qty: 10, cid: 'ask-1' }, 'sell-rid');
+    const sellAck = await socket.request(
+      { op: 'place', sym: SYM, side: 'sell', kind: 'limit', px: 10_100, qty: 10, cid: 'ask-1' },
+      'sell-rid',
+    );
     expect(sellAck).toMatchObject({ type: 'ack', rid: 'sell-rid', op: 'place', cid: 'ask-1' });
     expect(Number.isInteger(sellAck.id)).toBe(true);
     expect(Number.isInteger(sellAck.ts)).toBe(true);
@@ -108,7 +116,20 @@ describe('a resting sell crossed by a buy', () => {
     // Orders: alice's sell rests partially; bob has nothing open.
     const aliceOrders = await alice.client.orders(SYM);
     expect(aliceOrders.orders).toHaveLength(1);
-    expect(aliceOrders.orders[0]).toMatchObject({ sym: SYM, id: sellId, cid: 'ask-1', side: 'sell', kind: 'limit', tif: 'gtc', post: false, px: 10_100, qty: 10, filled: 4, leaves: 6, status: 'partial' } satisfies Partial<OrderView>);
+    expect(aliceOrders.orders[0]).toMatchObject({
+      sym: SYM,
+      id: sellId,
+      cid: 'ask-1',
+      side: 'sell',
+      kind: 'limit',
+      tif: 'gtc',
+      post: false,
+      px: 10_100,
+      qty: 10,
+      filled: 4,
+      leaves: 6,
+      status: 'partial',
+    } satisfies Partial<OrderView>);
     expect(aliceOrders.orders[0]!.ts).toBe(sellAck.ts);
     expect((await bob.client.orders()).orders).toEqual([]);
     expect(server.server.engine.levels(SYM, 'sell', 10)).toEqual([[10_100, 6]]);
@@ -174,7 +195,9 @@ describe('tif, kind and post over the wire', () => {
       expect(reply, JSON.stringify(fields)).toMatchObject({ type: 'reject', op: 'place', code });
     }
     // alice's cid is still in use by her open order.
-    await expect(alice.client.place({ sym: SYM, side: 'sell', kind: 'limit', px: 500, qty: 1, cid: 'fok-maker' })).rejects.toMatchObject({ code: 'duplicate_cid' });
+    await expect(alice.client.place({ sym: SYM, side: 'sell', kind: 'limit', px: 500, qty: 1, cid: 'fok-maker' })).rejects.toMatchObject({
+      code: 'duplicate_cid',
+    });
     await barrier(alice, bob);
     expect(bob.execs.length).toBe(bobFrom);
     expect(alice.execs.length).toBe(aliceFrom);
@@ -194,7 +217,9 @@ describe('amend, cancel and cancel_all', () => {
     const ack = await alice.client.amend(SYM, 'am-1', { qty: 6 });
     expect(ack).toMatchObject({ type: 'ack', op: 'amend', id: a1.id, cid: 'am-1' });
     await barrier(alice);
-    expect(execsOf(alice, a1.id!, from)).toEqual([expect.objectContaining({ status: 'new', px: 700, qty: 6, filled: 0, leaves: 6, amended: true })]);
+    expect(execsOf(alice, a1.id!, from)).toEqual([
+      expect.objectContaining({ status: 'new', px: 700, qty: 6, filled: 0, leaves: 6, amended: true }),
+    ]);
     expect(server.server.engine.levels(SYM, 'buy', 10)).toEqual([[700, 10]]);
     // An amend that changes nothing is acked with no exec.
     const noop = await alice.client.amend(SYM, a1.id!, { qty: 6, px: 700 });
@@ -213,7 +238,9 @@ describe('amend, cancel and cancel_all', () => {
     await alice.client.amend(SYM, { cid: 'am-2' }, { px: 720 });
     await barrier(alice);
     const after = execsOf(alice, a2.id!, aliceFrom);
-    expect(after.map((e) => [e.status, e.px, e.qty, e.filled, e.leaves, e.amended ?? false, e.fill?.px ?? null, e.fill?.liquidity ?? null])).toEqual([
+    expect(
+      after.map((e) => [e.status, e.px, e.qty, e.filled, e.leaves, e.amended ?? false, e.fill?.px ?? null, e.fill?.liquidity ?? null]),
+    ).toEqual([
       ['new', 720, 4, 0, 4, true, null, null],
       ['partial', 720, 4, 1, 3, false, 710, 'taker'],
     ]);
@@ -222,12 +249,15 @@ describe('amend, cancel and cancel_all', () => {
     const amendFrom = alice.execs.length;
     await alice.client.amend(SYM, a2.id!, { qty: 1 });
     await barrier(alice);
-    expect(execsOf(alice, a2.id!, amendFrom)).toEqual([expect.objectContaining({ status: 'canceled', reason: 'amend', filled: 1, leaves: 0 })]);
+    expect(execsOf(alice, a2.id!, amendFrom)).toEqual([
+      expect.objectContaining({ status: 'canceled', reason: 'amend', filled: 1, leaves: 0 }),
+    ]);
   });
 
   it('cancel acks and reports canceled/user; cancel_all reports its count', async () => {
     const ids: number[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await alice.client.place({ sym: SYM, side: 'sell', kind: 'limit', px: 800 + i, qty: 1 + i, cid: `c-${i}` })).id!);
+    for (let i = 0; i < 5; i++)
+      ids.push((await alice.client.place({ sym: SYM, side: 'sell', kind: 'limit', px: 800 + i, qty: 1 + i, cid: `c-${i}` })).id!);
     await alice.client.place({ sym: 'ETH-USD', side: 'sell', kind: 'limit', px: 800, qty: 1 });
     const from = alice.execs.length;
     const byId = await alice.client.cancel(SYM, ids[0]!);

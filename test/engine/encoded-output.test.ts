@@ -31,7 +31,8 @@ export function seededCommands(seed: number, count: number): EngineCommand[] {
   const random = mulberry32(seed);
   const commands: EngineCommand[] = [];
   for (const account of ACCOUNTS) {
-    for (const asset of ['BTC', 'ETH', 'USD']) commands.push({ op: 'deposit', ts: 0, account, asset, amount: FUNDING[account]!, ref: `fund:${account}:${asset}` });
+    for (const asset of ['BTC', 'ETH', 'USD'])
+      commands.push({ op: 'deposit', ts: 0, account, asset, amount: FUNDING[account]!, ref: `fund:${account}:${asset}` });
   }
   const ref = (): { id: number } | { cid: string } =>
     random() < 0.6 ? { id: randomInt(random, 1, Math.max(1, Math.floor(commands.length / 2))) } : { cid: `c${randomInt(random, 0, 9)}` };
@@ -43,17 +44,29 @@ export function seededCommands(seed: number, count: number): EngineCommand[] {
       const market = random() < 0.1;
       const side = random() < 0.5 ? 'buy' : 'sell';
       commands.push({
-        op: 'place', ts, account, sym, side, kind: market ? 'market' : 'limit',
+        op: 'place',
+        ts,
+        account,
+        sym,
+        side,
+        kind: market ? 'market' : 'limit',
         px: market ? null : 100 + randomInt(random, -6, 6) + (side === 'buy' ? -2 : 2),
-        qty: randomInt(random, 1, 30), tif: pick(random, [...TIFS, 'gtc', 'gtc']), post: random() < 0.1,
-        stp: pick(random, STP_MODES), cid: random() < 0.3 ? `c${randomInt(random, 0, 9)}` : null,
+        qty: randomInt(random, 1, 30),
+        tif: pick(random, [...TIFS, 'gtc', 'gtc']),
+        post: random() < 0.1,
+        stp: pick(random, STP_MODES),
+        cid: random() < 0.3 ? `c${randomInt(random, 0, 9)}` : null,
       });
     } else if (roll < 0.8) {
       commands.push({ op: 'cancel', ts, account, sym, ref: ref() });
     } else if (roll < 0.97) {
       const move = random() < 0.5;
       commands.push({
-        op: 'amend', ts, account, sym, ref: ref(),
+        op: 'amend',
+        ts,
+        account,
+        sym,
+        ref: ref(),
         qty: random() < 0.7 ? randomInt(random, 0, 40) : null,
         px: move ? 100 + randomInt(random, -8, 8) : null,
       });
@@ -61,7 +74,14 @@ export function seededCommands(seed: number, count: number): EngineCommand[] {
       commands.push({ op: 'cancel_all', ts, account, sym: random() < 0.5 ? null : sym, reason: random() < 0.5 ? 'user' : 'disconnect' });
     } else {
       const asset = pick(random, ['BTC', 'ETH', 'USD', 'DOGE']);
-      commands.push({ op: random() < 0.5 ? 'deposit' : 'withdraw', ts, account, asset, amount: randomInt(random, 1, 5_000), ref: `t${randomInt(random, 0, 200)}` });
+      commands.push({
+        op: random() < 0.5 ? 'deposit' : 'withdraw',
+        ts,
+        account,
+        asset,
+        amount: randomInt(random, 1, 5_000),
+        ref: `t${randomInt(random, 0, 200)}`,
+      });
     }
   }
   return commands;
@@ -86,7 +106,25 @@ describe('encoded engine output', () => {
     }
     hash.update(packr.pack(exportEngineState(engine)));
     // The stream reaches every shape often enough for the hash to cover it.
-    for (const key of ['ok', 'reject', 'reject:insufficient_funds', 'balance', 'transfer', 'trade', 'level', 'exec:new', 'exec:partial', 'exec:filled', 'exec:amended', 'exec:user', 'exec:ioc', 'exec:market', 'exec:stp', 'exec:disconnect', 'exec:amend']) {
+    for (const key of [
+      'ok',
+      'reject',
+      'reject:insufficient_funds',
+      'balance',
+      'transfer',
+      'trade',
+      'level',
+      'exec:new',
+      'exec:partial',
+      'exec:filled',
+      'exec:amended',
+      'exec:user',
+      'exec:ioc',
+      'exec:market',
+      'exec:stp',
+      'exec:disconnect',
+      'exec:amend',
+    ]) {
       expect(seen.get(key) ?? 0, key).toBeGreaterThan(10);
     }
     expect(hash.digest('hex')).toBe(EXPECTED_SHA256);
@@ -118,7 +156,8 @@ describe('withListener', () => {
       for (const result of expected) {
         for (const event of result.events) {
           if (event.kind === 'level') levelEvents.set(event.sym, (levelEvents.get(event.sym) ?? 0) + 1);
-          if (event.kind === 'trade') tradeEvents.push({ sym: event.sym, tradeId: event.tradeId, px: event.px, qty: event.qty, side: event.takerSide, ts: event.ts });
+          if (event.kind === 'trade')
+            tradeEvents.push({ sym: event.sym, tradeId: event.tradeId, px: event.px, qty: event.qty, side: event.takerSide, ts: event.ts });
         }
       }
       const actual = quiet.withListener(listener, () => chunk.map((command) => quiet.execute(command)));

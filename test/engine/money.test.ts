@@ -84,7 +84,9 @@ describe('holds', () => {
   it('an order that would hold more than is available is insufficient_funds and changes nothing', () => {
     const m = new MoneyEngine();
     m.fund('alice', 'USD', 500 * 1e8 - 1);
-    expect(m.rejects(place('alice', 'buy', PX_50K, CENT_BTC), 'insufficient_funds')).toBe('needs 50000000000 USD (ledger units), 49999999999 available');
+    expect(m.rejects(place('alice', 'buy', PX_50K, CENT_BTC), 'insufficient_funds')).toBe(
+      'needs 50000000000 USD (ledger units), 49999999999 available',
+    );
     m.fund('bob', 'BTC', CENT_BTC - 1);
     m.rejects(place('bob', 'sell', PX_50K, CENT_BTC), 'insufficient_funds');
   });
@@ -164,7 +166,9 @@ describe('settlement and fees', () => {
     m.fund('alice', 'USD', 1e12);
     for (let i = 0; i < 5; i++) m.ok(place('bob', 'sell', 100, 100));
     const result = m.ok(place('alice', 'buy', 100, 500));
-    const takerFees = execs(result).filter((e) => e.fill?.liquidity === 'taker').map((e) => e.fill!.fee);
+    const takerFees = execs(result)
+      .filter((e) => e.fill?.liquidity === 'taker')
+      .map((e) => e.fill!.fee);
     expect(takerFees).toEqual([1, 0, 0, 0, 0]);
     expect(m.balance('alice', 'BTC').available).toBe(499);
   });

@@ -86,7 +86,11 @@ const transferSpec = fc.record({
   withdraw: fc.boolean(),
   acct: accountIndex,
   asset: fc.nat({ max: ASSETS.length }), // ASSETS.length: an asset no market names
-  amount: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(1_000, 50_000) }, { weight: 4, arbitrary: fc.integer({ min: 1, max: 100_000 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }).map((d) => MAX - d) }),
+  amount: fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(1_000, 50_000) },
+    { weight: 4, arbitrary: fc.integer({ min: 1, max: 100_000 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }).map((d) => MAX - d) },
+  ),
   ref: fc.nat({ max: REFS.length - 1 }),
 });
 const intent = fc.oneof(
@@ -105,7 +109,10 @@ const scenario = fc.record({
   intents: fc.array(intent, { minLength: 1, maxLength: 400, size: 'max' }),
   // Per account and asset: null is rich (an eighth of 2^53, so big orders reach the level and
   // hold limits), a number is what it starts with (small ones run out of funds).
-  funding: fc.array(fc.option(fc.integer({ min: 0, max: 200_000 }), { freq: 2 }), { minLength: ACCOUNTS.length * ASSETS.length, maxLength: ACCOUNTS.length * ASSETS.length }),
+  funding: fc.array(fc.option(fc.integer({ min: 0, max: 200_000 }), { freq: 2 }), {
+    minLength: ACCOUNTS.length * ASSETS.length,
+    maxLength: ACCOUNTS.length * ASSETS.length,
+  }),
 });
 
 type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
@@ -153,7 +160,14 @@ function toCommand(ref: RefEngineView, it: Intent, ts: number, narrow: boolean):
   const account = ACCOUNTS[it.acct]!;
   switch (it.t) {
     case 'transfer':
-      return { op: it.withdraw ? 'withdraw' : 'deposit', ts, account, asset: ASSETS[it.asset] ?? 'DOGE', amount: it.amount, ref: REFS[it.ref]! };
+      return {
+        op: it.withdraw ? 'withdraw' : 'deposit',
+        ts,
+        account,
+        asset: ASSETS[it.asset] ?? 'DOGE',
+        amount: it.amount,
+        ref: REFS[it.ref]!,
+      };
     case 'place': {
       const kind = it.market ? 'market' : 'limit';
       return {
@@ -185,9 +199,7 @@ function toCommand(ref: RefEngineView, it: Intent, ts: number, narrow: boolean):
     case 'amend': {
       const sym = symOf(it.sym);
       const orderRef = resolveRef(ref, account, sym, it.ref);
-      const target = ref
-        .openOrders(account, sym)
-        .find((o) => ('id' in orderRef ? o.id === orderRef.id : o.cid === orderRef.cid));
+      const target = ref.openOrders(account, sym).find((o) => ('id' in orderRef ? o.id === orderRef.id : o.cid === orderRef.cid));
       const baseQty = target?.qty ?? 10;
       const filled = target?.filled ?? 0;
       const basePx = target?.px ?? MID;
@@ -250,7 +262,11 @@ function compareState(engine: MatchingEngine, ref: ReferenceEngine): string | nu
  * The engine's result less its `balance` events, which must come last, once per (account, asset),
  * carry the balance the reference ends the command with, and cover every balance that changed.
  */
-function splitBalances(fast: CommandResult, ref: ReferenceEngine, before: Map<string, string>): { rest: CommandResult; problem: string | null } {
+function splitBalances(
+  fast: CommandResult,
+  ref: ReferenceEngine,
+  before: Map<string, string>,
+): { rest: CommandResult; problem: string | null } {
   const firstBalance = fast.events.findIndex((e) => e.kind === 'balance');
   const cut = firstBalance < 0 ? fast.events.length : firstBalance;
   const balances = fast.events.slice(cut) as BalanceEvent[];
@@ -262,10 +278,12 @@ function splitBalances(fast: CommandResult, ref: ReferenceEngine, before: Map<st
     const key = `${e.account} ${e.asset}`;
     if (reported.has(key)) return { rest, problem: `two balance events for ${key}` };
     reported.add(key);
-    if (`${e.available}/${e.hold}` !== (after.get(key) ?? '0/0')) return { rest, problem: `balance event ${show(e)}, reference has ${after.get(key)}` };
+    if (`${e.available}/${e.hold}` !== (after.get(key) ?? '0/0'))
+      return { rest, problem: `balance event ${show(e)}, reference has ${after.get(key)}` };
   }
   for (const [key, value] of after) {
-    if (value !== (before.get(key) ?? '0/0') && !reported.has(key)) return { rest, problem: `${key} changed to ${value} with no balance event` };
+    if (value !== (before.get(key) ?? '0/0') && !reported.has(key))
+      return { rest, problem: `${key} changed to ${value} with no balance event` };
   }
   return { rest, problem: null };
 }

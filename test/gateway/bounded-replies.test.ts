@@ -17,7 +17,15 @@ async function placeResting(socket: RawSocket, count: number, tag: string, both 
   for (let start = 0; start < count; start += 1000) {
     const frame = [];
     for (let i = start; i < Math.min(count, start + 1000); i++) {
-      frame.push({ op: 'place', rid: `${tag}${i}`, sym: both && i % 2 === 1 ? SYM2 : SYM, side: 'buy', kind: 'limit', px: 100 + (i % 50), qty: 1 });
+      frame.push({
+        op: 'place',
+        rid: `${tag}${i}`,
+        sym: both && i % 2 === 1 ? SYM2 : SYM,
+        side: 'buy',
+        kind: 'limit',
+        px: 100 + (i % 50),
+        qty: 1,
+      });
     }
     socket.send(frame);
     const last = `${tag}${Math.min(count, start + 1000) - 1}`;
@@ -104,7 +112,10 @@ describe('orders pages', () => {
   }
 
   /** Follows `next` to the end; every page's orders in order. */
-  async function walk(fields: Record<string, unknown>, between?: (reply: Record<string, unknown>) => Promise<void>): Promise<{ sym: string; id: number }[]> {
+  async function walk(
+    fields: Record<string, unknown>,
+    between?: (reply: Record<string, unknown>) => Promise<void>,
+  ): Promise<{ sym: string; id: number }[]> {
     const all: { sym: string; id: number }[] = [];
     let after: unknown = null;
     for (;;) {

@@ -95,7 +95,10 @@ describe('connection caps', () => {
     const sockets = await Promise.all([0, 1, 2].map(() => RawSocket.open(server.url)));
     expect((await sockets[0]!.request({ op: 'login', token: 'token-alice' }, 'l')).type).toBe('login');
     expect((await sockets[1]!.request({ op: 'login', token: 'token-alice-2' }, 'l')).type).toBe('login');
-    expect(await sockets[2]!.request({ op: 'login', token: 'token-alice' }, 'l')).toMatchObject({ type: 'reject', code: 'too_many_connections' });
+    expect(await sockets[2]!.request({ op: 'login', token: 'token-alice' }, 'l')).toMatchObject({
+      type: 'reject',
+      code: 'too_many_connections',
+    });
     // Logging in again on a connection already counted is not a new connection.
     expect((await sockets[0]!.request({ op: 'login', token: 'token-alice' }, 'l2')).type).toBe('login');
     expect((await sockets[2]!.request({ op: 'login', token: 'token-bob' }, 'l2')).type).toBe('login');

@@ -45,9 +45,25 @@ const TEMPLATES: readonly Record<string, unknown>[] = [
 ];
 
 const HOSTILE_VALUES: readonly unknown[] = [
-  null, true, false, 0, -1, 1.5, Number.NaN, 2 ** 53, -(2 ** 53), '', 'x'.repeat(100), '1', [], {},
-  [1, 2, 3], Object.fromEntries([['__proto__', { polluted: true }]]), { constructor: { prototype: { polluted: true } } },
-  BigInt(2) ** BigInt(63), new Uint8Array([1, 2, 3]),
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1.5,
+  Number.NaN,
+  2 ** 53,
+  -(2 ** 53),
+  '',
+  'x'.repeat(100),
+  '1',
+  [],
+  {},
+  [1, 2, 3],
+  Object.fromEntries([['__proto__', { polluted: true }]]),
+  { constructor: { prototype: { polluted: true } } },
+  BigInt(2) ** BigInt(63),
+  new Uint8Array([1, 2, 3]),
 ];
 
 function mutate(random: () => number, bytes: Uint8Array): Uint8Array {
@@ -70,7 +86,12 @@ function mutate(random: () => number, bytes: Uint8Array): Uint8Array {
       const value: Record<string, unknown> = { ...(codec.decode(bytes) as Record<string, unknown>) };
       const keys = [...Object.keys(value), '__proto__', 'constructor', 'toString'];
       // defineProperty: a plain assignment to `__proto__` would set the prototype, not a key.
-      Object.defineProperty(value, pick(random, keys), { value: pick(random, HOSTILE_VALUES), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(value, pick(random, keys), {
+        value: pick(random, HOSTILE_VALUES),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
       return codec.encode(value);
     }
     default: // random bytes

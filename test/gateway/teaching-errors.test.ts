@@ -29,7 +29,10 @@ describe('error messages that teach', () => {
     const place = await socket.request({ op: 'place', sym: 'ETH-USD', side: 'buy', kind: 'limit', px: 100, qty: 0.25 }, 'f2');
     expect(place.msg).toBe('qty must be an integer number of lots (ETH-USD has qtyDecimals 4: 0.2500 ETH is qty 2500)');
     const amend = await socket.request({ op: 'amend', sym: 'BTC-USD', id: 1, px: 99.99 }, 'f3');
-    expect(amend).toMatchObject({ code: 'bad_number', msg: 'px must be an integer number of ticks (BTC-USD has pxDecimals 2: 99.99 USD is px 9999)' });
+    expect(amend).toMatchObject({
+      code: 'bad_number',
+      msg: 'px must be an integer number of ticks (BTC-USD has pxDecimals 2: 99.99 USD is px 9999)',
+    });
   });
 
   it('an unknown op lists the ops', async () => {

@@ -17,11 +17,10 @@ describe('uWebSockets.js', () => {
   });
 
   it('refuses to start the server on the fallback', () => {
-    const child = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', '-e', "import('./server/gateway/uws.ts').then(m => m.loadNativeUws())"],
-      { encoding: 'utf8', env: { ...process.env, UWS_USE_FALLBACK: '1' } },
-    );
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', "import('./server/gateway/uws.ts').then(m => m.loadNativeUws())"], {
+      encoding: 'utf8',
+      env: { ...process.env, UWS_USE_FALLBACK: '1' },
+    });
     expect(child.status).not.toBe(0);
     expect(child.stderr).toContain('refusing to start');
   });

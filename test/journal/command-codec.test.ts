@@ -63,7 +63,10 @@ describe('command codec decodeBatch', () => {
     ];
     for (const value of odd) {
       const body = packr.pack(value);
-      expect(outcome(() => codec.decodeBatch(body)), JSON.stringify(value)).toEqual(outcome(() => referenceDecode(body)));
+      expect(
+        outcome(() => codec.decodeBatch(body)),
+        JSON.stringify(value),
+      ).toEqual(outcome(() => referenceDecode(body)));
     }
     const random = mulberry32(5);
     const engine = new MatchingEngine(JOURNAL_MARKETS);

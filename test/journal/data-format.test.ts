@@ -13,7 +13,10 @@ afterEach(() => {
 
 function listing(dir: string): string[] {
   // The lock file is the running process's, not data.
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((name) => name !== 'spotwire.lock').sort().map((name) => `${name}:${statSync(join(dir, name)).size}`);
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((name) => name !== 'spotwire.lock')
+    .sort()
+    .map((name) => `${name}:${statSync(join(dir, name)).size}`);
 }
 
 describe('data dir format', () => {

@@ -35,7 +35,10 @@ function randomBatches(seed: number, count: number): JournalEntry[][] {
   const random = mulberry32(seed);
   const engine = new MatchingEngine(JOURNAL_MARKETS);
   const funding = fundingBatch(engine);
-  return [funding, ...Array.from({ length: count - 1 }, (_, i) => acceptedBatch(random, engine, randomInt(random, 1, 8), 1_700_000_000_000 + i))];
+  return [
+    funding,
+    ...Array.from({ length: count - 1 }, (_, i) => acceptedBatch(random, engine, randomInt(random, 1, 8), 1_700_000_000_000 + i)),
+  ];
 }
 
 function readAll(dir: string, fromSeq = 1, chainBefore = 0): JournalRecord[] {
@@ -46,7 +49,7 @@ function readAll(dir: string, fromSeq = 1, chainBefore = 0): JournalRecord[] {
 function rawRecords(path: string): Array<{ offset: number; header: ReturnType<typeof readHeader>; bytes: Buffer }> {
   const file = readFileSync(path);
   const records = [];
-  for (let offset = 0; offset < file.length; ) {
+  for (let offset = 0; offset < file.length;) {
     const header = readHeader(file, offset);
     const end = offset + RECORD_HEADER_BYTES + header.bodyLength;
     records.push({ offset, header, bytes: file.subarray(offset, end) });

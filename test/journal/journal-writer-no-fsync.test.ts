@@ -28,7 +28,10 @@ function randomBatches(seed: number, count: number): JournalEntry[][] {
   const random = mulberry32(seed);
   const engine = new MatchingEngine(JOURNAL_MARKETS);
   const funding = fundingBatch(engine);
-  return [funding, ...Array.from({ length: count - 1 }, (_, i) => acceptedBatch(random, engine, randomInt(random, 1, 8), 1_700_000_000_000 + i))];
+  return [
+    funding,
+    ...Array.from({ length: count - 1 }, (_, i) => acceptedBatch(random, engine, randomInt(random, 1, 8), 1_700_000_000_000 + i)),
+  ];
 }
 
 /** The node file system, counting each kind of write, and failing synchronous writes once armed. */

@@ -24,7 +24,13 @@ afterEach(async () => {
 });
 
 /** Runs accepted random commands on the live engine and advances bookSeqs as the gateway does (once per batch per changed market). */
-function liveBatch(random: () => number, engine: MatchingEngine, bookSeqs: Record<string, number>, size: number, ts: number): JournalEntry[] {
+function liveBatch(
+  random: () => number,
+  engine: MatchingEngine,
+  bookSeqs: Record<string, number>,
+  size: number,
+  ts: number,
+): JournalEntry[] {
   const entries: JournalEntry[] = [];
   const changed = new Set<string>();
   while (entries.length < size) {
@@ -82,7 +88,15 @@ describe('engine-level: Journal + recover', () => {
     expect(snapshots.length).toBe(2);
     expect(listSegments(journalDir)[0]).not.toBe('0000000000000001.log');
 
-    const recovered = await recover({ journalDir, snapshotDir, markets: JOURNAL_MARKETS, limits: DEFAULT_ENGINE_LIMITS, codec, log: silentLog, truncateTornTail: false });
+    const recovered = await recover({
+      journalDir,
+      snapshotDir,
+      markets: JOURNAL_MARKETS,
+      limits: DEFAULT_ENGINE_LIMITS,
+      codec,
+      log: silentLog,
+      truncateTornTail: false,
+    });
     expect(recovered.snapshotSeq).toBe(Number(snapshots[1]!.slice(0, 16)));
     expect(recovered.replayedCommands).toBe(total - recovered.snapshotSeq);
     expect(recovered.nextSeq).toBe(total + 1);
@@ -165,7 +179,10 @@ describe('through the server', () => {
       expect([sell.id, buy.id]).toEqual([next.orderId, next.orderId + 1]);
       await waitUntil(() => trades.length === 1 && book.seq === seqBefore + 2, `trade and deltas on ${next.sym}`);
       expect(trades[0]!.tradeId).toBe(next.tradeId);
-      expect(watcher.books.filter((m) => m.sym === next.sym && m.snapshot !== true).map((m) => m.seq)).toEqual([seqBefore + 1, seqBefore + 2]);
+      expect(watcher.books.filter((m) => m.sym === next.sym && m.snapshot !== true).map((m) => m.seq)).toEqual([
+        seqBefore + 1,
+        seqBefore + 2,
+      ]);
     }
   });
 });
@@ -176,12 +193,22 @@ function randomRequest(random: () => number, mine: readonly number[]): RawReques
   const roll = random();
   if (mine.length > 0 && roll < 0.2) return { op: 'cancel', sym, id: pick(random, mine) };
   if (mine.length > 0 && roll < 0.35) {
-    return random() < 0.5 ? { op: 'amend', sym, id: pick(random, mine), qty: randomInt(random, 1, 20) } : { op: 'amend', sym, id: pick(random, mine), px: randomInt(random, 95, 105) };
+    return random() < 0.5
+      ? { op: 'amend', sym, id: pick(random, mine), qty: randomInt(random, 1, 20) }
+      : { op: 'amend', sym, id: pick(random, mine), px: randomInt(random, 95, 105) };
   }
   if (roll < 0.37) return { op: 'cancel_all', sym };
   const side = random() < 0.5 ? 'buy' : 'sell';
   if (random() < 0.05) return { op: 'place', sym, side, kind: 'market', qty: randomInt(random, 1, 20) };
-  return { op: 'place', sym, side, kind: 'limit', px: randomInt(random, 95, 105), qty: randomInt(random, 1, 20), tif: pick(random, ['gtc', 'gtc', 'ioc'] as const) };
+  return {
+    op: 'place',
+    sym,
+    side,
+    kind: 'limit',
+    px: randomInt(random, 95, 105),
+    qty: randomInt(random, 1, 20),
+    tif: pick(random, ['gtc', 'gtc', 'ioc'] as const),
+  };
 }
 
 /** The current market-data seq of every market, from a fresh book snapshot. */

@@ -112,7 +112,6 @@ describe('a torn tail is cut off and the server starts', () => {
     const third = await start(root);
     expect((await aliceOrders(third.url)).map((o) => o.id)).toEqual([...ids.slice(0, -1), next]);
   });
-
 });
 
 /** Starting must fail with `message`; a server that starts anyway is closed before failing the test. */
@@ -192,9 +191,7 @@ describe('corruption refuses to start, naming segment and offset', () => {
     const lastOffset = recordOffsets(path).at(-1)!;
     truncateSync(path, statSync(path).size - 5);
 
-    await expectRefusal(root, 
-      `journal corrupt in segment ${segment} at offset ${lastOffset}: record runs past the end of the segment`,
-    );
+    await expectRefusal(root, `journal corrupt in segment ${segment} at offset ${lastOffset}: record runs past the end of the segment`);
   });
 
   it('a missing middle segment (a sequence gap)', async () => {
@@ -202,6 +199,9 @@ describe('corruption refuses to start, naming segment and offset', () => {
     const segments = listSegments(journalDir);
     unlinkSync(join(journalDir, segments[1]!));
 
-    await expectRefusal(root, new RegExp(`journal corrupt in segment ${segments[2]!.replace('.', '\\.')} at offset 0: sequence \\d+ where \\d+ was expected`));
+    await expectRefusal(
+      root,
+      new RegExp(`journal corrupt in segment ${segments[2]!.replace('.', '\\.')} at offset 0: sequence \\d+ where \\d+ was expected`),
+    );
   });
 });

@@ -70,7 +70,10 @@ describe.each(['write', 'datasync'] as const)('the journal %s fails', (mode) => 
 
     const health = await httpGet(`${first.httpUrl}/health`);
     expect(health.status).not.toBe(200);
-    expect(JSON.parse(health.body)).toMatchObject({ status: 'unavailable', journal: expect.stringMatching(/journal write failed/) as unknown });
+    expect(JSON.parse(health.body)).toMatchObject({
+      status: 'unavailable',
+      journal: expect.stringMatching(/journal write failed/) as unknown,
+    });
     // The last durable seq, not one counting the batch that failed (what a restart recovers).
     expect(JSON.parse(health.body)).toMatchObject({ journalSeq: TEST_FUNDING_DEPOSITS + acked.length });
 

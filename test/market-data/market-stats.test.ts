@@ -81,7 +81,11 @@ describe('market stats', () => {
     // Past midnight UTC: every BTC interval closes; a trade then opens new candles, each after its close.
     const nextDay = Date.UTC(2026, 11, 4, 0, 0, 1);
     const crossing = stats.apply(nextDay, batchOf(print(120, 2, nextDay))).candles.filter((c) => c.sym === 'BTC-USD');
-    expect(crossing.map((c) => `${c.interval}:${c.closed}`)).toEqual(['5m:true', '5m:false', '15m:true', '15m:false', '1h:true', '1h:false', '1d:true', '1d:false', '1m:false'].sort((a, b) => order(a) - order(b)));
+    expect(crossing.map((c) => `${c.interval}:${c.closed}`)).toEqual(
+      ['5m:true', '5m:false', '15m:true', '15m:false', '1h:true', '1h:false', '1d:true', '1d:false', '1m:false'].sort(
+        (a, b) => order(a) - order(b),
+      ),
+    );
     const day = crossing.filter((c) => c.interval === '1d');
     expect(day[0]).toMatchObject({ t: Date.UTC(2026, 11, 3), o: 100, c: 100, v: 1, n: 1, closed: true });
     expect(day[1]).toMatchObject({ t: Date.UTC(2026, 11, 4), o: 120, v: 2, n: 1, closed: false });
@@ -100,8 +104,19 @@ describe('market stats', () => {
     const stats = new MarketStats(['BTC-USD']);
     const book = { top: (side: 'buy' | 'sell') => (side === 'buy' ? [[99, 5] as [number, number]] : []) };
     expect(stats.ticker('BTC-USD', book)).toEqual({
-      type: 'ticker', sym: 'BTC-USD', bid: 99, bidQty: 5, ask: null, askQty: null,
-      last: null, open: null, high: null, low: null, volume: 0, change: null, ts: 0,
+      type: 'ticker',
+      sym: 'BTC-USD',
+      bid: 99,
+      bidQty: 5,
+      ask: null,
+      askQty: null,
+      last: null,
+      open: null,
+      high: null,
+      low: null,
+      volume: 0,
+      change: null,
+      ts: 0,
     });
     stats.apply(T0, batchOf(print(100, 2, T0), print(130, 1, T0)));
     stats.apply(T0 + HOUR, batchOf(print(80, 4, T0 + HOUR)));
@@ -164,8 +179,19 @@ describe('rolling window and recent trades', () => {
 
 describe('ticker conflation', () => {
   const ticker = (last: number, ts: number): TickerMessage => ({
-    type: 'ticker', sym: 'BTC-USD', bid: null, bidQty: null, ask: null, askQty: null,
-    last, open: last, high: last, low: last, volume: 1, change: 0, ts,
+    type: 'ticker',
+    sym: 'BTC-USD',
+    bid: null,
+    bidQty: null,
+    ask: null,
+    askQty: null,
+    last,
+    open: last,
+    high: last,
+    low: last,
+    volume: 1,
+    change: 0,
+    ts,
   });
 
   it('sends the latest at most once per interval, and only what changed (ts aside)', () => {

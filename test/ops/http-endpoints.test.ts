@@ -57,7 +57,10 @@ describe('GET /', () => {
 });
 
 /** Polls /health until `until` holds of it (or 20 s pass); returns the last answer. */
-async function healthWhen(server: TestServer, until: (answer: { code: number; body: Health }) => boolean): Promise<{ code: number; body: Health }> {
+async function healthWhen(
+  server: TestServer,
+  until: (answer: { code: number; body: Health }) => boolean,
+): Promise<{ code: number; body: Health }> {
   const deadline = Date.now() + 20_000;
   for (;;) {
     const answer = await health(server);

@@ -35,7 +35,12 @@ interface Started {
 }
 
 /** Starts the server with `command` (argv[0] and its args) and waits for `ready` in its output. */
-async function start(command: (serverArgs: string[]) => string[], env: NodeJS.ProcessEnv, ready: string, extraArgs: string[] = []): Promise<Started> {
+async function start(
+  command: (serverArgs: string[]) => string[],
+  env: NodeJS.ProcessEnv,
+  ready: string,
+  extraArgs: string[] = [],
+): Promise<Started> {
   const dir = makeTempDir();
   cleanups.push(dir.remove);
   const port = await freePort();

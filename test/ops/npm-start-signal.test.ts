@@ -34,11 +34,17 @@ describe('npm start and SIGTERM', () => {
     const keysFile = join(dir.path, 'keys.json');
     writeFileSync(keysFile, JSON.stringify(TEST_KEYS));
     const port = await freePort();
-    const npm = spawn('npm', ['start', '--', '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(dir.path, 'data'), '--keys', keysFile], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => npm.once('exit', (code, signal) => resolve({ code, signal })));
+    const npm = spawn(
+      'npm',
+      ['start', '--', '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(dir.path, 'data'), '--keys', keysFile],
+      {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      npm.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     let stdout = '';
     npm.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     npm.stderr.resume();

@@ -52,7 +52,12 @@ describe('BatchFeed', () => {
       opened.push(appliedSeq);
       return fixture.follower(appliedSeq, maxBatchCommands);
     };
-    const feed = new BatchFeed({ openFollower, durable, clock: systemClock, limits: { ...DEFAULT_FEED_LIMITS, maxBatchCommands, ...limits } });
+    const feed = new BatchFeed({
+      openFollower,
+      durable,
+      clock: systemClock,
+      limits: { ...DEFAULT_FEED_LIMITS, maxBatchCommands, ...limits },
+    });
     const sources: BatchSource[] = [];
     cleanups.push(async () => {
       for (const source of sources) await source.close();
@@ -171,7 +176,10 @@ describe('BatchFeed', () => {
     durable.advance(fixture.journal.lastSeq);
     const ends = (await fixture.batches(0, 1)).map((batch) => batch.toSeq);
     const [ahead, behind] = [source(ends[60]!), source(ends[10]!)];
-    const [batchesAhead, batchesBehind] = await Promise.all([readUpTo(ahead, fixture.journal.lastSeq), readUpTo(behind, fixture.journal.lastSeq)]);
+    const [batchesAhead, batchesBehind] = await Promise.all([
+      readUpTo(ahead, fixture.journal.lastSeq),
+      readUpTo(behind, fixture.journal.lastSeq),
+    ]);
     expect(commandsOf(batchesAhead)).toEqual(fixture.live.filter((command) => command.seq > ends[60]!));
     expect(commandsOf(batchesBehind)).toEqual(fixture.live.filter((command) => command.seq > ends[10]!));
     await fill(fixture, 28, 30);

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { CircuitBreaker, CircuitOpenError, type CircuitBreakerOptions, type CircuitState } from '../../server/persistence/resilience/circuit-breaker.js';
+import {
+  CircuitBreaker,
+  CircuitOpenError,
+  type CircuitBreakerOptions,
+  type CircuitState,
+} from '../../server/persistence/resilience/circuit-breaker.js';
 import { FakeClock } from '../support/fake-clock.js';
 
 type Transition = [from: CircuitState, to: CircuitState, reason: string];

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MatchingEngine } from '../../server/engine/engine.js';
-import { deadLetterId, DeadLetterStore, DeadLetterStoreFull, type DeadLetterStoreOptions } from '../../server/persistence/dead-letters/dead-letter-store.js';
+import {
+  deadLetterId,
+  DeadLetterStore,
+  DeadLetterStoreFull,
+  type DeadLetterStoreOptions,
+} from '../../server/persistence/dead-letters/dead-letter-store.js';
 import type { EventBatch, PersistedCommand } from '../../server/persistence/event-batch.js';
 import { fundAll, MARKETS, place } from '../support/engine-fixtures.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -74,7 +79,9 @@ describe('DeadLetterStore', () => {
       'pg/0000000000000030-0000000000000032',
       'redis/0000000000000200-0000000000000202',
     ]);
-    expect(await reopened.list('redis')).toEqual([{ id: 'redis/0000000000000200-0000000000000202', sink: 'redis', fromSeq: 200, toSeq: 202 }]);
+    expect(await reopened.list('redis')).toEqual([
+      { id: 'redis/0000000000000200-0000000000000202', sink: 'redis', fromSeq: 200, toSeq: 202 },
+    ]);
     expect(await reopened.list('nobody')).toEqual([]);
     expect(await reopened.count('pg')).toBe(2);
     expect(await reopened.count('redis')).toBe(1);

@@ -59,9 +59,7 @@ describe('withDeadline', () => {
   it('ignores a late result after the deadline fired', async () => {
     const clock = new FakeClock();
     let finishLate: (value: string) => void = () => {};
-    const outcome = withDeadline(() => new Promise<string>((resolve) => (finishLate = resolve)), 10, clock).catch(
-      (e: unknown) => e,
-    );
+    const outcome = withDeadline(() => new Promise<string>((resolve) => (finishLate = resolve)), 10, clock).catch((e: unknown) => e);
     await clock.advance(10);
     finishLate('too late');
     expect(await outcome).toBeInstanceOf(DeadlineExceeded);

@@ -37,7 +37,9 @@ function missingDatabaseUrl(user: string): { url: string; name: string } {
   return { url: url.toString(), name };
 }
 
-async function healthOf(httpUrl: string): Promise<{ status: string; writeBehind?: { sinks: Record<string, { status: string; lastError?: string }> } }> {
+async function healthOf(
+  httpUrl: string,
+): Promise<{ status: string; writeBehind?: { sinks: Record<string, { status: string; lastError?: string }> } }> {
   return JSON.parse((await httpGet(`${httpUrl}/health`)).body) as never;
 }
 
@@ -63,11 +65,27 @@ describe('a DATABASE_URL whose database does not exist', () => {
     cleanups.push(dir.remove);
     const port = await freePort();
     // A child process: the write-behind thread's log lines go to its stdout, which the test reads.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(dir.path, 'data'), '--database-url', url], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, LOG_FORMAT: 'json', LOG_LEVEL: 'debug' },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'server/main.ts',
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--data-dir',
+        join(dir.path, 'data'),
+        '--database-url',
+        url,
+      ],
+      {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, LOG_FORMAT: 'json', LOG_LEVEL: 'debug' },
+      },
+    );
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     cleanups.push(async () => {
       // Not a graceful stop: that would wait for a sink that cannot catch up.
@@ -83,10 +101,17 @@ describe('a DATABASE_URL whose database does not exist', () => {
       for (const line of lines) entries.push(JSON.parse(line) as Record<string, unknown>);
     });
     // Three probes of the open breaker, each failing again: a long enough outage to count lines.
-    await waitUntil(() => entries.filter((entry) => entry.msg === 'write-behind postgres: circuit half-open').length >= 3, 'three breaker probes', 30_000);
+    await waitUntil(
+      () => entries.filter((entry) => entry.msg === 'write-behind postgres: circuit half-open').length >= 3,
+      'three breaker probes',
+      30_000,
+    );
 
     const warnings = entries.filter((entry) => (entry.level as number) >= 40 && entry.sink === 'postgres');
-    expect(warnings.map((entry) => entry.msg)).toEqual(['write-behind postgres: call failed, retrying', 'write-behind postgres: circuit open']);
+    expect(warnings.map((entry) => entry.msg)).toEqual([
+      'write-behind postgres: call failed, retrying',
+      'write-behind postgres: circuit open',
+    ]);
     expect(String(warnings[0]!.err)).toContain(`database "${name}" does not exist and ${ROLE} could not create it`);
     expect(String(warnings[0]!.err)).toContain(`createdb -h 127.0.0.1 -p 5432 ${name}`);
     expect((await httpGet(`http://127.0.0.1:${port}/health`)).status).toBe(200);

@@ -51,7 +51,14 @@ class Trading {
         const px = 100_00 + (i % 9) - 4;
         await Promise.all([
           client.client.place({ sym: SYM, side: index % 2 === 0 ? 'sell' : 'buy', kind: 'limit', px, qty: 1 + (i % 3) }),
-          client.client.place({ sym: SYM2, side: index % 2 === 0 ? 'buy' : 'sell', kind: 'limit', px: 2_000_00 + (i % 5), qty: 1, tif: i % 4 === 0 ? 'ioc' : 'gtc' }),
+          client.client.place({
+            sym: SYM2,
+            side: index % 2 === 0 ? 'buy' : 'sell',
+            kind: 'limit',
+            px: 2_000_00 + (i % 5),
+            qty: 1,
+            tif: i % 4 === 0 ? 'ioc' : 'gtc',
+          }),
         ]);
         this.acks += 2;
         if (i % 50 === 49) await client.client.cancelAll();
@@ -116,7 +123,8 @@ async function expectConverged(trading: Trading, options: { skipRedisKeys?: stri
   await replayJournalInto(redisOracle, dataDir, lastSeq);
   await redisOracle.close();
   const skip = new Set(options.skipRedisKeys ?? []);
-  const without = (state: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(state).filter(([key]) => !skip.has(key)));
+  const without = (state: Record<string, unknown>): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(state).filter(([key]) => !skip.has(key)));
   expect(without(await redisState(redis, PREFIX))).toEqual(without(await redisState(redis, ORACLE_PREFIX)));
 
   const oracleUrl = await createDatabase(pgServer.url, `oracle_${lastSeq}`);
@@ -130,8 +138,16 @@ beforeAll(async () => {
   [redisServer, pgServer] = await Promise.all([startRedis(), startPostgres()]);
   redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1, retryStrategy: () => 100 });
   redis.on('error', () => undefined);
-  server = await startTestServer({ dataDir, redisUrl: redisServer.url, redisPrefix: PREFIX, databaseUrl: pgServer.url, sinkDeadlineMs: 1_000 });
-  await waitFor('both sinks running', () => Object.values(server.server.writeBehind!.health().sinks).every((sink) => sink.status === 'running'));
+  server = await startTestServer({
+    dataDir,
+    redisUrl: redisServer.url,
+    redisPrefix: PREFIX,
+    databaseUrl: pgServer.url,
+    sinkDeadlineMs: 1_000,
+  });
+  await waitFor('both sinks running', () =>
+    Object.values(server.server.writeBehind!.health().sinks).every((sink) => sink.status === 'running'),
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -217,12 +233,20 @@ describe('sink outages during trading', () => {
     // A redrive writes the data dir and the sinks: it needs the server stopped (the data dir lock).
     await server.stop();
     for (const id of ids) {
-      expect(await runDlqCommand(['redrive', id, '--data-dir', dataDir, '--redis-url', redisServer.url, '--redis-prefix', PREFIX], {}, output)).toBe(0);
+      expect(
+        await runDlqCommand(['redrive', id, '--data-dir', dataDir, '--redis-url', redisServer.url, '--redis-prefix', PREFIX], {}, output),
+      ).toBe(0);
     }
     lines.length = 0;
     expect(await runDlqCommand(['list', '--data-dir', dataDir], {}, output)).toBe(0);
     expect(lines).toEqual(['0 dead-lettered batch(es)']);
-    server = await startTestServer({ dataDir, redisUrl: redisServer.url, redisPrefix: PREFIX, databaseUrl: pgServer.url, sinkDeadlineMs: 1_000 });
+    server = await startTestServer({
+      dataDir,
+      redisUrl: redisServer.url,
+      redisPrefix: PREFIX,
+      databaseUrl: pgServer.url,
+      sinkDeadlineMs: 1_000,
+    });
     const open = server.server.engine.openOrders('carol', null);
     expect(Object.keys(await redis.hgetall(ordersOfCarol)).sort()).toEqual(open.map((order) => openOrderField(order.sym, order.id)).sort());
     expect(open.length).toBe(5);

@@ -52,7 +52,11 @@ function entryJson(seq: number, event: StreamedEvent): string {
 
 /** The stream a sink fed these commands holds: each streamed event, id from its seq and index. */
 function expectedStream(commands: readonly { seq: number; events: readonly EngineEvent[] }[]): [string, string[]][] {
-  return commands.flatMap((command) => command.events.flatMap((event, index): [string, string[]][] => (isStreamed(event) ? [[`${command.seq}-${index}`, ['e', entryJson(command.seq, event)]]] : [])));
+  return commands.flatMap((command) =>
+    command.events.flatMap((event, index): [string, string[]][] =>
+      isStreamed(event) ? [[`${command.seq}-${index}`, ['e', entryJson(command.seq, event)]]] : [],
+    ),
+  );
 }
 
 /** Every asset's balance of each account equals the engine's; an asset never touched has no field. */
@@ -104,7 +108,9 @@ describe('RedisSink', () => {
     const keys = sink.keys;
     expect(await sink.appliedSeq()).toBe(fixture.journal.lastSeq);
 
-    const events = batches.flatMap((batch) => batch.commands.flatMap((command) => command.events.map((event, index) => ({ seq: command.seq, index, event }))));
+    const events = batches.flatMap((batch) =>
+      batch.commands.flatMap((command) => command.events.map((event, index) => ({ seq: command.seq, index, event }))),
+    );
     const trades = events.map((e) => e.event).filter((e): e is TradeEvent => e.kind === 'trade');
     expect(trades.length).toBe(3);
     const stored = await redis.zrange(keys.trades(BTC), 0, -1);
@@ -126,7 +132,11 @@ describe('RedisSink', () => {
       expect(Object.keys(hash).sort()).toEqual(open.map((order) => openOrderField(order.sym, order.id)).sort());
       for (const order of open) {
         const exec = JSON.parse(hash[openOrderField(order.sym, order.id)]!) as ExecEvent['exec'];
-        expect({ leaves: exec.leaves, filled: exec.filled, px: exec.px }).toEqual({ leaves: order.leaves, filled: order.filled, px: order.px });
+        expect({ leaves: exec.leaves, filled: exec.filled, px: exec.px }).toEqual({
+          leaves: order.leaves,
+          filled: order.filled,
+          px: order.px,
+        });
       }
     }
 
@@ -161,7 +171,9 @@ describe('RedisSink', () => {
     await sink.markApplied(shift);
     await applyAll(sink, wide);
     expect(await redis.get(sink.keys.appliedSeq)).toBe(String(fixture.journal.lastSeq + shift));
-    const streamed = wide.flatMap((batch) => batch.commands.flatMap((command) => command.events.map((event, index) => ({ seq: command.seq, index, event }))));
+    const streamed = wide.flatMap((batch) =>
+      batch.commands.flatMap((command) => command.events.map((event, index) => ({ seq: command.seq, index, event }))),
+    );
     const expected = streamed.filter((e) => isStreamed(e.event));
     const stream = await redis.xrange(sink.keys.events, '-', '+');
     expect(stream).toEqual(expected.map((e) => [`${e.seq}-${e.index}`, ['e', entryJson(e.seq, e.event as StreamedEvent)]]));
@@ -201,7 +213,10 @@ describe('RedisSink', () => {
     sinks.push(sink);
     await sink.apply(batches[0]!);
     await redis.del(sink.keys.appliedSeq);
-    const refused = await sink.apply(batches[1]!).then(() => null, (error: unknown) => error);
+    const refused = await sink.apply(batches[1]!).then(
+      () => null,
+      (error: unknown) => error,
+    );
     expect(refused).toBeInstanceOf(SinkBehind);
     expect((refused as SinkBehind).appliedSeq).toBe(0);
     expect(await sink.appliedSeq()).toBe(0);
@@ -251,16 +266,33 @@ describe('RedisSink', () => {
     sinks.push(reference);
     await applyAll(reference, [first, dead, third, fourth]);
     const withoutStream = async (of: RedisSink): Promise<Record<string, unknown>> =>
-      Object.fromEntries(Object.entries(await dumpRedis(redis, of.keys.prefix)).filter(([key]) => key !== of.keys.events).map(([key, value]) => [key.slice(of.keys.prefix.length), value]));
+      Object.fromEntries(
+        Object.entries(await dumpRedis(redis, of.keys.prefix))
+          .filter(([key]) => key !== of.keys.events)
+          .map(([key, value]) => [key.slice(of.keys.prefix.length), value]),
+      );
     expect(await withoutStream(sink)).toEqual(await withoutStream(reference));
 
     const entries = (batch: EventBatch): [number, number, string][] =>
-      batch.commands.flatMap((command) => command.events.flatMap((event, index): [number, number, string][] => (isStreamed(event) ? [[command.seq, index, entryJson(command.seq, event)]] : [])));
+      batch.commands.flatMap((command) =>
+        command.events.flatMap((event, index): [number, number, string][] =>
+          isStreamed(event) ? [[command.seq, index, entryJson(command.seq, event)]] : [],
+        ),
+      );
     const [topSeq, topIndex] = top.split('-').map(Number) as [number, number];
-    const journalIds = (batch: EventBatch): [string, string[]][] => entries(batch).map(([seq, index, json]) => [`${seq}-${index}`, ['e', json]]);
-    const redriven = entries(dead).map(([, , json], k): [string, string[]] => [`${topSeq}-${topIndex + 1 + k}`, ['e', json, 'redriven', '1']]);
+    const journalIds = (batch: EventBatch): [string, string[]][] =>
+      entries(batch).map(([seq, index, json]) => [`${seq}-${index}`, ['e', json]]);
+    const redriven = entries(dead).map(([, , json], k): [string, string[]] => [
+      `${topSeq}-${topIndex + 1 + k}`,
+      ['e', json, 'redriven', '1'],
+    ]);
     expect(redriven.length).toBeGreaterThan(0);
-    expect(await redis.xrange(sink.keys.events, '-', '+')).toEqual([...journalIds(first), ...journalIds(third), ...redriven, ...journalIds(fourth)]);
+    expect(await redis.xrange(sink.keys.events, '-', '+')).toEqual([
+      ...journalIds(first),
+      ...journalIds(third),
+      ...redriven,
+      ...journalIds(fourth),
+    ]);
   });
 
   it('keeps only the last N trades per market', async () => {
@@ -281,7 +313,7 @@ describe('RedisSink', () => {
     const sink = await newSink('random', { tradesKept: 5 });
     sinks.push(sink);
     const random = mulberry32(12);
-    for (let from = 1; from <= journal.lastSeq; ) {
+    for (let from = 1; from <= journal.lastSeq;) {
       const to = Math.min(journal.lastSeq, from + Math.floor(random() * 300));
       await sink.apply(journal.batch(from, to));
       from = to + 1;
@@ -292,7 +324,9 @@ describe('RedisSink', () => {
     for (const part of ['"fill":{', '"reason":"', '"amended":true', '"px":null', '"cid":"ü-']) expect(texts).toContain(part);
     expect(await redis.xrange(sink.keys.events, '-', '+')).toEqual(expected);
     for (const { sym } of MARKETS) {
-      const trades = journal.commands.flatMap((command) => command.events.filter((e): e is TradeEvent => e.kind === 'trade' && e.sym === sym));
+      const trades = journal.commands.flatMap((command) =>
+        command.events.filter((e): e is TradeEvent => e.kind === 'trade' && e.sym === sym),
+      );
       const stored = await redis.zrange(sink.keys.trades(sym), 0, -1);
       expect(stored).toEqual(trades.slice(-5).map(({ kind: _kind, ...trade }) => JSON.stringify(trade)));
     }
@@ -314,7 +348,7 @@ describe('RedisSink', () => {
     sinks.push(sink);
     const random = mulberry32(42);
     const uneven: EventBatch[] = [];
-    for (let from = 1; from <= journal.lastSeq; ) {
+    for (let from = 1; from <= journal.lastSeq;) {
       const to = Math.min(journal.lastSeq, from + Math.floor(random() * 300));
       uneven.push(journal.batch(from, to));
       from = to + 1;
@@ -357,14 +391,20 @@ describe('RedisSink', () => {
     sinks.push(sink);
     await sink.apply(batches[0]!); // the funding record
     await redis.set(sink.keys.openOrders('alice'), 'not a hash');
-    const refused = await sink.apply(batches[1]!).then(() => null, (error: unknown) => error);
+    const refused = await sink.apply(batches[1]!).then(
+      () => null,
+      (error: unknown) => error,
+    );
     expect(refused).toBeInstanceOf(Error);
     expect(String(refused)).toMatch(/WRONGTYPE/);
     expect(sink.isPermanent(refused)).toBe(true);
     expect(await sink.appliedSeq()).toBe(batches[0]!.toSeq);
 
     const away = new RedisSink({ url: 'redis://127.0.0.1:1', prefix: 'test:nowhere:', connectTimeoutMs: 200 });
-    const failed = await away.apply(batches[0]!).then(() => null, (error: unknown) => error);
+    const failed = await away.apply(batches[0]!).then(
+      () => null,
+      (error: unknown) => error,
+    );
     expect(failed).toBeInstanceOf(Error);
     expect(away.isPermanent(failed)).toBe(false);
     await away.close();

@@ -59,7 +59,11 @@ async function applyAround(sink: Sink, batches: readonly EventBatch[], dead: Eve
 /** The funding record, then six records, one batch each; the second of those is dead-lettered. */
 async function commitScenario(fixture: JournalFixture): Promise<EventBatch[]> {
   writeFileSync(join(fixture.dir, 'markets.json'), JSON.stringify(MARKETS));
-  await fixture.commit([place('alice', 'sell', 100_00, 5), place('alice', 'sell', 101_00, 3), place('erin', 'sell', 50_00, 2, { sym: ETH })]);
+  await fixture.commit([
+    place('alice', 'sell', 100_00, 5),
+    place('alice', 'sell', 101_00, 3),
+    place('erin', 'sell', 50_00, 2, { sym: ETH }),
+  ]);
   // The batch to be dead-lettered: opens bob's four bids and carol's ETH bid, fills part of alice's first ask.
   await fixture.commit([
     place('bob', 'buy', 99_00, 2, { cid: 'b1' }),
@@ -152,8 +156,13 @@ describe('dlq redrive writes the current state of what the batch touched', () =>
     await oracle.close();
     const expected = await pgState(oracleUrl);
     expect(expected.orders!.length).toBeGreaterThan(5);
-    const bob = expected.balances!.find((row) => (row as { account: string; asset: string }).account === 'bob' && (row as { asset: string }).asset === 'USD');
-    expect(bob).toMatchObject({ available: String(balanceOf(fixture, 'bob', 'USD').available), hold: String(balanceOf(fixture, 'bob', 'USD').hold) });
+    const bob = expected.balances!.find(
+      (row) => (row as { account: string; asset: string }).account === 'bob' && (row as { asset: string }).asset === 'USD',
+    );
+    expect(bob).toMatchObject({
+      available: String(balanceOf(fixture, 'bob', 'USD').available),
+      hold: String(balanceOf(fixture, 'bob', 'USD').hold),
+    });
     expect(await pgState(dbUrl)).toEqual(expected);
   });
 
@@ -221,8 +230,13 @@ describe('dlq redrive of a letter whose journal range was retired', () => {
     const bookSeqs: Record<string, number> = {};
     for (const command of fixture.live.filter(({ seq }) => seq <= snapshotSeq)) engine.execute(command.command);
     for (const batch of batches.filter(({ toSeq }) => toSeq <= snapshotSeq)) for (const book of batch.books) bookSeqs[book.sym] = book.seq;
-    await writeSnapshot(fixture.snapshotDir, { journalSeq: snapshotSeq, chain: beforeLast.chain, bookSeqs, engine: exportEngineState(engine) }, false);
-    for (const segment of readdirSync(fixture.journalDir)) if (Number(segment.slice(0, 16)) <= snapshotSeq) unlinkSync(join(fixture.journalDir, segment));
+    await writeSnapshot(
+      fixture.snapshotDir,
+      { journalSeq: snapshotSeq, chain: beforeLast.chain, bookSeqs, engine: exportEngineState(engine) },
+      false,
+    );
+    for (const segment of readdirSync(fixture.journalDir))
+      if (Number(segment.slice(0, 16)) <= snapshotSeq) unlinkSync(join(fixture.journalDir, segment));
 
     const store = new DeadLetterStore({ dataDir: fixture.dir, maxPerSink: 10, clock: systemClock, fsync: false });
     await store.add('redis', dead, new Error('WRONGTYPE'));

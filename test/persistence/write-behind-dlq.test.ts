@@ -80,7 +80,10 @@ describe('dlq command', () => {
     await sink.apply(batches[1]!);
     await sink.close();
     const stream = await redis.xrange(redisKeys(PREFIX).events, '-', '+');
-    expect(stream.map(([, fields]) => (JSON.parse(fields[1]!) as { seq: number }).seq)).toEqual([FUNDING_RECORD_COMMANDS + 1, FUNDING_RECORD_COMMANDS + 2]);
+    expect(stream.map(([, fields]) => (JSON.parse(fields[1]!) as { seq: number }).seq)).toEqual([
+      FUNDING_RECORD_COMMANDS + 1,
+      FUNDING_RECORD_COMMANDS + 2,
+    ]);
     expect(stream.at(-1)![0]).toBe(`${batches[1]!.fromSeq}-0`);
     const drop = await dlq('drop', ids[1]!, '--data-dir', dataDir);
     expect(drop.code).toBe(0);

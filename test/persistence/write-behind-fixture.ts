@@ -95,7 +95,8 @@ export class JournalFixture {
   async batches(appliedSeq = 0, maxBatchCommands = 5_000, depth = 10): Promise<EventBatch[]> {
     const follower = await this.follower(appliedSeq, maxBatchCommands, depth);
     const batches: EventBatch[] = [];
-    for (let batch = await follower.next(this.journal.lastSeq); batch; batch = await follower.next(this.journal.lastSeq)) batches.push(batch);
+    for (let batch = await follower.next(this.journal.lastSeq); batch; batch = await follower.next(this.journal.lastSeq))
+      batches.push(batch);
     await follower.close();
     return batches;
   }

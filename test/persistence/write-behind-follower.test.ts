@@ -19,7 +19,13 @@ function randomCommands(random: () => number, count: number): EngineCommand[] {
     const account = pick(random, ACCOUNTS);
     const sym = pick(random, [BTC, ETH]);
     if (random() < 0.2) commands.push(cancel(account, { id: randomInt(random, 1, 200) }, sym));
-    else commands.push(place(account, random() < 0.5 ? 'buy' : 'sell', randomInt(random, 95, 105), randomInt(random, 1, 10), { sym, tif: random() < 0.1 ? 'ioc' : 'gtc' }));
+    else
+      commands.push(
+        place(account, random() < 0.5 ? 'buy' : 'sell', randomInt(random, 95, 105), randomInt(random, 1, 10), {
+          sym,
+          tif: random() < 0.1 ? 'ioc' : 'gtc',
+        }),
+      );
   }
   return commands;
 }
@@ -78,7 +84,9 @@ describe('JournalFollower', () => {
     const fixture = newFixture();
     await fill(fixture, 11, 400);
     const digest = async (maxBatchCommands: number): Promise<string> =>
-      createHash('sha256').update(JSON.stringify(await fixture.batches(0, maxBatchCommands))).digest('hex');
+      createHash('sha256')
+        .update(JSON.stringify(await fixture.batches(0, maxBatchCommands)))
+        .digest('hex');
     // Computed from the follower before the shared feed and its replay changes; a change here
     // changes what every sink is sent.
     expect({ one: await digest(1), fifty: await digest(50), all: await digest(5_000) }).toEqual(PINNED);
@@ -114,7 +122,8 @@ describe('JournalFollower', () => {
     for (let batch = await follower.next(durable); batch; batch = await follower.next(durable)) seen.push(...batch.commands);
     expect(seen.length).toBeGreaterThan(0);
     expect(seen[seen.length - 1]!.seq).toBeLessThanOrEqual(durable);
-    for (let batch = await follower.next(fixture.journal.lastSeq); batch; batch = await follower.next(fixture.journal.lastSeq)) seen.push(...batch.commands);
+    for (let batch = await follower.next(fixture.journal.lastSeq); batch; batch = await follower.next(fixture.journal.lastSeq))
+      seen.push(...batch.commands);
     expect(seen).toEqual(fixture.live.filter((command) => command.seq > before));
     await follower.close();
   });

@@ -20,7 +20,9 @@ export async function replayJournalInto(sink: Sink, dataDir: string, lastSeq: nu
     journalDir: join(dataDir, 'journal'),
     snapshotDir: join(dataDir, 'snapshots'),
     // The markets the journal was written with: a server records them; demo markets otherwise.
-    markets: existsSync(join(dataDir, 'markets.json')) ? (JSON.parse(readFileSync(join(dataDir, 'markets.json'), 'utf8')) as MarketInfo[]) : DEMO_MARKETS,
+    markets: existsSync(join(dataDir, 'markets.json'))
+      ? (JSON.parse(readFileSync(join(dataDir, 'markets.json'), 'utf8')) as MarketInfo[])
+      : DEMO_MARKETS,
     limits: LIMITS,
     codec: createCommandCodec(),
     depth: 50,

@@ -78,7 +78,11 @@ describe('write-behind worker thread', () => {
     let n = 0;
     const trade = async (records: number): Promise<void> => {
       for (let i = 0; i < records; i++, n++) {
-        await fixture.commit([place('alice', 'sell', 100 + (n % 7), 2), place('bob', 'buy', 103 - (n % 5), 3), place('carol', 'buy', 90 + (n % 3), 1)]);
+        await fixture.commit([
+          place('alice', 'sell', 100 + (n % 7), 2),
+          place('bob', 'buy', 103 - (n % 5), 3),
+          place('carol', 'buy', 90 + (n % 3), 1),
+        ]);
         thread.notifyDurable(fixture.journal.lastSeq);
       }
     };

@@ -16,7 +16,15 @@ import { RedisSink } from '../../server/persistence/redis/redis-sink.js';
 import { barrier, connect, httpGet, SYM, SYM2, type Recorded } from '../support/e2e.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { deleteUnder } from './redis-dump.js';
-import { createDatabase, dropDatabase, pgState, redisState, replayJournalInto, waitForSinks, whenConnected } from './write-behind-oracle.js';
+import {
+  createDatabase,
+  dropDatabase,
+  pgState,
+  redisState,
+  replayJournalInto,
+  waitForSinks,
+  whenConnected,
+} from './write-behind-oracle.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const runId = `${process.pid}-${Date.now()}`;
@@ -127,7 +135,11 @@ describe('write-behind to Redis and Postgres', () => {
     );
 
     // Open orders: exactly the orders whose last exec left them open, with that exec as value.
-    for (const [who, account] of [[alice, 'alice'], [bob, 'bob'], [carol, 'carol']] as const) {
+    for (const [who, account] of [
+      [alice, 'alice'],
+      [bob, 'bob'],
+      [carol, 'carol'],
+    ] as const) {
       const open = [...lastExecs(who.execs)].filter(([, exec]) => exec.status === 'new' || exec.status === 'partial');
       const hash = await redis.hgetall(keys.openOrders(account));
       expect(Object.keys(hash).sort()).toEqual(open.map(([field]) => field).sort());
@@ -156,15 +168,44 @@ describe('write-behind to Redis and Postgres', () => {
     // Postgres: the same trades and every order's latest state as its owner was told.
     const { trades: tradeRows, orders: orderRows } = await pgState(databaseUrl);
     const btcTrades = (tradeRows as Record<string, string>[]).filter((row) => row.market === SYM);
-    expect(btcTrades.map((t) => ({ tradeId: Number(t.trade_id), px: Number(t.price), qty: Number(t.qty), side: t.taker_side, ts: Number(t.ts) }))).toEqual(
-      watcher.trades.map((t) => ({ tradeId: t.tradeId, px: t.px, qty: t.qty, side: t.side, ts: t.ts })),
-    );
-    for (const [who, account] of [[alice, 'alice'], [bob, 'bob'], [carol, 'carol']] as const) {
-      const told = [...lastExecs(who.execs).values()].map((e) => ({ market: e.sym, id: e.id, cid: e.cid, side: e.side, px: e.px, qty: e.qty, filled: e.filled, status: e.status }));
+    expect(
+      btcTrades.map((t) => ({
+        tradeId: Number(t.trade_id),
+        px: Number(t.price),
+        qty: Number(t.qty),
+        side: t.taker_side,
+        ts: Number(t.ts),
+      })),
+    ).toEqual(watcher.trades.map((t) => ({ tradeId: t.tradeId, px: t.px, qty: t.qty, side: t.side, ts: t.ts })));
+    for (const [who, account] of [
+      [alice, 'alice'],
+      [bob, 'bob'],
+      [carol, 'carol'],
+    ] as const) {
+      const told = [...lastExecs(who.execs).values()].map((e) => ({
+        market: e.sym,
+        id: e.id,
+        cid: e.cid,
+        side: e.side,
+        px: e.px,
+        qty: e.qty,
+        filled: e.filled,
+        status: e.status,
+      }));
       const rows = (orderRows as Record<string, string | null>[])
         .filter((row) => row.account === account)
-        .map((o) => ({ market: o.market, id: Number(o.order_id), cid: o.cid, side: o.side, px: o.price === null ? null : Number(o.price), qty: Number(o.qty), filled: Number(o.filled), status: o.status }));
-      const byKey = (a: { market: unknown; id: number }, b: { market: unknown; id: number }): number => `${a.market}`.localeCompare(`${b.market}`) || a.id - b.id;
+        .map((o) => ({
+          market: o.market,
+          id: Number(o.order_id),
+          cid: o.cid,
+          side: o.side,
+          px: o.price === null ? null : Number(o.price),
+          qty: Number(o.qty),
+          filled: Number(o.filled),
+          status: o.status,
+        }));
+      const byKey = (a: { market: unknown; id: number }, b: { market: unknown; id: number }): number =>
+        `${a.market}`.localeCompare(`${b.market}`) || a.id - b.id;
       expect(rows.sort(byKey)).toEqual(told.sort(byKey));
     }
     expect(await pgAppliedSeq()).toBe(server.server.journal.lastSeq);
@@ -173,7 +214,11 @@ describe('write-behind to Redis and Postgres', () => {
     // server funds the keys by journaled deposits at start, so the sinks saw every movement),
     // and each Postgres balance is the sum of its ledger rows.
     const { balances: balanceRows, ledger: ledgerRows } = await pgState(databaseUrl);
-    for (const [who, account] of [[alice, 'alice'], [bob, 'bob'], [carol, 'carol']] as const) {
+    for (const [who, account] of [
+      [alice, 'alice'],
+      [bob, 'bob'],
+      [carol, 'carol'],
+    ] as const) {
       const told = (await who.client.balances()).balances.filter((b) => b.available + b.hold > 0);
       expect(told.length).toBeGreaterThan(1);
       const hash = await redis.hgetall(keys.balances(account));
@@ -181,7 +226,9 @@ describe('write-behind to Redis and Postgres', () => {
       const rows = (balanceRows as Record<string, string>[]).filter((row) => row.account === account);
       expect(rows.map((row) => ({ asset: row.asset, available: Number(row.available), hold: Number(row.hold) }))).toEqual(told);
       for (const { asset, available, hold } of told) {
-        const sum = (ledgerRows as Record<string, string>[]).filter((row) => row.account === account && row.asset === asset).reduce((total, row) => total + Number(row.amount), 0);
+        const sum = (ledgerRows as Record<string, string>[])
+          .filter((row) => row.account === account && row.asset === asset)
+          .reduce((total, row) => total + Number(row.amount), 0);
         expect([asset, sum]).toEqual([asset, available + hold]);
       }
     }
@@ -237,7 +284,8 @@ describe('write-behind to Redis and Postgres', () => {
       const deadline = Date.now() + 30_000;
       for (;;) {
         const { sinks, status } = away.server.writeBehind!.health();
-        if (status === 'degraded' && sinks.postgres?.lastError !== undefined && sinks.redis?.appliedSeq === away.server.journal.lastSeq) break;
+        if (status === 'degraded' && sinks.postgres?.lastError !== undefined && sinks.redis?.appliedSeq === away.server.journal.lastSeq)
+          break;
         if (Date.now() > deadline) throw new Error(`no degraded postgres next to a caught-up redis: ${JSON.stringify(sinks)}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }

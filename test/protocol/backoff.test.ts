@@ -5,7 +5,8 @@ import { backoffDelay } from '../../protocol/backoff.js';
 
 describe('backoffDelay', () => {
   it('spreads each attempt over [0, min(max, initial × 2^(n−1)))', () => {
-    const at = (random: number, attempt: number): number => backoffDelay({ initialDelayMs: 100, maxDelayMs: 1_000, random: () => random }, attempt);
+    const at = (random: number, attempt: number): number =>
+      backoffDelay({ initialDelayMs: 100, maxDelayMs: 1_000, random: () => random }, attempt);
     expect([1, 2, 3, 4, 5, 6].map((n) => at(0.999, n))).toEqual([99, 199, 399, 799, 999, 999]);
     expect([1, 2, 3].map((n) => at(0.5, n))).toEqual([50, 100, 200]);
     expect(at(0, 7)).toBe(0);

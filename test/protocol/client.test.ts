@@ -73,7 +73,11 @@ function defaultReply(msg: Msg): unknown {
         ? { type: 'login', rid, account: 'alice' }
         : { type: 'reject', rid, op: 'login', code: 'unauthenticated', msg: 'bad token' };
     case 'markets':
-      return { type: 'markets', rid, markets: [{ sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 8, makerFee: 0, takerFee: 0 }] };
+      return {
+        type: 'markets',
+        rid,
+        markets: [{ sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 8, makerFee: 0, takerFee: 0 }],
+      };
     case 'place':
       return { type: 'ack', rid, op: 'place', id: 1, cid: msg['cid'] ?? null };
     case 'cancel':
@@ -241,7 +245,9 @@ describe('SpotwireClient events', () => {
     client.onBook((m) => seen.push(`book:${m.seq}`));
     client.onError((m) => seen.push(`error:${m.code}`));
     const socket = fake.sockets[0]!;
-    socket.send(codec.encode({ type: 'exec', sym: 'X', id: 1, cid: null, side: 'buy', status: 'new', px: 1, qty: 1, leaves: 1, filled: 0, ts: 1 }));
+    socket.send(
+      codec.encode({ type: 'exec', sym: 'X', id: 1, cid: null, side: 'buy', status: 'new', px: 1, qty: 1, leaves: 1, filled: 0, ts: 1 }),
+    );
     socket.send(
       codec.encode([
         { type: 'trade', sym: 'X', tradeId: 2, px: 1, qty: 1, side: 'buy', ts: 1 },
@@ -251,7 +257,9 @@ describe('SpotwireClient events', () => {
     );
     await until(() => seen.length === 4);
     offExec();
-    socket.send(codec.encode({ type: 'exec', sym: 'X', id: 5, cid: null, side: 'buy', status: 'new', px: 1, qty: 1, leaves: 1, filled: 0, ts: 1 }));
+    socket.send(
+      codec.encode({ type: 'exec', sym: 'X', id: 5, cid: null, side: 'buy', status: 'new', px: 1, qty: 1, leaves: 1, filled: 0, ts: 1 }),
+    );
     client.sendRaw('text frame');
     await until(() => seen.length === 5);
     expect(seen).toEqual(['exec:1', 'trade:2', 'book:3', 'exec:4', 'error:bad_frame']);
@@ -293,11 +301,14 @@ describe('SpotwireClient subscriptions', () => {
   }
 
   it('resolves with a LocalBook after the snapshot and applies deltas', async () => {
-    serveBook(() => A, () => 10);
+    serveBook(
+      () => A,
+      () => 10,
+    );
     const client = await connect();
     const updates: number[] = [];
     const local = await client.subscribeBook('BTC-USD', { depth: 5, onUpdate: (b) => updates.push(b.seq) });
-    expect((fake.frames[0] as Msg)).toMatchObject({ op: 'sub', ch: 'book', sym: 'BTC-USD', depth: 5 });
+    expect(fake.frames[0] as Msg).toMatchObject({ op: 'sub', ch: 'book', sym: 'BTC-USD', depth: 5 });
     expect(local.seq).toBe(10);
     expect(local.bids()).toEqual(A.bids);
     expect(client.book('BTC-USD')).toBe(local);
@@ -310,7 +321,10 @@ describe('SpotwireClient subscriptions', () => {
 
   it('resubscribes (unsub then sub) on a seq gap and counts it', async () => {
     let seq = 10;
-    serveBook(() => A, () => seq);
+    serveBook(
+      () => A,
+      () => seq,
+    );
     const client = await connect();
     const local = await client.subscribeBook('BTC-USD');
     seq = 20;
@@ -328,7 +342,10 @@ describe('SpotwireClient subscriptions', () => {
 
   it('resubscribes on a checksum mismatch and ignores deltas in flight meanwhile', async () => {
     let seq = 10;
-    serveBook(() => A, () => seq);
+    serveBook(
+      () => A,
+      () => seq,
+    );
     const client = await connect();
     const local = await client.subscribeBook('BTC-USD');
     seq = 30;

@@ -133,7 +133,13 @@ function expectCodecStillWorks(): void {
 describe('codec roundtrip', () => {
   it.each([
     ['a map message', { op: 'place', sym: 'BTC-USD', side: 'buy', kind: 'limit', px: 100, qty: 5, post: false }],
-    ['an array frame', [{ op: 'ping', rid: 1 }, { op: 'markets', rid: 'two' }]],
+    [
+      'an array frame',
+      [
+        { op: 'ping', rid: 1 },
+        { op: 'markets', rid: 'two' },
+      ],
+    ],
     ['a book message', { type: 'book', sym: 'X', seq: 9, snapshot: true, bids: [[100, 3]], asks: [[101, 5]], cs: 3282063305 }],
     ['nested empties', { a: [], b: {}, c: [[], [{}]] }],
     ['unicode strings', { s: 'héllo wörld €𝄞 漢字', e: '' }],
@@ -146,9 +152,33 @@ describe('codec roundtrip', () => {
 
   it('roundtrips integers across every width, as numbers', () => {
     const ints = [
-      0, 1, 31, 127, 128, 255, 256, 65535, 65536, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 40,
-      1_717_171_717_171, Number.MAX_SAFE_INTEGER, -1, -32, -33, -128, -129, -32768, -32769, -(2 ** 31), -(2 ** 31) - 1,
-      -(2 ** 40), Number.MIN_SAFE_INTEGER,
+      0,
+      1,
+      31,
+      127,
+      128,
+      255,
+      256,
+      65535,
+      65536,
+      2 ** 31 - 1,
+      2 ** 31,
+      2 ** 32 - 1,
+      2 ** 32,
+      2 ** 40,
+      1_717_171_717_171,
+      Number.MAX_SAFE_INTEGER,
+      -1,
+      -32,
+      -33,
+      -128,
+      -129,
+      -32768,
+      -32769,
+      -(2 ** 31),
+      -(2 ** 31) - 1,
+      -(2 ** 40),
+      Number.MIN_SAFE_INTEGER,
     ];
     const decoded = codec.decode(codec.encode(ints)) as unknown[];
     expect(decoded).toEqual(ints);
@@ -168,8 +198,24 @@ describe('codec roundtrip', () => {
   it('produces plain MessagePack that an independent reader understands', () => {
     const messages = [
       SAMPLE,
-      { type: 'exec', sym: 'BTC-USD', id: 1, cid: 'c1', side: 'buy', status: 'partial', px: 100, qty: 5, leaves: 2, filled: 3, fill: { tradeId: 8, px: 100, qty: 3, liquidity: 'maker', fee: 1 }, ts: 1_717_171_717_171 },
-      [{ type: 'pong', rid: 1, ts: Date.now() }, { type: 'trade', sym: 'X', tradeId: 2 ** 45, px: 2 ** 50, qty: 2 ** 33, side: 'sell', ts: Date.now() }],
+      {
+        type: 'exec',
+        sym: 'BTC-USD',
+        id: 1,
+        cid: 'c1',
+        side: 'buy',
+        status: 'partial',
+        px: 100,
+        qty: 5,
+        leaves: 2,
+        filled: 3,
+        fill: { tradeId: 8, px: 100, qty: 3, liquidity: 'maker', fee: 1 },
+        ts: 1_717_171_717_171,
+      },
+      [
+        { type: 'pong', rid: 1, ts: Date.now() },
+        { type: 'trade', sym: 'X', tradeId: 2 ** 45, px: 2 ** 50, qty: 2 ** 33, side: 'sell', ts: Date.now() },
+      ],
     ];
     for (const message of messages) {
       const { value, floats } = plainDecode(codec.encode(message));
@@ -298,7 +344,17 @@ describe('codec on hostile input: a throw or a value, never a hang, never a huge
     const bases = [
       codec.encode(SAMPLE),
       codec.encode([{ op: 'place', sym: 'BTC-USD', side: 'buy', kind: 'limit', px: 100, qty: 5 }, { op: 'ping' }]),
-      codec.encode({ type: 'book', sym: 'X', seq: 1, bids: [[1, 2], [3, 4]], asks: [], cs: 99 }),
+      codec.encode({
+        type: 'book',
+        sym: 'X',
+        seq: 1,
+        bids: [
+          [1, 2],
+          [3, 4],
+        ],
+        asks: [],
+        cs: 99,
+      }),
     ];
     let threw = 0;
     for (let i = 0; i < 20_000; i++) {

@@ -42,7 +42,13 @@ describe('markFloats', () => {
   it('marks whole floats below 2^32 and any fraction; whole floats of 2^32 and more stay integers (msgpackr writes big ints so)', () => {
     const decoded = { a: 100, b: 1.5, c: 2 ** 32, d: 2 ** 53 - 1, e: 4_294_967_295 };
     markFloats(decoded, [['a', 'b', 'c', 'd', 'e']]);
-    expect(decoded).toEqual({ a: new FloatValue(100), b: new FloatValue(1.5), c: 2 ** 32, d: 2 ** 53 - 1, e: new FloatValue(4_294_967_295) });
+    expect(decoded).toEqual({
+      a: new FloatValue(100),
+      b: new FloatValue(1.5),
+      c: 2 ** 32,
+      d: 2 ** 53 - 1,
+      e: new FloatValue(4_294_967_295),
+    });
   });
 
   it('a deposit of 10^12 units packed by plain msgpackr (as a float64) is accepted', () => {
@@ -57,17 +63,29 @@ describe('markFloats', () => {
 describe('floatFields', () => {
   it('finds float-encoded fields of a map frame and of each message of an array frame', () => {
     expect(floatFields(pack({ op: 'place', px: new FloatMark(100), qty: 5 }))).toEqual([['px']]);
-    expect(floatFields(pack([{ op: 'ping' }, { op: 'place', qty: new FloatMark(2), px: new FloatMark(1.5), note: ['x', { y: 1 }] }, 7]))).toEqual([[], ['qty', 'px'], []]);
+    expect(
+      floatFields(pack([{ op: 'ping' }, { op: 'place', qty: new FloatMark(2), px: new FloatMark(1.5), note: ['x', { y: 1 }] }, 7])),
+    ).toEqual([[], ['qty', 'px'], []]);
     expect(floatFields(pack({ op: 'place', px: 100, qty: 5 }))).toBeNull();
   });
 
   it('agrees with where floats were written, over random frames', () => {
-    const scalar = fc.oneof(fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.double({ noNaN: true }).map((d) => new FloatMark(d)));
+    const scalar = fc.oneof(
+      fc.integer(),
+      fc.string(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.double({ noNaN: true }).map((d) => new FloatMark(d)),
+    );
     const value = fc.oneof(scalar, fc.array(scalar, { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 4 }), scalar, { maxKeys: 3 }));
     const message = fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }), value, { maxKeys: 6 });
     fc.assert(
       fc.property(fc.array(message, { minLength: 1, maxLength: 4 }), (messages) => {
-        const expected = messages.map((m) => Object.entries(m).filter(([, v]) => v instanceof FloatMark).map(([k]) => k));
+        const expected = messages.map((m) =>
+          Object.entries(m)
+            .filter(([, v]) => v instanceof FloatMark)
+            .map(([k]) => k),
+        );
         const found = floatFields(pack(messages));
         expect(found ?? messages.map(() => [])).toEqual(expected);
       }),

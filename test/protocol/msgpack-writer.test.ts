@@ -22,10 +22,48 @@ function widen(value: unknown): unknown {
 const reference = (value: unknown): number[] => [...packr.pack(widen(value))];
 
 const edgeNumbers = [
-  0, -0, 1, 31, 32, 127, 128, 255, 256, 65535, 65536, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 40,
-  1_717_171_717_171, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1, 2 ** 60, -1, -31, -32, -33, -128, -129,
-  -32768, -32769, -(2 ** 31), -(2 ** 31) - 1, -(2 ** 32), -(2 ** 32) - 1, -(2 ** 40) - 3, Number.MIN_SAFE_INTEGER,
-  0.5, -1.25, 1e300, Number.MIN_VALUE, Number.NaN, Infinity, -Infinity,
+  0,
+  -0,
+  1,
+  31,
+  32,
+  127,
+  128,
+  255,
+  256,
+  65535,
+  65536,
+  2 ** 31 - 1,
+  2 ** 31,
+  2 ** 32 - 1,
+  2 ** 32,
+  2 ** 32 + 1,
+  2 ** 40,
+  1_717_171_717_171,
+  Number.MAX_SAFE_INTEGER,
+  Number.MAX_SAFE_INTEGER + 1,
+  2 ** 60,
+  -1,
+  -31,
+  -32,
+  -33,
+  -128,
+  -129,
+  -32768,
+  -32769,
+  -(2 ** 31),
+  -(2 ** 31) - 1,
+  -(2 ** 32),
+  -(2 ** 32) - 1,
+  -(2 ** 40) - 3,
+  Number.MIN_SAFE_INTEGER,
+  0.5,
+  -1.25,
+  1e300,
+  Number.MIN_VALUE,
+  Number.NaN,
+  Infinity,
+  -Infinity,
 ];
 
 const plainValue = fc.letrec((tie) => ({
@@ -58,9 +96,27 @@ describe('MsgpackWriter', () => {
 
   it('writes edge numbers, lone surrogates and strings around every header size like msgpackr', () => {
     const writer = new MsgpackWriter();
-    const strings = ['', 'a', 'x'.repeat(31), 'x'.repeat(32), 'é'.repeat(16), '€'.repeat(11), 'x'.repeat(63), 'x'.repeat(64),
-      'é'.repeat(100), '€'.repeat(90), 'x'.repeat(255), 'x'.repeat(256), '€'.repeat(30_000), 'x'.repeat(70_000), '€'.repeat(22_000),
-      'a\ud800b', '\udc00', 'x'.repeat(70) + '\ud83d', '𝄞'.repeat(40)];
+    const strings = [
+      '',
+      'a',
+      'x'.repeat(31),
+      'x'.repeat(32),
+      'é'.repeat(16),
+      '€'.repeat(11),
+      'x'.repeat(63),
+      'x'.repeat(64),
+      'é'.repeat(100),
+      '€'.repeat(90),
+      'x'.repeat(255),
+      'x'.repeat(256),
+      '€'.repeat(30_000),
+      'x'.repeat(70_000),
+      '€'.repeat(22_000),
+      'a\ud800b',
+      '\udc00',
+      'x'.repeat(70) + '\ud83d',
+      '𝄞'.repeat(40),
+    ];
     for (const value of [...edgeNumbers, ...strings, edgeNumbers, { big: 2 ** 53 - 1, small: -(2 ** 53) + 1 }]) {
       expect([...writer.write(value)!]).toEqual(reference(value));
     }
@@ -72,7 +128,15 @@ describe('MsgpackWriter', () => {
 
   it('declines what is not plain, so the codec falls back to msgpackr', () => {
     const writer = new MsgpackWriter();
-    for (const value of [new Date(0), new Map([[1, 2]]), 5n, { when: new Date(0) }, [new Uint8Array(3)], Object.create(null), { constructor: 1 }]) {
+    for (const value of [
+      new Date(0),
+      new Map([[1, 2]]),
+      5n,
+      { when: new Date(0) },
+      [new Uint8Array(3)],
+      Object.create(null),
+      { constructor: 1 },
+    ]) {
       expect(writer.write(value)).toBeNull();
     }
     // A declined value leaves the writer usable and earlier results intact.
@@ -89,9 +153,8 @@ describe('MsgpackWriter', () => {
     const values: unknown[] = [];
     const results: Uint8Array[] = [];
     for (let i = 0; i < 20_000; i++) {
-      const value = i % 997 === 0
-        ? { i, blob: 'z'.repeat(200_000 + i) }
-        : { type: 'exec', i, ts: 1_717_171_717_171 + i, s: 'y'.repeat(i % 300) };
+      const value =
+        i % 997 === 0 ? { i, blob: 'z'.repeat(200_000 + i) } : { type: 'exec', i, ts: 1_717_171_717_171 + i, s: 'y'.repeat(i % 300) };
       values.push(value);
       results.push(writer.write(value)!);
     }

@@ -82,7 +82,11 @@ describe('docs/PROTOCOL.md', () => {
 
   it('names every candle interval', () => {
     const sub = doc.slice(doc.indexOf('\n### `sub`\n'), doc.indexOf('\n### `unsub`\n'));
-    expect(sub).toContain(CANDLE_INTERVALS.map((interval) => `\`"${interval}"\``).join(', ').replace(/, ([^,]*)$/, ' or $1'));
+    expect(sub).toContain(
+      CANDLE_INTERVALS.map((interval) => `\`"${interval}"\``)
+        .join(', ')
+        .replace(/, ([^,]*)$/, ' or $1'),
+    );
     expect(sub).toContain(`interval must be one of ${CANDLE_INTERVALS.join(', ')}`);
   });
 

@@ -43,7 +43,17 @@ function mapHeader(n: number): number[] {
   return [0x80 | n];
 }
 function uint64(hi: number, lo: number): number[] {
-  return [0xcf, (hi >>> 24) & 0xff, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff, (lo >>> 24) & 0xff, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff];
+  return [
+    0xcf,
+    (hi >>> 24) & 0xff,
+    (hi >>> 16) & 0xff,
+    (hi >>> 8) & 0xff,
+    hi & 0xff,
+    (lo >>> 24) & 0xff,
+    (lo >>> 16) & 0xff,
+    (lo >>> 8) & 0xff,
+    lo & 0xff,
+  ];
 }
 function int64(hi: number, lo: number): number[] {
   return [0xd3, ...uint64(hi, lo).slice(1)];
@@ -156,9 +166,18 @@ describe('validateRequest: frame shape and op', () => {
 
 describe('validateRequest: each op', () => {
   it('login: token required, bounded; cancelOnDisconnect boolean, default false', () => {
-    expect(accepted({ op: 'login', token: 't' })).toEqual({ op: 'login', token: 't', cancelOnDisconnect: false, resumeFrom: null, epoch: null });
+    expect(accepted({ op: 'login', token: 't' })).toEqual({
+      op: 'login',
+      token: 't',
+      cancelOnDisconnect: false,
+      resumeFrom: null,
+      epoch: null,
+    });
     expect(accepted({ op: 'login', token: 't', resumeFrom: 0, epoch: 'e1' })).toMatchObject({ resumeFrom: 0, epoch: 'e1' });
-    expect(rejected({ op: 'login', token: 't', resumeFrom: 3 })).toMatchObject({ code: 'bad_request', msg: 'resumeFrom needs the epoch of the login reply it counts in' });
+    expect(rejected({ op: 'login', token: 't', resumeFrom: 3 })).toMatchObject({
+      code: 'bad_request',
+      msg: 'resumeFrom needs the epoch of the login reply it counts in',
+    });
     expect(rejected({ op: 'login', token: 't', resumeFrom: -1, epoch: 'e' }).code).toBe('bad_number');
     expect(accepted({ op: 'login', token: 't', cancelOnDisconnect: true })).toMatchObject({ cancelOnDisconnect: true });
     expect(accepted({ op: 'login', token: 'x'.repeat(MAX_TOKEN_LENGTH) })).toMatchObject({ op: 'login' });
@@ -210,15 +229,27 @@ describe('validateRequest: each op', () => {
   });
 
   it('sub candles: interval required and one of the intervals, limit 1–1000 default 500', () => {
-    expect(accepted({ op: 'sub', ch: 'candles', sym: 'BTC-USD', interval: '5m' })).toMatchObject({ ch: 'candles', candleInterval: '5m', interval: 0, limit: 500 });
-    expect(accepted({ op: 'sub', ch: 'candles', sym: 'BTC-USD', interval: '1d', limit: 1000 })).toMatchObject({ candleInterval: '1d', limit: 1000 });
+    expect(accepted({ op: 'sub', ch: 'candles', sym: 'BTC-USD', interval: '5m' })).toMatchObject({
+      ch: 'candles',
+      candleInterval: '5m',
+      interval: 0,
+      limit: 500,
+    });
+    expect(accepted({ op: 'sub', ch: 'candles', sym: 'BTC-USD', interval: '1d', limit: 1000 })).toMatchObject({
+      candleInterval: '1d',
+      limit: 1000,
+    });
     const unknown = rejected({ op: 'sub', ch: 'candles', sym: 'BTC-USD', interval: '2m' });
     expect(unknown).toMatchObject({ code: 'bad_request', msg: 'interval must be one of 1m, 5m, 15m, 1h, 1d' });
     expect(rejected({ op: 'sub', ch: 'candles', sym: 'BTC-USD' }).msg).toContain('1m, 5m, 15m, 1h, 1d');
     expect(rejected({ op: 'sub', ch: 'candles', sym: 'BTC-USD', interval: '1m', limit: 1001 }).code).toBe('bad_request');
     expect(rejected({ op: 'sub', ch: 'candles', sym: 'BTC-USD', interval: '1m', limit: 0 }).code).toBe('bad_number');
     // Only candles reads limit; interval is book's ms on book, ignored on trades and ticker.
-    expect(accepted({ op: 'sub', ch: 'book', sym: 'BTC-USD', interval: 100, limit: 'x' })).toMatchObject({ interval: 100, candleInterval: null, limit: 500 });
+    expect(accepted({ op: 'sub', ch: 'book', sym: 'BTC-USD', interval: 100, limit: 'x' })).toMatchObject({
+      interval: 100,
+      candleInterval: null,
+      limit: 500,
+    });
     expect(rejected({ op: 'sub', ch: 'book', sym: 'BTC-USD', interval: '1m' }).code).toBe('bad_request');
     expect(accepted({ op: 'sub', ch: 'ticker', sym: 'BTC-USD', interval: 'nope' })).toMatchObject({ interval: 0, candleInterval: null });
     expect(accepted({ op: 'unsub', ch: 'candles', sym: 'X', interval: '1h' })).toMatchObject({ candleInterval: '1h' });
@@ -333,12 +364,18 @@ describe('validateRequest: each op', () => {
   });
 
   it('a decimal px or qty is bad_number in the units of the market named, when one is known', () => {
-    const markets = new Map([['BTC-USD', { sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6, makerFee: 0, takerFee: 0 }]]);
+    const markets = new Map([
+      ['BTC-USD', { sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6, makerFee: 0, takerFee: 0 }],
+    ]);
     const place = { op: 'place', sym: 'BTC-USD', side: 'buy', kind: 'limit', px: 100.5, qty: 1 };
     const known = validateRequest(place, markets);
-    expect(known.ok ? null : known.reject.msg).toBe('px must be an integer number of ticks (BTC-USD has pxDecimals 2: 100.50 USD is px 10050)');
+    expect(known.ok ? null : known.reject.msg).toBe(
+      'px must be an integer number of ticks (BTC-USD has pxDecimals 2: 100.50 USD is px 10050)',
+    );
     const tiny = validateRequest({ ...place, px: 100, qty: 1e-9 }, markets);
-    expect(tiny.ok ? null : tiny.reject.msg).toBe('qty must be an integer number of lots (BTC-USD has qtyDecimals 6: 0.500000 BTC is qty 500000)');
+    expect(tiny.ok ? null : tiny.reject.msg).toBe(
+      'qty must be an integer number of lots (BTC-USD has qtyDecimals 6: 0.500000 BTC is qty 500000)',
+    );
     expect(rejected({ ...place, sym: 'X' }).msg).toBe('px must be an integer number of ticks (see pxDecimals and qtyDecimals in markets)');
   });
 

@@ -53,14 +53,25 @@ async function randomRequest(trader: Recorded, random: () => number, openIds: Ma
   const roll = random();
   try {
     if (roll < 0.55) {
-      const ack = await trader.client.place({ sym, side: pick(random, ['buy', 'sell'] as const), kind: 'limit', px: randomInt(random, 95, 105), qty: randomInt(random, 1, 20), tif: random() < 0.15 ? 'ioc' : 'gtc' });
+      const ack = await trader.client.place({
+        sym,
+        side: pick(random, ['buy', 'sell'] as const),
+        kind: 'limit',
+        px: randomInt(random, 95, 105),
+        qty: randomInt(random, 1, 20),
+        tif: random() < 0.15 ? 'ioc' : 'gtc',
+      });
       if (ack.id !== undefined) ids.push(ack.id);
     } else if (roll < 0.65) {
       await trader.client.place({ sym, side: pick(random, ['buy', 'sell'] as const), kind: 'market', qty: randomInt(random, 1, 15) });
     } else if (roll < 0.85 && ids.length > 0) {
       await trader.client.cancel(sym, ids.splice(randomInt(random, 0, ids.length - 1), 1)[0]!);
     } else if (ids.length > 0) {
-      await trader.client.amend(sym, pick(random, ids), random() < 0.5 ? { qty: randomInt(random, 1, 25) } : { px: randomInt(random, 95, 105) });
+      await trader.client.amend(
+        sym,
+        pick(random, ids),
+        random() < 0.5 ? { qty: randomInt(random, 1, 25) } : { px: randomInt(random, 95, 105) },
+      );
     }
   } catch (error) {
     if (!(error instanceof RejectError)) throw error;
@@ -84,7 +95,12 @@ export async function captureSession(options: CaptureOptions): Promise<CapturedS
       await Promise.all([alice, bob].flatMap((trader) => [1, 2, 3].map(() => randomRequest(trader, random, openIds))));
     }
     await barrier(observer);
-    const books = new Map(SYMS.map((sym) => [sym, { bids: live.server.engine.levels(sym, 'buy', 10_000), asks: live.server.engine.levels(sym, 'sell', 10_000) }]));
+    const books = new Map(
+      SYMS.map((sym) => [
+        sym,
+        { bids: live.server.engine.levels(sym, 'buy', 10_000), asks: live.server.engine.levels(sym, 'sell', 10_000) },
+      ]),
+    );
     const lastSeq = live.server.journal.lastSeq;
     const bookSeqs = new Map(SYMS.map((sym) => [sym, lastBookSeq(observer.books, sym)]));
     for (const recorded of [observer, alice, bob]) recorded.client.close();

@@ -21,13 +21,47 @@ describe('replay arguments', () => {
 
   it('parses --serve with its defaults and every option', () => {
     expect(parseReplayArgs(['data', '--serve'])).toEqual({
-      mode: 'serve', dir: 'data', marketsFile: null, host: '127.0.0.1', port: 9001, speed: 1, from: null, to: null, waitSubs: 0,
+      mode: 'serve',
+      dir: 'data',
+      marketsFile: null,
+      host: '127.0.0.1',
+      port: 9001,
+      speed: 1,
+      from: null,
+      to: null,
+      waitSubs: 0,
     });
-    expect(parseReplayArgs(['data', '--serve', '--port', '0', '--host', '0.0.0.0', '--speed', 'max', '--from', '10', '--to', '20', '--wait-subs', '3'])).toMatchObject({
-      port: 0, host: '0.0.0.0', speed: 'max', from: { seq: 10 }, to: { seq: 20 }, waitSubs: 3,
+    expect(
+      parseReplayArgs([
+        'data',
+        '--serve',
+        '--port',
+        '0',
+        '--host',
+        '0.0.0.0',
+        '--speed',
+        'max',
+        '--from',
+        '10',
+        '--to',
+        '20',
+        '--wait-subs',
+        '3',
+      ]),
+    ).toMatchObject({
+      port: 0,
+      host: '0.0.0.0',
+      speed: 'max',
+      from: { seq: 10 },
+      to: { seq: 20 },
+      waitSubs: 3,
     });
-    expect(parseReplayArgs(['data', '--serve', '--speed', '10', '--from-time', '2026-01-02T03:04:05.006Z', '--to-time', '1767323045999'])).toMatchObject({
-      speed: 10, from: { time: Date.UTC(2026, 0, 2, 3, 4, 5, 6) }, to: { time: 1767323045999 },
+    expect(
+      parseReplayArgs(['data', '--serve', '--speed', '10', '--from-time', '2026-01-02T03:04:05.006Z', '--to-time', '1767323045999']),
+    ).toMatchObject({
+      speed: 10,
+      from: { time: Date.UTC(2026, 0, 2, 3, 4, 5, 6) },
+      to: { time: 1767323045999 },
     });
     expect(parseReplayArgs(['--help'])).toEqual({ mode: 'help' });
     expect(parseReplayArgs(['-h', 'data', '--serve'])).toEqual({ mode: 'help' });

@@ -28,7 +28,7 @@ export function readRecords(journalDir: string): StoredRecord[] {
   const records: StoredRecord[] = [];
   for (const segment of listSegments(journalDir)) {
     const buffer = readFileSync(join(journalDir, segment));
-    for (let offset = 0; offset < buffer.length; ) {
+    for (let offset = 0; offset < buffer.length;) {
       const header = readHeader(buffer, offset);
       const body = buffer.subarray(offset + RECORD_HEADER_BYTES, offset + RECORD_HEADER_BYTES + header.bodyLength);
       records.push({ segment, offset, seq: header.seq, entries: codec.decodeBatch(body) });

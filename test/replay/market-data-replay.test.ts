@@ -58,7 +58,8 @@ beforeAll(async () => {
   const random = mulberry32(7);
   for (let round = 0; round < 80; round++) {
     const jump = random();
-    now += jump < 0.5 ? randomInt(random, 0, 20_000) : jump < 0.95 ? randomInt(random, 1, 40) * MINUTE : randomInt(random, 20, 30) * 60 * MINUTE;
+    now +=
+      jump < 0.5 ? randomInt(random, 0, 20_000) : jump < 0.95 ? randomInt(random, 1, 40) * MINUTE : randomInt(random, 20, 30) * 60 * MINUTE;
     // Both traders at once: live batches of several commands, trades in both markets.
     await Promise.all(
       [alice, bob].flatMap((trader) =>
@@ -89,7 +90,17 @@ afterAll(async () => {
 });
 
 async function replayed(args: readonly string[]): Promise<{ candles: CandleMessage[]; final: Final; stdout: string }> {
-  const replay = startReplay([join(live.dir, 'data'), '--serve', '--port', '0', '--speed', 'max', '--wait-subs', String(SYMS.length * CANDLE_INTERVALS.length), ...args]);
+  const replay = startReplay([
+    join(live.dir, 'data'),
+    '--serve',
+    '--port',
+    '0',
+    '--speed',
+    'max',
+    '--wait-subs',
+    String(SYMS.length * CANDLE_INTERVALS.length),
+    ...args,
+  ]);
   running.push(replay);
   const [, port] = await replay.waitFor(/serving ws:\/\/127\.0\.0\.1:(\d+)\/ws/);
   const url = `ws://127.0.0.1:${port}/ws`;
@@ -105,7 +116,10 @@ describe('candles under replay --serve', () => {
   it('the live session made closes on every interval, in both markets', () => {
     for (const sym of SYMS) {
       for (const interval of CANDLE_INTERVALS) {
-        expect(liveCandles.some((c) => c.sym === sym && c.interval === interval && c.closed), `${sym} ${interval} closed`).toBe(true);
+        expect(
+          liveCandles.some((c) => c.sym === sym && c.interval === interval && c.closed),
+          `${sym} ${interval} closed`,
+        ).toBe(true);
       }
     }
     expect(liveFinal.candles.find((s) => s.sym === SYMS[0] && s.interval === '1d')!.candles.length).toBeGreaterThan(1);
@@ -121,7 +135,9 @@ describe('candles under replay --serve', () => {
 
   it('from a seq past a snapshot: the same final state', async () => {
     // The server keeps its two newest snapshots: start just past the older one.
-    const oldest = readdirSync(join(live.dir, 'data', 'snapshots')).filter((name) => name.endsWith('.snap')).sort()[0]!;
+    const oldest = readdirSync(join(live.dir, 'data', 'snapshots'))
+      .filter((name) => name.endsWith('.snap'))
+      .sort()[0]!;
     const from = Number(oldest.slice(0, 16)) + 1;
     expect(from).toBeLessThan(lastSeq - 10);
     const replay = await replayed(['--from', String(from)]);

@@ -73,7 +73,12 @@ function referenceWindow(from: number, to: number): Reference {
   const bookSeqs = new Map(SYMS.map((sym) => [sym, 0]));
   const tradeIds = new Map(SYMS.map((sym) => [sym, 0]));
   const books = (): Map<string, BookState> =>
-    new Map(SYMS.map((sym) => [sym, { bids: engine.levels(sym, 'buy', 10_000), asks: engine.levels(sym, 'sell', 10_000), seq: bookSeqs.get(sym)! }]));
+    new Map(
+      SYMS.map((sym) => [
+        sym,
+        { bids: engine.levels(sym, 'buy', 10_000), asks: engine.levels(sym, 'sell', 10_000), seq: bookSeqs.get(sym)! },
+      ]),
+    );
   let start: Pick<Reference, 'startSeq' | 'atStart' | 'tradeIdsAtStart'> | null = null;
   let endSeq = 0;
   for (const record of readJournal(join(session.dataDir, 'journal'), { fromSeq: 1, chainBefore: 0, codec: createCommandCodec() })) {
@@ -81,7 +86,8 @@ function referenceWindow(from: number, to: number): Reference {
     if (start === null && lastSeq >= from) start = { startSeq: record.seq, atStart: books(), tradeIdsAtStart: new Map(tradeIds) };
     if (lastSeq > to) break;
     const replayed = applyRecord(engine, bookSeqs, record.seq, record.entries);
-    for (const result of replayed.results) for (const event of result.events) if (event.kind === 'trade') tradeIds.set(event.sym, event.tradeId);
+    for (const result of replayed.results)
+      for (const event of result.events) if (event.kind === 'trade') tradeIds.set(event.sym, event.tradeId);
     endSeq = lastSeq;
   }
   if (start === null) throw new Error(`the session ends before ${from}`);
@@ -131,7 +137,9 @@ describe('replay --serve', () => {
   });
 
   it('--from starts from the newest snapshot at or before it and --to stops, at 10x speed', async () => {
-    const snapshots = readdirSync(join(session.dataDir, 'snapshots')).map((name) => Number(name.slice(0, 16))).sort((a, b) => a - b);
+    const snapshots = readdirSync(join(session.dataDir, 'snapshots'))
+      .map((name) => Number(name.slice(0, 16)))
+      .sort((a, b) => a - b);
     expect(snapshots.length).toBeGreaterThanOrEqual(2);
     const from = snapshots[0]! + 3;
     const to = Math.min(from + 60, session.lastSeq - 10);
@@ -159,7 +167,9 @@ describe('replay --serve', () => {
       expect(book.bids(), sym).toEqual(atEnd.bids);
       expect(book.asks(), sym).toEqual(atEnd.asks);
     }
-    const window = session.trades.filter((t) => t.tradeId > expected.tradeIdsAtStart.get(t.sym)! && t.tradeId <= expected.tradeIdsAtEnd.get(t.sym)!);
+    const window = session.trades.filter(
+      (t) => t.tradeId > expected.tradeIdsAtStart.get(t.sym)! && t.tradeId <= expected.tradeIdsAtEnd.get(t.sym)!,
+    );
     expect(window.length).toBeGreaterThan(0);
     expect(client.trades).toEqual(window);
     expect(await replay.stop()).toBe(0);

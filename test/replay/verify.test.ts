@@ -79,7 +79,9 @@ describe('replay --verify', () => {
     rewriteJournal(journalDir, records);
     const { code, stdout } = await runReplay([copy, '--verify']);
     expect(code, stdout).toBe(1);
-    expect(stdout).toContain(`replay diverged at journal sequence ${record.seq + position}: order id ${removedId} where the journal recorded ${removedId! + 1}`);
+    expect(stdout).toContain(
+      `replay diverged at journal sequence ${record.seq + position}: order id ${removedId} where the journal recorded ${removedId! + 1}`,
+    );
   });
 
   it('catches an altered price that only the live snapshots can tell apart', async () => {
@@ -88,14 +90,23 @@ describe('replay --verify', () => {
     const records = readRecords(journalDir);
     const newestSnapshot = Math.max(...readdirSync(join(copy, 'snapshots')).map((name) => Number(name.slice(0, 16))));
     const referenced = new Set<number>();
-    for (const r of records) for (const e of r.entries) if ((e.command.op === 'cancel' || e.command.op === 'amend') && 'id' in e.command.ref) referenced.add(e.command.ref.id);
+    for (const r of records)
+      for (const e of r.entries)
+        if ((e.command.op === 'cancel' || e.command.op === 'amend') && 'id' in e.command.ref) referenced.add(e.command.ref.id);
     // A resting limit order no later command touches, moved far from the market: every command
     // still replays without a reject, so only the live server's snapshot shows the book differs.
     let target: { record: StoredRecord; position: number } | null = null;
     for (const record of records) {
       record.entries.forEach((e, position) => {
         const c = e.command;
-        if (record.seq + position <= newestSnapshot && c.op === 'place' && c.kind === 'limit' && c.tif === 'gtc' && e.id !== null && !referenced.has(e.id)) {
+        if (
+          record.seq + position <= newestSnapshot &&
+          c.op === 'place' &&
+          c.kind === 'limit' &&
+          c.tif === 'gtc' &&
+          e.id !== null &&
+          !referenced.has(e.id)
+        ) {
           target = { record, position };
         }
       });

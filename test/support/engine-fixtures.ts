@@ -110,7 +110,11 @@ export function moneyOutline(events: readonly EngineEvent[]): string[] {
 
 /** Deposits of `amount` of every asset to each account: what most engine tests start from. */
 export function fundAll(engine: MatchingEngine, accounts: readonly string[], amount: number = FUNDED): void {
-  for (const command of fundingCommands(accounts, amount, engine.assets.map((a) => a.asset))) {
+  for (const command of fundingCommands(
+    accounts,
+    amount,
+    engine.assets.map((a) => a.asset),
+  )) {
     const result = engine.execute(command);
     if (!result.ok) throw new Error(`funding ${command.account} ${command.asset}: ${result.msg}`);
   }
@@ -122,8 +126,14 @@ export const FUNDED = Math.floor(Number.MAX_SAFE_INTEGER / 4);
 export const FIXTURE_FUNDING = 1e14;
 
 /** One deposit per account and asset (ref `fund:<account>:<asset>`), to run or journal first. */
-export function fundingCommands(accounts: readonly string[], amount: number = FIXTURE_FUNDING, assets: readonly string[] = ['BTC', 'ETH', 'USD']): TransferCommand[] {
-  return accounts.flatMap((account) => assets.map((asset): TransferCommand => ({ op: 'deposit', ts: 0, account, asset, amount, ref: `fund:${account}:${asset}` })));
+export function fundingCommands(
+  accounts: readonly string[],
+  amount: number = FIXTURE_FUNDING,
+  assets: readonly string[] = ['BTC', 'ETH', 'USD'],
+): TransferCommand[] {
+  return accounts.flatMap((account) =>
+    assets.map((asset): TransferCommand => ({ op: 'deposit', ts: 0, account, asset, amount, ref: `fund:${account}:${asset}` })),
+  );
 }
 
 function describeEvent(e: EngineEvent): string {

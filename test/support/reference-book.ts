@@ -15,7 +15,15 @@ import type {
   EngineLimits,
   PlaceCommand,
 } from '../../server/engine/types.js';
-import { MAX, ReferenceLedger, referenceAssets, referenceFee, referenceMoney, referenceTransfer, type RefMarketMoney } from './reference-ledger.js';
+import {
+  MAX,
+  ReferenceLedger,
+  referenceAssets,
+  referenceFee,
+  referenceMoney,
+  referenceTransfer,
+  type RefMarketMoney,
+} from './reference-ledger.js';
 
 const HOLD_TOO_LARGE = 'the amount this order would hold exceeds 2^53-1 ledger units';
 
@@ -207,7 +215,12 @@ export class ReferenceEngine {
     if (cmd.px !== null && book.levelTotal(cmd.side, cmd.px) + BigInt(cmd.qty) > MAX) {
       return fail('bad_number', 'quantity at this price level would exceed 2^53-1');
     }
-    const hold = cmd.side === 'sell' ? BigInt(cmd.qty) * book.money.basePerLot : cmd.px === null ? this.marketBuyCost(book, cmd) : BigInt(cmd.qty) * BigInt(cmd.px) * book.money.quotePerTickLot;
+    const hold =
+      cmd.side === 'sell'
+        ? BigInt(cmd.qty) * book.money.basePerLot
+        : cmd.px === null
+          ? this.marketBuyCost(book, cmd)
+          : BigInt(cmd.qty) * BigInt(cmd.px) * book.money.quotePerTickLot;
     if (hold > MAX) return fail('bad_number', HOLD_TOO_LARGE);
     const holdAsset = holdAssetOf(book, cmd.side);
     const available = this.ledger.of(cmd.account, holdAsset).available;
@@ -352,7 +365,8 @@ export class ReferenceEngine {
     this.ledger.of(FEES_ACCOUNT, money.base).available += fees.get(buyer)!;
     // The seller's hold pays the base.
     const sellerHold = this.ruleHold(book, seller);
-    if (seller.hold - sellerHold !== base) throw new Error(`reference: seller ${seller.id} hold moved by ${seller.hold - sellerHold}, fill is ${base}`);
+    if (seller.hold - sellerHold !== base)
+      throw new Error(`reference: seller ${seller.id} hold moved by ${seller.hold - sellerHold}, fill is ${base}`);
     this.ledger.of(seller.account, money.base).hold -= base;
     seller.hold = sellerHold;
     fees.set(seller, this.charge(seller, quote, seller === taker ? 'taker' : 'maker', money));
@@ -461,8 +475,7 @@ export class ReferenceEngine {
     const available = this.ledger.of(order.account, holdAsset).available;
     const insufficient = (): CommandResult =>
       fail('insufficient_funds', `needs ${newHold - order.hold} ${holdAsset} (ledger units), ${available} available`);
-    const amendedExec = (): EngineEvent =>
-      execOf(order, order.filled > 0 ? 'partial' : 'new', cmd.ts, { amended: true });
+    const amendedExec = (): EngineEvent => execOf(order, order.filled > 0 ? 'partial' : 'new', cmd.ts, { amended: true });
 
     if (px === order.px) {
       if (qty === order.qty) return ok(events);

@@ -112,10 +112,18 @@ export type TransferResult =
   | { ok: false; code: 'bad_request' | 'bad_number' | 'insufficient_funds'; msg: string; events: [] };
 
 export function referenceTransfer(ledger: ReferenceLedger, cmd: TransferCommand): TransferResult {
-  if (!ledger.isAsset(cmd.asset)) return { ok: false, code: 'bad_request', msg: `unknown asset ${cmd.asset}: no market names it`, events: [] };
+  if (!ledger.isAsset(cmd.asset))
+    return { ok: false, code: 'bad_request', msg: `unknown asset ${cmd.asset}: no market names it`, events: [] };
   const outcome = (duplicate: boolean): TransferOutcome => {
     const balance = ledger.of(cmd.account, cmd.asset);
-    return { ref: cmd.ref, account: cmd.account, asset: cmd.asset, available: Number(balance.available), hold: Number(balance.hold), duplicate };
+    return {
+      ref: cmd.ref,
+      account: cmd.account,
+      asset: cmd.asset,
+      available: Number(balance.available),
+      hold: Number(balance.hold),
+      duplicate,
+    };
   };
   const seen = ledger.refs.get(cmd.ref);
   if (seen) {
@@ -127,16 +135,26 @@ export function referenceTransfer(ledger: ReferenceLedger, cmd: TransferCommand)
   const balance = ledger.of(cmd.account, cmd.asset);
   const supply = ledger.supply.get(cmd.asset)!;
   if (cmd.op === 'deposit') {
-    if (supply + amount > MAX) return { ok: false, code: 'bad_number', msg: `the total of ${cmd.asset} held by all accounts would exceed 2^53-1`, events: [] };
+    if (supply + amount > MAX)
+      return { ok: false, code: 'bad_number', msg: `the total of ${cmd.asset} held by all accounts would exceed 2^53-1`, events: [] };
     balance.available += amount;
     ledger.supply.set(cmd.asset, supply + amount);
   } else {
     if (amount > balance.available) {
-      return { ok: false, code: 'insufficient_funds', msg: `withdrawal of ${cmd.amount} ${cmd.asset}, ${balance.available} available`, events: [] };
+      return {
+        ok: false,
+        code: 'insufficient_funds',
+        msg: `withdrawal of ${cmd.amount} ${cmd.asset}, ${balance.available} available`,
+        events: [],
+      };
     }
     balance.available -= amount;
     ledger.supply.set(cmd.asset, supply - amount);
   }
   ledger.refs.set(cmd.ref, { op: cmd.op, account: cmd.account, asset: cmd.asset, amount: cmd.amount });
-  return { ok: true, transfer: outcome(false), events: [{ kind: 'transfer', op: cmd.op, account: cmd.account, asset: cmd.asset, amount: cmd.amount, ref: cmd.ref, ts: cmd.ts }] };
+  return {
+    ok: true,
+    transfer: outcome(false),
+    events: [{ kind: 'transfer', op: cmd.op, account: cmd.account, asset: cmd.asset, amount: cmd.amount, ref: cmd.ref, ts: cmd.ts }],
+  };
 }

@@ -42,7 +42,11 @@ export function App({ state, session }: { readonly state: PageState; readonly se
     <div class="page">
       <header>
         <h1>Spotwire</h1>
-        <select data-testid="market-select" value={state.sym} onChange={(e) => void session.selectMarket((e.target as HTMLSelectElement).value)}>
+        <select
+          data-testid="market-select"
+          value={state.sym}
+          onChange={(e) => void session.selectMarket((e.target as HTMLSelectElement).value)}
+        >
           {state.markets.map((m) => (
             <option key={m.sym} value={m.sym}>
               {m.sym}
@@ -62,7 +66,13 @@ export function App({ state, session }: { readonly state: PageState; readonly se
           <TickerBar market={market} book={state.book?.book ?? null} ticker={state.ticker} source={state.tickerSource} />
           <main>
             <div class="col chart-col">
-              <CandleChart candles={state.candles} epoch={state.candleEpoch} source={state.candleSource} pxDecimals={market.pxDecimals} qtyDecimals={market.qtyDecimals} />
+              <CandleChart
+                candles={state.candles}
+                epoch={state.candleEpoch}
+                source={state.candleSource}
+                pxDecimals={market.pxDecimals}
+                qtyDecimals={market.qtyDecimals}
+              />
               <DepthChart book={state.book?.book ?? null} version={state.book?.book.seq ?? 0} />
             </div>
             <div class="col book-col">

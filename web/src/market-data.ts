@@ -4,7 +4,16 @@
 // and the ticker from the trades and the book it already has, and says so.
 import type { Candle, CandleInterval, LocalBook, RecentTrade, TickerMessage, TradeMessage } from '@spotwire/client';
 
-export type { Candle, CandleInterval, CandleMessage, CandlesSnapshot, MarketDataMessage, RecentTrade, TickerMessage as Ticker, TradesSnapshot } from '@spotwire/client';
+export type {
+  Candle,
+  CandleInterval,
+  CandleMessage,
+  CandlesSnapshot,
+  MarketDataMessage,
+  RecentTrade,
+  TickerMessage as Ticker,
+  TradesSnapshot,
+} from '@spotwire/client';
 
 export const INTERVAL_MS: Readonly<Record<CandleInterval, number>> = {
   '1m': 60_000,
@@ -36,7 +45,14 @@ export function foldTrade(candles: Candle[], trade: Pick<TradeMessage, 'px' | 'q
   const t = trade.ts - (trade.ts % intervalMs);
   const last = candles[candles.length - 1];
   if (last !== undefined && last.t === t) {
-    upsertCandle(candles, { ...last, h: Math.max(last.h, trade.px), l: Math.min(last.l, trade.px), c: trade.px, v: last.v + trade.qty, n: last.n + 1 });
+    upsertCandle(candles, {
+      ...last,
+      h: Math.max(last.h, trade.px),
+      l: Math.min(last.l, trade.px),
+      c: trade.px,
+      v: last.v + trade.qty,
+      n: last.n + 1,
+    });
   } else if (last === undefined || last.t < t) {
     upsertCandle(candles, { t, o: trade.px, h: trade.px, l: trade.px, c: trade.px, v: trade.qty, n: 1 });
   }

@@ -5,7 +5,15 @@
 // (orders, balances, my_trades) lands exactly between the pushes before and after it.
 import { SpotwireClient, type Exec, type PlaceParams, type Reply, type ServerMessage } from '@spotwire/client';
 import { BookSync } from './book-sync.js';
-import { foldTrade, INTERVAL_MS, MAX_CANDLES, pageTicker, upsertCandle, type CandleInterval, type MarketDataMessage } from './market-data.js';
+import {
+  foldTrade,
+  INTERVAL_MS,
+  MAX_CANDLES,
+  pageTicker,
+  upsertCandle,
+  type CandleInterval,
+  type MarketDataMessage,
+} from './market-data.js';
 import { MAX_FILLS, MAX_TAPE, type PageState } from './state.js';
 
 export const BOOK_DEPTH = 20;
@@ -218,7 +226,18 @@ export class Session {
         for (const balance of message.balances) state.balances.set(balance.asset, balance);
         break;
       case 'my_trades':
-        state.fills = message.trades.map((t) => ({ key: `${t.sym}/${t.tradeId}/${t.side}`, sym: t.sym, orderId: t.orderId, side: t.side, px: t.px, qty: t.qty, liquidity: t.liquidity, fee: t.fee, feeAsset: t.feeAsset, ts: t.ts }));
+        state.fills = message.trades.map((t) => ({
+          key: `${t.sym}/${t.tradeId}/${t.side}`,
+          sym: t.sym,
+          orderId: t.orderId,
+          side: t.side,
+          px: t.px,
+          qty: t.qty,
+          liquidity: t.liquidity,
+          fee: t.fee,
+          feeAsset: t.feeAsset,
+          ts: t.ts,
+        }));
         break;
       case 'trades':
       case 'candles':
@@ -288,7 +307,18 @@ export class Session {
     }
     if (exec.fill !== undefined) {
       const { fill } = exec;
-      state.fills.unshift({ key: `${exec.sym}/${fill.tradeId}/${exec.side}`, sym: exec.sym, orderId: exec.id, side: exec.side, px: fill.px, qty: fill.qty, liquidity: fill.liquidity, fee: fill.fee, feeAsset: fill.feeAsset, ts: exec.ts });
+      state.fills.unshift({
+        key: `${exec.sym}/${fill.tradeId}/${exec.side}`,
+        sym: exec.sym,
+        orderId: exec.id,
+        side: exec.side,
+        px: fill.px,
+        qty: fill.qty,
+        liquidity: fill.liquidity,
+        fee: fill.fee,
+        feeAsset: fill.feeAsset,
+        ts: exec.ts,
+      });
       if (state.fills.length > MAX_FILLS) state.fills.length = MAX_FILLS;
     }
   }

@@ -25,7 +25,11 @@ export interface LadderRow {
 /** The ladder as shown: bids best first, asks best first (the page draws asks upside down). */
 export async function ladder(page: Page): Promise<{ bids: [number, number][]; asks: [number, number][] }> {
   const rows = await page.$$eval('[data-testid=ladder-row]', (elements) =>
-    elements.map((e) => ({ side: e.getAttribute('data-side'), px: Number(e.getAttribute('data-px')), qty: Number(e.getAttribute('data-qty')) })),
+    elements.map((e) => ({
+      side: e.getAttribute('data-side'),
+      px: Number(e.getAttribute('data-px')),
+      qty: Number(e.getAttribute('data-qty')),
+    })),
   );
   return {
     bids: rows.filter((r) => r.side === 'buy').map((r) => [r.px, r.qty]),

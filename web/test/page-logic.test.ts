@@ -9,16 +9,29 @@ import { MAX_CANDLES, foldTrade, pageTicker, upsertCandle, type Candle } from '.
 import { FrameScheduler } from '../src/state.js';
 
 function message(seq: number, bids: Level[], asks: Level[], full: { bids: Level[]; asks: Level[] }, snapshot = false): BookMessage {
-  return { type: 'book', sym: 'BTC-USD', seq, ...(snapshot ? { snapshot: true as const } : {}), bids, asks, cs: bookChecksum(full.asks, full.bids) };
+  return {
+    type: 'book',
+    sym: 'BTC-USD',
+    seq,
+    ...(snapshot ? { snapshot: true as const } : {}),
+    bids,
+    asks,
+    cs: bookChecksum(full.asks, full.bids),
+  };
 }
 
 function harness(): { sync: BookSync; resubscribes: number[]; clock: { now: number } } {
   const clock = { now: 1_000 };
   const resubscribes: number[] = [];
-  const sync = new BookSync('BTC-USD', 20, () => {
-    resubscribes.push(clock.now);
-    return Promise.resolve();
-  }, () => clock.now);
+  const sync = new BookSync(
+    'BTC-USD',
+    20,
+    () => {
+      resubscribes.push(clock.now);
+      return Promise.resolve();
+    },
+    () => clock.now,
+  );
   return { sync, resubscribes, clock };
 }
 
@@ -28,17 +41,38 @@ describe('BookSync', () => {
   it('applies a snapshot and good deltas, counting each checked message', () => {
     const { sync, resubscribes } = harness();
     expect(sync.apply(snapshot)).toBe(true);
-    expect(sync.apply(message(6, [[99, 4]], [], { bids: [[100, 3], [99, 4]], asks: [[101, 2]] }))).toBe(true);
+    expect(
+      sync.apply(
+        message(6, [[99, 4]], [], {
+          bids: [
+            [100, 3],
+            [99, 4],
+          ],
+          asks: [[101, 2]],
+        }),
+      ),
+    ).toBe(true);
     expect(sync.state).toBe('synced');
     expect(sync.checksumsVerified).toBe(2);
-    expect(sync.book.bids()).toEqual([[100, 3], [99, 4]]);
+    expect(sync.book.bids()).toEqual([
+      [100, 3],
+      [99, 4],
+    ]);
     expect(resubscribes).toEqual([]);
   });
 
   it('resubscribes once on a seq gap, and takes the next snapshot', () => {
     const { sync, resubscribes } = harness();
     sync.apply(snapshot);
-    sync.apply(message(8, [[99, 4]], [], { bids: [[100, 3], [99, 4]], asks: [[101, 2]] }));
+    sync.apply(
+      message(8, [[99, 4]], [], {
+        bids: [
+          [100, 3],
+          [99, 4],
+        ],
+        asks: [[101, 2]],
+      }),
+    );
     expect(sync.state).toBe('resyncing');
     expect(sync.lastResync?.reason).toBe('gap');
     // Deltas in flight from the old subscription are ignored, and start no second resubscribe.
@@ -52,7 +86,16 @@ describe('BookSync', () => {
   it('resubscribes on a checksum mismatch, and again when the new snapshot is bad too', () => {
     const { sync, resubscribes } = harness();
     sync.apply(snapshot);
-    sync.apply({ ...message(6, [[99, 4]], [], { bids: [[100, 3], [99, 4]], asks: [[101, 2]] }), cs: 12345 });
+    sync.apply({
+      ...message(6, [[99, 4]], [], {
+        bids: [
+          [100, 3],
+          [99, 4],
+        ],
+        asks: [[101, 2]],
+      }),
+      cs: 12345,
+    });
     expect(sync.lastResync?.reason).toBe('checksum');
     sync.apply({ ...snapshot, seq: 7, cs: 1 });
     expect(resubscribes.length).toBe(2);
@@ -64,8 +107,27 @@ describe('BookSync', () => {
     sync.dropNextDeltas = 1;
     sync.apply(snapshot);
     expect(sync.state).toBe('synced');
-    expect(sync.apply(message(6, [[99, 4]], [], { bids: [[100, 3], [99, 4]], asks: [[101, 2]] }))).toBe(false);
-    sync.apply(message(7, [[98, 1]], [], { bids: [[100, 3], [99, 4], [98, 1]], asks: [[101, 2]] }));
+    expect(
+      sync.apply(
+        message(6, [[99, 4]], [], {
+          bids: [
+            [100, 3],
+            [99, 4],
+          ],
+          asks: [[101, 2]],
+        }),
+      ),
+    ).toBe(false);
+    sync.apply(
+      message(7, [[98, 1]], [], {
+        bids: [
+          [100, 3],
+          [99, 4],
+          [98, 1],
+        ],
+        asks: [[101, 2]],
+      }),
+    );
     expect(sync.lastResync?.reason).toBe('gap');
     expect(resubscribes.length).toBe(1);
   });
@@ -103,7 +165,12 @@ describe('candles', () => {
     upsertCandle(candles, bar(120, 2));
     upsertCandle(candles, bar(60));
     upsertCandle(candles, bar(180));
-    expect(candles.map((c) => [c.t, c.c])).toEqual([[0, 1], [60, 1], [120, 2], [180, 1]]);
+    expect(candles.map((c) => [c.t, c.c])).toEqual([
+      [0, 1],
+      [60, 1],
+      [120, 2],
+      [180, 1],
+    ]);
     for (let i = 0; i < MAX_CANDLES + 10; i++) upsertCandle(candles, bar(1_000 + i));
     expect(candles.length).toBe(MAX_CANDLES);
     expect(candles[candles.length - 1]!.t).toBe(1_000 + MAX_CANDLES + 9);
@@ -114,7 +181,15 @@ describe('pageTicker', () => {
   it('takes bid and ask from the checked book and last from the tape when the server has no ticker', () => {
     const { sync } = harness();
     sync.apply(message(1, [[100, 3]], [[101, 2]], { bids: [[100, 3]], asks: [[101, 2]] }, true));
-    expect(pageTicker('BTC-USD', sync.book, { tradeId: 1, px: 100, qty: 1, side: 'sell', ts: 5 }, 9)).toMatchObject({ bid: 100, bidQty: 3, ask: 101, askQty: 2, last: 100, change: null, ts: 9 });
+    expect(pageTicker('BTC-USD', sync.book, { tradeId: 1, px: 100, qty: 1, side: 'sell', ts: 5 }, 9)).toMatchObject({
+      bid: 100,
+      bidQty: 3,
+      ask: 101,
+      askQty: 2,
+      last: 100,
+      change: null,
+      ts: 9,
+    });
     expect(pageTicker('BTC-USD', null, undefined, 9)).toMatchObject({ bid: null, bidQty: null, ask: null, last: null });
   });
 });
@@ -135,7 +210,10 @@ describe('FrameScheduler', () => {
   it('renders once per frame however many changes came before it', () => {
     const frames: (() => void)[] = [];
     let renders = 0;
-    const scheduler = new FrameScheduler(() => renders++, (callback) => frames.push(callback));
+    const scheduler = new FrameScheduler(
+      () => renders++,
+      (callback) => frames.push(callback),
+    );
     scheduler.changed();
     scheduler.changed();
     scheduler.changed();

@@ -37,7 +37,11 @@ async function openPage(width = 1400): Promise<{ page: Page; errors: string[] }>
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(String(error)));
   await page.goto(`${server.httpUrl}/?test-hooks`);
-  await eventually(() => attribute(page, 'book-sync', 'data-state'), (s) => s === 'synced', 'the first checked snapshot');
+  await eventually(
+    () => attribute(page, 'book-sync', 'data-state'),
+    (s) => s === 'synced',
+    'the first checked snapshot',
+  );
   return { page, errors };
 }
 
@@ -70,14 +74,23 @@ describe('the trading page', () => {
     await rest(bob, 'buy', 4_990_000, 1_234);
     await bob.client.cancel(SYM, extra);
     await rest(carol, 'sell', 5_005_000, 7_000);
-    const shown = await eventually(() => ladder(page), (l) => JSON.stringify(l) === JSON.stringify(expected()), 'the ladder to equal the server book');
+    const shown = await eventually(
+      () => ladder(page),
+      (l) => JSON.stringify(l) === JSON.stringify(expected()),
+      'the ladder to equal the server book',
+    );
     expect(shown.bids[0]).toEqual([4_990_000, 11_234]);
     expect(shown.asks[0]).toEqual([5_005_000, 7_000]);
     expect(await page.getByTestId('best-bid').textContent()).toBe(formatUnits(4_990_000, 2));
     expect(await page.getByTestId('best-ask').textContent()).toBe(formatUnits(5_005_000, 2));
     // Cumulative size: the third bid row's total is the sum of the first three.
     const totals = await page.$$eval('[data-testid=ladder-row][data-side=buy] td:nth-child(3)', (cells) => cells.map((c) => c.textContent));
-    expect(totals[2]).toBe(formatUnits(shown.bids.slice(0, 3).reduce((sum, [, qty]) => sum + qty, 0), 6));
+    expect(totals[2]).toBe(
+      formatUnits(
+        shown.bids.slice(0, 3).reduce((sum, [, qty]) => sum + qty, 0),
+        6,
+      ),
+    );
     // The snapshot and each of the four deltas passed the checksum check; nothing was resynced.
     expect(Number(await attribute(page, 'book-sync', 'data-verified'))).toBeGreaterThanOrEqual(5);
     expect(await attribute(page, 'book-sync', 'data-resyncs')).toBe('0');
@@ -90,7 +103,11 @@ describe('the trading page', () => {
     await page.getByTestId('login-token').fill('token-alice');
     await page.getByTestId('login-submit').click();
     await page.getByTestId('order-form').waitFor();
-    await eventually(() => page.getByTestId('balance-row').count(), (n) => n === 3, 'three balance rows');
+    await eventually(
+      () => page.getByTestId('balance-row').count(),
+      (n) => n === 3,
+      'three balance rows',
+    );
     const usdBefore = Number(await page.locator('[data-testid=balance-row][data-asset=USD]').getAttribute('data-available'));
 
     await page.getByTestId('order-price').fill('45000.25');
@@ -104,11 +121,21 @@ describe('the trading page', () => {
     expect(await row.getAttribute('data-qty')).toBe('12300');
     expect(await page.getByTestId('order-result').textContent()).toMatch(/^order \d+ accepted$/);
     const id = Number(await row.getAttribute('data-id'));
-    expect(server.server.engine.openOrders('alice', SYM).map((o) => ({ id: o.id, px: o.px, qty: o.qty, side: o.side }))).toEqual([{ id, px: 4_500_025, qty: 12_300, side: 'buy' }]);
-    await eventually(() => ladder(page), (l) => l.bids.some(([px, qty]) => px === 4_500_025 && qty === 12_300), 'the order in the ladder');
+    expect(server.server.engine.openOrders('alice', SYM).map((o) => ({ id: o.id, px: o.px, qty: o.qty, side: o.side }))).toEqual([
+      { id, px: 4_500_025, qty: 12_300, side: 'buy' },
+    ]);
+    await eventually(
+      () => ladder(page),
+      (l) => l.bids.some(([px, qty]) => px === 4_500_025 && qty === 12_300),
+      'the order in the ladder',
+    );
     // 45,000.25 USD × 0.0123 BTC = 553.503075 USD held, in 10^-8 USD.
     const usd = page.locator('[data-testid=balance-row][data-asset=USD]');
-    await eventually(() => usd.getAttribute('data-hold'), (hold) => hold === '55350307500', 'the hold');
+    await eventually(
+      () => usd.getAttribute('data-hold'),
+      (hold) => hold === '55350307500',
+      'the hold',
+    );
     expect(Number(await usd.getAttribute('data-available'))).toBe(usdBefore - 55_350_307_500);
 
     // Amend: a new price, the same size.
@@ -118,13 +145,29 @@ describe('the trading page', () => {
     const amended = page.locator('[data-testid=open-order-row][data-px="4500100"]');
     await amended.waitFor();
     expect(server.server.engine.openOrders('alice', SYM)[0]?.px).toBe(4_500_100);
-    await eventually(() => ladder(page), (l) => l.bids.some(([px]) => px === 4_500_100) && !l.bids.some(([px]) => px === 4_500_025), 'the amended price in the ladder');
+    await eventually(
+      () => ladder(page),
+      (l) => l.bids.some(([px]) => px === 4_500_100) && !l.bids.some(([px]) => px === 4_500_025),
+      'the amended price in the ladder',
+    );
 
     await amended.getByTestId('cancel-order').click();
-    await eventually(() => page.getByTestId('open-order-row').count(), (n) => n === 0, 'no open order');
-    await eventually(() => ladder(page), (l) => !l.bids.some(([px]) => px === 4_500_100), 'the order gone from the ladder');
+    await eventually(
+      () => page.getByTestId('open-order-row').count(),
+      (n) => n === 0,
+      'no open order',
+    );
+    await eventually(
+      () => ladder(page),
+      (l) => !l.bids.some(([px]) => px === 4_500_100),
+      'the order gone from the ladder',
+    );
     expect(server.server.engine.openOrders('alice', SYM)).toEqual([]);
-    await eventually(() => usd.getAttribute('data-hold'), (hold) => hold === '0', 'the hold released');
+    await eventually(
+      () => usd.getAttribute('data-hold'),
+      (hold) => hold === '0',
+      'the hold released',
+    );
 
     // A market buy takes the best ask: a fill row, and BTC in less the taker fee (0.2% of 1,000 lots).
     await rest(carol, 'sell', 5_005_000, 2_000); // half stays for the post-only reject below
@@ -136,7 +179,11 @@ describe('the trading page', () => {
     await page.getByTestId('order-submit').click();
     await page.getByTestId('fill-row').first().waitFor();
     expect(await page.getByTestId('fill-row').first().textContent()).toContain('50050.00');
-    await eventually(() => btc.getAttribute('data-available'), (units) => Number(units) === btcBefore + 998, 'the bought BTC');
+    await eventually(
+      () => btc.getAttribute('data-available'),
+      (units) => Number(units) === btcBefore + 998,
+      'the bought BTC',
+    );
     await page.getByTestId('order-kind').selectOption('limit');
     await page.getByTestId('order-tif').selectOption('gtc');
 
@@ -144,7 +191,11 @@ describe('the trading page', () => {
     await page.getByTestId('order-price').fill('60000');
     await page.getByTestId('order-qty').fill('0.001');
     await page.getByTestId('order-submit').click();
-    await eventually(() => page.getByTestId('order-result').textContent(), (text) => text?.startsWith('post_would_take') === true, 'the reject');
+    await eventually(
+      () => page.getByTestId('order-result').textContent(),
+      (text) => text?.startsWith('post_would_take') === true,
+      'the reject',
+    );
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -154,12 +205,28 @@ describe('the trading page', () => {
     await page.getByTestId('login-token').fill('token-carol');
     await page.getByTestId('login-submit').click();
     await page.getByTestId('order-form').waitFor();
-    await page.evaluate(() => (window as unknown as { spotwireTest: { session: { client: { close(code: number): void } } } }).spotwireTest.session.client.close(4000));
+    await page.evaluate(() =>
+      (window as unknown as { spotwireTest: { session: { client: { close(code: number): void } } } }).spotwireTest.session.client.close(
+        4000,
+      ),
+    );
     // The close is seen a moment later: wait for the count, then for the connection to be open again.
-    await eventually(() => page.getByTestId('connection').textContent(), (text) => text?.includes('1 reconnect') === true, 'the drop to be counted');
-    await eventually(() => attribute(page, 'connection', 'data-state'), (s) => s === 'open', 'the reconnect');
+    await eventually(
+      () => page.getByTestId('connection').textContent(),
+      (text) => text?.includes('1 reconnect') === true,
+      'the drop to be counted',
+    );
+    await eventually(
+      () => attribute(page, 'connection', 'data-state'),
+      (s) => s === 'open',
+      'the reconnect',
+    );
     await page.getByTestId('order-form').waitFor();
-    await eventually(() => attribute(page, 'book-sync', 'data-state'), (s) => s === 'synced', 'the book again');
+    await eventually(
+      () => attribute(page, 'book-sync', 'data-state'),
+      (s) => s === 'synced',
+      'the book again',
+    );
     // A reload in the same tab finds the token in sessionStorage.
     await page.reload();
     await page.getByTestId('order-form').waitFor();
@@ -168,7 +235,11 @@ describe('the trading page', () => {
     await page.getByTestId('logout').click();
     await page.getByTestId('login-form').waitFor();
     expect(await page.evaluate(() => sessionStorage.getItem('spotwire.token'))).toBeNull();
-    await eventually(() => attribute(page, 'connection', 'data-state'), (s) => s === 'open', 'connected again');
+    await eventually(
+      () => attribute(page, 'connection', 'data-state'),
+      (s) => s === 'open',
+      'connected again',
+    );
     expect(await page.getByTestId('connection').textContent()).toBe('live');
     await page.close();
   });
@@ -179,10 +250,22 @@ describe('the trading page', () => {
     await page.evaluate(() => (window as unknown as { spotwireTest: { dropNextDeltas(n: number): void } }).spotwireTest.dropNextDeltas(1));
     await rest(bob, 'buy', 4_980_000, 5_000); // lost
     await rest(bob, 'buy', 4_979_000, 5_000); // seq jumps by 2: a gap
-    await eventually(() => attribute(page, 'book-sync', 'data-resyncs'), (n) => n === '1', 'the resync');
+    await eventually(
+      () => attribute(page, 'book-sync', 'data-resyncs'),
+      (n) => n === '1',
+      'the resync',
+    );
     expect(await attribute(page, 'book-sync', 'data-last-reason')).toBe('gap');
-    await eventually(() => attribute(page, 'book-sync', 'data-state'), (s) => s === 'synced', 'synced again');
-    await eventually(() => ladder(page), (l) => JSON.stringify(l) === JSON.stringify(expected()), 'the ladder to equal the server book');
+    await eventually(
+      () => attribute(page, 'book-sync', 'data-state'),
+      (s) => s === 'synced',
+      'synced again',
+    );
+    await eventually(
+      () => ladder(page),
+      (l) => JSON.stringify(l) === JSON.stringify(expected()),
+      'the ladder to equal the server book',
+    );
     expect((await ladder(page)).bids.some(([px]) => px === 4_980_000)).toBe(true);
     expect(await page.getByTestId('book-sync').textContent()).toContain('1 resync');
     await page.close();
@@ -191,12 +274,26 @@ describe('the trading page', () => {
   it('shows a checksum mismatch, resyncs, and matches the server book again', async () => {
     const expected = await serverBook(SYM);
     const { page } = await openPage();
-    await page.evaluate(() => (window as unknown as { spotwireTest: { corruptNextDeltas(n: number): void } }).spotwireTest.corruptNextDeltas(1));
+    await page.evaluate(() =>
+      (window as unknown as { spotwireTest: { corruptNextDeltas(n: number): void } }).spotwireTest.corruptNextDeltas(1),
+    );
     await rest(bob, 'buy', 4_978_000, 5_000);
-    await eventually(() => attribute(page, 'book-sync', 'data-resyncs'), (n) => n === '1', 'the resync');
+    await eventually(
+      () => attribute(page, 'book-sync', 'data-resyncs'),
+      (n) => n === '1',
+      'the resync',
+    );
     expect(await attribute(page, 'book-sync', 'data-last-reason')).toBe('checksum');
-    await eventually(() => attribute(page, 'book-sync', 'data-state'), (s) => s === 'synced', 'synced again');
-    await eventually(() => ladder(page), (l) => JSON.stringify(l) === JSON.stringify(expected()), 'the ladder to equal the server book');
+    await eventually(
+      () => attribute(page, 'book-sync', 'data-state'),
+      (s) => s === 'synced',
+      'synced again',
+    );
+    await eventually(
+      () => ladder(page),
+      (l) => JSON.stringify(l) === JSON.stringify(expected()),
+      'the ladder to equal the server book',
+    );
     expect((await ladder(page)).bids.some(([px]) => px === 4_978_000)).toBe(true);
     await page.close();
   });
@@ -237,18 +334,38 @@ describe('the candle chart', () => {
     const { page, errors } = await openPage();
     const eth = await serverBook(SYM2);
     await page.getByTestId('market-select').selectOption(SYM2);
-    const before = await eventually(() => candleState(page), (s) => s.source === 'server', 'the candles snapshot');
+    const before = await eventually(
+      () => candleState(page),
+      (s) => s.source === 'server',
+      'the candles snapshot',
+    );
     await tradeOnce(301_000);
-    const after = await eventually(() => candleState(page), (s) => s.count > before.count || s.n > before.n, 'a candle for the trade');
+    const after = await eventually(
+      () => candleState(page),
+      (s) => s.count > before.count || s.n > before.n,
+      'a candle for the trade',
+    );
     expect(after.source).toBe('server');
     await tradeOnce(301_500);
-    await eventually(() => candleState(page), (s) => s.count > after.count || s.n > after.n, 'the second trade in a candle');
+    await eventually(
+      () => candleState(page),
+      (s) => s.count > after.count || s.n > after.n,
+      'the second trade in a candle',
+    );
     // The ticker channel (conflated to 100 ms) shows the last trade, and the tape has both.
     expect(await attribute(page, 'ticker', 'data-source')).toBe('server');
-    await eventually(() => page.getByTestId('last-price').textContent(), (text) => text === formatUnits(301_500, 2), 'the last price');
+    await eventually(
+      () => page.getByTestId('last-price').textContent(),
+      (text) => text === formatUnits(301_500, 2),
+      'the last price',
+    );
     expect(await page.getByTestId('trade-row').count()).toBe(2);
     // The market selector moved the whole page: the ladder is ETH-USD's book now.
-    await eventually(() => ladder(page), (l) => JSON.stringify(l) === JSON.stringify(eth()), "the ladder to equal ETH-USD's book");
+    await eventually(
+      () => ladder(page),
+      (l) => JSON.stringify(l) === JSON.stringify(eth()),
+      "the ladder to equal ETH-USD's book",
+    );
     expect(errors).toEqual([]);
     await page.close();
   });

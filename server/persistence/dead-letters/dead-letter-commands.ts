@@ -18,7 +18,8 @@ import { RedisSink } from '../redis/redis-sink.js';
 import { JournalAftermath } from './redrive-state.js';
 import { MAX_DEAD_LETTERS_PER_SINK } from '../start-write-behind.js';
 
-export const DLQ_USAGE = 'usage: npm run dlq -- list|show <id>|redrive <id>|drop <id> [--data-dir D] [--database-url URL] [--redis-url URL] [--redis-prefix P]';
+export const DLQ_USAGE =
+  'usage: npm run dlq -- list|show <id>|redrive <id>|drop <id> [--data-dir D] [--database-url URL] [--redis-url URL] [--redis-prefix P]';
 
 export const DLQ_HELP = `Usage: npm run dlq -- <command> [options]
 
@@ -76,7 +77,11 @@ function recordedMarkets(dataDir: string): MarketInfo[] {
  * the server's write-behind replays it (its markets, engine limits and book depth). The journal is
  * opened on the first call only: a sink that needs no state (Postgres) costs no replay.
  */
-function currentStateOf(batch: EventBatch, options: DlqOptions, output: DlqOutput): { current: (appliedSeq: number) => Promise<RedriveState>; close(): Promise<void> } {
+function currentStateOf(
+  batch: EventBatch,
+  options: DlqOptions,
+  output: DlqOutput,
+): { current: (appliedSeq: number) => Promise<RedriveState>; close(): Promise<void> } {
   let aftermath: Promise<JournalAftermath> | null = null;
   return {
     current: async (appliedSeq) => {
@@ -173,7 +178,9 @@ export async function runDlqCommand(argv: readonly string[], env: NodeJS.Process
       const letters = await store.list();
       for (const letter of letters) {
         const full = await store.read(letter.id);
-        output.out(`${letter.id}\tseq ${letter.fromSeq}..${letter.toSeq}\t${full?.batch.commands.length ?? '?'} commands\t${full?.error ?? ''}`);
+        output.out(
+          `${letter.id}\tseq ${letter.fromSeq}..${letter.toSeq}\t${full?.batch.commands.length ?? '?'} commands\t${full?.error ?? ''}`,
+        );
       }
       output.out(`${letters.length} dead-lettered batch(es)`);
       return 0;

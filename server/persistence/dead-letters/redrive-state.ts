@@ -90,12 +90,14 @@ export class BatchAftermath {
         const { exec } = event;
         const view = openNow(event.account).get(`${exec.sym}:${exec.id}`);
         if (view === undefined) closed.push(event);
-        else if (this.changedLater.has(event) || (view.px === exec.px && view.qty === exec.qty && view.filled === exec.filled)) open.push(event);
+        else if (this.changedLater.has(event) || (view.px === exec.px && view.qty === exec.qty && view.filled === exec.filled))
+          open.push(event);
       }
     }
     const balances: BalanceEvent[] = [];
     for (const [account, assets] of this.funds) {
-      for (const { asset, available, hold } of now.balances(account)) if (assets.has(asset)) balances.push({ kind: 'balance', account, asset, available, hold });
+      for (const { asset, available, hold } of now.balances(account))
+        if (assets.has(asset)) balances.push({ kind: 'balance', account, asset, available, hold });
     }
     return { appliedSeq, open, closed, books: this.syms.map((sym) => now.book(sym)), balances };
   }
@@ -115,7 +117,10 @@ export class JournalAftermath {
       follower = await JournalFollower.open('redrive', dead.toSeq, options);
     } catch (error) {
       if (!(error instanceof JournalGap)) throw error;
-      options.log.warn({ from: dead.toSeq, appliedSeq, err: error.message }, 'journal retired past the dead letter: its orders are checked against the state at the applied seq');
+      options.log.warn(
+        { from: dead.toSeq, appliedSeq, err: error.message },
+        'journal retired past the dead letter: its orders are checked against the state at the applied seq',
+      );
       follower = await JournalFollower.open('redrive', appliedSeq, options);
     }
     return new JournalAftermath(follower, new BatchAftermath(dead));

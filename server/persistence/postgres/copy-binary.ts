@@ -8,9 +8,7 @@
 import { InvalidBatchError } from './batch-rows.js';
 
 /** "PGCOPY\n\xff\r\n\0", flags 0, header extension length 0. */
-export const BINARY_COPY_HEADER = Buffer.from([
-  0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0,
-]);
+export const BINARY_COPY_HEADER = Buffer.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]);
 /** A field count of -1 ends the data. */
 export const BINARY_COPY_TRAILER = Buffer.from([0xff, 0xff]);
 
@@ -75,7 +73,8 @@ export class BinaryCopyWriter {
 
   /** An integer column (int4). */
   int4(value: number): void {
-    if (!Number.isInteger(value) || value < -2_147_483_648 || value > 2_147_483_647) throw new InvalidBatchError(`${String(value)} is not a 32-bit integer`);
+    if (!Number.isInteger(value) || value < -2_147_483_648 || value > 2_147_483_647)
+      throw new InvalidBatchError(`${String(value)} is not a 32-bit integer`);
     const b = this.buffer;
     const p = this.position;
     b[p] = 0;

@@ -131,7 +131,10 @@ export function encodeOrders(writer: BinaryCopyWriter, rows: readonly OrderRow[]
 /** Binary COPY rows of ledger movements. */
 export function encodeLedger(writer: BinaryCopyWriter, rows: readonly LedgerRow[]): void {
   for (const r of rows) {
-    writer.row(11, LEDGER_FIXED_BYTES + textBound(r.account) + textBound(r.asset) + textBound(r.kind) + textBound(r.market) + textBound(r.ref));
+    writer.row(
+      11,
+      LEDGER_FIXED_BYTES + textBound(r.account) + textBound(r.asset) + textBound(r.kind) + textBound(r.market) + textBound(r.ref),
+    );
     try {
       writer.int8(r.seq);
       writer.int4(r.eventIndex);

@@ -102,7 +102,19 @@ export function moneyRows(batch: EventBatch): MoneyRows {
 
 function transferRow(seq: number, eventIndex: number, t: TransferEvent): LedgerRow {
   const amount = t.op === 'deposit' ? t.amount : -t.amount;
-  return { seq, eventIndex, leg: TRANSFER_LEG, account: t.account, asset: t.asset, kind: t.op, amount, market: null, tradeId: null, ref: t.ref, ts: t.ts };
+  return {
+    seq,
+    eventIndex,
+    leg: TRANSFER_LEG,
+    account: t.account,
+    asset: t.asset,
+    kind: t.op,
+    amount,
+    market: null,
+    tradeId: null,
+    ref: t.ref,
+    ts: t.ts,
+  };
 }
 
 /** Base goes from seller to buyer and quote the other way; each side's fee goes to `@fees`. */

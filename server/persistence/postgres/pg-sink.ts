@@ -14,7 +14,15 @@
 import postgres from 'postgres';
 import { InvalidBatchError, batchRows, marketDetails, type BatchRows } from './batch-rows.js';
 import { BinaryCopyWriter } from './copy-binary.js';
-import { LEDGER_COPY_LAYOUT, ORDER_COPY_LAYOUT, TRADE_COPY_LAYOUT, columnList, encodeLedger, encodeOrders, encodeTrade } from './copy-rows.js';
+import {
+  LEDGER_COPY_LAYOUT,
+  ORDER_COPY_LAYOUT,
+  TRADE_COPY_LAYOUT,
+  columnList,
+  encodeLedger,
+  encodeOrders,
+  encodeTrade,
+} from './copy-rows.js';
 import { moneyRows, type MoneyRows } from './money-rows.js';
 import type { BalanceRow, LedgerRow, OrderRow } from '../../../db/schema.js';
 import type { MarketInfo } from '../../../protocol/messages.js';
@@ -287,7 +295,11 @@ export class PgSink implements Sink {
         markets: unknownNames(rows.markets, this.knownMarkets),
         accounts: unknownNames(rows.accounts, this.knownAccounts),
       };
-      statements.push(...this.writeMarkets(tx, names.markets), ...this.writeAccounts(tx, names.accounts), ...writeBalances(tx, money.balances));
+      statements.push(
+        ...this.writeMarkets(tx, names.markets),
+        ...this.writeAccounts(tx, names.accounts),
+        ...writeBalances(tx, money.balances),
+      );
       statements.push(tx.unsafe(SQL.progress, [this.name, batch.toSeq]));
       await Promise.all(statements);
       return names;
@@ -327,7 +339,15 @@ export class PgSink implements Sink {
 
 function writeBalances(tx: postgres.TransactionSql, rows: readonly BalanceRow[]): Promise<unknown>[] {
   if (rows.length === 0) return [];
-  return [tx.unsafe(SQL.balances, [rows.map((r) => r.account), rows.map((r) => r.asset), rows.map((r) => r.available), rows.map((r) => r.hold), rows.map((r) => r.updatedSeq)])];
+  return [
+    tx.unsafe(SQL.balances, [
+      rows.map((r) => r.account),
+      rows.map((r) => r.asset),
+      rows.map((r) => r.available),
+      rows.map((r) => r.hold),
+      rows.map((r) => r.updatedSeq),
+    ]),
+  ];
 }
 
 function unknownNames(seen: Map<string, number>, known: Set<string>): Map<string, number> {

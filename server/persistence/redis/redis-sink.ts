@@ -128,7 +128,16 @@ function balanceFields(balances: Iterable<BalanceEvent>): BalanceFields {
 const TRANSIENT_REPLIES = ['LOADING', 'BUSY', 'TRYAGAIN', 'CLUSTERDOWN', 'MASTERDOWN', 'MISCONF', 'READONLY', 'OOM', 'NOSCRIPT'];
 
 interface ScriptedRedis extends Redis {
-  spotwireApply(appliedKey: string, streamKey: string, toSeq: string, entries: Buffer, redrive: '0' | '1', fromSeq: string, ids: Buffer, endState: Buffer): Promise<unknown>;
+  spotwireApply(
+    appliedKey: string,
+    streamKey: string,
+    toSeq: string,
+    entries: Buffer,
+    redrive: '0' | '1',
+    fromSeq: string,
+    ids: Buffer,
+    endState: Buffer,
+  ): Promise<unknown>;
   spotwireMark(key: string, seq: string): Promise<unknown>;
 }
 
@@ -186,7 +195,9 @@ export class RedisSink implements Sink {
     for (let attempt = 1; ; attempt++) {
       const appliedSeq = await this.appliedSeq();
       if (appliedSeq < batch.toSeq) {
-        throw new Error(`${this.name} has applied up to seq ${appliedSeq}, before this batch's end ${batch.toSeq}: the pipeline will write the batch itself`);
+        throw new Error(
+          `${this.name} has applied up to seq ${appliedSeq}, before this batch's end ${batch.toSeq}: the pipeline will write the batch itself`,
+        );
       }
       const state = await current(appliedSeq);
       try {
@@ -205,7 +216,16 @@ export class RedisSink implements Sink {
     const toSeq = String(redriveAt ? redriveAt.appliedSeq : batch.toSeq);
     // One script call: its single reply (or error) is the batch's outcome, checked by the await.
     try {
-      await this.redis.spotwireApply(this.keys.appliedSeq, this.keys.events, toSeq, entries, redriveAt ? '1' : '0', String(batch.fromSeq), ids, endState);
+      await this.redis.spotwireApply(
+        this.keys.appliedSeq,
+        this.keys.events,
+        toSeq,
+        entries,
+        redriveAt ? '1' : '0',
+        String(batch.fromSeq),
+        ids,
+        endState,
+      );
     } catch (error) {
       const behind = /^SPOTWIRE_BEHIND (\d+)/.exec((error as Error).message);
       throw behind ? new SinkBehind(this.name, Number(behind[1])) : error;
@@ -305,7 +325,8 @@ export class RedisSink implements Sink {
 
   private redrivenOrderFields(state: RedriveState): OrderFields {
     const byAccount: OrderFields = new Map();
-    for (const { account, exec } of state.open) fieldsOf(byAccount, account).set.push(openOrderField(exec.sym, exec.id), JSON.stringify(exec));
+    for (const { account, exec } of state.open)
+      fieldsOf(byAccount, account).set.push(openOrderField(exec.sym, exec.id), JSON.stringify(exec));
     for (const { account, exec } of state.closed) fieldsOf(byAccount, account).del.push(openOrderField(exec.sym, exec.id));
     return byAccount;
   }
@@ -314,12 +335,14 @@ export class RedisSink implements Sink {
     const ops: Op[] = [];
     for (const [account, { set, del }] of byAccount) {
       const key = this.keys.openOrders(account);
-      for (let from = 0; from < set.length; from += 2 * FIELDS_PER_OP) ops.push(['HSET', key, ...set.slice(from, from + 2 * FIELDS_PER_OP)]);
+      for (let from = 0; from < set.length; from += 2 * FIELDS_PER_OP)
+        ops.push(['HSET', key, ...set.slice(from, from + 2 * FIELDS_PER_OP)]);
       for (let from = 0; from < del.length; from += FIELDS_PER_OP) ops.push(['HDEL', key, ...del.slice(from, from + FIELDS_PER_OP)]);
     }
     for (const [account, set] of funds) {
       const key = this.keys.balances(account);
-      for (let from = 0; from < set.length; from += 2 * FIELDS_PER_OP) ops.push(['HSET', key, ...set.slice(from, from + 2 * FIELDS_PER_OP)]);
+      for (let from = 0; from < set.length; from += 2 * FIELDS_PER_OP)
+        ops.push(['HSET', key, ...set.slice(from, from + 2 * FIELDS_PER_OP)]);
     }
     // A member is the trade's JSON, scored by trade id: adding one again changes nothing, so these
     // need no seq check (a trade trimmed before is trimmed again by the same rule).
@@ -329,12 +352,18 @@ export class RedisSink implements Sink {
       for (let from = 0; from < newest.length; from += ZADD_CHUNK) {
         const members = ['ZADD', key];
         // Scores as strings: Lua would pass a number of 15+ digits to Redis as 1e+14.
-        for (const { kind: _kind, ...trade } of newest.slice(from, from + ZADD_CHUNK)) members.push(String(trade.tradeId), JSON.stringify(trade));
+        for (const { kind: _kind, ...trade } of newest.slice(from, from + ZADD_CHUNK))
+          members.push(String(trade.tradeId), JSON.stringify(trade));
         ops.push(members);
       }
       ops.push(['ZREMRANGEBYRANK', key, '0', String(-this.tradesKept - 1)]);
     }
-    for (const book of books) ops.push(...this.topOps(book), ['SET', this.keys.depth(book.sym), JSON.stringify({ seq: book.seq, bids: book.bids, asks: book.asks })]);
+    for (const book of books)
+      ops.push(...this.topOps(book), [
+        'SET',
+        this.keys.depth(book.sym),
+        JSON.stringify({ seq: book.seq, bids: book.bids, asks: book.asks }),
+      ]);
     // Exact, once per batch: the stream then holds the same entries whatever the batch boundaries.
     ops.push(['XTRIM', this.keys.events, 'MAXLEN', this.streamMaxLen]);
     return ops;
@@ -347,6 +376,9 @@ export class RedisSink implements Sink {
     const ask = book.asks[0];
     if (bid) fields.push('bidPx', String(bid[0]), 'bidQty', String(bid[1]));
     if (ask) fields.push('askPx', String(ask[0]), 'askQty', String(ask[1]));
-    return [['DEL', key], ['HSET', key, ...fields]];
+    return [
+      ['DEL', key],
+      ['HSET', key, ...fields],
+    ];
   }
 }

@@ -15,9 +15,41 @@ const bytes = (text: string): Uint8Array => encoder.encode(text);
 
 // Every field the writer knows, per shape: adding one to the type without writing it fails here.
 // pseq is the gateway's (private streams), never on the engine's execs that are written here.
-const EXEC_FIELDS = { type: 1, pseq: 1, sym: 1, id: 1, cid: 1, side: 1, status: 1, px: 1, qty: 1, leaves: 1, filled: 1, ts: 1, fill: 1, reason: 1, amended: 1 } satisfies Record<keyof Exec, 1>;
+const EXEC_FIELDS = {
+  type: 1,
+  pseq: 1,
+  sym: 1,
+  id: 1,
+  cid: 1,
+  side: 1,
+  status: 1,
+  px: 1,
+  qty: 1,
+  leaves: 1,
+  filled: 1,
+  ts: 1,
+  fill: 1,
+  reason: 1,
+  amended: 1,
+} satisfies Record<keyof Exec, 1>;
 const FILL_FIELDS = { tradeId: 1, px: 1, qty: 1, liquidity: 1, fee: 1, feeAsset: 1 } satisfies Record<keyof Fill, 1>;
-const TRADE_FIELDS = { kind: 1, sym: 1, tradeId: 1, px: 1, qty: 1, takerSide: 1, makerOrderId: 1, takerOrderId: 1, makerAccount: 1, takerAccount: 1, baseAmount: 1, quoteAmount: 1, makerFee: 1, takerFee: 1, ts: 1 } satisfies Record<keyof TradeEvent, 1>;
+const TRADE_FIELDS = {
+  kind: 1,
+  sym: 1,
+  tradeId: 1,
+  px: 1,
+  qty: 1,
+  takerSide: 1,
+  makerOrderId: 1,
+  takerOrderId: 1,
+  makerAccount: 1,
+  takerAccount: 1,
+  baseAmount: 1,
+  quoteAmount: 1,
+  makerFee: 1,
+  takerFee: 1,
+  ts: 1,
+} satisfies Record<keyof TradeEvent, 1>;
 const TRANSFER_FIELDS = { kind: 1, op: 1, account: 1, asset: 1, amount: 1, ref: 1, ts: 1 } satisfies Record<keyof TransferEvent, 1>;
 void [EXEC_FIELDS, FILL_FIELDS, TRADE_FIELDS, TRANSFER_FIELDS];
 

@@ -16,12 +16,7 @@ export class DeadlineExceeded extends Error {
  * DeadlineExceeded and aborts `signal`. `parent` (optional) aborts the call early too, rejecting
  * with the parent's reason. The call's late result or error is ignored.
  */
-export function withDeadline<T>(
-  call: (signal: AbortSignal) => Promise<T>,
-  ms: number,
-  clock: Clock,
-  parent?: AbortSignal,
-): Promise<T> {
+export function withDeadline<T>(call: (signal: AbortSignal) => Promise<T>, ms: number, clock: Clock, parent?: AbortSignal): Promise<T> {
   if (!Number.isFinite(ms) || ms <= 0) return Promise.reject(new RangeError(`deadline must be a finite number > 0, got ${ms}`));
   if (parent?.aborted) return Promise.reject(abortReason(parent));
   const callController = new AbortController();

@@ -20,7 +20,14 @@ export function Login({ session, notice }: { readonly session: Session; readonly
       }}
     >
       <h2>Log in to trade</h2>
-      <input data-testid="login-token" type="password" placeholder="API token" autoComplete="off" value={token} onInput={(e) => setToken((e.target as HTMLInputElement).value)} />
+      <input
+        data-testid="login-token"
+        type="password"
+        placeholder="API token"
+        autoComplete="off"
+        value={token}
+        onInput={(e) => setToken((e.target as HTMLInputElement).value)}
+      />
       <button type="submit" data-testid="login-submit" disabled={token.trim() === ''}>
         Log in
       </button>
@@ -55,20 +62,41 @@ function OrderRow({ order, market, session }: { readonly order: OrderView; reado
     }
   };
   return (
-    <tr data-testid="open-order-row" data-id={order.id} data-px={order.px ?? ''} data-qty={order.qty} data-leaves={order.leaves} data-side={order.side}>
+    <tr
+      data-testid="open-order-row"
+      data-id={order.id}
+      data-px={order.px ?? ''}
+      data-qty={order.qty}
+      data-leaves={order.leaves}
+      data-side={order.side}
+    >
       <td class={order.side === 'buy' ? 'bid-text' : 'ask-text'}>{order.side}</td>
       <td>
         {editing ? (
-          <input data-testid="amend-price" size={8} placeholder={formatPx(order.px, market.pxDecimals)} value={pxText} onInput={(e) => setPxText((e.target as HTMLInputElement).value)} />
+          <input
+            data-testid="amend-price"
+            size={8}
+            placeholder={formatPx(order.px, market.pxDecimals)}
+            value={pxText}
+            onInput={(e) => setPxText((e.target as HTMLInputElement).value)}
+          />
         ) : (
           formatPx(order.px, market.pxDecimals)
         )}
       </td>
       <td>
         {editing ? (
-          <input data-testid="amend-qty" size={8} placeholder={formatQty(order.qty, market.qtyDecimals)} value={qtyText} onInput={(e) => setQtyText((e.target as HTMLInputElement).value)} />
+          <input
+            data-testid="amend-qty"
+            size={8}
+            placeholder={formatQty(order.qty, market.qtyDecimals)}
+            value={qtyText}
+            onInput={(e) => setQtyText((e.target as HTMLInputElement).value)}
+          />
         ) : (
-          <span title={`${formatQty(order.filled, market.qtyDecimals)} of ${formatQty(order.qty, market.qtyDecimals)} filled`}>{formatQty(order.leaves, market.qtyDecimals)}</span>
+          <span title={`${formatQty(order.filled, market.qtyDecimals)} of ${formatQty(order.qty, market.qtyDecimals)} filled`}>
+            {formatQty(order.leaves, market.qtyDecimals)}
+          </span>
         )}
       </td>
       <td class="actions">
@@ -86,7 +114,11 @@ function OrderRow({ order, market, session }: { readonly order: OrderView; reado
             <button type="button" data-testid="amend-order" onClick={() => setEditing(true)}>
               Amend
             </button>
-            <button type="button" data-testid="cancel-order" onClick={() => session.cancel(order.sym, order.id).catch((e: unknown) => setError(failure(e)))}>
+            <button
+              type="button"
+              data-testid="cancel-order"
+              onClick={() => session.cancel(order.sym, order.id).catch((e: unknown) => setError(failure(e)))}
+            >
               Cancel
             </button>
           </>

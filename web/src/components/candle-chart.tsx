@@ -44,7 +44,13 @@ export function CandleChart({ candles, epoch, source, pxDecimals, qtyDecimals }:
       borderVisible: false,
       priceFormat: { type: 'price', precision: pxDecimals, minMove: 10 ** -pxDecimals },
     });
-    const volume = api.addSeries(HistogramSeries, { priceScaleId: '', priceFormat: { type: 'volume' }, color: '#3b4656', lastValueVisible: false, priceLineVisible: false });
+    const volume = api.addSeries(HistogramSeries, {
+      priceScaleId: '',
+      priceFormat: { type: 'volume' },
+      color: '#3b4656',
+      lastValueVisible: false,
+      priceLineVisible: false,
+    });
     volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
     chart.current = { chart: api, bars, volume, epoch: -1, count: 0, last: null };
     return () => {
@@ -57,8 +63,18 @@ export function CandleChart({ candles, epoch, source, pxDecimals, qtyDecimals }:
     const view = chart.current;
     if (view === null) return;
     const pxScale = 10 ** pxDecimals;
-    const bar = (c: Candle) => ({ time: (c.t / 1000) as UTCTimestamp, open: c.o / pxScale, high: c.h / pxScale, low: c.l / pxScale, close: c.c / pxScale });
-    const vol = (c: Candle) => ({ time: (c.t / 1000) as UTCTimestamp, value: c.v / 10 ** qtyDecimals, color: c.c >= c.o ? '#26a69a55' : '#ef535055' });
+    const bar = (c: Candle) => ({
+      time: (c.t / 1000) as UTCTimestamp,
+      open: c.o / pxScale,
+      high: c.h / pxScale,
+      low: c.l / pxScale,
+      close: c.c / pxScale,
+    });
+    const vol = (c: Candle) => ({
+      time: (c.t / 1000) as UTCTimestamp,
+      value: c.v / 10 ** qtyDecimals,
+      color: c.c >= c.o ? '#26a69a55' : '#ef535055',
+    });
     const last = candles[candles.length - 1] ?? null;
     if (view.epoch !== epoch || candles.length < view.count) {
       view.bars.setData(candles.map(bar));

@@ -24,7 +24,8 @@ function draw(canvas: HTMLCanvasElement, book: LocalBook | null): void {
   const bestBid = bids[0]?.[0] ?? asks[0]![0];
   const bestAsk = asks[0]?.[0] ?? bestBid;
   const mid = (bestBid + bestAsk) / 2;
-  const reach = (levels: readonly (readonly [number, number])[]): number => (levels.length === 0 ? Infinity : Math.abs(levels[levels.length - 1]![0] - mid));
+  const reach = (levels: readonly (readonly [number, number])[]): number =>
+    levels.length === 0 ? Infinity : Math.abs(levels[levels.length - 1]![0] - mid);
   const half = Math.max(bestAsk - mid + 5, Math.min(reach(bids), reach(asks)));
   const low = mid - half;
   const span = 2 * half;
@@ -32,7 +33,11 @@ function draw(canvas: HTMLCanvasElement, book: LocalBook | null): void {
   const shownBids = inView(bids);
   const shownAsks = inView(asks);
   let most = 0;
-  for (const levels of [shownBids, shownAsks]) most = Math.max(most, levels.reduce((sum, [, qty]) => sum + qty, 0));
+  for (const levels of [shownBids, shownAsks])
+    most = Math.max(
+      most,
+      levels.reduce((sum, [, qty]) => sum + qty, 0),
+    );
   const x = (px: number): number => ((px - low) / span) * (width - 2) + 1;
   const y = (total: number): number => height - (total / Math.max(1, most)) * (height - 8);
   const side = (levels: readonly (readonly [number, number])[], stroke: string, fill: string): void => {

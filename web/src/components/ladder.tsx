@@ -52,7 +52,10 @@ export function Ladder({ sync, pxDecimals, qtyDecimals, onPick }: Props) {
           </tr>
         </thead>
         <tbody>
-          {asks.slice().reverse().map((level) => row('sell', level))}
+          {asks
+            .slice()
+            .reverse()
+            .map((level) => row('sell', level))}
           <tr class="spread">
             <td colSpan={3} data-testid="spread">
               {spread === null ? 'no spread' : `spread ${formatPx(spread, pxDecimals)}`}

@@ -56,7 +56,13 @@ export function OrderForm({ market, session, pickedPx }: Props) {
       <h2>Place order</h2>
       <div class="sides">
         {(['buy', 'sell'] as const).map((s) => (
-          <button type="button" key={s} data-testid={`order-side-${s}`} class={`side ${s}${side === s ? ' chosen' : ''}`} onClick={() => setSide(s)}>
+          <button
+            type="button"
+            key={s}
+            data-testid={`order-side-${s}`}
+            class={`side ${s}${side === s ? ' chosen' : ''}`}
+            onClick={() => setSide(s)}
+          >
             {s === 'buy' ? 'Buy' : 'Sell'}
           </button>
         ))}
@@ -71,13 +77,25 @@ export function OrderForm({ market, session, pickedPx }: Props) {
       {kind === 'limit' && (
         <label>
           Price ({market.quote})
-          <input data-testid="order-price" inputMode="decimal" autoComplete="off" value={priceText} onInput={(e) => setPriceText((e.target as HTMLInputElement).value)} />
+          <input
+            data-testid="order-price"
+            inputMode="decimal"
+            autoComplete="off"
+            value={priceText}
+            onInput={(e) => setPriceText((e.target as HTMLInputElement).value)}
+          />
           <small data-testid="order-price-ticks">{price?.ok === true ? `${price.units} ticks` : ''}</small>
         </label>
       )}
       <label>
         Size ({market.base})
-        <input data-testid="order-qty" inputMode="decimal" autoComplete="off" value={qtyText} onInput={(e) => setQtyText((e.target as HTMLInputElement).value)} />
+        <input
+          data-testid="order-qty"
+          inputMode="decimal"
+          autoComplete="off"
+          value={qtyText}
+          onInput={(e) => setQtyText((e.target as HTMLInputElement).value)}
+        />
         <small data-testid="order-qty-lots">{qty.ok ? `${qty.units} lots` : ''}</small>
       </label>
       <label>
@@ -89,7 +107,13 @@ export function OrderForm({ market, session, pickedPx }: Props) {
         </select>
       </label>
       <label class="check">
-        <input type="checkbox" data-testid="order-post" disabled={!postAllowed} checked={post && postAllowed} onChange={(e) => setPost((e.target as HTMLInputElement).checked)} />
+        <input
+          type="checkbox"
+          data-testid="order-post"
+          disabled={!postAllowed}
+          checked={post && postAllowed}
+          onChange={(e) => setPost((e.target as HTMLInputElement).checked)}
+        />
         Post only (never takes)
       </label>
       <button type="submit" data-testid="order-submit" class={`submit ${side}`} disabled={problem !== null}>
