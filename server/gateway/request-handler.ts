@@ -1,13 +1,12 @@
 // What each request does: login, queries and subscriptions here; order entry through the engine.
 // Every outcome is written into the current batch, never sent directly, so replies, execs and
 // market data leave in order and only after the batch is durable.
-import type { RejectCode, Role } from '../../protocol/constants.js';
+import type { RejectCode } from '../../protocol/constants.js';
 import { REJECT_CODES } from '../../protocol/constants.js';
 import type {
   Ack,
   BalanceMessage,
   BalancesRequest,
-  LoginReply,
   LoginRequest,
   OrderRef,
   OrderStateView,
@@ -35,7 +34,7 @@ import { ordersPage } from './orders-page.js';
 import { AccountQueries } from './account-queries.js';
 import { HISTORY_QUERIES_PER_CONNECTION, type AccountHistory } from './account-history.js';
 import { Subscriptions } from './subscriptions.js';
-import { TokenBucket } from './token-bucket.js';
+import { AccountSessions, type Identity } from './account-sessions.js';
 
 export interface HandlerDeps {
   readonly engine: MatchingEngine;
@@ -61,21 +60,13 @@ export interface HandlerDeps {
 export const DEFAULT_PRIVATE_STREAM_RETENTION = 1000;
 export const DEFAULT_CLOSED_ORDER_RETENTION = 1000;
 
-/** Who a token logs in as. */
-export interface Identity {
-  readonly account: string;
-  readonly role: Role;
-}
-
 function withRid<T extends object>(message: T, rid: Rid | undefined): T & { rid?: Rid } {
   return rid === undefined ? message : { ...message, rid };
 }
 
 export class RequestHandler {
   /** Logged-in connections per account: where that account's execs go. */
-  private readonly connectionsByAccount = new Map<string, Set<Connection>>();
-  /** The request budget each logged-in account shares across its connections. */
-  private readonly accountBuckets = new Map<string, TokenBucket>();
+  private readonly sessions: AccountSessions;
   /** 'halted' after a journal failure: nothing more may be acknowledged. */
   orderEntry: 'open' | 'shutting_down' | 'halted' = 'open';
   private readonly marketsReply: Omit<MarketsReply, 'rid'>;
@@ -95,6 +86,11 @@ export class RequestHandler {
       this.openOrderState(account, sym, ref),
     );
     this.privateStreams = new PrivateStreams(deps.privateStreamRetention ?? DEFAULT_PRIVATE_STREAM_RETENTION, String(deps.clock()));
+    this.sessions = new AccountSessions(
+      deps.tokens,
+      { maxConnectionsPerAccount: deps.maxConnectionsPerAccount, accountRateLimitPerSecond: deps.accountRateLimitPerSecond ?? 0 },
+      this.privateStreams,
+    );
     this.subscriptions = new Subscriptions({
       feeds: deps.feeds,
       marketStats: deps.marketStats,
@@ -321,7 +317,7 @@ export class RequestHandler {
           this.privateStreams.record(event.account, event.exec);
           this.queries.closedOrders.record(event.account, event.exec);
           this.queries.recentFills.record(event.account, event.exec);
-          const targets = this.connectionsByAccount.get(event.account);
+          const targets = this.sessions.connectionsOf(event.account);
           if (targets) for (const target of targets) batch.send(target, event.exec);
           break;
         }
@@ -351,7 +347,7 @@ export class RequestHandler {
   /** Seal-time: each account's changed balances, as they ended the batch, to its logged-in connections. */
   sendBalances(batch: Batch): void {
     for (const [account, assets] of batch.balances) {
-      const targets = this.connectionsByAccount.get(account);
+      const targets = this.sessions.connectionsOf(account);
       for (const event of assets.values()) {
         const message: BalanceMessage = { type: 'balance', asset: event.asset, available: event.available, hold: event.hold, ts: batch.ts };
         this.privateStreams.record(account, message);
@@ -406,51 +402,11 @@ export class RequestHandler {
   }
 
   private login(batch: Batch, connection: Connection, request: LoginRequest, rid: Rid | undefined): void {
-    const { token, cancelOnDisconnect } = request;
-    const identity = this.deps.tokens.get(token);
-    if (identity === undefined) return this.reject(batch, connection, 'login', 'unauthenticated', rid, 'unknown token');
-    const { account } = identity;
-    if (connection.account !== null && connection.account !== account) {
-      return this.reject(batch, connection, 'login', 'bad_request', rid, 'this connection is logged in to another account');
+    const refused = this.sessions.login(batch, connection, request, rid);
+    if (refused) {
+      batch.tally.count('login', refused.code);
+      batch.send(connection, refused);
     }
-    const cap = this.deps.maxConnectionsPerAccount;
-    const logged = this.connectionsByAccount.get(account);
-    if (cap > 0 && connection.account === null && (logged?.size ?? 0) >= cap) {
-      return this.reject(
-        batch,
-        connection,
-        'login',
-        'too_many_connections',
-        rid,
-        `account ${account} already has ${cap} connections logged in (the most allowed)`,
-      );
-    }
-    connection.account = account;
-    connection.role = identity.role;
-    connection.cancelOnDisconnect = connection.cancelOnDisconnect || cancelOnDisconnect;
-    let set = this.connectionsByAccount.get(account);
-    if (!set) this.connectionsByAccount.set(account, (set = new Set()));
-    set.add(connection);
-    const accountRate = this.deps.accountRateLimitPerSecond ?? 0;
-    if (accountRate > 0 && connection.accountRequests === null) {
-      let bucket = this.accountBuckets.get(account);
-      if (!bucket) this.accountBuckets.set(account, (bucket = new TokenBucket(accountRate, batch.ts)));
-      connection.accountRequests = bucket;
-    }
-    const streams = this.privateStreams;
-    const reply: LoginReply = { type: 'login', account, pseq: streams.last(account), epoch: streams.epoch };
-    if (rid !== undefined) reply.rid = rid;
-    if (request.resumeFrom === null) return batch.send(connection, reply);
-    // What the account missed goes right after the reply, before anything newer in this batch.
-    const resume = streams.resume(account, request.resumeFrom, request.epoch!);
-    if ('gap' in resume) {
-      reply.resumeGap = resume.gap;
-      return batch.send(connection, reply);
-    }
-    reply.resumed = resume.messages.length;
-    batch.send(connection, reply);
-    for (const message of resume.messages) batch.send(connection, message);
-    batch.work += resume.messages.length;
   }
 
   /** Seal-time: the subscription joins its view and gets its snapshot (end-of-batch state). */
@@ -490,12 +446,7 @@ export class RequestHandler {
     this.subscriptions.dropAll(connection);
     const account = connection.account;
     if (account === null) return;
-    const set = this.connectionsByAccount.get(account);
-    set?.delete(connection);
-    if (set?.size === 0) {
-      this.connectionsByAccount.delete(account);
-      this.accountBuckets.delete(account);
-    }
+    this.sessions.logout(connection);
     if (connection.cancelOnDisconnect && this.orderEntry === 'open') {
       const result = this.execute(batch, { op: 'cancel_all', ts: batch.ts, account, sym: null, reason: 'disconnect' });
       this.distribute(batch, result);
