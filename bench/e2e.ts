@@ -5,13 +5,13 @@
 // the three targets per K. Then the fsync server at half its measured maximum rate, open loop, for
 // the latency target. The client shares the 2 cores with the server: its own CPU is reported.
 // Run: npm run bench:e2e [-- --conns 1,16,256 --batch 16 --window 256 --subscribers 4 --seconds 3]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEMO_MARKETS } from '../server/config.js';
 import { ChildServer, exitOnInterrupt, spotwirePort, type ProcessSample } from './lib/child-server.js';
-import { fundedKeys } from './lib/funding.js';
+import { benchServerSetup } from './lib/funding.js';
 import { describeRejects, runLoad, type LoadResult } from './lib/load-generator.js';
 import { human, printMachine, printTable } from './lib/report.js';
 
@@ -120,31 +120,7 @@ async function main(): Promise<void> {
   const servers: ChildServer[] = [];
   try {
     const maxBots = Math.max(...CONNECTIONS);
-    const tokens = Array.from({ length: maxBots }, (_, i) => `bench-token-${i}`);
-    const keysFile = join(dir, 'keys.json');
-    writeFileSync(
-      keysFile,
-      JSON.stringify(
-        fundedKeys(
-          tokens.map((token, i) => ({ token, account: `bot${i}` })),
-          DEMO_MARKETS,
-        ),
-      ),
-    );
-    const common = [
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--keys',
-      keysFile,
-      '--rate-limit',
-      '1000000000',
-      '--max-connections-per-ip',
-      '0',
-      '--log-level',
-      'info',
-    ];
+    const { tokens, args: common } = benchServerSetup(dir, maxBots, DEMO_MARKETS);
     const echo = await ChildServer.start('echo', 'bench/lib/echo-server.ts', [], echoPort);
     servers.push(echo);
     const fsync = await ChildServer.start('fsync', 'server/main.ts', [...common, '--data-dir', join(dir, 'fsync')], spotwirePort);

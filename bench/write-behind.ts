@@ -12,7 +12,7 @@
 // Run: npm run bench:write-behind [-- --trades 300000 --rate 50000 --seconds 10 --e2e-seconds 5
 //      --catchup-modes replay,postgres,redis,both --catchup-rounds 3 --lag-rounds 3]
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,7 +31,7 @@ import { Journal } from '../server/journal/journal.js';
 import { WRITE_BEHIND_RESOURCE_LIMITS, WriteBehindThread, workerSourceFor } from '../server/persistence/write-behind-thread.js';
 import type { CatchUpResult, CatchUpSetup } from './lib/write-behind-catchup.js';
 import { ChildServer, spotwirePort } from './lib/child-server.js';
-import { fundAccounts, fundedKeys } from './lib/funding.js';
+import { benchServerSetup, fundAccounts } from './lib/funding.js';
 import { describeRejects, runLoad } from './lib/load-generator.js';
 import { human, median, printMachine } from './lib/report.js';
 import { deleteUnder } from './lib/redis-scratch.js';
@@ -356,31 +356,7 @@ async function endToEndCost(): Promise<void> {
   );
   const dir = mkdtempSync(join(tmpdir(), 'spotwire-bench-wb-e2e-'));
   const db = await scratchDatabase('e2e');
-  const tokens = Array.from({ length: 16 }, (_, i) => `bench-token-${i}`);
-  const keysFile = join(dir, 'keys.json');
-  writeFileSync(
-    keysFile,
-    JSON.stringify(
-      fundedKeys(
-        tokens.map((token, i) => ({ token, account: `bot${i}` })),
-        DEMO_MARKETS,
-      ),
-    ),
-  );
-  const common = [
-    '--port',
-    '0',
-    '--host',
-    '127.0.0.1',
-    '--keys',
-    keysFile,
-    '--rate-limit',
-    '1000000000',
-    '--max-connections-per-ip',
-    '0',
-    '--log-level',
-    'info',
-  ];
+  const { tokens, args: common } = benchServerSetup(dir, 16, DEMO_MARKETS);
   const servers: ChildServer[] = [
     await ChildServer.start('plain', 'server/main.ts', [...common, '--data-dir', join(dir, 'plain')], spotwirePort),
   ];

@@ -2,6 +2,8 @@
 // rejected, so an unfunded bench measures rejects, not matching. One amount for every account and
 // asset, ample for any bench order and small enough that each asset's supply (summed over all
 // accounts, capped at 2^53 − 1 units) has room for about 9,000 accounts; the largest bench funds 2,000.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { MarketInfo } from '../../protocol/messages.js';
 import { deriveAssets } from '../../server/engine/assets.js';
 import type { MatchingEngine } from '../../server/engine/engine.js';
@@ -45,4 +47,38 @@ export interface FundedKey {
 export function fundedKeys(keys: readonly { token: string; account: string }[], markets: readonly MarketInfo[]): FundedKey[] {
   const deposit = Object.fromEntries(deriveAssets(markets).map((a) => [a.asset, BENCH_FUNDING]));
   return keys.map(({ token, account }) => ({ token, account, deposit }));
+}
+
+/**
+ * What the load benches start a child server with: `count` funded bot keys (tokens
+ * bench-token-0…, accounts bot0…) written to `dir`/keys.json, and the flags every such server
+ * takes (any port, loopback, no rate limit or per-address cap, info logs for the port line).
+ */
+export function benchServerSetup(dir: string, count: number, markets: readonly MarketInfo[]): { tokens: string[]; args: string[] } {
+  const tokens = Array.from({ length: count }, (_, i) => `bench-token-${i}`);
+  const keysFile = join(dir, 'keys.json');
+  writeFileSync(
+    keysFile,
+    JSON.stringify(
+      fundedKeys(
+        tokens.map((token, i) => ({ token, account: `bot${i}` })),
+        markets,
+      ),
+    ),
+  );
+  const args = [
+    '--port',
+    '0',
+    '--host',
+    '127.0.0.1',
+    '--keys',
+    keysFile,
+    '--rate-limit',
+    '1000000000',
+    '--max-connections-per-ip',
+    '0',
+    '--log-level',
+    'info',
+  ];
+  return { tokens, args };
 }
