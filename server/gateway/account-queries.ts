@@ -87,7 +87,7 @@ export class AccountQueries {
     rid: Rid | undefined,
     mayQuery: boolean,
   ): Answer<{ type: 'order'; order: OrderStateView }> {
-    const known = this.openOrder(account, sym, ref) ?? this.closedOrders.find(account, sym, ref);
+    const known = this.inMemory(account, sym, ref);
     if (known) return withRid({ type: 'order' as const, order: known }, rid);
     const unknown = makeReject('order', 'unknown_order', "no such order open or among the account's recently closed ones", rid);
     if (this.history === null) return unknown;
@@ -97,6 +97,11 @@ export class AccountQueries {
       (order) => (order ? withRid({ type: 'order' as const, order }, rid) : unknown),
       () => makeReject('order', 'internal', HISTORY_FAILED, rid),
     );
+  }
+
+  /** The order's state from memory: open in the engine, else among the recently closed. */
+  inMemory(account: string, sym: string, ref: OrderRef): OrderStateView | undefined {
+    return this.openOrder(account, sym, ref) ?? this.closedOrders.find(account, sym, ref);
   }
 
   /** An `overloaded` reject when no history query may start now. */

@@ -263,9 +263,7 @@ export class RequestHandler {
     cid: string,
     rid: Rid | undefined,
   ): boolean {
-    const order = this.deps.engine.hasMarket(sym)
-      ? (this.openOrderState(account, sym, { cid }) ?? this.queries.closedOrders.find(account, sym, { cid }))
-      : undefined;
+    const order = this.deps.engine.hasMarket(sym) ? this.queries.inMemory(account, sym, { cid }) : undefined;
     if (!order) return false;
     const ack: Ack = { type: 'ack', op: 'place', id: order.id, cid, ts: order.ts, duplicate: true, order };
     batch.send(connection, withRid(ack, rid));
