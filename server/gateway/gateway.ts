@@ -3,9 +3,9 @@
 // committed (the journal's group commit, when there is one) and released: one corked frame per
 // socket, one encoded publish per topic. Every native callback is guarded: a bug closes the socket
 // with 1011, never the process. Requests go through the intake (request-intake.ts), which gives
-// each connection a bounded slice of every turn.
-import type { HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
-import type { Logger } from 'pino';
+// each connection a bounded slice of every turn. Plain HTTP is in http-routes.ts, cutting off slow
+// consumers in slow-consumers.ts.
+import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { Codec } from '../../protocol/codec.js';
 import { TICKER_INTERVAL_MS } from '../../protocol/constants.js';
 import type { ServerMessage } from '../../protocol/messages.js';
@@ -13,14 +13,14 @@ import { makeReject, type MarketTable } from '../../protocol/validate.js';
 import type { BookFeed } from '../market-data/book-feed.js';
 import { BookConflation } from '../market-data/book-conflation.js';
 import type { MarketStats } from '../market-data/market-stats.js';
-import type { ServerMetrics } from '../metrics.js';
 import { Batch, flattenOutgoing } from './batch.js';
 import { Connection, type SocketData } from './connection.js';
+import { addHttpRoutes, type HttpRouteDeps } from './http-routes.js';
 import { MarketDataFrames } from './market-data-frames.js';
 import type { RequestHandler } from './request-handler.js';
 import { tradesTopic } from './subscriptions.js';
 import { RequestIntake, type IntakeLimits } from './request-intake.js';
-import { acceptsHtml, sendStatic, type StaticSite } from './static-site.js';
+import { SLOW_CONSUMER_SWEEP_MS, SlowConsumers } from './slow-consumers.js';
 import type { UwsModule } from './uws.js';
 
 export interface GatewayOptions {
@@ -34,7 +34,7 @@ export interface GatewayOptions {
   readonly intake: IntakeLimits;
 }
 
-export interface GatewayDeps {
+export interface GatewayDeps extends HttpRouteDeps {
   readonly uws: UwsModule;
   readonly handler: RequestHandler;
   /** Markets by sym: the validator words a bad px or qty in the market's units. */
@@ -43,17 +43,9 @@ export interface GatewayDeps {
   /** Candles, tickers and recent trades: advanced by each sealed batch that journaled commands. */
   readonly marketStats: MarketStats;
   readonly codec: Codec;
-  readonly metrics: ServerMetrics;
-  readonly logger: Logger;
   /** Makes a sealed batch's commands durable; outputs are released only after it resolves. */
   readonly commit: (batch: Batch) => Promise<void> | void;
   readonly onCommitFailure: (error: Error) => void;
-  /** `ok` false: 503 "unavailable"; `degraded` (a sink behind a failure, trading goes on): 200 "degraded". */
-  readonly health: () => { ok: boolean; degraded?: boolean; detail: Record<string, unknown> };
-  /** The JSON `GET /` answers to a client that does not ask for HTML, or with ?format=json (about.ts). */
-  readonly about: () => Record<string, unknown>;
-  /** The trading page (web/dist); null when it was not built: `GET /` is then the JSON for everyone. */
-  readonly site: StaticSite | null;
   readonly clock: () => number;
 }
 
@@ -85,6 +77,7 @@ export class Gateway {
   private tickerTimer: NodeJS.Timeout | null = null;
   private readonly marketData: MarketDataFrames;
   private readonly conflation = new BookConflation(() => this.currentBatch());
+  private readonly slowConsumers: SlowConsumers;
   port = 0;
 
   constructor(
@@ -100,6 +93,9 @@ export class Gateway {
       limits: options.intake,
       currentBatch: () => this.currentBatch(),
     });
+    this.slowConsumers = new SlowConsumers(options.maxBackpressureBytes, deps.handler, deps.metrics, deps.logger, () =>
+      this.currentBatch(),
+    );
     deps.handler.inCurrentBatch = (work) => work(this.currentBatch());
     this.routes();
   }
@@ -125,8 +121,7 @@ export class Gateway {
         resolve();
       });
     });
-    // Slow consumers: a socket whose queue stays over half the limit for a sweep is cut off.
-    this.sweepTimer = setInterval(() => this.sweepSlowConsumers(), 250);
+    this.sweepTimer = setInterval(() => this.slowConsumers.sweep(this.connections), SLOW_CONSUMER_SWEEP_MS);
     this.sweepTimer.unref();
     // Dead-man switches fire within this period after their deadline (cancel_after).
     this.deadManTimer = setInterval(() => {
@@ -215,7 +210,7 @@ export class Gateway {
       },
       drain: (ws) => {
         const connection = ws.getUserData().connection;
-        if (connection && connection.suspendedBooks.size > 0) this.resumeBooksIfDrained(connection);
+        if (connection && connection.suspendedBooks.size > 0) this.slowConsumers.resumeBooksIfDrained(connection);
         this.intake.wake();
       },
       close: (ws, code, reason) => {
@@ -237,50 +232,7 @@ export class Gateway {
         }
       },
     });
-    this.app.get('/', (res, req) => {
-      const index = this.deps.site?.lookup('/');
-      if (index !== undefined && req.getQuery('format') !== 'json' && acceptsHtml(req.getHeader('accept')))
-        return sendStatic(res, req, index);
-      const body = JSON.stringify(this.deps.about());
-      res.cork(() => res.writeHeader('content-type', 'application/json').writeHeader('vary', 'Accept').end(body));
-    });
-    this.app.get('/health', (res) => {
-      const { ok, degraded, detail } = this.deps.health();
-      const status = !ok ? 'unavailable' : degraded === true ? 'degraded' : 'ok';
-      const body = JSON.stringify({ status, connections: this.connections.size, ...detail });
-      res.cork(() => {
-        res
-          .writeStatus(ok ? '200 OK' : '503 Service Unavailable')
-          .writeHeader('content-type', 'application/json')
-          .end(body);
-      });
-    });
-    this.app.get('/metrics', (res) => this.serveMetrics(res));
-    this.app.get('/*', (res, req) => {
-      const file = this.deps.site?.lookup(req.getUrl());
-      if (file !== undefined) return sendStatic(res, req, file);
-      res.cork(() => res.writeStatus('404 Not Found').end('not found'));
-    });
-    this.app.any('/*', (res) => {
-      res.cork(() => res.writeStatus('404 Not Found').end('not found'));
-    });
-  }
-
-  private serveMetrics(res: HttpResponse): void {
-    let aborted = false;
-    res.onAborted(() => {
-      aborted = true;
-    });
-    const { registry } = this.deps.metrics;
-    registry.metrics().then(
-      (text) => {
-        if (!aborted) res.cork(() => res.writeHeader('content-type', registry.contentType).end(text));
-      },
-      (error: unknown) => {
-        this.deps.logger.error({ err: error }, 'metrics collection failed');
-        if (!aborted) res.cork(() => res.writeStatus('500 Internal Server Error').end('metrics failed'));
-      },
-    );
+    addHttpRoutes(this.app, this.deps, () => this.connections.size);
   }
 
   /**
@@ -419,43 +371,6 @@ export class Gateway {
       return;
     }
     this.deps.metrics.outboundBytes.inc(bytes.length);
-    if (status === 2) this.closeSlowConsumer(connection);
-  }
-
-  private closeSlowConsumer(connection: Connection): void {
-    if (connection.closed) return;
-    this.deps.metrics.backpressureCloses.inc();
-    this.deps.logger.warn({ connection: connection.id }, 'closing a slow consumer');
-    connection.ws.end(1008, 'slow consumer: backpressure limit');
-  }
-
-  /**
-   * Every 250 ms: a socket over half the limit is cut off; one over a quarter first leaves its
-   * book views (they resume with a snapshot once it has drained to a sixteenth).
-   */
-  private sweepSlowConsumers(): void {
-    const limit = this.options.maxBackpressureBytes;
-    for (const connection of this.connections) {
-      if (connection.closed) continue;
-      const buffered = connection.ws.getBufferedAmount();
-      if (buffered > limit / 2) {
-        this.closeSlowConsumer(connection);
-      } else if (buffered > limit / 4 && connection.bookSubs.size > 0) {
-        const suspended = this.deps.handler.suspendBooks(connection);
-        this.deps.metrics.bookResyncs.inc(suspended);
-        if (suspended > 0)
-          this.deps.logger.info(
-            { connection: connection.id, buffered, books: suspended },
-            'backed-up socket: book deltas paused until it drains',
-          );
-      } else if (connection.suspendedBooks.size > 0) {
-        this.resumeBooksIfDrained(connection);
-      }
-    }
-  }
-
-  private resumeBooksIfDrained(connection: Connection): void {
-    if (connection.closed || connection.ws.getBufferedAmount() > this.options.maxBackpressureBytes / 16) return;
-    this.deps.handler.resumeBooks(this.currentBatch(), connection);
+    if (status === 2) this.slowConsumers.close(connection);
   }
 }
