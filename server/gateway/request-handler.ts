@@ -1,11 +1,11 @@
 // What each request does: login, queries and subscriptions here; order entry through the engine.
 // Every outcome is written into the current batch, never sent directly, so replies, execs and
-// market data leave in order and only after the batch is durable.
+// market data leave in order and only after the batch is durable. Where the engine's events go is
+// event-router.ts.
 import type { RejectCode } from '../../protocol/constants.js';
 import { REJECT_CODES } from '../../protocol/constants.js';
 import type {
   Ack,
-  BalanceMessage,
   BalancesRequest,
   LoginRequest,
   OrderRef,
@@ -35,6 +35,8 @@ import { AccountQueries } from './account-queries.js';
 import { HISTORY_QUERIES_PER_CONNECTION, type AccountHistory } from './account-history.js';
 import { Subscriptions } from './subscriptions.js';
 import { AccountSessions, type Identity } from './account-sessions.js';
+import { EventRouter } from './event-router.js';
+import { orderCommand } from './order-commands.js';
 
 export interface HandlerDeps {
   readonly engine: MatchingEngine;
@@ -78,6 +80,7 @@ export class RequestHandler {
     throw new Error('inCurrentBatch is not wired to a gateway');
   };
   private readonly subscriptions: Subscriptions;
+  private readonly events: EventRouter;
 
   constructor(private readonly deps: HandlerDeps) {
     this.marketsReply = { type: 'markets', markets: [...deps.markets], assets: [...deps.engine.assets] };
@@ -91,6 +94,7 @@ export class RequestHandler {
       { maxConnectionsPerAccount: deps.maxConnectionsPerAccount, accountRateLimitPerSecond: deps.accountRateLimitPerSecond ?? 0 },
       this.privateStreams,
     );
+    this.events = new EventRouter(this.sessions, this.privateStreams, this.queries);
     this.subscriptions = new Subscriptions({
       feeds: deps.feeds,
       marketStats: deps.marketStats,
@@ -198,27 +202,7 @@ export class RequestHandler {
         )
           return;
         const ts = batch.ts;
-        const command: EngineCommand =
-          request.op === 'place'
-            ? {
-                op: 'place',
-                ts,
-                account,
-                sym: request.sym,
-                side: request.side,
-                kind: request.kind,
-                px: request.px,
-                qty: request.qty,
-                tif: request.tif,
-                post: request.post,
-                stp: request.stp,
-                cid: request.cid,
-              }
-            : request.op === 'cancel'
-              ? { op: 'cancel', ts, account, sym: request.sym, ref: request.ref }
-              : request.op === 'cancel_all'
-                ? { op: 'cancel_all', ts, account, sym: request.sym, reason: 'user' }
-                : { op: 'amend', ts, account, sym: request.sym, ref: request.ref, qty: request.qty, px: request.px };
+        const command = orderCommand(request, account, ts);
         const result = this.execute(batch, command);
         if (!result.ok) return this.reject(batch, connection, request.op, result.code, rid, result.msg);
         const ack: Ack = { type: 'ack', op: request.op };
@@ -303,55 +287,14 @@ export class RequestHandler {
     return result;
   }
 
-  /**
-   * Routes a result's events: execs to the owner's connections, trades and book changes to market
-   * data, balance changes to the batch (sent at its end, after its execs).
-   */
+  /** Routes a result's events (event-router.ts). */
   distribute(batch: Batch, result: CommandResult): void {
-    for (const event of result.events) {
-      switch (event.kind) {
-        case 'exec': {
-          // Numbered and kept even with nobody connected: a resume delivers it later.
-          this.privateStreams.record(event.account, event.exec);
-          this.queries.closedOrders.record(event.account, event.exec);
-          this.queries.recentFills.record(event.account, event.exec);
-          const targets = this.sessions.connectionsOf(event.account);
-          if (targets) for (const target of targets) batch.send(target, event.exec);
-          break;
-        }
-        case 'trade':
-          batch.addTrade({
-            type: 'trade',
-            sym: event.sym,
-            tradeId: event.tradeId,
-            px: event.px,
-            qty: event.qty,
-            side: event.takerSide,
-            ts: event.ts,
-          });
-          break;
-        case 'level':
-          batch.changedBooks.add(event.sym);
-          break;
-        case 'balance':
-          batch.noteBalance(event);
-          break;
-        case 'transfer':
-          break;
-      }
-    }
+    this.events.distribute(batch, result);
   }
 
-  /** Seal-time: each account's changed balances, as they ended the batch, to its logged-in connections. */
+  /** Seal-time: each account's changed balances to its logged-in connections. */
   sendBalances(batch: Batch): void {
-    for (const [account, assets] of batch.balances) {
-      const targets = this.sessions.connectionsOf(account);
-      for (const event of assets.values()) {
-        const message: BalanceMessage = { type: 'balance', asset: event.asset, available: event.available, hold: event.hold, ts: batch.ts };
-        this.privateStreams.record(account, message);
-        if (targets) for (const target of targets) batch.send(target, message);
-      }
-    }
+    this.events.sendBalances(batch);
   }
 
   private balances(batch: Batch, connection: Connection, request: BalancesRequest): void {
