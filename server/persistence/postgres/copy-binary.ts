@@ -1,8 +1,7 @@
 // Rows in Postgres' binary COPY format (https://www.postgresql.org/docs/15/sql-copy.html, "Binary
 // Format"), written straight into Buffers: no escaping, no number formatting, no intermediate
-// strings. Postgres parses it with less CPU than text COPY and far less than JSON (measured on
-// 200K trades with the three indexes: 13.8 µs of backend CPU per trade row vs 15.5 text, 25.7
-// json_to_recordset). A value that cannot be stored exactly (a fraction, NaN, beyond 2^53) is
+// strings. Postgres parses it with less CPU than text COPY and far less than JSON
+// (bench:pg-sink measures the backend CPU per row). A value that cannot be stored exactly (a fraction, NaN, beyond 2^53) is
 // refused here (the sink then aborts the COPY and rolls back): binary int8 cannot carry it for
 // Postgres to refuse.
 import { InvalidBatchError } from './batch-rows.js';

@@ -6,8 +6,8 @@
 //
 // Rows travel as binary COPY (server/persistence/postgres/copy-rows.ts). The transaction first locks this sink's progress
 // row and reads its applied seq; a batch entirely past it is new, so its trades, its ledger rows and
-// the orders it placed are copied straight into their tables (no ON CONFLICT: half the backend CPU). Everything
-// else goes through per-connection staging tables and INSERT … SELECT … ON CONFLICT, as before: a
+// the orders it placed are copied straight into their tables (no ON CONFLICT, which costs the backend
+// CPU). Everything else goes through per-connection staging tables and INSERT … SELECT … ON CONFLICT: a
 // batch overlapping what was applied, a redrive, the orders a batch changed but did not place, and
 // a batch whose straight copy met a row someone else wrote (unique violation: it is written again
 // that way). Trades are streamed into their COPY while the batch is still being scanned.

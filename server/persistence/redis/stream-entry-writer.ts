@@ -1,9 +1,9 @@
 // Writes the Redis stream's entries (docs/PERSISTENCE.md "## Redis") as JSON bytes straight into
-// one buffer, one entry a line, exactly the bytes JSON.stringify would give. On this machine
-// JSON.stringify of an exec costs ~2 µs, wrapping it into its entry from string pieces as much
-// again once V8 flattens the result, and msgpack copies it once more; writing bytes with the
-// constant stretches pre-encoded costs about what the bare JSON.stringify does, for the whole
-// entry, and the buffer goes to Redis as the script's argument as it is. The key order of each
+// one buffer, one entry a line, exactly the bytes JSON.stringify would give. Stringifying each
+// value and wrapping it into its entry from string pieces costs twice (V8 flattens the result, and
+// msgpack copies it once more); writing bytes with the constant stretches pre-encoded costs about
+// one JSON.stringify for the whole entry (bench:redis-sink: CPU per trade), and the buffer goes to
+// Redis as the script's argument as it is. The key order of each
 // shape is the one the engine's builders create (server/engine/exec-events.ts, the trade literal
 // in order-book.ts, the transfer literal in engine.ts); the `satisfies` tables below break the
 // build when a field is added to Exec, Fill, TradeEvent or TransferEvent, and test/persistence/redis-sink.test.ts compares entries with JSON.stringify.
@@ -128,7 +128,7 @@ export class StreamEntryWriter {
   /** `{"seq":…,"kind":"exec","account":…,"exec":{…}}` and a newline. */
   execEntry(seq: number, account: string, exec: Exec): void {
     this.numberAfter(EXEC_ENTRY_HEAD, seq);
-    // The constant stretches between numbers go in one piece each: each write costs ~0.1 µs here.
+    // The constant stretches between numbers go in one piece each: every write has a fixed cost.
     this.raw(this.cached(this.accountHeads, account, EXEC_ENTRY_ACCOUNT, EXEC_ENTRY_EXEC_SYM));
     this.raw(this.cached(this.symIds, exec.sym, EMPTY, EXEC_ID));
     this.number(exec.id);
