@@ -8,10 +8,14 @@
 // as the contract asks. With the `reconnect` option a dropped connection is not the end: the
 // client reconnects, logs in again resuming the private stream by pseq (or refetches snapshots
 // on a gap), resubscribes and re-arms the dead-man switch, then says `resumed`.
+import { AccountSnapshots } from './account-snapshots.js';
 import { AccountView, type LocalOrder } from './account-view.js';
 import { BookSubscriptions } from './book-subscriptions.js';
 import { ClientConnection } from './client-connection.js';
-import type { Channel } from './constants.js';
+import { ClientEmitters, ClientEvents } from './client-events.js';
+import { loginRequest, toOrderRef } from './client-requests.js';
+import { measureClockOffset } from './clock-offset.js';
+import type { CandleInterval, Channel, TransferOp } from './constants.js';
 import {
   ClientError,
   DEFAULT_TIMEOUT_MS,
@@ -19,38 +23,29 @@ import {
   type BookSubscribeOptions,
   type ClientOptions,
   type ClientState,
-  type CloseInfo,
-  type GapEvent,
   type LoginOptions,
   type OrderRefInput,
   type PlaceParams,
   type RawRequest,
-  type ReconnectingEvent,
-  type ResumedEvent,
   type WebSocketLike,
 } from './client-api.js';
-import { Emitter, type Listener } from './emitter.js';
+import type { Listener } from './emitter.js';
 import type { LocalBook } from './local-book.js';
-import { MarketDataEvents, type CandlesSubscribeOptions } from './market-data-events.js';
+import type { CandlesSubscribeOptions } from './market-data-events.js';
+import { MarketDataSubscriptions } from './market-data-subscriptions.js';
 import { openSocket } from './open-socket.js';
 import { SessionRestore } from './session-restore.js';
 import { TradeSubscriptions } from './trade-subscriptions.js';
-import type { CandleInterval, TransferOp } from './constants.js';
 import type {
   Ack,
-  BalanceMessage,
   BalancesReply,
   BalanceView,
-  BookMessage,
   CandleMessage,
   CandlesSnapshot,
   CancelAfterAck,
-  ErrorMessage,
-  Exec,
   LoginReply,
   MarketsReply,
   MyTradesReply,
-  OrderRef,
   OrderReply,
   OrdersReply,
   PongReply,
@@ -69,35 +64,26 @@ export type { LocalOrder } from './account-view.js';
 export type { Listener } from './emitter.js';
 export type { CandlesSubscribeOptions } from './market-data-events.js';
 
-function toRef(ref: OrderRefInput): OrderRef {
-  if (typeof ref === 'number') return { id: ref };
-  if (typeof ref === 'string') return { cid: ref };
-  return ref;
-}
-
-export class SpotwireClient {
+export class SpotwireClient extends ClientEvents {
   readonly #conn: ClientConnection;
   readonly #session: SessionRestore;
 
-  readonly #message = new Emitter<ServerMessage>();
-  readonly #exec = new Emitter<Exec>();
-  readonly #trade = new Emitter<TradeMessage>();
-  readonly #bookEvents = new Emitter<BookMessage>();
-  readonly #error = new Emitter<ErrorMessage>();
-  readonly #balance = new Emitter<BalanceMessage>();
-  readonly #close = new Emitter<CloseInfo>();
-  readonly #reconnecting = new Emitter<ReconnectingEvent>();
-  readonly #resumed = new Emitter<ResumedEvent>();
-  readonly #gap = new Emitter<GapEvent>();
+  readonly #emit: ClientEmitters;
   #epoch = '';
   #pseq = 0;
   readonly #account = new AccountView();
+  readonly #snapshots = new AccountSnapshots(this.#account, (message, type, internal, onReply) =>
+    this.#conn.expect(message, type, internal, onReply),
+  );
 
   readonly #books: BookSubscriptions;
   readonly #trades: TradeSubscriptions;
-  readonly #marketData = new MarketDataEvents();
+  readonly #marketData: MarketDataSubscriptions;
 
   private constructor(socket: WebSocketLike, url: string, options: ClientOptions) {
+    const emitters = new ClientEmitters();
+    super(emitters);
+    this.#emit = emitters;
     this.#books = new BookSubscriptions({
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       send: (messages) => Promise.all(this.#conn.send(messages, true, true)),
@@ -110,28 +96,29 @@ export class SpotwireClient {
         await this.#expect<CancelAfterAck>({ op: 'cancel_after', timeout: timeoutMs }, 'ack', true);
       },
       snapshots: async () => ({
-        orders: (await this.#allOrders(undefined, true)).orders,
-        balances: (await this.#balances(undefined, true)).balances,
+        orders: (await this.#snapshots.orders(undefined, true)).orders,
+        balances: (await this.#snapshots.balances(undefined, true)).balances,
       }),
       resubscribe: async () => {
-        const others = this.#marketData.subscriptions().map((request) => this.#expect<SubbedReply>(request, 'subbed', true));
+        const others = this.#marketData.resubscribeAll();
         await Promise.all([this.#books.resubscribeAll(), this.#trades.resubscribeAll(), ...others]);
       },
       privateStream: () => this.privateStream,
       restored: (generation) => this.#conn.restored(generation),
       failed: (generation, error) => this.#conn.restoreFailed(generation, error),
-      gap: (event) => this.#gap.emit(event),
-      resumed: (event) => this.#resumed.emit(event),
+      gap: (event) => this.#emit.gap.emit(event),
+      resumed: (event) => this.#emit.resumed.emit(event),
     });
     this.#trades = new TradeSubscriptions((message, internal) => this.#conn.expect<SubbedReply>(message, 'subbed', internal));
+    this.#marketData = new MarketDataSubscriptions((message, type, internal) => this.#expect(message, type, internal), this.#trades);
     this.#conn = new ClientConnection(socket, url, options, {
       dispatch: (message) => this.#dispatch(message),
       restore: (generation) => void this.#session.restore(generation),
       dropped: () => this.#books.markAllStale(),
-      reconnecting: (event) => this.#reconnecting.emit(event),
+      reconnecting: (event) => this.#emit.reconnecting.emit(event),
       finished: (info) => {
         this.#books.failReady(new ClientError('closed', 'connection closed'));
-        this.#close.emit(info);
+        this.#emit.close.emit(info);
       },
     });
   }
@@ -169,56 +156,6 @@ export class SpotwireClient {
   close(code = 1000, reason = ''): void {
     this.#conn.close(code, reason);
     this.#books.failReady(new ClientError('closed', 'client closed the connection'));
-  }
-
-  // ---- events; each returns its unsubscribe function ----
-
-  onExec(listener: Listener<Exec>): () => void {
-    return this.#exec.on(listener);
-  }
-
-  onTrade(listener: Listener<TradeMessage>): () => void {
-    return this.#trade.on(listener);
-  }
-
-  /** Every raw `book` message, snapshots and deltas, of every market. */
-  onBook(listener: Listener<BookMessage>): () => void {
-    return this.#bookEvents.on(listener);
-  }
-
-  /** Server `error` messages (e.g. `bad_frame`), which answer no particular request. */
-  onError(listener: Listener<ErrorMessage>): () => void {
-    return this.#error.on(listener);
-  }
-
-  /** `balance` pushes: one per asset whose balance a batch changed, after that batch's execs. */
-  onBalance(listener: Listener<BalanceMessage>): () => void {
-    return this.#balance.on(listener);
-  }
-
-  /** The client is closed for good (with reconnect: by close(), or after maxAttempts). */
-  onClose(listener: Listener<CloseInfo>): () => void {
-    return this.#close.on(listener);
-  }
-
-  /** Reconnect option: the connection dropped (or an attempt failed) and attempt `attempt` starts in `delayMs`. */
-  onReconnecting(listener: Listener<ReconnectingEvent>): () => void {
-    return this.#reconnecting.on(listener);
-  }
-
-  /** Reconnect option: the session is restored and requests work again. */
-  onResumed(listener: Listener<ResumedEvent>): () => void {
-    return this.#resumed.on(listener);
-  }
-
-  /** Reconnect option: what was missed could not be replayed; snapshots were refetched instead. */
-  onGap(listener: Listener<GapEvent>): () => void {
-    return this.#gap.on(listener);
-  }
-
-  /** Every message the server sends, before it is dispatched. */
-  onMessage(listener: Listener<ServerMessage>): () => void {
-    return this.#message.on(listener);
   }
 
   // ---- the account as last seen ----
@@ -286,7 +223,7 @@ export class SpotwireClient {
   }
 
   async cancel(sym: string, ref: OrderRefInput): Promise<Ack> {
-    return this.#expect({ op: 'cancel', sym, ...toRef(ref) }, 'ack');
+    return this.#expect({ op: 'cancel', sym, ...toOrderRef(ref) }, 'ack');
   }
 
   async cancelAll(sym?: string): Promise<Ack> {
@@ -294,7 +231,7 @@ export class SpotwireClient {
   }
 
   async amend(sym: string, ref: OrderRefInput, change: AmendParams): Promise<Ack> {
-    return this.#expect({ op: 'amend', sym, ...toRef(ref), ...change }, 'ack');
+    return this.#expect({ op: 'amend', sym, ...toOrderRef(ref), ...change }, 'ack');
   }
 
   /**
@@ -302,7 +239,7 @@ export class SpotwireClient {
    * end, so the reply holds them all as the contract's `orders` does; openOrders() shows them too.
    */
   async orders(sym?: string): Promise<OrdersReply> {
-    return this.#allOrders(sym, false);
+    return this.#snapshots.orders(sym, false);
   }
 
   /** One page of open orders: at most `limit` (server default and maximum 1000), after a `next` cursor. */
@@ -312,7 +249,7 @@ export class SpotwireClient {
 
   /** One order's state by id or cid: open, or how it ended if it closed recently. */
   async order(sym: string, ref: OrderRefInput): Promise<OrderReply> {
-    return this.#expect<OrderReply>({ op: 'order', sym, ...toRef(ref) }, 'order');
+    return this.#expect<OrderReply>({ op: 'order', sym, ...toOrderRef(ref) }, 'order');
   }
 
   /** One page of the account's fills, newest first; continue with `before` (memory) or `after: reply.next` (history). */
@@ -335,7 +272,7 @@ export class SpotwireClient {
 
   /** Own balances; with `account`, another account's (admin connections only). */
   async balances(account?: string): Promise<BalancesReply> {
-    return this.#balances(account, false);
+    return this.#snapshots.balances(account, false);
   }
 
   /** Admin: credits `amount` ledger units of `asset`; `ref` makes a retry safe. */
@@ -360,16 +297,8 @@ export class SpotwireClient {
    * The server clock against this one, from the pings with the shortest round trip of `samples`:
    * `offsetMs` is what to add to Date.now() to get server time (acks', execs', trades' `ts`).
    */
-  async clockOffset(samples = 5): Promise<{ offsetMs: number; rttMs: number }> {
-    let best = { offsetMs: 0, rttMs: Infinity };
-    for (let i = 0; i < samples; i++) {
-      const sentAt = Date.now();
-      const pong = await this.ping();
-      const receivedAt = Date.now();
-      const rttMs = receivedAt - sentAt;
-      if (rttMs < best.rttMs) best = { offsetMs: pong.ts - (sentAt + receivedAt) / 2, rttMs };
-    }
-    return best;
+  clockOffset(samples = 5): Promise<{ offsetMs: number; rttMs: number }> {
+    return measureClockOffset(() => this.ping(), samples);
   }
 
   // ---- subscriptions ----
@@ -404,7 +333,7 @@ export class SpotwireClient {
     } else if (ch === 'trades') {
       this.#trades.remove(sym);
     } else if (ch === 'ticker') {
-      this.#marketData.forget(`ticker:${sym}`);
+      this.#marketData.forgetTicker(sym);
     }
     return this.#expect<UnsubbedReply>({ op: 'unsub', ch, sym }, 'unsubbed');
   }
@@ -412,69 +341,35 @@ export class SpotwireClient {
   // ---- market-data channels: candles, ticker, recent trades ----
 
   /** Subscribes to a market's candles of `interval`; resolves with the snapshot. Updates: onCandle. */
-  async subscribeCandles(sym: string, interval: CandleInterval, options: CandlesSubscribeOptions = {}): Promise<CandlesSnapshot> {
-    const request =
-      options.limit === undefined
-        ? { op: 'sub', ch: 'candles', sym, interval }
-        : { op: 'sub', ch: 'candles', sym, interval, limit: options.limit };
-    const matches = (m: CandlesSnapshot): boolean => m.sym === sym && m.interval === interval;
-    const snapshot = await this.#marketData.withSnapshot(
-      this.#marketData.candles,
-      matches,
-      () => this.#expect<SubbedReply>(request, 'subbed'),
-      `candles ${sym} ${interval}`,
-    );
-    this.#marketData.remember(`candles:${sym}:${interval}`, request);
-    return snapshot;
+  subscribeCandles(sym: string, interval: CandleInterval, options: CandlesSubscribeOptions = {}): Promise<CandlesSnapshot> {
+    return this.#marketData.subscribeCandles(sym, interval, options);
   }
 
   unsubscribeCandles(sym: string, interval: CandleInterval): Promise<UnsubbedReply> {
-    this.#marketData.forget(`candles:${sym}:${interval}`);
-    return this.#expect<UnsubbedReply>({ op: 'unsub', ch: 'candles', sym, interval }, 'unsubbed');
+    return this.#marketData.unsubscribeCandles(sym, interval);
   }
 
   /** Subscribes to a market's ticker; resolves with the first one. Later ones: onTicker (unsubscribe('ticker', sym) ends it). */
-  async subscribeTicker(sym: string): Promise<TickerMessage> {
-    const request = { op: 'sub', ch: 'ticker', sym };
-    const matches = (m: TickerMessage): boolean => m.sym === sym;
-    const first = await this.#marketData.withSnapshot(
-      this.#marketData.ticker,
-      matches,
-      () => this.#expect<SubbedReply>(request, 'subbed'),
-      `ticker ${sym}`,
-    );
-    this.#marketData.remember(`ticker:${sym}`, request);
-    return first;
+  subscribeTicker(sym: string): Promise<TickerMessage> {
+    return this.#marketData.subscribeTicker(sym);
   }
 
   /**
    * Subscribes to a market's trades with a snapshot of the last `recent` (1–500) first; resolves
    * with it. `listener` gets each live trade after it, none missing or repeated.
    */
-  async subscribeTradesWithRecent(sym: string, recent: number, listener: Listener<TradeMessage>): Promise<TradesSnapshot> {
-    const off = this.#trades.listen(sym, listener);
-    const matches = (m: TradesSnapshot): boolean => m.sym === sym;
-    try {
-      return await this.#marketData.withSnapshot(
-        this.#marketData.trades,
-        matches,
-        () => this.#expect<SubbedReply>({ op: 'sub', ch: 'trades', sym, recent }, 'subbed'),
-        `trades ${sym}`,
-      );
-    } catch (error) {
-      off();
-      throw error;
-    }
+  subscribeTradesWithRecent(sym: string, recent: number, listener: Listener<TradeMessage>): Promise<TradesSnapshot> {
+    return this.#marketData.subscribeTradesWithRecent(sym, recent, listener);
   }
 
   /** Candle updates of every subscribed series: the open candle's new state, and each close (`closed: true`). */
   onCandle(listener: Listener<CandleMessage>): () => void {
-    return this.#marketData.candle.on(listener);
+    return this.#marketData.events.candle.on(listener);
   }
 
   /** Every ticker of every subscribed market, the first one of a subscription included. */
   onTicker(listener: Listener<TickerMessage>): () => void {
-    return this.#marketData.ticker.on(listener);
+    return this.#marketData.events.ticker.on(listener);
   }
 
   // ---- internals: requests ----
@@ -485,73 +380,40 @@ export class SpotwireClient {
   }
 
   async #login(token: string, options: LoginOptions, internal: boolean): Promise<LoginReply> {
-    const message: Record<string, unknown> = { op: 'login', token };
-    if (options.cancelOnDisconnect !== undefined) message.cancelOnDisconnect = options.cancelOnDisconnect;
-    if (options.resume !== undefined) {
-      message.resumeFrom = options.resume.pseq;
-      message.epoch = options.resume.epoch;
-    }
-    return this.#expect<LoginReply>(message as RawRequest, 'login', internal);
-  }
-
-  // The snapshots replace the account view as their reply is dispatched, so the execs and
-  // balances behind them in the same frame, which are newer, apply on top and are not undone.
-  async #allOrders(sym: string | undefined, internal: boolean): Promise<OrdersReply> {
-    const page = (after: string | undefined): Promise<OrdersReply> => {
-      const params: Record<string, unknown> = { op: 'orders' };
-      if (sym !== undefined) params.sym = sym;
-      if (after !== undefined) params.after = after;
-      return this.#conn.expect<OrdersReply>(params as RawRequest, 'orders', internal, (reply) =>
-        after === undefined ? this.#account.replaceOrders(reply.orders, sym) : this.#account.addOrders(reply.orders),
-      );
-    };
-    const first = await page(undefined);
-    const orders = [...first.orders];
-    for (let next = first; next.more === true && typeof next.next === 'string';) {
-      next = await page(next.next);
-      orders.push(...next.orders);
-    }
-    return { ...first, orders, more: false, next: null };
-  }
-
-  async #balances(account: string | undefined, internal: boolean): Promise<BalancesReply> {
-    if (account !== undefined) return this.#expect<BalancesReply>({ op: 'balances', account }, 'balances', internal);
-    return this.#conn.expect<BalancesReply>({ op: 'balances' }, 'balances', internal, (reply) =>
-      this.#account.replaceBalances(reply.balances),
-    );
+    return this.#expect<LoginReply>(loginRequest(token, options), 'login', internal);
   }
 
   // ---- internals: incoming ----
 
   #dispatch(message: ServerMessage): void {
-    this.#message.emit(message);
+    this.#emit.message.emit(message);
     switch (message.type) {
       case 'exec':
         if (message.pseq !== undefined) this.#pseq = message.pseq;
         this.#account.applyExec(message);
-        this.#exec.emit(message);
+        this.#emit.exec.emit(message);
         return;
       case 'trade':
-        this.#trade.emit(message);
+        this.#emit.trade.emit(message);
         this.#trades.emit(message);
         return;
       case 'book':
-        this.#bookEvents.emit(message);
+        this.#emit.book.emit(message);
         this.#books.onBook(message);
         return;
       case 'error':
-        this.#error.emit(message);
+        this.#emit.error.emit(message);
         return;
       case 'balance':
         if (message.pseq !== undefined) this.#pseq = message.pseq;
         this.#account.applyBalance(message);
-        this.#balance.emit(message);
+        this.#emit.balance.emit(message);
         return;
       case 'candle':
       case 'candles':
       case 'ticker':
       case 'trades':
-        this.#marketData.dispatch(message);
+        this.#marketData.events.dispatch(message);
         return;
       case 'login':
         // Before any message of the same frame: the replayed ones that follow count from here.
