@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Registry } from 'prom-client';
 import { createCommandCodec } from '../journal/command-codec.js';
 import { createLogger, parseLogFormat } from '../logger.js';
-import { startWriteBehind } from './start-write-behind.js';
+import { writeBehindFromConfig } from './write-behind-from-config.js';
 import type { ToWorker, WorkerSetup } from './write-behind-thread.js';
 
 const setup = workerData as WorkerSetup;
@@ -30,7 +30,7 @@ if ((setup.nice ?? 0) > 0) {
 }
 
 try {
-  const writeBehind = await startWriteBehind(setup.config, {
+  const writeBehind = await writeBehindFromConfig(setup.config, {
     journalDir: setup.journalDir,
     snapshotDir: setup.snapshotDir,
     limits: setup.limits,

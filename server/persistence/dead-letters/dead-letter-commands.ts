@@ -16,7 +16,7 @@ import type { EventBatch, RedriveState, Sink } from '../event-batch.js';
 import { PgSink } from '../postgres/pg-sink.js';
 import { RedisSink } from '../redis/redis-sink.js';
 import { JournalAftermath } from './redrive-state.js';
-import { MAX_DEAD_LETTERS_PER_SINK } from '../start-write-behind.js';
+import { MAX_DEAD_LETTERS_PER_SINK } from '../write-behind-from-config.js';
 
 export const DLQ_USAGE =
   'usage: npm run dlq -- list|show <id>|redrive <id>|drop <id> [--data-dir D] [--database-url URL] [--redis-url URL] [--redis-prefix P]';

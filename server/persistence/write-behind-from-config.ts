@@ -15,7 +15,7 @@ import { PgSink } from './postgres/pg-sink.js';
 import { RedisSink } from './redis/redis-sink.js';
 import { WriteBehind } from './write-behind.js';
 
-export interface WriteBehindStartDeps {
+export interface WriteBehindFromConfigDeps {
   readonly journalDir: string;
   readonly snapshotDir: string;
   readonly limits: EngineLimits;
@@ -95,10 +95,10 @@ export function openDeadLetters(config: Pick<ServerConfig, 'dataDir'>): DeadLett
   return new DeadLetterStore({ dataDir: config.dataDir, maxPerSink: MAX_DEAD_LETTERS_PER_SINK, clock: systemClock });
 }
 
-/** The pipeline in this thread (the worker, tests and benches use it; the server runs it in a worker). */
-export async function startWriteBehind(
+/** The pipeline, in this thread: the write-behind worker builds it (the server starts that worker with startWriteBehindThread). */
+export async function writeBehindFromConfig(
   config: Pick<ServerConfig, 'redisUrl' | 'databaseUrl' | 'redisPrefix' | 'markets' | 'dataDir' | 'sinkDeadlineMs'>,
-  deps: WriteBehindStartDeps,
+  deps: WriteBehindFromConfigDeps,
 ): Promise<WriteBehind | null> {
   if (config.redisUrl === null && config.databaseUrl === null) return null;
   const sinks = await createSinks(config, deps.log);
