@@ -67,6 +67,7 @@ export function App({ state, session }: { readonly state: PageState; readonly se
           <main>
             <div class="col chart-col">
               <CandleChart
+                sym={state.sym}
                 candles={state.candles}
                 epoch={state.candleEpoch}
                 source={state.candleSource}

@@ -321,8 +321,9 @@ describe('the candle chart', () => {
     await carol.client.place({ sym: SYM2, side: 'buy', kind: 'limit', px, qty: 1_000, tif: 'ioc' });
   }
 
-  async function candleState(page: Page): Promise<{ source: string | null; count: number; n: number }> {
+  async function candleState(page: Page): Promise<{ sym: string | null; source: string | null; count: number; n: number }> {
     return {
+      sym: await attribute(page, 'candle-chart', 'data-sym'),
       source: await attribute(page, 'candle-chart', 'data-source'),
       count: Number(await attribute(page, 'candle-chart', 'data-candles')),
       n: Number(await attribute(page, 'candle-chart', 'data-last-n')),
@@ -336,7 +337,8 @@ describe('the candle chart', () => {
     await page.getByTestId('market-select').selectOption(SYM2);
     const before = await eventually(
       () => candleState(page),
-      (s) => s.source === 'server',
+      // The page switches once the old market's unsub is answered: until then the chart is BTC-USD's.
+      (s) => s.sym === SYM2 && s.source === 'server',
       'the candles snapshot',
     );
     await tradeOnce(301_000);

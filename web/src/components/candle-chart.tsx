@@ -7,6 +7,8 @@ import type { Candle } from '../market-data.js';
 import type { Source } from '../state.js';
 
 interface Props {
+  /** The market the candles are of (a data attribute: tests wait for a market switch to land). */
+  readonly sym: string;
   readonly candles: readonly Candle[];
   readonly epoch: number;
   readonly source: Source | null;
@@ -23,7 +25,7 @@ interface Chart {
   last: Candle | null;
 }
 
-export function CandleChart({ candles, epoch, source, pxDecimals, qtyDecimals }: Props) {
+export function CandleChart({ sym, candles, epoch, source, pxDecimals, qtyDecimals }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<Chart | null>(null);
 
@@ -100,6 +102,7 @@ export function CandleChart({ candles, epoch, source, pxDecimals, qtyDecimals }:
         ref={box}
         class="chart"
         data-testid="candle-chart"
+        data-sym={sym}
         data-source={source ?? ''}
         data-candles={candles.length}
         data-last-t={last?.t ?? ''}
