@@ -3,13 +3,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { exportEngineState } from '../../server/engine/engine-state.js';
 import { MatchingEngine } from '../../server/engine/engine.js';
 import type { EngineCommand } from '../../server/engine/types.js';
 import { createCommandCodec, type JournalEntry } from '../../server/journal/command-codec.js';
-import { Journal } from '../../server/journal/journal.js';
+import type { Journal } from '../../server/journal/journal.js';
 import { fundAccounts } from './funding.js';
+import { openScratchJournal } from './scratch-journal.js';
 
 export const MARKETS = [{ sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6, makerFee: 0, takerFee: 0 }];
 export const LIMITS = { maxOpenOrdersPerAccount: 1_000_000 };
@@ -27,20 +27,12 @@ export class BenchJournal {
   private round = 0;
 
   constructor(retainFromSeq?: () => number) {
-    this.journal = new Journal({
+    this.journal = openScratchJournal({
       journalDir: this.journalDir,
       snapshotDir: this.snapshotDir,
-      nextSeq: 1,
-      chain: 0,
-      fsync: false,
-      segmentBytes: 64 * 1024 * 1024,
-      snapshotEveryCommands: 10_000_000,
-      snapshotEveryMs: 3_600_000,
-      keepJournal: false,
       codec: this.codec,
       captureState: () => ({ engine: exportEngineState(this.engine), bookSeqs: {} }),
       clock: () => Date.now(),
-      log: pino({ level: 'silent' }),
       ...(retainFromSeq ? { retainFromSeq } : {}),
     });
   }

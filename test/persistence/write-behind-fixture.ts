@@ -8,7 +8,8 @@ import { exportEngineState } from '../../server/engine/engine-state.js';
 import { MatchingEngine } from '../../server/engine/engine.js';
 import type { EngineCommand } from '../../server/engine/types.js';
 import { createCommandCodec, type JournalEntry } from '../../server/journal/command-codec.js';
-import { Journal } from '../../server/journal/journal.js';
+import type { Journal } from '../../server/journal/journal.js';
+import { openScratchJournal } from '../../bench/lib/scratch-journal.js';
 import type { EventBatch, PersistedCommand } from '../../server/persistence/event-batch.js';
 import { JournalFollower, type JournalFollowerOptions } from '../../server/persistence/journal-follower.js';
 import { fundingCommands, MARKETS } from '../support/engine-fixtures.js';
@@ -33,20 +34,14 @@ export class JournalFixture {
   private funded = false;
 
   constructor(options: { snapshotEveryCommands?: number; segmentBytes?: number; retainFromSeq?: () => number } = {}) {
-    this.journal = new Journal({
+    this.journal = openScratchJournal({
       journalDir: this.journalDir,
       snapshotDir: this.snapshotDir,
-      nextSeq: 1,
-      chain: 0,
-      fsync: false,
-      segmentBytes: options.segmentBytes ?? 64 * 1024 * 1024,
       snapshotEveryCommands: options.snapshotEveryCommands ?? 1_000_000,
-      snapshotEveryMs: 3_600_000,
-      keepJournal: false,
       codec: this.codec,
       captureState: () => ({ engine: exportEngineState(this.engine), bookSeqs: Object.fromEntries(this.bookSeqs) }),
       clock: () => 0,
-      log: silentLog,
+      ...(options.segmentBytes !== undefined ? { segmentBytes: options.segmentBytes } : {}),
       ...(options.retainFromSeq ? { retainFromSeq: options.retainFromSeq } : {}),
     });
   }
