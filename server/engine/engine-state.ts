@@ -108,7 +108,7 @@ export function exportEngineState(engine: MatchingEngine): EngineState {
       assets: ledger.assets.map((info) => info.asset),
       supply: [...ledger.supply],
       balances: [...ledger.accounts.values()].map((funds) => ({
-        account: funds.account,
+        account: funds.name,
         available: [...funds.available],
         hold: [...funds.hold],
       })),

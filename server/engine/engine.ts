@@ -98,7 +98,7 @@ export class MatchingEngine {
     for (let i = 0; i < touchedCount; i++) {
       const funds = touchedFunds[i]!;
       const asset = touchedAssets[i]!;
-      listener.balanceChanged(funds.account, assets[asset]!.asset, funds.available[asset]!, funds.hold[asset]!);
+      listener.balanceChanged(funds.name, assets[asset]!.asset, funds.available[asset]!, funds.hold[asset]!);
     }
   }
 
@@ -146,7 +146,9 @@ export class MatchingEngine {
   private place(cmd: PlaceCommand): CommandResult {
     const book = this.books.get(cmd.sym);
     if (!book) return unknownMarket(cmd.sym);
-    const open = this.accounts.get(cmd.account);
+    // One lookup by name: the account carries its funds and its open orders.
+    const account = this.ledger.peek(cmd.account);
+    const open = account?.orders;
     if (cmd.cid !== null && open !== undefined && open.cids.has(cmd.cid)) {
       return { ok: false, code: 'duplicate_cid', msg: `cid ${cmd.cid} is in use by an open order`, events: [] };
     }
@@ -154,7 +156,7 @@ export class MatchingEngine {
     if (mayRest && (open?.size ?? 0) >= this.limits.maxOpenOrdersPerAccount) {
       return { ok: false, code: 'too_many_orders', msg: 'too many open orders for this account', events: [] };
     }
-    return book.place(cmd);
+    return book.place(cmd, account);
   }
 
   private cancel(cmd: CancelCommand): CommandResult {

@@ -1,7 +1,7 @@
 // Internal consistency of the whole engine, as exchange-core's validateInternalState: tests call
 // it after every command; it returns the first broken invariant, or null when all hold.
 import type { BookSide } from './book-side.js';
-import type { AccountFunds } from './ledger.js';
+import type { Account } from './account.js';
 import { limitBuyHold, sellHold } from './order-rules.js';
 import type { MatchingEngine } from './engine.js';
 import type { Order } from './order.js';
@@ -83,15 +83,15 @@ export function checkInvariants(engine: MatchingEngine): string | null {
  */
 function checkMoney(engine: MatchingEngine, resting: ReadonlySet<Order>): string | null {
   const { ledger } = engine;
-  const holds = new Map<AccountFunds, number[]>();
+  const holds = new Map<Account, number[]>();
   for (const order of resting) {
     const book = engine.book(order.sym)!;
     const expected = order.side === 'sell' ? sellHold(book.money, order.leaves) : limitBuyHold(book.money, order.px!, order.leaves);
     if (order.hold !== expected) return `order ${order.id} of ${order.account}: holds ${order.hold}, its leaves need ${expected}`;
-    const perAsset = holds.get(order.funds) ?? new Array<number>(ledger.assets.length).fill(0);
+    const perAsset = holds.get(order.owner) ?? new Array<number>(ledger.assets.length).fill(0);
     perAsset[book.holdAsset(order.side)]! += order.hold;
-    holds.set(order.funds, perAsset);
-    if (ledger.accounts.get(order.account) !== order.funds) return `order ${order.id}: its funds are not ${order.account}'s`;
+    holds.set(order.owner, perAsset);
+    if (ledger.accounts.get(order.account) !== order.owner) return `order ${order.id}: its owner is not ${order.account}'s`;
   }
   for (let asset = 0; asset < ledger.assets.length; asset++) {
     let sum = 0;
@@ -99,9 +99,9 @@ function checkMoney(engine: MatchingEngine, resting: ReadonlySet<Order>): string
       const available = funds.available[asset]!;
       const hold = funds.hold[asset]!;
       const name = ledger.assets[asset]!.asset;
-      if (available < 0 || hold < 0) return `${funds.account} ${name}: negative balance ${available}/${hold}`;
+      if (available < 0 || hold < 0) return `${funds.name} ${name}: negative balance ${available}/${hold}`;
       const ordersHold = holds.get(funds)?.[asset] ?? 0;
-      if (hold !== ordersHold) return `${funds.account} ${name}: hold ${hold} but its open orders hold ${ordersHold}`;
+      if (hold !== ordersHold) return `${funds.name} ${name}: hold ${hold} but its open orders hold ${ordersHold}`;
       sum += available + hold;
     }
     if (sum !== ledger.supply[asset]) return `${ledger.assets[asset]!.asset}: balances sum to ${sum}, supply is ${ledger.supply[asset]}`;

@@ -1,4 +1,4 @@
-// Every account's funds, per asset: `available` and `hold` (what open orders have reserved), as
+// Every account's funds (account.ts), per asset: `available` and `hold` (what open orders have reserved), as
 // exact integers in ledger units. Only the engine moves them, inside a command, so balances are as
 // deterministic as the book. The ledger also keeps each asset's supply (deposits − withdrawals) and
 // caps it at 2^53−1: with conservation, no balance, hold or fee can then leave the safe integers,
@@ -6,25 +6,7 @@
 // new storage here and in the state format, not new rules.
 import { FEES_ACCOUNT, type TransferOp } from '../../protocol/constants.js';
 import type { AssetInfo, BalanceView } from '../../protocol/messages.js';
-
-export class AccountFunds {
-  // Float64Arrays: amounts pass 2^31 (V8's small integers) all the time, and a typed array keeps
-  // one representation, where a plain array would change its element kind under the optimizer's
-  // feet. Every integer below 2^53 is exact in a double.
-  readonly available: Float64Array;
-  readonly hold: Float64Array;
-  /** The command stamp that last touched each asset: one balance event per asset per command. */
-  readonly touchedAt: Float64Array;
-
-  constructor(
-    readonly account: string,
-    assetCount: number,
-  ) {
-    this.available = new Float64Array(assetCount);
-    this.hold = new Float64Array(assetCount);
-    this.touchedAt = new Float64Array(assetCount);
-  }
-}
+import { Account } from './account.js';
 
 /** What a transfer `ref` was applied as; a ref is accepted once. */
 export interface TransferRecord {
@@ -36,7 +18,7 @@ export interface TransferRecord {
 
 export class Ledger {
   private readonly assetIndex: Map<string, number>;
-  readonly accounts = new Map<string, AccountFunds>();
+  readonly accounts = new Map<string, Account>();
   /** Per asset: deposits minus withdrawals, which conservation says all balances sum to. */
   readonly supply: number[];
   readonly refs = new Map<string, TransferRecord>();
@@ -45,10 +27,10 @@ export class Ledger {
    * The (account, asset) pairs the current command changed, in the order first changed: the first
    * `touchedCount` entries (the arrays are reused, not truncated, from command to command).
    */
-  readonly touchedFunds: AccountFunds[] = [];
+  readonly touchedFunds: Account[] = [];
   readonly touchedAssets: number[] = [];
   touchedCount = 0;
-  private feesFunds: AccountFunds | null = null;
+  private feesFunds: Account | null = null;
 
   constructor(readonly assets: readonly AssetInfo[]) {
     this.assetIndex = new Map(assets.map((info, index) => [info.asset, index]));
@@ -65,21 +47,21 @@ export class Ledger {
     this.touchedCount = 0;
   }
 
-  peek(account: string): AccountFunds | undefined {
+  peek(account: string): Account | undefined {
     return this.accounts.get(account);
   }
 
-  funds(account: string): AccountFunds {
+  funds(account: string): Account {
     let funds = this.accounts.get(account);
     if (!funds) {
-      funds = new AccountFunds(account, this.assets.length);
+      funds = new Account(account, this.assets.length);
       this.accounts.set(account, funds);
     }
     return funds;
   }
 
   /** The reserved account fees are credited to (FEES_ACCOUNT), looked up once. */
-  fees(): AccountFunds {
+  fees(): Account {
     this.feesFunds ??= this.funds(FEES_ACCOUNT);
     return this.feesFunds;
   }
@@ -89,7 +71,7 @@ export class Ledger {
   }
 
   /** Moves `amount` from available to hold; the caller has checked that it is available. */
-  reserve(funds: AccountFunds, asset: number, amount: number): void {
+  reserve(funds: Account, asset: number, amount: number): void {
     if (amount === 0) return;
     funds.available[asset]! -= amount;
     funds.hold[asset]! += amount;
@@ -97,7 +79,7 @@ export class Ledger {
   }
 
   /** Moves `amount` from hold back to available. */
-  release(funds: AccountFunds, asset: number, amount: number): void {
+  release(funds: Account, asset: number, amount: number): void {
     if (amount === 0) return;
     funds.hold[asset]! -= amount;
     funds.available[asset]! += amount;
@@ -105,18 +87,18 @@ export class Ledger {
   }
 
   /** Takes `amount` out of hold: it leaves the account (paid to a counterparty). */
-  payFromHold(funds: AccountFunds, asset: number, amount: number): void {
+  payFromHold(funds: Account, asset: number, amount: number): void {
     funds.hold[asset]! -= amount;
     this.touch(funds, asset);
   }
 
-  credit(funds: AccountFunds, asset: number, amount: number): void {
+  credit(funds: Account, asset: number, amount: number): void {
     if (amount === 0) return;
     funds.available[asset]! += amount;
     this.touch(funds, asset);
   }
 
-  debit(funds: AccountFunds, asset: number, amount: number): void {
+  debit(funds: Account, asset: number, amount: number): void {
     funds.available[asset]! -= amount;
     this.touch(funds, asset);
   }
@@ -131,7 +113,7 @@ export class Ledger {
     }));
   }
 
-  private touch(funds: AccountFunds, asset: number): void {
+  private touch(funds: Account, asset: number): void {
     if (funds.touchedAt[asset] === this.stamp) return;
     funds.touchedAt[asset] = this.stamp;
     this.touchedFunds[this.touchedCount] = funds;

@@ -7,6 +7,7 @@
 // runs before the first change, so a reject never changes state (not even the id counters).
 import type { CancelReason, Side } from '../../protocol/constants.js';
 import type { Level, OrderView } from '../../protocol/messages.js';
+import type { Account } from './account.js';
 import type { AccountIndex } from './account-index.js';
 import type { MarketMoney } from './assets.js';
 import { BookSide } from './book-side.js';
@@ -71,8 +72,11 @@ export class OrderBook {
     return side === 'buy' ? this.asks : this.bids;
   }
 
-  /** The place command after the engine's market/cid/limit checks. */
-  place(cmd: PlaceCommand): CommandResult {
+  /**
+   * The place command after the engine's market/cid/limit checks; `known` is the account if the
+   * ledger has it (a reject must not even create an empty account entry).
+   */
+  place(cmd: PlaceCommand, known: Account | undefined): CommandResult {
     const opposite = this.oppositeOf(cmd.side);
     const best = opposite.best();
     if (cmd.post && best && opposite.reaches(best, cmd.px)) {
@@ -90,8 +94,6 @@ export class OrderBook {
     const hold = this.holdOfNew(cmd);
     if (hold < 0) return reject('bad_number', HOLD_TOO_LARGE);
     const holdAsset = this.holdAsset(cmd.side);
-    // peek, not funds(): a reject must not even create an empty account entry.
-    const known = this.ledger.peek(cmd.account);
     const available = known === undefined ? 0 : known.available[holdAsset]!;
     if (hold > available) return this.insufficient(holdAsset, hold, available);
 
@@ -112,7 +114,7 @@ export class OrderBook {
       },
       known ?? this.ledger.funds(cmd.account),
     );
-    this.ledger.reserve(order.funds, holdAsset, hold);
+    this.ledger.reserve(order.owner, holdAsset, hold);
     order.hold = hold;
     this.out.listener.accepted(order, cmd.ts);
     this.matchAndSettle(order, cmd.ts);
@@ -319,11 +321,11 @@ export class OrderBook {
   private settleBuyer(buyer: Order, qty: number, base: number, quote: number, liquidity: 'maker' | 'taker'): number {
     const { quoteAsset, baseAsset } = this.money;
     const used = buyHoldsAtLimit(buyer.kind) ? buyer.px! * qty * this.money.quoteScale : quote;
-    this.ledger.payFromHold(buyer.funds, quoteAsset, used);
+    this.ledger.payFromHold(buyer.owner, quoteAsset, used);
     buyer.hold -= used;
-    this.ledger.credit(buyer.funds, quoteAsset, used - quote);
+    this.ledger.credit(buyer.owner, quoteAsset, used - quote);
     const fee = this.chargeFee(buyer, base, liquidity);
-    this.ledger.credit(buyer.funds, baseAsset, base - fee);
+    this.ledger.credit(buyer.owner, baseAsset, base - fee);
     if (fee > 0) this.ledger.credit(this.ledger.fees(), baseAsset, fee);
     return fee;
   }
@@ -331,10 +333,10 @@ export class OrderBook {
   /** The seller's hold pays the base; it receives the notional less its fee. */
   private settleSeller(seller: Order, base: number, quote: number, liquidity: 'maker' | 'taker'): number {
     const { quoteAsset, baseAsset } = this.money;
-    this.ledger.payFromHold(seller.funds, baseAsset, base);
+    this.ledger.payFromHold(seller.owner, baseAsset, base);
     seller.hold -= base;
     const fee = this.chargeFee(seller, quote, liquidity);
-    this.ledger.credit(seller.funds, quoteAsset, quote - fee);
+    this.ledger.credit(seller.owner, quoteAsset, quote - fee);
     if (fee > 0) this.ledger.credit(this.ledger.fees(), quoteAsset, fee);
     return fee;
   }
@@ -393,13 +395,13 @@ export class OrderBook {
 
   private setHold(order: Order, hold: number): void {
     const asset = this.holdAsset(order.side);
-    if (hold > order.hold) this.ledger.reserve(order.funds, asset, hold - order.hold);
-    else this.ledger.release(order.funds, asset, order.hold - hold);
+    if (hold > order.hold) this.ledger.reserve(order.owner, asset, hold - order.hold);
+    else this.ledger.release(order.owner, asset, order.hold - hold);
     order.hold = hold;
   }
 
   private releaseHold(order: Order): void {
-    this.ledger.release(order.funds, this.holdAsset(order.side), order.hold);
+    this.ledger.release(order.owner, this.holdAsset(order.side), order.hold);
     order.hold = 0;
   }
 

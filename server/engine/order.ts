@@ -1,9 +1,9 @@
 // A resting (or matching) order. It is also a node of its price level's intrusive FIFO list, so
 // cancel and amend-down reach and unlink it in O(1) without searching the level; likewise a node
-// of its account's list of open orders (account-index.ts). It points at its account's funds so
-// that settling a fill needs no lookup.
+// of its account's list of open orders (account.ts). It points at its account, so that
+// settling a fill or resting the order needs no lookup by name.
 import type { OrderKind, Side, StpMode, Tif } from '../../protocol/constants.js';
-import type { AccountFunds } from './ledger.js';
+import type { Account } from './account.js';
 import type { PriceLevel } from './price-level.js';
 
 /** What an order is when accepted. */
@@ -51,7 +51,7 @@ export class Order {
 
   constructor(
     fields: OrderFields,
-    readonly funds: AccountFunds,
+    readonly owner: Account,
   ) {
     this.id = fields.id;
     this.sym = fields.sym;
