@@ -1,6 +1,16 @@
-// An order-entry request of an authenticated account, as the engine command it becomes.
-import type { AmendRequest, CancelAllRequest, CancelRequest, PlaceRequest } from '../../protocol/messages.js';
-import type { EngineCommand } from '../engine/types.js';
+// An order-entry request of an authenticated account, as the engine command it becomes, and the
+// ack its accepted command earns.
+import type { TransferOp } from '../../protocol/constants.js';
+import type { Ack, AmendRequest, CancelAllRequest, CancelRequest, PlaceRequest, Rid, TransferAck } from '../../protocol/messages.js';
+import type { CommandResult, EngineCommand } from '../engine/types.js';
+import type { Connection } from './connection.js';
+
+/** Who sent a command, to be answered once it ran; dead-man and disconnect cancels have none. */
+export interface Origin {
+  readonly connection: Connection;
+  readonly op: OrderEntryRequest['op'] | TransferOp;
+  readonly rid: Rid | undefined;
+}
 
 export type OrderEntryRequest = PlaceRequest | CancelRequest | CancelAllRequest | AmendRequest;
 
@@ -28,4 +38,31 @@ export function orderCommand(request: OrderEntryRequest, account: string, ts: nu
     case 'amend':
       return { op: 'amend', ts, account, sym: request.sym, ref: request.ref, qty: request.qty, px: request.px };
   }
+}
+
+/** The ack of an accepted command: the order's id/cid (or cancel_all's count), a transfer's balance. */
+export function ackOf(origin: Origin, command: EngineCommand, result: Extract<CommandResult, { ok: true }>): Ack | TransferAck {
+  const { op, rid } = origin;
+  if (op === 'deposit' || op === 'withdraw') {
+    const outcome = result.transfer!;
+    const ack: TransferAck = {
+      type: 'ack',
+      op,
+      ref: outcome.ref,
+      account: outcome.account,
+      asset: outcome.asset,
+      available: outcome.available,
+      hold: outcome.hold,
+    };
+    if (rid !== undefined) ack.rid = rid;
+    if (outcome.duplicate) ack.duplicate = true;
+    return ack;
+  }
+  const ack: Ack = { type: 'ack', op };
+  if (rid !== undefined) ack.rid = rid;
+  if (result.id !== undefined) ack.id = result.id;
+  if (result.cid !== undefined) ack.cid = result.cid;
+  if (result.canceled !== undefined) ack.canceled = result.canceled;
+  ack.ts = command.ts;
+  return ack;
 }

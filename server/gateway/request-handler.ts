@@ -15,7 +15,6 @@ import type {
   Request,
   Rid,
   ServerMessage,
-  TransferAck,
   TransferRequest,
 } from '../../protocol/messages.js';
 import { makeReject } from '../../protocol/validate.js';
@@ -36,7 +35,7 @@ import { HISTORY_QUERIES_PER_CONNECTION, type AccountHistory } from './account-h
 import { Subscriptions } from './subscriptions.js';
 import { AccountSessions, type Identity } from './account-sessions.js';
 import { EventRouter } from './event-router.js';
-import { orderCommand } from './order-commands.js';
+import { ackOf, orderCommand, type Origin } from './order-commands.js';
 
 export interface HandlerDeps {
   readonly engine: MatchingEngine;
@@ -201,20 +200,7 @@ export class RequestHandler {
           this.answerRetriedPlace(batch, connection, account, request.sym, request.cid!, rid)
         )
           return;
-        const ts = batch.ts;
-        const command = orderCommand(request, account, ts);
-        const result = this.execute(batch, command);
-        if (!result.ok) return this.reject(batch, connection, request.op, result.code, rid, result.msg);
-        const ack: Ack = { type: 'ack', op: request.op };
-        if (rid !== undefined) ack.rid = rid;
-        if (result.id !== undefined) ack.id = result.id;
-        if (result.cid !== undefined) ack.cid = result.cid;
-        if (result.canceled !== undefined) ack.canceled = result.canceled;
-        ack.ts = ts;
-        batch.send(connection, ack);
-        batch.acked.push({ connection, op: request.op, rid });
-        this.distribute(batch, result);
-        break;
+        return this.submit(batch, { connection, op: request.op, rid }, orderCommand(request, account, batch.ts));
       }
     }
     batch.tally.count(request.op, 'ok');
@@ -274,8 +260,30 @@ export class RequestHandler {
     );
   }
 
+  /**
+   * Where a command goes: here, into the engine at once. A cluster's edge gateway forwards it to
+   * the core instead and completes it when the core's journal record comes back.
+   */
+  protected submit(batch: Batch, origin: Origin | null, command: EngineCommand): void {
+    this.completed(batch, origin, command, this.execute(batch, command));
+  }
+
+  /** A command that ran: its origin's ack (or reject), then where its events go. */
+  completed(batch: Batch, origin: Origin | null, command: EngineCommand, result: CommandResult): void {
+    if (!result.ok) {
+      if (origin) this.reject(batch, origin.connection, origin.op, result.code, origin.rid, result.msg);
+      return;
+    }
+    if (origin) {
+      batch.send(origin.connection, ackOf(origin, command, result));
+      batch.acked.push(origin);
+      batch.tally.count(origin.op, 'ok');
+    }
+    this.distribute(batch, result);
+  }
+
   /** Runs a command through the engine and records it for the journal when it changed state. */
-  private execute(batch: Batch, command: EngineCommand): CommandResult {
+  execute(batch: Batch, command: EngineCommand): CommandResult {
     const started = performance.now();
     const result = this.deps.engine.execute(command);
     this.deps.metrics.matchSeconds.observe((performance.now() - started) / 1000);
@@ -315,31 +323,15 @@ export class RequestHandler {
     if (connection.role !== 'admin') return this.reject(batch, connection, op, 'forbidden', rid, `only an admin may ${op}`);
     if (this.orderEntry === 'shutting_down') return this.reject(batch, connection, op, 'shutting_down', rid);
     if (this.orderEntry === 'halted') return this.reject(batch, connection, op, 'internal', rid, 'halted: the journal cannot write');
-    const result = this.execute(batch, {
+    const command: EngineCommand = {
       op,
       ts: batch.ts,
       account: request.account,
       asset: request.asset,
       amount: request.amount,
       ref: request.ref,
-    });
-    if (!result.ok) return this.reject(batch, connection, op, result.code, rid, result.msg);
-    const outcome = result.transfer!;
-    const ack: TransferAck = {
-      type: 'ack',
-      op,
-      ref: outcome.ref,
-      account: outcome.account,
-      asset: outcome.asset,
-      available: outcome.available,
-      hold: outcome.hold,
     };
-    if (rid !== undefined) ack.rid = rid;
-    if (outcome.duplicate) ack.duplicate = true;
-    batch.send(connection, ack);
-    batch.acked.push({ connection, op, rid });
-    this.distribute(batch, result);
-    batch.tally.count(op, 'ok');
+    this.submit(batch, { connection, op, rid }, command);
   }
 
   private login(batch: Batch, connection: Connection, request: LoginRequest, rid: Rid | undefined): void {
@@ -375,8 +367,7 @@ export class RequestHandler {
   fireDeadMen(batch: Batch, now: number): void {
     for (const account of this.deadMan.due(now)) {
       if (this.orderEntry !== 'open') continue;
-      const result = this.execute(batch, { op: 'cancel_all', ts: batch.ts, account, sym: null, reason: 'timeout' });
-      this.distribute(batch, result);
+      this.submit(batch, null, { op: 'cancel_all', ts: batch.ts, account, sym: null, reason: 'timeout' });
       batch.tally.count('cancel_after', 'fired');
     }
   }
@@ -389,8 +380,7 @@ export class RequestHandler {
     if (account === null) return;
     this.sessions.logout(connection);
     if (connection.cancelOnDisconnect && this.orderEntry === 'open') {
-      const result = this.execute(batch, { op: 'cancel_all', ts: batch.ts, account, sym: null, reason: 'disconnect' });
-      this.distribute(batch, result);
+      this.submit(batch, null, { op: 'cancel_all', ts: batch.ts, account, sym: null, reason: 'disconnect' });
     }
   }
 }
