@@ -91,6 +91,7 @@ export const REJECT_CODES = {
   too_many_orders: 'too many open orders for this account',
   shutting_down: 'server is shutting down',
   too_many_connections: 'this account has too many connections logged in',
+  unavailable: 'the matching core cannot be reached',
 } as const;
 export type RejectCode = keyof typeof REJECT_CODES;
 

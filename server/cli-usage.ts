@@ -27,6 +27,8 @@ Each flag is also read from the environment (in brackets); flags win.
   --snapshot-every N   commands between snapshots [SNAPSHOT_EVERY] (default ${DEFAULTS.snapshotEveryCommands}; also every ${DEFAULTS.snapshotEveryMs / 1000} s)
   --no-fsync           do not fdatasync the journal (only to measure durability's cost) [JOURNAL_FSYNC=off]
   --log-level L        pino level [LOG_LEVEL] (default ${DEFAULTS.logLevel})
+  --role R             single | core | gateway [ROLE] (default single; docs/SCALING.md)
+  --bus URL            the cluster's Redis, for --role core and gateway [BUS_URL] (keys under --redis-prefix)
   --help, -h           this text
 
 Environment only:
@@ -35,6 +37,7 @@ Environment only:
   SINK_DEADLINE_MS        longest one write-behind call may take (default ${DEFAULTS.sinkDeadlineMs})
   WRITE_BEHIND_NICE       nice value 0-19 of the write-behind thread (default ${DEFAULTS.writeBehindNice})
   WRITE_BEHIND_BUSY_DUTY  share of time (0-1] the sinks work while matching is saturated (default ${DEFAULTS.writeBehindBusyDuty})
+  BUS_TIMEOUT_MS          a gateway's wait for the core's answer before unavailable (default ${DEFAULTS.busTimeoutMs})
   LOG_FORMAT              json or pretty (default: pretty on a terminal, json otherwise)
 
 Exit codes: 0 stopped cleanly, 1 failed to start or to stop, 2 bad usage or configuration.`;

@@ -24,7 +24,16 @@ export interface ApiKey {
   readonly deposit: Readonly<Record<string, number>>;
 }
 
+/** single: one process does everything; core and gateway split it over a bus (docs/SCALING.md). */
+export const SERVER_ROLES = ['single', 'core', 'gateway'] as const;
+export type ServerRole = (typeof SERVER_ROLES)[number];
+
 export interface ServerConfig {
+  readonly role: ServerRole;
+  /** The Redis of the cluster's bus (Redis Streams); null for a single process. */
+  readonly busUrl: string | null;
+  /** How long an edge gateway waits for the core's answer to a forwarded command. */
+  readonly busTimeoutMs: number;
   readonly host: string;
   /** 0 picks a free port (tests). */
   readonly port: number;
@@ -105,6 +114,7 @@ export const DEFAULTS = {
   writeBehindDrainMs: 10_000,
   writeBehindNice: 10,
   writeBehindBusyDuty: 0.1,
+  busTimeoutMs: 5_000,
 } as const;
 
 function readJson(path: string, what: string): unknown {
@@ -259,6 +269,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
       'keep-journal': { type: 'boolean' },
       'no-fsync': { type: 'boolean' },
       'snapshot-every': { type: 'string' },
+      role: { type: 'string' },
+      bus: { type: 'string' },
     },
     strict: true,
   });
@@ -270,7 +282,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
   const accountRateText = values['account-rate-limit'] ?? env.ACCOUNT_RATE_LIMIT;
   const perIpText = values['max-connections-per-ip'] ?? env.MAX_CONNECTIONS_PER_IP;
   const perAccountText = values['max-connections-per-account'] ?? env.MAX_CONNECTIONS_PER_ACCOUNT;
+  const role = values.role ?? env.ROLE ?? 'single';
+  if (!isOneOf(SERVER_ROLES, role)) throw new Error(`role must be one of ${SERVER_ROLES.join(', ')}, got "${role}"`);
+  const busUrl = values.bus ?? env.BUS_URL ?? null;
+  if (role !== 'single' && busUrl === null) throw new Error(`--role ${role} needs --bus redis://host:port (or BUS_URL)`);
   return {
+    role,
+    busUrl,
+    busTimeoutMs: env.BUS_TIMEOUT_MS === undefined ? DEFAULTS.busTimeoutMs : positiveInteger(env.BUS_TIMEOUT_MS, 'BUS_TIMEOUT_MS'),
     host: values.host ?? env.HOST ?? DEFAULTS.host,
     port: portText === undefined ? DEFAULTS.port : positiveInteger(portText, 'port', true),
     dataDir: values['data-dir'] ?? env.DATA_DIR ?? DEFAULTS.dataDir,

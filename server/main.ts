@@ -4,6 +4,7 @@ import { parseArgsMistake, SERVER_USAGE, wantsHelp } from './cli-usage.js';
 import { loadConfig, type ServerConfig } from './config.js';
 import { createLogger, parseLogFormat } from './logger.js';
 import { startServer } from './server.js';
+import { startEdgeGateway } from './cluster/edge-server.js';
 
 const logFormat = parseLogFormat(process.env.LOG_FORMAT, process.stdout.isTTY === true);
 const logger = createLogger(logFormat ?? 'json', process.env.LOG_LEVEL ?? 'info');
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
         'and start with --keys <file> (or KEYS_FILE=<file>); deposits are in ledger units (README "Money").',
     );
   }
-  const server = await startServer(config, logger);
+  const server = config.role === 'gateway' ? await startEdgeGateway(config, logger) : await startServer(config, logger);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

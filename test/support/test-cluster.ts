@@ -1,0 +1,55 @@
+// A cluster in one test process: a core (startServer with --role core) and edge gateways
+// (startEdgeGateway) on ephemeral ports of 127.0.0.1, over the real Redis at 127.0.0.1:6379 with
+// a key prefix of their own, removed at stop.
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { startEdgeGateway, type RunningEdge } from '../../server/cluster/edge-server.js';
+import type { ServerConfig } from '../../server/config.js';
+import { startTestServer, type TestServer } from './test-server.js';
+
+export const BUS_URL = process.env.BUS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface TestEdge {
+  readonly edge: RunningEdge;
+  readonly url: string;
+  readonly httpUrl: string;
+}
+
+export interface TestCluster {
+  readonly core: TestServer;
+  readonly edges: TestEdge[];
+  readonly prefix: string;
+  /** Starts one more edge gateway on the same bus. */
+  addEdge(): Promise<TestEdge>;
+  stop(): Promise<void>;
+}
+
+export async function startTestCluster(gateways: number, overrides: Partial<ServerConfig> = {}): Promise<TestCluster> {
+  const prefix = `spotwire-test-${randomBytes(4).toString('hex')}:`;
+  const core = await startTestServer({ role: 'core', busUrl: BUS_URL, redisPrefix: prefix, ...overrides });
+  const edges: TestEdge[] = [];
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const addEdge = async (): Promise<TestEdge> => {
+    const config: ServerConfig = { ...core.config, role: 'gateway', port: 0 };
+    const edge = await startEdgeGateway(config, logger);
+    const started = { edge, url: `ws://127.0.0.1:${edge.port}/ws`, httpUrl: `http://127.0.0.1:${edge.port}` };
+    edges.push(started);
+    return started;
+  };
+  for (let i = 0; i < gateways; i++) await addEdge();
+  return {
+    core,
+    edges,
+    prefix,
+    addEdge,
+    stop: async () => {
+      for (const { edge } of edges) await edge.close();
+      await core.stop().catch(() => undefined);
+      const redis = new Redis(BUS_URL);
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    },
+  };
+}
