@@ -19,6 +19,7 @@ import { loadNativeUws } from './gateway/uws.js';
 import { createCommandCodec, type JournalEntry } from './journal/command-codec.js';
 import { Journal, removeTempFiles } from './journal/journal.js';
 import type { JournalFileSystem } from './journal/journal-writer.js';
+import { readJournal } from './journal/journal-reader.js';
 import { recover } from './journal/recovery.js';
 import { BookFeed } from './market-data/book-feed.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
@@ -158,6 +159,8 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     metrics.registry,
     logger,
   );
+  /** A cluster core's bus (--role core): set once the gateway exists, read by the journal's snapshots. */
+  let bus: CoreBus | null = null;
   const journal = new Journal({
     journalDir,
     snapshotDir,
@@ -175,6 +178,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
       engine: exportEngineState(engine),
       bookSeqs: Object.fromEntries([...feeds].map(([sym, feed]) => [sym, feed.seq])),
       marketData: marketStats.export(),
+      ...(bus !== null ? { busCursor: bus.position } : {}),
     }),
     clock,
     log: logger,
@@ -203,7 +207,6 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     privateStreamRetention: config.privateStreamRetention,
     closedOrderRetention: config.closedOrderRetention,
   });
-  let bus: CoreBus | null = null;
   const site = StaticSite.load(WEB_DIST_DIR);
   if (site === null)
     logger.warn(
@@ -233,7 +236,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
           bus?.committed(batch, 0, undefined);
           return undefined;
         }
-        const durable = journal.commit(batch.commands);
+        const durable = journal.commit(batch.commands, bus !== null ? bus.position : null);
         bus?.committed(batch, journal.lastSeq - batch.commands.length + 1, durable);
         if (writeBehind) {
           const seq = journal.lastSeq;
@@ -292,7 +295,11 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
       }),
       snapshotEveryMs: CORE_SNAPSHOT_EVERY_MS,
     });
-    await bus.start(journal.lastSeq, null);
+    await bus.start(journal.lastSeq, recovered.busCursor, (publishedSeq) =>
+      publishedSeq < recovered.snapshotSeq
+        ? null
+        : readJournal(journalDir, { fromSeq: recovered.snapshotSeq + 1, chainBefore: recovered.snapshotChain, codec: commandCodec }),
+    );
     logger.info({ bus: config.busUrl }, 'core reading the bus');
   }
   // A wildcard address is not one to type into a client: name the loopback one instead.

@@ -2,7 +2,7 @@
 // the key layout and the MessagePack shape of each stream entry. Commands travel as the journal's
 // command tuples (command-codec.ts), so the bus and the journal share one encoding.
 //
-//   <prefix>bus:commands   edge → core: one entry per edge turn, [edge, [[tag, command tuple], …]]
+//   <prefix>bus:commands   edge → core: one entry per edge turn, [edge, [[tag, command tuple], …], timeoutMs]
 //   <prefix>bus:journal    core → edges: one entry per committed journal record (BusRecord)
 //   <prefix>bus:snapshot   the core's state as of a published record (BusSnapshot), for edges that start
 import { Packr, Unpackr } from 'msgpackr';
@@ -34,6 +34,12 @@ export interface ForwardedCommand {
 export interface ForwardedBatch {
   readonly edge: string;
   readonly commands: ForwardedCommand[];
+  /**
+   * How long the edge waits for the answer. The core does not run a command older than this (by
+   * the entry id's Redis time): the edge has answered `unavailable` by then, and an order that
+   * turns up minutes later is one nobody expects.
+   */
+  readonly timeoutMs: number;
 }
 
 /** Who a command of the record came from, when an edge sent it: journal index → edge and tag. */
@@ -74,12 +80,12 @@ const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
 export function encodeForwarded(batch: ForwardedBatch): Buffer {
-  return packr.pack([batch.edge, batch.commands.map((c) => [c.tag, commandToTuple(c.command)])]);
+  return packr.pack([batch.edge, batch.commands.map((c) => [c.tag, commandToTuple(c.command)]), batch.timeoutMs]);
 }
 
 export function decodeForwarded(bytes: Buffer): ForwardedBatch {
-  const [edge, commands] = unpackr.unpack(bytes) as [string, [number, unknown[]][]];
-  return { edge, commands: commands.map(([tag, tuple]) => ({ tag, command: tupleToCommand(tuple) })) };
+  const [edge, commands, timeoutMs] = unpackr.unpack(bytes) as [string, [number, unknown[]][], number];
+  return { edge, commands: commands.map(([tag, tuple]) => ({ tag, command: tupleToCommand(tuple) })), timeoutMs };
 }
 
 export function encodeRecord(record: BusRecord): Buffer {

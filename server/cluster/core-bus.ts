@@ -12,10 +12,12 @@ import type { Logger } from 'pino';
 import type { Batch } from '../gateway/batch.js';
 import type { RequestHandler } from '../gateway/request-handler.js';
 import type { CommandCodec } from '../journal/command-codec.js';
+import type { JournalRecord } from '../journal/journal-reader.js';
 import { backoffDelay } from '../persistence/resilience/retry.js';
 import {
   busKeys,
   decodeForwarded,
+  decodeRecord,
   encodeRecord,
   encodeSnapshot,
   JOURNAL_STREAM_MAXLEN,
@@ -63,8 +65,11 @@ export class CoreBus {
   private lastSnapshotAt = 0;
   private stopped = false;
   private reading: Promise<void> | null = null;
+  /** Redis's clock minus this one (ms): entry ids carry Redis time. */
+  private redisClockOffset = 0;
   published = 0;
   forwarded = 0;
+  expired = 0;
 
   constructor(private readonly options: CoreBusOptions) {
     this.keys = busKeys(options.prefix);
@@ -76,9 +81,29 @@ export class CoreBus {
     }
   }
 
-  /** Starts reading after the last forwarded command a published record consumed (the stream's end if none). */
-  async start(journalSeq: number, cursor: string | null): Promise<void> {
+  /**
+   * Publishes what the journal holds beyond the bus's last record (a crash between the two), then
+   * reads forwarded commands after the position the journal recorded (the stream's end if none).
+   * `journalAfter` reads the journal's records from the last snapshot on; null when that no longer
+   * reaches back to the bus's last record.
+   */
+  async start(
+    journalSeq: number,
+    cursor: string | null,
+    journalAfter: (publishedSeq: number) => Iterable<JournalRecord> | null,
+  ): Promise<void> {
     this.lastSeq = journalSeq;
+    const newest = await this.writer.xrevrangeBuffer(this.keys.journal, '+', '-', 'COUNT', 1);
+    const publishedSeq = newest.length === 0 ? 0 : decodeRecord(newest[0]![1][1]!).lastSeq;
+    if (publishedSeq > journalSeq) {
+      throw new Error(
+        `the bus (${this.keys.journal}) has records up to seq ${publishedSeq}, this core's journal ends at ${journalSeq}: ` +
+          'another data dir? Point the core at its own data dir, or give this cluster a new --redis-prefix',
+      );
+    }
+    if (publishedSeq < journalSeq) this.republish(publishedSeq, journalAfter(publishedSeq));
+    const [seconds, micros] = await this.writer.time();
+    this.redisClockOffset = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - Date.now();
     if (cursor !== null) this.cursor = cursor;
     else {
       // A fresh core serves what is forwarded from now on: older entries were never answered.
@@ -164,8 +189,10 @@ export class CoreBus {
     this.options.runBatch((batch) => {
       const notes: BusBatchNotes = { origins: [], answers: [] };
       this.notes.set(batch, notes);
+      const now = Date.now() + this.redisClockOffset;
       for (const [id, fields] of entries) {
         this.cursor = id.toString();
+        const age = now - Number(this.cursor.slice(0, this.cursor.indexOf('-')));
         const value = fields[1];
         if (value === undefined) continue;
         let forwarded;
@@ -179,6 +206,12 @@ export class CoreBus {
           this.forwarded++;
           const command = { ...sent, ts: batch.ts };
           const { orderEntry } = this.options.handler;
+          if (age > forwarded.timeoutMs) {
+            this.expired++;
+            const msg = `not run: it waited ${age} ms for the core, past the gateway's ${forwarded.timeoutMs} ms`;
+            notes.answers.push({ edge: forwarded.edge, tag, command, result: { ok: false, code: 'unavailable', msg } });
+            continue;
+          }
           if (orderEntry !== 'open') {
             const code = orderEntry === 'shutting_down' ? 'shutting_down' : 'internal';
             const msg = orderEntry === 'shutting_down' ? 'the core is shutting down' : 'the core halted: its journal cannot write';
@@ -215,6 +248,27 @@ export class CoreBus {
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }
+  }
+
+  /** Journal records the bus never got, published now in order (their origins are lost: edges time those requests out). */
+  private republish(publishedSeq: number, records: Iterable<JournalRecord> | null): void {
+    if (records === null) {
+      this.options.logger.warn(
+        { publishedSeq },
+        'bus: the journal no longer reaches back to the last published record; running gateways must restart',
+      );
+      return;
+    }
+    let count = 0;
+    for (const record of records) {
+      if (record.seq <= publishedSeq) continue;
+      const lastSeq = record.seq + record.count - 1;
+      const bus: BusRecord = { seq: record.seq, lastSeq, body: this.options.codec.encodeBatch(record.entries), origins: [], answers: [] };
+      this.unpublished++;
+      this.publishing = this.publishing.then(() => this.publish(bus, null));
+      count++;
+    }
+    this.options.logger.info({ publishedSeq, records: count }, 'bus: republished journal records the bus did not have');
   }
 
   /** Publishes the state now (at start, so an edge can begin before the first record). */

@@ -153,7 +153,7 @@ export class EdgeBus {
     this.outbox = [];
     if (commands.length === 0) return;
     this.forwardedCommands += commands.length;
-    const bytes = encodeForwarded({ edge: this.edgeId, commands });
+    const bytes = encodeForwarded({ edge: this.edgeId, commands, timeoutMs: this.options.timeoutMs });
     this.sender.xadd(this.keys.commands, 'MAXLEN', '~', COMMANDS_STREAM_MAXLEN, '*', 'b', bytes).catch((error: unknown) => {
       // It may or may not have reached Redis: the deadline answers these requests, outcome unknown.
       this.options.logger.warn({ err: (error as Error).message, commands: commands.length }, 'bus: forwarding failed');

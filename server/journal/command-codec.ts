@@ -141,9 +141,22 @@ function entryOf(tuple: unknown): JournalEntry {
   return { id: tuple[0] as number | null, command: tupleToCommand(tuple, 1) };
 }
 
+/**
+ * A record body may end with the bus position its commands were read up to (a cluster's core,
+ * docs/SCALING.md), stored as one more tuple that starts with this marker instead of an id, so a
+ * core that restarts knows where its journal ends in the bus. Bodies without it read as before.
+ */
+const BUS_CURSOR_MARK = 'bus';
+
+export interface DecodedBody {
+  readonly entries: JournalEntry[];
+  readonly busCursor: string | null;
+}
+
 export interface CommandCodec {
-  encodeBatch(entries: readonly JournalEntry[]): Uint8Array;
+  encodeBatch(entries: readonly JournalEntry[], busCursor?: string | null): Uint8Array;
   decodeBatch(body: Uint8Array): JournalEntry[];
+  decodeBody(body: Uint8Array): DecodedBody;
 }
 
 export function createCommandCodec(): CommandCodec {
@@ -151,13 +164,28 @@ export function createCommandCodec(): CommandCodec {
   const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
   return {
     // Each entry is [id, ...command tuple].
-    encodeBatch: (entries) => packr.pack(entries.map((entry) => [entry.id, ...commandToTuple(entry.command)])),
-    decodeBatch: (body) => {
-      const tuples = unpackr.unpack(body) as unknown;
-      if (!Array.isArray(tuples)) throw new Error('journal: record body is not an array');
-      const entries: JournalEntry[] = [];
-      for (let i = 0; i < tuples.length; i++) entries.push(entryOf(tuples[i]));
-      return entries;
+    encodeBatch: (entries, busCursor = null) => {
+      const tuples: unknown[] = entries.map((entry) => [entry.id, ...commandToTuple(entry.command)]);
+      if (busCursor !== null) tuples.push([BUS_CURSOR_MARK, busCursor]);
+      return packr.pack(tuples);
     },
+    decodeBatch: (body) => decodeBody(body).entries,
+    decodeBody: (body) => decodeBody(body),
   };
+
+  function decodeBody(body: Uint8Array): DecodedBody {
+    const tuples = unpackr.unpack(body) as unknown;
+    if (!Array.isArray(tuples)) throw new Error('journal: record body is not an array');
+    let count = tuples.length;
+    let busCursor: string | null = null;
+    const last = tuples[count - 1] as unknown;
+    if (Array.isArray(last) && last[0] === BUS_CURSOR_MARK) {
+      if (typeof last[1] !== 'string') throw new Error('journal: bad bus position');
+      busCursor = last[1];
+      count--;
+    }
+    const entries: JournalEntry[] = [];
+    for (let i = 0; i < count; i++) entries.push(entryOf(tuples[i]));
+    return { entries, busCursor };
+  }
 }

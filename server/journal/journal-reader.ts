@@ -5,7 +5,7 @@
 // segment and offset.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CommandCodec, JournalEntry } from './command-codec.js';
+import type { CommandCodec, DecodedBody, JournalEntry } from './command-codec.js';
 import { listSegments, seqOfName } from './file-names.js';
 import { MAX_RECORD_BODY_BYTES, RECORD_HEADER_BYTES, chainOf, readHeader, recordCrcMatches, type RecordHeader } from './record-format.js';
 
@@ -14,6 +14,8 @@ export interface JournalRecord {
   readonly count: number;
   readonly chain: number;
   readonly entries: JournalEntry[];
+  /** The bus position a cluster core had read up to (null outside a cluster). */
+  readonly busCursor: string | null;
   readonly segment: string;
   readonly offset: number;
 }
@@ -73,16 +75,16 @@ export function checkedEntries(
   codec: CommandCodec,
   segment: string,
   offset: number,
-): JournalEntry[] {
+): DecodedBody {
   if (chainOf(body, chainBefore) !== header.chain) throw new JournalCorruption(segment, offset, 'broken checksum chain');
-  let entries: JournalEntry[];
+  let decoded: DecodedBody;
   try {
-    entries = codec.decodeBatch(body);
+    decoded = codec.decodeBody(body);
   } catch (error) {
     throw new JournalCorruption(segment, offset, (error as Error).message);
   }
-  if (entries.length !== header.count) throw new JournalCorruption(segment, offset, 'command count mismatch');
-  return entries;
+  if (decoded.entries.length !== header.count) throw new JournalCorruption(segment, offset, 'command count mismatch');
+  return decoded;
 }
 
 export function* readJournal(dir: string, options: ReadOptions): Generator<JournalRecord> {
@@ -131,8 +133,8 @@ export function* readJournal(dir: string, options: ReadOptions): Generator<Journ
         if (expectedSeq === null && header.seq !== options.fromSeq) {
           throw new JournalCorruption(segment, offset, `journal resumes at ${header.seq}, expected ${options.fromSeq}`);
         }
-        const entries = checkedEntries(body, header, chain, options.codec, segment, offset);
-        yield { seq: header.seq, count: header.count, chain: header.chain, entries, segment, offset };
+        const { entries, busCursor } = checkedEntries(body, header, chain, options.codec, segment, offset);
+        yield { seq: header.seq, count: header.count, chain: header.chain, entries, busCursor, segment, offset };
         expectedSeq = lastSeq + 1;
       } else if (lastSeq === options.fromSeq - 1 && header.chain !== options.chainBefore) {
         // Skipped records set the chain from their headers, so check the snapshot's link here.

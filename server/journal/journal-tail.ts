@@ -71,8 +71,8 @@ export class JournalTail {
             throw new JournalCorruption(segment, recordOffset, `sequence ${header.seq} where ${this.nextSeq} was expected`);
           if (!recordCrcMatches(buffer, start, header)) throw new JournalCorruption(segment, recordOffset, 'CRC-32C mismatch');
           const body = buffer.subarray(start + RECORD_HEADER_BYTES, start + total);
-          const entries = checkedEntries(body, header, this.chain, this.codec, segment, recordOffset);
-          records.push({ seq: header.seq, count: header.count, chain: header.chain, entries, segment, offset: recordOffset });
+          const { entries, busCursor } = checkedEntries(body, header, this.chain, this.codec, segment, recordOffset);
+          records.push({ seq: header.seq, count: header.count, chain: header.chain, entries, busCursor, segment, offset: recordOffset });
           commands += header.count;
           this.nextSeq = lastSeq + 1;
         }

@@ -114,10 +114,10 @@ export class JournalWriter {
     return this.failure;
   }
 
-  /** Journals one batch's commands; resolves once they are durable. */
-  append(entries: readonly JournalEntry[]): Promise<void> {
+  /** Journals one batch's commands (with a cluster core's bus position); resolves once they are durable. */
+  append(entries: readonly JournalEntry[], busCursor: string | null = null): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    const body = this.options.codec.encodeBatch(entries);
+    const body = this.options.codec.encodeBatch(entries, busCursor);
     const firstSeq = this.nextSeqValue;
     this.chainValue = chainOf(body, this.chainValue);
     const bytes = encodeRecord(body, firstSeq, entries.length, this.chainValue);

@@ -90,9 +90,12 @@ export class Journal {
     return { groups: this.writer.groups, records: this.writer.records };
   }
 
-  /** Journals one batch; call at the batch boundary, right after the engine applied it. */
-  commit(entries: readonly JournalEntry[]): Promise<void> {
-    const durable = this.writer.append(entries);
+  /**
+   * Journals one batch; call at the batch boundary, right after the engine applied it. A cluster's
+   * core passes the bus position its commands were read up to (recovered as `busCursor`).
+   */
+  commit(entries: readonly JournalEntry[], busCursor: string | null = null): Promise<void> {
+    const durable = this.writer.append(entries, busCursor);
     const seq = this.writer.nextSeq - 1;
     // Groups resolve in order, and before any caller's own continuation (registered later) runs.
     durable.then(

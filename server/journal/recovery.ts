@@ -59,6 +59,10 @@ export interface RecoveredState {
   readonly nextSeq: number;
   readonly chain: number;
   readonly snapshotSeq: number;
+  /** The chain value of the snapshot's last record: where reading the journal after it starts. */
+  readonly snapshotChain: number;
+  /** A cluster core's bus position: the last one a record or the snapshot holds (null: none). */
+  readonly busCursor: string | null;
   readonly replayedCommands: number;
   readonly replayedRecords: number;
   readonly tornTail: TornTail | null;
@@ -138,6 +142,8 @@ export async function recover(options: RecoveryOptions): Promise<RecoveredState>
   const bookSeqs = new Map<string, number>(options.markets.map((m) => [m.sym, snapshot?.contents.bookSeqs[m.sym] ?? 0]));
   const snapshotSeq = snapshot?.contents.journalSeq ?? 0;
   let chain = snapshot?.contents.chain ?? 0;
+  const snapshotChain = chain;
+  let busCursor = snapshot?.contents.busCursor ?? null;
   let nextSeq = snapshotSeq + 1;
   let replayedCommands = 0;
   let replayedRecords = 0;
@@ -177,6 +183,7 @@ export async function recover(options: RecoveryOptions): Promise<RecoveredState>
       applyRecordQuietly(engine, bookSeqs, record.seq, record.entries);
     }
     chain = record.chain;
+    if (record.busCursor !== null) busCursor = record.busCursor;
     nextSeq = record.seq + record.count;
     replayedCommands += record.count;
     replayedRecords++;
@@ -189,5 +196,17 @@ export async function recover(options: RecoveryOptions): Promise<RecoveredState>
     );
     if (options.truncateTornTail) truncateSync(join(options.journalDir, torn.segment), torn.offset);
   }
-  return { engine, bookSeqs, marketStats, nextSeq, chain, snapshotSeq, replayedCommands, replayedRecords, tornTail: torn };
+  return {
+    engine,
+    bookSeqs,
+    marketStats,
+    nextSeq,
+    chain,
+    snapshotSeq,
+    snapshotChain,
+    busCursor,
+    replayedCommands,
+    replayedRecords,
+    tornTail: torn,
+  };
 }

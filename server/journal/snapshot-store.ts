@@ -22,6 +22,8 @@ export interface SnapshotContents {
   readonly engine: EngineState;
   /** Candles, ticker windows and recent trades (absent in snapshots written before they existed). */
   readonly marketData?: MarketDataState;
+  /** A cluster core's bus position as of journalSeq (absent outside a cluster). */
+  readonly busCursor?: string;
 }
 
 const packr = new Packr({ useRecords: false });

@@ -67,3 +67,40 @@ describe('a cluster of one core and two gateways', () => {
     expect(exportEngineState(late.edge.engine)).toEqual(exportEngineState(cluster.core.server.engine));
   });
 });
+
+describe('a core that stops and restarts', () => {
+  let outage: TestCluster;
+  let trader: Recorded;
+
+  beforeAll(async () => {
+    outage = await startTestCluster(1, { busTimeoutMs: 400 });
+    trader = await connect(outage.edges[0]!.url, 'token-carol');
+  });
+
+  afterAll(async () => {
+    trader.client.close();
+    await outage.stop();
+  });
+
+  it('is answered unavailable within the deadline while down, and trading goes on after its restart', async () => {
+    const first = await trader.client.place({ sym: SYM, side: 'buy', kind: 'limit', px: 9_000, qty: 1, cid: 'before' });
+    await outage.stopCore();
+    const started = Date.now();
+    const refused = await trader.client.place({ sym: SYM, side: 'buy', kind: 'limit', px: 9_001, qty: 1, cid: 'during' }).then(
+      () => null,
+      (error: unknown) => error as { code?: string; message: string },
+    );
+    expect(refused?.code).toBe('unavailable');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    const core = await outage.restartCore();
+    // Forwarded while it was down and answered unavailable: the restarted core does not run it late.
+    const edge = outage.edges[0]!.edge;
+    await waitUntil(() => edge.appliedSeq() >= core.journal.lastSeq, 'the edge caught up');
+    const after = await trader.client.place({ sym: SYM, side: 'buy', kind: 'limit', px: 9_002, qty: 1, cid: 'after' });
+    await waitUntil(() => edge.appliedSeq() >= core.journal.lastSeq, 'the edge caught up again');
+    const open = core.engine.openOrders('carol', SYM).map((o) => o.cid);
+    expect(open).toEqual(['before', 'after']);
+    expect(exportEngineState(edge.engine)).toEqual(exportEngineState(core.engine));
+    expect([first.id, after.id].every((id) => Number.isInteger(id))).toBe(true);
+  });
+});

@@ -29,6 +29,18 @@ function outcome(decode: () => JournalEntry[]): { entries: JournalEntry[] } | { 
   }
 }
 
+describe('command codec bus position', () => {
+  it("keeps a cluster core's bus position beside the entries, and bodies without one read as before", () => {
+    const codec = createCommandCodec();
+    const funding = fundingBatch(new MatchingEngine(JOURNAL_MARKETS));
+    const withCursor = codec.encodeBatch(funding, '1700000000000-7');
+    expect(codec.decodeBody(withCursor)).toEqual({ entries: funding, busCursor: '1700000000000-7' });
+    expect(codec.decodeBatch(withCursor)).toEqual(funding);
+    expect(codec.decodeBody(codec.encodeBatch(funding))).toEqual({ entries: funding, busCursor: null });
+    expect(Buffer.from(codec.encodeBatch(funding, null))).toEqual(Buffer.from(codec.encodeBatch(funding)));
+  });
+});
+
 describe('command codec decodeBatch', () => {
   it('decodes written batches exactly as the slicing decode did, back to the entries written', () => {
     const codec = createCommandCodec();

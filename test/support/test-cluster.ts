@@ -6,6 +6,8 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { startEdgeGateway, type RunningEdge } from '../../server/cluster/edge-server.js';
 import type { ServerConfig } from '../../server/config.js';
+import { rmSync } from 'node:fs';
+import { startServer, type RunningServer } from '../../server/server.js';
 import { startTestServer, type TestServer } from './test-server.js';
 
 export const BUS_URL = process.env.BUS_URL ?? 'redis://127.0.0.1:6379';
@@ -17,7 +19,13 @@ export interface TestEdge {
 }
 
 export interface TestCluster {
+  /** The core as started; after restartCore(), `coreServer()` is the running one. */
   readonly core: TestServer;
+  coreServer(): RunningServer;
+  /** Stops the core (gracefully, or not at all: `crash` leaves it to the test) and starts it again on its data dir. */
+  restartCore(options?: { downMs?: number; beforeStart?: () => Promise<void> }): Promise<RunningServer>;
+  /** Stops the core and leaves it down. */
+  stopCore(): Promise<void>;
   readonly edges: TestEdge[];
   readonly prefix: string;
   /** Starts one more edge gateway on the same bus. */
@@ -38,14 +46,29 @@ export async function startTestCluster(gateways: number, overrides: Partial<Serv
     return started;
   };
   for (let i = 0; i < gateways; i++) await addEdge();
+  let running: RunningServer | null = core.server;
+  const stopCore = async (): Promise<void> => {
+    await running?.close();
+    running = null;
+  };
   return {
     core,
     edges,
     prefix,
     addEdge,
+    coreServer: () => running!,
+    stopCore,
+    restartCore: async (options = {}) => {
+      await stopCore();
+      if (options.downMs) await new Promise((resolve) => setTimeout(resolve, options.downMs));
+      await options.beforeStart?.();
+      running = await startServer(core.config, logger);
+      return running;
+    },
     stop: async () => {
       for (const { edge } of edges) await edge.close();
-      await core.stop().catch(() => undefined);
+      await running?.close().catch(() => undefined);
+      rmSync(core.dir, { recursive: true, force: true });
       const redis = new Redis(BUS_URL);
       const keys = await redis.keys(`${prefix}*`);
       if (keys.length > 0) await redis.del(...keys);
