@@ -3,6 +3,7 @@
 // the returned handle; nothing lives in module state.
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { Gauge } from 'prom-client';
 import { createCodec } from '../protocol/codec.js';
 import { describeService } from './about.js';
 import type { ServerConfig } from './config.js';
@@ -295,6 +296,20 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
       }),
       snapshotEveryMs: CORE_SNAPSHOT_EVERY_MS,
     });
+    const coreBus = bus;
+    const gauge = (name: string, help: string, value: () => number): Gauge =>
+      new Gauge({
+        name,
+        help,
+        registers: [metrics.registry],
+        collect() {
+          this.set(value());
+        },
+      });
+    gauge('spotwire_bus_unpublished_records', 'Committed records waiting to be published to the bus', () => coreBus.backlog);
+    gauge('spotwire_bus_published_records', 'Journal records published to the bus since start', () => coreBus.published);
+    gauge('spotwire_bus_forwarded_commands', 'Commands read from the gateways since start', () => coreBus.forwarded);
+    gauge('spotwire_bus_expired_commands', 'Forwarded commands not run: older than their gateway deadline', () => coreBus.expired);
     await bus.start(journal.lastSeq, recovered.busCursor, (publishedSeq) =>
       publishedSeq < recovered.snapshotSeq
         ? null

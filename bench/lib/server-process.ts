@@ -14,6 +14,8 @@ export interface ServerProcessOptions {
   readonly startTimeoutMs?: number;
   /** Extra environment (e.g. PRIVATE_STREAM_RETENTION). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Extra flags (e.g. --role gateway --bus redis://…). */
+  readonly args?: readonly string[];
 }
 
 export interface ServerProcess {
@@ -47,6 +49,7 @@ export function startServerProcess(options: ServerProcessOptions): Promise<Serve
       String(options.snapshotEvery),
       '--log-level',
       'info',
+      ...(options.args ?? []),
     ],
     { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info', ...options.env } },
   );

@@ -173,45 +173,34 @@ export async function startEdgeGateway(config: ServerConfig, logger: Logger): Pr
     });
   }
 
-  new Gauge({
-    name: 'spotwire_bus_in_flight',
-    help: 'Commands forwarded to the core and not yet answered',
-    registers: [metrics.registry],
-    collect() {
-      this.set(bus.inFlight);
-    },
-  });
-  new Gauge({
-    name: 'spotwire_bus_applied_seq',
-    help: 'Last journal seq this gateway has applied',
-    registers: [metrics.registry],
-    collect() {
-      this.set(appliedSeq);
-    },
-  });
-  new Gauge({
-    name: 'spotwire_bus_forwarded_commands',
-    help: 'Commands forwarded to the core since start',
-    registers: [metrics.registry],
-    collect() {
-      this.set(bus.forwardedCommands);
-    },
-  });
-  new Gauge({
-    name: 'spotwire_bus_unavailable_answers',
-    help: 'Requests answered unavailable since start',
-    registers: [metrics.registry],
-    collect() {
-      this.set(bus.unavailableAnswers);
-    },
-  });
+  const gauge = (name: string, help: string, value: () => number): Gauge =>
+    new Gauge({
+      name,
+      help,
+      registers: [metrics.registry],
+      collect() {
+        this.set(value());
+      },
+    });
+  gauge('spotwire_bus_in_flight', 'Commands forwarded to the core and not yet answered', () => bus.inFlight);
+  gauge('spotwire_bus_applied_seq', 'Last journal seq this gateway has applied', () => appliedSeq);
+  gauge(
+    'spotwire_bus_lag_seconds',
+    'Age of the last journal record when this gateway read it (its entry id time)',
+    () => bus.lastRecordAgeMs / 1000,
+  );
+  gauge('spotwire_bus_forwarded_commands', 'Commands forwarded to the core since start', () => bus.forwardedCommands);
+  gauge('spotwire_bus_unavailable_answers', 'Requests answered unavailable since start', () => bus.unavailableAnswers);
 
   bus.startTail(apply);
   const port = await front.listen().catch(async (error: unknown) => {
     await bus.close();
     throw error;
   });
-  logger.info({ port, edge: bus.edgeId, appliedSeq, bus: config.busUrl }, 'spotwire gateway listening');
+  logger.info(
+    { port, role: 'gateway', url: `ws://127.0.0.1:${port}/ws`, edge: bus.edgeId, appliedSeq, bus: config.busUrl },
+    'spotwire listening',
+  );
   return {
     port,
     engine,
