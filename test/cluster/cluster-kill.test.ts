@@ -1,0 +1,145 @@
+// A cluster of real processes (one core, two gateways) under kill -9, while traders place orders
+// that rest (each with a unique cid). A gateway killed: its traders move to the other gateway and
+// find every order they had acked. The core killed: the gateways answer `unavailable` within their
+// deadline; after the core restarts on its data dir trading goes on, and every acked order is in
+// the core's book exactly once (an order whose answer was `unavailable` at most once).
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startServerProcess, type ServerProcess } from '../../bench/lib/server-process.js';
+import { connect, SYM, waitUntil, type Recorded } from '../support/e2e.js';
+import { BUS_URL } from '../support/test-cluster.js';
+import { TEST_KEYS } from '../support/test-server.js';
+
+const root = mkdtempSync(join(tmpdir(), 'spotwire-cluster-kill-'));
+const keysFile = join(root, 'keys.json');
+const marketsFile = join(root, 'markets.json');
+writeFileSync(keysFile, JSON.stringify(TEST_KEYS));
+writeFileSync(
+  marketsFile,
+  JSON.stringify([{ sym: SYM, base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6, makerFee: 1000, takerFee: 2000 }]),
+);
+const prefix = `spotwire-kill-${randomBytes(4).toString('hex')}:`;
+const TIMEOUT_MS = 500;
+const processes: ServerProcess[] = [];
+
+function startRole(role: 'core' | 'gateway'): Promise<ServerProcess> {
+  return startServerProcess({
+    dataDir: join(root, 'data'),
+    keysFile,
+    marketsFile,
+    snapshotEvery: 1_000_000,
+    args: ['--role', role, '--bus', BUS_URL, '--redis-prefix', prefix],
+    env: { BUS_TIMEOUT_MS: String(TIMEOUT_MS) },
+  }).then((started) => {
+    processes.push(started);
+    return started;
+  });
+}
+
+async function kill(target: ServerProcess): Promise<void> {
+  target.kill('SIGKILL');
+  await target.exited;
+}
+
+/** Places resting buys with unique cids until stopped; records which were acked and which were not answered ok. */
+class Placer {
+  readonly acked = new Map<string, number>();
+  readonly unsure = new Set<string>();
+  readonly codes = new Map<string, number>();
+  private running = true;
+  private done: Promise<void> = Promise.resolve();
+  private next = 0;
+
+  constructor(
+    private readonly name: string,
+    public trader: Recorded,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.done = (async () => {
+      while (this.running) {
+        const cid = `${this.name}-${this.next++}`;
+        try {
+          const ack = await this.trader.client.place({ sym: SYM, side: 'buy', kind: 'limit', px: 100 + (this.next % 50), qty: 1, cid });
+          this.acked.set(cid, ack.id!);
+        } catch (error) {
+          this.unsure.add(cid);
+          const code = (error as { code?: string }).code ?? 'closed';
+          this.codes.set(code, (this.codes.get(code) ?? 0) + 1);
+          if (code === 'closed' || this.trader.closeCode !== null) return;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.done;
+  }
+}
+
+afterAll(async () => {
+  for (const started of processes) started.kill('SIGKILL');
+  await Promise.all(processes.map((p) => p.exited));
+  const redis = new Redis(BUS_URL);
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** Every acked cid is open exactly once in what a fresh connection on `url` lists; unsure ones at most once. */
+async function checkBook(url: string, token: string, placer: Placer): Promise<void> {
+  const viewer = await connect(url, token);
+  const { orders } = await viewer.client.orders(SYM);
+  viewer.client.close();
+  const byCid = new Map<string, number>();
+  for (const order of orders) byCid.set(order.cid!, (byCid.get(order.cid!) ?? 0) + 1);
+  for (const [cid, id] of placer.acked) {
+    expect(byCid.get(cid), `acked ${cid}`).toBe(1);
+    expect(orders.find((o) => o.cid === cid)?.id).toBe(id);
+  }
+  for (const cid of placer.unsure) expect(byCid.get(cid) ?? 0, `unsure ${cid}`).toBeLessThanOrEqual(1);
+  for (const cid of byCid.keys()) expect(placer.acked.has(cid) || placer.unsure.has(cid), `unknown ${cid}`).toBe(true);
+}
+
+describe('a cluster of processes under kill -9', () => {
+  it('loses no acked order when a gateway or the core is killed', async () => {
+    let core = await startRole('core');
+    const [first, second] = [await startRole('gateway'), await startRole('gateway')];
+    const alice = new Placer('alice', await connect(first.url, 'token-alice'));
+    const bob = new Placer('bob', await connect(second.url, 'token-bob'));
+    alice.start();
+    bob.start();
+    await waitUntil(() => alice.acked.size >= 50 && bob.acked.size >= 50, 'orders acked through both gateways', 20_000);
+
+    // A gateway dies: alice's connection with it; she moves to the other gateway.
+    await kill(first);
+    await alice.stop();
+    alice.trader = await connect(second.url, 'token-alice');
+    await checkBook(second.url, 'token-alice', alice);
+    alice.start();
+    await waitUntil(() => alice.acked.size >= 100, 'alice trading again on the other gateway', 20_000);
+
+    // The core dies under load: the gateway answers unavailable until it is back.
+    const unsureBefore = alice.unsure.size + bob.unsure.size;
+    await kill(core);
+    await waitUntil(() => alice.unsure.size + bob.unsure.size > unsureBefore, 'an unavailable answer', 10_000);
+    expect(alice.codes.get('unavailable') ?? bob.codes.get('unavailable')).toBeGreaterThan(0);
+    core = await startRole('core');
+    const ackedAtRestart = alice.acked.size + bob.acked.size;
+    await waitUntil(() => alice.acked.size + bob.acked.size >= ackedAtRestart + 50, 'trading after the core restarted', 20_000);
+    await alice.stop();
+    await bob.stop();
+    await checkBook(second.url, 'token-alice', alice);
+    await checkBook(second.url, 'token-bob', bob);
+    // And the core itself holds the same orders (a connection straight to it).
+    await checkBook(core.url, 'token-bob', bob);
+  }, 120_000);
+});
