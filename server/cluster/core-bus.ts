@@ -65,6 +65,7 @@ export class CoreBus {
   private lastSnapshotAt = 0;
   private stopped = false;
   private reading: Promise<void> | null = null;
+  private snapshotTimer: NodeJS.Timeout | null = null;
   /** Redis's clock minus this one (ms): entry ids carry Redis time. */
   private redisClockOffset = 0;
   published = 0;
@@ -111,6 +112,9 @@ export class CoreBus {
       this.cursor = last[0]?.[0] ?? '0-0';
     }
     this.publishSnapshot();
+    // A Redis that restarted empty has lost the snapshot: an idle core publishes it again.
+    this.snapshotTimer = setInterval(() => void this.restoreSnapshotIfLost(), this.options.snapshotEveryMs);
+    this.snapshotTimer.unref();
     this.reading = this.readLoop();
   }
 
@@ -156,6 +160,7 @@ export class CoreBus {
   /** Stops reading and waits for what is committed to be published. */
   async close(): Promise<void> {
     this.stopped = true;
+    if (this.snapshotTimer) clearInterval(this.snapshotTimer);
     this.reader.disconnect();
     await this.reading?.catch(() => undefined);
     await this.publishing;
@@ -269,6 +274,17 @@ export class CoreBus {
       count++;
     }
     this.options.logger.info({ publishedSeq, records: count }, 'bus: republished journal records the bus did not have');
+  }
+
+  private async restoreSnapshotIfLost(): Promise<void> {
+    try {
+      if ((await this.writer.exists(this.keys.snapshot)) === 1 || this.stopped) return;
+    } catch {
+      return;
+    }
+    // Seal any open batch first: the state captured must be that of committed batches only.
+    this.options.runBatch(() => undefined);
+    this.publishSnapshot();
   }
 
   /** Publishes the state now (at start, so an edge can begin before the first record). */

@@ -32,6 +32,8 @@ export interface RunningEdge {
   readonly edgeId: string;
   /** The last journal seq the replica has applied. */
   appliedSeq(): number;
+  /** Forwarded commands waiting for the core. */
+  inFlight(): number;
   bookSeqs(): Map<string, number>;
   close(): Promise<void>;
 }
@@ -207,6 +209,7 @@ export async function startEdgeGateway(config: ServerConfig, logger: Logger): Pr
     metrics,
     edgeId: bus.edgeId,
     appliedSeq: () => appliedSeq,
+    inFlight: () => bus.inFlight,
     bookSeqs: () => new Map([...feeds].map(([sym, feed]) => [sym, feed.seq])),
     close: async () => {
       edge.orderEntry = 'shutting_down';

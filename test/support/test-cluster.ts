@@ -69,8 +69,9 @@ export async function startTestCluster(gateways: number, overrides: Partial<Serv
       for (const { edge } of edges) await edge.close();
       await running?.close().catch(() => undefined);
       rmSync(core.dir, { recursive: true, force: true });
-      const redis = new Redis(BUS_URL);
-      const keys = await redis.keys(`${prefix}*`);
+      const redis = new Redis(core.config.busUrl!, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      await redis.connect().catch(() => undefined);
+      const keys = await redis.keys(`${prefix}*`).catch(() => [] as string[]);
       if (keys.length > 0) await redis.del(...keys);
       redis.disconnect();
     },
