@@ -28,6 +28,7 @@ import { startWriteBehindThread, type WriteBehindHandle } from './persistence/wr
 import { checkRecordedMarkets, recordMarkets } from './recorded-markets.js';
 import { checkDataFormat, recordDataFormat } from './data-format.js';
 import { CoreBus } from './cluster/core-bus.js';
+import { CoreRequestHandler } from './cluster/core-request-handler.js';
 
 /** How often a core publishes its state for edge gateways that start (when records were published). */
 const CORE_SNAPSHOT_EVERY_MS = 5_000;
@@ -194,7 +195,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
   }
   // The write-behind has migrated the database by now; older fills and orders are read from it.
   const history = config.databaseUrl === null ? null : new AccountHistory(config.databaseUrl, config.markets);
-  const handler = new RequestHandler({
+  const handler = new (config.role === 'core' ? CoreRequestHandler : RequestHandler)({
     history,
     engine,
     feeds,

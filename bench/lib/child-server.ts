@@ -42,7 +42,9 @@ export class ChildServer {
    * extracts the listening port.
    */
   static start(name: string, script: string, args: readonly string[], portOf: (line: string) => number | null): Promise<ChildServer> {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // BENCH_CHILD_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the servers under load.
+    const nodeArgs = process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     // A bench that dies (or is interrupted, see exitOnInterrupt) must not leave servers behind.
     const killOnExit = (): void => {
       child.kill('SIGKILL');

@@ -3,6 +3,7 @@
 // order entry `unavailable` within its deadline.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportEngineState } from '../../server/engine/engine-state.js';
+import { RawSocket } from '../support/raw-socket.js';
 import { barrier, connect, SYM, waitUntil, type Recorded } from '../support/e2e.js';
 import { startTestCluster, type TestCluster } from '../support/test-cluster.js';
 
@@ -58,6 +59,13 @@ describe('a cluster of one core and two gateways', () => {
       expect(edge.engine.balances('alice')).toEqual(cluster.core.server.engine.balances('alice'));
     }
     expect(cluster.edges[0]!.edge.bookSeqs()).toEqual(cluster.edges[1]!.edge.bookSeqs());
+  });
+
+  it('refuses accounts on the core itself, which serves market data only', async () => {
+    const socket = await RawSocket.open(cluster.core.url);
+    expect(await socket.request({ op: 'login', token: 'token-alice' }, 'l')).toMatchObject({ type: 'reject', code: 'bad_request' });
+    expect(await socket.request({ op: 'markets' }, 'm')).toMatchObject({ type: 'markets' });
+    await socket.close();
   });
 
   it('lets a gateway started later catch up from the core snapshot', async () => {
