@@ -235,11 +235,11 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
       logger,
       commit: (batch) => {
         if (batch.commands.length === 0) {
-          bus?.committed(batch, 0, undefined);
+          bus?.committed(batch, 0, null, undefined);
           return undefined;
         }
         const durable = journal.commit(batch.commands, bus !== null ? bus.position : null);
-        bus?.committed(batch, journal.lastSeq - batch.commands.length + 1, durable);
+        bus?.committed(batch, journal.lastSeq - batch.commands.length + 1, journal.lastBody, durable);
         if (writeBehind) {
           const seq = journal.lastSeq;
           durable.then(

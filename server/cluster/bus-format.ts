@@ -83,9 +83,17 @@ export function encodeForwarded(batch: ForwardedBatch): Buffer {
   return packr.pack([batch.edge, batch.commands.map((c) => [c.tag, commandToTuple(c.command)]), batch.timeoutMs]);
 }
 
-export function decodeForwarded(bytes: Buffer): ForwardedBatch {
+/** The forwarded commands, stamped with the core's time `ts` (position 1 of a command tuple). */
+export function decodeForwarded(bytes: Buffer, ts: number): ForwardedBatch {
   const [edge, commands, timeoutMs] = unpackr.unpack(bytes) as [string, [number, unknown[]][], number];
-  return { edge, commands: commands.map(([tag, tuple]) => ({ tag, command: tupleToCommand(tuple) })), timeoutMs };
+  return {
+    edge,
+    commands: commands.map(([tag, tuple]) => {
+      tuple[1] = ts;
+      return { tag, command: tupleToCommand(tuple) };
+    }),
+    timeoutMs,
+  };
 }
 
 export function encodeRecord(record: BusRecord): Buffer {

@@ -128,10 +128,11 @@ export class CoreBus {
   }
 
   /**
-   * Called for every committed batch, in commit order: publishes its record once `durable`
-   * resolves (at once when it journaled nothing but answers forwarded commands).
+   * Called for every committed batch, in commit order, with the journal record's body: publishes
+   * the record once `durable` resolves (at once when it journaled nothing but answers forwarded
+   * commands). The body's trailing bus position is skipped by the edges' decode.
    */
-  committed(batch: Batch, firstSeq: number, durable: Promise<void> | undefined): void {
+  committed(batch: Batch, firstSeq: number, body: Uint8Array | null, durable: Promise<void> | undefined): void {
     const notes = this.notes.get(batch);
     if (batch.commands.length === 0 && (notes === undefined || notes.answers.length === 0)) return;
     const lastSeq = batch.commands.length === 0 ? this.lastSeq : firstSeq + batch.commands.length - 1;
@@ -139,7 +140,7 @@ export class CoreBus {
     const record: BusRecord = {
       seq: batch.commands.length === 0 ? 0 : firstSeq,
       lastSeq,
-      body: batch.commands.length === 0 ? null : this.options.codec.encodeBatch(batch.commands),
+      body: batch.commands.length === 0 ? null : body,
       origins: notes?.origins ?? [],
       answers: notes?.answers ?? [],
     };
@@ -202,14 +203,13 @@ export class CoreBus {
         if (value === undefined) continue;
         let forwarded;
         try {
-          forwarded = decodeForwarded(value);
+          forwarded = decodeForwarded(value, batch.ts);
         } catch (error) {
           this.options.logger.error({ err: (error as Error).message, id: this.cursor }, 'bus: skipping an undecodable forwarded entry');
           continue;
         }
-        for (const { tag, command: sent } of forwarded.commands) {
+        for (const { tag, command } of forwarded.commands) {
           this.forwarded++;
-          const command = { ...sent, ts: batch.ts };
           const { orderEntry } = this.options.handler;
           if (age > forwarded.timeoutMs) {
             this.expired++;

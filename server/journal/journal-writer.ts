@@ -95,6 +95,8 @@ export class JournalWriter {
   /** Groups written and records in them, for metrics and benchmarks. */
   groups = 0;
   records = 0;
+  /** The body of the record appended last (a cluster core publishes these bytes as they are). */
+  lastBody: Uint8Array | null = null;
 
   constructor(private readonly options: JournalWriterOptions) {
     this.nextSeqValue = options.nextSeq;
@@ -118,6 +120,7 @@ export class JournalWriter {
   append(entries: readonly JournalEntry[], busCursor: string | null = null): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     const body = this.options.codec.encodeBatch(entries, busCursor);
+    this.lastBody = body;
     const firstSeq = this.nextSeqValue;
     this.chainValue = chainOf(body, this.chainValue);
     const bytes = encodeRecord(body, firstSeq, entries.length, this.chainValue);

@@ -81,6 +81,11 @@ export class Journal {
     return this.writer.nextSeq - 1;
   }
 
+  /** The body of the record the last commit appended. */
+  get lastBody(): Uint8Array | null {
+    return this.writer.lastBody;
+  }
+
   /** The last seq on disk: what a restart recovers, and what a failed journal still holds. */
   get durableSeq(): number {
     return this.durableSeqValue;
