@@ -11,6 +11,7 @@ import type { ServerConfig } from '../config.js';
 import { restoreEngine } from '../engine/engine-state.js';
 import type { MatchingEngine } from '../engine/engine.js';
 import type { CommandResult } from '../engine/types.js';
+import { AccountHistory } from '../gateway/account-history.js';
 import { Gateway } from '../gateway/gateway.js';
 import type { Batch } from '../gateway/batch.js';
 import { defaultIntakeLimits } from '../gateway/request-intake.js';
@@ -79,8 +80,11 @@ export async function startEdgeGateway(config: ServerConfig, logger: Logger): Pr
   let stale: string | null = null;
   const clock = (): number => Date.now();
   const codec = createCommandCodec();
+  // Older fills and orders: from the Postgres the core's write-behind fills.
+  const history = config.databaseUrl === null ? null : new AccountHistory(config.databaseUrl, config.markets);
   const edge = new EdgeRequestHandler(
     {
+      history,
       engine,
       feeds,
       marketStats,
@@ -215,6 +219,7 @@ export async function startEdgeGateway(config: ServerConfig, logger: Logger): Pr
       edge.orderEntry = 'shutting_down';
       await front.close();
       await bus.close();
+      await history?.close();
     },
   };
 }

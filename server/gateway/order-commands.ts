@@ -10,6 +10,8 @@ export interface Origin {
   readonly connection: Connection;
   readonly op: OrderEntryRequest['op'] | TransferOp;
   readonly rid: Rid | undefined;
+  /** A `place` with `retry`: a duplicate_cid from its own first try is answered with that order. */
+  readonly retry?: boolean;
 }
 
 export type OrderEntryRequest = PlaceRequest | CancelRequest | CancelAllRequest | AmendRequest;

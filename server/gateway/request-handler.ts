@@ -7,6 +7,7 @@ import { REJECT_CODES } from '../../protocol/constants.js';
 import type {
   Ack,
   BalancesRequest,
+  Reject,
   LoginRequest,
   OrderRef,
   OrderStateView,
@@ -119,6 +120,12 @@ export class RequestHandler {
     batch.send(connection, makeReject(op, code, msg, rid));
   }
 
+  /** A request the intake refused (not valid, over a rate limit): its reject, counted. */
+  refused(batch: Batch, connection: Connection, reject: Reject): void {
+    batch.tally.count(reject.op ?? 'unknown', reject.code);
+    batch.send(connection, reject);
+  }
+
   /**
    * After a journal failure the engine may hold the batch that could not be journaled; its state
    * must not be shown (it would vanish at restart), so state queries are refused like orders.
@@ -200,7 +207,8 @@ export class RequestHandler {
           this.answerRetriedPlace(batch, connection, account, request.sym, request.cid!, rid)
         )
           return;
-        return this.submit(batch, { connection, op: request.op, rid }, orderCommand(request, account, batch.ts));
+        const retry = request.op === 'place' && request.retry === true;
+        return this.submit(batch, { connection, op: request.op, rid, retry }, orderCommand(request, account, batch.ts));
       }
     }
     batch.tally.count(request.op, 'ok');
@@ -270,6 +278,15 @@ export class RequestHandler {
 
   /** A command that ran: its origin's ack (or reject), then where its events go. */
   completed(batch: Batch, origin: Origin | null, command: EngineCommand, result: CommandResult): void {
+    // A retried place that met its own first try (a cluster's core has it open): answered with that order.
+    if (
+      !result.ok &&
+      result.code === 'duplicate_cid' &&
+      origin?.retry === true &&
+      command.op === 'place' &&
+      this.answerRetriedPlace(batch, origin.connection, command.account, command.sym, command.cid!, origin.rid)
+    )
+      return;
     if (!result.ok) {
       if (origin) this.reject(batch, origin.connection, origin.op, result.code, origin.rid, result.msg);
       return;

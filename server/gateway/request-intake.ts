@@ -241,16 +241,14 @@ export class RequestIntake {
     if (limited !== null) {
       const retryAfterMs = limited.bucket.retryAfterMs();
       const reject = { ...rejectUnread(value, 'rate_limited'), msg: `over ${limited.what}; retry in ${retryAfterMs} ms`, retryAfterMs };
-      batch.tally.count(reject.op ?? 'unknown', 'rate_limited');
-      batch.send(connection, reject);
+      this.deps.handler.refused(batch, connection, reject);
       return;
     }
     const validated = validateRequest(value, this.deps.markets);
     if (validated.ok) {
       this.deps.handler.handle(batch, connection, validated.request);
     } else {
-      batch.tally.count(validated.reject.op ?? 'unknown', validated.reject.code);
-      batch.send(connection, validated.reject);
+      this.deps.handler.refused(batch, connection, validated.reject);
     }
   }
 }

@@ -14,7 +14,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 beforeAll(async () => {
   server = await startTestServer();
-  proxy = await TcpProxy.start(server.server.port);
+  proxy = await TcpProxy.start(server.port);
 });
 afterAll(async () => {
   await proxy.close();

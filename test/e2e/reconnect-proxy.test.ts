@@ -21,7 +21,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 beforeAll(async () => {
   // Enough retention that no drop in this file can outrun it: every resume must replay.
   server = await startTestServer({ privateStreamRetention: 100_000, closedOrderRetention: 100_000 });
-  proxy = await TcpProxy.start(server.server.port);
+  proxy = await TcpProxy.start(server.port);
 });
 afterAll(async () => {
   await proxy.close();
@@ -222,7 +222,7 @@ describe('reconnect through a proxy that drops the connection', () => {
 
   it('a gap still owes its snapshots when the restore fails right after the login that found it', async () => {
     const small = await startTestServer({ privateStreamRetention: 3 });
-    const cutter = await TcpProxy.start(small.server.port);
+    const cutter = await TcpProxy.start(small.port);
     const client = await connectVia(cutter.url, { initialDelayMs: 300, maxDelayMs: 300, random: () => 0.99 });
     const other = await SpotwireClient.connect(small.url, { WebSocket: WebSocket as unknown as WebSocketConstructor });
     try {
@@ -274,7 +274,7 @@ describe('reconnect through a proxy that drops the connection', () => {
     await sleep(400);
     expect(proxy.accepted).toBe(accepted);
 
-    const dead = await TcpProxy.start(server.server.port);
+    const dead = await TcpProxy.start(server.port);
     const giving = await connectVia(dead.url, { initialDelayMs: 10, maxDelayMs: 20, maxAttempts: 3 });
     const attempts: number[] = [];
     giving.onReconnecting((e) => attempts.push(e.attempt));

@@ -8,7 +8,7 @@ import { startEdgeGateway, type RunningEdge } from '../../server/cluster/edge-se
 import type { ServerConfig } from '../../server/config.js';
 import { rmSync } from 'node:fs';
 import { startServer, type RunningServer } from '../../server/server.js';
-import { startTestServer, type TestServer } from './test-server.js';
+import { startSingleTestServer, type TestServer } from './single-server.js';
 
 export const BUS_URL = process.env.BUS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -35,7 +35,7 @@ export interface TestCluster {
 
 export async function startTestCluster(gateways: number, overrides: Partial<ServerConfig> = {}): Promise<TestCluster> {
   const prefix = `spotwire-test-${randomBytes(4).toString('hex')}:`;
-  const core = await startTestServer({ role: 'core', busUrl: BUS_URL, redisPrefix: prefix, ...overrides });
+  const core = await startSingleTestServer({ role: 'core', busUrl: BUS_URL, redisPrefix: prefix, ...overrides });
   const edges: TestEdge[] = [];
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const addEdge = async (): Promise<TestEdge> => {

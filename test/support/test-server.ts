@@ -1,50 +1,35 @@
-// Starts a real Spotwire server in-process on an ephemeral port of 127.0.0.1, with its own keys.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import { loadConfig, type ApiKey, type ServerConfig } from '../../server/config.js';
-import { startServer, type RunningServer, type ServerHooks } from '../../server/server.js';
+// The server the end-to-end tests talk to: a single process by default; with
+// SPOTWIRE_TEST_TOPOLOGY=cluster-1 or cluster-3 (the `cluster` vitest project), a core and that
+// many edge gateways, so the same suites run unchanged against a cluster (docs/SCALING.md). Then
+// `url` names the gateways in turn, so the clients of one test spread over them, and `server` is
+// the core (its engine is the one every gateway replicates). A test that injects hooks (a failing
+// disk, a clock) always gets a single process.
+import type { ServerConfig } from '../../server/config.js';
+import type { ServerHooks } from '../../server/server.js';
+import { startSingleTestServer, type TestServer } from './single-server.js';
+import { startTestCluster } from './test-cluster.js';
 
-/** Ample for any test order on the demo markets, and far below the per-asset supply cap. */
-export const TEST_FUNDING: Readonly<Record<string, number>> = { BTC: 1e12, ETH: 1e12, USD: 1e14 };
-
-export const TEST_KEYS: readonly ApiKey[] = [
-  { token: 'token-alice', account: 'alice', role: 'trader', deposit: TEST_FUNDING },
-  { token: 'token-alice-2', account: 'alice', role: 'trader', deposit: {} },
-  { token: 'token-bob', account: 'bob', role: 'trader', deposit: TEST_FUNDING },
-  { token: 'token-carol', account: 'carol', role: 'trader', deposit: TEST_FUNDING },
-  { token: 'token-admin', account: 'ops', role: 'admin', deposit: {} },
-];
-
-/** The deposits a fresh data dir journals at start for TEST_KEYS (seqs 1..this, in one record). */
-export const TEST_FUNDING_DEPOSITS = TEST_KEYS.reduce((n, key) => n + Object.keys(key.deposit).length, 0);
-
-export interface TestServer {
-  readonly server: RunningServer;
-  readonly config: ServerConfig;
-  readonly url: string;
-  readonly httpUrl: string;
-  readonly dir: string;
-  stop(): Promise<void>;
-}
+export { TEST_FUNDING, TEST_FUNDING_DEPOSITS, TEST_KEYS, type TestServer } from './single-server.js';
 
 export async function startTestServer(overrides: Partial<ServerConfig> = {}, hooks: ServerHooks = {}): Promise<TestServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'spotwire-test-'));
-  const keysFile = join(dir, 'keys.json');
-  writeFileSync(keysFile, JSON.stringify(TEST_KEYS));
-  const base = loadConfig(['--port', '0', '--keys', keysFile, '--data-dir', join(dir, 'data')], {});
-  const config: ServerConfig = { ...base, host: '127.0.0.1', ...overrides };
-  const server = await startServer(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), hooks);
+  const topology = /^cluster-(\d+)$/.exec(process.env.SPOTWIRE_TEST_TOPOLOGY ?? '');
+  if (topology === null || Object.keys(hooks).length > 0) return startSingleTestServer(overrides, hooks);
+  const cluster = await startTestCluster(Number(topology[1]), overrides);
+  let next = 0;
+  const edges = cluster.edges;
   return {
-    server,
-    config,
-    url: `ws://127.0.0.1:${server.port}/ws`,
-    httpUrl: `http://127.0.0.1:${server.port}`,
-    dir,
-    stop: async () => {
-      await server.close();
-      rmSync(dir, { recursive: true, force: true });
+    get server() {
+      return cluster.coreServer();
     },
+    config: cluster.core.config,
+    port: edges[0]!.edge.port,
+    get url() {
+      return edges[next++ % edges.length]!.url;
+    },
+    get httpUrl() {
+      return edges[0]!.httpUrl;
+    },
+    dir: cluster.core.dir,
+    stop: () => cluster.stop(),
   };
 }
