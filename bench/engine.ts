@@ -2,8 +2,14 @@
 // seeded streams. Equal work is checked before timing (the taker's filled quantity on
 // every command, and the final depth); then runs alternate between the books, and medians of the
 // timed runs after warm-up are reported with per-command latency from a separate timed pass.
-// Run: npm run bench:engine [-- --runs 5 --scale 1 --only steady,deep]
+// With --baseline <git rev> it also measures this tree's engine against that commit's on one
+// stream (--baseline-stream, default steady), each pass in a child process of its own, the trees
+// alternating: e.g. the ledger's cost against the last commit before money (c0afe1a).
+// Run: npm run bench:engine [-- --runs 5 --scale 1 --only steady,deep] [--baseline c0afe1a --baseline-rounds 6]
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { baselineTree, REPO_ROOT } from './lib/baseline-tree.js';
 import { NodejsOrderBookAdapter, SpotwireBook, type BenchBook } from './lib/book-adapters.js';
 import {
   collectGarbage,
@@ -25,6 +31,9 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '2' },
     scale: { type: 'string', default: '1' },
     only: { type: 'string', default: STREAM_NAMES.join(',') },
+    baseline: { type: 'string' },
+    'baseline-stream': { type: 'string', default: 'steady' },
+    'baseline-rounds': { type: 'string', default: '6' },
   },
 });
 const RUNS = Math.max(1, Number(args.runs));
@@ -263,4 +272,52 @@ function main(): void {
   );
 }
 
+/** This tree against `rev` on one stream: child processes, alternating ABBA…, medians of their medians. */
+function compareWithBaseline(rev: string): void {
+  const { root, commit } = baselineTree(rev);
+  const stream = args['baseline-stream'];
+  const length = Math.round(LENGTHS[stream as StreamName] * SCALE);
+  const trees = [
+    { name: 'this tree', root: REPO_ROOT, medians: [] as number[], trades: 0 },
+    { name: `${rev} (${commit.slice(0, 7)})`, root, medians: [] as number[], trades: 0 },
+  ];
+  const rounds = Math.max(1, Number(args['baseline-rounds']));
+  console.log(`\nbaseline: this tree vs ${rev} on ${stream} (${length} commands), ${rounds} child processes each, alternating`);
+  for (let round = 0; round < rounds; round++) {
+    for (const tree of round % 2 === 0 ? trees : [...trees].reverse()) {
+      const output = execFileSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          join(REPO_ROOT, 'bench/lib/engine-tree-run.ts'),
+          tree.root,
+          stream,
+          String(length),
+          String(RUNS),
+          String(WARMUP),
+        ],
+        { cwd: tree.root, encoding: 'utf8' },
+      );
+      const { nsPerCommand, trades } = JSON.parse(output.trim().split('\n').pop()!) as { nsPerCommand: number[]; trades: number };
+      tree.medians.push(median(nsPerCommand));
+      tree.trades = trades;
+    }
+  }
+  const [mine, base] = trees.map((t) => median(t.medians)) as [number, number];
+  printTable(
+    ['tree', 'trades', 'ns/command per process (medians)', 'median', 'commands/s'],
+    trees.map((t) => [
+      t.name,
+      String(t.trades),
+      t.medians.map((m) => m.toFixed(0)).join(' '),
+      median(t.medians).toFixed(0),
+      human(1e9 / median(t.medians)),
+    ]),
+  );
+  if (trees[0]!.trades !== trees[1]!.trades) console.log(`  ! the trees made different trades: not the same work`);
+  console.log(`this tree does ${((100 * base) / mine).toFixed(0)}% of ${rev}'s throughput on ${stream}`);
+}
+
 main();
+if (args.baseline !== undefined) compareWithBaseline(args.baseline);
