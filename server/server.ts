@@ -14,7 +14,7 @@ import type { TransferCommand } from './engine/types.js';
 import { Gateway } from './gateway/gateway.js';
 import { AccountHistory } from './gateway/account-history.js';
 import { RequestHandler } from './gateway/request-handler.js';
-import { defaultIntakeLimits } from './gateway/request-intake.js';
+import { bookFeeds, gatewayOptions, handlerSettings } from './gateway/gateway-setup.js';
 import { StaticSite, WEB_DIST_DIR } from './gateway/static-site.js';
 import { loadNativeUws } from './gateway/uws.js';
 import { createCommandCodec, type JournalEntry } from './journal/command-codec.js';
@@ -22,7 +22,6 @@ import { Journal, removeTempFiles } from './journal/journal.js';
 import type { JournalFileSystem } from './journal/journal-writer.js';
 import { readJournal } from './journal/journal-reader.js';
 import { recover } from './journal/recovery.js';
-import { BookFeed } from './market-data/book-feed.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { startWriteBehindThread, type WriteBehindHandle } from './persistence/write-behind-thread.js';
 import { checkRecordedMarkets, recordMarkets } from './recorded-markets.js';
@@ -149,11 +148,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     'recovered',
   );
 
-  const feeds = new Map<string, BookFeed>();
-  for (const market of config.markets) {
-    const source = { top: (side: 'buy' | 'sell', depth: number) => engine.levels(market.sym, side, depth) };
-    feeds.set(market.sym, new BookFeed(market.sym, source, recovered.bookSeqs.get(market.sym) ?? 0));
-  }
+  const feeds = bookFeeds(config.markets, engine, recovered.bookSeqs);
   const clock = hooks.clock ?? ((): number => Date.now());
   const writeBehind = await startWriteBehindThread(
     config,
@@ -200,80 +195,64 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
     engine,
     feeds,
     marketStats,
-    markets: config.markets,
-    tokens: new Map(config.keys.map((key) => [key.token, { account: key.account, role: key.role }])),
+    ...handlerSettings(config),
     metrics,
     clock,
-    maxConnectionsPerAccount: config.maxConnectionsPerAccount,
-    accountRateLimitPerSecond: config.accountRateLimitPerSecond,
-    privateStreamRetention: config.privateStreamRetention,
-    closedOrderRetention: config.closedOrderRetention,
   });
   const site = StaticSite.load(WEB_DIST_DIR);
   if (site === null)
     logger.warn(
       `the trading page is not built (no ${WEB_DIST_DIR}index.html): GET / answers JSON only; npm run build -w @spotwire/web builds it`,
     );
-  const gateway = new Gateway(
-    {
-      host: config.host,
-      port: config.port,
-      maxPayloadBytes: config.maxPayloadBytes,
-      maxBackpressureBytes: config.maxBackpressureBytes,
-      rateLimitPerSecond: config.rateLimitPerSecond,
-      maxConnectionsPerIp: config.maxConnectionsPerIp,
-      intake: defaultIntakeLimits(config.maxBackpressureBytes),
+  const gateway = new Gateway(gatewayOptions(config), {
+    uws,
+    handler,
+    markets: new Map(config.markets.map((market) => [market.sym, market])),
+    feeds,
+    marketStats,
+    codec: createCodec(),
+    metrics,
+    logger,
+    commit: (batch) => {
+      if (batch.commands.length === 0) {
+        bus?.committed(batch, 0, null, undefined);
+        return undefined;
+      }
+      const durable = journal.commit(batch.commands, bus !== null ? bus.position : null);
+      bus?.committed(batch, journal.lastSeq - batch.commands.length + 1, journal.lastBody, durable);
+      if (writeBehind) {
+        const seq = journal.lastSeq;
+        durable.then(
+          () => writeBehind.notifyDurable(seq),
+          () => undefined,
+        );
+      }
+      return durable;
     },
-    {
-      uws,
-      handler,
-      markets: new Map(config.markets.map((market) => [market.sym, market])),
-      feeds,
-      marketStats,
-      codec: createCodec(),
-      metrics,
-      logger,
-      commit: (batch) => {
-        if (batch.commands.length === 0) {
-          bus?.committed(batch, 0, null, undefined);
-          return undefined;
-        }
-        const durable = journal.commit(batch.commands, bus !== null ? bus.position : null);
-        bus?.committed(batch, journal.lastSeq - batch.commands.length + 1, journal.lastBody, durable);
-        if (writeBehind) {
-          const seq = journal.lastSeq;
-          durable.then(
-            () => writeBehind.notifyDurable(seq),
-            () => undefined,
-          );
-        }
-        return durable;
-      },
-      onCommitFailure: (error) => {
-        if (handler.orderEntry !== 'halted') logger.fatal({ err: error }, 'journal failed: order entry halted');
-        handler.orderEntry = 'halted';
-      },
-      health: () => {
-        const failure = journal.failed;
-        const sinks = writeBehind?.health();
-        return {
-          ok: failure === null,
-          degraded: sinks?.status === 'degraded',
-          detail: {
-            markets: config.markets.length,
-            // Not lastSeq: after a failure that counts the batch that never reached the disk.
-            journalSeq: journal.durableSeq,
-            ...(failure ? { journal: failure.message } : {}),
-            ...(sinks ? { writeBehind: sinks } : {}),
-            ...(bus ? { role: 'core', bus: { published: bus.published, backlog: bus.backlog, forwarded: bus.forwarded } } : {}),
-          },
-        };
-      },
-      about: () => describeService(config.markets, 'live'),
-      site,
-      clock,
+    onCommitFailure: (error) => {
+      if (handler.orderEntry !== 'halted') logger.fatal({ err: error }, 'journal failed: order entry halted');
+      handler.orderEntry = 'halted';
     },
-  );
+    health: () => {
+      const failure = journal.failed;
+      const sinks = writeBehind?.health();
+      return {
+        ok: failure === null,
+        degraded: sinks?.status === 'degraded',
+        detail: {
+          markets: config.markets.length,
+          // Not lastSeq: after a failure that counts the batch that never reached the disk.
+          journalSeq: journal.durableSeq,
+          ...(failure ? { journal: failure.message } : {}),
+          ...(sinks ? { writeBehind: sinks } : {}),
+          ...(bus ? { role: 'core', bus: { published: bus.published, backlog: bus.backlog, forwarded: bus.forwarded } } : {}),
+        },
+      };
+    },
+    about: () => describeService(config.markets, 'live'),
+    site,
+    clock,
+  });
   const port = await gateway.listen().catch(async (error: unknown) => {
     // Nothing was served: let go of what recovery opened, so a refused start leaves no thread behind.
     await journal.close();

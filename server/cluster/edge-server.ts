@@ -14,12 +14,11 @@ import type { CommandResult } from '../engine/types.js';
 import { AccountHistory } from '../gateway/account-history.js';
 import { Gateway } from '../gateway/gateway.js';
 import type { Batch } from '../gateway/batch.js';
-import { defaultIntakeLimits } from '../gateway/request-intake.js';
+import { bookFeeds, gatewayOptions, handlerSettings } from '../gateway/gateway-setup.js';
 import { StaticSite, WEB_DIST_DIR } from '../gateway/static-site.js';
 import { loadNativeUws } from '../gateway/uws.js';
 import { createCommandCodec } from '../journal/command-codec.js';
 import { applyRecord } from '../journal/recovery.js';
-import { BookFeed } from '../market-data/book-feed.js';
 import { MarketStats } from '../market-data/market-stats.js';
 import { createMetrics, type ServerMetrics } from '../metrics.js';
 import type { AnswerResult, BusRecord } from './bus-format.js';
@@ -71,11 +70,7 @@ export async function startEdgeGateway(config: ServerConfig, logger: Logger): Pr
     config.markets.map((m) => m.sym),
     snapshot.marketData,
   );
-  const feeds = new Map<string, BookFeed>();
-  for (const market of config.markets) {
-    const source = { top: (side: 'buy' | 'sell', depth: number) => engine.levels(market.sym, side, depth) };
-    feeds.set(market.sym, new BookFeed(market.sym, source, bookSeqs.get(market.sym) ?? 0));
-  }
+  const feeds = bookFeeds(config.markets, engine, bookSeqs);
   let appliedSeq = snapshot.journalSeq;
   let stale: string | null = null;
   const clock = (): number => Date.now();
@@ -88,57 +83,41 @@ export async function startEdgeGateway(config: ServerConfig, logger: Logger): Pr
       engine,
       feeds,
       marketStats,
-      markets: config.markets,
-      tokens: new Map(config.keys.map((key) => [key.token, { account: key.account, role: key.role }])),
+      ...handlerSettings(config),
       metrics,
       clock,
-      maxConnectionsPerAccount: config.maxConnectionsPerAccount,
-      accountRateLimitPerSecond: config.accountRateLimitPerSecond,
-      privateStreamRetention: config.privateStreamRetention,
-      closedOrderRetention: config.closedOrderRetention,
     },
     bus,
   );
   handler = edge;
   const site = StaticSite.load(WEB_DIST_DIR);
-  const front = new Gateway(
-    {
-      host: config.host,
-      port: config.port,
-      maxPayloadBytes: config.maxPayloadBytes,
-      maxBackpressureBytes: config.maxBackpressureBytes,
-      rateLimitPerSecond: config.rateLimitPerSecond,
-      maxConnectionsPerIp: config.maxConnectionsPerIp,
-      intake: defaultIntakeLimits(config.maxBackpressureBytes),
-    },
-    {
-      uws: loadNativeUws(),
-      handler: edge,
-      markets: new Map(config.markets.map((market) => [market.sym, market])),
-      feeds,
-      marketStats,
-      codec: createCodec(),
-      metrics,
-      logger,
-      // Durable already: the core journaled every record before publishing it.
-      commit: () => undefined,
-      onCommitFailure: () => undefined,
-      health: () => ({
-        ok: stale === null && bus.connected,
-        detail: {
-          role: 'gateway',
-          edge: bus.edgeId,
-          appliedSeq,
-          inFlight: bus.inFlight,
-          ...(stale !== null ? { stale } : {}),
-          ...(bus.connected ? {} : { bus: 'unreachable' }),
-        },
-      }),
-      about: () => describeService(config.markets, 'live'),
-      site,
-      clock,
-    },
-  );
+  const front = new Gateway(gatewayOptions(config), {
+    uws: loadNativeUws(),
+    handler: edge,
+    markets: new Map(config.markets.map((market) => [market.sym, market])),
+    feeds,
+    marketStats,
+    codec: createCodec(),
+    metrics,
+    logger,
+    // Durable already: the core journaled every record before publishing it.
+    commit: () => undefined,
+    onCommitFailure: () => undefined,
+    health: () => ({
+      ok: stale === null && bus.connected,
+      detail: {
+        role: 'gateway',
+        edge: bus.edgeId,
+        appliedSeq,
+        inFlight: bus.inFlight,
+        ...(stale !== null ? { stale } : {}),
+        ...(bus.connected ? {} : { bus: 'unreachable' }),
+      },
+    }),
+    about: () => describeService(config.markets, 'live'),
+    site,
+    clock,
+  });
   gateway = front;
 
   function expire(expired: readonly Waiting[]): void {

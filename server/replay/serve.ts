@@ -11,7 +11,7 @@ import { defaultIntakeLimits } from '../gateway/request-intake.js';
 import { loadNativeUws } from '../gateway/uws.js';
 import type { JournalRecord } from '../journal/journal-reader.js';
 import { applyRecord, type RecoveredState } from '../journal/recovery.js';
-import { BookFeed } from '../market-data/book-feed.js';
+import { bookFeeds } from '../gateway/gateway-setup.js';
 import { MarketStats } from '../market-data/market-stats.js';
 import { createMetrics } from '../metrics.js';
 import type { SessionPaths } from './journal-source.js';
@@ -46,11 +46,7 @@ const RATE_LIMIT_PER_SECOND = 200_000;
 export async function startReplayServer(paths: SessionPaths, state: RecoveredState, options: ReplayServeOptions): Promise<ReplayServer> {
   const { engine } = state;
   const bookSeqs = new Map(state.bookSeqs);
-  const feeds = new Map<string, BookFeed>();
-  for (const market of paths.markets) {
-    const source = { top: (side: 'buy' | 'sell', depth: number) => engine.levels(market.sym, side, depth) };
-    feeds.set(market.sym, new BookFeed(market.sym, source, bookSeqs.get(market.sym) ?? 0));
-  }
+  const feeds = bookFeeds(paths.markets, engine, bookSeqs);
   let subscriptionCount = 0;
   const waiters: { count: number; resolve: () => void }[] = [];
   const onSubscribe = (): void => {
