@@ -1,7 +1,7 @@
 // One market's book and its matching rules (docs/PROTOCOL.md "Matching rules"): strict price-time
-// priority, fills at the maker's price, ioc/fok/market/post, self-trade prevention and amend, with
-// the money rules ("Accounts and money"): every order holds what it can still spend, each fill
-// settles both sides at once at the maker's price, less fees, and an order's end releases its hold.
+// priority, fills at the maker's price, ioc/fok/market/post, self-trade prevention and amend. The
+// money of each order (hold on entry, settlement per fill, release at the end) is order-money.ts's;
+// the dry runs behind fok, no_liquidity and a market buy's hold are liquidity.ts's.
 // Every consequence is reported to the engine's listener as it happens (engine-listener.ts: the
 // collector builds events, a replay's listener may build nothing); every check that can reject
 // runs before the first change, so a reject never changes state (not even the id counters).
@@ -12,19 +12,17 @@ import type { AccountIndex } from './account-index.js';
 import type { MarketMoney } from './assets.js';
 import { BookSide } from './book-side.js';
 import type { EngineOutput, FillReport } from './engine-listener.js';
-import { totalFee } from './fees.js';
 import type { Ledger } from './ledger.js';
+import { anyFillable, fillable, marketBuyCost } from './liquidity.js';
 import { Order } from './order.js';
+import { OrderMoney } from './order-money.js';
 import { buyHoldsAtLimit, limitBuyHold, needsLiquidity, restsAfterMatching, sellHold, unrestedReason } from './order-rules.js';
 import type { PriceLevel } from './price-level.js';
 import type { AmendCommand, CommandResult, PlaceCommand } from './types.js';
 
 const MAX_QTY = Number.MAX_SAFE_INTEGER;
 
-function reject(
-  code: 'post_would_take' | 'fok_unfilled' | 'no_liquidity' | 'bad_number' | 'insufficient_funds',
-  msg: string,
-): CommandResult {
+function reject(code: 'post_would_take' | 'fok_unfilled' | 'no_liquidity' | 'bad_number', msg: string): CommandResult {
   return { ok: false, code, msg, events: [] };
 }
 
@@ -39,6 +37,7 @@ export class OrderBook {
   nextTradeId = 1;
   /** Reused for every fill reported: listeners copy what they keep. */
   private readonly fill: FillReport;
+  private readonly orderMoney: OrderMoney;
 
   constructor(
     readonly sym: string,
@@ -47,6 +46,7 @@ export class OrderBook {
     readonly money: MarketMoney,
     private readonly out: EngineOutput,
   ) {
+    this.orderMoney = new OrderMoney(ledger, money);
     this.fill = {
       sym,
       tradeId: 0,
@@ -82,10 +82,10 @@ export class OrderBook {
     if (cmd.post && best && opposite.reaches(best, cmd.px)) {
       return reject('post_would_take', 'post-only order would take liquidity');
     }
-    if (cmd.tif === 'fok' && this.fillable(cmd.side, cmd.px, cmd.account, cmd.stp, cmd.qty) < cmd.qty) {
+    if (cmd.tif === 'fok' && fillable(opposite, cmd.px, cmd.account, cmd.stp, cmd.qty) < cmd.qty) {
       return reject('fok_unfilled', 'fill-or-kill order cannot fill completely');
     }
-    if (needsLiquidity(cmd.kind) && !this.anyFillable(cmd.side, cmd.account, cmd.stp)) {
+    if (needsLiquidity(cmd.kind) && !anyFillable(opposite, cmd.account, cmd.stp)) {
       return reject('no_liquidity', 'no liquidity to fill a market order');
     }
     if (cmd.px !== null && this.sideOf(cmd.side).levelTotal(cmd.px) > MAX_QTY - cmd.qty) {
@@ -95,7 +95,7 @@ export class OrderBook {
     if (hold < 0) return reject('bad_number', HOLD_TOO_LARGE);
     const holdAsset = this.holdAsset(cmd.side);
     const available = known === undefined ? 0 : known.available[holdAsset]!;
-    if (hold > available) return this.insufficient(holdAsset, hold, available);
+    if (hold > available) return this.orderMoney.insufficient(holdAsset, hold, available);
 
     const order = new Order(
       {
@@ -114,8 +114,7 @@ export class OrderBook {
       },
       known ?? this.ledger.funds(cmd.account),
     );
-    this.ledger.reserve(order.owner, holdAsset, hold);
-    order.hold = hold;
+    this.orderMoney.setHold(order, hold);
     this.out.listener.accepted(order, cmd.ts);
     this.matchAndSettle(order, cmd.ts);
     return { ok: true, id: order.id, cid: order.cid, events: this.out.events };
@@ -126,7 +125,7 @@ export class OrderBook {
     const level = side.remove(order);
     this.orders.delete(order.id);
     this.accounts.unregister(order);
-    this.releaseHold(order);
+    this.orderMoney.release(order);
     this.levelChanged(order.side, level);
     this.out.listener.canceled(order, ts, reason);
   }
@@ -154,12 +153,12 @@ export class OrderBook {
           return reject('bad_number', 'quantity at this price level would exceed 2^53-1');
         }
         const available = this.ledger.available(order.account, holdAsset);
-        if (newHold - order.hold > available) return this.insufficient(holdAsset, newHold - order.hold, available);
+        if (newHold - order.hold > available) return this.orderMoney.insufficient(holdAsset, newHold - order.hold, available);
         own.remove(order);
         order.qty = newQty;
         own.add(order);
       }
-      this.setHold(order, newHold);
+      this.orderMoney.setHold(order, newHold);
       this.levelChanged(order.side, order.level!);
       this.out.listener.amended(order, cmd.ts);
       return { ok: true, id: order.id, cid: order.cid, events: this.out.events };
@@ -173,50 +172,20 @@ export class OrderBook {
       return reject('bad_number', 'quantity at this price level would exceed 2^53-1');
     }
     const available = this.ledger.available(order.account, holdAsset);
-    if (newHold - order.hold > available) return this.insufficient(holdAsset, newHold - order.hold, available);
+    if (newHold - order.hold > available) return this.orderMoney.insufficient(holdAsset, newHold - order.hold, available);
     // A new price moves the order to the back of its new level, matching first if it crosses.
     own.remove(order);
     this.levelChanged(order.side, level);
     this.orders.delete(order.id);
     order.px = newPx;
     order.qty = newQty;
-    this.setHold(order, newHold);
+    this.orderMoney.setHold(order, newHold);
     this.out.listener.amended(order, cmd.ts);
     this.matchAndSettle(order, cmd.ts);
     // It stays registered while it matches so that, if it rests again, it keeps its place in the
     // account's acceptance order (`orders`, cancel_all); unregister it only if it no longer rests.
     if (order.level === null) this.accounts.unregister(order);
     return { ok: true, id: order.id, cid: order.cid, events: this.out.events };
-  }
-
-  /**
-   * How much a taker could fill without changing anything, stopping once `needed` is reached:
-   * the dry run behind fok and market-order checks. Self-trade prevention counts as matching
-   * would apply it: cancel_maker skips own orders, cancel_taker/cancel_both stop at the first.
-   */
-  fillable(side: Side, px: number | null, account: string, stp: PlaceCommand['stp'], needed: number): number {
-    const opposite = this.oppositeOf(side);
-    let sum = 0;
-    opposite.heap.forEachBest((level) => {
-      if (!opposite.reaches(level, px)) return false;
-      for (let maker = level.head; maker !== null; maker = maker.next) {
-        if (maker.account === account && stp !== 'none') {
-          if (stp === 'cancel_maker') continue;
-          return false;
-        }
-        sum += maker.leaves;
-        if (sum >= needed) return false;
-      }
-      return true;
-    });
-    return sum;
-  }
-
-  /** fillable(side, null, account, stp, 1) > 0, without the walk when no STP can skip a maker. */
-  private anyFillable(side: Side, account: string, stp: PlaceCommand['stp']): boolean {
-    // A resting order always has leaves > 0, so with no STP any best level is enough.
-    if (this.oppositeOf(side).best() === undefined) return false;
-    return stp === 'none' || this.fillable(side, null, account, stp, 1) > 0;
   }
 
   openOrderView(order: Order): OrderView {
@@ -251,7 +220,7 @@ export class OrderBook {
       this.levelChanged(taker.side, level);
       return;
     }
-    this.releaseHold(taker);
+    this.orderMoney.release(taker);
     if (taker.leaves === 0) return;
     const reason: CancelReason = stoppedBy ?? unrestedReason(taker.kind);
     this.out.listener.canceled(taker, ts, reason);
@@ -279,7 +248,7 @@ export class OrderBook {
       if (maker.account === taker.account && taker.stp !== 'none') {
         if (taker.stp === 'cancel_taker') return true;
         this.removeResting(maker, level);
-        this.releaseHold(maker);
+        this.orderMoney.release(maker);
         this.out.listener.canceled(maker, ts, 'stp');
         if (taker.stp === 'cancel_both') return true;
         maker = next;
@@ -295,8 +264,12 @@ export class OrderBook {
       const base = qty * this.money.baseScale;
       const quote = px * qty * this.money.quoteScale;
       const takerBuys = taker.side === 'buy';
-      const makerFee = takerBuys ? this.settleSeller(maker, base, quote, 'maker') : this.settleBuyer(maker, qty, base, quote, 'maker');
-      const takerFee = takerBuys ? this.settleBuyer(taker, qty, base, quote, 'taker') : this.settleSeller(taker, base, quote, 'taker');
+      const makerFee = takerBuys
+        ? this.orderMoney.settleSeller(maker, base, quote, 'maker')
+        : this.orderMoney.settleBuyer(maker, qty, base, quote, 'maker');
+      const takerFee = takerBuys
+        ? this.orderMoney.settleBuyer(taker, qty, base, quote, 'taker')
+        : this.orderMoney.settleSeller(taker, base, quote, 'taker');
       const fill = this.fill;
       fill.tradeId = tradeId;
       fill.px = px;
@@ -317,97 +290,21 @@ export class OrderBook {
     return false;
   }
 
-  /** The buyer's hold pays the notional (a limit buy gets back what it held above px); it receives base less its fee. */
-  private settleBuyer(buyer: Order, qty: number, base: number, quote: number, liquidity: 'maker' | 'taker'): number {
-    const { quoteAsset, baseAsset } = this.money;
-    const used = buyHoldsAtLimit(buyer.kind) ? buyer.px! * qty * this.money.quoteScale : quote;
-    this.ledger.payFromHold(buyer.owner, quoteAsset, used);
-    buyer.hold -= used;
-    this.ledger.credit(buyer.owner, quoteAsset, used - quote);
-    const fee = this.chargeFee(buyer, base, liquidity);
-    this.ledger.credit(buyer.owner, baseAsset, base - fee);
-    if (fee > 0) this.ledger.credit(this.ledger.fees(), baseAsset, fee);
-    return fee;
-  }
-
-  /** The seller's hold pays the base; it receives the notional less its fee. */
-  private settleSeller(seller: Order, base: number, quote: number, liquidity: 'maker' | 'taker'): number {
-    const { quoteAsset, baseAsset } = this.money;
-    this.ledger.payFromHold(seller.owner, baseAsset, base);
-    seller.hold -= base;
-    const fee = this.chargeFee(seller, quote, liquidity);
-    this.ledger.credit(seller.owner, quoteAsset, quote - fee);
-    if (fee > 0) this.ledger.credit(this.ledger.fees(), quoteAsset, fee);
-    return fee;
-  }
-
-  /** This fill's fee: what the order owes on all it received so far, less what it has paid. */
-  private chargeFee(order: Order, received: number, liquidity: 'maker' | 'taker'): number {
-    if (liquidity === 'taker') order.receivedTaker += received;
-    else order.receivedMaker += received;
-    // A fee-free market owes nothing: skip the rounding arithmetic.
-    if (this.money.feeFree) return 0;
-    const owed = totalFee(order.receivedTaker, this.money.takerFee, order.receivedMaker, this.money.makerFee);
-    const fee = owed - order.feesPaid;
-    order.feesPaid = owed;
-    return fee;
-  }
-
   /** The asset an order on `side` holds: quote for a buy, base for a sell. */
   holdAsset(side: Side): number {
-    return side === 'buy' ? this.money.quoteAsset : this.money.baseAsset;
+    return this.orderMoney.holdAsset(side);
   }
 
   /** What a new order must hold (-1: not a safe amount). */
   private holdOfNew(cmd: PlaceCommand): number {
     if (cmd.side === 'sell') return sellHold(this.money, cmd.qty);
     if (buyHoldsAtLimit(cmd.kind)) return limitBuyHold(this.money, cmd.px!, cmd.qty);
-    return this.marketBuyCost(cmd.account, cmd.stp, cmd.qty);
+    return marketBuyCost(this.asks, this.money.quoteScale, cmd.account, cmd.stp, cmd.qty);
   }
 
   /** What a resting order holds at `px` with `leaves` left (-1: not a safe amount). */
   private holdAt(order: Order, px: number, leaves: number): number {
     return order.side === 'sell' ? sellHold(this.money, leaves) : limitBuyHold(this.money, px, leaves);
-  }
-
-  /**
-   * The exact notional a market buy of `qty` would pay against the book as it stands, with
-   * self-trade prevention applied as matching applies it; -1 if it is not a safe amount.
-   */
-  marketBuyCost(account: string, stp: PlaceCommand['stp'], qty: number): number {
-    let remaining = qty;
-    let cost = 0;
-    this.asks.heap.forEachBest((level) => {
-      for (let maker = level.head; maker !== null; maker = maker.next) {
-        if (maker.account === account && stp !== 'none') {
-          if (stp === 'cancel_maker') continue;
-          return false;
-        }
-        const take = Math.min(remaining, maker.leaves);
-        cost += level.px * take * this.money.quoteScale;
-        remaining -= take;
-        if (remaining === 0 || !Number.isSafeInteger(cost)) return false;
-      }
-      return true;
-    });
-    return Number.isSafeInteger(cost) ? cost : -1;
-  }
-
-  private setHold(order: Order, hold: number): void {
-    const asset = this.holdAsset(order.side);
-    if (hold > order.hold) this.ledger.reserve(order.owner, asset, hold - order.hold);
-    else this.ledger.release(order.owner, asset, order.hold - hold);
-    order.hold = hold;
-  }
-
-  private releaseHold(order: Order): void {
-    this.ledger.release(order.owner, this.holdAsset(order.side), order.hold);
-    order.hold = 0;
-  }
-
-  private insufficient(asset: number, needed: number, available: number): CommandResult {
-    const name = this.ledger.assets[asset]!.asset;
-    return reject('insufficient_funds', `needs ${needed} ${name} (ledger units), ${available} available`);
   }
 
   /** Unlinks a maker while its level is being matched; the caller drops the level if it empties. */

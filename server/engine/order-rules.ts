@@ -46,7 +46,7 @@ export function needsLiquidity(kind: OrderKind): boolean {
 /**
  * The hold of a sell: its leaves in base. Of a buy with a limit price: the notional of its leaves at
  * that price. -1 when the amount is not a safe integer. A market buy holds what its fills will cost,
- * which only the book can say (OrderBook.marketBuyCost).
+ * which only the book can say (liquidity.ts marketBuyCost).
  */
 export function sellHold(money: MarketMoney, leaves: number): number {
   return safeProduct(leaves, money.baseScale, 1);
