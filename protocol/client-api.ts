@@ -160,6 +160,8 @@ export interface PlaceParams {
   readonly post?: boolean;
   readonly stp?: StpMode;
   readonly cid?: string;
+  /** [Spotwire] kind `stop`: the trigger price in ticks (px optional: a stop-limit with it, a stop-market without; a buy stop needs it). */
+  readonly trigger?: number;
   /** Resending a place whose reply was lost (needs `cid`): an order with that cid is answered, not doubled. */
   readonly retry?: boolean;
 }
@@ -170,6 +172,8 @@ export type OrderRefInput = OrderRef | number | string;
 export interface AmendParams {
   readonly qty?: number;
   readonly px?: number;
+  /** [Spotwire] A waiting stop's new trigger. */
+  readonly trigger?: number;
 }
 
 export interface LoginOptions {

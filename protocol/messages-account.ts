@@ -23,6 +23,9 @@ export interface OrderView {
   leaves: number;
   status: 'new' | 'partial';
   ts: number;
+  /** [Spotwire] A stop order's trigger price, and whether it has triggered (false: it waits, outside the book). */
+  trigger?: number;
+  triggered?: boolean;
 }
 
 /**
@@ -153,5 +156,7 @@ export interface Exec {
   reason?: CancelReason;
   /** Spotwire extension: present and true on the exec that reports an amend. */
   amended?: true;
+  /** Spotwire extension: present and true on the exec that reports a stop's trigger (before its fills). */
+  triggered?: true;
   ts: number;
 }

@@ -4,6 +4,7 @@
 import { FloatValue } from './msgpack-floats.js';
 import {
   BOOK_INTERVALS,
+  BUY_STOP_NEEDS_PX,
   type BookInterval,
   CANDLE_INTERVALS,
   CHANNELS,
@@ -34,7 +35,10 @@ import {
   type CandleInterval,
   type Channel,
   type Op,
+  type OrderKind,
   type RejectCode,
+  type Side,
+  type Tif,
 } from './constants.js';
 import type { MarketInfo, OrderRef, Reject, Request, Rid } from './messages.js';
 
@@ -120,17 +124,21 @@ function exampleIn(amount: number, decimals: number): { text: string; units: num
  * The message says what the integer means on this market, with the client's own value converted
  * (or 100.50 / 0.5 when it cannot be), e.g. "BTC-USD has pxDecimals 2: 100.50 USD is px 10050".
  */
-function unitsMessage(key: 'px' | 'qty', value: number, market: MarketInfo | undefined): string {
-  const what = key === 'px' ? 'ticks' : 'lots';
+/** A field in the market's units: a price (px, trigger) in ticks, or a quantity in lots. */
+type MarketField = 'px' | 'qty' | 'trigger';
+
+function unitsMessage(key: MarketField, value: number, market: MarketInfo | undefined): string {
+  const unit = key === 'qty' ? 'qty' : 'px';
+  const what = unit === 'px' ? 'ticks' : 'lots';
   if (market === undefined) return `${key} must be an integer number of ${what} (see pxDecimals and qtyDecimals in markets)`;
-  const decimals = key === 'px' ? market.pxDecimals : market.qtyDecimals;
-  const asset = key === 'px' ? market.quote : market.base;
-  const example = exampleIn(value, decimals) ?? exampleIn(key === 'px' ? 100.5 : 0.5, decimals)!;
-  return `${key} must be an integer number of ${what} (${market.sym} has ${key}Decimals ${decimals}: ${example.text} ${asset} is ${key} ${example.units})`;
+  const decimals = unit === 'px' ? market.pxDecimals : market.qtyDecimals;
+  const asset = unit === 'px' ? market.quote : market.base;
+  const example = exampleIn(value, decimals) ?? exampleIn(unit === 'px' ? 100.5 : 0.5, decimals)!;
+  return `${key} must be an integer number of ${what} (${market.sym} has ${unit}Decimals ${decimals}: ${example.text} ${asset} is ${key} ${example.units})`;
 }
 
 /** As requiredNumber, with a message in the market's units for a non-integer number. */
-function marketNumber(fields: Fields, key: 'px' | 'qty', market: MarketInfo | undefined): number {
+function marketNumber(fields: Fields, key: MarketField, market: MarketInfo | undefined): number {
   const raw = field(fields, key);
   // A float the gateway marked (msgpack-floats.ts) is judged by its number.
   const value = raw instanceof FloatValue ? raw.value : raw;
@@ -140,7 +148,7 @@ function marketNumber(fields: Fields, key: 'px' | 'qty', market: MarketInfo | un
   return requiredNumber(fields, key);
 }
 
-function optionalMarketNumber(fields: Fields, key: 'px' | 'qty', market: MarketInfo | undefined): number | null {
+function optionalMarketNumber(fields: Fields, key: MarketField, market: MarketInfo | undefined): number | null {
   return field(fields, key) === undefined ? null : marketNumber(fields, key, market);
 }
 
@@ -212,6 +220,38 @@ function boundedCount(fields: Fields, key: string, max: number): number | null {
   return value;
 }
 
+/**
+ * A place's px and, for a stop, its trigger: what each kind takes. A stop without px becomes a
+ * market order when it triggers, with one a limit order at px (gtc rests what is left, ioc
+ * cancels it); fok is refused, since a triggered order can no longer be rejected whole.
+ */
+function placePrices(
+  fields: Fields,
+  kind: OrderKind,
+  side: Side,
+  tif: Tif,
+  market: MarketInfo | undefined,
+): { px: number | null; trigger: number | null } {
+  switch (kind) {
+    case 'limit':
+    case 'market': {
+      let px: number | null = null;
+      if (kind === 'limit') px = marketNumber(fields, 'px', market);
+      else if (field(fields, 'px') !== undefined) throw new Invalid('bad_request', 'market orders take no px');
+      if (field(fields, 'trigger') !== undefined) throw new Invalid('bad_request', 'trigger is only for stop orders');
+      return { px, trigger: null };
+    }
+    case 'stop': {
+      const px = optionalMarketNumber(fields, 'px', market);
+      const trigger = marketNumber(fields, 'trigger', market);
+      if (tif === 'fok')
+        throw new Invalid('bad_request', 'stop orders take tif gtc or ioc: a stop that triggers can no longer be rejected whole');
+      if (side === 'buy' && px === null) throw new Invalid('bad_request', BUY_STOP_NEEDS_PX);
+      return { px, trigger };
+    }
+  }
+}
+
 function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTable): Request {
   const base = rid === undefined ? {} : { rid };
   switch (op) {
@@ -252,18 +292,27 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTabl
       const post = optionalBoolean(fields, 'post');
       const stp = oneOf(fields, 'stp', STP_MODES, 'none');
       const cid = optionalString(fields, 'cid', MAX_CID_LENGTH);
-      let px: number | null = null;
-      if (kind === 'limit') {
-        px = marketNumber(fields, 'px', market);
-      } else if (field(fields, 'px') !== undefined) {
-        throw new Invalid('bad_request', 'market orders take no px');
-      }
+      const { px, trigger } = placePrices(fields, kind, side, tif, market);
       if (post && (kind !== 'limit' || tif !== 'gtc')) {
         throw new Invalid('bad_request', 'post is only for limit gtc orders');
       }
       const retry = optionalBoolean(fields, 'retry');
       if (retry && cid === null) throw new Invalid('bad_request', 'retry needs the cid of the place it repeats');
-      return { op, ...base, sym, side, kind, px, qty, tif, post, stp, cid, ...(retry ? { retry } : {}) };
+      return {
+        op,
+        ...base,
+        sym,
+        side,
+        kind,
+        px,
+        qty,
+        tif,
+        post,
+        stp,
+        cid,
+        ...(trigger !== null ? { trigger } : {}),
+        ...(retry ? { retry } : {}),
+      };
     }
     case 'cancel':
     case 'order':
@@ -283,8 +332,9 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTabl
       const market = markets.get(sym);
       const qty = optionalMarketNumber(fields, 'qty', market);
       const px = optionalMarketNumber(fields, 'px', market);
-      if (qty === null && px === null) throw new Invalid('bad_request', 'amend needs qty and/or px');
-      return { op, ...base, sym, ref, qty, px };
+      const trigger = optionalMarketNumber(fields, 'trigger', market);
+      if (qty === null && px === null && trigger === null) throw new Invalid('bad_request', 'amend needs qty, px and/or trigger');
+      return { op, ...base, sym, ref, qty, px, ...(trigger !== null ? { trigger } : {}) };
     }
     case 'balances':
       return { op, ...base, account: optionalString(fields, 'account', MAX_ACCOUNT_LENGTH) };

@@ -6,8 +6,10 @@ import type { MarketMoney } from './assets.js';
 import { totalFee } from './fees.js';
 import type { Ledger } from './ledger.js';
 import type { Order } from './order.js';
-import { buyHoldsAtLimit } from './order-rules.js';
-import type { CommandResult } from './types.js';
+import type { BookSide } from './book-side.js';
+import { marketBuyCost } from './liquidity.js';
+import { buyHoldsAtLimit, limitBuyHold, sellHold } from './order-rules.js';
+import type { CommandResult, PlaceCommand } from './types.js';
 
 export type Liquidity = 'maker' | 'taker';
 
@@ -20,6 +22,18 @@ export class OrderMoney {
   /** The asset an order on `side` holds: quote for a buy, base for a sell. */
   holdAsset(side: Side): number {
     return side === 'buy' ? this.money.quoteAsset : this.money.baseAsset;
+  }
+
+  /** What a new order must hold (-1: not a safe amount). */
+  holdOfNew(cmd: PlaceCommand, asks: BookSide): number {
+    if (cmd.side === 'sell') return sellHold(this.money, cmd.qty);
+    if (buyHoldsAtLimit(cmd.kind)) return limitBuyHold(this.money, cmd.px!, cmd.qty);
+    return marketBuyCost(asks, this.money.quoteScale, cmd.account, cmd.stp, cmd.qty);
+  }
+
+  /** What an open order holds at `px` with `leaves` left (-1: not a safe amount); an open buy always has a px. */
+  holdAt(order: Order, px: number | null, leaves: number): number {
+    return order.side === 'sell' ? sellHold(this.money, leaves) : limitBuyHold(this.money, px!, leaves);
   }
 
   /** Moves the difference between the order's hold and `hold` between available and hold. */

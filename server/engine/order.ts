@@ -1,7 +1,8 @@
 // A resting (or matching) order. It is also a node of its price level's intrusive FIFO list, so
 // cancel and amend-down reach and unlink it in O(1) without searching the level; likewise a node
 // of its account's list of open orders (account.ts). It points at its account, so that
-// settling a fill or resting the order needs no lookup by name.
+// settling a fill or resting the order needs no lookup by name. A stop order waiting for its
+// trigger is open but in no level (stop-orders.ts keeps it).
 import type { OrderKind, Side, StpMode, Tif } from '../../protocol/constants.js';
 import type { Account } from './account.js';
 import type { PriceLevel } from './price-level.js';
@@ -20,6 +21,8 @@ export interface OrderFields {
   readonly px: number | null;
   readonly qty: number;
   readonly ts: number;
+  /** A stop's trigger price in ticks; null for other kinds. */
+  readonly trigger: number | null;
 }
 
 export class Order {
@@ -35,6 +38,9 @@ export class Order {
   px: number | null;
   qty: number;
   readonly ts: number;
+  trigger: number | null;
+  /** A stop that has not triggered yet: open, holding, but in no level. */
+  waiting = false;
   filled = 0;
   /** Ledger units this order reserves (in quote for a buy, base for a sell); see order-rules.ts. */
   hold = 0;
@@ -65,6 +71,7 @@ export class Order {
     this.px = fields.px;
     this.qty = fields.qty;
     this.ts = fields.ts;
+    this.trigger = fields.trigger;
   }
 
   get leaves(): number {

@@ -1,13 +1,13 @@
 // An order-entry request of an authenticated account, as the engine command it becomes.
 import type { AmendRequest, CancelAllRequest, CancelRequest, PlaceRequest } from '../../protocol/messages.js';
-import type { EngineCommand } from '../engine/types.js';
+import type { AmendCommand, EngineCommand, PlaceCommand } from '../engine/types.js';
 
 export type OrderEntryRequest = PlaceRequest | CancelRequest | CancelAllRequest | AmendRequest;
 
 export function orderCommand(request: OrderEntryRequest, account: string, ts: number): EngineCommand {
   switch (request.op) {
-    case 'place':
-      return {
+    case 'place': {
+      const command: PlaceCommand = {
         op: 'place',
         ts,
         account,
@@ -21,11 +21,15 @@ export function orderCommand(request: OrderEntryRequest, account: string, ts: nu
         stp: request.stp,
         cid: request.cid,
       };
+      return request.trigger === undefined ? command : { ...command, trigger: request.trigger };
+    }
     case 'cancel':
       return { op: 'cancel', ts, account, sym: request.sym, ref: request.ref };
     case 'cancel_all':
       return { op: 'cancel_all', ts, account, sym: request.sym, reason: 'user' };
-    case 'amend':
-      return { op: 'amend', ts, account, sym: request.sym, ref: request.ref, qty: request.qty, px: request.px };
+    case 'amend': {
+      const command: AmendCommand = { op: 'amend', ts, account, sym: request.sym, ref: request.ref, qty: request.qty, px: request.px };
+      return request.trigger === undefined ? command : { ...command, trigger: request.trigger };
+    }
   }
 }

@@ -3,7 +3,9 @@
 // docs/PROTOCOL.md "Matching rules" on plain arrays kept sorted best-first. It favours being obviously
 // right over being fast: every book question is answered by scanning or re-sorting an array, and
 // every sum that could pass 2^53 is taken in BigInt. Money lives in reference-ledger.ts.
-import { FEES_ACCOUNT, type CancelReason, type Side } from '../../protocol/constants.js';
+// Stop orders wait in an unsorted list; after each command's taker, the trades of the command so
+// far say which are due, and the next one is picked by sorting the due ones by the rule.
+import { BUY_STOP_NEEDS_PX, FEES_ACCOUNT, type CancelReason, type OrderKind, type Side } from '../../protocol/constants.js';
 import type { Exec, Fill, Level, MarketInfo, OrderRef, OrderView } from '../../protocol/messages.js';
 import type {
   AmendCommand,
@@ -33,7 +35,7 @@ interface RefOrder {
   readonly account: string;
   readonly cid: string | null;
   readonly side: Side;
-  readonly kind: 'limit' | 'market';
+  readonly kind: OrderKind;
   readonly tif: 'gtc' | 'ioc' | 'fok';
   readonly post: boolean;
   readonly stp: PlaceCommand['stp'];
@@ -41,6 +43,9 @@ interface RefOrder {
   qty: number;
   filled: number;
   readonly ts: number;
+  /** A stop's trigger (null for other kinds), and whether it still waits for it (outside the book). */
+  trigger: number | null;
+  waiting: boolean;
   /** Engine-wide acceptance sequence: the order of `openOrders` and `cancel_all`. */
   readonly accepted: number;
   /** Time priority within a price level; renewed when the order goes to the back of a level. */
@@ -65,6 +70,8 @@ class RefBook {
   bids: RefOrder[] = [];
   /** Resting sell orders, best first: lowest px, then oldest priority. */
   asks: RefOrder[] = [];
+  /** Stop orders waiting for their trigger, in no order. */
+  stops: RefOrder[] = [];
   nextOrderId = 1;
   nextTradeId = 1;
 
@@ -77,8 +84,9 @@ class RefBook {
     return side === 'buy' ? this.bids : this.asks;
   }
 
+  /** Every open order: resting and waiting. */
   all(): RefOrder[] {
-    return [...this.bids, ...this.asks];
+    return [...this.bids, ...this.asks, ...this.stops];
   }
 
   sortSide(side: Side): void {
@@ -122,6 +130,16 @@ function crosses(takerSide: Side, px: number | null, makerPx: number): boolean {
   return takerSide === 'buy' ? makerPx <= px : makerPx >= px;
 }
 
+/** A gtc limit order rests what is left; so does a triggered stop with a px (a stop-limit). */
+function rests(order: RefOrder): boolean {
+  return order.tif === 'gtc' && (order.kind === 'limit' || (order.kind === 'stop' && order.px !== null));
+}
+
+/** A market order, or a stop without px once it triggers: it matches at any price and never rests. */
+function isMarketLike(order: RefOrder): boolean {
+  return order.kind === 'market' || (order.kind === 'stop' && order.px === null);
+}
+
 export class ReferenceEngine {
   private readonly books = new Map<string, RefBook>();
   private accepted = 0;
@@ -157,7 +175,7 @@ export class ReferenceEngine {
   openOrders(account: string, sym: string | null): OrderView[] {
     return this.openOf(account)
       .filter((order) => sym === null || order.sym === sym)
-      .map((order) => ({
+      .map((order): OrderView => ({
         sym: order.sym,
         id: order.id,
         cid: order.cid,
@@ -171,6 +189,7 @@ export class ReferenceEngine {
         leaves: leavesOf(order),
         status: order.filled > 0 ? 'partial' : 'new',
         ts: order.ts,
+        ...(order.trigger !== null ? { trigger: order.trigger, triggered: !order.waiting } : {}),
       }));
   }
 
@@ -199,9 +218,11 @@ export class ReferenceEngine {
     if (cmd.cid !== null && open.some((order) => order.cid === cmd.cid)) {
       return fail('duplicate_cid', `cid ${cmd.cid} is in use by an open order`);
     }
-    if (cmd.kind === 'limit' && cmd.tif === 'gtc' && open.length >= this.limits.maxOpenOrdersPerAccount) {
+    const staysOpen = (cmd.kind === 'limit' && cmd.tif === 'gtc') || cmd.kind === 'stop';
+    if (staysOpen && open.length >= this.limits.maxOpenOrdersPerAccount) {
       return fail('too_many_orders', 'too many open orders for this account');
     }
+    if (cmd.kind === 'stop') return this.placeStop(book, cmd);
     const best = book.resting(opposite(cmd.side))[0];
     if (cmd.post && best !== undefined && crosses(cmd.side, cmd.px, best.px!)) {
       return fail('post_would_take', 'post-only order would take liquidity');
@@ -226,7 +247,16 @@ export class ReferenceEngine {
     const available = this.ledger.of(cmd.account, holdAsset).available;
     if (hold > available) return fail('insufficient_funds', `needs ${hold} ${holdAsset} (ledger units), ${available} available`);
 
-    const taker: RefOrder = {
+    const taker = this.newOrder(book, cmd, hold);
+    const events: EngineEvent[] = [execOf(taker, 'new', cmd.ts)];
+    this.takeAndSettle(book, taker, cmd.ts, events);
+    this.triggerStops(book, cmd.ts, events);
+    return { ok: true, id: taker.id, cid: taker.cid, events };
+  }
+
+  /** Accepts an order holding `hold` (the caller checked it is available). */
+  private newOrder(book: RefBook, cmd: PlaceCommand, hold: bigint): RefOrder {
+    const order: RefOrder = {
       sym: cmd.sym,
       id: book.nextOrderId++,
       account: cmd.account,
@@ -240,6 +270,8 @@ export class ReferenceEngine {
       qty: cmd.qty,
       filled: 0,
       ts: cmd.ts,
+      trigger: cmd.trigger ?? null,
+      waiting: false,
       accepted: ++this.accepted,
       priority: 0,
       hold,
@@ -247,10 +279,48 @@ export class ReferenceEngine {
       receivedMaker: 0n,
       feesPaid: 0n,
     };
-    this.ledger.restate(cmd.account, holdAsset, 0n, hold);
-    const events: EngineEvent[] = [execOf(taker, 'new', cmd.ts)];
-    this.takeAndSettle(book, taker, cmd.ts, events);
-    return { ok: true, id: taker.id, cid: taker.cid, events };
+    this.ledger.restate(cmd.account, holdAssetOf(book, cmd.side), 0n, hold);
+    return order;
+  }
+
+  /** A stop waits, matching nothing, holding what the order it becomes holds: a sell its qty, a buy (always with px) the notional at px. */
+  private placeStop(book: RefBook, cmd: PlaceCommand): CommandResult {
+    if (cmd.trigger === undefined) return fail('bad_request', 'a stop order needs a trigger');
+    if (cmd.side === 'buy' && cmd.px === null) return fail('bad_request', BUY_STOP_NEEDS_PX);
+    const hold =
+      cmd.side === 'sell' ? BigInt(cmd.qty) * book.money.basePerLot : BigInt(cmd.qty) * BigInt(cmd.px!) * book.money.quotePerTickLot;
+    if (hold > MAX) return fail('bad_number', HOLD_TOO_LARGE);
+    const holdAsset = holdAssetOf(book, cmd.side);
+    const available = this.ledger.of(cmd.account, holdAsset).available;
+    if (hold > available) return fail('insufficient_funds', `needs ${hold} ${holdAsset} (ledger units), ${available} available`);
+    const stop = this.newOrder(book, cmd, hold);
+    stop.waiting = true;
+    book.stops.push(stop);
+    return { ok: true, id: stop.id, cid: stop.cid, events: [execOf(stop, 'new', cmd.ts)] };
+  }
+
+  /**
+   * After a command's taker: while some waiting stop is due (a buy stop at or under the highest
+   * trade of this command so far, a sell stop at or over the lowest), trigger the next one: per
+   * side the trigger reached first (buys lowest, sells highest), then the lower id; across sides
+   * the lower id. It enters as a taker, and its trades count for the stops after it.
+   */
+  private triggerStops(book: RefBook, ts: number, events: EngineEvent[]): void {
+    for (;;) {
+      const prices = events.filter((e) => e.kind === 'trade' && e.sym === book.sym).map((e) => (e as { px: number }).px);
+      if (prices.length === 0) return;
+      const high = Math.max(...prices);
+      const low = Math.min(...prices);
+      const due = book.stops.filter((stop) => (stop.side === 'buy' ? stop.trigger! <= high : stop.trigger! >= low));
+      const buy = due.filter((s) => s.side === 'buy').sort((a, b) => a.trigger! - b.trigger! || a.id - b.id)[0];
+      const sell = due.filter((s) => s.side === 'sell').sort((a, b) => b.trigger! - a.trigger! || a.id - b.id)[0];
+      const next = buy && sell ? (buy.id < sell.id ? buy : sell) : (buy ?? sell);
+      if (next === undefined) return;
+      book.stops.splice(book.stops.indexOf(next), 1);
+      next.waiting = false;
+      events.push(execOf(next, 'new', ts, { triggered: true }));
+      this.takeAndSettle(book, next, ts, events);
+    }
   }
 
   /** All a taker could fill right now, with self-trade prevention applied as matching would. */
@@ -287,7 +357,7 @@ export class ReferenceEngine {
   /** The hold an order's rule asks for now (a market buy's is whatever it has left). */
   private ruleHold(book: RefBook, order: RefOrder): bigint {
     if (order.side === 'sell') return BigInt(leavesOf(order)) * book.money.basePerLot;
-    if (order.kind === 'market') return order.hold;
+    if (isMarketLike(order)) return order.hold;
     return BigInt(leavesOf(order)) * BigInt(order.px!) * book.money.quotePerTickLot;
   }
 
@@ -331,14 +401,14 @@ export class ReferenceEngine {
       this.release(book, taker);
       return;
     }
-    if (!stoppedBySelfTrade && taker.kind === 'limit' && taker.tif === 'gtc') {
+    if (!stoppedBySelfTrade && rests(taker)) {
       taker.priority = ++this.priority;
       book.resting(taker.side).push(taker);
       book.sortSide(taker.side);
       events.push(levelEvent(book.sym, taker.side, taker.px!, book.levelTotal(taker.side, taker.px!)));
       return;
     }
-    const reason: CancelReason = stoppedBySelfTrade ? 'stp' : taker.kind === 'market' ? 'market' : 'ioc';
+    const reason: CancelReason = stoppedBySelfTrade ? 'stp' : isMarketLike(taker) ? 'market' : 'ioc';
     this.release(book, taker);
     events.push(execOf(taker, 'canceled', ts, { reason, leaves: 0 }));
   }
@@ -356,7 +426,7 @@ export class ReferenceEngine {
     const seller = taker.side === 'buy' ? maker : taker;
     const fees = new Map<RefOrder, bigint>();
     // The buyer's hold pays the notional at px; what it held above that (a higher limit) comes back.
-    const buyerHold = buyer.kind === 'market' ? buyer.hold - quote : this.ruleHold(book, buyer);
+    const buyerHold = isMarketLike(buyer) ? buyer.hold - quote : this.ruleHold(book, buyer);
     this.ledger.restate(buyer.account, money.quote, buyer.hold, buyerHold + quote);
     this.ledger.of(buyer.account, money.quote).hold -= quote;
     buyer.hold = buyerHold;
@@ -423,9 +493,15 @@ export class ReferenceEngine {
   }
 
   private cancelOne(book: RefBook, order: RefOrder, reason: CancelReason, ts: number, events: EngineEvent[]): void {
-    book.remove(order);
-    this.release(book, order);
-    events.push(levelEvent(book.sym, order.side, order.px!, book.levelTotal(order.side, order.px!)));
+    if (order.waiting) {
+      // A waiting stop is in no level: no level changes.
+      book.stops.splice(book.stops.indexOf(order), 1);
+      this.release(book, order);
+    } else {
+      book.remove(order);
+      this.release(book, order);
+      events.push(levelEvent(book.sym, order.side, order.px!, book.levelTotal(order.side, order.px!)));
+    }
     events.push(execOf(order, 'canceled', ts, { reason, leaves: 0 }));
   }
 
@@ -459,6 +535,8 @@ export class ReferenceEngine {
     const order = this.find(book, cmd.account, cmd.ref);
     if (!order) return fail('unknown_order', 'unknown order');
     const ok = (events: EngineEvent[]): CommandResult => ({ ok: true, id: order.id, cid: order.cid, events });
+    if (order.waiting) return this.amendWaitingStop(book, order, cmd);
+    if (cmd.trigger !== undefined) return fail('bad_request', 'only a stop order that has not triggered has a trigger to amend');
     const qty = cmd.qty ?? order.qty;
     const px = cmd.px ?? order.px!;
     const events: EngineEvent[] = [];
@@ -513,7 +591,33 @@ export class ReferenceEngine {
     order.hold = newHold;
     events.push(amendedExec());
     this.takeAndSettle(book, order, cmd.ts, events);
+    this.triggerStops(book, cmd.ts, events);
     return ok(events);
+  }
+
+  /** A waiting stop changes qty, px (only a stop-limit has one) and trigger where it waits; nothing matches. */
+  private amendWaitingStop(book: RefBook, order: RefOrder, cmd: AmendCommand): CommandResult {
+    if (cmd.px !== null && order.px === null) {
+      return fail('bad_request', 'a stop-market order has no px to amend: cancel it and place a stop-limit');
+    }
+    const qty = cmd.qty ?? order.qty;
+    const px = cmd.px ?? order.px;
+    const trigger = cmd.trigger ?? order.trigger!;
+    const ok = (events: EngineEvent[]): CommandResult => ({ ok: true, id: order.id, cid: order.cid, events });
+    if (qty === order.qty && px === order.px && trigger === order.trigger) return ok([]);
+    const holdAsset = holdAssetOf(book, order.side);
+    const newHold = order.side === 'sell' ? BigInt(qty) * book.money.basePerLot : BigInt(qty) * BigInt(px!) * book.money.quotePerTickLot;
+    if (newHold > MAX) return fail('bad_number', HOLD_TOO_LARGE);
+    const available = this.ledger.of(order.account, holdAsset).available;
+    if (newHold - order.hold > available) {
+      return fail('insufficient_funds', `needs ${newHold - order.hold} ${holdAsset} (ledger units), ${available} available`);
+    }
+    order.qty = qty;
+    order.px = px;
+    order.trigger = trigger;
+    this.ledger.restate(order.account, holdAsset, order.hold, newHold);
+    order.hold = newHold;
+    return ok([execOf(order, 'new', cmd.ts, { amended: true })]);
   }
 }
 
@@ -529,7 +633,7 @@ function execOf(
   order: RefOrder,
   status: Exec['status'],
   ts: number,
-  extra: { fill?: Fill; reason?: CancelReason; leaves?: number; amended?: true } = {},
+  extra: { fill?: Fill; reason?: CancelReason; leaves?: number; amended?: true; triggered?: true } = {},
 ): EngineEvent {
   const exec: Exec = {
     type: 'exec',
@@ -547,5 +651,6 @@ function execOf(
   if (extra.fill !== undefined) exec.fill = extra.fill;
   if (extra.reason !== undefined) exec.reason = extra.reason;
   if (extra.amended !== undefined) exec.amended = extra.amended;
+  if (extra.triggered !== undefined) exec.triggered = extra.triggered;
   return { kind: 'exec', account: order.account, exec };
 }
