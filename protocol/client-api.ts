@@ -162,6 +162,8 @@ export interface PlaceParams {
   readonly cid?: string;
   /** [Spotwire] kind `stop`: the trigger price in ticks (px optional: a stop-limit with it, a stop-market without; a buy stop needs it). */
   readonly trigger?: number;
+  /** [Spotwire] A gtc limit order showing at most `display` lots at a time (an iceberg; display < qty, at least qty / 100). */
+  readonly display?: number;
   /** Resending a place whose reply was lost (needs `cid`): an order with that cid is answered, not doubled. */
   readonly retry?: boolean;
 }

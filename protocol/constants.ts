@@ -48,6 +48,13 @@ export type OrderKind = (typeof ORDER_KINDS)[number];
 export const BUY_STOP_NEEDS_PX =
   'a buy stop needs px (a stop-limit): what a stop-market buy would cost is unknown until it triggers, so it cannot be held';
 
+/**
+ * An iceberg (a gtc limit order with `display`) shows at most this many slices over its life:
+ * ceil(leaves / display) may not pass it (Binance's ICEBERG_PARTS). It bounds the fills one
+ * taker can make against one iceberg.
+ */
+export const MAX_ICEBERG_PARTS = 100;
+
 export const TIFS = ['gtc', 'ioc', 'fok'] as const;
 export type Tif = (typeof TIFS)[number];
 

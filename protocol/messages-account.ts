@@ -26,6 +26,8 @@ export interface OrderView {
   /** [Spotwire] A stop order's trigger price, and whether it has triggered (false: it waits, outside the book). */
   trigger?: number;
   triggered?: boolean;
+  /** [Spotwire] An iceberg's slice size: the most of it the book shows at once. */
+  display?: number;
 }
 
 /**

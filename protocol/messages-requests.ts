@@ -59,6 +59,8 @@ export interface PlaceRequest {
   readonly cid: string | null;
   /** [Spotwire] A stop's trigger price in ticks (kind `stop` only; there px is optional). */
   readonly trigger?: number;
+  /** [Spotwire] An iceberg's slice size in lots (gtc limit orders only; 1 ≤ display < qty). */
+  readonly display?: number;
   /** [Spotwire] This place may repeat one whose reply was lost: an order with this cid answers instead. */
   readonly retry?: true;
 }

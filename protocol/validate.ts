@@ -20,6 +20,7 @@ import {
   MAX_BOOK_DEPTH,
   MAX_CID_LENGTH,
   MAX_CURSOR_LENGTH,
+  MAX_ICEBERG_PARTS,
   MAX_ORDERS_PAGE,
   MAX_REF_LENGTH,
   MAX_RID_STRING_LENGTH,
@@ -124,11 +125,11 @@ function exampleIn(amount: number, decimals: number): { text: string; units: num
  * The message says what the integer means on this market, with the client's own value converted
  * (or 100.50 / 0.5 when it cannot be), e.g. "BTC-USD has pxDecimals 2: 100.50 USD is px 10050".
  */
-/** A field in the market's units: a price (px, trigger) in ticks, or a quantity in lots. */
-type MarketField = 'px' | 'qty' | 'trigger';
+/** A field in the market's units: a price (px, trigger) in ticks, or a quantity (qty, display) in lots. */
+type MarketField = 'px' | 'qty' | 'trigger' | 'display';
 
 function unitsMessage(key: MarketField, value: number, market: MarketInfo | undefined): string {
-  const unit = key === 'qty' ? 'qty' : 'px';
+  const unit = key === 'qty' || key === 'display' ? 'qty' : 'px';
   const what = unit === 'px' ? 'ticks' : 'lots';
   if (market === undefined) return `${key} must be an integer number of ${what} (see pxDecimals and qtyDecimals in markets)`;
   const decimals = unit === 'px' ? market.pxDecimals : market.qtyDecimals;
@@ -252,6 +253,26 @@ function placePrices(
   }
 }
 
+/**
+ * An iceberg's display, or null: only a gtc limit order rests, so only it has anything to hide. It
+ * shows part of its qty (display < qty), in at most MAX_ICEBERG_PARTS slices.
+ */
+function icebergDisplay(fields: Fields, kind: OrderKind, tif: Tif, qty: number, market: MarketInfo | undefined): number | null {
+  if (field(fields, 'display') === undefined) return null;
+  if (kind !== 'limit' || tif !== 'gtc') {
+    throw new Invalid('bad_request', 'display is only for limit gtc orders (icebergs): an order that does not rest has nothing to hide');
+  }
+  const display = marketNumber(fields, 'display', market);
+  if (display >= qty) throw new Invalid('bad_request', 'display must be less than qty: an iceberg shows a part of its qty at a time');
+  if (Math.ceil(qty / display) > MAX_ICEBERG_PARTS) {
+    throw new Invalid(
+      'bad_request',
+      `display must be at least qty / ${MAX_ICEBERG_PARTS}: an iceberg shows at most ${MAX_ICEBERG_PARTS} slices`,
+    );
+  }
+  return display;
+}
+
 function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTable): Request {
   const base = rid === undefined ? {} : { rid };
   switch (op) {
@@ -296,6 +317,7 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTabl
       if (post && (kind !== 'limit' || tif !== 'gtc')) {
         throw new Invalid('bad_request', 'post is only for limit gtc orders');
       }
+      const display = icebergDisplay(fields, kind, tif, qty, market);
       const retry = optionalBoolean(fields, 'retry');
       if (retry && cid === null) throw new Invalid('bad_request', 'retry needs the cid of the place it repeats');
       return {
@@ -311,6 +333,7 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTabl
         stp,
         cid,
         ...(trigger !== null ? { trigger } : {}),
+        ...(display !== null ? { display } : {}),
         ...(retry ? { retry } : {}),
       };
     }
@@ -334,6 +357,8 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTabl
       const px = optionalMarketNumber(fields, 'px', market);
       const trigger = optionalMarketNumber(fields, 'trigger', market);
       if (qty === null && px === null && trigger === null) throw new Invalid('bad_request', 'amend needs qty, px and/or trigger');
+      if (field(fields, 'display') !== undefined)
+        throw new Invalid('bad_request', "an iceberg's display cannot be amended: cancel it and place it again");
       return { op, ...base, sym, ref, qty, px, ...(trigger !== null ? { trigger } : {}) };
     }
     case 'balances':

@@ -4,11 +4,12 @@
 // an engine that behaves identically from then on. `version` names the format: a reader refuses a
 // version it does not know rather than misread it.
 //
-// Version 3 adds stop orders: a market's waiting stops (`stops`) and a stop's `trigger` on its
-// order. A state is written in the oldest version that holds it (as git writes index v3 only
-// when an entry needs its flags): one with no stop order is exactly version 2, so it stays
-// readable by a server that reads only 2 until a stop is placed, and byte-identical to before
-// (test/engine/encoded-output.test.ts pins it). This server reads both.
+// Version 3 adds stop orders and icebergs: a market's waiting stops (`stops`), a stop's `trigger`
+// on its order, an iceberg's `display` and current `slice`. A state is written in the oldest
+// version that holds it (as git writes index v3 only when an entry needs its flags): one with no
+// stop and no iceberg is exactly version 2, so it stays readable by a server that reads only 2
+// until one is placed, and byte-identical to before (test/engine/encoded-output.test.ts pins it).
+// This server reads both.
 import type { MarketInfo } from '../../protocol/messages.js';
 import type { BookSide } from './book-side.js';
 import { MatchingEngine } from './engine.js';
@@ -20,9 +21,11 @@ import type { EngineLimits } from './types.js';
 export const ENGINE_STATE_VERSION = 3;
 const READABLE_VERSIONS: readonly number[] = [2, ENGINE_STATE_VERSION];
 
-/** An order as saved: its fields, then what it has done; `trigger` only on a stop (version 3). */
-export interface OrderState extends Omit<OrderFields, 'trigger'> {
+/** An order as saved: its fields, then what it has done; `trigger` only on a stop, `display` and `slice` only on an iceberg (version 3). */
+export interface OrderState extends Omit<OrderFields, 'trigger' | 'display'> {
   readonly trigger?: number;
+  readonly display?: number;
+  readonly slice?: number;
   readonly filled: number;
   readonly hold: number;
   readonly receivedTaker: number;
@@ -83,13 +86,15 @@ function orderState(order: Order): OrderState {
     receivedMaker: order.receivedMaker,
     feesPaid: order.feesPaid,
   };
-  return order.trigger === null ? state : { ...state, trigger: order.trigger };
+  if (order.trigger !== null) return { ...state, trigger: order.trigger };
+  if (order.display !== null) return { ...state, display: order.display, slice: order.slice };
+  return state;
 }
 
-/** Whether a market's saved state needs version 3: a waiting stop, or a triggered one resting. */
+/** Whether a market's saved state needs version 3: a waiting stop, a triggered one resting, an iceberg. */
 function needsVersion3(market: MarketState): boolean {
-  const isStop = (order: OrderState): boolean => order.trigger !== undefined;
-  return market.stops !== undefined || [...market.bids, ...market.asks].some((level) => level.some(isStop));
+  const isNew = (order: OrderState): boolean => order.trigger !== undefined || order.display !== undefined;
+  return market.stops !== undefined || [...market.bids, ...market.asks].some((level) => level.some(isNew));
 }
 
 function exportSide(side: BookSide): OrderState[][] {
@@ -167,8 +172,10 @@ function restoreLedger(engine: MatchingEngine, state: LedgerState): void {
 }
 
 function restoreOrder(engine: MatchingEngine, saved: OrderState): Order {
-  const order = new Order({ ...saved, trigger: saved.trigger ?? null }, engine.ledger.funds(saved.account));
+  const order = new Order({ ...saved, trigger: saved.trigger ?? null, display: saved.display ?? null }, engine.ledger.funds(saved.account));
   order.filled = saved.filled;
+  // Before it joins its level, which counts what it shows.
+  order.slice = saved.slice ?? 0;
   order.hold = saved.hold;
   order.receivedTaker = saved.receivedTaker;
   order.receivedMaker = saved.receivedMaker;

@@ -30,15 +30,30 @@ function checkSide(book: OrderBook, side: BookSide, seen: Set<Order>): string | 
       }
       if ((order.trigger !== null) !== waitsForTrigger(order.kind))
         return `${book.sym} order ${order.id}: a ${order.kind} with trigger ${order.trigger}`;
-      total += order.leaves;
+      const problem = checkShown(order);
+      if (problem !== null) return `${book.sym} order ${order.id}: ${problem}`;
+      total += order.shown;
       count++;
       seen.add(order);
       prev = order;
     }
     if (level.tail !== prev) return `${book.sym} ${side.side} ${level.px}: tail is not the last order`;
-    if (level.total !== total) return `${book.sym} ${side.side} ${level.px}: total ${level.total} but orders sum to ${total}`;
+    if (level.total !== total) return `${book.sym} ${side.side} ${level.px}: total ${level.total} but its orders show ${total}`;
     if (level.count !== count) return `${book.sym} ${side.side} ${level.px}: count ${level.count} but ${count} orders`;
   }
+  return null;
+}
+
+/**
+ * What a resting order shows: all its leaves, or, for an iceberg (a gtc limit order with a display
+ * within its parts), a slice of 1 to min(display, leaves); an iceberg's hold still covers its leaves.
+ */
+function checkShown(order: Order): string | null {
+  if (order.display === null) return order.slice === 0 ? null : `slice ${order.slice} without a display`;
+  if (order.kind !== 'limit' || order.tif !== 'gtc') return `a ${order.kind}/${order.tif} order with display ${order.display}`;
+  if (order.display < 1 || !order.fitsParts(order.leaves)) return `display ${order.display} for leaves ${order.leaves}`;
+  if (order.slice < 1 || order.slice > Math.min(order.display, order.leaves))
+    return `slice ${order.slice} of display ${order.display}, leaves ${order.leaves}`;
   return null;
 }
 
@@ -54,6 +69,7 @@ function checkStops(book: OrderBook, seen: Set<Order>): string | null {
     if (order.trigger === null || order.trigger < 1) return `${what}: trigger ${order.trigger}`;
     if (order.filled !== 0 || order.level !== null) return `${what}: waiting with filled ${order.filled} or in a level`;
     if (order.side === 'buy' && order.px === null) return `${what}: a buy stop without px`;
+    if (order.display !== null) return `${what}: a stop with display ${order.display}`;
     if (book.orders.get(order.id) !== order) return `${what}: not in the id index`;
     if (seen.has(order)) return `${what}: kept twice`;
     seen.add(order);

@@ -3,11 +3,12 @@
 // money of each order (hold on entry, settlement per fill, release at the end) is order-money.ts's;
 // the dry runs behind fok, no_liquidity and a market buy's hold are liquidity.ts's. Stop orders
 // wait in stop-orders.ts until a trade of a command reaches their trigger; they then enter as
-// takers, in that command, once its own taker has finished matching.
+// takers, in that command, once its own taker has finished matching. An iceberg shows one slice
+// of its leaves at a time; a slice filled up goes to the back of its level as a new one.
 // Every consequence is reported to the engine's listener as it happens (engine-listener.ts: the
 // collector builds events, a replay's listener may build nothing); every check that can reject
 // runs before the first change, so a reject never changes state (not even the id counters).
-import { BUY_STOP_NEEDS_PX, type CancelReason, type Side } from '../../protocol/constants.js';
+import { BUY_STOP_NEEDS_PX, MAX_ICEBERG_PARTS, type CancelReason, type Side } from '../../protocol/constants.js';
 import type { Level } from '../../protocol/messages.js';
 import type { Account } from './account.js';
 import type { AccountIndex } from './account-index.js';
@@ -94,6 +95,7 @@ export class OrderBook {
         qty: cmd.qty,
         ts: cmd.ts,
         trigger: cmd.trigger ?? null,
+        display: cmd.display ?? null,
       },
       known ?? this.ledger.funds(cmd.account),
     );
@@ -162,6 +164,12 @@ export class OrderBook {
       this.cancel(order, 'amend', cmd.ts);
       return { ok: true, id: order.id, cid: order.cid, events: this.out.events };
     }
+    if (!order.fitsParts(newQty - order.filled)) {
+      return reject(
+        'bad_request',
+        `an iceberg shows at most ${MAX_ICEBERG_PARTS} slices: qty - filled may be at most ${MAX_ICEBERG_PARTS} × display`,
+      );
+    }
     const own = this.sideOf(order.side);
     const level = order.level!;
     const newHold = this.orderMoney.holdAt(order, newPx, newQty - order.filled);
@@ -170,17 +178,20 @@ export class OrderBook {
     if (newPx === order.px) {
       if (newQty === order.qty) return { ok: true, id: order.id, cid: order.cid, events: this.out.events };
       if (newQty < order.qty) {
-        // Lowering qty keeps time priority: adjust in place.
-        level.total -= order.qty - newQty;
+        // Lowering qty keeps time priority: adjust in place (an iceberg's slice shrinks to its leaves).
+        const shown = order.shown;
         order.qty = newQty;
+        if (order.slice > order.leaves) order.slice = order.leaves;
+        level.total -= shown - order.shown;
       } else {
-        if (level.total - order.leaves > MAX_QTY - (newQty - order.filled)) {
+        if (level.total - order.shown > MAX_QTY - (newQty - order.filled)) {
           return reject('bad_number', 'quantity at this price level would exceed 2^53-1');
         }
         const available = this.ledger.available(order.account, holdAsset);
         if (newHold - order.hold > available) return this.orderMoney.insufficient(holdAsset, newHold - order.hold, available);
         own.remove(order);
         order.qty = newQty;
+        order.showFreshSlice();
         own.add(order);
       }
       this.orderMoney.setHold(order, newHold);
@@ -273,6 +284,7 @@ export class OrderBook {
   private matchAndSettle(taker: Order, ts: number): void {
     const stoppedBy = this.match(taker, ts);
     if (taker.leaves > 0 && stoppedBy === null && restsAfterMatching(taker.kind, taker.tif, taker.px)) {
+      taker.showFreshSlice();
       const level = this.sideOf(taker.side).add(taker);
       this.orders.set(taker.id, taker);
       this.accounts.register(taker);
@@ -303,7 +315,7 @@ export class OrderBook {
   private matchLevel(taker: Order, level: PriceLevel, ts: number): boolean {
     let maker = level.head;
     while (maker !== null && taker.leaves > 0) {
-      const next = maker.next;
+      let next = maker.next;
       if (maker.account === taker.account && taker.stp !== 'none') {
         if (taker.stp === 'cancel_taker') return true;
         this.removeResting(maker, level);
@@ -313,11 +325,13 @@ export class OrderBook {
         maker = next;
         continue;
       }
-      const qty = Math.min(taker.leaves, maker.leaves);
+      // A taker fills what the maker shows: an iceberg's slice, however much it hides.
+      const qty = Math.min(taker.leaves, maker.shown);
       const tradeId = this.nextTradeId++;
       maker.filled += qty;
       taker.filled += qty;
       level.total -= qty;
+      if (maker.display !== null) maker.slice -= qty;
       const px = level.px;
       if (px > this.printedHigh) this.printedHigh = px;
       if (px < this.printedLow) this.printedLow = px;
@@ -345,7 +359,16 @@ export class OrderBook {
       fill.takerFeeAsset = takerBuys ? this.money.base : this.money.quote;
       fill.ts = ts;
       this.out.listener.filled(fill);
-      if (maker.leaves === 0) this.removeResting(maker, level);
+      if (maker.leaves === 0) {
+        this.removeResting(maker, level);
+      } else if (maker.shown === 0) {
+        // An iceberg's slice is used up: a new one goes to the back of the level (losing time
+        // priority), where this taker may reach it again. Its parts bound how often.
+        level.unlink(maker);
+        maker.showFreshSlice();
+        level.append(maker);
+        next ??= maker;
+      }
       maker = next;
     }
     return false;

@@ -1,5 +1,5 @@
 // An open order as the `orders` and `order` replies show it; a stop adds its trigger and whether
-// it has triggered.
+// it has triggered, an iceberg its display.
 import type { OrderView } from '../../protocol/messages.js';
 import type { Order } from './order.js';
 
@@ -23,5 +23,6 @@ export function openOrderView(order: Order): OrderView {
     view.trigger = order.trigger;
     view.triggered = !order.waiting;
   }
+  if (order.display !== null) view.display = order.display;
   return view;
 }

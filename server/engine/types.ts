@@ -19,6 +19,8 @@ export interface PlaceCommand {
   readonly cid: string | null;
   /** [Spotwire] A stop's trigger price (kind `stop` only; absent otherwise). */
   readonly trigger?: number;
+  /** [Spotwire] An iceberg's slice size (gtc limit orders only; absent otherwise). */
+  readonly display?: number;
 }
 export interface CancelCommand {
   readonly op: 'cancel';

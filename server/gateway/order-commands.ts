@@ -21,7 +21,13 @@ export function orderCommand(request: OrderEntryRequest, account: string, ts: nu
         stp: request.stp,
         cid: request.cid,
       };
-      return request.trigger === undefined ? command : { ...command, trigger: request.trigger };
+      // The [Spotwire] fields only when given: a plain place stays the command it always was.
+      if (request.trigger === undefined && request.display === undefined) return command;
+      return {
+        ...command,
+        ...(request.trigger !== undefined ? { trigger: request.trigger } : {}),
+        ...(request.display !== undefined ? { display: request.display } : {}),
+      };
     }
     case 'cancel':
       return { op: 'cancel', ts, account, sym: request.sym, ref: request.ref };

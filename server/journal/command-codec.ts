@@ -2,8 +2,9 @@
 // Enum fields are stored as their index in the protocol's tables, so the tables' order is part
 // of the journal format: append to them, never reorder.
 //
-// A place or amend that uses a field added after the first format (a stop's trigger) is written
-// under its own op, with the fields as trailing positions, null when absent: a server that
+// A place or amend that uses a field added after the first format (a stop's trigger, an iceberg's
+// display) is written under its own op, with the fields trailing (up to the last one used, null
+// when absent): a server that
 // predates them refuses the record ("unknown command op") rather than replay it without them.
 // Commands without them keep the original ops and bytes, and old records read as they always did.
 import { Packr, Unpackr } from 'msgpackr';
@@ -22,7 +23,7 @@ const OP_CANCEL_ALL = 2;
 const OP_AMEND = 3;
 const OP_DEPOSIT = 4;
 const OP_WITHDRAW = 5;
-/** place + [trigger]. */
+/** place + [trigger, display]. */
 const OP_PLACE_EXTENDED = 6;
 /** amend + [trigger]. */
 const OP_AMEND_EXTENDED = 7;
@@ -43,7 +44,7 @@ function at<T>(table: readonly T[], position: unknown): T {
 export function commandToTuple(command: EngineCommand): Tuple {
   switch (command.op) {
     case 'place': {
-      const extended = command.trigger !== undefined;
+      const extended = command.trigger !== undefined || command.display !== undefined;
       const tuple = [
         extended ? OP_PLACE_EXTENDED : OP_PLACE,
         command.ts,
@@ -58,7 +59,8 @@ export function commandToTuple(command: EngineCommand): Tuple {
         index(STP_MODES, command.stp),
         command.cid,
       ];
-      if (extended) tuple.push(command.trigger ?? null);
+      if (command.display !== undefined) tuple.push(command.trigger ?? null, command.display);
+      else if (extended) tuple.push(command.trigger ?? null);
       return tuple;
     }
     case 'cancel':
@@ -127,7 +129,9 @@ export function tupleToCommand(tuple: Tuple, from = 0): EngineCommand {
       };
       if (op === OP_PLACE) return place;
       const trigger = tuple[from + 12] as number | null | undefined;
-      return trigger == null ? place : { ...place, trigger };
+      const display = tuple[from + 13] as number | null | undefined;
+      if (trigger != null) return display == null ? { ...place, trigger } : { ...place, trigger, display };
+      return display == null ? place : { ...place, display };
     }
     case OP_CANCEL:
       return { op: 'cancel', ts, account, sym, ref: ref(tuple[from + 4], tuple[from + 5]) };

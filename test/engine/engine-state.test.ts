@@ -1,5 +1,5 @@
-// The engine's exported state (snapshots): a state with no stop order is written exactly as
-// version 2 was, one with stops as version 3; both restore to an engine that behaves identically,
+// The engine's exported state (snapshots): a state with no stop order and no iceberg is written
+// exactly as version 2 was, one with either as version 3; both restore to an engine that behaves identically,
 // and a version this server does not read is refused with a message that says so.
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { fundAll, MARKETS, place, stop } from '../support/engine-fixtures.js';
 const ACCOUNTS = ['alice', 'bob', 'carol'];
 const packr = new Packr({ useRecords: false });
 
-/** Places around 100 (limit, market and, when `stops`, stop orders) that cross and trigger often. */
+/** Places around 100 (limit, market and, when `stops`, stop orders and icebergs) that cross and trigger often. */
 function commands(seed: number, count: number, stops: boolean): EngineCommand[] {
   const random = mulberry32(seed);
   const out: EngineCommand[] = [];
@@ -25,6 +25,8 @@ function commands(seed: number, count: number, stops: boolean): EngineCommand[] 
     if (stops && roll < 0.25) {
       const limit = side === 'buy' || random() < 0.5;
       out.push(stop(account, side, 100 + randomInt(random, -4, 4), limit ? px : null, randomInt(random, 1, 6), { ts: i }));
+    } else if (stops && roll < 0.45) {
+      out.push(place(account, side, px, randomInt(random, 12, 30), { ts: i, display: randomInt(random, 1, 6) }));
     } else {
       out.push(place(account, side, roll < 0.35 ? null : px, randomInt(random, 1, 6), { ts: i }));
     }
@@ -45,6 +47,7 @@ describe('engine state', () => {
     expect(state.version).toBe(2);
     for (const market of state.markets) expect(market).not.toHaveProperty('stops');
     expect(JSON.stringify(state)).not.toContain('trigger');
+    expect(JSON.stringify(state)).not.toContain('display');
   });
 
   it('with stops is version 3 and restores to an engine that goes on identically', () => {
@@ -54,8 +57,10 @@ describe('engine state', () => {
     const state = exportEngineState(live);
     expect(state.version).toBe(3);
     expect(state.markets[0]!.stops?.length).toBeGreaterThan(0);
-    // A triggered stop-limit resting in the book carries its trigger.
-    expect(JSON.stringify([state.markets[0]!.bids, state.markets[0]!.asks])).toContain('"trigger"');
+    // A triggered stop-limit resting in the book carries its trigger; an iceberg its display and slice.
+    const levels = JSON.stringify([state.markets[0]!.bids, state.markets[0]!.asks]);
+    expect(levels).toContain('"trigger"');
+    expect(levels).toMatch(/"display":\d+,"slice":\d+/);
     const restored = restoreEngine(MARKETS, DEFAULT_ENGINE_LIMITS, structuredClone(state));
     expect(checkInvariants(restored)).toBeNull();
     expect(packr.pack(exportEngineState(restored))).toEqual(packr.pack(state));

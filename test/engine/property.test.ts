@@ -9,7 +9,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FEES_ACCOUNT, STP_MODES, TIFS, type OrderKind } from '../../protocol/constants.js';
+import { FEES_ACCOUNT, MAX_ICEBERG_PARTS, STP_MODES, TIFS, type OrderKind } from '../../protocol/constants.js';
 import type { MarketInfo, OrderRef } from '../../protocol/messages.js';
 import { MatchingEngine } from '../../server/engine/engine.js';
 import { checkInvariants } from '../../server/engine/invariants.js';
@@ -69,6 +69,9 @@ const placeSpec = fc.record({
   stop: fc.nat({ max: 4 }).map((n) => n === 0),
   triggerOff: fc.integer({ min: -20, max: 20 }),
   stopLimit: fc.boolean(),
+  // A gtc limit order is an iceberg one time in three, its display anywhere the validator allows.
+  iceberg: fc.nat({ max: 2 }).map((n) => n === 0),
+  displayPick: fc.nat({ max: 1_000 }),
 });
 const cancelSpec = fc.record({ t: fc.constant('cancel' as const), acct: accountIndex, sym: symIndex, ref: refSpec });
 const cancelAllSpec = fc.record({
@@ -194,9 +197,11 @@ function toCommand(ref: RefEngineView, it: Intent, ts: number, narrow: boolean):
         stp: it.stp,
         cid: it.cid === null ? null : CIDS[it.cid]!,
       };
-      return kind === 'stop'
-        ? { ...command, trigger: Math.max(1, MID + (narrow ? Math.round(it.triggerOff / 4) : it.triggerOff)) }
-        : command;
+      if (kind === 'stop') return { ...command, trigger: Math.max(1, MID + (narrow ? Math.round(it.triggerOff / 4) : it.triggerOff)) };
+      // The validator's display: a gtc limit order, 1 ≤ display < qty, at most MAX_ICEBERG_PARTS slices.
+      if (kind !== 'limit' || it.tif !== 'gtc' || !it.iceberg || it.qty < 2) return command;
+      const fewest = Math.ceil(it.qty / MAX_ICEBERG_PARTS);
+      return { ...command, display: fewest + (it.displayPick % (it.qty - fewest)) };
     }
     case 'cancel':
       return { op: 'cancel', ts, account, sym: symOf(it.sym), ref: resolveRef(ref, account, symOf(it.sym), it.ref) };
@@ -355,7 +360,13 @@ describe('MatchingEngine against the naive reference engine', () => {
         const ref = new ReferenceEngine(MARKETS, { maxOpenOrdersPerAccount });
         for (const [i, next] of [...fundingCommands(funding), ...intents].entries()) {
           const cmd = 'op' in next ? next : toCommand(ref, next, i + 1, narrow);
+          const refreshes = ref.refreshes;
           const result = ref.execute(cmd);
+          if (ref.refreshes > refreshes) seen.add('iceberg:refresh');
+          if (cmd.op === 'place' && cmd.display !== undefined && result.ok) seen.add('iceberg:placed');
+          // The same maker and taker trading twice: a taker met an iceberg's new slice again.
+          const pairs = result.events.flatMap((e) => (e.kind === 'trade' ? [`${e.makerOrderId}:${e.takerOrderId}`] : []));
+          if (new Set(pairs).size < pairs.length) seen.add('iceberg:hit-again');
           if (!result.ok) seen.add(`${cmd.op}:${result.code}`);
           if (result.ok && result.transfer?.duplicate === true) seen.add(`${cmd.op}:duplicate`);
           let triggered = 0;
@@ -414,6 +425,9 @@ describe('MatchingEngine against the naive reference engine', () => {
       'stop:placed:sell:limit',
       'stop:placed:sell:market',
       'amend:bad_request',
+      'iceberg:placed',
+      'iceberg:refresh',
+      'iceberg:hit-again',
     ];
     expect(expected.filter((k) => !seen.has(k))).toEqual([]);
   });

@@ -81,7 +81,7 @@ describe('command codec decodeBatch', () => {
   });
 });
 
-describe('command codec: stop orders', () => {
+describe('command codec: stop orders and icebergs', () => {
   const place: JournalEntry = {
     id: 7,
     command: {
@@ -129,5 +129,29 @@ describe('command codec: stop orders', () => {
     expect(tuples[1]).toEqual([null, 7, 1_764_000_000_001, 'alice', 'BTC-USD', 7, null, 4, null, 94]);
     expect(codec.decodeBatch(body)).toEqual([stopPlace, stopAmend]);
     expect(codec.decodeBatch(body)).toEqual(referenceDecode(body));
+  });
+
+  it("writes an iceberg's display after a nil trigger, and reads it back", () => {
+    const codec = createCommandCodec();
+    const icebergPlace: JournalEntry = { id: 9, command: { ...place.command, display: 2 } as JournalEntry['command'] };
+    const body = codec.encodeBatch([icebergPlace]);
+    expect((unpackr.unpack(body) as unknown[][])[0]).toEqual([
+      9,
+      6,
+      1_764_000_000_000,
+      'alice',
+      'BTC-USD',
+      1,
+      0,
+      100,
+      5,
+      0,
+      false,
+      0,
+      'c1',
+      null,
+      2,
+    ]);
+    expect(codec.decodeBatch(body)).toEqual([icebergPlace]);
   });
 });

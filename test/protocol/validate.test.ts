@@ -618,3 +618,57 @@ describe('validateRequest: stop orders', () => {
     expect(rejected({ op: 'amend', sym: 'X', id: 1, trigger: -3 }).code).toBe('bad_number');
   });
 });
+
+describe('validateRequest: icebergs', () => {
+  const ICEBERG = { ...PLACE, qty: 10, display: 3 };
+
+  it('a gtc limit order takes display: 1 ≤ display < qty, in at most 100 slices', () => {
+    expect(accepted(ICEBERG)).toEqual({
+      op: 'place',
+      sym: 'BTC-USD',
+      side: 'buy',
+      kind: 'limit',
+      px: 100,
+      qty: 10,
+      tif: 'gtc',
+      post: false,
+      stp: 'none',
+      cid: null,
+      display: 3,
+    });
+    expect(accepted({ ...ICEBERG, post: true })).toMatchObject({ post: true, display: 3 });
+    expect(accepted({ ...ICEBERG, qty: 1000, display: 10 })).toMatchObject({ display: 10 });
+    expect(accepted({ ...PLACE })).not.toHaveProperty('display');
+  });
+
+  it.each([
+    ['display equal to qty', { display: 10 }, 'bad_request', 'display must be less than qty: an iceberg shows a part of its qty at a time'],
+    ['display of 0', { display: 0 }, 'bad_number', 'display must be a safe positive integer'],
+    ['101 slices', { qty: 1001, display: 10 }, 'bad_request', 'display must be at least qty / 100: an iceberg shows at most 100 slices'],
+    [
+      'ioc',
+      { tif: 'ioc' },
+      'bad_request',
+      'display is only for limit gtc orders (icebergs): an order that does not rest has nothing to hide',
+    ],
+    [
+      'a stop',
+      { kind: 'stop', trigger: 95 },
+      'bad_request',
+      'display is only for limit gtc orders (icebergs): an order that does not rest has nothing to hide',
+    ],
+  ])('place: an iceberg with %s is refused', (_, patch, code, msg) => {
+    expect(rejected({ ...ICEBERG, ...patch })).toMatchObject({ code, op: 'place', msg });
+  });
+
+  it('a decimal display is answered in lots; display cannot be amended', () => {
+    const markets = new Map([
+      ['BTC-USD', { sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6, makerFee: 0, takerFee: 0 }],
+    ]);
+    const result = validateRequest({ ...ICEBERG, display: 0.5 }, markets);
+    expect(result.ok ? null : result.reject.msg).toBe(
+      'display must be an integer number of lots (BTC-USD has qtyDecimals 6: 0.500000 BTC is display 500000)',
+    );
+    expect(rejected({ op: 'amend', sym: 'X', id: 1, qty: 5, display: 2 }).code).toBe('bad_request');
+  });
+});

@@ -4,9 +4,11 @@
 // right over being fast: every book question is answered by scanning or re-sorting an array, and
 // every sum that could pass 2^53 is taken in BigInt. Money lives in reference-ledger.ts.
 // Stop orders wait in an unsorted list; after each command's taker, the trades of the command so
-// far say which are due, and the next one is picked by sorting the due ones by the rule.
-import { BUY_STOP_NEEDS_PX, FEES_ACCOUNT, type CancelReason, type OrderKind, type Side } from '../../protocol/constants.js';
-import type { Exec, Fill, Level, MarketInfo, OrderRef, OrderView } from '../../protocol/messages.js';
+// far say which are due (reference-orders.ts nextDueStop). An iceberg shows `slice` of its leaves;
+// a used-up slice is renewed with a new time priority. The books, the order shapes and the dry
+// runs (matching played on a copy) are in reference-orders.ts.
+import { BUY_STOP_NEEDS_PX, FEES_ACCOUNT, MAX_ICEBERG_PARTS, type CancelReason, type Side } from '../../protocol/constants.js';
+import type { Fill, Level, MarketInfo, OrderRef, OrderView } from '../../protocol/messages.js';
 import type {
   AmendCommand,
   CancelAllCommand,
@@ -26,124 +28,30 @@ import {
   referenceTransfer,
   type RefMarketMoney,
 } from './reference-ledger.js';
-
-const HOLD_TOO_LARGE = 'the amount this order would hold exceeds 2^53-1 ledger units';
-
-interface RefOrder {
-  readonly sym: string;
-  readonly id: number;
-  readonly account: string;
-  readonly cid: string | null;
-  readonly side: Side;
-  readonly kind: OrderKind;
-  readonly tif: 'gtc' | 'ioc' | 'fok';
-  readonly post: boolean;
-  readonly stp: PlaceCommand['stp'];
-  px: number | null;
-  qty: number;
-  filled: number;
-  readonly ts: number;
-  /** A stop's trigger (null for other kinds), and whether it still waits for it (outside the book). */
-  trigger: number | null;
-  waiting: boolean;
-  /** Engine-wide acceptance sequence: the order of `openOrders` and `cancel_all`. */
-  readonly accepted: number;
-  /** Time priority within a price level; renewed when the order goes to the back of a level. */
-  priority: number;
-  /** What it holds now; a rule of its leaves, except a market buy's, which is its remaining cost. */
-  hold: bigint;
-  receivedTaker: bigint;
-  receivedMaker: bigint;
-  feesPaid: bigint;
-}
-
-function leavesOf(order: RefOrder): number {
-  return order.qty - order.filled;
-}
-
-function fail(code: Extract<CommandResult, { ok: false }>['code'], msg: string): CommandResult {
-  return { ok: false, code, msg, events: [] };
-}
-
-class RefBook {
-  /** Resting buy orders, best first: highest px, then oldest priority. */
-  bids: RefOrder[] = [];
-  /** Resting sell orders, best first: lowest px, then oldest priority. */
-  asks: RefOrder[] = [];
-  /** Stop orders waiting for their trigger, in no order. */
-  stops: RefOrder[] = [];
-  nextOrderId = 1;
-  nextTradeId = 1;
-
-  constructor(
-    readonly sym: string,
-    readonly money: RefMarketMoney,
-  ) {}
-
-  resting(side: Side): RefOrder[] {
-    return side === 'buy' ? this.bids : this.asks;
-  }
-
-  /** Every open order: resting and waiting. */
-  all(): RefOrder[] {
-    return [...this.bids, ...this.asks, ...this.stops];
-  }
-
-  sortSide(side: Side): void {
-    const sign = side === 'buy' ? -1 : 1;
-    this.resting(side).sort((a, b) => (a.px! !== b.px! ? sign * (a.px! - b.px!) : a.priority - b.priority));
-  }
-
-  levelTotal(side: Side, px: number): bigint {
-    let total = 0n;
-    for (const order of this.resting(side)) if (order.px === px) total += BigInt(leavesOf(order));
-    if (total > MAX) throw new Error(`reference: level ${this.sym} ${side} ${px} holds ${total}`);
-    return total;
-  }
-
-  remove(order: RefOrder): void {
-    const list = this.resting(order.side);
-    const index = list.indexOf(order);
-    if (index < 0) throw new Error(`reference: order ${order.id} is not resting`);
-    list.splice(index, 1);
-  }
-
-  levels(side: Side, depth: number): Level[] {
-    const out: Level[] = [];
-    for (const order of this.resting(side)) {
-      const last = out[out.length - 1];
-      if (last && last[0] === order.px) continue;
-      if (out.length === depth) break;
-      out.push([order.px!, Number(this.levelTotal(side, order.px!))]);
-    }
-    return out;
-  }
-}
-
-function opposite(side: Side): Side {
-  return side === 'buy' ? 'sell' : 'buy';
-}
-
-/** True when a taker on `takerSide` with limit `px` (null: market) may trade at `makerPx`. */
-function crosses(takerSide: Side, px: number | null, makerPx: number): boolean {
-  if (px === null) return true;
-  return takerSide === 'buy' ? makerPx <= px : makerPx >= px;
-}
-
-/** A gtc limit order rests what is left; so does a triggered stop with a px (a stop-limit). */
-function rests(order: RefOrder): boolean {
-  return order.tif === 'gtc' && (order.kind === 'limit' || (order.kind === 'stop' && order.px !== null));
-}
-
-/** A market order, or a stop without px once it triggers: it matches at any price and never rests. */
-function isMarketLike(order: RefOrder): boolean {
-  return order.kind === 'market' || (order.kind === 'stop' && order.px === null);
-}
+import {
+  HOLD_TOO_LARGE,
+  RefBook,
+  crosses,
+  execOf,
+  fail,
+  holdAssetOf,
+  isMarketLike,
+  leavesOf,
+  levelEvent,
+  nextDueStop,
+  opposite,
+  rests,
+  simulateTaker,
+  visibleOf,
+  type RefOrder,
+} from './reference-orders.js';
 
 export class ReferenceEngine {
   private readonly books = new Map<string, RefBook>();
   private accepted = 0;
   private priority = 0;
+  /** How many iceberg slices have been renewed (for the property test's tally). */
+  refreshes = 0;
   readonly ledger: ReferenceLedger;
 
   constructor(
@@ -190,6 +98,7 @@ export class ReferenceEngine {
         status: order.filled > 0 ? 'partial' : 'new',
         ts: order.ts,
         ...(order.trigger !== null ? { trigger: order.trigger, triggered: !order.waiting } : {}),
+        ...(order.display !== null ? { display: order.display } : {}),
       }));
   }
 
@@ -272,6 +181,8 @@ export class ReferenceEngine {
       ts: cmd.ts,
       trigger: cmd.trigger ?? null,
       waiting: false,
+      display: cmd.display ?? null,
+      slice: 0,
       accepted: ++this.accepted,
       priority: 0,
       hold,
@@ -307,14 +218,7 @@ export class ReferenceEngine {
    */
   private triggerStops(book: RefBook, ts: number, events: EngineEvent[]): void {
     for (;;) {
-      const prices = events.filter((e) => e.kind === 'trade' && e.sym === book.sym).map((e) => (e as { px: number }).px);
-      if (prices.length === 0) return;
-      const high = Math.max(...prices);
-      const low = Math.min(...prices);
-      const due = book.stops.filter((stop) => (stop.side === 'buy' ? stop.trigger! <= high : stop.trigger! >= low));
-      const buy = due.filter((s) => s.side === 'buy').sort((a, b) => a.trigger! - b.trigger! || a.id - b.id)[0];
-      const sell = due.filter((s) => s.side === 'sell').sort((a, b) => b.trigger! - a.trigger! || a.id - b.id)[0];
-      const next = buy && sell ? (buy.id < sell.id ? buy : sell) : (buy ?? sell);
+      const next = nextDueStop(book, events);
       if (next === undefined) return;
       book.stops.splice(book.stops.indexOf(next), 1);
       next.waiting = false;
@@ -325,33 +229,12 @@ export class ReferenceEngine {
 
   /** All a taker could fill right now, with self-trade prevention applied as matching would. */
   private dryRun(book: RefBook, side: Side, px: number | null, account: string, stp: PlaceCommand['stp']): bigint {
-    let sum = 0n;
-    for (const maker of book.resting(opposite(side))) {
-      if (!crosses(side, px, maker.px!)) break;
-      if (maker.account === account && stp !== 'none') {
-        if (stp === 'cancel_maker') continue;
-        break;
-      }
-      sum += BigInt(leavesOf(maker));
-    }
-    return sum;
+    return simulateTaker(book, side, px, account, stp, null).filled;
   }
 
   /** What a market buy of cmd.qty would pay for what the book offers it now, STP applied. */
   private marketBuyCost(book: RefBook, cmd: PlaceCommand): bigint {
-    let remaining = BigInt(cmd.qty);
-    let cost = 0n;
-    for (const maker of book.asks) {
-      if (remaining === 0n) break;
-      if (maker.account === cmd.account && cmd.stp !== 'none') {
-        if (cmd.stp === 'cancel_maker') continue;
-        break;
-      }
-      const take = remaining < BigInt(leavesOf(maker)) ? remaining : BigInt(leavesOf(maker));
-      cost += take * BigInt(maker.px!) * book.money.quotePerTickLot;
-      remaining -= take;
-    }
-    return cost;
+    return simulateTaker(book, 'buy', null, cmd.account, cmd.stp, BigInt(cmd.qty)).cost;
   }
 
   /** The hold an order's rule asks for now (a market buy's is whatever it has left). */
@@ -375,8 +258,9 @@ export class ReferenceEngine {
       const best = makers[0];
       if (best === undefined || !crosses(taker.side, taker.px, best.px!)) break;
       const px = best.px!;
-      // Walk a copy of this level's queue: makers leave `makers` as they fill or are canceled.
-      for (const maker of makers.filter((order) => order.px === px)) {
+      // The level's first order each time: makers leave as they fill or are canceled, and an
+      // iceberg whose slice is used up goes to the back with a new one, where it is met again.
+      for (let maker = makers[0]; maker !== undefined && maker.px === px; maker = makers[0]) {
         if (leavesOf(taker) === 0) break;
         if (maker.account === taker.account && taker.stp !== 'none') {
           if (taker.stp === 'cancel_taker') {
@@ -403,6 +287,7 @@ export class ReferenceEngine {
     }
     if (!stoppedBySelfTrade && rests(taker)) {
       taker.priority = ++this.priority;
+      if (taker.display !== null) taker.slice = Math.min(taker.display, leavesOf(taker));
       book.resting(taker.side).push(taker);
       book.sortSide(taker.side);
       events.push(levelEvent(book.sym, taker.side, taker.px!, book.levelTotal(taker.side, taker.px!)));
@@ -414,7 +299,8 @@ export class ReferenceEngine {
   }
 
   private trade(book: RefBook, maker: RefOrder, taker: RefOrder, ts: number, events: EngineEvent[]): void {
-    const qty = Math.min(leavesOf(maker), leavesOf(taker));
+    const qty = Math.min(visibleOf(maker), leavesOf(taker));
+    if (maker.display !== null) maker.slice -= qty;
     const px = maker.px!;
     const tradeId = book.nextTradeId++;
     maker.filled += qty;
@@ -473,6 +359,12 @@ export class ReferenceEngine {
     if (leavesOf(maker) === 0) {
       book.remove(maker);
       this.release(book, maker);
+    } else if (maker.display !== null && maker.slice === 0) {
+      // A new slice, at the back of the level.
+      maker.slice = Math.min(maker.display, leavesOf(maker));
+      maker.priority = ++this.priority;
+      book.sortSide(maker.side);
+      this.refreshes++;
     }
   }
 
@@ -546,6 +438,12 @@ export class ReferenceEngine {
       this.cancelOne(book, order, 'amend', cmd.ts, events);
       return ok(events);
     }
+    if (order.display !== null && Math.ceil((qty - order.filled) / order.display) > MAX_ICEBERG_PARTS) {
+      return fail(
+        'bad_request',
+        `an iceberg shows at most ${MAX_ICEBERG_PARTS} slices: qty - filled may be at most ${MAX_ICEBERG_PARTS} × display`,
+      );
+    }
     const newLeaves = BigInt(qty - order.filled);
     const holdAsset = holdAssetOf(book, order.side);
     const newHold = order.side === 'sell' ? newLeaves * book.money.basePerLot : newLeaves * BigInt(px) * book.money.quotePerTickLot;
@@ -558,13 +456,16 @@ export class ReferenceEngine {
     if (px === order.px) {
       if (qty === order.qty) return ok(events);
       const total = book.levelTotal(order.side, px);
-      if (total - BigInt(leavesOf(order)) + newLeaves > MAX) {
+      if (total - BigInt(visibleOf(order)) + newLeaves > MAX) {
         return fail('bad_number', 'quantity at this price level would exceed 2^53-1');
       }
       if (newHold - order.hold > available) return insufficient();
-      // Lowering keeps time priority; raising goes to the back of the level.
-      if (qty > order.qty) order.priority = ++this.priority;
+      // Lowering keeps time priority (an iceberg's slice shrinks to its leaves); raising goes to
+      // the back of the level, with a new slice.
+      const raising = qty > order.qty;
+      if (raising) order.priority = ++this.priority;
       order.qty = qty;
+      if (order.display !== null) order.slice = Math.min(raising ? order.display : order.slice, leavesOf(order));
       this.ledger.restate(order.account, holdAsset, order.hold, newHold);
       order.hold = newHold;
       book.sortSide(order.side);
@@ -619,38 +520,4 @@ export class ReferenceEngine {
     order.hold = newHold;
     return ok([execOf(order, 'new', cmd.ts, { amended: true })]);
   }
-}
-
-function holdAssetOf(book: RefBook, side: Side): string {
-  return side === 'buy' ? book.money.quote : book.money.base;
-}
-
-function levelEvent(sym: string, side: Side, px: number, total: bigint): EngineEvent {
-  return { kind: 'level', sym, side, px, qty: Number(total) };
-}
-
-function execOf(
-  order: RefOrder,
-  status: Exec['status'],
-  ts: number,
-  extra: { fill?: Fill; reason?: CancelReason; leaves?: number; amended?: true; triggered?: true } = {},
-): EngineEvent {
-  const exec: Exec = {
-    type: 'exec',
-    sym: order.sym,
-    id: order.id,
-    cid: order.cid,
-    side: order.side,
-    status,
-    px: order.px,
-    qty: order.qty,
-    leaves: extra.leaves ?? leavesOf(order),
-    filled: order.filled,
-    ts,
-  };
-  if (extra.fill !== undefined) exec.fill = extra.fill;
-  if (extra.reason !== undefined) exec.reason = extra.reason;
-  if (extra.amended !== undefined) exec.amended = extra.amended;
-  if (extra.triggered !== undefined) exec.triggered = extra.triggered;
-  return { kind: 'exec', account: order.account, exec };
 }
