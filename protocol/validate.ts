@@ -1,7 +1,6 @@
 // The one gate between untrusted decoded MessagePack and typed code: `validateRequest` turns an
 // `unknown` into a typed Request or a coded Reject. Nothing past it sees `any`. Fields are read only
 // as own properties, so prototype keys in a frame (`__proto__`, `constructor`, …) are inert.
-import { FloatValue } from './msgpack-floats.js';
 import {
   BOOK_INTERVALS,
   BUY_STOP_NEEDS_PX,
@@ -42,25 +41,27 @@ import {
   type Tif,
 } from './constants.js';
 import type { MarketInfo, OrderRef, Reject, Request, Rid } from './messages.js';
+import {
+  Invalid,
+  field,
+  isSafePositiveInteger,
+  marketNumber,
+  oneOf,
+  optionalBoolean,
+  optionalMarketNumber,
+  optionalNumber,
+  optionalString,
+  requiredNumber,
+  requiredString,
+  type Fields,
+} from './request-fields.js';
+
+export { isSafePositiveInteger };
 
 /** What the validator knows of markets: only to word a bad px or qty in the market's own units. */
 export type MarketTable = ReadonlyMap<string, MarketInfo>;
 
 export type Validated = { ok: true; request: Request } | { ok: false; reject: Reject };
-
-type Fields = Readonly<Record<string, unknown>>;
-
-/** A reject thrown inside validation only; caught in `validateRequest` and returned as a value. */
-class Invalid {
-  constructor(
-    readonly code: RejectCode,
-    readonly msg: string,
-  ) {}
-}
-
-export function isSafePositiveInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
-}
 
 export function makeReject(op: string | null, code: RejectCode, msg: string = REJECT_CODES[code], rid?: Rid): Reject {
   const reject: Reject = { type: 'reject', op, code, msg };
@@ -72,85 +73,12 @@ function isPlainMap(value: unknown): value is Fields {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
 }
 
-/** An own property, with nil treated as absent (msgpack has no `undefined`). */
-function field(fields: Fields, key: string): unknown {
-  if (!Object.hasOwn(fields, key)) return undefined;
-  const value = fields[key];
-  return value === null ? undefined : value;
-}
-
 function readRid(fields: Fields): Rid | undefined {
   const rid = field(fields, 'rid');
   if (rid === undefined) return undefined;
   if (typeof rid === 'number' && Number.isSafeInteger(rid)) return rid;
   if (typeof rid === 'string' && rid.length <= MAX_RID_STRING_LENGTH) return rid;
   throw new Invalid('bad_request', `rid must be an integer or a string of at most ${MAX_RID_STRING_LENGTH} chars`);
-}
-
-function requiredString(fields: Fields, key: string, maxLength: number): string {
-  const value = field(fields, key);
-  if (value === undefined) throw new Invalid('bad_request', `${key} is required`);
-  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
-    throw new Invalid('bad_request', `${key} must be a string of 1 to ${maxLength} chars`);
-  }
-  return value;
-}
-
-function optionalString(fields: Fields, key: string, maxLength: number): string | null {
-  return field(fields, key) === undefined ? null : requiredString(fields, key, maxLength);
-}
-
-function requiredNumber(fields: Fields, key: string): number {
-  const value = field(fields, key);
-  if (value === undefined) throw new Invalid('bad_request', `${key} is required`);
-  if (value instanceof FloatValue)
-    throw new Invalid('bad_number', `${key} must be a MessagePack integer, not a float (${value.value} was sent as one)`);
-  if (!isSafePositiveInteger(value)) throw new Invalid('bad_number', `${key} must be a safe positive integer`);
-  return value;
-}
-
-function optionalNumber(fields: Fields, key: string): number | null {
-  return field(fields, key) === undefined ? null : requiredNumber(fields, key);
-}
-
-/** `amount` as a decimal with `decimals` places, and that amount in integer units; null when not representable. */
-function exampleIn(amount: number, decimals: number): { text: string; units: number } | null {
-  const units = Math.round(amount * 10 ** decimals);
-  if (!(amount > 0) || !Number.isSafeInteger(units) || units < 1) return null;
-  return { text: amount.toFixed(decimals), units };
-}
-
-/**
- * A px or qty that is a number but not an integer: almost always a client sending a decimal price.
- * The message says what the integer means on this market, with the client's own value converted
- * (or 100.50 / 0.5 when it cannot be), e.g. "BTC-USD has pxDecimals 2: 100.50 USD is px 10050".
- */
-/** A field in the market's units: a price (px, trigger) in ticks, or a quantity (qty, display) in lots. */
-type MarketField = 'px' | 'qty' | 'trigger' | 'display';
-
-function unitsMessage(key: MarketField, value: number, market: MarketInfo | undefined): string {
-  const unit = key === 'qty' || key === 'display' ? 'qty' : 'px';
-  const what = unit === 'px' ? 'ticks' : 'lots';
-  if (market === undefined) return `${key} must be an integer number of ${what} (see pxDecimals and qtyDecimals in markets)`;
-  const decimals = unit === 'px' ? market.pxDecimals : market.qtyDecimals;
-  const asset = unit === 'px' ? market.quote : market.base;
-  const example = exampleIn(value, decimals) ?? exampleIn(unit === 'px' ? 100.5 : 0.5, decimals)!;
-  return `${key} must be an integer number of ${what} (${market.sym} has ${unit}Decimals ${decimals}: ${example.text} ${asset} is ${key} ${example.units})`;
-}
-
-/** As requiredNumber, with a message in the market's units for a non-integer number. */
-function marketNumber(fields: Fields, key: MarketField, market: MarketInfo | undefined): number {
-  const raw = field(fields, key);
-  // A float the gateway marked (msgpack-floats.ts) is judged by its number.
-  const value = raw instanceof FloatValue ? raw.value : raw;
-  if (typeof value === 'number' && Number.isFinite(value) && !Number.isInteger(value)) {
-    throw new Invalid('bad_number', unitsMessage(key, value, market));
-  }
-  return requiredNumber(fields, key);
-}
-
-function optionalMarketNumber(fields: Fields, key: MarketField, market: MarketInfo | undefined): number | null {
-  return field(fields, key) === undefined ? null : marketNumber(fields, key, market);
 }
 
 /** login's resumeFrom (a pseq: 0 or more) and the epoch it counts in, which it needs. */
@@ -161,23 +89,6 @@ function resumeFields(fields: Fields): { resumeFrom: number | null; epoch: strin
   if (from !== 0 && !isSafePositiveInteger(from)) throw new Invalid('bad_number', 'resumeFrom must be a pseq: an integer of 0 or more');
   if (epoch === null) throw new Invalid('bad_request', 'resumeFrom needs the epoch of the login reply it counts in');
   return { resumeFrom: from as number, epoch };
-}
-
-function optionalBoolean(fields: Fields, key: string): boolean {
-  const value = field(fields, key);
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw new Invalid('bad_request', `${key} must be a boolean`);
-  return value;
-}
-
-function oneOf<T extends string>(fields: Fields, key: string, table: readonly T[], fallback?: T): T {
-  const value = field(fields, key);
-  if (value === undefined) {
-    if (fallback !== undefined) return fallback;
-    throw new Invalid('bad_request', `${key} is required`);
-  }
-  if (!isOneOf(table, value)) throw new Invalid('bad_request', `${key} must be one of ${table.join(', ')}`);
-  return value;
 }
 
 /** A time in ms since the epoch: 0 or more. */
