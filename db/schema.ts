@@ -56,7 +56,7 @@ export const orders = pgTable(
       .on(t.account, t.cid)
       .where(sql`${t.cid} is not null`),
     check('orders_side_check', sql`${t.side} in ('buy', 'sell')`),
-    check('orders_kind_check', sql`${t.kind} in ('limit', 'market')`),
+    check('orders_kind_check', sql.raw(`kind in (${ORDER_KINDS.map((kind) => `'${kind}'`).join(', ')})`)),
     check('orders_tif_check', sql`${t.tif} in ('gtc', 'ioc', 'fok')`),
     check('orders_status_check', sql`${t.status} in ('new', 'partial', 'filled', 'canceled')`),
     check('orders_price_check', sql`${t.price} is null or ${t.price} > 0`),

@@ -160,6 +160,10 @@ export interface PlaceParams {
   readonly post?: boolean;
   readonly stp?: StpMode;
   readonly cid?: string;
+  /** [Spotwire] kind `stop`: the trigger price in ticks (px optional: a stop-limit with it, a stop-market without; a buy stop needs it). */
+  readonly trigger?: number;
+  /** [Spotwire] A gtc limit order showing at most `display` lots at a time (an iceberg; display < qty, at least qty / 100). */
+  readonly display?: number;
   /** Resending a place whose reply was lost (needs `cid`): an order with that cid is answered, not doubled. */
   readonly retry?: boolean;
 }
@@ -170,6 +174,8 @@ export type OrderRefInput = OrderRef | number | string;
 export interface AmendParams {
   readonly qty?: number;
   readonly px?: number;
+  /** [Spotwire] A waiting stop's new trigger. */
+  readonly trigger?: number;
 }
 
 export interface LoginOptions {

@@ -41,8 +41,19 @@ export const FEE_RATE_SCALE = 1_000_000;
 export const SIDES = ['buy', 'sell'] as const;
 export type Side = (typeof SIDES)[number];
 
-export const ORDER_KINDS = ['limit', 'market'] as const;
+/** Append only: the journal stores a kind as its index here. `stop` is Spotwire's. */
+export const ORDER_KINDS = ['limit', 'market', 'stop'] as const;
 export type OrderKind = (typeof ORDER_KINDS)[number];
+/** The validator's and the engine's words for a stop-market buy, which is refused. */
+export const BUY_STOP_NEEDS_PX =
+  'a buy stop needs px (a stop-limit): what a stop-market buy would cost is unknown until it triggers, so it cannot be held';
+
+/**
+ * An iceberg (a gtc limit order with `display`) shows at most this many slices over its life:
+ * ceil(leaves / display) may not pass it (Binance's ICEBERG_PARTS). It bounds the fills one
+ * taker can make against one iceberg.
+ */
+export const MAX_ICEBERG_PARTS = 100;
 
 export const TIFS = ['gtc', 'ioc', 'fok'] as const;
 export type Tif = (typeof TIFS)[number];

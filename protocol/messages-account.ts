@@ -23,6 +23,11 @@ export interface OrderView {
   leaves: number;
   status: 'new' | 'partial';
   ts: number;
+  /** [Spotwire] A stop order's trigger price, and whether it has triggered (false: it waits, outside the book). */
+  trigger?: number;
+  triggered?: boolean;
+  /** [Spotwire] An iceberg's slice size: the most of it the book shows at once. */
+  display?: number;
 }
 
 /**
@@ -153,5 +158,7 @@ export interface Exec {
   reason?: CancelReason;
   /** Spotwire extension: present and true on the exec that reports an amend. */
   amended?: true;
+  /** Spotwire extension: present and true on the exec that reports a stop's trigger (before its fills). */
+  triggered?: true;
   ts: number;
 }

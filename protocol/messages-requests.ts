@@ -50,13 +50,17 @@ export interface PlaceRequest {
   readonly sym: string;
   readonly side: Side;
   readonly kind: OrderKind;
-  /** Limit price in ticks; null for market orders. */
+  /** Limit price in ticks; null for market orders and stop-market orders. */
   readonly px: number | null;
   readonly qty: number;
   readonly tif: Tif;
   readonly post: boolean;
   readonly stp: StpMode;
   readonly cid: string | null;
+  /** [Spotwire] A stop's trigger price in ticks (kind `stop` only; there px is optional). */
+  readonly trigger?: number;
+  /** [Spotwire] An iceberg's slice size in lots (gtc limit orders only; 1 ≤ display < qty). */
+  readonly display?: number;
   /** [Spotwire] This place may repeat one whose reply was lost: an order with this cid answers instead. */
   readonly retry?: true;
 }
@@ -78,6 +82,8 @@ export interface AmendRequest {
   readonly ref: OrderRef;
   readonly qty: number | null;
   readonly px: number | null;
+  /** [Spotwire] A waiting stop's new trigger. */
+  readonly trigger?: number;
 }
 export interface OrdersRequest {
   readonly op: 'orders';

@@ -1,9 +1,9 @@
 // The one gate between untrusted decoded MessagePack and typed code: `validateRequest` turns an
 // `unknown` into a typed Request or a coded Reject. Nothing past it sees `any`. Fields are read only
 // as own properties, so prototype keys in a frame (`__proto__`, `constructor`, …) are inert.
-import { FloatValue } from './msgpack-floats.js';
 import {
   BOOK_INTERVALS,
+  BUY_STOP_NEEDS_PX,
   type BookInterval,
   CANDLE_INTERVALS,
   CHANNELS,
@@ -19,6 +19,7 @@ import {
   MAX_BOOK_DEPTH,
   MAX_CID_LENGTH,
   MAX_CURSOR_LENGTH,
+  MAX_ICEBERG_PARTS,
   MAX_ORDERS_PAGE,
   MAX_REF_LENGTH,
   MAX_RID_STRING_LENGTH,
@@ -34,28 +35,33 @@ import {
   type CandleInterval,
   type Channel,
   type Op,
+  type OrderKind,
   type RejectCode,
+  type Side,
+  type Tif,
 } from './constants.js';
 import type { MarketInfo, OrderRef, Reject, Request, Rid } from './messages.js';
+import {
+  Invalid,
+  field,
+  isSafePositiveInteger,
+  marketNumber,
+  oneOf,
+  optionalBoolean,
+  optionalMarketNumber,
+  optionalNumber,
+  optionalString,
+  requiredNumber,
+  requiredString,
+  type Fields,
+} from './request-fields.js';
+
+export { isSafePositiveInteger };
 
 /** What the validator knows of markets: only to word a bad px or qty in the market's own units. */
 export type MarketTable = ReadonlyMap<string, MarketInfo>;
 
 export type Validated = { ok: true; request: Request } | { ok: false; reject: Reject };
-
-type Fields = Readonly<Record<string, unknown>>;
-
-/** A reject thrown inside validation only; caught in `validateRequest` and returned as a value. */
-class Invalid {
-  constructor(
-    readonly code: RejectCode,
-    readonly msg: string,
-  ) {}
-}
-
-export function isSafePositiveInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
-}
 
 export function makeReject(op: string | null, code: RejectCode, msg: string = REJECT_CODES[code], rid?: Rid): Reject {
   const reject: Reject = { type: 'reject', op, code, msg };
@@ -67,81 +73,12 @@ function isPlainMap(value: unknown): value is Fields {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
 }
 
-/** An own property, with nil treated as absent (msgpack has no `undefined`). */
-function field(fields: Fields, key: string): unknown {
-  if (!Object.hasOwn(fields, key)) return undefined;
-  const value = fields[key];
-  return value === null ? undefined : value;
-}
-
 function readRid(fields: Fields): Rid | undefined {
   const rid = field(fields, 'rid');
   if (rid === undefined) return undefined;
   if (typeof rid === 'number' && Number.isSafeInteger(rid)) return rid;
   if (typeof rid === 'string' && rid.length <= MAX_RID_STRING_LENGTH) return rid;
   throw new Invalid('bad_request', `rid must be an integer or a string of at most ${MAX_RID_STRING_LENGTH} chars`);
-}
-
-function requiredString(fields: Fields, key: string, maxLength: number): string {
-  const value = field(fields, key);
-  if (value === undefined) throw new Invalid('bad_request', `${key} is required`);
-  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
-    throw new Invalid('bad_request', `${key} must be a string of 1 to ${maxLength} chars`);
-  }
-  return value;
-}
-
-function optionalString(fields: Fields, key: string, maxLength: number): string | null {
-  return field(fields, key) === undefined ? null : requiredString(fields, key, maxLength);
-}
-
-function requiredNumber(fields: Fields, key: string): number {
-  const value = field(fields, key);
-  if (value === undefined) throw new Invalid('bad_request', `${key} is required`);
-  if (value instanceof FloatValue)
-    throw new Invalid('bad_number', `${key} must be a MessagePack integer, not a float (${value.value} was sent as one)`);
-  if (!isSafePositiveInteger(value)) throw new Invalid('bad_number', `${key} must be a safe positive integer`);
-  return value;
-}
-
-function optionalNumber(fields: Fields, key: string): number | null {
-  return field(fields, key) === undefined ? null : requiredNumber(fields, key);
-}
-
-/** `amount` as a decimal with `decimals` places, and that amount in integer units; null when not representable. */
-function exampleIn(amount: number, decimals: number): { text: string; units: number } | null {
-  const units = Math.round(amount * 10 ** decimals);
-  if (!(amount > 0) || !Number.isSafeInteger(units) || units < 1) return null;
-  return { text: amount.toFixed(decimals), units };
-}
-
-/**
- * A px or qty that is a number but not an integer: almost always a client sending a decimal price.
- * The message says what the integer means on this market, with the client's own value converted
- * (or 100.50 / 0.5 when it cannot be), e.g. "BTC-USD has pxDecimals 2: 100.50 USD is px 10050".
- */
-function unitsMessage(key: 'px' | 'qty', value: number, market: MarketInfo | undefined): string {
-  const what = key === 'px' ? 'ticks' : 'lots';
-  if (market === undefined) return `${key} must be an integer number of ${what} (see pxDecimals and qtyDecimals in markets)`;
-  const decimals = key === 'px' ? market.pxDecimals : market.qtyDecimals;
-  const asset = key === 'px' ? market.quote : market.base;
-  const example = exampleIn(value, decimals) ?? exampleIn(key === 'px' ? 100.5 : 0.5, decimals)!;
-  return `${key} must be an integer number of ${what} (${market.sym} has ${key}Decimals ${decimals}: ${example.text} ${asset} is ${key} ${example.units})`;
-}
-
-/** As requiredNumber, with a message in the market's units for a non-integer number. */
-function marketNumber(fields: Fields, key: 'px' | 'qty', market: MarketInfo | undefined): number {
-  const raw = field(fields, key);
-  // A float the gateway marked (msgpack-floats.ts) is judged by its number.
-  const value = raw instanceof FloatValue ? raw.value : raw;
-  if (typeof value === 'number' && Number.isFinite(value) && !Number.isInteger(value)) {
-    throw new Invalid('bad_number', unitsMessage(key, value, market));
-  }
-  return requiredNumber(fields, key);
-}
-
-function optionalMarketNumber(fields: Fields, key: 'px' | 'qty', market: MarketInfo | undefined): number | null {
-  return field(fields, key) === undefined ? null : marketNumber(fields, key, market);
 }
 
 /** login's resumeFrom (a pseq: 0 or more) and the epoch it counts in, which it needs. */
@@ -152,23 +89,6 @@ function resumeFields(fields: Fields): { resumeFrom: number | null; epoch: strin
   if (from !== 0 && !isSafePositiveInteger(from)) throw new Invalid('bad_number', 'resumeFrom must be a pseq: an integer of 0 or more');
   if (epoch === null) throw new Invalid('bad_request', 'resumeFrom needs the epoch of the login reply it counts in');
   return { resumeFrom: from as number, epoch };
-}
-
-function optionalBoolean(fields: Fields, key: string): boolean {
-  const value = field(fields, key);
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw new Invalid('bad_request', `${key} must be a boolean`);
-  return value;
-}
-
-function oneOf<T extends string>(fields: Fields, key: string, table: readonly T[], fallback?: T): T {
-  const value = field(fields, key);
-  if (value === undefined) {
-    if (fallback !== undefined) return fallback;
-    throw new Invalid('bad_request', `${key} is required`);
-  }
-  if (!isOneOf(table, value)) throw new Invalid('bad_request', `${key} must be one of ${table.join(', ')}`);
-  return value;
 }
 
 /** A time in ms since the epoch: 0 or more. */
@@ -212,6 +132,58 @@ function boundedCount(fields: Fields, key: string, max: number): number | null {
   return value;
 }
 
+/**
+ * A place's px and, for a stop, its trigger: what each kind takes. A stop without px becomes a
+ * market order when it triggers, with one a limit order at px (gtc rests what is left, ioc
+ * cancels it); fok is refused, since a triggered order can no longer be rejected whole.
+ */
+function placePrices(
+  fields: Fields,
+  kind: OrderKind,
+  side: Side,
+  tif: Tif,
+  market: MarketInfo | undefined,
+): { px: number | null; trigger: number | null } {
+  switch (kind) {
+    case 'limit':
+    case 'market': {
+      let px: number | null = null;
+      if (kind === 'limit') px = marketNumber(fields, 'px', market);
+      else if (field(fields, 'px') !== undefined) throw new Invalid('bad_request', 'market orders take no px');
+      if (field(fields, 'trigger') !== undefined) throw new Invalid('bad_request', 'trigger is only for stop orders');
+      return { px, trigger: null };
+    }
+    case 'stop': {
+      const px = optionalMarketNumber(fields, 'px', market);
+      const trigger = marketNumber(fields, 'trigger', market);
+      if (tif === 'fok')
+        throw new Invalid('bad_request', 'stop orders take tif gtc or ioc: a stop that triggers can no longer be rejected whole');
+      if (side === 'buy' && px === null) throw new Invalid('bad_request', BUY_STOP_NEEDS_PX);
+      return { px, trigger };
+    }
+  }
+}
+
+/**
+ * An iceberg's display, or null: only a gtc limit order rests, so only it has anything to hide. It
+ * shows part of its qty (display < qty), in at most MAX_ICEBERG_PARTS slices.
+ */
+function icebergDisplay(fields: Fields, kind: OrderKind, tif: Tif, qty: number, market: MarketInfo | undefined): number | null {
+  if (field(fields, 'display') === undefined) return null;
+  if (kind !== 'limit' || tif !== 'gtc') {
+    throw new Invalid('bad_request', 'display is only for limit gtc orders (icebergs): an order that does not rest has nothing to hide');
+  }
+  const display = marketNumber(fields, 'display', market);
+  if (display >= qty) throw new Invalid('bad_request', 'display must be less than qty: an iceberg shows a part of its qty at a time');
+  if (Math.ceil(qty / display) > MAX_ICEBERG_PARTS) {
+    throw new Invalid(
+      'bad_request',
+      `display must be at least qty / ${MAX_ICEBERG_PARTS}: an iceberg shows at most ${MAX_ICEBERG_PARTS} slices`,
+    );
+  }
+  return display;
+}
+
 function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTable): Request {
   const base = rid === undefined ? {} : { rid };
   switch (op) {
@@ -252,18 +224,29 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTabl
       const post = optionalBoolean(fields, 'post');
       const stp = oneOf(fields, 'stp', STP_MODES, 'none');
       const cid = optionalString(fields, 'cid', MAX_CID_LENGTH);
-      let px: number | null = null;
-      if (kind === 'limit') {
-        px = marketNumber(fields, 'px', market);
-      } else if (field(fields, 'px') !== undefined) {
-        throw new Invalid('bad_request', 'market orders take no px');
-      }
+      const { px, trigger } = placePrices(fields, kind, side, tif, market);
       if (post && (kind !== 'limit' || tif !== 'gtc')) {
         throw new Invalid('bad_request', 'post is only for limit gtc orders');
       }
+      const display = icebergDisplay(fields, kind, tif, qty, market);
       const retry = optionalBoolean(fields, 'retry');
       if (retry && cid === null) throw new Invalid('bad_request', 'retry needs the cid of the place it repeats');
-      return { op, ...base, sym, side, kind, px, qty, tif, post, stp, cid, ...(retry ? { retry } : {}) };
+      return {
+        op,
+        ...base,
+        sym,
+        side,
+        kind,
+        px,
+        qty,
+        tif,
+        post,
+        stp,
+        cid,
+        ...(trigger !== null ? { trigger } : {}),
+        ...(display !== null ? { display } : {}),
+        ...(retry ? { retry } : {}),
+      };
     }
     case 'cancel':
     case 'order':
@@ -283,8 +266,11 @@ function parse(op: Op, fields: Fields, rid: Rid | undefined, markets: MarketTabl
       const market = markets.get(sym);
       const qty = optionalMarketNumber(fields, 'qty', market);
       const px = optionalMarketNumber(fields, 'px', market);
-      if (qty === null && px === null) throw new Invalid('bad_request', 'amend needs qty and/or px');
-      return { op, ...base, sym, ref, qty, px };
+      const trigger = optionalMarketNumber(fields, 'trigger', market);
+      if (qty === null && px === null && trigger === null) throw new Invalid('bad_request', 'amend needs qty, px and/or trigger');
+      if (field(fields, 'display') !== undefined)
+        throw new Invalid('bad_request', "an iceberg's display cannot be amended: cancel it and place it again");
+      return { op, ...base, sym, ref, qty, px, ...(trigger !== null ? { trigger } : {}) };
     }
     case 'balances':
       return { op, ...base, account: optionalString(fields, 'account', MAX_ACCOUNT_LENGTH) };

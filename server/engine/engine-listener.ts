@@ -1,10 +1,10 @@
 // How the engine reports what a command did, as it does it (Liquibook's listener): accepted,
-// canceled and amended orders, fills, level changes, balances, transfers. The listener decides
+// canceled, amended and triggered orders, fills, level changes, balances, transfers. The listener decides
 // what to build: the EventCollector builds the event objects the gateway, the journal follower and
 // the tests read from `CommandResult.events`; a replay that needs only which books changed, or
 // only the trades, installs a listener that builds nothing else (MatchingEngine.withListener).
 import type { CancelReason, Side } from '../../protocol/constants.js';
-import { amendedExec, canceledExec, fillExec, plainExec } from './exec-events.js';
+import { amendedExec, canceledExec, fillExec, plainExec, triggeredExec } from './exec-events.js';
 import type { Order } from './order.js';
 import type { EngineEvent, TransferCommand } from './types.js';
 
@@ -29,10 +29,32 @@ export interface FillReport {
   ts: number;
 }
 
+/** A report for a book to reuse (its orders are set before each report). */
+export function newFillReport(sym: string): FillReport {
+  const none = null as unknown as Order;
+  return {
+    sym,
+    tradeId: 0,
+    px: 0,
+    qty: 0,
+    maker: none,
+    taker: none,
+    baseAmount: 0,
+    quoteAmount: 0,
+    makerFee: 0,
+    takerFee: 0,
+    makerFeeAsset: '',
+    takerFeeAsset: '',
+    ts: 0,
+  };
+}
+
 export interface EngineListener {
   accepted(order: Order, ts: number): void;
   canceled(order: Order, ts: number, reason: CancelReason): void;
   amended(order: Order, ts: number): void;
+  /** A waiting stop's trigger was reached: it enters as a taker now. */
+  triggered(order: Order, ts: number): void;
   filled(fill: FillReport): void;
   /** A level's new aggregate quantity (0: gone). */
   levelChanged(sym: string, side: Side, px: number, qty: number): void;
@@ -71,6 +93,10 @@ export class EventCollector implements EngineListener {
 
   amended(order: Order, ts: number): void {
     this.out.events.push(amendedExec(order, ts));
+  }
+
+  triggered(order: Order, ts: number): void {
+    this.out.events.push(triggeredExec(order, ts));
   }
 
   filled(fill: FillReport): void {
@@ -123,6 +149,7 @@ export class QuietListener implements EngineListener {
   accepted(): void {}
   canceled(): void {}
   amended(): void {}
+  triggered(): void {}
   filled(_fill: FillReport): void {}
   levelChanged(_sym: string, _side: Side, _px: number, _qty: number): void {}
   balanceChanged(): void {}

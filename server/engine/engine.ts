@@ -9,6 +9,8 @@ import { EventCollector, NO_EVENTS, type EngineListener, type EngineOutput } fro
 import { Ledger } from './ledger.js';
 import type { Order } from './order.js';
 import { OrderBook } from './order-book.js';
+import { mayStayOpen } from './order-rules.js';
+import { openOrderView } from './order-view.js';
 import {
   DEFAULT_ENGINE_LIMITS,
   type AmendCommand,
@@ -127,7 +129,7 @@ export class MatchingEngine {
     if (!entry) return [];
     const views: OrderView[] = [];
     for (let order = entry.first; order !== null; order = order.accountNext) {
-      if (sym === null || order.sym === sym) views.push(this.books.get(order.sym)!.openOrderView(order));
+      if (sym === null || order.sym === sym) views.push(openOrderView(order));
     }
     return views;
   }
@@ -136,7 +138,7 @@ export class MatchingEngine {
   openOrder(account: string, sym: string, ref: OrderRef): OrderView | undefined {
     const book = this.books.get(sym);
     const order = book && this.findOrder(book, account, ref);
-    return order ? book.openOrderView(order) : undefined;
+    return order ? openOrderView(order) : undefined;
   }
 
   levels(sym: string, side: Side, depth: number): Level[] {
@@ -152,8 +154,7 @@ export class MatchingEngine {
     if (cmd.cid !== null && open !== undefined && open.cids.has(cmd.cid)) {
       return { ok: false, code: 'duplicate_cid', msg: `cid ${cmd.cid} is in use by an open order`, events: [] };
     }
-    const mayRest = cmd.kind === 'limit' && cmd.tif === 'gtc';
-    if (mayRest && (open?.size ?? 0) >= this.limits.maxOpenOrdersPerAccount) {
+    if (mayStayOpen(cmd.kind, cmd.tif) && (open?.size ?? 0) >= this.limits.maxOpenOrdersPerAccount) {
       return { ok: false, code: 'too_many_orders', msg: 'too many open orders for this account', events: [] };
     }
     return book.place(cmd, account);

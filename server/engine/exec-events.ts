@@ -89,3 +89,22 @@ export function amendedExec(order: Order, ts: number): ExecEvent {
   };
   return { kind: 'exec', account: order.account, exec };
 }
+
+/** A stop that triggered: it now enters as a taker (nothing has filled while it waited). */
+export function triggeredExec(order: Order, ts: number): ExecEvent {
+  const exec: Exec = {
+    type: 'exec',
+    sym: order.sym,
+    id: order.id,
+    cid: order.cid,
+    side: order.side,
+    status: 'new',
+    px: order.px,
+    qty: order.qty,
+    leaves: order.qty - order.filled,
+    filled: order.filled,
+    ts,
+    triggered: true,
+  };
+  return { kind: 'exec', account: order.account, exec };
+}

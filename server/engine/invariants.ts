@@ -2,7 +2,7 @@
 // it after every command; it returns the first broken invariant, or null when all hold.
 import type { BookSide } from './book-side.js';
 import type { Account } from './account.js';
-import { limitBuyHold, sellHold } from './order-rules.js';
+import { limitBuyHold, restsAfterMatching, sellHold, waitsForTrigger } from './order-rules.js';
 import type { MatchingEngine } from './engine.js';
 import type { Order } from './order.js';
 import type { OrderBook } from './order-book.js';
@@ -25,23 +25,63 @@ function checkSide(book: OrderBook, side: BookSide, seen: Set<Order>): string | 
       if (order.px !== level.px || order.side !== side.side) return `${book.sym} order ${order.id}: px/side differ from its level`;
       if (order.leaves <= 0) return `${book.sym} order ${order.id}: rests with leaves ${order.leaves}`;
       if (book.orders.get(order.id) !== order) return `${book.sym} order ${order.id}: not in the id index`;
-      if (order.kind !== 'limit' || order.tif !== 'gtc') return `${book.sym} order ${order.id}: a ${order.kind}/${order.tif} order rests`;
-      total += order.leaves;
+      if (!restsAfterMatching(order.kind, order.tif, order.px) || order.waiting) {
+        return `${book.sym} order ${order.id}: a ${order.kind}/${order.tif}${order.waiting ? ' waiting' : ''} order rests`;
+      }
+      if ((order.trigger !== null) !== waitsForTrigger(order.kind))
+        return `${book.sym} order ${order.id}: a ${order.kind} with trigger ${order.trigger}`;
+      const problem = checkShown(order);
+      if (problem !== null) return `${book.sym} order ${order.id}: ${problem}`;
+      total += order.shown;
       count++;
       seen.add(order);
       prev = order;
     }
     if (level.tail !== prev) return `${book.sym} ${side.side} ${level.px}: tail is not the last order`;
-    if (level.total !== total) return `${book.sym} ${side.side} ${level.px}: total ${level.total} but orders sum to ${total}`;
+    if (level.total !== total) return `${book.sym} ${side.side} ${level.px}: total ${level.total} but its orders show ${total}`;
     if (level.count !== count) return `${book.sym} ${side.side} ${level.px}: count ${level.count} but ${count} orders`;
   }
   return null;
 }
 
+/**
+ * What a resting order shows: all its leaves, or, for an iceberg (a gtc limit order with a display
+ * within its parts), a slice of 1 to min(display, leaves); an iceberg's hold still covers its leaves.
+ */
+function checkShown(order: Order): string | null {
+  if (order.display === null) return order.slice === 0 ? null : `slice ${order.slice} without a display`;
+  if (order.kind !== 'limit' || order.tif !== 'gtc') return `a ${order.kind}/${order.tif} order with display ${order.display}`;
+  if (order.display < 1 || !order.fitsParts(order.leaves)) return `display ${order.display} for leaves ${order.leaves}`;
+  if (order.slice < 1 || order.slice > Math.min(order.display, order.leaves))
+    return `slice ${order.slice} of display ${order.display}, leaves ${order.leaves}`;
+  return null;
+}
+
+/**
+ * A waiting stop: a stop with a trigger, nothing filled (it has not matched), in no level but in
+ * the id index, and in trigger order; a buy always has a px (its hold is the notional at it).
+ */
+function checkStops(book: OrderBook, seen: Set<Order>): string | null {
+  const { buys, sells } = book.stops.sides();
+  for (const order of [...buys, ...sells]) {
+    const what = `${book.sym} stop ${order.id}`;
+    if (!order.waiting || !waitsForTrigger(order.kind)) return `${what}: a ${order.kind} order that is not waiting is kept as a stop`;
+    if (order.trigger === null || order.trigger < 1) return `${what}: trigger ${order.trigger}`;
+    if (order.filled !== 0 || order.level !== null) return `${what}: waiting with filled ${order.filled} or in a level`;
+    if (order.side === 'buy' && order.px === null) return `${what}: a buy stop without px`;
+    if (order.display !== null) return `${what}: a stop with display ${order.display}`;
+    if (book.orders.get(order.id) !== order) return `${what}: not in the id index`;
+    if (seen.has(order)) return `${what}: kept twice`;
+    seen.add(order);
+  }
+  return book.stops.checkOrder();
+}
+
 export function checkInvariants(engine: MatchingEngine): string | null {
+  // Every open order: resting in a level, or a stop waiting for its trigger.
   const resting = new Set<Order>();
   for (const book of engine.allBooks()) {
-    const problem = checkSide(book, book.bids, resting) ?? checkSide(book, book.asks, resting);
+    const problem = checkSide(book, book.bids, resting) ?? checkSide(book, book.asks, resting) ?? checkStops(book, resting);
     if (problem) return problem;
     const bestBid = book.bids.best();
     const bestAsk = book.asks.best();
@@ -49,7 +89,7 @@ export function checkInvariants(engine: MatchingEngine): string | null {
   }
   let indexed = 0;
   for (const book of engine.allBooks()) indexed += book.orders.size;
-  if (indexed !== resting.size) return `id indexes hold ${indexed} orders but ${resting.size} rest`;
+  if (indexed !== resting.size) return `id indexes hold ${indexed} orders but ${resting.size} rest or wait`;
   let byAccount = 0;
   for (const [account, entry] of engine.accounts.entries()) {
     if (entry.size === 0) return `account ${account}: kept with no orders`;
@@ -61,7 +101,7 @@ export function checkInvariants(engine: MatchingEngine): string | null {
       prev = order;
       listed++;
       if (order.account !== account) return `order ${order.id}: listed under account ${account}`;
-      if (!resting.has(order)) return `order ${order.id} of ${account}: open but not resting`;
+      if (!resting.has(order)) return `order ${order.id} of ${account}: open but neither resting nor waiting`;
       if (order.cid !== null) {
         if (entry.cids.get(order.cid) !== order) return `order ${order.id}: cid ${order.cid} not indexed`;
         cids++;
@@ -71,15 +111,15 @@ export function checkInvariants(engine: MatchingEngine): string | null {
     if (cids !== entry.cids.size) return `account ${account}: ${entry.cids.size} cids for ${cids} orders with cid`;
     byAccount += entry.size;
   }
-  if (byAccount !== resting.size) return `accounts hold ${byAccount} orders but ${resting.size} rest`;
+  if (byAccount !== resting.size) return `accounts hold ${byAccount} orders but ${resting.size} rest or wait`;
   return checkMoney(engine, resting);
 }
 
 /**
  * Conservation (every asset's balances, `@fees` included, sum to its supply), no negative
- * balance, and each account's hold equal to what its resting orders hold, each order holding
- * exactly what its rule says for its leaves. Between commands no order is mid-match, so a market
- * buy never holds anything here.
+ * balance, and each account's hold equal to what its open orders hold, each order holding
+ * exactly what its rule says for its leaves (a waiting stop what the order it becomes holds).
+ * Between commands no order is mid-match, so a market buy never holds anything here.
  */
 function checkMoney(engine: MatchingEngine, resting: ReadonlySet<Order>): string | null {
   const { ledger } = engine;

@@ -1,11 +1,12 @@
-// One price on one side: a FIFO of orders (oldest first = time priority) and their summed leaves.
+// One price on one side: a FIFO of orders (oldest first = time priority) and what they show: the
+// summed leaves, an iceberg counting only its current slice (order.ts).
 // `key` orders levels in the heap: lower is better (asks: px, bids: -px).
 import type { Order } from './order.js';
 
 export class PriceLevel {
   head: Order | null = null;
   tail: Order | null = null;
-  /** Sum of the leaves of the orders in this level. */
+  /** Sum of what the orders in this level show (their leaves; an iceberg's slice). */
   total = 0;
   count = 0;
   /** Position in the side's heap array; maintained by LevelHeap. */
@@ -23,7 +24,7 @@ export class PriceLevel {
     if (this.tail) this.tail.next = order;
     else this.head = order;
     this.tail = order;
-    this.total += order.leaves;
+    this.total += order.shown;
     this.count++;
   }
 
@@ -32,7 +33,7 @@ export class PriceLevel {
     else this.head = order.next;
     if (order.next) order.next.prev = order.prev;
     else this.tail = order.prev;
-    this.total -= order.leaves;
+    this.total -= order.shown;
     this.count--;
     order.level = null;
     order.prev = null;

@@ -17,6 +17,10 @@ export interface PlaceCommand {
   readonly post: boolean;
   readonly stp: StpMode;
   readonly cid: string | null;
+  /** [Spotwire] A stop's trigger price (kind `stop` only; absent otherwise). */
+  readonly trigger?: number;
+  /** [Spotwire] An iceberg's slice size (gtc limit orders only; absent otherwise). */
+  readonly display?: number;
 }
 export interface CancelCommand {
   readonly op: 'cancel';
@@ -40,6 +44,8 @@ export interface AmendCommand {
   readonly ref: OrderRef;
   readonly qty: number | null;
   readonly px: number | null;
+  /** [Spotwire] A waiting stop's new trigger (absent: unchanged). */
+  readonly trigger?: number;
 }
 /** A deposit or withdrawal; `ref` makes it idempotent. */
 export interface TransferCommand {

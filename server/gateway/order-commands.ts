@@ -2,7 +2,7 @@
 // ack its accepted command earns.
 import type { TransferOp } from '../../protocol/constants.js';
 import type { Ack, AmendRequest, CancelAllRequest, CancelRequest, PlaceRequest, Rid, TransferAck } from '../../protocol/messages.js';
-import type { CommandResult, EngineCommand } from '../engine/types.js';
+import type { AmendCommand, CommandResult, EngineCommand, PlaceCommand } from '../engine/types.js';
 import type { Connection } from './connection.js';
 
 /** Who sent a command, to be answered once it ran; dead-man and disconnect cancels have none. */
@@ -18,8 +18,8 @@ export type OrderEntryRequest = PlaceRequest | CancelRequest | CancelAllRequest 
 
 export function orderCommand(request: OrderEntryRequest, account: string, ts: number): EngineCommand {
   switch (request.op) {
-    case 'place':
-      return {
+    case 'place': {
+      const command: PlaceCommand = {
         op: 'place',
         ts,
         account,
@@ -33,12 +33,22 @@ export function orderCommand(request: OrderEntryRequest, account: string, ts: nu
         stp: request.stp,
         cid: request.cid,
       };
+      // The [Spotwire] fields only when given: a plain place stays the command it always was.
+      if (request.trigger === undefined && request.display === undefined) return command;
+      return {
+        ...command,
+        ...(request.trigger !== undefined ? { trigger: request.trigger } : {}),
+        ...(request.display !== undefined ? { display: request.display } : {}),
+      };
+    }
     case 'cancel':
       return { op: 'cancel', ts, account, sym: request.sym, ref: request.ref };
     case 'cancel_all':
       return { op: 'cancel_all', ts, account, sym: request.sym, reason: 'user' };
-    case 'amend':
-      return { op: 'amend', ts, account, sym: request.sym, ref: request.ref, qty: request.qty, px: request.px };
+    case 'amend': {
+      const command: AmendCommand = { op: 'amend', ts, account, sym: request.sym, ref: request.ref, qty: request.qty, px: request.px };
+      return request.trigger === undefined ? command : { ...command, trigger: request.trigger };
+    }
   }
 }
 

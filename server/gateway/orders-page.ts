@@ -11,6 +11,7 @@
 import type { OrderView } from '../../protocol/messages.js';
 import type { MatchingEngine } from '../engine/engine.js';
 import type { Order } from '../engine/order.js';
+import { openOrderView } from '../engine/order-view.js';
 
 export interface OrdersPage {
   readonly orders: OrderView[];
@@ -69,7 +70,7 @@ export function ordersPage(
     if (sym !== null && order.sym !== sym) continue;
     if (order.id <= (highest.get(order.sym) ?? 0)) continue;
     if (orders.length === limit) break;
-    orders.push(engine.book(order.sym)!.openOrderView(order));
+    orders.push(openOrderView(order));
     lastReturned = order;
   }
   if (order === null || lastReturned === null) return { orders, more: false, next: null };

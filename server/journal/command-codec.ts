@@ -1,9 +1,15 @@
 // Engine commands as compact tuples for the journal body (about a third of a map's size).
 // Enum fields are stored as their index in the protocol's tables, so the tables' order is part
 // of the journal format: append to them, never reorder.
+//
+// A place or amend that uses a field added after the first format (a stop's trigger, an iceberg's
+// display) is written under its own op, with the fields trailing (up to the last one used, null
+// when absent): a server that
+// predates them refuses the record ("unknown command op") rather than replay it without them.
+// Commands without them keep the original ops and bytes, and old records read as they always did.
 import { Packr, Unpackr } from 'msgpackr';
 import { ORDER_KINDS, SIDES, STP_MODES, TIFS } from '../../protocol/constants.js';
-import type { EngineCommand } from '../engine/types.js';
+import type { AmendCommand, EngineCommand, PlaceCommand } from '../engine/types.js';
 
 /** A journaled command with the order id the engine assigned to it (place only), for replay checks. */
 export interface JournalEntry {
@@ -17,6 +23,10 @@ const OP_CANCEL_ALL = 2;
 const OP_AMEND = 3;
 const OP_DEPOSIT = 4;
 const OP_WITHDRAW = 5;
+/** place + [trigger, display]. */
+const OP_PLACE_EXTENDED = 6;
+/** amend + [trigger]. */
+const OP_AMEND_EXTENDED = 7;
 const CANCEL_ALL_REASONS = ['user', 'disconnect', 'timeout'] as const;
 
 type Tuple = readonly unknown[];
@@ -33,9 +43,10 @@ function at<T>(table: readonly T[], position: unknown): T {
 
 export function commandToTuple(command: EngineCommand): Tuple {
   switch (command.op) {
-    case 'place':
-      return [
-        OP_PLACE,
+    case 'place': {
+      const extended = command.trigger !== undefined || command.display !== undefined;
+      const tuple = [
+        extended ? OP_PLACE_EXTENDED : OP_PLACE,
         command.ts,
         command.account,
         command.sym,
@@ -48,6 +59,10 @@ export function commandToTuple(command: EngineCommand): Tuple {
         index(STP_MODES, command.stp),
         command.cid,
       ];
+      if (command.display !== undefined) tuple.push(command.trigger ?? null, command.display);
+      else if (extended) tuple.push(command.trigger ?? null);
+      return tuple;
+    }
     case 'cancel':
       return [
         OP_CANCEL,
@@ -59,9 +74,10 @@ export function commandToTuple(command: EngineCommand): Tuple {
       ];
     case 'cancel_all':
       return [OP_CANCEL_ALL, command.ts, command.account, command.sym, index(CANCEL_ALL_REASONS, command.reason)];
-    case 'amend':
-      return [
-        OP_AMEND,
+    case 'amend': {
+      const extended = command.trigger !== undefined;
+      const tuple = [
+        extended ? OP_AMEND_EXTENDED : OP_AMEND,
         command.ts,
         command.account,
         command.sym,
@@ -70,6 +86,9 @@ export function commandToTuple(command: EngineCommand): Tuple {
         command.qty,
         command.px,
       ];
+      if (extended) tuple.push(command.trigger ?? null);
+      return tuple;
+    }
     case 'deposit':
     case 'withdraw':
       // Position 3 (a market elsewhere) is the asset, so every tuple starts op, ts, account, name.
@@ -93,7 +112,8 @@ export function tupleToCommand(tuple: Tuple, from = 0): EngineCommand {
   const sym = tuple[from + 3] as string;
   switch (op) {
     case OP_PLACE:
-      return {
+    case OP_PLACE_EXTENDED: {
+      const place: PlaceCommand = {
         op: 'place',
         ts,
         account,
@@ -107,12 +127,19 @@ export function tupleToCommand(tuple: Tuple, from = 0): EngineCommand {
         stp: at(STP_MODES, tuple[from + 10]),
         cid: tuple[from + 11] as string | null,
       };
+      if (op === OP_PLACE) return place;
+      const trigger = tuple[from + 12] as number | null | undefined;
+      const display = tuple[from + 13] as number | null | undefined;
+      if (trigger != null) return display == null ? { ...place, trigger } : { ...place, trigger, display };
+      return display == null ? place : { ...place, display };
+    }
     case OP_CANCEL:
       return { op: 'cancel', ts, account, sym, ref: ref(tuple[from + 4], tuple[from + 5]) };
     case OP_CANCEL_ALL:
       return { op: 'cancel_all', ts, account, sym: tuple[from + 3] as string | null, reason: at(CANCEL_ALL_REASONS, tuple[from + 4]) };
     case OP_AMEND:
-      return {
+    case OP_AMEND_EXTENDED: {
+      const amend: AmendCommand = {
         op: 'amend',
         ts,
         account,
@@ -121,6 +148,10 @@ export function tupleToCommand(tuple: Tuple, from = 0): EngineCommand {
         qty: tuple[from + 6] as number | null,
         px: tuple[from + 7] as number | null,
       };
+      if (op === OP_AMEND) return amend;
+      const trigger = tuple[from + 8] as number | null | undefined;
+      return trigger == null ? amend : { ...amend, trigger };
+    }
     case OP_DEPOSIT:
     case OP_WITHDRAW:
       return {

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { InvalidBatchError } from '../../server/persistence/postgres/batch-rows.js';
 import type { EventBatch } from '../../server/persistence/event-batch.js';
 import { PgSink } from '../../server/persistence/postgres/pg-sink.js';
-import { BTC, ETH, FIXTURE_FUNDING, MARKETS, amend, cancel, fundAll, place } from '../support/engine-fixtures.js';
+import { BTC, ETH, FIXTURE_FUNDING, MARKETS, amend, cancel, fundAll, place, stop } from '../support/engine-fixtures.js';
 import { mulberry32 } from '../../bench/lib/prng.js';
 import { JournalLike, SIM_ACCOUNTS, simulate } from './engine-batches.js';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
@@ -199,6 +199,36 @@ describe('PgSink.apply writes what the engine did', () => {
       { order_id: 1, kind: 'limit', tif: 'gtc', post: false, price: 101, qty: 5, filled: 2, status: 'partial', created_seq: 2 },
       { order_id: 2, kind: 'market', tif: 'ioc', post: false, price: null, qty: 2, filled: 2, status: 'filled', created_seq: 2 },
     ]);
+  });
+
+  it('a stop order is stored as kind stop while it waits, and as it fills once a trade triggers it', async () => {
+    const journal = new JournalLike();
+    journal.runAll([
+      place('bob', 'buy', 95, 5, { ts: 10 }), // seq 1
+      stop('carol', 'sell', 95, null, 3, { ts: 11, tif: 'ioc' }), // seq 2: a stop-market, waiting
+      stop('carol', 'buy', 120, 121, 2, { ts: 12 }), // seq 3: a stop-limit, waiting
+      place('alice', 'sell', 95, 1, { ts: 13 }), // seq 4: the trade at 95 triggers carol's sell stop
+    ]);
+    await sink.apply(journal.batch(1, 3));
+    const columns = (): Promise<unknown[]> =>
+      db.sql`select order_id, kind, tif, price, qty, filled, status, reason from orders where account = 'carol' order by order_id`.then(
+        (rows) => rows.map((row) => ({ ...row })),
+      );
+    expect(await columns()).toEqual([
+      { order_id: 2, kind: 'stop', tif: 'ioc', price: null, qty: 3, filled: 0, status: 'new', reason: null },
+      { order_id: 3, kind: 'stop', tif: 'gtc', price: 121, qty: 2, filled: 0, status: 'new', reason: null },
+    ]);
+    await sink.apply(journal.batch(4, 4));
+    expect((await columns())[0]).toEqual({
+      order_id: 2,
+      kind: 'stop',
+      tif: 'ioc',
+      price: null,
+      qty: 3,
+      filled: 3,
+      status: 'filled',
+      reason: null,
+    });
   });
 
   it('stores names and cids with quotes, backslashes, commas, braces and non-ASCII exactly', async () => {

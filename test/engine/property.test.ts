@@ -9,11 +9,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FEES_ACCOUNT, STP_MODES, TIFS } from '../../protocol/constants.js';
+import { FEES_ACCOUNT, MAX_ICEBERG_PARTS, STP_MODES, TIFS, type OrderKind } from '../../protocol/constants.js';
 import type { MarketInfo, OrderRef } from '../../protocol/messages.js';
 import { MatchingEngine } from '../../server/engine/engine.js';
 import { checkInvariants } from '../../server/engine/invariants.js';
-import type { BalanceEvent, CommandResult, EngineCommand } from '../../server/engine/types.js';
+import type { BalanceEvent, CommandResult, EngineCommand, PlaceCommand } from '../../server/engine/types.js';
 import { ReferenceEngine } from '../support/reference-book.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -64,6 +64,14 @@ const placeSpec = fc.record({
   post: fc.nat({ max: 4 }).map((n) => n === 0),
   stp: fc.constantFrom(...STP_MODES),
   cid: fc.option(fc.nat({ max: CIDS.length - 1 }), { freq: 2 }),
+  // One place in five is a stop: its trigger near the middle, so trades reach it often and
+  // triggered stops trigger others; a sell stop has a px (stop-limit) half the time.
+  stop: fc.nat({ max: 4 }).map((n) => n === 0),
+  triggerOff: fc.integer({ min: -20, max: 20 }),
+  stopLimit: fc.boolean(),
+  // A gtc limit order is an iceberg one time in three, its display anywhere the validator allows.
+  iceberg: fc.nat({ max: 2 }).map((n) => n === 0),
+  displayPick: fc.nat({ max: 1_000 }),
 });
 const cancelSpec = fc.record({ t: fc.constant('cancel' as const), acct: accountIndex, sym: symIndex, ref: refSpec });
 const cancelAllSpec = fc.record({
@@ -79,6 +87,7 @@ const amendSpec = fc.record({
   ref: refSpec,
   qty: fc.constantFrom('none', 'same', 'down', 'down', 'up', 'up', 'le_filled', 'huge'),
   px: fc.constantFrom('none', 'none', 'same', 'shift', 'shift', 'cross'),
+  trigger: fc.constantFrom('none', 'none', 'none', 'shift'),
   k: fc.nat({ max: 1_000 }),
 });
 const transferSpec = fc.record({
@@ -169,22 +178,30 @@ function toCommand(ref: RefEngineView, it: Intent, ts: number, narrow: boolean):
         ref: REFS[it.ref]!,
       };
     case 'place': {
-      const kind = it.market ? 'market' : 'limit';
-      return {
+      const kind: OrderKind = it.stop ? 'stop' : it.market ? 'market' : 'limit';
+      const px = MID + (narrow ? Math.round(it.pxOff / 10) : it.pxOff);
+      const command: PlaceCommand = {
         op: 'place',
         ts,
         account,
         sym: symOf(it.sym),
         side: it.side,
         kind,
-        px: kind === 'market' ? null : MID + (narrow ? Math.round(it.pxOff / 10) : it.pxOff),
+        // A buy stop needs px (the validator's rule); a sell stop may go without (stop-market).
+        px: kind === 'market' || (kind === 'stop' && it.side === 'sell' && !it.stopLimit) ? null : px,
         qty: it.qty,
-        tif: it.tif,
+        // The validator refuses fok on stops.
+        tif: kind === 'stop' && it.tif === 'fok' ? 'gtc' : it.tif,
         // The validator only lets post through on limit gtc orders.
         post: it.post && kind === 'limit' && it.tif === 'gtc',
         stp: it.stp,
         cid: it.cid === null ? null : CIDS[it.cid]!,
       };
+      if (kind === 'stop') return { ...command, trigger: Math.max(1, MID + (narrow ? Math.round(it.triggerOff / 4) : it.triggerOff)) };
+      // The validator's display: a gtc limit order, 1 ≤ display < qty, at most MAX_ICEBERG_PARTS slices.
+      if (kind !== 'limit' || it.tif !== 'gtc' || !it.iceberg || it.qty < 2) return command;
+      const fewest = Math.ceil(it.qty / MAX_ICEBERG_PARTS);
+      return { ...command, display: fewest + (it.displayPick % (it.qty - fewest)) };
     }
     case 'cancel':
       return { op: 'cancel', ts, account, sym: symOf(it.sym), ref: resolveRef(ref, account, symOf(it.sym), it.ref) };
@@ -222,8 +239,10 @@ function toCommand(ref: RefEngineView, it: Intent, ts: number, narrow: boolean):
       };
       let qty = qtyBy[it.qty] ?? null;
       const px = pxBy[it.px] ?? null;
-      if (qty === null && px === null) qty = baseQty; // the validator wants qty and/or px
-      return { op: 'amend', ts, account, sym, ref: orderRef, qty, px };
+      const trigger = it.trigger === 'shift' ? Math.max(1, (target?.trigger ?? MID) + (it.k % 2 === 0 ? 1 : -1) * (1 + (it.k % 4))) : null;
+      if (qty === null && px === null && trigger === null) qty = baseQty; // the validator wants qty, px and/or trigger
+      const amend = { op: 'amend' as const, ts, account, sym, ref: orderRef, qty, px };
+      return trigger === null ? amend : { ...amend, trigger };
     }
   }
 }
@@ -341,14 +360,27 @@ describe('MatchingEngine against the naive reference engine', () => {
         const ref = new ReferenceEngine(MARKETS, { maxOpenOrdersPerAccount });
         for (const [i, next] of [...fundingCommands(funding), ...intents].entries()) {
           const cmd = 'op' in next ? next : toCommand(ref, next, i + 1, narrow);
+          const refreshes = ref.refreshes;
           const result = ref.execute(cmd);
+          if (ref.refreshes > refreshes) seen.add('iceberg:refresh');
+          if (cmd.op === 'place' && cmd.display !== undefined && result.ok) seen.add('iceberg:placed');
+          // The same maker and taker trading twice: a taker met an iceberg's new slice again.
+          const pairs = result.events.flatMap((e) => (e.kind === 'trade' ? [`${e.makerOrderId}:${e.takerOrderId}`] : []));
+          if (new Set(pairs).size < pairs.length) seen.add('iceberg:hit-again');
           if (!result.ok) seen.add(`${cmd.op}:${result.code}`);
           if (result.ok && result.transfer?.duplicate === true) seen.add(`${cmd.op}:duplicate`);
+          let triggered = 0;
           for (const e of result.events) {
             if (e.kind === 'trade' && e.makerFee > 0 && e.takerFee > 0) seen.add('trade:fees');
             if (e.kind !== 'exec') continue;
-            seen.add(`exec:${e.exec.status}${e.exec.reason ? `:${e.exec.reason}` : ''}${e.exec.amended ? ':amended' : ''}`);
+            if (e.exec.triggered) triggered++;
+            seen.add(
+              `exec:${e.exec.status}${e.exec.reason ? `:${e.exec.reason}` : ''}${e.exec.amended ? ':amended' : ''}${e.exec.triggered ? ':triggered' : ''}`,
+            );
           }
+          if (triggered > 1) seen.add('stop:cascade');
+          if (cmd.op === 'place' && cmd.kind === 'stop' && result.ok)
+            seen.add(`stop:placed:${cmd.side}:${cmd.px === null ? 'market' : 'limit'}`);
         }
       }),
       { seed: SEED + 1, numRuns: 60 },
@@ -387,6 +419,15 @@ describe('MatchingEngine against the naive reference engine', () => {
       'exec:canceled:amend',
       'exec:new:amended',
       'exec:partial:amended',
+      'exec:new:triggered',
+      'stop:cascade',
+      'stop:placed:buy:limit',
+      'stop:placed:sell:limit',
+      'stop:placed:sell:market',
+      'amend:bad_request',
+      'iceberg:placed',
+      'iceberg:refresh',
+      'iceberg:hit-again',
     ];
     expect(expected.filter((k) => !seen.has(k))).toEqual([]);
   });

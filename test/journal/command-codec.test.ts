@@ -92,3 +92,78 @@ describe('command codec decodeBatch', () => {
     }
   });
 });
+
+describe('command codec: stop orders and icebergs', () => {
+  const place: JournalEntry = {
+    id: 7,
+    command: {
+      op: 'place',
+      ts: 1_764_000_000_000,
+      account: 'alice',
+      sym: 'BTC-USD',
+      side: 'sell',
+      kind: 'limit',
+      px: 100,
+      qty: 5,
+      tif: 'gtc',
+      post: false,
+      stp: 'none',
+      cid: 'c1',
+    },
+  };
+  const amendEntry: JournalEntry = {
+    id: null,
+    command: { op: 'amend', ts: 1_764_000_000_001, account: 'alice', sym: 'BTC-USD', ref: { id: 7 }, qty: 4, px: null },
+  };
+
+  it('writes a command without the new fields exactly as before, and reads records written before them', () => {
+    const codec = createCommandCodec();
+    const packr = new Packr({ useRecords: false });
+    // The tuples as the first format wrote them: op 0 (place) and 3 (amend), no trailing fields.
+    const old = packr.pack([
+      [7, 0, 1_764_000_000_000, 'alice', 'BTC-USD', 1, 0, 100, 5, 0, false, 0, 'c1'],
+      [null, 3, 1_764_000_000_001, 'alice', 'BTC-USD', 7, null, 4, null],
+    ]);
+    expect(codec.encodeBatch([place, amendEntry])).toEqual(old);
+    expect(codec.decodeBatch(old)).toEqual([place, amendEntry]);
+  });
+
+  it('writes a stop under its own ops with the trigger trailing, and reads it back', () => {
+    const codec = createCommandCodec();
+    const stopPlace: JournalEntry = {
+      id: 8,
+      command: { ...place.command, kind: 'stop', px: null, trigger: 95 } as JournalEntry['command'],
+    };
+    const stopAmend: JournalEntry = { id: null, command: { ...amendEntry.command, trigger: 94 } as JournalEntry['command'] };
+    const body = codec.encodeBatch([stopPlace, stopAmend]);
+    const tuples = unpackr.unpack(body) as unknown[][];
+    expect(tuples[0]).toEqual([8, 6, 1_764_000_000_000, 'alice', 'BTC-USD', 1, 2, null, 5, 0, false, 0, 'c1', 95]);
+    expect(tuples[1]).toEqual([null, 7, 1_764_000_000_001, 'alice', 'BTC-USD', 7, null, 4, null, 94]);
+    expect(codec.decodeBatch(body)).toEqual([stopPlace, stopAmend]);
+    expect(codec.decodeBatch(body)).toEqual(referenceDecode(body));
+  });
+
+  it("writes an iceberg's display after a nil trigger, and reads it back", () => {
+    const codec = createCommandCodec();
+    const icebergPlace: JournalEntry = { id: 9, command: { ...place.command, display: 2 } as JournalEntry['command'] };
+    const body = codec.encodeBatch([icebergPlace]);
+    expect((unpackr.unpack(body) as unknown[][])[0]).toEqual([
+      9,
+      6,
+      1_764_000_000_000,
+      'alice',
+      'BTC-USD',
+      1,
+      0,
+      100,
+      5,
+      0,
+      false,
+      0,
+      'c1',
+      null,
+      2,
+    ]);
+    expect(codec.decodeBatch(body)).toEqual([icebergPlace]);
+  });
+});

@@ -11,7 +11,7 @@ import { SinkBehind, type EventBatch } from '../../server/persistence/event-batc
 import { RedisSink } from '../../server/persistence/redis/redis-sink.js';
 import { BatchAftermath } from '../../server/persistence/dead-letters/redrive-state.js';
 import { FEE_MARKETS, FUNDED_ACCOUNTS, JournalLike, simulate } from '../db/engine-batches.js';
-import { BTC, ETH, FIXTURE_FUNDING, MARKETS, cancel, cancelAll, fundAll, place } from '../support/engine-fixtures.js';
+import { BTC, ETH, FIXTURE_FUNDING, MARKETS, cancel, cancelAll, fundAll, place, stop } from '../support/engine-fixtures.js';
 import { mulberry32 } from '../../bench/lib/prng.js';
 import { deleteUnder, dumpRedis } from './redis-dump.js';
 import { FUNDING_RECORD_COMMANDS, JournalFixture } from './write-behind-fixture.js';
@@ -335,6 +335,28 @@ describe('RedisSink', () => {
       const open = journal.engine.openOrders(account, null);
       expect(Object.keys(hash).sort()).toEqual(open.map((order) => openOrderField(order.sym, order.id)).sort());
     }
+  });
+
+  it("streams a stop order waiting, triggered and filled, and an iceberg, byte for byte; its open orders are the engine's", async () => {
+    const journal = new JournalLike();
+    journal.runAll([
+      place('alice', 'sell', 100, 10, { display: 3 }),
+      stop('bob', 'buy', 100, 101, 4, { cid: 'stop-"1"' }),
+      stop('carol', 'sell', 90, null, 2),
+      place('bob', 'buy', 100, 1), // the trade at 100 triggers bob's stop, which takes a new slice of alice's iceberg
+    ]);
+    const sink = await newSink('kinds');
+    sinks.push(sink);
+    for (let seq = 1; seq <= journal.lastSeq; seq++) await sink.apply(journal.batch(seq, seq));
+    const expected = expectedStream(journal.commands);
+    expect(expected.map(([, fields]) => fields[1]!).join('\n')).toContain('"triggered":true');
+    expect(await redis.xrange(sink.keys.events, '-', '+')).toEqual(expected);
+    for (const account of ['alice', 'bob', 'carol']) {
+      const hash = await redis.hgetall(sink.keys.openOrders(account));
+      const open = journal.engine.openOrders(account, null);
+      expect(Object.keys(hash).sort()).toEqual(open.map((order) => openOrderField(order.sym, order.id)).sort());
+    }
+    expect(journal.engine.openOrders('carol', null)).toMatchObject([{ kind: 'stop', triggered: false }]);
   });
 
   it('after random trading, deposits and withdrawals with fees, every balance (@fees too) equals the engine; transfers are streamed byte for byte; replays change nothing', async () => {

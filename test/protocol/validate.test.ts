@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCodec } from '../../protocol/codec.js';
 import {
+  BUY_STOP_NEEDS_PX,
   DEFAULT_BOOK_DEPTH,
   MAX_BOOK_DEPTH,
   MAX_CID_LENGTH,
@@ -549,5 +550,125 @@ describe('validateRequest: prototype keys in a decoded frame', () => {
   it('reads only own fields, never inherited ones', () => {
     const inherited = Object.create({ op: 'login', token: 't' }) as Record<string, unknown>;
     expect(rejected(inherited).msg).toBe('op is required');
+  });
+});
+
+describe('validateRequest: stop orders', () => {
+  const STOP = { op: 'place', sym: 'BTC-USD', side: 'sell', kind: 'stop', trigger: 95, qty: 5 } as const;
+
+  it('a stop takes a trigger and an optional px (stop-limit with it, stop-market without)', () => {
+    expect(accepted(STOP)).toEqual({
+      op: 'place',
+      sym: 'BTC-USD',
+      side: 'sell',
+      kind: 'stop',
+      px: null,
+      qty: 5,
+      tif: 'gtc',
+      post: false,
+      stp: 'none',
+      cid: null,
+      trigger: 95,
+    });
+    expect(accepted({ ...STOP, px: 94 })).toMatchObject({ kind: 'stop', px: 94, trigger: 95 });
+    expect(accepted({ ...STOP, side: 'buy', px: 106, trigger: 105, tif: 'ioc' })).toMatchObject({ side: 'buy', px: 106, tif: 'ioc' });
+  });
+
+  it.each([
+    ['a missing trigger', { trigger: undefined }, 'bad_request', 'trigger is required'],
+    ['a trigger of 0', { trigger: 0 }, 'bad_number', 'trigger must be a safe positive integer'],
+    ['a trigger past 2^53', { trigger: 2 ** 53 }, 'bad_number', 'trigger must be a safe positive integer'],
+    ['a string trigger', { trigger: '95' }, 'bad_number', 'trigger must be a safe positive integer'],
+    ['fok', { tif: 'fok' }, 'bad_request', 'stop orders take tif gtc or ioc: a stop that triggers can no longer be rejected whole'],
+    ['post', { px: 94, post: true }, 'bad_request', 'post is only for limit gtc orders'],
+    ['a buy without px', { side: 'buy' }, 'bad_request', BUY_STOP_NEEDS_PX],
+  ])('place: a stop with %s is refused', (_, patch, code, msg) => {
+    const message: Record<string, unknown> = { ...STOP, ...patch };
+    if (message.trigger === undefined) delete message.trigger;
+    expect(rejected(message)).toMatchObject({ code, op: 'place', msg });
+  });
+
+  it('a decimal trigger is answered in the market units, as px is', () => {
+    const markets = new Map([
+      ['BTC-USD', { sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6, makerFee: 0, takerFee: 0 }],
+    ]);
+    const result = validateRequest({ ...STOP, trigger: 95.5 }, markets);
+    expect(result.ok ? null : result.reject.msg).toBe(
+      'trigger must be an integer number of ticks (BTC-USD has pxDecimals 2: 95.50 USD is trigger 9550)',
+    );
+  });
+
+  it('a trigger on another kind is refused', () => {
+    expect(rejected({ ...PLACE, trigger: 95 })).toMatchObject({ code: 'bad_request', msg: 'trigger is only for stop orders' });
+    const { px: _px, ...market } = { ...PLACE, kind: 'market' };
+    expect(rejected({ ...market, trigger: 95 })).toMatchObject({ code: 'bad_request', msg: 'trigger is only for stop orders' });
+  });
+
+  it('amend: trigger alone is enough, and is left out when absent', () => {
+    expect(accepted({ op: 'amend', sym: 'X', id: 1, trigger: 90 })).toEqual({
+      op: 'amend',
+      sym: 'X',
+      ref: { id: 1 },
+      qty: null,
+      px: null,
+      trigger: 90,
+    });
+    expect(accepted({ op: 'amend', sym: 'X', id: 1, qty: 2 })).not.toHaveProperty('trigger');
+    expect(rejected({ op: 'amend', sym: 'X', id: 1 }).msg).toBe('amend needs qty, px and/or trigger');
+    expect(rejected({ op: 'amend', sym: 'X', id: 1, trigger: -3 }).code).toBe('bad_number');
+  });
+});
+
+describe('validateRequest: icebergs', () => {
+  const ICEBERG = { ...PLACE, qty: 10, display: 3 };
+
+  it('a gtc limit order takes display: 1 ≤ display < qty, in at most 100 slices', () => {
+    expect(accepted(ICEBERG)).toEqual({
+      op: 'place',
+      sym: 'BTC-USD',
+      side: 'buy',
+      kind: 'limit',
+      px: 100,
+      qty: 10,
+      tif: 'gtc',
+      post: false,
+      stp: 'none',
+      cid: null,
+      display: 3,
+    });
+    expect(accepted({ ...ICEBERG, post: true })).toMatchObject({ post: true, display: 3 });
+    expect(accepted({ ...ICEBERG, qty: 1000, display: 10 })).toMatchObject({ display: 10 });
+    expect(accepted({ ...PLACE })).not.toHaveProperty('display');
+  });
+
+  it.each([
+    ['display equal to qty', { display: 10 }, 'bad_request', 'display must be less than qty: an iceberg shows a part of its qty at a time'],
+    ['display of 0', { display: 0 }, 'bad_number', 'display must be a safe positive integer'],
+    ['101 slices', { qty: 1001, display: 10 }, 'bad_request', 'display must be at least qty / 100: an iceberg shows at most 100 slices'],
+    [
+      'ioc',
+      { tif: 'ioc' },
+      'bad_request',
+      'display is only for limit gtc orders (icebergs): an order that does not rest has nothing to hide',
+    ],
+    [
+      'a stop',
+      { kind: 'stop', trigger: 95 },
+      'bad_request',
+      'display is only for limit gtc orders (icebergs): an order that does not rest has nothing to hide',
+    ],
+  ])('place: an iceberg with %s is refused', (_, patch, code, msg) => {
+    expect(rejected({ ...ICEBERG, ...patch })).toMatchObject({ code, op: 'place', msg });
+  });
+
+  it('a decimal display is answered in lots; display cannot be amended', () => {
+    const markets = new Map([
+      ['BTC-USD', { sym: 'BTC-USD', base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6, makerFee: 0, takerFee: 0 }],
+    ]);
+    const result = validateRequest({ ...ICEBERG, display: 0.5 }, markets);
+    expect(result.ok ? null : result.reject.msg).toBe(
+      'display must be an integer number of lots (BTC-USD has qtyDecimals 6: 0.500000 BTC is display 500000)',
+    );
+    expect(rejected({ op: 'amend', sym: 'X', id: 1, qty: 5, display: 2 }).code).toBe('bad_request');
   });
 });

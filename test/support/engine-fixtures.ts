@@ -43,6 +43,18 @@ export function place(account: string, side: Side, px: number | null, qty: numbe
   };
 }
 
+/** A stop order: a stop-limit at `px`, or a stop-market when `px` is null. */
+export function stop(
+  account: string,
+  side: Side,
+  trigger: number,
+  px: number | null,
+  qty: number,
+  options: PlaceOptions = {},
+): PlaceCommand {
+  return place(account, side, px, qty, { kind: 'stop', trigger, ...options });
+}
+
 export function cancel(account: string, ref: OrderRef, sym: string = BTC): CancelCommand {
   return { op: 'cancel', ts: 2_000, account, sym, ref };
 }
@@ -51,8 +63,14 @@ export function cancelAll(account: string, sym: string | null, reason: 'user' | 
   return { op: 'cancel_all', ts: 3_000, account, sym, reason };
 }
 
-export function amend(account: string, ref: OrderRef, change: { qty?: number; px?: number }, sym: string = BTC): AmendCommand {
-  return { op: 'amend', ts: 4_000, account, sym, ref, qty: change.qty ?? null, px: change.px ?? null };
+export function amend(
+  account: string,
+  ref: OrderRef,
+  change: { qty?: number; px?: number; trigger?: number },
+  sym: string = BTC,
+): AmendCommand {
+  const command: AmendCommand = { op: 'amend', ts: 4_000, account, sym, ref, qty: change.qty ?? null, px: change.px ?? null };
+  return change.trigger === undefined ? command : { ...command, trigger: change.trigger };
 }
 
 export interface EngineSnapshot {
@@ -96,7 +114,7 @@ export function levelEvents(result: CommandResult): LevelEvent[] {
 }
 
 /**
- * A compact picture of the book's event stream: `exec:<id>:<status>[:reason]`, `trade:<px>x<qty>`,
+ * A compact picture of the book's event stream: `exec:<id>:<status>[:reason][:triggered]`, `trade:<px>x<qty>`,
  * `level:<side>:<px>=<qty>`. Money events are left out (`moneyOutline` shows them).
  */
 export function outline(events: readonly EngineEvent[]): string[] {
@@ -139,7 +157,7 @@ export function fundingCommands(
 function describeEvent(e: EngineEvent): string {
   switch (e.kind) {
     case 'exec':
-      return `exec:${e.exec.id}:${e.exec.status}${e.exec.reason ? `:${e.exec.reason}` : ''}`;
+      return `exec:${e.exec.id}:${e.exec.status}${e.exec.reason ? `:${e.exec.reason}` : ''}${e.exec.triggered ? ':triggered' : ''}`;
     case 'trade':
       return `trade:${e.px}x${e.qty}`;
     case 'level':

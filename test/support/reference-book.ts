@@ -3,8 +3,12 @@
 // docs/PROTOCOL.md "Matching rules" on plain arrays kept sorted best-first. It favours being obviously
 // right over being fast: every book question is answered by scanning or re-sorting an array, and
 // every sum that could pass 2^53 is taken in BigInt. Money lives in reference-ledger.ts.
-import { FEES_ACCOUNT, type CancelReason, type Side } from '../../protocol/constants.js';
-import type { Exec, Fill, Level, MarketInfo, OrderRef, OrderView } from '../../protocol/messages.js';
+// Stop orders wait in an unsorted list; after each command's taker, the trades of the command so
+// far say which are due (reference-orders.ts nextDueStop). An iceberg shows `slice` of its leaves;
+// a used-up slice is renewed with a new time priority. The books, the order shapes and the dry
+// runs (matching played on a copy) are in reference-orders.ts.
+import { BUY_STOP_NEEDS_PX, FEES_ACCOUNT, MAX_ICEBERG_PARTS, type CancelReason, type Side } from '../../protocol/constants.js';
+import type { Fill, Level, MarketInfo, OrderRef, OrderView } from '../../protocol/messages.js';
 import type {
   AmendCommand,
   CancelAllCommand,
@@ -24,108 +28,30 @@ import {
   referenceTransfer,
   type RefMarketMoney,
 } from './reference-ledger.js';
-
-const HOLD_TOO_LARGE = 'the amount this order would hold exceeds 2^53-1 ledger units';
-
-interface RefOrder {
-  readonly sym: string;
-  readonly id: number;
-  readonly account: string;
-  readonly cid: string | null;
-  readonly side: Side;
-  readonly kind: 'limit' | 'market';
-  readonly tif: 'gtc' | 'ioc' | 'fok';
-  readonly post: boolean;
-  readonly stp: PlaceCommand['stp'];
-  px: number | null;
-  qty: number;
-  filled: number;
-  readonly ts: number;
-  /** Engine-wide acceptance sequence: the order of `openOrders` and `cancel_all`. */
-  readonly accepted: number;
-  /** Time priority within a price level; renewed when the order goes to the back of a level. */
-  priority: number;
-  /** What it holds now; a rule of its leaves, except a market buy's, which is its remaining cost. */
-  hold: bigint;
-  receivedTaker: bigint;
-  receivedMaker: bigint;
-  feesPaid: bigint;
-}
-
-function leavesOf(order: RefOrder): number {
-  return order.qty - order.filled;
-}
-
-function fail(code: Extract<CommandResult, { ok: false }>['code'], msg: string): CommandResult {
-  return { ok: false, code, msg, events: [] };
-}
-
-class RefBook {
-  /** Resting buy orders, best first: highest px, then oldest priority. */
-  bids: RefOrder[] = [];
-  /** Resting sell orders, best first: lowest px, then oldest priority. */
-  asks: RefOrder[] = [];
-  nextOrderId = 1;
-  nextTradeId = 1;
-
-  constructor(
-    readonly sym: string,
-    readonly money: RefMarketMoney,
-  ) {}
-
-  resting(side: Side): RefOrder[] {
-    return side === 'buy' ? this.bids : this.asks;
-  }
-
-  all(): RefOrder[] {
-    return [...this.bids, ...this.asks];
-  }
-
-  sortSide(side: Side): void {
-    const sign = side === 'buy' ? -1 : 1;
-    this.resting(side).sort((a, b) => (a.px! !== b.px! ? sign * (a.px! - b.px!) : a.priority - b.priority));
-  }
-
-  levelTotal(side: Side, px: number): bigint {
-    let total = 0n;
-    for (const order of this.resting(side)) if (order.px === px) total += BigInt(leavesOf(order));
-    if (total > MAX) throw new Error(`reference: level ${this.sym} ${side} ${px} holds ${total}`);
-    return total;
-  }
-
-  remove(order: RefOrder): void {
-    const list = this.resting(order.side);
-    const index = list.indexOf(order);
-    if (index < 0) throw new Error(`reference: order ${order.id} is not resting`);
-    list.splice(index, 1);
-  }
-
-  levels(side: Side, depth: number): Level[] {
-    const out: Level[] = [];
-    for (const order of this.resting(side)) {
-      const last = out[out.length - 1];
-      if (last && last[0] === order.px) continue;
-      if (out.length === depth) break;
-      out.push([order.px!, Number(this.levelTotal(side, order.px!))]);
-    }
-    return out;
-  }
-}
-
-function opposite(side: Side): Side {
-  return side === 'buy' ? 'sell' : 'buy';
-}
-
-/** True when a taker on `takerSide` with limit `px` (null: market) may trade at `makerPx`. */
-function crosses(takerSide: Side, px: number | null, makerPx: number): boolean {
-  if (px === null) return true;
-  return takerSide === 'buy' ? makerPx <= px : makerPx >= px;
-}
+import {
+  HOLD_TOO_LARGE,
+  RefBook,
+  crosses,
+  execOf,
+  fail,
+  holdAssetOf,
+  isMarketLike,
+  leavesOf,
+  levelEvent,
+  nextDueStop,
+  opposite,
+  rests,
+  simulateTaker,
+  visibleOf,
+  type RefOrder,
+} from './reference-orders.js';
 
 export class ReferenceEngine {
   private readonly books = new Map<string, RefBook>();
   private accepted = 0;
   private priority = 0;
+  /** How many iceberg slices have been renewed (for the property test's tally). */
+  refreshes = 0;
   readonly ledger: ReferenceLedger;
 
   constructor(
@@ -157,7 +83,7 @@ export class ReferenceEngine {
   openOrders(account: string, sym: string | null): OrderView[] {
     return this.openOf(account)
       .filter((order) => sym === null || order.sym === sym)
-      .map((order) => ({
+      .map((order): OrderView => ({
         sym: order.sym,
         id: order.id,
         cid: order.cid,
@@ -171,6 +97,8 @@ export class ReferenceEngine {
         leaves: leavesOf(order),
         status: order.filled > 0 ? 'partial' : 'new',
         ts: order.ts,
+        ...(order.trigger !== null ? { trigger: order.trigger, triggered: !order.waiting } : {}),
+        ...(order.display !== null ? { display: order.display } : {}),
       }));
   }
 
@@ -199,9 +127,11 @@ export class ReferenceEngine {
     if (cmd.cid !== null && open.some((order) => order.cid === cmd.cid)) {
       return fail('duplicate_cid', `cid ${cmd.cid} is in use by an open order`);
     }
-    if (cmd.kind === 'limit' && cmd.tif === 'gtc' && open.length >= this.limits.maxOpenOrdersPerAccount) {
+    const staysOpen = (cmd.kind === 'limit' && cmd.tif === 'gtc') || cmd.kind === 'stop';
+    if (staysOpen && open.length >= this.limits.maxOpenOrdersPerAccount) {
       return fail('too_many_orders', 'too many open orders for this account');
     }
+    if (cmd.kind === 'stop') return this.placeStop(book, cmd);
     const best = book.resting(opposite(cmd.side))[0];
     if (cmd.post && best !== undefined && crosses(cmd.side, cmd.px, best.px!)) {
       return fail('post_would_take', 'post-only order would take liquidity');
@@ -226,7 +156,16 @@ export class ReferenceEngine {
     const available = this.ledger.of(cmd.account, holdAsset).available;
     if (hold > available) return fail('insufficient_funds', `needs ${hold} ${holdAsset} (ledger units), ${available} available`);
 
-    const taker: RefOrder = {
+    const taker = this.newOrder(book, cmd, hold);
+    const events: EngineEvent[] = [execOf(taker, 'new', cmd.ts)];
+    this.takeAndSettle(book, taker, cmd.ts, events);
+    this.triggerStops(book, cmd.ts, events);
+    return { ok: true, id: taker.id, cid: taker.cid, events };
+  }
+
+  /** Accepts an order holding `hold` (the caller checked it is available). */
+  private newOrder(book: RefBook, cmd: PlaceCommand, hold: bigint): RefOrder {
+    const order: RefOrder = {
       sym: cmd.sym,
       id: book.nextOrderId++,
       account: cmd.account,
@@ -240,6 +179,10 @@ export class ReferenceEngine {
       qty: cmd.qty,
       filled: 0,
       ts: cmd.ts,
+      trigger: cmd.trigger ?? null,
+      waiting: false,
+      display: cmd.display ?? null,
+      slice: 0,
       accepted: ++this.accepted,
       priority: 0,
       hold,
@@ -247,47 +190,57 @@ export class ReferenceEngine {
       receivedMaker: 0n,
       feesPaid: 0n,
     };
-    this.ledger.restate(cmd.account, holdAsset, 0n, hold);
-    const events: EngineEvent[] = [execOf(taker, 'new', cmd.ts)];
-    this.takeAndSettle(book, taker, cmd.ts, events);
-    return { ok: true, id: taker.id, cid: taker.cid, events };
+    this.ledger.restate(cmd.account, holdAssetOf(book, cmd.side), 0n, hold);
+    return order;
+  }
+
+  /** A stop waits, matching nothing, holding what the order it becomes holds: a sell its qty, a buy (always with px) the notional at px. */
+  private placeStop(book: RefBook, cmd: PlaceCommand): CommandResult {
+    if (cmd.trigger === undefined) return fail('bad_request', 'a stop order needs a trigger');
+    if (cmd.side === 'buy' && cmd.px === null) return fail('bad_request', BUY_STOP_NEEDS_PX);
+    const hold =
+      cmd.side === 'sell' ? BigInt(cmd.qty) * book.money.basePerLot : BigInt(cmd.qty) * BigInt(cmd.px!) * book.money.quotePerTickLot;
+    if (hold > MAX) return fail('bad_number', HOLD_TOO_LARGE);
+    const holdAsset = holdAssetOf(book, cmd.side);
+    const available = this.ledger.of(cmd.account, holdAsset).available;
+    if (hold > available) return fail('insufficient_funds', `needs ${hold} ${holdAsset} (ledger units), ${available} available`);
+    const stop = this.newOrder(book, cmd, hold);
+    stop.waiting = true;
+    book.stops.push(stop);
+    return { ok: true, id: stop.id, cid: stop.cid, events: [execOf(stop, 'new', cmd.ts)] };
+  }
+
+  /**
+   * After a command's taker: while some waiting stop is due (a buy stop at or under the highest
+   * trade of this command so far, a sell stop at or over the lowest), trigger the next one: per
+   * side the trigger reached first (buys lowest, sells highest), then the lower id; across sides
+   * the lower id. It enters as a taker, and its trades count for the stops after it.
+   */
+  private triggerStops(book: RefBook, ts: number, events: EngineEvent[]): void {
+    for (;;) {
+      const next = nextDueStop(book, events);
+      if (next === undefined) return;
+      book.stops.splice(book.stops.indexOf(next), 1);
+      next.waiting = false;
+      events.push(execOf(next, 'new', ts, { triggered: true }));
+      this.takeAndSettle(book, next, ts, events);
+    }
   }
 
   /** All a taker could fill right now, with self-trade prevention applied as matching would. */
   private dryRun(book: RefBook, side: Side, px: number | null, account: string, stp: PlaceCommand['stp']): bigint {
-    let sum = 0n;
-    for (const maker of book.resting(opposite(side))) {
-      if (!crosses(side, px, maker.px!)) break;
-      if (maker.account === account && stp !== 'none') {
-        if (stp === 'cancel_maker') continue;
-        break;
-      }
-      sum += BigInt(leavesOf(maker));
-    }
-    return sum;
+    return simulateTaker(book, side, px, account, stp, null).filled;
   }
 
   /** What a market buy of cmd.qty would pay for what the book offers it now, STP applied. */
   private marketBuyCost(book: RefBook, cmd: PlaceCommand): bigint {
-    let remaining = BigInt(cmd.qty);
-    let cost = 0n;
-    for (const maker of book.asks) {
-      if (remaining === 0n) break;
-      if (maker.account === cmd.account && cmd.stp !== 'none') {
-        if (cmd.stp === 'cancel_maker') continue;
-        break;
-      }
-      const take = remaining < BigInt(leavesOf(maker)) ? remaining : BigInt(leavesOf(maker));
-      cost += take * BigInt(maker.px!) * book.money.quotePerTickLot;
-      remaining -= take;
-    }
-    return cost;
+    return simulateTaker(book, 'buy', null, cmd.account, cmd.stp, BigInt(cmd.qty)).cost;
   }
 
   /** The hold an order's rule asks for now (a market buy's is whatever it has left). */
   private ruleHold(book: RefBook, order: RefOrder): bigint {
     if (order.side === 'sell') return BigInt(leavesOf(order)) * book.money.basePerLot;
-    if (order.kind === 'market') return order.hold;
+    if (isMarketLike(order)) return order.hold;
     return BigInt(leavesOf(order)) * BigInt(order.px!) * book.money.quotePerTickLot;
   }
 
@@ -305,8 +258,9 @@ export class ReferenceEngine {
       const best = makers[0];
       if (best === undefined || !crosses(taker.side, taker.px, best.px!)) break;
       const px = best.px!;
-      // Walk a copy of this level's queue: makers leave `makers` as they fill or are canceled.
-      for (const maker of makers.filter((order) => order.px === px)) {
+      // The level's first order each time: makers leave as they fill or are canceled, and an
+      // iceberg whose slice is used up goes to the back with a new one, where it is met again.
+      for (let maker = makers[0]; maker !== undefined && maker.px === px; maker = makers[0]) {
         if (leavesOf(taker) === 0) break;
         if (maker.account === taker.account && taker.stp !== 'none') {
           if (taker.stp === 'cancel_taker') {
@@ -331,20 +285,22 @@ export class ReferenceEngine {
       this.release(book, taker);
       return;
     }
-    if (!stoppedBySelfTrade && taker.kind === 'limit' && taker.tif === 'gtc') {
+    if (!stoppedBySelfTrade && rests(taker)) {
       taker.priority = ++this.priority;
+      if (taker.display !== null) taker.slice = Math.min(taker.display, leavesOf(taker));
       book.resting(taker.side).push(taker);
       book.sortSide(taker.side);
       events.push(levelEvent(book.sym, taker.side, taker.px!, book.levelTotal(taker.side, taker.px!)));
       return;
     }
-    const reason: CancelReason = stoppedBySelfTrade ? 'stp' : taker.kind === 'market' ? 'market' : 'ioc';
+    const reason: CancelReason = stoppedBySelfTrade ? 'stp' : isMarketLike(taker) ? 'market' : 'ioc';
     this.release(book, taker);
     events.push(execOf(taker, 'canceled', ts, { reason, leaves: 0 }));
   }
 
   private trade(book: RefBook, maker: RefOrder, taker: RefOrder, ts: number, events: EngineEvent[]): void {
-    const qty = Math.min(leavesOf(maker), leavesOf(taker));
+    const qty = Math.min(visibleOf(maker), leavesOf(taker));
+    if (maker.display !== null) maker.slice -= qty;
     const px = maker.px!;
     const tradeId = book.nextTradeId++;
     maker.filled += qty;
@@ -356,7 +312,7 @@ export class ReferenceEngine {
     const seller = taker.side === 'buy' ? maker : taker;
     const fees = new Map<RefOrder, bigint>();
     // The buyer's hold pays the notional at px; what it held above that (a higher limit) comes back.
-    const buyerHold = buyer.kind === 'market' ? buyer.hold - quote : this.ruleHold(book, buyer);
+    const buyerHold = isMarketLike(buyer) ? buyer.hold - quote : this.ruleHold(book, buyer);
     this.ledger.restate(buyer.account, money.quote, buyer.hold, buyerHold + quote);
     this.ledger.of(buyer.account, money.quote).hold -= quote;
     buyer.hold = buyerHold;
@@ -403,6 +359,12 @@ export class ReferenceEngine {
     if (leavesOf(maker) === 0) {
       book.remove(maker);
       this.release(book, maker);
+    } else if (maker.display !== null && maker.slice === 0) {
+      // A new slice, at the back of the level.
+      maker.slice = Math.min(maker.display, leavesOf(maker));
+      maker.priority = ++this.priority;
+      book.sortSide(maker.side);
+      this.refreshes++;
     }
   }
 
@@ -423,9 +385,15 @@ export class ReferenceEngine {
   }
 
   private cancelOne(book: RefBook, order: RefOrder, reason: CancelReason, ts: number, events: EngineEvent[]): void {
-    book.remove(order);
-    this.release(book, order);
-    events.push(levelEvent(book.sym, order.side, order.px!, book.levelTotal(order.side, order.px!)));
+    if (order.waiting) {
+      // A waiting stop is in no level: no level changes.
+      book.stops.splice(book.stops.indexOf(order), 1);
+      this.release(book, order);
+    } else {
+      book.remove(order);
+      this.release(book, order);
+      events.push(levelEvent(book.sym, order.side, order.px!, book.levelTotal(order.side, order.px!)));
+    }
     events.push(execOf(order, 'canceled', ts, { reason, leaves: 0 }));
   }
 
@@ -459,6 +427,8 @@ export class ReferenceEngine {
     const order = this.find(book, cmd.account, cmd.ref);
     if (!order) return fail('unknown_order', 'unknown order');
     const ok = (events: EngineEvent[]): CommandResult => ({ ok: true, id: order.id, cid: order.cid, events });
+    if (order.waiting) return this.amendWaitingStop(book, order, cmd);
+    if (cmd.trigger !== undefined) return fail('bad_request', 'only a stop order that has not triggered has a trigger to amend');
     const qty = cmd.qty ?? order.qty;
     const px = cmd.px ?? order.px!;
     const events: EngineEvent[] = [];
@@ -467,6 +437,12 @@ export class ReferenceEngine {
     if (qty <= order.filled) {
       this.cancelOne(book, order, 'amend', cmd.ts, events);
       return ok(events);
+    }
+    if (order.display !== null && Math.ceil((qty - order.filled) / order.display) > MAX_ICEBERG_PARTS) {
+      return fail(
+        'bad_request',
+        `an iceberg shows at most ${MAX_ICEBERG_PARTS} slices: qty - filled may be at most ${MAX_ICEBERG_PARTS} × display`,
+      );
     }
     const newLeaves = BigInt(qty - order.filled);
     const holdAsset = holdAssetOf(book, order.side);
@@ -480,13 +456,16 @@ export class ReferenceEngine {
     if (px === order.px) {
       if (qty === order.qty) return ok(events);
       const total = book.levelTotal(order.side, px);
-      if (total - BigInt(leavesOf(order)) + newLeaves > MAX) {
+      if (total - BigInt(visibleOf(order)) + newLeaves > MAX) {
         return fail('bad_number', 'quantity at this price level would exceed 2^53-1');
       }
       if (newHold - order.hold > available) return insufficient();
-      // Lowering keeps time priority; raising goes to the back of the level.
-      if (qty > order.qty) order.priority = ++this.priority;
+      // Lowering keeps time priority (an iceberg's slice shrinks to its leaves); raising goes to
+      // the back of the level, with a new slice.
+      const raising = qty > order.qty;
+      if (raising) order.priority = ++this.priority;
       order.qty = qty;
+      if (order.display !== null) order.slice = Math.min(raising ? order.display : order.slice, leavesOf(order));
       this.ledger.restate(order.account, holdAsset, order.hold, newHold);
       order.hold = newHold;
       book.sortSide(order.side);
@@ -513,39 +492,32 @@ export class ReferenceEngine {
     order.hold = newHold;
     events.push(amendedExec());
     this.takeAndSettle(book, order, cmd.ts, events);
+    this.triggerStops(book, cmd.ts, events);
     return ok(events);
   }
-}
 
-function holdAssetOf(book: RefBook, side: Side): string {
-  return side === 'buy' ? book.money.quote : book.money.base;
-}
-
-function levelEvent(sym: string, side: Side, px: number, total: bigint): EngineEvent {
-  return { kind: 'level', sym, side, px, qty: Number(total) };
-}
-
-function execOf(
-  order: RefOrder,
-  status: Exec['status'],
-  ts: number,
-  extra: { fill?: Fill; reason?: CancelReason; leaves?: number; amended?: true } = {},
-): EngineEvent {
-  const exec: Exec = {
-    type: 'exec',
-    sym: order.sym,
-    id: order.id,
-    cid: order.cid,
-    side: order.side,
-    status,
-    px: order.px,
-    qty: order.qty,
-    leaves: extra.leaves ?? leavesOf(order),
-    filled: order.filled,
-    ts,
-  };
-  if (extra.fill !== undefined) exec.fill = extra.fill;
-  if (extra.reason !== undefined) exec.reason = extra.reason;
-  if (extra.amended !== undefined) exec.amended = extra.amended;
-  return { kind: 'exec', account: order.account, exec };
+  /** A waiting stop changes qty, px (only a stop-limit has one) and trigger where it waits; nothing matches. */
+  private amendWaitingStop(book: RefBook, order: RefOrder, cmd: AmendCommand): CommandResult {
+    if (cmd.px !== null && order.px === null) {
+      return fail('bad_request', 'a stop-market order has no px to amend: cancel it and place a stop-limit');
+    }
+    const qty = cmd.qty ?? order.qty;
+    const px = cmd.px ?? order.px;
+    const trigger = cmd.trigger ?? order.trigger!;
+    const ok = (events: EngineEvent[]): CommandResult => ({ ok: true, id: order.id, cid: order.cid, events });
+    if (qty === order.qty && px === order.px && trigger === order.trigger) return ok([]);
+    const holdAsset = holdAssetOf(book, order.side);
+    const newHold = order.side === 'sell' ? BigInt(qty) * book.money.basePerLot : BigInt(qty) * BigInt(px!) * book.money.quotePerTickLot;
+    if (newHold > MAX) return fail('bad_number', HOLD_TOO_LARGE);
+    const available = this.ledger.of(order.account, holdAsset).available;
+    if (newHold - order.hold > available) {
+      return fail('insufficient_funds', `needs ${newHold - order.hold} ${holdAsset} (ledger units), ${available} available`);
+    }
+    order.qty = qty;
+    order.px = px;
+    order.trigger = trigger;
+    this.ledger.restate(order.account, holdAsset, order.hold, newHold);
+    order.hold = newHold;
+    return ok([execOf(order, 'new', cmd.ts, { amended: true })]);
+  }
 }

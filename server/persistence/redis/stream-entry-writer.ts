@@ -31,6 +31,7 @@ const EXEC_FIELDS = {
   fill: 1,
   reason: 1,
   amended: 1,
+  triggered: 1,
 } satisfies Record<keyof Exec, 1>;
 const FILL_FIELDS = { tradeId: 1, px: 1, qty: 1, liquidity: 1, fee: 1, feeAsset: 1 } satisfies Record<keyof Fill, 1>;
 const TRADE_FIELDS = {
@@ -77,6 +78,7 @@ const TRADE_MAKER_FEE = bytes(',"makerFee":');
 const TRADE_TAKER_FEE = bytes(',"takerFee":');
 const EXEC_REASON = bytes(',"reason":');
 const EXEC_AMENDED = bytes(',"amended":true');
+const EXEC_TRIGGERED = bytes(',"triggered":true');
 const TRADE_ENTRY_SYM = bytes(',"kind":"trade","sym":');
 const TRADE_ID = bytes(',"tradeId":');
 const TRADE_TAKER_SIDE = bytes(',"takerSide":');
@@ -162,6 +164,7 @@ export class StreamEntryWriter {
       this.cachedString(exec.reason);
     }
     if (exec.amended !== undefined) this.raw(EXEC_AMENDED);
+    if (exec.triggered !== undefined) this.raw(EXEC_TRIGGERED);
     this.raw(EXEC_ENTRY_END);
   }
 
