@@ -51,9 +51,15 @@ describe('a cluster of one core and two gateways', () => {
       await alice.client.place({ sym: SYM, side: i % 2 === 0 ? 'sell' : 'buy', kind: 'limit', px: 10_000 + (i % 5), qty: 1 + (i % 3) });
       await bob.client.place({ sym: SYM, side: i % 2 === 0 ? 'buy' : 'sell', kind: 'limit', px: 10_000 + (i % 7), qty: 2 });
     }
+    // A waiting stop and an iceberg, then trades through the stop's trigger: the replicas trigger it too.
+    await alice.client.place({ sym: SYM, side: 'sell', kind: 'stop', trigger: 10_001, qty: 1, tif: 'gtc' });
+    await bob.client.place({ sym: SYM, side: 'sell', kind: 'limit', px: 10_010, qty: 6, display: 2 });
+    await alice.client.place({ sym: SYM, side: 'buy', kind: 'limit', px: 10_010, qty: 3 });
+    await bob.client.place({ sym: SYM, side: 'sell', kind: 'market', qty: 20 });
     await barrier(alice, bob);
     await caughtUp();
     const core = exportEngineState(cluster.core.server.engine);
+    expect(cluster.core.server.engine.openOrders('alice', SYM).filter((o) => o.kind === 'stop')).toEqual([]);
     for (const { edge } of cluster.edges) {
       expect(exportEngineState(edge.engine)).toEqual(core);
       expect(edge.engine.balances('alice')).toEqual(cluster.core.server.engine.balances('alice'));
