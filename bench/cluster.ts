@@ -4,7 +4,8 @@
 // evenly over the gateways; rounds alternate the targets. Reported per target: orders/s, order→ack
 // p50/p99 (the slowest gateway's), market-data messages/s, and CPU per order of each role (core,
 // gateways together, Redis). From the per-role CPU a line fit over K gives a gateway's replica cost
-// (applying every record) and its own I/O cost, and from those a projection for a 16-core machine.
+// (applying every record) and its own I/O cost, and from those a projection for a 16-core machine;
+// one more gateway per cluster, with no clients, measures the replica's cost directly.
 // Run: npm run bench:cluster [-- --gateways 1,2,3 --bots 12 --batch 16 --window 128 --seconds 3 --rounds 3]
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -54,6 +55,8 @@ interface Target {
   readonly fronts: ChildServer[];
   /** The process that matches: the single server or the core. */
   readonly matcher: ChildServer;
+  /** A gateway with no clients: what replicating alone costs. */
+  readonly idle: ChildServer | null;
 }
 
 interface Figures {
@@ -64,10 +67,12 @@ interface Figures {
   readonly matcherUsPerOrder: number;
   readonly gatewaysUsPerOrder: number;
   readonly redisUsPerOrder: number;
+  readonly replicaUsPerOrder: number;
 }
 
 async function measure(target: Target, tokens: string[], redis: number): Promise<Figures> {
-  const cpu = (): number[] => [target.matcher, ...target.fronts.filter((f) => f !== target.matcher)].map((p) => p.sample().cpuSeconds);
+  const processes = [target.matcher, ...target.fronts.filter((f) => f !== target.matcher), ...(target.idle ? [target.idle] : [])];
+  const cpu = (): number[] => processes.map((p) => p.sample().cpuSeconds);
   let before: number[] = [];
   let after: number[] = [];
   let redisBefore = 0;
@@ -112,7 +117,8 @@ async function measure(target: Target, tokens: string[], redis: number): Promise
     p99Us: Math.max(...results.map((r) => r.latencyUs.p99)),
     mdPerSec: results.reduce((n, r) => n + r.mdPerSec, 0),
     matcherUsPerOrder: perOrder(used[0]!),
-    gatewaysUsPerOrder: perOrder(used.slice(1).reduce((a, b) => a + b, 0)),
+    gatewaysUsPerOrder: perOrder(used.slice(1, 1 + (target.gateways === 0 ? 0 : target.fronts.length)).reduce((a, b) => a + b, 0)),
+    replicaUsPerOrder: target.idle ? perOrder(used[used.length - 1]!) : 0,
     redisUsPerOrder: target.gateways === 0 ? 0 : perOrder(redisAfter - redisBefore),
   };
 }
@@ -127,6 +133,7 @@ function medianOf(runs: Figures[]): Figures {
     matcherUsPerOrder: pick('matcherUsPerOrder'),
     gatewaysUsPerOrder: pick('gatewaysUsPerOrder'),
     redisUsPerOrder: pick('redisUsPerOrder'),
+    replicaUsPerOrder: pick('replicaUsPerOrder'),
   };
 }
 
@@ -156,13 +163,14 @@ async function main(): Promise<void> {
   };
   try {
     const single = await spawnServer('single', ['--data-dir', join(dir, 'single')]);
-    const targets: Target[] = [{ name: 'single process', gateways: 0, fronts: [single], matcher: single }];
+    const targets: Target[] = [{ name: 'single process', gateways: 0, fronts: [single], matcher: single, idle: null }];
     for (const k of GATEWAYS) {
       const bus = ['--bus', args.bus, '--redis-prefix', `${prefix}${k}:`];
       const core = await spawnServer(`core (K=${k})`, ['--role', 'core', '--data-dir', join(dir, `core-${k}`), ...bus]);
       const fronts: ChildServer[] = [];
       for (let i = 0; i < k; i++) fronts.push(await spawnServer(`gateway ${i + 1}/${k}`, ['--role', 'gateway', ...bus]));
-      targets.push({ name: `core + ${k} gateway${k > 1 ? 's' : ''}`, gateways: k, fronts, matcher: core });
+      const idle = await spawnServer(`idle gateway (K=${k})`, ['--role', 'gateway', ...bus]);
+      targets.push({ name: `core + ${k} gateway${k > 1 ? 's' : ''}`, gateways: k, fronts, matcher: core, idle });
     }
     console.log(`${BOTS} bots (batch ${args.batch}, window ${args.window}), ${args.subscribers} subscribers, ${args.rounds} rounds\n`);
     const runs = new Map<Target, Figures[]>(targets.map((t) => [t, []]));
@@ -177,7 +185,18 @@ async function main(): Promise<void> {
     const base = rows[0]![1];
     console.log('');
     printTable(
-      ['target', 'orders/s', 'vs single', 'p50 µs', 'p99 µs', 'md msgs/s', 'matcher µs/order', 'gateways µs/order', 'redis µs/order'],
+      [
+        'target',
+        'orders/s',
+        'vs single',
+        'p50 µs',
+        'p99 µs',
+        'md msgs/s',
+        'matcher µs/order',
+        'gateways µs/order',
+        'idle replica µs/order',
+        'redis µs/order',
+      ],
       rows.map(([t, f]) => [
         t.name,
         human(f.ordersPerSec),
@@ -187,6 +206,7 @@ async function main(): Promise<void> {
         human(f.mdPerSec),
         f.matcherUsPerOrder.toFixed(2),
         f.gatewaysUsPerOrder.toFixed(2),
+        t.idle ? f.replicaUsPerOrder.toFixed(2) : '-',
         f.redisUsPerOrder.toFixed(2),
       ]),
     );

@@ -78,6 +78,8 @@ export class Gateway {
   private readonly marketData: MarketDataFrames;
   private readonly conflation = new BookConflation(() => this.currentBatch());
   private readonly slowConsumers: SlowConsumers;
+  /** Subscriptions in sealed batches not yet released: they join their topics at that release. */
+  private unreleasedPendingSubs = 0;
   port = 0;
 
   constructor(
@@ -275,16 +277,21 @@ export class Gateway {
       const merged = this.conflation.flush(this.deps.clock());
       for (const delta of merged) batch.topicFrames.push({ topic: delta.topic, bytes: codec.encode(delta.message) });
       metrics.conflatedDeltas.inc(merged.length);
+      // A topic nobody holds gets no frame, unless a sub of an earlier, unreleased batch may join it
+      // before this batch is released (this batch's own subs get a snapshot as of its end instead).
+      const earlierSubs = this.unreleasedPendingSubs > 0;
+      const wanted = (topic: string): boolean => earlierSubs || this.app.numSubscribers(topic) > 0;
       for (const [sym, trades] of batch.trades) {
-        // Encoded even without subscribers now: a sub of an earlier, unreleased batch may join first.
-        batch.topicFrames.push({ topic: tradesTopic(sym), bytes: codec.encode(trades.length === 1 ? trades[0] : trades) });
+        const topic = tradesTopic(sym);
+        if (wanted(topic)) batch.topicFrames.push({ topic, bytes: codec.encode(trades.length === 1 ? trades[0] : trades) });
       }
-      this.marketData.seal(batch);
+      this.marketData.seal(batch, wanted);
       handler.sendBalances(batch);
       for (const pending of batch.pendingSubs) handler.resolvePendingSub(pending);
     } catch (error) {
       this.deps.logger.error({ err: error }, 'bug while sealing a batch');
     }
+    this.unreleasedPendingSubs += batch.pendingSubs.length;
     const committed = this.deps.commit(batch);
     this.releaseChain = this.releaseChain.then(async () => {
       try {
@@ -317,6 +324,7 @@ export class Gateway {
    * is closed in sendFrame; anything else is logged.
    */
   private guardedRelease(batch: Batch, release: () => void): void {
+    this.unreleasedPendingSubs -= batch.pendingSubs.length;
     try {
       release();
     } catch (error) {

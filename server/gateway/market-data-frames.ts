@@ -17,11 +17,13 @@ export class MarketDataFrames {
     private readonly codec: Codec,
   ) {}
 
-  seal(batch: Batch): void {
+  /** Advances candles and tickers by the batch; encodes candle frames of the topics `wanted` says someone may hold. */
+  seal(batch: Batch, wanted: (topic: string) => boolean): void {
     if (batch.engineTs === null) return;
     const data = this.marketStats.apply(batch.engineTs, batch.trades);
     for (const candle of data.candles) {
-      batch.topicFrames.push({ topic: candlesTopic(candle.sym, candle.interval), bytes: this.codec.encode(candle) });
+      const topic = candlesTopic(candle.sym, candle.interval);
+      if (wanted(topic)) batch.topicFrames.push({ topic, bytes: this.codec.encode(candle) });
     }
     for (const sym of batch.changedBooks) data.tickerChanges.add(sym);
     for (const sym of data.tickerChanges) batch.tickers.push(this.marketStats.ticker(sym, this.feeds.get(sym)!));
