@@ -96,29 +96,44 @@ export function decodeForwarded(bytes: Buffer, ts: number): ForwardedBatch {
   };
 }
 
+/** Origins grouped by edge, each edge's as flat [index, tag, index, tag, …]: its id is written once. */
+function groupOrigins(origins: readonly RecordOrigin[]): [string, number[]][] {
+  const byEdge = new Map<string, number[]>();
+  for (const { index, edge, tag } of origins) {
+    const list = byEdge.get(edge);
+    if (list) list.push(index, tag);
+    else byEdge.set(edge, [index, tag]);
+  }
+  return [...byEdge];
+}
+
 export function encodeRecord(record: BusRecord): Buffer {
   return packr.pack([
     record.seq,
     record.lastSeq,
     record.body,
-    record.origins.map((o) => [o.index, o.edge, o.tag]),
+    groupOrigins(record.origins),
     record.answers.map((a) => [a.edge, a.tag, commandToTuple(a.command), a.result]),
   ]);
 }
 
 export function decodeRecord(bytes: Buffer): BusRecord {
-  const [seq, lastSeq, body, origins, answers] = unpackr.unpack(bytes) as [
+  const [seq, lastSeq, body, grouped, answers] = unpackr.unpack(bytes) as [
     number,
     number,
     Uint8Array | null,
-    [number, string, number][],
+    [string, number[]][],
     [string, number, unknown[], AnswerResult][],
   ];
+  const origins: RecordOrigin[] = [];
+  for (const [edge, pairs] of grouped) {
+    for (let i = 0; i + 1 < pairs.length; i += 2) origins.push({ index: pairs[i]!, edge, tag: pairs[i + 1]! });
+  }
   return {
     seq,
     lastSeq,
     body,
-    origins: origins.map(([index, edge, tag]) => ({ index, edge, tag })),
+    origins,
     answers: answers.map(([edge, tag, tuple, result]) => ({ edge, tag, command: tupleToCommand(tuple), result })),
   };
 }
