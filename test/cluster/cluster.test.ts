@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportEngineState } from '../../server/engine/engine-state.js';
 import { RawSocket } from '../support/raw-socket.js';
-import { barrier, connect, SYM, waitUntil, type Recorded } from '../support/e2e.js';
+import { barrier, connect, RawBookChecker, SYM, waitUntil, type Recorded } from '../support/e2e.js';
 import { startTestCluster, type TestCluster } from '../support/test-cluster.js';
 
 let cluster: TestCluster;
@@ -72,6 +72,37 @@ describe('a cluster of one core and two gateways', () => {
     expect(await socket.request({ op: 'login', token: 'token-alice' }, 'l')).toMatchObject({ type: 'reject', code: 'bad_request' });
     expect(await socket.request({ op: 'markets' }, 'm')).toMatchObject({ type: 'markets' });
     await socket.close();
+  });
+
+  it('publishes the same book deltas, seq for seq and checksum for checksum, from every gateway and the core', async () => {
+    const watchers = await Promise.all([cluster.core.url, ...cluster.edges.map((e) => e.url)].map((url) => RawSocket.open(url)));
+    const checkers = watchers.map((socket) => new RawBookChecker(socket, SYM));
+    for (const socket of watchers) await socket.request({ op: 'sub', ch: 'book', sym: SYM, depth: 10 }, 's');
+    for (let i = 0; i < 30; i++) {
+      const trader = i % 2 === 0 ? alice : bob;
+      await trader.client.place({ sym: SYM, side: i % 3 === 0 ? 'sell' : 'buy', kind: 'limit', px: 9_990 + (i % 9), qty: 1 + (i % 4) });
+    }
+    await barrier(alice, bob);
+    await caughtUp();
+    const last = cluster.core.server.journal.lastSeq;
+    await waitUntil(() => cluster.edges.every(({ edge }) => edge.appliedSeq() >= last), 'all applied');
+    const seqs = cluster.edges[0]!.edge.bookSeqs().get(SYM)!;
+    await waitUntil(() => checkers.every((c) => (c.drain(), c.book.seq >= seqs)), 'every watcher at the last seq');
+    const checksums = (socket: RawSocket): Map<number, number> =>
+      new Map(socket.messages.filter((m) => m.type === 'book' && m.snapshot !== true).map((m) => [m.seq as number, m.cs as number]));
+    const core = checksums(watchers[0]!);
+    expect(core.size).toBeGreaterThan(10);
+    for (const [i, checker] of checkers.entries()) {
+      expect(checker.failures, `watcher ${i}`).toEqual([]);
+      const own = checksums(watchers[i]!);
+      expect(own.size).toBeGreaterThan(10);
+      for (const [seq, cs] of own) if (core.has(seq)) expect(cs, `watcher ${i} seq ${seq}`).toBe(core.get(seq));
+      // The same seqs were published everywhere after each one joined.
+      expect([...own.keys()].filter((seq) => seq > Math.max(...core.keys()) || seq < Math.min(...core.keys()))).toEqual([]);
+    }
+    await Promise.all(watchers.map((socket) => socket.close()));
+    await alice.client.cancelAll();
+    await bob.client.cancelAll();
   });
 
   it('lets a gateway started later catch up from the core snapshot', async () => {
