@@ -44,9 +44,6 @@ export type Side = (typeof SIDES)[number];
 /** Append only: the journal stores a kind as its index here. `stop` is Spotwire's. */
 export const ORDER_KINDS = ['limit', 'market', 'stop'] as const;
 export type OrderKind = (typeof ORDER_KINDS)[number];
-/** The validator's and the engine's words for a stop-market buy, which is refused. */
-export const BUY_STOP_NEEDS_PX =
-  'a buy stop needs px (a stop-limit): what a stop-market buy would cost is unknown until it triggers, so it cannot be held';
 
 /**
  * An iceberg (a gtc limit order with `display`) shows at most this many slices over its life:
@@ -72,7 +69,7 @@ export const CANDLE_INTERVALS = Object.keys(CANDLE_INTERVAL_MS) as CandleInterva
 export const EXEC_STATUSES = ['new', 'partial', 'filled', 'canceled', 'rejected'] as const;
 export type ExecStatus = (typeof EXEC_STATUSES)[number];
 
-export const CANCEL_REASONS = ['user', 'ioc', 'market', 'stp', 'disconnect', 'amend', 'timeout'] as const;
+export const CANCEL_REASONS = ['user', 'ioc', 'market', 'stp', 'disconnect', 'amend', 'timeout', 'insufficient_funds'] as const;
 export type CancelReason = (typeof CANCEL_REASONS)[number];
 
 export const LIQUIDITY = ['maker', 'taker'] as const;

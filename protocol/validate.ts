@@ -3,7 +3,6 @@
 // as own properties, so prototype keys in a frame (`__proto__`, `constructor`, …) are inert.
 import {
   BOOK_INTERVALS,
-  BUY_STOP_NEEDS_PX,
   type BookInterval,
   CANDLE_INTERVALS,
   CHANNELS,
@@ -158,7 +157,6 @@ function placePrices(
       const trigger = marketNumber(fields, 'trigger', market);
       if (tif === 'fok')
         throw new Invalid('bad_request', 'stop orders take tif gtc or ioc: a stop that triggers can no longer be rejected whole');
-      if (side === 'buy' && px === null) throw new Invalid('bad_request', BUY_STOP_NEEDS_PX);
       return { px, trigger };
     }
   }

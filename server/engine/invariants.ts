@@ -59,7 +59,7 @@ function checkShown(order: Order): string | null {
 
 /**
  * A waiting stop: a stop with a trigger, nothing filled (it has not matched), in no level but in
- * the id index, and in trigger order; a buy always has a px (its hold is the notional at it).
+ * the id index, and in trigger order (a stop-market buy holds nothing while it waits).
  */
 function checkStops(book: OrderBook, seen: Set<Order>): string | null {
   const { buys, sells } = book.stops.sides();
@@ -68,7 +68,6 @@ function checkStops(book: OrderBook, seen: Set<Order>): string | null {
     if (!order.waiting || !waitsForTrigger(order.kind)) return `${what}: a ${order.kind} order that is not waiting is kept as a stop`;
     if (order.trigger === null || order.trigger < 1) return `${what}: trigger ${order.trigger}`;
     if (order.filled !== 0 || order.level !== null) return `${what}: waiting with filled ${order.filled} or in a level`;
-    if (order.side === 'buy' && order.px === null) return `${what}: a buy stop without px`;
     if (order.display !== null) return `${what}: a stop with display ${order.display}`;
     if (book.orders.get(order.id) !== order) return `${what}: not in the id index`;
     if (seen.has(order)) return `${what}: kept twice`;
@@ -126,7 +125,8 @@ function checkMoney(engine: MatchingEngine, resting: ReadonlySet<Order>): string
   const holds = new Map<Account, number[]>();
   for (const order of resting) {
     const book = engine.book(order.sym)!;
-    const expected = order.side === 'sell' ? sellHold(book.money, order.leaves) : limitBuyHold(book.money, order.px!, order.leaves);
+    const expected =
+      order.side === 'sell' ? sellHold(book.money, order.leaves) : order.px === null ? 0 : limitBuyHold(book.money, order.px, order.leaves);
     if (order.hold !== expected) return `order ${order.id} of ${order.account}: holds ${order.hold}, its leaves need ${expected}`;
     const perAsset = holds.get(order.owner) ?? new Array<number>(ledger.assets.length).fill(0);
     perAsset[book.holdAsset(order.side)]! += order.hold;

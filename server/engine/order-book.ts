@@ -8,7 +8,7 @@
 // Every consequence is reported to the engine's listener as it happens (engine-listener.ts: the
 // collector builds events, a replay's listener may build nothing); every check that can reject
 // runs before the first change, so a reject never changes state (not even the id counters).
-import { BUY_STOP_NEEDS_PX, MAX_ICEBERG_PARTS, type CancelReason, type Side } from '../../protocol/constants.js';
+import { MAX_ICEBERG_PARTS, type CancelReason, type Side } from '../../protocol/constants.js';
 import type { Level } from '../../protocol/messages.js';
 import type { Account } from './account.js';
 import type { AccountIndex } from './account-index.js';
@@ -140,8 +140,6 @@ export class OrderBook {
    */
   private stopProblem(cmd: PlaceCommand): CommandResult | null {
     if (cmd.trigger === undefined) return reject('bad_request', 'a stop order needs a trigger');
-    // The validator refuses it too: the engine never takes an order whose hold it cannot know.
-    if (cmd.side === 'buy' && cmd.px === null) return reject('bad_request', BUY_STOP_NEEDS_PX);
     return null;
   }
 
@@ -268,8 +266,14 @@ export class OrderBook {
       // Out of the id index while it matches, as an amended order; back in if it rests.
       this.orders.delete(stop.id);
       this.out.listener.triggered(stop, ts);
-      this.matchAndSettle(stop, ts);
-      if (stop.level === null) this.accounts.unregister(stop);
+      if (stop.side === 'buy' && stop.px === null && !this.orderMoney.fundTriggeredBuy(stop, this.asks)) {
+        // It held nothing while it waited, so nothing moves: it ends here.
+        this.accounts.unregister(stop);
+        this.out.listener.canceled(stop, ts, 'insufficient_funds');
+      } else {
+        this.matchAndSettle(stop, ts);
+        if (stop.level === null) this.accounts.unregister(stop);
+      }
       stop = this.stops.takeNext(this.printedHigh, this.printedLow);
     }
     this.printedHigh = 0;

@@ -8,7 +8,7 @@ import type { Ledger } from './ledger.js';
 import type { Order } from './order.js';
 import type { BookSide } from './book-side.js';
 import { marketBuyCost } from './liquidity.js';
-import { buyHoldsAtLimit, limitBuyHold, sellHold } from './order-rules.js';
+import { buyHoldsAtLimit, limitBuyHold, sellHold, waitsForTrigger } from './order-rules.js';
 import type { CommandResult, PlaceCommand } from './types.js';
 
 export type Liquidity = 'maker' | 'taker';
@@ -27,13 +27,28 @@ export class OrderMoney {
   /** What a new order must hold (-1: not a safe amount). */
   holdOfNew(cmd: PlaceCommand, asks: BookSide): number {
     if (cmd.side === 'sell') return sellHold(this.money, cmd.qty);
-    if (buyHoldsAtLimit(cmd.kind)) return limitBuyHold(this.money, cmd.px!, cmd.qty);
+    if (buyHoldsAtLimit(cmd.kind, cmd.px)) return limitBuyHold(this.money, cmd.px!, cmd.qty);
+    // A stop-market buy waits holding nothing: it is funded when it triggers (fundTriggeredBuy).
+    if (waitsForTrigger(cmd.kind)) return 0;
     return marketBuyCost(asks, this.money.quoteScale, cmd.account, cmd.stp, cmd.qty);
   }
 
-  /** What an open order holds at `px` with `leaves` left (-1: not a safe amount); an open buy always has a px. */
+  /** What an open order holds at `px` with `leaves` left (-1: not a safe amount); a waiting stop-market buy, nothing. */
   holdAt(order: Order, px: number | null, leaves: number): number {
-    return order.side === 'sell' ? sellHold(this.money, leaves) : limitBuyHold(this.money, px!, leaves);
+    if (order.side === 'sell') return sellHold(this.money, leaves);
+    return px === null ? 0 : limitBuyHold(this.money, px, leaves);
+  }
+
+  /**
+   * A stop-market buy that triggered reserves what its leaves cost against the book as it stands
+   * (self-trade prevention applied), as a market buy placed now would; false when the account
+   * cannot pay it (the book then cancels it, reason `insufficient_funds`).
+   */
+  fundTriggeredBuy(order: Order, asks: BookSide): boolean {
+    const cost = marketBuyCost(asks, this.money.quoteScale, order.account, order.stp, order.leaves);
+    if (cost < 0 || cost > order.owner.available[this.money.quoteAsset]!) return false;
+    this.setHold(order, cost);
+    return true;
   }
 
   /** Moves the difference between the order's hold and `hold` between available and hold. */
@@ -57,7 +72,7 @@ export class OrderMoney {
   /** The buyer's hold pays the notional (a limit buy gets back what it held above px); it receives base less its fee. */
   settleBuyer(buyer: Order, qty: number, base: number, quote: number, liquidity: Liquidity): number {
     const { quoteAsset, baseAsset } = this.money;
-    const used = buyHoldsAtLimit(buyer.kind) ? buyer.px! * qty * this.money.quoteScale : quote;
+    const used = buyHoldsAtLimit(buyer.kind, buyer.px) ? buyer.px! * qty * this.money.quoteScale : quote;
     this.ledger.payFromHold(buyer.owner, quoteAsset, used);
     buyer.hold -= used;
     this.ledger.credit(buyer.owner, quoteAsset, used - quote);

@@ -97,17 +97,18 @@ export function limitBuyHold(money: MarketMoney, px: number, leaves: number): nu
 
 /**
  * Whether a buy's hold follows its limit price (else it is the exact cost computed when it matches).
- * A buy stop always has a px (a stop-market buy is refused: its cost cannot be known, so it cannot
- * be held), and holds the notional at it from its place on, through its trigger.
+ * A stop-limit buy holds the notional at its px from its place on, through its trigger; a
+ * stop-market buy holds nothing while it waits (its cost cannot be known) and, when it triggers,
+ * exactly what it will pay, as a market buy (OrderBook.triggerStops).
  */
-export function buyHoldsAtLimit(kind: OrderKind): boolean {
+export function buyHoldsAtLimit(kind: OrderKind, px: number | null): boolean {
   switch (kind) {
     case 'limit':
       return true;
     case 'market':
       return false;
     case 'stop':
-      return true;
+      return px !== null;
     default:
       return unhandled(kind);
   }

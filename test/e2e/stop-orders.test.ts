@@ -86,14 +86,20 @@ describe('a stop order over WebSocket', () => {
     await book.close();
   });
 
-  it('a buy stop without px is refused bad_request; a buy stop-limit is canceled and releases its hold', async () => {
-    await expect(alice.client.place({ sym: SYM, side: 'buy', kind: 'stop', trigger: 20_000, qty: 1 })).rejects.toMatchObject({
-      code: 'bad_request',
-    });
+  it('a buy stop-market waits holding nothing; a buy stop-limit holds its notional; both are canceled by cancel_all', async () => {
+    const usd = async (): Promise<number> => (await alice.client.balances()).balances.find((b) => b.asset === 'USD')!.hold;
+    const holdBefore = await usd();
+    const market = await alice.client.place({ sym: SYM, side: 'buy', kind: 'stop', trigger: 20_000, qty: 1 });
+    expect(await usd()).toBe(holdBefore);
     const ack = await alice.client.place({ sym: SYM, side: 'buy', kind: 'stop', trigger: 20_000, px: 20_100, qty: 2 });
-    expect((await alice.client.orders(SYM)).orders).toMatchObject([{ id: ack.id, trigger: 20_000, px: 20_100 }]);
+    expect(await usd()).toBeGreaterThan(holdBefore);
+    expect((await alice.client.orders(SYM)).orders).toMatchObject([
+      { id: market.id, trigger: 20_000, px: null },
+      { id: ack.id, trigger: 20_000, px: 20_100 },
+    ]);
     const canceled = await alice.client.cancelAll(SYM);
-    expect(canceled).toMatchObject({ canceled: 1 });
+    expect(canceled).toMatchObject({ canceled: 2 });
+    expect(await usd()).toBe(holdBefore);
     expect((await alice.client.orders(SYM)).orders).toEqual([]);
   });
 });

@@ -65,7 +65,7 @@ const placeSpec = fc.record({
   stp: fc.constantFrom(...STP_MODES),
   cid: fc.option(fc.nat({ max: CIDS.length - 1 }), { freq: 2 }),
   // One place in five is a stop: its trigger near the middle, so trades reach it often and
-  // triggered stops trigger others; a sell stop has a px (stop-limit) half the time.
+  // triggered stops trigger others; a stop has a px (stop-limit) half the time.
   stop: fc.nat({ max: 4 }).map((n) => n === 0),
   triggerOff: fc.integer({ min: -20, max: 20 }),
   stopLimit: fc.boolean(),
@@ -187,8 +187,8 @@ function toCommand(ref: RefEngineView, it: Intent, ts: number, narrow: boolean):
         sym: symOf(it.sym),
         side: it.side,
         kind,
-        // A buy stop needs px (the validator's rule); a sell stop may go without (stop-market).
-        px: kind === 'market' || (kind === 'stop' && it.side === 'sell' && !it.stopLimit) ? null : px,
+        // A stop has a px (stop-limit) half the time; without, it is a market order once triggered.
+        px: kind === 'market' || (kind === 'stop' && !it.stopLimit) ? null : px,
         qty: it.qty,
         // The validator refuses fok on stops.
         tif: kind === 'stop' && it.tif === 'fok' ? 'gtc' : it.tif,
@@ -417,11 +417,13 @@ describe('MatchingEngine against the naive reference engine', () => {
       'exec:canceled:market',
       'exec:canceled:stp',
       'exec:canceled:amend',
+      'exec:canceled:insufficient_funds',
       'exec:new:amended',
       'exec:partial:amended',
       'exec:new:triggered',
       'stop:cascade',
       'stop:placed:buy:limit',
+      'stop:placed:buy:market',
       'stop:placed:sell:limit',
       'stop:placed:sell:market',
       'amend:bad_request',

@@ -3,7 +3,6 @@
 // command whose trade reached it, once that command's taker has finished matching: a market order
 // without px, a limit order at px with one. Triggers come only from trades, in a fixed order.
 import { describe, expect, it } from 'vitest';
-import { BUY_STOP_NEEDS_PX } from '../../protocol/constants.js';
 import { amend, cancel, cancelAll, execs, moneyOutline, outline, place, stop, trades } from '../support/engine-fixtures.js';
 import { EngineHarness } from '../support/engine-harness.js';
 
@@ -35,10 +34,37 @@ describe('a waiting stop', () => {
     expect(h.engine.openOrder('carol', 'BTC-USD', { id: buy.id! })).toMatchObject({ trigger: 105, triggered: false });
   });
 
-  it('a buy stop without px is refused bad_request: its cost cannot be known, so not held', () => {
+  it('a buy stop without px (stop-market) waits holding nothing, then holds and pays its exact cost as a market buy', () => {
     const h = funded();
-    h.rejects(stop('carol', 'buy', 105, null, 1), 'bad_request');
-    expect(h.run(stop('carol', 'buy', 105, null, 1))).toMatchObject({ msg: BUY_STOP_NEEDS_PX });
+    const buy = h.ok(stop('carol', 'buy', 105, null, 3)).id!;
+    expect(balance(h, 'carol', 'USD')).toEqual({ available: 1_000_000, hold: 0 });
+    h.ok(place('bob', 'sell', 106, 2));
+    h.ok(place('bob', 'sell', 107, 5));
+    // alice's trade at 106 reaches the trigger; carol then takes bob's last lot at 106 and two at 107.
+    const triggering = h.ok(place('alice', 'buy', 106, 1));
+    const carol = execs(triggering).filter((e) => e.id === buy);
+    expect(carol.map((e) => e.status)).toEqual(['new', 'partial', 'filled']);
+    expect(carol[0]).toMatchObject({ triggered: true });
+    expect(balance(h, 'carol', 'USD')).toEqual({ available: 1_000_000 - 106 - 2 * 107, hold: 0 });
+    expect(balance(h, 'carol', 'BTC')).toEqual({ available: 1_000_000 + 3, hold: 0 });
+    expect(h.orders('carol')).toEqual([]);
+  });
+
+  it('a stop-market buy its account cannot pay when it triggers is canceled insufficient_funds and moves no money', () => {
+    const h = funded();
+    const buy = h.ok(stop('carol', 'buy', 105, null, 10_000)).id!;
+    h.ok(place('bob', 'sell', 106, 10_000));
+    const triggering = h.ok(place('alice', 'buy', 106, 1));
+    // 9,999 lots at 106 would cost 1,059,894 USD units; carol has 1,000,000.
+    const carol = execs(triggering).filter((e) => e.id === buy);
+    expect(carol.map((e) => [e.status, e.reason])).toEqual([
+      ['new', undefined],
+      ['canceled', 'insufficient_funds'],
+    ]);
+    expect(balance(h, 'carol', 'USD')).toEqual({ available: 1_000_000, hold: 0 });
+    expect(balance(h, 'carol', 'BTC')).toEqual({ available: 1_000_000, hold: 0 });
+    expect(h.orders('carol')).toEqual([]);
+    expect(h.asks()).toEqual([[106, 9_999]]);
   });
 
   it('a stop the account cannot hold is insufficient_funds and changes nothing', () => {

@@ -7,7 +7,7 @@
 // far say which are due (reference-orders.ts nextDueStop). An iceberg shows `slice` of its leaves;
 // a used-up slice is renewed with a new time priority. The books, the order shapes and the dry
 // runs (matching played on a copy) are in reference-orders.ts.
-import { BUY_STOP_NEEDS_PX, FEES_ACCOUNT, MAX_ICEBERG_PARTS, type CancelReason, type Side } from '../../protocol/constants.js';
+import { FEES_ACCOUNT, MAX_ICEBERG_PARTS, type CancelReason, type Side } from '../../protocol/constants.js';
 import type { Fill, Level, MarketInfo, OrderRef, OrderView } from '../../protocol/messages.js';
 import type {
   AmendCommand,
@@ -194,12 +194,13 @@ export class ReferenceEngine {
     return order;
   }
 
-  /** A stop waits, matching nothing, holding what the order it becomes holds: a sell its qty, a buy (always with px) the notional at px. */
+  /**
+   * A stop waits, matching nothing, holding what the order it becomes holds: a sell its qty, a buy
+   * with px the notional at px; a buy without px (stop-market) nothing, until it triggers.
+   */
   private placeStop(book: RefBook, cmd: PlaceCommand): CommandResult {
     if (cmd.trigger === undefined) return fail('bad_request', 'a stop order needs a trigger');
-    if (cmd.side === 'buy' && cmd.px === null) return fail('bad_request', BUY_STOP_NEEDS_PX);
-    const hold =
-      cmd.side === 'sell' ? BigInt(cmd.qty) * book.money.basePerLot : BigInt(cmd.qty) * BigInt(cmd.px!) * book.money.quotePerTickLot;
+    const hold = waitingStopHold(book, cmd.side, cmd.qty, cmd.px);
     if (hold > MAX) return fail('bad_number', HOLD_TOO_LARGE);
     const holdAsset = holdAssetOf(book, cmd.side);
     const available = this.ledger.of(cmd.account, holdAsset).available;
@@ -223,6 +224,16 @@ export class ReferenceEngine {
       book.stops.splice(book.stops.indexOf(next), 1);
       next.waiting = false;
       events.push(execOf(next, 'new', ts, { triggered: true }));
+      if (next.side === 'buy' && next.px === null) {
+        // A stop-market buy pays for what it is about to take, as a market buy placed now would.
+        const cost = simulateTaker(book, 'buy', null, next.account, next.stp, BigInt(leavesOf(next))).cost;
+        if (cost > MAX || cost > this.ledger.of(next.account, book.money.quote).available) {
+          events.push(execOf(next, 'canceled', ts, { reason: 'insufficient_funds', leaves: 0 }));
+          continue;
+        }
+        this.ledger.restate(next.account, book.money.quote, 0n, cost);
+        next.hold = cost;
+      }
       this.takeAndSettle(book, next, ts, events);
     }
   }
@@ -507,7 +518,7 @@ export class ReferenceEngine {
     const ok = (events: EngineEvent[]): CommandResult => ({ ok: true, id: order.id, cid: order.cid, events });
     if (qty === order.qty && px === order.px && trigger === order.trigger) return ok([]);
     const holdAsset = holdAssetOf(book, order.side);
-    const newHold = order.side === 'sell' ? BigInt(qty) * book.money.basePerLot : BigInt(qty) * BigInt(px!) * book.money.quotePerTickLot;
+    const newHold = waitingStopHold(book, order.side, qty, px);
     if (newHold > MAX) return fail('bad_number', HOLD_TOO_LARGE);
     const available = this.ledger.of(order.account, holdAsset).available;
     if (newHold - order.hold > available) {
@@ -520,4 +531,10 @@ export class ReferenceEngine {
     order.hold = newHold;
     return ok([execOf(order, 'new', cmd.ts, { amended: true })]);
   }
+}
+
+/** What a waiting stop holds: a sell its qty in base, a buy with px the notional at it, a stop-market buy nothing. */
+function waitingStopHold(book: RefBook, side: Side, qty: number, px: number | null): bigint {
+  if (side === 'sell') return BigInt(qty) * book.money.basePerLot;
+  return px === null ? 0n : BigInt(qty) * BigInt(px) * book.money.quotePerTickLot;
 }
