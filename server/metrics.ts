@@ -16,6 +16,18 @@ export interface ServerMetrics {
   readonly batchSize: Histogram;
 }
 
+/** A gauge whose value is read from `value` when Prometheus scrapes (bus and cluster figures kept elsewhere). */
+export function scrapedGauge(registry: Registry, name: string, help: string, value: () => number): Gauge {
+  return new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(value());
+    },
+  });
+}
+
 export function createMetrics(): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'spotwire_' });

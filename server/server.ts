@@ -3,7 +3,7 @@
 // the returned handle; nothing lives in module state.
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { Gauge } from 'prom-client';
+import type { Gauge } from 'prom-client';
 import { createCodec } from '../protocol/codec.js';
 import { describeService } from './about.js';
 import type { ServerConfig } from './config.js';
@@ -22,7 +22,7 @@ import { Journal, removeTempFiles } from './journal/journal.js';
 import type { JournalFileSystem } from './journal/journal-writer.js';
 import { readJournal } from './journal/journal-reader.js';
 import { recover } from './journal/recovery.js';
-import { createMetrics, type ServerMetrics } from './metrics.js';
+import { createMetrics, scrapedGauge, type ServerMetrics } from './metrics.js';
 import { startWriteBehindThread, type WriteBehindHandle } from './persistence/write-behind-thread.js';
 import { checkRecordedMarkets, recordMarkets } from './recorded-markets.js';
 import { checkDataFormat, recordDataFormat } from './data-format.js';
@@ -277,15 +277,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
       snapshotEveryMs: CORE_SNAPSHOT_EVERY_MS,
     });
     const coreBus = bus;
-    const gauge = (name: string, help: string, value: () => number): Gauge =>
-      new Gauge({
-        name,
-        help,
-        registers: [metrics.registry],
-        collect() {
-          this.set(value());
-        },
-      });
+    const gauge = (name: string, help: string, value: () => number): Gauge => scrapedGauge(metrics.registry, name, help, value);
     gauge('spotwire_bus_unpublished_records', 'Committed records waiting to be published to the bus', () => coreBus.backlog);
     gauge('spotwire_bus_published_records', 'Journal records published to the bus since start', () => coreBus.published);
     gauge('spotwire_bus_forwarded_commands', 'Commands read from the gateways since start', () => coreBus.forwarded);

@@ -3,7 +3,7 @@
 // records in order, each as one gateway batch, so its books, balances, open orders, market-data
 // seqs and checksums are the core's at every seq; it answers queries and serves market data itself.
 // Order entry is forwarded to the core and answered when the record holding it comes back.
-import { Gauge } from 'prom-client';
+import type { Gauge } from 'prom-client';
 import type { Logger } from 'pino';
 import { createCodec } from '../../protocol/codec.js';
 import { describeService } from '../about.js';
@@ -20,7 +20,7 @@ import { loadNativeUws } from '../gateway/uws.js';
 import { createCommandCodec } from '../journal/command-codec.js';
 import { applyRecord } from '../journal/recovery.js';
 import { MarketStats } from '../market-data/market-stats.js';
-import { createMetrics, type ServerMetrics } from '../metrics.js';
+import { createMetrics, scrapedGauge, type ServerMetrics } from '../metrics.js';
 import type { AnswerResult, BusRecord } from './bus-format.js';
 import { EdgeBus, unavailable, type Waiting } from './edge-bus.js';
 import { EdgeRequestHandler } from './edge-request-handler.js';
@@ -158,15 +158,7 @@ export async function startEdgeGateway(config: ServerConfig, logger: Logger): Pr
     });
   }
 
-  const gauge = (name: string, help: string, value: () => number): Gauge =>
-    new Gauge({
-      name,
-      help,
-      registers: [metrics.registry],
-      collect() {
-        this.set(value());
-      },
-    });
+  const gauge = (name: string, help: string, value: () => number): Gauge => scrapedGauge(metrics.registry, name, help, value);
   gauge('spotwire_bus_in_flight', 'Commands forwarded to the core and not yet answered', () => bus.inFlight);
   gauge('spotwire_bus_applied_seq', 'Last journal seq this gateway has applied', () => appliedSeq);
   gauge(
