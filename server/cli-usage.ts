@@ -38,9 +38,11 @@ Environment only:
   WRITE_BEHIND_NICE       nice value 0-19 of the write-behind thread (default ${DEFAULTS.writeBehindNice})
   WRITE_BEHIND_BUSY_DUTY  share of time (0-1] the sinks work while matching is saturated (default ${DEFAULTS.writeBehindBusyDuty})
   BUS_TIMEOUT_MS          a gateway's wait for the core's answer before unavailable (default ${DEFAULTS.busTimeoutMs})
+  BUS_STREAM_MAXLEN       entries each bus stream keeps (default ${DEFAULTS.busStreamLength}); a gateway further behind exits 75
   LOG_FORMAT              json or pretty (default: pretty on a terminal, json otherwise)
 
-Exit codes: 0 stopped cleanly, 1 failed to start or to stop, 2 bad usage or configuration.`;
+Exit codes: 0 stopped cleanly, 1 failed to start or to stop, 2 bad usage or configuration,
+75 a gateway that fell behind the bus (start it again: it catches up from the core's snapshot).`;
 
 /** True when argv asks for help (before any `--` that ends the options). */
 export function wantsHelp(argv: readonly string[]): boolean {

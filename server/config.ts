@@ -34,6 +34,8 @@ export interface ServerConfig {
   readonly busUrl: string | null;
   /** How long an edge gateway waits for the core's answer to a forwarded command. */
   readonly busTimeoutMs: number;
+  /** Entries each bus stream keeps (XADD MAXLEN ~): how far a gateway may fall behind. */
+  readonly busStreamLength: number;
   readonly host: string;
   /** 0 picks a free port (tests). */
   readonly port: number;
@@ -115,6 +117,7 @@ export const DEFAULTS = {
   writeBehindNice: 10,
   writeBehindBusyDuty: 0.1,
   busTimeoutMs: 5_000,
+  busStreamLength: 100_000,
 } as const;
 
 function readJson(path: string, what: string): unknown {
@@ -290,6 +293,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     role,
     busUrl,
     busTimeoutMs: env.BUS_TIMEOUT_MS === undefined ? DEFAULTS.busTimeoutMs : positiveInteger(env.BUS_TIMEOUT_MS, 'BUS_TIMEOUT_MS'),
+    busStreamLength:
+      env.BUS_STREAM_MAXLEN === undefined ? DEFAULTS.busStreamLength : positiveInteger(env.BUS_STREAM_MAXLEN, 'BUS_STREAM_MAXLEN'),
     host: values.host ?? env.HOST ?? DEFAULTS.host,
     port: portText === undefined ? DEFAULTS.port : positiveInteger(portText, 'port', true),
     dataDir: values['data-dir'] ?? env.DATA_DIR ?? DEFAULTS.dataDir,

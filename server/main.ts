@@ -6,6 +6,9 @@ import { createLogger, parseLogFormat } from './logger.js';
 import { startServer } from './server.js';
 import { startEdgeGateway } from './cluster/edge-server.js';
 
+/** EX_TEMPFAIL: a gateway that must be started again to catch up (docs/SCALING.md). */
+const EXIT_STALE_GATEWAY = 75;
+
 const logFormat = parseLogFormat(process.env.LOG_FORMAT, process.stdout.isTTY === true);
 const logger = createLogger(logFormat ?? 'json', process.env.LOG_LEVEL ?? 'info');
 // The write-behind worker thread reads it: its stdout is a pipe to this thread, never a terminal.
@@ -42,23 +45,31 @@ async function main(): Promise<void> {
         'and start with --keys <file> (or KEYS_FILE=<file>); deposits are in ledger units (README "Money").',
     );
   }
-  const server = config.role === 'gateway' ? await startEdgeGateway(config, logger) : await startServer(config, logger);
+  // A gateway that fell behind the bus stream's trim exits 75 (EX_TEMPFAIL): started again, it
+  // catches up from the core's newest snapshot (npm run cluster restarts it; so would a supervisor).
+  let server: { close(): Promise<void> } | null = null;
   let stopping = false;
-  const stop = (signal: string): void => {
+  function stop(signal: string, exitCode = 0): void {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    // Still starting (a gateway can find itself stale before it listens): nothing to drain.
+    if (server === null) process.exit(exitCode);
     server.close().then(
       () => {
         logger.info('stopped');
-        process.exit(0);
+        process.exit(exitCode);
       },
       (error: unknown) => {
         logger.error({ err: error }, 'error during shutdown');
         process.exit(1);
       },
     );
-  };
+  }
+  server =
+    config.role === 'gateway'
+      ? await startEdgeGateway(config, logger, { onStale: () => stop('stale', EXIT_STALE_GATEWAY) })
+      : await startServer(config, logger);
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

@@ -275,6 +275,7 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
         marketData: marketStats.export(),
       }),
       snapshotEveryMs: CORE_SNAPSHOT_EVERY_MS,
+      streamLength: config.busStreamLength,
     });
     const coreBus = bus;
     const gauge = (name: string, help: string, value: () => number): Gauge => scrapedGauge(metrics.registry, name, help, value);

@@ -21,10 +21,6 @@ export function busKeys(prefix: string): BusKeys {
   return { commands: `${prefix}bus:commands`, journal: `${prefix}bus:journal`, snapshot: `${prefix}bus:snapshot` };
 }
 
-/** Entries each stream keeps (XADD MAXLEN ~): a bound on Redis memory, and how far an edge may fall behind. */
-export const COMMANDS_STREAM_MAXLEN = 100_000;
-export const JOURNAL_STREAM_MAXLEN = 100_000;
-
 /** A command an edge forwards; `tag` is unique per edge and names the request waiting for it. */
 export interface ForwardedCommand {
   readonly tag: number;

@@ -1,7 +1,8 @@
 // `npm run cluster -- --gateways 3 [--port 9001] [--bus redis://127.0.0.1:6379] [server flags…]`:
 // one core and N edge gateways on this machine, each its own process (docs/SCALING.md). The core
 // listens on --port, gateway i on --port + i; every other flag (--keys, --markets, --data-dir, …)
-// goes to all of them. SIGINT/SIGTERM stop the gateways first, then the core.
+// goes to all of them. A gateway that exits is started again (a stale one exits 75 on purpose).
+// SIGINT/SIGTERM stop the gateways first, then the core.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -53,14 +54,31 @@ for (const token of tokens) {
 const children: { name: string; child: ChildProcess }[] = [];
 let stopping = false;
 
-function start(name: string, args: string[]): ChildProcess {
+/**
+ * Starts one process; a gateway that exits while the cluster runs is started again (a stale one
+ * exits 75 to catch up from the core's snapshot), after a pause that grows while it keeps failing.
+ */
+function start(name: string, args: string[], attempt = 0): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args, ...passed], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...process.env, LOG_FORMAT: process.env.LOG_FORMAT ?? 'json' },
   });
+  const startedAt = Date.now();
   child.once('exit', (code, signal) => {
-    if (!stopping) process.stderr.write(`cluster: ${name} exited (code ${String(code)}, signal ${String(signal)})\n`);
+    if (stopping) return;
+    process.stderr.write(`cluster: ${name} exited (code ${String(code)}, signal ${String(signal)})\n`);
+    if (name === 'core') return;
+    // A port whose old connections are still in TIME_WAIT refuses the new listener for a while.
+    const next = Date.now() - startedAt > 30_000 ? 0 : attempt + 1;
+    const pauseMs = Math.min(10_000, 1_000 * 2 ** Math.min(next, 4));
+    process.stderr.write(`cluster: starting ${name} again in ${pauseMs / 1000} s\n`);
+    setTimeout(() => {
+      if (stopping) return;
+      const index = children.findIndex((c) => c.child === child);
+      if (index >= 0) children.splice(index, 1);
+      start(name, args, next);
+    }, pauseMs).unref();
   });
   children.push({ name, child });
   return child;

@@ -20,7 +20,6 @@ import {
   decodeRecord,
   encodeRecord,
   encodeSnapshot,
-  JOURNAL_STREAM_MAXLEN,
   type BusKeys,
   type BusRecord,
   type BusSnapshot,
@@ -40,6 +39,8 @@ export interface CoreBusOptions {
   readonly captureSnapshot: () => BusSnapshot;
   /** How often a new snapshot is published when records were (ms). */
   readonly snapshotEveryMs: number;
+  /** Entries the journal stream keeps (XADD MAXLEN ~, BUS_STREAM_MAXLEN). */
+  readonly streamLength: number;
 }
 
 /** What a bus batch carries beyond its journal entries, keyed by the batch. */
@@ -63,6 +64,7 @@ export class CoreBus {
   private unpublished = 0;
   private lastSeq = 0;
   private lastSnapshotAt = 0;
+  private recordsSinceSnapshot = 0;
   private stopped = false;
   private reading: Promise<void> | null = null;
   private snapshotTimer: NodeJS.Timeout | null = null;
@@ -144,8 +146,17 @@ export class CoreBus {
       origins: notes?.origins ?? [],
       answers: notes?.answers ?? [],
     };
-    const snapshot = Date.now() - this.lastSnapshotAt >= this.options.snapshotEveryMs ? this.options.captureSnapshot() : null;
-    if (snapshot) this.lastSnapshotAt = Date.now();
+    // Often enough by time, and by count: a snapshot older than what the stream still holds could
+    // start no gateway (it would find the records after it trimmed).
+    this.recordsSinceSnapshot++;
+    const due =
+      Date.now() - this.lastSnapshotAt >= this.options.snapshotEveryMs ||
+      this.recordsSinceSnapshot >= Math.max(1, Math.floor(this.options.streamLength / 4));
+    const snapshot = due ? this.options.captureSnapshot() : null;
+    if (snapshot) {
+      this.lastSnapshotAt = Date.now();
+      this.recordsSinceSnapshot = 0;
+    }
     this.unpublished++;
     this.publishing = this.publishing
       .then(() => durable)
@@ -241,7 +252,7 @@ export class CoreBus {
     for (let attempt = 0; !this.stopped || attempt === 0; attempt++) {
       try {
         const pipeline = this.writer.multi();
-        pipeline.xadd(this.keys.journal, 'MAXLEN', '~', JOURNAL_STREAM_MAXLEN, '*', 'r', bytes);
+        pipeline.xadd(this.keys.journal, 'MAXLEN', '~', this.options.streamLength, '*', 'r', bytes);
         if (snapshot) pipeline.set(this.keys.snapshot, encodeSnapshot(snapshot));
         await pipeline.exec();
         this.unpublished--;

@@ -11,7 +11,6 @@ import type { CommandResult, EngineCommand } from '../engine/types.js';
 import type { Origin } from '../gateway/order-commands.js';
 import {
   busKeys,
-  COMMANDS_STREAM_MAXLEN,
   decodeRecord,
   decodeSnapshot,
   encodeForwarded,
@@ -29,6 +28,8 @@ export interface EdgeBusOptions {
   readonly timeoutMs: number;
   /** Forwarded commands waiting at once; one more is `unavailable` at once. */
   readonly maxInFlight: number;
+  /** Entries the commands stream keeps (XADD MAXLEN ~, BUS_STREAM_MAXLEN). */
+  readonly streamLength: number;
   /** Answers waiting requests whose deadline passed (called with a batch open, Gateway-side). */
   readonly onExpired: (expired: readonly Waiting[]) => void;
 }
@@ -156,7 +157,7 @@ export class EdgeBus {
     if (commands.length === 0) return;
     this.forwardedCommands += commands.length;
     const bytes = encodeForwarded({ edge: this.edgeId, commands, timeoutMs: this.options.timeoutMs });
-    this.sender.xadd(this.keys.commands, 'MAXLEN', '~', COMMANDS_STREAM_MAXLEN, '*', 'b', bytes).catch((error: unknown) => {
+    this.sender.xadd(this.keys.commands, 'MAXLEN', '~', this.options.streamLength, '*', 'b', bytes).catch((error: unknown) => {
       // It may or may not have reached Redis: the deadline answers these requests, outcome unknown.
       this.options.logger.warn({ err: (error as Error).message, commands: commands.length }, 'bus: forwarding failed');
     });

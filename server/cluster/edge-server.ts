@@ -46,7 +46,16 @@ function answerResult(answer: AnswerResult): CommandResult {
   return answer.ok ? { ok: true, transfer: answer.transfer, events: [] } : { ok: false, code: answer.code, msg: answer.msg, events: [] };
 }
 
-export async function startEdgeGateway(config: ServerConfig, logger: Logger): Promise<RunningEdge> {
+export interface EdgeHooks {
+  /**
+   * The journal stream no longer holds the records this replica needs (it fell behind the trim).
+   * The CLI stops the process with exit code 75, so that it is started again and catches up from
+   * the core's newest snapshot; until then /health answers 503 with `stale`.
+   */
+  readonly onStale?: (why: string) => void;
+}
+
+export async function startEdgeGateway(config: ServerConfig, logger: Logger, hooks: EdgeHooks = {}): Promise<RunningEdge> {
   if (config.busUrl === null) throw new Error('--role gateway needs --bus redis://… (the Redis the core reads)');
   const metrics = createMetrics();
   let handler: EdgeRequestHandler | null = null;
@@ -57,6 +66,7 @@ export async function startEdgeGateway(config: ServerConfig, logger: Logger): Pr
     logger,
     timeoutMs: config.busTimeoutMs,
     maxInFlight: MAX_IN_FLIGHT,
+    streamLength: config.busStreamLength,
     onExpired: (expired) => expire(expired),
   });
   const snapshot = await bus.loadSnapshot(SNAPSHOT_WAIT_MS).catch(async (error: unknown) => {
@@ -132,8 +142,10 @@ export async function startEdgeGateway(config: ServerConfig, logger: Logger): Pr
     if (record.lastSeq <= appliedSeq && record.body !== null) return;
     if (record.body !== null && record.seq !== appliedSeq + 1) {
       // The stream no longer holds what this replica needs: it cannot follow (docs/SCALING.md).
-      if (stale === null) logger.fatal({ appliedSeq, next: record.seq }, 'bus: the journal stream skipped records; this gateway is stale');
+      if (stale !== null) return;
       stale = `journal stream jumped from seq ${appliedSeq} to ${record.seq}`;
+      logger.fatal({ appliedSeq, next: record.seq }, 'bus: the journal stream skipped records; this gateway is stale');
+      hooks.onStale?.(stale);
       return;
     }
     front.runBatch((batch: Batch) => {
