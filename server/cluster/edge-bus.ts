@@ -62,8 +62,6 @@ export class EdgeBus {
   private sweepTimer: NodeJS.Timeout | null = null;
   private tailing: Promise<void> | null = null;
   private stopped = false;
-  /** Records read from the journal stream, and the time the last one arrived. */
-  recordsRead = 0;
   /** How old the last record read was when it arrived (ms, by its entry id's Redis time). */
   lastRecordAgeMs = 0;
   forwardedCommands = 0;
@@ -181,7 +179,6 @@ export class EdgeBus {
         cursor = id.toString();
         const value = fields[1];
         if (value === undefined) continue;
-        this.recordsRead++;
         this.lastRecordAgeMs = Math.max(0, Date.now() - Number(cursor.slice(0, cursor.indexOf('-'))));
         onRecord(decodeRecord(value));
       }

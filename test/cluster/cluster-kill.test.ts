@@ -3,42 +3,14 @@
 // find every order they had acked. The core killed: the gateways answer `unavailable` within their
 // deadline; after the core restarts on its data dir trading goes on, and every acked order is in
 // the core's book exactly once, as a gateway started afterwards from the core's snapshot shows it (an order whose answer was `unavailable` at most once).
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startServerProcess, type ServerProcess } from '../../bench/lib/server-process.js';
+import type { ServerProcess } from '../../bench/lib/server-process.js';
+import { clusterProcesses } from '../support/cluster-processes.js';
 import { connect, SYM, waitUntil, type Recorded } from '../support/e2e.js';
-import { BUS_URL } from '../support/test-cluster.js';
-import { TEST_KEYS } from '../support/test-server.js';
 
-const root = mkdtempSync(join(tmpdir(), 'spotwire-cluster-kill-'));
-const keysFile = join(root, 'keys.json');
-const marketsFile = join(root, 'markets.json');
-writeFileSync(keysFile, JSON.stringify(TEST_KEYS));
-writeFileSync(
-  marketsFile,
-  JSON.stringify([{ sym: SYM, base: 'BTC', quote: 'USD', pxDecimals: 2, qtyDecimals: 6, makerFee: 1000, takerFee: 2000 }]),
-);
-const prefix = `spotwire-kill-${randomBytes(4).toString('hex')}:`;
 const TIMEOUT_MS = 500;
-const processes: ServerProcess[] = [];
-
-function startRole(role: 'core' | 'gateway'): Promise<ServerProcess> {
-  return startServerProcess({
-    dataDir: join(root, 'data'),
-    keysFile,
-    marketsFile,
-    snapshotEvery: 1_000_000,
-    args: ['--role', role, '--bus', BUS_URL, '--redis-prefix', prefix],
-    env: { BUS_TIMEOUT_MS: String(TIMEOUT_MS) },
-  }).then((started) => {
-    processes.push(started);
-    return started;
-  });
-}
+const cluster = clusterProcesses('cluster-kill', { BUS_TIMEOUT_MS: String(TIMEOUT_MS) });
+const startRole = cluster.startRole;
 
 async function kill(target: ServerProcess): Promise<void> {
   target.kill('SIGKILL');
@@ -84,15 +56,7 @@ class Placer {
   }
 }
 
-afterAll(async () => {
-  for (const started of processes) started.kill('SIGKILL');
-  await Promise.all(processes.map((p) => p.exited));
-  const redis = new Redis(BUS_URL);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-  rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => cluster.stop());
 
 /** Every acked cid is open exactly once in what a fresh connection on `url` lists; unsure ones at most once. */
 async function checkBook(url: string, token: string, placer: Placer): Promise<void> {

@@ -3,6 +3,7 @@
 // a key prefix of their own, removed at stop.
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { deleteUnder } from '../../bench/lib/redis-scratch.js';
 import { pino } from 'pino';
 import { startEdgeGateway, type RunningEdge } from '../../server/cluster/edge-server.js';
 import type { ServerConfig } from '../../server/config.js';
@@ -71,8 +72,7 @@ export async function startTestCluster(gateways: number, overrides: Partial<Serv
       rmSync(core.dir, { recursive: true, force: true });
       const redis = new Redis(core.config.busUrl!, { lazyConnect: true, maxRetriesPerRequest: 1 });
       await redis.connect().catch(() => undefined);
-      const keys = await redis.keys(`${prefix}*`).catch(() => [] as string[]);
-      if (keys.length > 0) await redis.del(...keys);
+      await deleteUnder(redis, prefix).catch(() => undefined);
       redis.disconnect();
     },
   };
