@@ -88,6 +88,8 @@ describe('log format', () => {
   it('on a terminal: readable lines, not JSON, from the write-behind thread too', async () => {
     const redisArgs = ['--redis-url', REDIS_URL, '--redis-prefix', PREFIX];
     const server = await start(onTerminal, { LOG_FORMAT: '' }, 'INFO: spotwire listening', redisArgs);
+    // A pretty entry spans several lines, which the terminal may pass on in more than one chunk.
+    await waitUntil(() => server.output().includes('health: "'), 'the rest of the listening entry');
     expect(server.output()).toContain('INFO: write-behind starting');
     expect(server.output()).toContain(`url: "ws://127.0.0.1:${server.port}/ws"`);
     expect(server.output()).toContain(`health: "http://127.0.0.1:${server.port}/health"`);
