@@ -58,6 +58,9 @@ export class Account {
   /** The command stamp that last touched each asset: one balance event per asset per command. */
   readonly touchedAt: Float64Array;
   readonly orders = new AccountOrders();
+  /** Its neighbours among the accounts with open orders (account-index.ts). */
+  activePrev: Account | null = null;
+  activeNext: Account | null = null;
 
   constructor(
     readonly name: string,

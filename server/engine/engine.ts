@@ -31,7 +31,7 @@ const UNKNOWN_ORDER: CommandResult = { ok: false, code: 'unknown_order', msg: 'u
 
 export class MatchingEngine {
   private readonly books = new Map<string, OrderBook>();
-  readonly accounts = new AccountIndex();
+  readonly accounts: AccountIndex;
   readonly ledger: Ledger;
   /** Where books report; by default to the collector, which builds every result's events. */
   private readonly out: EngineOutput;
@@ -42,6 +42,7 @@ export class MatchingEngine {
     private readonly limits: EngineLimits = DEFAULT_ENGINE_LIMITS,
   ) {
     this.ledger = new Ledger(deriveAssets(markets));
+    this.accounts = new AccountIndex(this.ledger.accounts);
     this.out = { listener: null as unknown as EngineListener, events: NO_EVENTS };
     this.collector = new EventCollector(this.out);
     this.out.listener = this.collector;

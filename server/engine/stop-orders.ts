@@ -63,8 +63,13 @@ export class StopOrders {
    * `high` 0, `low` Infinity), taken out of the waiting set; undefined when none is due.
    */
   takeNext(high: number, low: number): Order | undefined {
-    const buy = this.buys[this.buys.length - 1];
-    const sell = this.sells[this.sells.length - 1];
+    // Length checks first: reading index -1 of an empty array is a slow property lookup in V8,
+    // and this runs after every command that traded, stops or not.
+    const buys = this.buys.length;
+    const sells = this.sells.length;
+    if (buys === 0 && sells === 0) return undefined;
+    const buy = buys === 0 ? undefined : this.buys[buys - 1]!;
+    const sell = sells === 0 ? undefined : this.sells[sells - 1]!;
     const buyDue = buy !== undefined && buy.trigger! <= high;
     const sellDue = sell !== undefined && sell.trigger! >= low;
     const next = buyDue && (!sellDue || buy.id < sell!.id) ? this.buys.pop() : sellDue ? this.sells.pop() : undefined;
