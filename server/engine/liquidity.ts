@@ -54,6 +54,12 @@ export function anyFillable(opposite: BookSide, account: string, stp: StpMode): 
 
 /** The exact notional a market buy of `qty` would pay against `asks` as they stand; -1 if it is not a safe amount. */
 export function marketBuyCost(asks: BookSide, quoteScale: number, account: string, stp: StpMode, qty: number): number {
+  // Most market buys fill within the best level: with no STP to skip a maker, what it shows is enough.
+  const best = asks.best();
+  if (best !== undefined && stp === 'none' && best.total >= qty) {
+    const cost = best.px * qty * quoteScale;
+    return Number.isSafeInteger(cost) ? cost : -1;
+  }
   let remaining = qty;
   let cost = 0;
   asks.heap.forEachBest((level) => {
