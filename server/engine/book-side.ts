@@ -1,12 +1,13 @@
 // One side of a book: price levels by price (for O(1) lookup on insert) and in a heap (for best).
 import type { Side } from '../../protocol/constants.js';
 import type { Level } from '../../protocol/messages.js';
+import { IntMap } from './int-map.js';
 import { LevelHeap } from './level-heap.js';
 import type { Order } from './order.js';
 import { PriceLevel } from './price-level.js';
 
 export class BookSide {
-  readonly levels = new Map<number, PriceLevel>();
+  readonly levels = new IntMap<PriceLevel>();
   readonly heap = new LevelHeap();
 
   constructor(readonly side: Side) {}

@@ -16,6 +16,7 @@ import type { MarketMoney } from './assets.js';
 import { BookSide } from './book-side.js';
 import { newFillReport, type EngineOutput, type FillReport } from './engine-listener.js';
 import type { Ledger } from './ledger.js';
+import { IntMap } from './int-map.js';
 import { anyFillable, fillable } from './liquidity.js';
 import { Order } from './order.js';
 import { OrderMoney } from './order-money.js';
@@ -36,7 +37,7 @@ export class OrderBook {
   readonly bids = new BookSide('buy');
   readonly asks = new BookSide('sell');
   /** Open orders by id: resting ones and waiting stops. */
-  readonly orders = new Map<number, Order>();
+  readonly orders = new IntMap<Order>();
   readonly stops = new StopOrders();
   nextOrderId = 1;
   nextTradeId = 1;
