@@ -4,12 +4,15 @@
 // transport ceiling) and against the server with --no-fsync (the durability cost). Rounds alternate
 // the three targets per K. Then the fsync server at half its measured maximum rate, open loop, for
 // the latency target. The client shares the 2 cores with the server: its own CPU is reported.
-// Run: npm run bench:e2e [-- --conns 1,16,256 --batch 16 --window 256 --subscribers 4 --seconds 3]
-import { mkdtempSync, rmSync } from 'node:fs';
+// With --baseline <rev>[,<rev>…], earlier commits' servers (git worktrees, bench/lib/baseline-tree.ts)
+// run beside them as more targets, fsyncing, each named by its rev: a before/after in one run.
+// Run: npm run bench:e2e [-- --conns 1,16,256 --batch 16 --window 256 --subscribers 4 --seconds 3 --baseline c0afe1a,e9372fc]
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEMO_MARKETS } from '../server/config.js';
+import { baselineTree } from './lib/baseline-tree.js';
 import { ChildServer, exitOnInterrupt, spotwirePort, type ProcessSample } from './lib/child-server.js';
 import { benchServerSetup } from './lib/funding.js';
 import { describeRejects, runLoad, type LoadResult } from './lib/load-generator.js';
@@ -25,6 +28,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '3' },
+    baseline: { type: 'string' },
   },
 });
 const CONNECTIONS = args.conns.split(',').map(Number);
@@ -41,7 +45,8 @@ function windowFor(connections: number): number {
   return Math.max(BATCH, Math.min(Number(args.window), share));
 }
 
-type TargetName = 'echo' | 'fsync' | 'no-fsync';
+/** echo, fsync, no-fsync, or a baseline's rev. */
+type TargetName = string;
 
 interface Row {
   readonly target: TargetName | 'fsync@half' | 'no-fsync@half';
@@ -106,6 +111,17 @@ function echoPort(line: string): number | null {
   }
 }
 
+/** `--flag value` pairs whose option the server config of the checkout at `root` declares (older ones lack some). */
+function flagsKnownTo(root: string, flags: readonly string[]): string[] {
+  const config = readFileSync(join(root, 'server/config.ts'), 'utf8');
+  const known: string[] = [];
+  for (let i = 0; i + 1 < flags.length; i += 2) {
+    const name = flags[i]!.slice(2);
+    if (new RegExp(`['\\s{]${name}'?\\s*:\\s*\\{`).test(config)) known.push(flags[i]!, flags[i + 1]!);
+  }
+  return known;
+}
+
 function medianRow(rows: readonly Row[]): Row {
   const sorted = [...rows].sort((a, b) => a.load.ordersPerSec - b.load.ordersPerSec);
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
@@ -137,6 +153,22 @@ async function main(): Promise<void> {
       ['fsync', fsync, tokens],
       ['no-fsync', noFsync, tokens],
     ];
+    const baselines = (args.baseline ?? '').split(',').filter((rev) => rev !== '');
+    const baselineCommits: Record<string, string> = {};
+    for (const rev of baselines) {
+      const tree = baselineTree(rev);
+      // The same keys file (a server from before money ignores the deposits) and the flags it knows.
+      const server = await ChildServer.start(
+        rev,
+        join(tree.root, 'server/main.ts'),
+        [...flagsKnownTo(tree.root, common), '--data-dir', join(dir, `baseline-${tree.commit}`)],
+        spotwirePort,
+      );
+      servers.push(server);
+      targets.push([rev, server, tokens]);
+      baselineCommits[rev] = tree.commit;
+      console.log(`baseline ${rev}: ${tree.commit.slice(0, 12)} at ${tree.root}, fsyncing`);
+    }
     console.log(
       `batch ${BATCH} orders/frame, ${SUBSCRIBERS} market-data subscribers (server runs), ${WARMUP} s warm-up + ${SECONDS} s measured, ${ROUNDS} round(s)\n`,
     );
@@ -229,12 +261,22 @@ async function main(): Promise<void> {
       );
       const p99 = at('fsync@half').load.latencyUs.p99;
       console.log(`target K=${connections}: p99 ≤ 1 ms at half the max rate: ${p99.toFixed(0)} µs ${p99 <= 1000 ? 'met' : 'MISSED'}`);
+      const cpuPerOrder = (r: Row): number => (r.serverCpu * 1e6) / Math.max(1, r.load.ordersPerSec);
+      for (const rev of baselines) {
+        const now = at('fsync');
+        const then = at(rev);
+        console.log(
+          `against ${rev} K=${connections}: orders/s ${((100 * now.load.ordersPerSec) / then.load.ordersPerSec).toFixed(0)}% of its, ` +
+            `server cpu µs/order ${cpuPerOrder(now).toFixed(2)} vs ${cpuPerOrder(then).toFixed(2)} (${((100 * cpuPerOrder(now)) / cpuPerOrder(then)).toFixed(0)}%)`,
+        );
+      }
     }
 
     console.log(
       JSON.stringify({
         bench: 'e2e',
         machine: host,
+        baselines: baselineCommits,
         batch: BATCH,
         subscribers: SUBSCRIBERS,
         seconds: SECONDS,

@@ -175,7 +175,7 @@ function entryOf(tuple: unknown): JournalEntry {
 /**
  * A record body may end with the bus position its commands were read up to (a cluster's core,
  * docs/SCALING.md), stored as one more tuple that starts with this marker instead of an id, so a
- * core that restarts knows where its journal ends in the bus. Bodies without it read as before.
+ * core that restarts knows where its journal ends in the bus. A body without it is the plain format.
  */
 const BUS_CURSOR_MARK = 'bus';
 
