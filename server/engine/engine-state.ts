@@ -23,6 +23,7 @@ const READABLE_VERSIONS: readonly number[] = [2, ENGINE_STATE_VERSION];
 
 /** An order as saved: its fields, then what it has done; `trigger` only on a stop, `display` and `slice` only on an iceberg (version 3). */
 export interface OrderState extends Omit<OrderFields, 'trigger' | 'display'> {
+  readonly id: number;
   readonly trigger?: number;
   readonly display?: number;
   readonly slice?: number;
@@ -172,7 +173,7 @@ function restoreLedger(engine: MatchingEngine, state: LedgerState): void {
 }
 
 function restoreOrder(engine: MatchingEngine, saved: OrderState): Order {
-  const order = new Order({ ...saved, trigger: saved.trigger ?? null, display: saved.display ?? null }, engine.ledger.funds(saved.account));
+  const order = new Order(saved.id, saved, engine.ledger.funds(saved.account));
   order.filled = saved.filled;
   // Before it joins its level, which counts what it shows.
   order.slice = saved.slice ?? 0;

@@ -81,25 +81,7 @@ export class OrderBook {
     const available = known === undefined ? 0 : known.available[holdAsset]!;
     if (hold > available) return this.orderMoney.insufficient(holdAsset, hold, available);
 
-    const order = new Order(
-      {
-        id: this.nextOrderId++,
-        sym: this.sym,
-        account: cmd.account,
-        cid: cmd.cid,
-        side: cmd.side,
-        kind: cmd.kind,
-        tif: cmd.tif,
-        post: cmd.post,
-        stp: cmd.stp,
-        px: cmd.px,
-        qty: cmd.qty,
-        ts: cmd.ts,
-        trigger: cmd.trigger ?? null,
-        display: cmd.display ?? null,
-      },
-      known ?? this.ledger.funds(cmd.account),
-    );
+    const order = new Order(this.nextOrderId++, cmd, known ?? this.ledger.funds(cmd.account));
     this.orderMoney.setHold(order, hold);
     this.out.listener.accepted(order, cmd.ts);
     if (waits) {

@@ -9,9 +9,11 @@ import type { OrderKind, Side, StpMode, Tif } from '../../protocol/constants.js'
 import type { Account } from './account.js';
 import type { PriceLevel } from './price-level.js';
 
-/** What an order is when accepted. */
+/**
+ * What an order is when accepted, as its place command states it (a PlaceCommand is one; so is a
+ * snapshot's order state): passed whole, so no object is built per order to carry them.
+ */
 export interface OrderFields {
-  readonly id: number;
   readonly sym: string;
   readonly account: string;
   readonly cid: string | null;
@@ -23,14 +25,13 @@ export interface OrderFields {
   readonly px: number | null;
   readonly qty: number;
   readonly ts: number;
-  /** A stop's trigger price in ticks; null for other kinds. */
-  readonly trigger: number | null;
-  /** An iceberg's slice size: the most it shows at once; null for an order that shows all its leaves. */
-  readonly display: number | null;
+  /** A stop's trigger price in ticks; absent or null for other kinds. */
+  readonly trigger?: number | null;
+  /** An iceberg's slice size: the most it shows at once; absent or null for an order that shows all its leaves. */
+  readonly display?: number | null;
 }
 
 export class Order {
-  readonly id: number;
   readonly sym: string;
   readonly account: string;
   readonly cid: string | null;
@@ -63,10 +64,10 @@ export class Order {
   accountNext: Order | null = null;
 
   constructor(
+    readonly id: number,
     fields: OrderFields,
     readonly owner: Account,
   ) {
-    this.id = fields.id;
     this.sym = fields.sym;
     this.account = fields.account;
     this.cid = fields.cid;
@@ -78,8 +79,8 @@ export class Order {
     this.px = fields.px;
     this.qty = fields.qty;
     this.ts = fields.ts;
-    this.trigger = fields.trigger;
-    this.display = fields.display;
+    this.trigger = fields.trigger ?? null;
+    this.display = fields.display ?? null;
   }
 
   get leaves(): number {
