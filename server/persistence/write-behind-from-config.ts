@@ -117,7 +117,6 @@ export async function writeBehindFromConfig(
     clock: systemClock,
     random: Math.random,
     log: deps.log,
-    tuning: { deadlineMs: config.sinkDeadlineMs },
-    busyDutyCycle: deps.busyDutyCycle ?? 1,
+    tuning: { deadlineMs: config.sinkDeadlineMs, busyDutyCycle: deps.busyDutyCycle ?? 1 },
   });
 }

@@ -10,17 +10,11 @@ import type { EngineLimits } from '../engine/types.js';
 import type { CommandCodec } from '../journal/command-codec.js';
 import type { Clock } from './resilience/clock.js';
 import type { Sink } from './event-batch.js';
-import { BatchFeed, DEFAULT_FEED_LIMITS, type FeedLimits } from './batch-feed.js';
+import { BatchFeed } from './batch-feed.js';
 import { JournalFollower } from './journal-follower.js';
 import { MatchingPressure } from './matching-pressure.js';
-import {
-  SinkRunner,
-  type DeadLetters,
-  type DurableSource,
-  type SinkHealth,
-  type SinkRunnerTuning,
-  DEFAULT_RUNNER_TUNING,
-} from './sink-runner.js';
+import { DEFAULT_TUNING, type WriteBehindTuning } from './setup.js';
+import { SinkRunner, type DeadLetters, type DurableSource, type SinkHealth } from './sink-runner.js';
 import { createWriteBehindMetrics } from './write-behind-metrics.js';
 
 /** The durable journal seq, with waiters woken when it moves (at most one per runner). */
@@ -73,12 +67,7 @@ export interface WriteBehindOptions {
   readonly clock: Clock;
   readonly random: () => number;
   readonly log: Logger;
-  readonly tuning?: Partial<SinkRunnerTuning>;
-  readonly maxBatchCommands?: number;
-  readonly bookDepth?: number;
-  readonly feedLimits?: Partial<Omit<FeedLimits, 'maxBatchCommands'>>;
-  /** Share of time the sinks may work while matching is saturated (MatchingPressure); default 1. */
-  readonly busyDutyCycle?: number;
+  readonly tuning?: Partial<WriteBehindTuning>;
 }
 
 export interface WriteBehindHealth {
@@ -99,31 +88,30 @@ export class WriteBehind {
   private readonly pressure: MatchingPressure;
 
   constructor(options: WriteBehindOptions) {
+    const tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.durable = new DurableSeq(options.durableSeq);
-    this.pressure = new MatchingPressure(options.busyDutyCycle ?? 1);
+    this.pressure = new MatchingPressure(tuning.busyDutyCycle);
     const metrics = createWriteBehindMetrics(options.registry);
-    const tuning = { ...DEFAULT_RUNNER_TUNING, ...options.tuning };
     const followerOptions = {
       journalDir: options.journalDir,
       snapshotDir: options.snapshotDir,
       markets: options.markets,
       limits: options.limits,
       codec: options.codec,
-      depth: options.bookDepth ?? 50,
-      maxBatchCommands: options.maxBatchCommands ?? 5_000,
+      depth: tuning.bookDepth,
+      maxBatchCommands: tuning.maxBatchCommands,
       log: options.log,
     };
     this.feed = new BatchFeed({
-      openFollower: (appliedSeq) => JournalFollower.open('shared', appliedSeq, followerOptions),
+      openFollower: (name, appliedSeq) => JournalFollower.open(name, appliedSeq, followerOptions),
       durable: this.durable,
       clock: options.clock,
-      limits: { ...DEFAULT_FEED_LIMITS, ...options.feedLimits, maxBatchCommands: followerOptions.maxBatchCommands },
+      tuning,
     });
     this.runners = options.sinks.map(
       (sink) =>
         new SinkRunner({
           sink,
-          openFollower: (appliedSeq) => JournalFollower.open(sink.name, appliedSeq, followerOptions),
           feed: this.feed,
           durable: this.durable,
           deadLetters: options.deadLetters,

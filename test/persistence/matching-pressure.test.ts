@@ -103,8 +103,7 @@ describe('matching pressure', () => {
         clock,
         random: () => 0.5,
         log: silentLog,
-        maxBatchCommands: 10,
-        busyDutyCycle: 0.1,
+        tuning: { maxBatchCommands: 10, busyDutyCycle: 0.1 },
       });
       cleanups.push(async () => {
         await writeBehind.close(5_000);

@@ -88,9 +88,17 @@ describe('write-behind runner', () => {
       clock: systemClock,
       random: () => 0.5,
       log: silentLog,
-      tuning: { deadlineMs: 200, breakerFailures: 2, breakerOpenMs: 30, retryBaseMs: 1, retryMaxMs: 10, abandonHungCallMs },
-      maxBatchCommands: 20,
-      feedLimits: { maxCommands: 60, stallMs: 100 },
+      tuning: {
+        deadlineMs: 200,
+        breakerFailures: 2,
+        breakerOpenMs: 30,
+        retryBaseMs: 1,
+        retryMaxMs: 10,
+        abandonHungCallMs,
+        maxBatchCommands: 20,
+        windowCommands: 60,
+        stallMs: 100,
+      },
     });
     cleanups.push(async () => {
       await writeBehind.close(1_000);

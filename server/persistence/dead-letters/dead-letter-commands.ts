@@ -16,6 +16,7 @@ import type { EventBatch, RedriveState, Sink } from '../event-batch.js';
 import { PgSink } from '../postgres/pg-sink.js';
 import { RedisSink } from '../redis/redis-sink.js';
 import { JournalAftermath } from './redrive-state.js';
+import { DEFAULT_TUNING } from '../setup.js';
 import { MAX_DEAD_LETTERS_PER_SINK } from '../write-behind-from-config.js';
 
 export const DLQ_USAGE =
@@ -91,9 +92,9 @@ function currentStateOf(
         markets: recordedMarkets(options.dataDir),
         limits: { maxOpenOrdersPerAccount: DEFAULTS.maxOpenOrdersPerAccount },
         codec: createCommandCodec(),
-        // The write-behind's own depth and batch size (write-behind.ts).
-        depth: 50,
-        maxBatchCommands: 5_000,
+        // The write-behind's own depth and batch size.
+        depth: DEFAULT_TUNING.bookDepth,
+        maxBatchCommands: DEFAULT_TUNING.maxBatchCommands,
         log: { warn: (fields, msg) => output.err(`${msg} ${JSON.stringify(fields)}`) },
       });
       return (await aftermath).at(appliedSeq);
