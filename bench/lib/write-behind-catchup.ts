@@ -1,4 +1,4 @@
-// Worker entry of bench:write-behind's catch-up stage: the write-behind pipeline (WriteBehind with
+// Worker entry of bench:write-behind's catch-up stage: the write-behind pipeline (Pipeline with
 // the given sinks, or one that discards for "replay alone") in a worker thread with the heap limits
 // the server gives its write-behind worker, applying a journal already on disk from seq 0. Posts the
 // wall time and CPU it took: the whole process (this worker, and the idle bench thread), the
@@ -19,7 +19,7 @@ import { DeadLetterStore } from '../../server/persistence/dead-letters/dead-lett
 import type { EventBatch, Sink } from '../../server/persistence/event-batch.js';
 import { PgSink } from '../../server/persistence/postgres/pg-sink.js';
 import { RedisSink } from '../../server/persistence/redis/redis-sink.js';
-import { WriteBehind } from '../../server/persistence/write-behind.js';
+import { Pipeline } from '../../server/persistence/pipeline.js';
 import { processCpuSeconds } from './process-cpu.js';
 
 export interface CatchUpSetup {
@@ -96,7 +96,7 @@ async function run(setup: CatchUpSetup): Promise<CatchUpResult> {
   const redisBefore = pid ? processCpuSeconds(pid) : 0;
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
-  const writeBehind = new WriteBehind({
+  const writeBehind = new Pipeline({
     sinks,
     deadLetters: new DeadLetterStore({ dataDir: dlqDir, maxPerSink: 1_000, clock: systemClock }),
     journalDir: setup.journalDir,

@@ -13,7 +13,7 @@ import { DeadLetterStore } from './dead-letters/dead-letter-store.js';
 import type { EventBatch, RedriveState, Sink } from './event-batch.js';
 import { PgSink } from './postgres/pg-sink.js';
 import { RedisSink } from './redis/redis-sink.js';
-import { WriteBehind } from './write-behind.js';
+import { Pipeline } from './pipeline.js';
 
 export interface WriteBehindFromConfigDeps {
   readonly journalDir: string;
@@ -99,12 +99,12 @@ export function openDeadLetters(config: Pick<ServerConfig, 'dataDir'>): DeadLett
 export async function writeBehindFromConfig(
   config: Pick<ServerConfig, 'redisUrl' | 'databaseUrl' | 'redisPrefix' | 'markets' | 'dataDir' | 'sinkDeadlineMs'>,
   deps: WriteBehindFromConfigDeps,
-): Promise<WriteBehind | null> {
+): Promise<Pipeline | null> {
   if (config.redisUrl === null && config.databaseUrl === null) return null;
   const sinks = await createSinks(config, deps.log);
   const deadLetters = openDeadLetters(config);
   deps.log.info({ sinks: sinks.map((sink) => sink.name), durableSeq: deps.durableSeq }, 'write-behind starting');
-  return new WriteBehind({
+  return new Pipeline({
     sinks,
     deadLetters,
     journalDir: deps.journalDir,

@@ -12,7 +12,7 @@ import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../config.js';
 import type { EngineLimits } from '../engine/types.js';
 import { watchEventLoop } from './matching-pressure.js';
-import type { WriteBehindHealth } from './write-behind.js';
+import type { WriteBehindHealth } from './pipeline.js';
 
 /** What the server needs from the write-behind, wherever it runs. */
 export interface WriteBehindHandle {

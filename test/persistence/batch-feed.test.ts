@@ -9,7 +9,7 @@ import { systemClock } from '../../server/persistence/resilience/clock.js';
 import { mergeBatches, type EventBatch, type PersistedCommand } from '../../server/persistence/event-batch.js';
 import type { JournalFollower } from '../../server/persistence/journal-follower.js';
 import { DEFAULT_TUNING, type WriteBehindTuning } from '../../server/persistence/setup.js';
-import { DurableSeq } from '../../server/persistence/write-behind.js';
+import { DurableSeq } from '../../server/persistence/pipeline.js';
 import { BTC, ETH, cancel, place } from '../support/engine-fixtures.js';
 import { mulberry32, pick, randomInt } from '../../bench/lib/prng.js';
 import { JournalFixture } from './write-behind-fixture.js';

@@ -11,7 +11,7 @@ import { systemClock, type Clock } from '../../server/persistence/resilience/clo
 import { DeadLetterStore } from '../../server/persistence/dead-letters/dead-letter-store.js';
 import type { EventBatch, Sink } from '../../server/persistence/event-batch.js';
 import { MAX_REST_MS, MatchingPressure, watchEventLoop } from '../../server/persistence/matching-pressure.js';
-import { WriteBehind } from '../../server/persistence/write-behind.js';
+import { Pipeline } from '../../server/persistence/pipeline.js';
 import { MARKETS, place } from '../support/engine-fixtures.js';
 import { JournalFixture, LIMITS, silentLog } from './write-behind-fixture.js';
 
@@ -90,7 +90,7 @@ describe('matching pressure', () => {
         },
       };
       const sink = new SlowSink();
-      const writeBehind = new WriteBehind({
+      const writeBehind = new Pipeline({
         sinks: [sink],
         deadLetters: new DeadLetterStore({ dataDir: dlqDir, maxPerSink: 10, clock: systemClock, fsync: false }),
         journalDir: fixture.journalDir,

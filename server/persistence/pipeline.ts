@@ -80,7 +80,7 @@ export interface WriteBehindHealth {
   readonly yieldingToMatching?: true;
 }
 
-export class WriteBehind {
+export class Pipeline {
   readonly durable: DurableSeq;
   private readonly runners: SinkRunner[];
   private readonly feed: BatchFeed;
