@@ -23,7 +23,7 @@ import postgres from 'postgres';
 import { Registry } from 'prom-client';
 import { migrateDatabase } from '../db/migrate.js';
 import { DEFAULTS, DEMO_MARKETS } from '../server/config.js';
-import { WRITE_BEHIND_RESOURCE_LIMITS, WriteBehindThread, workerSourceFor } from '../server/persistence/write-behind-thread.js';
+import { WRITE_BEHIND_RESOURCE_LIMITS, WriteBehindThread, workerSourceFor } from '../server/persistence/write-behind.js';
 import type { CatchUpResult, CatchUpSetup } from './lib/write-behind-catchup.js';
 import { BenchJournal, LIMITS, MARKETS } from './lib/bench-journal.js';
 import { ChildServer, spotwirePort } from './lib/child-server.js';

@@ -23,7 +23,7 @@ import type { JournalFileSystem } from './journal/journal-writer.js';
 import { readJournal } from './journal/journal-reader.js';
 import { recover } from './journal/recovery.js';
 import { createMetrics, scrapedGauge, type ServerMetrics } from './metrics.js';
-import { startWriteBehindThread, type WriteBehindHandle } from './persistence/write-behind-thread.js';
+import { startWriteBehindThread, type WriteBehindHandle } from './persistence/write-behind.js';
 import { checkRecordedMarkets, recordMarkets } from './recorded-markets.js';
 import { checkDataFormat, recordDataFormat } from './data-format.js';
 import { CoreBus } from './cluster/core-bus.js';

@@ -11,7 +11,7 @@ import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PgSink } from '../../server/persistence/postgres/pg-sink.js';
 import { RedisSink } from '../../server/persistence/redis/redis-sink.js';
-import { WriteBehindThread } from '../../server/persistence/write-behind-thread.js';
+import { WriteBehindThread } from '../../server/persistence/write-behind.js';
 import { MARKETS, place } from '../support/engine-fixtures.js';
 import { deleteUnder } from './redis-dump.js';
 import { JournalFixture, LIMITS } from './write-behind-fixture.js';

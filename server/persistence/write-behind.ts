@@ -1,4 +1,4 @@
-// The write-behind as the server's main thread sees it: a worker thread (write-behind-worker.ts)
+// The write-behind as the server's main thread sees it: a worker thread (worker.ts)
 // running the pipeline, and a handle that posts durable seqs to it and keeps its latest reported
 // health and retention point for the synchronous callers (/health, journal retirement). The
 // worker's Prometheus metrics appear in the server's registry through proxies that ask it on scrape.
@@ -101,7 +101,7 @@ export function workerSourceFor(entry: string): string {
 
 function workerSource(): string {
   const fromSources = import.meta.url.endsWith('.ts');
-  return workerSourceFor(new URL(fromSources ? './write-behind-worker.ts' : './write-behind-worker.js', import.meta.url).href);
+  return workerSourceFor(new URL(fromSources ? './worker.ts' : './worker.js', import.meta.url).href);
 }
 
 export class WriteBehindThread implements WriteBehindHandle {

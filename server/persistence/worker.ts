@@ -1,13 +1,13 @@
 // Worker-thread entry of the write-behind: the journal replay (one shared by the sinks in step), the
 // sinks' serialization and their clients all run here, so none of that CPU is spent on the thread
-// that matches orders. The main thread (write-behind-thread.ts) only posts durable seqs.
+// that matches orders. The main thread (write-behind.ts) only posts durable seqs.
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Registry } from 'prom-client';
 import { createCommandCodec } from '../journal/command-codec.js';
 import { createLogger, parseLogFormat } from '../logger.js';
 import { writeBehindFromConfig } from './write-behind-from-config.js';
-import type { ToWorker, WorkerSetup } from './write-behind-thread.js';
+import type { ToWorker, WorkerSetup } from './write-behind.js';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
