@@ -13,7 +13,6 @@ import postgres from 'postgres';
 import { Registry } from 'prom-client';
 import type { MarketInfo } from '../../protocol/messages.js';
 import type { EngineLimits } from '../../server/engine/types.js';
-import { createCommandCodec } from '../../server/journal/command-codec.js';
 import { systemClock } from '../../server/persistence/resilience/clock.js';
 import { DeadLetterStore } from '../../server/persistence/dead-letters/dead-letter-store.js';
 import type { EventBatch, Sink } from '../../server/persistence/event-batch.js';
@@ -96,20 +95,23 @@ async function run(setup: CatchUpSetup): Promise<CatchUpResult> {
   const redisBefore = pid ? processCpuSeconds(pid) : 0;
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
-  const writeBehind = new Pipeline({
-    sinks,
-    deadLetters: new DeadLetterStore({ dataDir: dlqDir, maxPerSink: 1_000, clock: systemClock }),
-    journalDir: setup.journalDir,
-    snapshotDir: setup.snapshotDir,
-    markets: setup.markets,
-    limits: setup.limits,
-    codec: createCommandCodec(),
-    durableSeq: setup.lastSeq,
-    registry: new Registry(),
-    clock: systemClock,
-    random: Math.random,
-    log: pino({ level: 'silent' }),
-  });
+  const writeBehind = new Pipeline(
+    {
+      journalDir: setup.journalDir,
+      snapshotDir: setup.snapshotDir,
+      markets: setup.markets,
+      limits: setup.limits,
+      durableSeq: setup.lastSeq,
+    },
+    {
+      sinks,
+      deadLetters: new DeadLetterStore({ dataDir: dlqDir, maxPerSink: 1_000, clock: systemClock }),
+      registry: new Registry(),
+      clock: systemClock,
+      random: Math.random,
+      log: pino({ level: 'silent' }),
+    },
+  );
   while (Object.values(writeBehind.health().sinks).some((sink) => sink.appliedSeq !== setup.lastSeq))
     await new Promise((resolve) => setTimeout(resolve, 2));
   const cpu = process.cpuUsage(cpuBefore);

@@ -1,19 +1,18 @@
 // The write-behind pipeline: one runner per sink (Redis, Postgres), reading the journal behind the
 // engine through one shared replay (batch-feed.ts) while they keep up, each on its own otherwise.
-// The matching path only ever calls `notifyDurable(seq)` after a group
-// commit, which stores a number and wakes the idle runners; it never waits for a sink. The journal
-// keeps what a lagging sink still needs (`retainFromSeq`), so nothing is buffered in memory.
+// It runs in the worker thread (worker.ts), or in a test's or bench's own thread. The matching path
+// only ever calls `notifyDurable(seq)` after a group commit, which stores a number and wakes the idle
+// runners; it never waits for a sink. The journal keeps what a lagging sink still needs
+// (`retainFromSeq`), so nothing is buffered in memory.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { MarketInfo } from '../../protocol/messages.js';
-import type { EngineLimits } from '../engine/types.js';
-import type { CommandCodec } from '../journal/command-codec.js';
+import { createCommandCodec } from '../journal/command-codec.js';
 import type { Clock } from './resilience/clock.js';
 import type { Sink } from './event-batch.js';
 import { BatchFeed } from './batch-feed.js';
 import { JournalFollower } from './journal-follower.js';
 import { MatchingPressure } from './matching-pressure.js';
-import { DEFAULT_TUNING, type WriteBehindTuning } from './setup.js';
+import { DEFAULT_TUNING, type WriteBehindSetup } from './setup.js';
 import { SinkRunner, type DeadLetters, type DurableSource, type SinkHealth } from './sink-runner.js';
 import { createWriteBehindMetrics } from './write-behind-metrics.js';
 
@@ -53,21 +52,14 @@ export class DurableSeq implements DurableSource {
   }
 }
 
-export interface WriteBehindOptions {
+/** The live objects the pipeline works with: the worker builds them from its setup, a test brings its own. */
+export interface PipelineServices {
   readonly sinks: readonly Sink[];
   readonly deadLetters: DeadLetters;
-  readonly journalDir: string;
-  readonly snapshotDir: string;
-  readonly markets: readonly MarketInfo[];
-  readonly limits: EngineLimits;
-  readonly codec: CommandCodec;
-  /** The last journal seq on disk at start (everything recovered is durable). */
-  readonly durableSeq: number;
   readonly registry: Registry;
   readonly clock: Clock;
   readonly random: () => number;
   readonly log: Logger;
-  readonly tuning?: Partial<WriteBehindTuning>;
 }
 
 export interface WriteBehindHealth {
@@ -87,38 +79,43 @@ export class Pipeline {
   private readonly lagTimer: NodeJS.Timeout;
   private readonly pressure: MatchingPressure;
 
-  constructor(options: WriteBehindOptions) {
-    const tuning = { ...DEFAULT_TUNING, ...options.tuning };
-    this.durable = new DurableSeq(options.durableSeq);
+  /** Starts every sink's runner; the pipeline reads the journal part of the setup and its tuning. */
+  constructor(
+    setup: Pick<WriteBehindSetup, 'journalDir' | 'snapshotDir' | 'markets' | 'limits' | 'durableSeq' | 'matchingBusy' | 'tuning'>,
+    services: PipelineServices,
+  ) {
+    const tuning = { ...DEFAULT_TUNING, ...setup.tuning };
+    this.durable = new DurableSeq(setup.durableSeq);
     this.pressure = new MatchingPressure(tuning.busyDutyCycle);
-    const metrics = createWriteBehindMetrics(options.registry);
+    this.pressure.setMatchingBusy(setup.matchingBusy === true);
+    const metrics = createWriteBehindMetrics(services.registry);
     const followerOptions = {
-      journalDir: options.journalDir,
-      snapshotDir: options.snapshotDir,
-      markets: options.markets,
-      limits: options.limits,
-      codec: options.codec,
+      journalDir: setup.journalDir,
+      snapshotDir: setup.snapshotDir,
+      markets: setup.markets,
+      limits: setup.limits,
+      codec: createCommandCodec(),
       depth: tuning.bookDepth,
       maxBatchCommands: tuning.maxBatchCommands,
-      log: options.log,
+      log: services.log,
     };
     this.feed = new BatchFeed({
       openFollower: (name, appliedSeq) => JournalFollower.open(name, appliedSeq, followerOptions),
       durable: this.durable,
-      clock: options.clock,
+      clock: services.clock,
       tuning,
     });
-    this.runners = options.sinks.map(
+    this.runners = services.sinks.map(
       (sink) =>
         new SinkRunner({
           sink,
           feed: this.feed,
           durable: this.durable,
-          deadLetters: options.deadLetters,
+          deadLetters: services.deadLetters,
           metrics,
-          clock: options.clock,
-          random: options.random,
-          log: options.log,
+          clock: services.clock,
+          random: services.random,
+          log: services.log,
           tuning,
           pressure: this.pressure,
         }),

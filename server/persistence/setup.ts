@@ -1,5 +1,31 @@
-// How the write-behind is tuned: batch size, the shared feed's window, the sink calls' deadline,
-// breaker and retries, and how much it yields to matching. Every part reads the same object.
+// What the write-behind is built from. Plain data, so that the one object the server makes from its
+// config crosses into the worker thread as it is: the worker builds the sinks and the dead-letter
+// store from it, and the pipeline reads the journal part and the tuning.
+import type { MarketInfo } from '../../protocol/messages.js';
+import type { EngineLimits } from '../engine/types.js';
+
+export interface WriteBehindSetup {
+  readonly journalDir: string;
+  readonly snapshotDir: string;
+  readonly markets: readonly MarketInfo[];
+  readonly limits: EngineLimits;
+  /** The last journal seq on disk at start (everything recovered is durable). */
+  readonly durableSeq: number;
+  /** Whether matching is saturated as the pipeline starts (a restarted worker learns it here). */
+  readonly matchingBusy?: boolean;
+  /** A Redis sink writes here, its keys under `redisPrefix`; null: no Redis sink. */
+  readonly redisUrl: string | null;
+  readonly redisPrefix: string;
+  /** A Postgres sink writes here; null: no Postgres sink. */
+  readonly databaseUrl: string | null;
+  /** Dead letters are kept under it. */
+  readonly dataDir: string;
+  /** The worker thread's log level. */
+  readonly logLevel: string;
+  /** The worker thread's nice value (ServerConfig.writeBehindNice); 0 leaves it as the process's. */
+  readonly nice?: number;
+  readonly tuning?: Partial<WriteBehindTuning>;
+}
 
 export interface WriteBehindTuning {
   /** A batch closes once it holds this many commands (records are never split). */

@@ -1,15 +1,82 @@
-// Worker-thread entry of the write-behind: the journal replay (one shared by the sinks in step), the
-// sinks' serialization and their clients all run here, so none of that CPU is spent on the thread
-// that matches orders. The main thread (write-behind.ts) only posts durable seqs.
+// The write-behind's worker thread: it builds the sinks the setup names and runs the pipeline, so
+// the journal replay (one shared by the sinks in step), the sinks' serialization and their clients
+// take no CPU from the thread that matches orders. The main thread (write-behind.ts) only posts
+// durable seqs.
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
+import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { createCommandCodec } from '../journal/command-codec.js';
+import { createDatabaseIfMissing } from '../../db/create-database.js';
+import { migrateDatabase } from '../../db/migrate.js';
 import { createLogger, parseLogFormat } from '../logger.js';
-import { writeBehindFromConfig } from './write-behind-from-config.js';
-import type { ToWorker, WorkerSetup } from './write-behind.js';
+import { DeadLetterStore, MAX_DEAD_LETTERS_PER_SINK } from './dead-letters/dead-letter-store.js';
+import type { EventBatch, RedriveState, Sink } from './event-batch.js';
+import { Pipeline } from './pipeline.js';
+import { PgSink } from './postgres/pg-sink.js';
+import { RedisSink } from './redis/redis-sink.js';
+import { systemClock } from './resilience/clock.js';
+import type { WriteBehindSetup } from './setup.js';
+import type { ToWorker } from './write-behind.js';
 
-const setup = workerData as WorkerSetup;
+/**
+ * Runs `migrate` before the sink's first call (and again after a failed attempt). The runner retries
+ * that call like any other, so a database that is down at start delays only this sink: the server
+ * trades meanwhile and the journal keeps everything for it.
+ */
+function migratedFirst(sink: Sink, migrate: () => Promise<void>, log: Logger): Sink {
+  let migrated: Promise<void> | null = null;
+  const ready = (): Promise<void> =>
+    (migrated ??= migrate().then(
+      () => log.info({ sink: sink.name }, 'database migrations applied'),
+      (error: unknown) => {
+        migrated = null;
+        throw error;
+      },
+    ));
+  return {
+    name: sink.name,
+    appliedSeq: async () => {
+      await ready();
+      return sink.appliedSeq();
+    },
+    apply: (batch) => sink.apply(batch),
+    markApplied: (seq) => sink.markApplied(seq),
+    isPermanent: (error) => sink.isPermanent(error),
+    close: () => sink.close(),
+    ...(sink.redrive
+      ? { redrive: (batch: EventBatch, current: (appliedSeq: number) => Promise<RedriveState>) => sink.redrive!(batch, current) }
+      : {}),
+  };
+}
+
+/**
+ * The sinks the setup names. A Postgres sink creates its database if it is missing (and the role
+ * may) and applies the migrations before its first write: it must not write into an older schema.
+ */
+function createSinks(setup: WriteBehindSetup, log: Logger): Sink[] {
+  const sinks: Sink[] = [];
+  const { databaseUrl } = setup;
+  if (databaseUrl !== null) {
+    const prepare = async (): Promise<void> => {
+      if (await createDatabaseIfMissing(databaseUrl))
+        log.info({ sink: 'postgres', database: new URL(databaseUrl).pathname.slice(1) }, 'created the database');
+      await migrateDatabase(databaseUrl);
+    };
+    sinks.push(migratedFirst(new PgSink({ url: databaseUrl, markets: setup.markets }), prepare, log));
+  }
+  if (setup.redisUrl !== null) {
+    sinks.push(
+      new RedisSink({
+        url: setup.redisUrl,
+        prefix: setup.redisPrefix,
+        onConnectionError: (error) => log.debug({ err: error.message }, 'redis connection error'),
+      }),
+    );
+  }
+  return sinks;
+}
+
+const setup = workerData as WriteBehindSetup;
 const port = parentPort!;
 // The main thread resolved LOG_FORMAT (a worker's stdout is never a terminal); same format here.
 const log = createLogger(parseLogFormat(process.env.LOG_FORMAT, false) ?? 'json', setup.logLevel).child({ thread: 'write-behind' });
@@ -30,27 +97,20 @@ if ((setup.nice ?? 0) > 0) {
 }
 
 try {
-  const writeBehind = await writeBehindFromConfig(setup.config, {
-    journalDir: setup.journalDir,
-    snapshotDir: setup.snapshotDir,
-    limits: setup.limits,
-    codec: createCommandCodec(),
-    durableSeq: setup.durableSeq,
-    registry,
-    log,
-    busyDutyCycle: setup.busyDutyCycle ?? 1,
-  });
-  if (writeBehind === null) throw new Error('write-behind worker started without sinks');
-  writeBehind.setMatchingBusy(setup.matchingBusy === true);
-  const report = (): void => port.postMessage({ type: 'state', health: writeBehind.health(), retainFromSeq: writeBehind.retainFromSeq() });
+  const sinks = createSinks(setup, log);
+  if (sinks.length === 0) throw new Error('write-behind worker started without sinks');
+  const deadLetters = new DeadLetterStore({ dataDir: setup.dataDir, maxPerSink: MAX_DEAD_LETTERS_PER_SINK, clock: systemClock });
+  log.info({ sinks: sinks.map((sink) => sink.name), durableSeq: setup.durableSeq }, 'write-behind starting');
+  const pipeline = new Pipeline(setup, { sinks, deadLetters, registry, clock: systemClock, random: Math.random, log });
+  const report = (): void => port.postMessage({ type: 'state', health: pipeline.health(), retainFromSeq: pipeline.retainFromSeq() });
   const timer = setInterval(report, 100);
   port.on('message', (message: ToWorker) => {
     switch (message.type) {
       case 'durable':
-        writeBehind.notifyDurable(message.seq);
+        pipeline.notifyDurable(message.seq);
         break;
       case 'pressure':
-        writeBehind.setMatchingBusy(message.matchingBusy);
+        pipeline.setMatchingBusy(message.matchingBusy);
         break;
       case 'metrics':
         registry
@@ -63,7 +123,7 @@ try {
         break;
       case 'close':
         clearInterval(timer);
-        writeBehind.close(message.drainMs).then(
+        pipeline.close(message.drainMs).then(
           ({ drained }) => {
             report();
             port.postMessage({ type: 'closed', drained });

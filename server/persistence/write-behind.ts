@@ -1,5 +1,6 @@
-// The write-behind as the server's main thread sees it: a worker thread (worker.ts)
-// running the pipeline, and a handle that posts durable seqs to it and keeps its latest reported
+// The write-behind as the server's main thread sees it: a worker thread (worker.ts) running the
+// pipeline, so that replaying the journal per sink and serializing for Redis and Postgres take no
+// CPU from matching, and a handle that posts durable seqs to it and keeps its latest reported
 // health and retention point for the synchronous callers (/health, journal retirement). The
 // worker's Prometheus metrics appear in the server's registry through proxies that ask it on scrape.
 import { readFileSync } from 'node:fs';
@@ -9,10 +10,9 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { ServerConfig } from '../config.js';
-import type { EngineLimits } from '../engine/types.js';
 import { watchEventLoop } from './matching-pressure.js';
 import type { WriteBehindHealth } from './pipeline.js';
+import { DEFAULT_TUNING, type WriteBehindSetup } from './setup.js';
 
 /** What the server needs from the write-behind, wherever it runs. */
 export interface WriteBehindHandle {
@@ -20,21 +20,6 @@ export interface WriteBehindHandle {
   retainFromSeq(): number;
   health(): WriteBehindHealth;
   close(drainMs: number): Promise<{ drained: boolean }>;
-}
-
-export interface WorkerSetup {
-  readonly config: Pick<ServerConfig, 'redisUrl' | 'databaseUrl' | 'redisPrefix' | 'markets' | 'dataDir' | 'sinkDeadlineMs'>;
-  readonly journalDir: string;
-  readonly snapshotDir: string;
-  readonly limits: EngineLimits;
-  readonly durableSeq: number;
-  readonly logLevel: string;
-  /** The worker thread's nice value (ServerConfig.writeBehindNice); 0 leaves it as the process's. */
-  readonly nice?: number;
-  /** ServerConfig.writeBehindBusyDuty; absent: the write-behind never rests for matching. */
-  readonly busyDutyCycle?: number;
-  /** Whether matching is saturated as the worker starts (a restarted worker learns it here). */
-  readonly matchingBusy?: boolean;
 }
 
 export type ToWorker =
@@ -104,7 +89,7 @@ function workerSource(): string {
   return workerSourceFor(new URL(fromSources ? './worker.ts' : './worker.js', import.meta.url).href);
 }
 
-export class WriteBehindThread implements WriteBehindHandle {
+class WriteBehindThread implements WriteBehindHandle {
   private worker: Worker | null = null;
   private latest: WriteBehindHealth = { status: 'degraded', sinks: {} };
   private retain = 0;
@@ -117,25 +102,19 @@ export class WriteBehindThread implements WriteBehindHandle {
   private matchingBusy = false;
   private stopWatching: (() => void) | null = null;
 
-  private constructor(
-    private readonly setup: WorkerSetup,
+  constructor(
+    private readonly setup: WriteBehindSetup,
     private readonly log: Logger,
   ) {
     this.durableSeq = setup.durableSeq;
   }
 
-  /** Starts the worker and resolves once its sinks are built, or rejects (bad config). */
-  static async start(setup: WorkerSetup, registry: Registry, log: Logger): Promise<WriteBehindThread> {
-    const thread = new WriteBehindThread(setup, log);
-    await thread.spawn();
-    thread.proxyMetrics(registry);
-    if (setup.busyDutyCycle !== undefined && setup.busyDutyCycle < 1) {
-      thread.stopWatching = watchEventLoop(PRESSURE_SAMPLE_MS, (busy) => {
-        thread.matchingBusy = busy;
-        thread.worker?.postMessage({ type: 'pressure', matchingBusy: busy } satisfies ToWorker);
-      });
-    }
-    return thread;
+  /** Tells the worker whenever matching becomes saturated or stops being so. */
+  watchMatching(): void {
+    this.stopWatching = watchEventLoop(PRESSURE_SAMPLE_MS, (busy) => {
+      this.matchingBusy = busy;
+      this.worker?.postMessage({ type: 'pressure', matchingBusy: busy } satisfies ToWorker);
+    });
   }
 
   notifyDurable(seq: number): void {
@@ -152,10 +131,11 @@ export class WriteBehindThread implements WriteBehindHandle {
     return this.latest;
   }
 
-  private spawn(): Promise<void> {
+  /** Starts a worker; resolves once its sinks are built, or rejects (bad setup). */
+  spawn(): Promise<void> {
     const worker = new Worker(workerSource(), {
       eval: true,
-      workerData: { ...this.setup, durableSeq: this.durableSeq, matchingBusy: this.matchingBusy } satisfies WorkerSetup,
+      workerData: { ...this.setup, durableSeq: this.durableSeq, matchingBusy: this.matchingBusy } satisfies WriteBehindSetup,
       resourceLimits: WRITE_BEHIND_RESOURCE_LIMITS,
     });
     this.worker = worker;
@@ -262,7 +242,7 @@ export class WriteBehindThread implements WriteBehindHandle {
     return this.scrape;
   }
 
-  private proxyMetrics(registry: Registry): void {
+  proxyMetrics(registry: Registry): void {
     for (const [name, type] of PROXIED_METRICS) {
       const proxy = {
         name,
@@ -280,26 +260,14 @@ export class WriteBehindThread implements WriteBehindHandle {
 }
 
 /**
- * The server's write-behind: none without REDIS_URL and DATABASE_URL, else a worker thread, so that
- * replaying the journal per sink and serializing for Redis and Postgres take no CPU from matching.
+ * Starts the write-behind `setup` describes in its worker thread; resolves once the worker's sinks
+ * are built (rejects on a bad setup), or to null when the setup names no sink.
  */
-export function startWriteBehindThread(
-  config: ServerConfig,
-  journal: Pick<WorkerSetup, 'journalDir' | 'snapshotDir' | 'limits' | 'durableSeq'>,
-  registry: Registry,
-  log: Logger,
-): Promise<WriteBehindHandle | null> {
-  if (config.redisUrl === null && config.databaseUrl === null) return Promise.resolve(null);
-  const { redisUrl, databaseUrl, redisPrefix, markets, dataDir, sinkDeadlineMs, writeBehindNice, writeBehindBusyDuty } = config;
-  return WriteBehindThread.start(
-    {
-      config: { redisUrl, databaseUrl, redisPrefix, markets, dataDir, sinkDeadlineMs },
-      ...journal,
-      logLevel: log.level,
-      nice: writeBehindNice,
-      busyDutyCycle: writeBehindBusyDuty,
-    },
-    registry,
-    log,
-  );
+export async function startWriteBehind(setup: WriteBehindSetup, registry: Registry, log: Logger): Promise<WriteBehindHandle | null> {
+  if (setup.redisUrl === null && setup.databaseUrl === null) return null;
+  const thread = new WriteBehindThread(setup, log);
+  await thread.spawn();
+  thread.proxyMetrics(registry);
+  if ((setup.tuning?.busyDutyCycle ?? DEFAULT_TUNING.busyDutyCycle) < 1) thread.watchMatching();
+  return thread;
 }

@@ -90,21 +90,24 @@ describe('matching pressure', () => {
         },
       };
       const sink = new SlowSink();
-      const writeBehind = new Pipeline({
-        sinks: [sink],
-        deadLetters: new DeadLetterStore({ dataDir: dlqDir, maxPerSink: 10, clock: systemClock, fsync: false }),
-        journalDir: fixture.journalDir,
-        snapshotDir: fixture.snapshotDir,
-        markets: MARKETS,
-        limits: LIMITS,
-        codec: fixture.codec,
-        durableSeq: 0,
-        registry: new Registry(),
-        clock,
-        random: () => 0.5,
-        log: silentLog,
-        tuning: { maxBatchCommands: 10, busyDutyCycle: 0.1 },
-      });
+      const writeBehind = new Pipeline(
+        {
+          journalDir: fixture.journalDir,
+          snapshotDir: fixture.snapshotDir,
+          markets: MARKETS,
+          limits: LIMITS,
+          durableSeq: 0,
+          tuning: { maxBatchCommands: 10, busyDutyCycle: 0.1 },
+        },
+        {
+          sinks: [sink],
+          deadLetters: new DeadLetterStore({ dataDir: dlqDir, maxPerSink: 10, clock: systemClock, fsync: false }),
+          registry: new Registry(),
+          clock,
+          random: () => 0.5,
+          log: silentLog,
+        },
+      );
       cleanups.push(async () => {
         await writeBehind.close(5_000);
         await fixture.close();

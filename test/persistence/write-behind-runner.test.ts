@@ -75,31 +75,34 @@ describe('write-behind runner', () => {
     const fixture = new JournalFixture();
     const dlqDir = mkdtempSync(join(tmpdir(), 'spotwire-dlq-'));
     const deadLetters = new DeadLetterStore({ dataDir: dlqDir, maxPerSink: 100, clock: systemClock, fsync: false });
-    const writeBehind = new Pipeline({
-      sinks: Array.isArray(sink) ? sink : [sink],
-      deadLetters,
-      journalDir: fixture.journalDir,
-      snapshotDir: fixture.snapshotDir,
-      markets: MARKETS,
-      limits: LIMITS,
-      codec: fixture.codec,
-      durableSeq: 0,
-      registry: new Registry(),
-      clock: systemClock,
-      random: () => 0.5,
-      log: silentLog,
-      tuning: {
-        deadlineMs: 200,
-        breakerFailures: 2,
-        breakerOpenMs: 30,
-        retryBaseMs: 1,
-        retryMaxMs: 10,
-        abandonHungCallMs,
-        maxBatchCommands: 20,
-        windowCommands: 60,
-        stallMs: 100,
+    const writeBehind = new Pipeline(
+      {
+        journalDir: fixture.journalDir,
+        snapshotDir: fixture.snapshotDir,
+        markets: MARKETS,
+        limits: LIMITS,
+        durableSeq: 0,
+        tuning: {
+          deadlineMs: 200,
+          breakerFailures: 2,
+          breakerOpenMs: 30,
+          retryBaseMs: 1,
+          retryMaxMs: 10,
+          abandonHungCallMs,
+          maxBatchCommands: 20,
+          windowCommands: 60,
+          stallMs: 100,
+        },
       },
-    });
+      {
+        sinks: Array.isArray(sink) ? sink : [sink],
+        deadLetters,
+        registry: new Registry(),
+        clock: systemClock,
+        random: () => 0.5,
+        log: silentLog,
+      },
+    );
     cleanups.push(async () => {
       await writeBehind.close(1_000);
       await fixture.close();
