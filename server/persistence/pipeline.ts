@@ -13,8 +13,7 @@ import { BatchFeed } from './batch-feed.js';
 import { JournalFollower } from './journal-follower.js';
 import { MatchingPressure } from './matching-pressure.js';
 import { DEFAULT_TUNING, type WriteBehindSetup } from './setup.js';
-import { SinkRunner, type DeadLetters, type DurableSource, type SinkHealth } from './sink-runner.js';
-import { createWriteBehindMetrics } from './write-behind-metrics.js';
+import { SinkRunner, createSinkMetrics, type DeadLetters, type DurableSource, type SinkHealth } from './sink-runner.js';
 
 /** The durable journal seq, with waiters woken when it moves (at most one per runner). */
 export class DurableSeq implements DurableSource {
@@ -88,7 +87,7 @@ export class Pipeline {
     this.durable = new DurableSeq(setup.durableSeq);
     this.pressure = new MatchingPressure(tuning.busyDutyCycle);
     this.pressure.setMatchingBusy(setup.matchingBusy === true);
-    const metrics = createWriteBehindMetrics(services.registry);
+    const metrics = createSinkMetrics(services.registry);
     const followerOptions = {
       journalDir: setup.journalDir,
       snapshotDir: setup.snapshotDir,

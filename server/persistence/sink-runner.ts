@@ -2,8 +2,9 @@
 // retries (exponential backoff, full jitter) for as long as errors are transient. A permanent error
 // (the batch itself is bad) sends the batch to the dead-letter store, marks its seq applied and goes
 // on. While the breaker is open the loop only waits: the journal keeps everything, and the runner
-// holds nothing but its one pending batch.
+// holds nothing but its one pending batch. Each runner reports its sink's health and metrics.
 import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { CircuitBreaker, CircuitOpenError, type CircuitState } from './resilience/circuit-breaker.js';
 import type { Clock } from './resilience/clock.js';
 import { DeadlineExceeded, withDeadline } from './resilience/deadline.js';
@@ -13,7 +14,6 @@ import { JournalGap } from './journal-follower.js';
 import type { MatchingPressure } from './matching-pressure.js';
 import { retry } from './resilience/retry.js';
 import type { WriteBehindTuning } from './setup.js';
-import { BREAKER_STATE_VALUE, type WriteBehindMetrics } from './write-behind-metrics.js';
 
 /** Where batches that can never be applied go (server/persistence/dead-letters/dead-letter-store.ts). */
 export interface DeadLetters {
@@ -23,12 +23,53 @@ export interface DeadLetters {
 
 export type { DurableSource } from './batch-feed.js';
 
+/** The runners' Prometheus metrics, one series per sink, in the pipeline's registry. */
+export interface SinkMetrics {
+  readonly appliedSeq: Gauge<'sink'>;
+  readonly lagEvents: Gauge<'sink'>;
+  readonly lagMs: Gauge<'sink'>;
+  readonly batchCommands: Histogram<'sink'>;
+  readonly failures: Counter<'sink' | 'kind'>;
+  /** 0 closed, 1 half-open, 2 open. */
+  readonly breakerState: Gauge<'sink'>;
+  readonly deadLetters: Gauge<'sink'>;
+  /** Commands the sink's runner holds in memory (its one pending batch): bounded by the batch size. */
+  readonly heldCommands: Gauge<'sink'>;
+}
+
+const BREAKER_STATE_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
+
+export function createSinkMetrics(registry: Registry): SinkMetrics {
+  const gauge = (name: string, help: string): Gauge<'sink'> => new Gauge({ name, help, labelNames: ['sink'], registers: [registry] });
+  return {
+    appliedSeq: gauge('spotwire_sink_applied_seq', 'Last journal seq the sink has applied'),
+    lagEvents: gauge('spotwire_sink_lag_events', 'Durable journal commands the sink has not applied yet'),
+    lagMs: gauge('spotwire_sink_lag_ms', 'Age of the newest applied command when it was applied, or of the oldest unapplied one'),
+    batchCommands: new Histogram({
+      name: 'spotwire_sink_batch_commands',
+      help: 'Commands per batch written to the sink',
+      labelNames: ['sink'],
+      buckets: [1, 5, 10, 50, 100, 500, 1000, 2000, 5000, 10000],
+      registers: [registry],
+    }),
+    failures: new Counter({
+      name: 'spotwire_sink_failures_total',
+      help: 'Failed sink calls by kind: transient (retried), permanent (dead-lettered), deadline, open (refused by the breaker)',
+      labelNames: ['sink', 'kind'],
+      registers: [registry],
+    }),
+    breakerState: gauge('spotwire_sink_breaker_state', 'Circuit breaker state: 0 closed, 1 half-open, 2 open'),
+    deadLetters: gauge('spotwire_sink_dead_letters', 'Batches of this sink in the dead-letter store'),
+    heldCommands: gauge('spotwire_sink_held_commands', 'Commands held in memory by the sink runner (bounded by the batch size)'),
+  };
+}
+
 export interface SinkRunnerDeps {
   readonly sink: Sink;
   readonly feed: BatchFeed;
   readonly durable: DurableSource;
   readonly deadLetters: DeadLetters;
-  readonly metrics: WriteBehindMetrics;
+  readonly metrics: SinkMetrics;
   readonly clock: Clock;
   readonly random: () => number;
   readonly log: Logger;

@@ -46,7 +46,7 @@ interface MetricJson {
   aggregator: string;
 }
 
-/** The metric names the worker's registry holds (write-behind-metrics.ts), proxied into the server's. */
+/** The metric names the worker's registry holds (sink-runner.ts), proxied into the server's. */
 const PROXIED_METRICS: readonly [name: string, type: string][] = [
   ['spotwire_sink_applied_seq', 'gauge'],
   ['spotwire_sink_lag_events', 'gauge'],
