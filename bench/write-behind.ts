@@ -23,7 +23,12 @@ import postgres from 'postgres';
 import { Registry } from 'prom-client';
 import { migrateDatabase } from '../db/migrate.js';
 import { DEFAULTS, DEMO_MARKETS } from '../server/config.js';
-import { WRITE_BEHIND_RESOURCE_LIMITS, WriteBehindThread, workerSourceFor } from '../server/persistence/write-behind-thread.js';
+import {
+  WRITE_BEHIND_RESOURCE_LIMITS,
+  startWriteBehind,
+  workerSourceFor,
+  type WriteBehindHandle,
+} from '../server/persistence/write-behind.js';
 import type { CatchUpResult, CatchUpSetup } from './lib/write-behind-catchup.js';
 import { BenchJournal, LIMITS, MARKETS } from './lib/bench-journal.js';
 import { ChildServer, spotwirePort } from './lib/child-server.js';
@@ -185,28 +190,25 @@ async function lagRounds(): Promise<void> {
 async function lagUnderLoad(round: number): Promise<LagResult> {
   const db = await scratchDatabase(`lag_${round}`);
   const prefix = `bench:wb:${run}:lag:${round}:`;
-  let writeBehind: WriteBehindThread | null = null;
+  let writeBehind: WriteBehindHandle | null = null;
   const source = new BenchJournal(() => writeBehind?.retainFromSeq() ?? 0);
   // As the server runs it: the pipeline in a worker thread, this thread generating and journaling.
-  const wb = await WriteBehindThread.start(
+  const wb = (await startWriteBehind(
     {
-      config: {
-        redisUrl: REDIS_URL,
-        databaseUrl: db.url,
-        redisPrefix: prefix,
-        markets: MARKETS,
-        dataDir: source.dir,
-        sinkDeadlineMs: 5_000,
-      },
       journalDir: source.journalDir,
       snapshotDir: source.snapshotDir,
+      markets: MARKETS,
       limits: LIMITS,
       durableSeq: 0,
+      redisUrl: REDIS_URL,
+      redisPrefix: prefix,
+      databaseUrl: db.url,
+      dataDir: source.dir,
       logLevel: 'silent',
     },
     new Registry(),
     silent,
-  );
+  ))!;
   writeBehind = wb;
   // Commit time of each record's last seq, to turn "applied up to seq S" into a lag in ms.
   const committedAt: { seq: number; at: number }[] = [];

@@ -23,7 +23,7 @@ import type { JournalFileSystem } from './journal/journal-writer.js';
 import { readJournal } from './journal/journal-reader.js';
 import { recover } from './journal/recovery.js';
 import { createMetrics, scrapedGauge, type ServerMetrics } from './metrics.js';
-import { startWriteBehindThread, type WriteBehindHandle } from './persistence/write-behind-thread.js';
+import { startWriteBehind, type WriteBehindHandle } from './persistence/write-behind.js';
 import { checkRecordedMarkets, recordMarkets } from './recorded-markets.js';
 import { checkDataFormat, recordDataFormat } from './data-format.js';
 import { CoreBus } from './cluster/core-bus.js';
@@ -150,9 +150,21 @@ async function startLocked(config: ServerConfig, logger: Logger, hooks: ServerHo
 
   const feeds = bookFeeds(config.markets, engine, recovered.bookSeqs);
   const clock = hooks.clock ?? ((): number => Date.now());
-  const writeBehind = await startWriteBehindThread(
-    config,
-    { journalDir, snapshotDir, limits, durableSeq: recovered.nextSeq - 1 },
+  const writeBehind = await startWriteBehind(
+    {
+      journalDir,
+      snapshotDir,
+      markets: config.markets,
+      limits,
+      durableSeq: recovered.nextSeq - 1,
+      redisUrl: config.redisUrl,
+      redisPrefix: config.redisPrefix,
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      logLevel: logger.level,
+      nice: config.writeBehindNice,
+      tuning: { deadlineMs: config.sinkDeadlineMs, busyDutyCycle: config.writeBehindBusyDuty },
+    },
     metrics.registry,
     logger,
   );

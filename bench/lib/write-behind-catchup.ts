@@ -1,4 +1,4 @@
-// Worker entry of bench:write-behind's catch-up stage: the write-behind pipeline (WriteBehind with
+// Worker entry of bench:write-behind's catch-up stage: the write-behind pipeline (Pipeline with
 // the given sinks, or one that discards for "replay alone") in a worker thread with the heap limits
 // the server gives its write-behind worker, applying a journal already on disk from seq 0. Posts the
 // wall time and CPU it took: the whole process (this worker, and the idle bench thread), the
@@ -13,13 +13,12 @@ import postgres from 'postgres';
 import { Registry } from 'prom-client';
 import type { MarketInfo } from '../../protocol/messages.js';
 import type { EngineLimits } from '../../server/engine/types.js';
-import { createCommandCodec } from '../../server/journal/command-codec.js';
 import { systemClock } from '../../server/persistence/resilience/clock.js';
 import { DeadLetterStore } from '../../server/persistence/dead-letters/dead-letter-store.js';
 import type { EventBatch, Sink } from '../../server/persistence/event-batch.js';
 import { PgSink } from '../../server/persistence/postgres/pg-sink.js';
 import { RedisSink } from '../../server/persistence/redis/redis-sink.js';
-import { WriteBehind } from '../../server/persistence/write-behind.js';
+import { Pipeline } from '../../server/persistence/pipeline.js';
 import { processCpuSeconds } from './process-cpu.js';
 
 export interface CatchUpSetup {
@@ -96,20 +95,23 @@ async function run(setup: CatchUpSetup): Promise<CatchUpResult> {
   const redisBefore = pid ? processCpuSeconds(pid) : 0;
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
-  const writeBehind = new WriteBehind({
-    sinks,
-    deadLetters: new DeadLetterStore({ dataDir: dlqDir, maxPerSink: 1_000, clock: systemClock }),
-    journalDir: setup.journalDir,
-    snapshotDir: setup.snapshotDir,
-    markets: setup.markets,
-    limits: setup.limits,
-    codec: createCommandCodec(),
-    durableSeq: setup.lastSeq,
-    registry: new Registry(),
-    clock: systemClock,
-    random: Math.random,
-    log: pino({ level: 'silent' }),
-  });
+  const writeBehind = new Pipeline(
+    {
+      journalDir: setup.journalDir,
+      snapshotDir: setup.snapshotDir,
+      markets: setup.markets,
+      limits: setup.limits,
+      durableSeq: setup.lastSeq,
+    },
+    {
+      sinks,
+      deadLetters: new DeadLetterStore({ dataDir: dlqDir, maxPerSink: 1_000, clock: systemClock }),
+      registry: new Registry(),
+      clock: systemClock,
+      random: Math.random,
+      log: pino({ level: 'silent' }),
+    },
+  );
   while (Object.values(writeBehind.health().sinks).some((sink) => sink.appliedSeq !== setup.lastSeq))
     await new Promise((resolve) => setTimeout(resolve, 2));
   const cpu = process.cpuUsage(cpuBefore);

@@ -1,15 +1,17 @@
-// One journal replay shared by every sink that keeps up. The feed owns one JournalFollower and
-// keeps a window of the batches it made, from the oldest one a reading sink still needs; each sink
-// reads the window with its own cursor. While the sinks await their I/O, the feed replays ahead
-// (bounded by the window), so replay and sink writes overlap. A sink that holds a full window while
-// another waits is cut loose at once if its calls are failing (an outage, a hung call), after
-// `stallMs` if it is only slow: it goes on with a follower of its own (batch-source.ts) and
-// rejoins when it reaches the window. A slow sink that works is kept in step: cutting it loose
-// costs a second replay (and one from its snapshot to open its follower) on the same thread.
-// Memory stays bounded by the window; the journal stays the buffer.
+// Where every sink's runner gets its batches: one journal replay shared by every sink that keeps up.
+// The feed owns one JournalFollower and keeps a window of the batches it made, from the oldest one a
+// reading sink still needs; each sink reads it at its own place (FeedReader). While the sinks await
+// their I/O, the feed replays ahead (bounded by the window), so replay and sink writes overlap. A
+// sink that holds a full window while another waits is cut loose at once if its calls are failing
+// (an outage, a hung call), after `stallMs` if it is only slow: it reads on with a follower of its
+// own, stopping at the feed's batch boundaries, and rejoins at one the window still holds. A slow
+// sink that works is kept in step: cutting it loose costs a second replay (and one from its snapshot
+// to open its follower) on the same thread. Either way a sink gets the same commands with the same
+// events, whole records, in journal order; memory stays bounded, the journal is the buffer.
 import type { Clock } from './resilience/clock.js';
-import type { BookTop, EventBatch } from './event-batch.js';
+import { mergeBatches, type EventBatch } from './event-batch.js';
 import { BatchBuilder, type JournalFollower } from './journal-follower.js';
+import type { WriteBehindTuning } from './setup.js';
 
 /** The journal seq known durable, and a way to wait for it to move past a point. */
 export interface DurableSource {
@@ -17,55 +19,37 @@ export interface DurableSource {
   waitBeyond(seq: number, signal: AbortSignal): Promise<void>;
 }
 
-export interface FeedLimits {
-  /** A batch closes once it holds this many commands (records are never split). */
-  readonly maxBatchCommands: number;
-  /** Commands held ahead of the slowest sink reading the feed (the open batch included). */
-  readonly maxCommands: number;
-  /** Batches held ahead of the slowest sink reading the feed. */
-  readonly maxBatches: number;
-  /**
-   * How long a full window may wait for its slowest reader before that reader is cut loose when
-   * its sink is not failing, only slow (a failing one is cut loose at once).
-   */
-  readonly stallMs: number;
-}
-
-export const DEFAULT_FEED_LIMITS: FeedLimits = { maxBatchCommands: 5_000, maxCommands: 20_000, maxBatches: 64, stallMs: 5_000 };
-
 /** Replay ahead in steps of about this many commands, so sink callbacks are not held up for long. */
 const READ_AHEAD_STEP_COMMANDS = 1_000;
 
-/** One sink's place in the feed: the index of the next batch it reads. */
-export class FeedCursor {
-  detached = false;
+/** One sink's place: in the feed at `index`, or on a follower of its own (`own`) until it can join. */
+export class FeedReader {
+  /** Whether its batches come from the shared feed (the feed may have cut it loose since). */
+  shared = false;
+  /** Index of the next feed batch it takes. */
+  index = 0;
   waiting = false;
   /** Its sink's last call failed (retrying, breaker open): it is cut loose as soon as it holds the others. */
   failing = false;
-  constructor(public index: number) {}
-}
+  own: JournalFollower | null = null;
+  /** First seq not yet handed to the sink. */
+  nextSeq: number;
 
-/**
- * Consecutive batches as one: the commands in order and each changed book as of the last batch
- * that changed it, in the order the books first changed (what one follower batch over the same
- * range holds, byte for byte).
- */
-export function mergeBatches(batches: readonly EventBatch[]): EventBatch {
-  if (batches.length === 1) return batches[0]!;
-  const books = new Map<string, BookTop>();
-  const commands = [];
-  for (const batch of batches) {
-    for (const command of batch.commands) commands.push(command);
-    for (const book of batch.books) books.set(book.sym, book);
+  /** For the sink `name`, whose first batch starts right after `appliedSeq`. */
+  constructor(
+    readonly name: string,
+    appliedSeq: number,
+  ) {
+    this.nextSeq = appliedSeq + 1;
   }
-  return { fromSeq: batches[0]!.fromSeq, toSeq: batches[batches.length - 1]!.toSeq, commands, books: [...books.values()] };
 }
 
 export interface BatchFeedDeps {
-  readonly openFollower: (appliedSeq: number) => Promise<JournalFollower>;
+  /** A follower whose next batch starts after `appliedSeq`; `name` says whose it is in its errors. */
+  readonly openFollower: (name: string, appliedSeq: number) => Promise<JournalFollower>;
   readonly durable: DurableSource;
   readonly clock: Clock;
-  readonly limits: FeedLimits;
+  readonly tuning: WriteBehindTuning;
 }
 
 export class BatchFeed {
@@ -77,7 +61,8 @@ export class BatchFeed {
   private builder = new BatchBuilder();
   /** First seq not in a sealed batch (the open batch starts here). */
   private headSeq = 0;
-  private readonly cursors = new Set<FeedCursor>();
+  /** The readers in the feed (not cut loose). */
+  private readonly readers = new Set<FeedReader>();
   private waiters: (() => void)[] = [];
   private readonly abort = new AbortController();
   private producer: Promise<void> | null = null;
@@ -86,7 +71,7 @@ export class BatchFeed {
   private stalledSince: number | null = null;
   private opening: Promise<void> | null = null;
   /** Seqs where a reader with its own follower will be next: a batch closes right before each. */
-  private readonly joinPoints = new Map<object, number>();
+  private readonly joinPoints = new Map<FeedReader, number>();
 
   constructor(private readonly deps: BatchFeedDeps) {}
 
@@ -95,20 +80,70 @@ export class BatchFeed {
     return this.follower?.readSeq ?? 0;
   }
 
+  /** The next batch after the last one `reader` got; waits for durable records. Throws when aborted. */
+  async next(reader: FeedReader, signal: AbortSignal): Promise<EventBatch> {
+    const { durable, openFollower } = this.deps;
+    for (;;) {
+      signal.throwIfAborted();
+      if (reader.shared) {
+        const batch = await this.take(reader, signal);
+        if (batch !== null) return handOut(reader, batch);
+        reader.shared = false; // cut loose: read on its own from here
+        continue;
+      }
+      if (await this.join(reader)) continue;
+      reader.own ??= await openFollower(reader.name, reader.nextSeq - 1);
+      const limit = this.readLimit(reader, durable.seq);
+      if (limit >= reader.nextSeq) {
+        const batch = await reader.own.next(limit);
+        if (batch !== null) return handOut(reader, batch);
+      }
+      await durable.waitBeyond(reader.nextSeq - 1, signal);
+    }
+  }
+
+  /** Whether the reader's sink is failing: a failing sink does not hold the feed back. */
+  setFailing(reader: FeedReader, failing: boolean): void {
+    if (reader.shared && reader.failing !== failing) {
+      reader.failing = failing;
+      this.wake();
+    }
+  }
+
+  /** The reader is done: its sink stops, or starts again from an older seq with a new reader. */
+  release(reader: FeedReader): Promise<void> {
+    this.leave(reader);
+    reader.shared = false;
+    this.joinPoints.delete(reader);
+    const own = reader.own;
+    reader.own = null;
+    return own?.close() ?? Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort(new Error('write-behind stopping'));
+    this.wake();
+    await this.producer;
+    await this.reading;
+    await this.opening;
+    await this.follower?.close();
+    this.follower = null;
+  }
+
   /**
-   * A cursor whose first batch starts at `nextSeq`, or null if the feed cannot serve it from
-   * there (the caller reads on its own and tries again later). A feed nobody reads moves to
-   * `nextSeq`, taking over `own` (a follower whose next seq is `nextSeq`) when one is given.
-   * `adopted` tells the caller that the feed now owns `own`.
+   * Puts `reader` in the feed, if the feed can serve it from its next seq (else it reads on its own
+   * and tries again later). A feed nobody reads moves to the reader, taking over its own follower
+   * when it has one.
    */
-  async join(nextSeq: number, own: JournalFollower | null): Promise<{ cursor: FeedCursor; adopted: boolean } | null> {
+  private async join(reader: FeedReader): Promise<boolean> {
+    const { nextSeq, own } = reader;
     while (this.opening !== null) await this.opening;
-    if (this.abort.signal.aborted) return null;
+    if (this.abort.signal.aborted) return false;
     // A reader right after what the feed replayed joins at once: what is replayed becomes a batch.
     if (this.follower !== null && nextSeq === this.follower.readSeq + 1 && this.builder.commands.length > 0) this.sealOpen();
     const index = this.indexStarting(nextSeq);
-    if (index !== null) return { cursor: this.addCursor(index), adopted: false };
-    if (this.cursors.size > 0) return null;
+    if (index !== null) return this.admit(reader, index, false);
+    if (this.readers.size > 0) return false;
     // Nobody reads the feed: move it to this reader (no await before `opening` is set).
     const moving = this.moveTo(nextSeq, own);
     this.opening = moving.then(
@@ -120,15 +155,31 @@ export class BatchFeed {
     } finally {
       this.opening = null;
     }
-    if (this.abort.signal.aborted) return null;
-    return { cursor: this.addCursor(this.base + this.batches.length), adopted: own !== null };
+    if (this.abort.signal.aborted) return false;
+    return this.admit(reader, this.base + this.batches.length, own !== null);
+  }
+
+  /** Adds the reader at `index`; its own follower is closed unless the feed `adopted` it. */
+  private async admit(reader: FeedReader, index: number, adopted: boolean): Promise<true> {
+    reader.index = index;
+    reader.waiting = false;
+    reader.failing = false;
+    this.readers.add(reader);
+    this.ensureProducer();
+    this.wake();
+    this.joinPoints.delete(reader);
+    if (!adopted) await reader.own?.close();
+    reader.own = null;
+    reader.shared = true;
+    return true;
   }
 
   /**
-   * The last seq a follower starting at `nextSeq` may read so that it stops at a batch boundary of
-   * the feed (where it can join), capped at `durableSeq`.
+   * The last seq the reader's own follower may read so that it stops at a batch boundary of the
+   * feed (where it can join), capped at `durableSeq`.
    */
-  readLimit(reader: object, nextSeq: number, durableSeq: number): number {
+  private readLimit(reader: FeedReader, durableSeq: number): number {
+    const { nextSeq } = reader;
     this.joinPoints.delete(reader);
     if (this.follower === null) return durableSeq;
     const start = this.batches[0]?.fromSeq ?? this.headSeq;
@@ -144,30 +195,25 @@ export class BatchFeed {
     return durableSeq;
   }
 
-  /** The reader no longer wants to join (it joined, or stops). */
-  forget(reader: object): void {
-    this.joinPoints.delete(reader);
-  }
-
   /**
-   * The next batch for `cursor`: consecutive sealed batches merged up to the batch size. Waits
-   * until there is one; null once the cursor was cut loose (see stallMs).
+   * The next batch for `reader`: consecutive sealed batches merged up to the batch size. Waits
+   * until there is one; null once the reader was cut loose (see stallMs).
    */
-  async take(cursor: FeedCursor, signal: AbortSignal): Promise<EventBatch | null> {
+  private async take(reader: FeedReader, signal: AbortSignal): Promise<EventBatch | null> {
     for (;;) {
-      if (cursor.detached) return null;
+      if (!this.readers.has(reader)) return null;
       signal.throwIfAborted();
-      const first = cursor.index - this.base;
+      const first = reader.index - this.base;
       if (first < this.batches.length) {
         const taken: EventBatch[] = [this.batches[first]!];
         let commands = taken[0]!.commands.length;
         for (let i = first + 1; i < this.batches.length; i++) {
           const batch = this.batches[i]!;
-          if (commands + batch.commands.length > this.deps.limits.maxBatchCommands) break;
+          if (commands + batch.commands.length > this.deps.tuning.maxBatchCommands) break;
           taken.push(batch);
           commands += batch.commands.length;
         }
-        cursor.index += taken.length;
+        reader.index += taken.length;
         this.trim();
         this.wake();
         return mergeBatches(taken);
@@ -178,45 +224,21 @@ export class BatchFeed {
         continue;
       }
       this.ensureProducer();
-      cursor.waiting = true;
+      reader.waiting = true;
       this.checkStall();
       try {
         await this.changed(signal);
       } finally {
-        cursor.waiting = false;
+        reader.waiting = false;
       }
     }
   }
 
-  /** Re-checks waiting readers (a cursor's sink started or stopped failing). */
-  poke(): void {
-    this.wake();
-  }
-
-  /** The sink behind `cursor` no longer reads the feed (it rebuilds, or stops). */
-  leave(cursor: FeedCursor): void {
-    if (!this.cursors.delete(cursor)) return;
-    cursor.detached = true;
+  /** The reader no longer reads the feed (it rebuilds, stops, or the feed failed). */
+  private leave(reader: FeedReader): void {
+    if (!this.readers.delete(reader)) return;
     this.trim();
     this.wake();
-  }
-
-  async stop(): Promise<void> {
-    this.abort.abort(new Error('write-behind stopping'));
-    this.wake();
-    await this.producer;
-    await this.reading;
-    await this.opening;
-    await this.follower?.close();
-    this.follower = null;
-  }
-
-  private addCursor(index: number): FeedCursor {
-    const cursor = new FeedCursor(index);
-    this.cursors.add(cursor);
-    this.ensureProducer();
-    this.wake();
-    return cursor;
   }
 
   private indexStarting(nextSeq: number): number | null {
@@ -238,7 +260,7 @@ export class BatchFeed {
     this.base += this.batches.length + 1;
     this.batches = [];
     this.builder = new BatchBuilder();
-    this.follower = own ?? (await this.deps.openFollower(nextSeq - 1));
+    this.follower = own ?? (await this.deps.openFollower('shared', nextSeq - 1));
     this.headSeq = nextSeq;
   }
 
@@ -250,55 +272,54 @@ export class BatchFeed {
     this.headSeq = batch.toSeq + 1;
   }
 
-  /** Drops the batches every cursor has read. */
-  private trim(): void {
-    if (this.cursors.size === 0) return;
+  /** Index of the next batch the slowest reader in the feed takes (Infinity when none). */
+  private lowestIndex(): number {
     let lowest = Infinity;
-    for (const cursor of this.cursors) lowest = Math.min(lowest, cursor.index);
-    const drop = Math.min(lowest - this.base, this.batches.length);
+    for (const reader of this.readers) lowest = Math.min(lowest, reader.index);
+    return lowest;
+  }
+
+  /** Drops the batches every reader has read. */
+  private trim(): void {
+    if (this.readers.size === 0) return;
+    const drop = Math.min(this.lowestIndex() - this.base, this.batches.length);
     if (drop <= 0) return;
     this.batches.splice(0, drop);
     this.base += drop;
     this.stalledSince = null;
   }
 
-  /** Commands and batches held from the slowest cursor on. */
+  /** Commands and batches held from the slowest reader on. */
   private windowFull(): boolean {
-    const { limits } = this.deps;
-    let lowest = Infinity;
-    for (const cursor of this.cursors) lowest = Math.min(lowest, cursor.index);
-    const from = Math.max(0, lowest - this.base);
+    const { tuning } = this.deps;
+    const from = Math.max(0, this.lowestIndex() - this.base);
     let commands = this.builder.commands.length;
     for (let i = from; i < this.batches.length; i++) commands += this.batches[i]!.commands.length;
-    return commands >= limits.maxCommands || this.batches.length - from >= limits.maxBatches;
+    return commands >= tuning.windowCommands || this.batches.length - from >= tuning.windowBatches;
   }
 
-  /** Cuts loose the slowest cursors when a full window has kept another cursor waiting for stallMs. */
+  /** Cuts loose the slowest readers when a full window has kept another reader waiting for stallMs. */
   private checkStall(): void {
-    const { clock, limits } = this.deps;
-    const someoneWaits = [...this.cursors].some((cursor) => cursor.waiting);
+    const { clock, tuning } = this.deps;
+    const someoneWaits = [...this.readers].some((reader) => reader.waiting);
     if (!someoneWaits || !this.windowFull()) {
       this.stalledSince = null;
       return;
     }
     const now = clock.now();
-    let lowest = Infinity;
-    for (const cursor of this.cursors) lowest = Math.min(lowest, cursor.index);
-    const holding = [...this.cursors].filter((cursor) => cursor.index === lowest && !cursor.waiting);
+    const lowest = this.lowestIndex();
+    const holding = [...this.readers].filter((reader) => reader.index === lowest && !reader.waiting);
     if (this.stalledSince === null) {
       this.stalledSince = now;
-      clock.sleep(limits.stallMs, this.abort.signal).then(
+      clock.sleep(tuning.stallMs, this.abort.signal).then(
         () => this.wake(),
         () => undefined,
       );
     }
-    const stalled = now - this.stalledSince >= limits.stallMs;
-    if (!stalled && !holding.some((cursor) => cursor.failing)) return;
-    for (const cursor of holding) {
-      if (stalled || cursor.failing) {
-        this.cursors.delete(cursor);
-        cursor.detached = true;
-      }
+    const stalled = now - this.stalledSince >= tuning.stallMs;
+    if (!stalled && !holding.some((reader) => reader.failing)) return;
+    for (const reader of holding) {
+      if (stalled || reader.failing) this.readers.delete(reader);
     }
     this.stalledSince = null;
     this.trim();
@@ -318,7 +339,7 @@ export class BatchFeed {
     try {
       while (!signal.aborted) {
         const follower = this.follower;
-        if (follower === null || this.cursors.size === 0 || this.windowFull()) {
+        if (follower === null || this.readers.size === 0 || this.windowFull()) {
           await this.changed(signal);
           continue;
         }
@@ -327,7 +348,7 @@ export class BatchFeed {
           await this.durableOrChange(follower.readSeq, signal);
           continue;
         }
-        const { maxBatchCommands } = this.deps.limits;
+        const { maxBatchCommands } = this.deps.tuning;
         const room = Math.min(maxBatchCommands - this.builder.commands.length, READ_AHEAD_STEP_COMMANDS);
         const read = follower.read(durable.seq, Math.max(1, room));
         this.reading = read.catch(() => undefined);
@@ -347,7 +368,7 @@ export class BatchFeed {
       }
     } catch (error) {
       // The followers the sinks open on their own meet the same error and report it.
-      for (const cursor of [...this.cursors]) this.leave(cursor);
+      for (const reader of [...this.readers]) this.leave(reader);
       this.abort.abort(error);
     } finally {
       this.producer = null;
@@ -372,7 +393,7 @@ export class BatchFeed {
     });
   }
 
-  /** Resolves at the next change of the feed (a batch made or taken, a cursor added or gone). */
+  /** Resolves at the next change of the feed (a batch made or taken, a reader added or gone). */
   private changed(signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
@@ -394,4 +415,9 @@ export class BatchFeed {
     this.waiters = [];
     for (const wake of waiters) wake();
   }
+}
+
+function handOut(reader: FeedReader, batch: EventBatch): EventBatch {
+  reader.nextSeq = batch.toSeq + 1;
+  return batch;
 }

@@ -81,3 +81,19 @@ export class SinkBehind extends Error {
     this.name = 'SinkBehind';
   }
 }
+
+/**
+ * Consecutive batches as one: the commands in order and each changed book as of the last batch
+ * that changed it, in the order the books first changed (what one follower batch over the same
+ * range holds, byte for byte).
+ */
+export function mergeBatches(batches: readonly EventBatch[]): EventBatch {
+  if (batches.length === 1) return batches[0]!;
+  const books = new Map<string, BookTop>();
+  const commands = [];
+  for (const batch of batches) {
+    for (const command of batch.commands) commands.push(command);
+    for (const book of batch.books) books.set(book.sym, book);
+  }
+  return { fromSeq: batches[0]!.fromSeq, toSeq: batches[batches.length - 1]!.toSeq, commands, books: [...books.values()] };
+}

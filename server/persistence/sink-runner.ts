@@ -1,19 +1,19 @@
-// One sink's loop: next batch (from the shared feed, or its own journal follower) → circuit breaker → deadline → apply, with
+// One sink's loop: next batch (batch-feed.ts) → circuit breaker → deadline → apply, with
 // retries (exponential backoff, full jitter) for as long as errors are transient. A permanent error
 // (the batch itself is bad) sends the batch to the dead-letter store, marks its seq applied and goes
 // on. While the breaker is open the loop only waits: the journal keeps everything, and the runner
-// holds nothing but its one pending batch.
+// holds nothing but its one pending batch. Each runner reports its sink's health and metrics.
 import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { CircuitBreaker, CircuitOpenError, type CircuitState } from './resilience/circuit-breaker.js';
 import type { Clock } from './resilience/clock.js';
 import { DeadlineExceeded, withDeadline } from './resilience/deadline.js';
 import { SinkBehind, type EventBatch, type Sink } from './event-batch.js';
-import type { BatchFeed, DurableSource } from './batch-feed.js';
-import { BatchSource } from './batch-source.js';
-import { JournalGap, type JournalFollower } from './journal-follower.js';
+import { FeedReader, type BatchFeed, type DurableSource } from './batch-feed.js';
+import { JournalGap } from './journal-follower.js';
 import type { MatchingPressure } from './matching-pressure.js';
 import { retry } from './resilience/retry.js';
-import { BREAKER_STATE_VALUE, type WriteBehindMetrics } from './write-behind-metrics.js';
+import type { WriteBehindTuning } from './setup.js';
 
 /** Where batches that can never be applied go (server/persistence/dead-letters/dead-letter-store.ts). */
 export interface DeadLetters {
@@ -23,42 +23,57 @@ export interface DeadLetters {
 
 export type { DurableSource } from './batch-feed.js';
 
-export interface SinkRunnerTuning {
-  /** Longest a single sink call may take before it counts as hung. */
-  readonly deadlineMs: number;
-  readonly breakerFailures: number;
-  readonly breakerOpenMs: number;
-  readonly retryBaseMs: number;
-  readonly retryMaxMs: number;
-  /**
-   * A call past its deadline may still be pending in the client (a SIGSTOPped server answers it
-   * later). Until it settles, or for this long, no new call is sent: a hung sink then holds one
-   * request with one batch, not one per retry.
-   */
-  readonly abandonHungCallMs: number;
+/** The runners' Prometheus metrics, one series per sink, in the pipeline's registry. */
+export interface SinkMetrics {
+  readonly appliedSeq: Gauge<'sink'>;
+  readonly lagEvents: Gauge<'sink'>;
+  readonly lagMs: Gauge<'sink'>;
+  readonly batchCommands: Histogram<'sink'>;
+  readonly failures: Counter<'sink' | 'kind'>;
+  /** 0 closed, 1 half-open, 2 open. */
+  readonly breakerState: Gauge<'sink'>;
+  readonly deadLetters: Gauge<'sink'>;
+  /** Commands the sink's runner holds in memory (its one pending batch): bounded by the batch size. */
+  readonly heldCommands: Gauge<'sink'>;
 }
 
-export const DEFAULT_RUNNER_TUNING: SinkRunnerTuning = {
-  deadlineMs: 5_000,
-  breakerFailures: 3,
-  breakerOpenMs: 2_000,
-  retryBaseMs: 50,
-  retryMaxMs: 2_000,
-  abandonHungCallMs: 60_000,
-};
+const BREAKER_STATE_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
+
+export function createSinkMetrics(registry: Registry): SinkMetrics {
+  const gauge = (name: string, help: string): Gauge<'sink'> => new Gauge({ name, help, labelNames: ['sink'], registers: [registry] });
+  return {
+    appliedSeq: gauge('spotwire_sink_applied_seq', 'Last journal seq the sink has applied'),
+    lagEvents: gauge('spotwire_sink_lag_events', 'Durable journal commands the sink has not applied yet'),
+    lagMs: gauge('spotwire_sink_lag_ms', 'Age of the newest applied command when it was applied, or of the oldest unapplied one'),
+    batchCommands: new Histogram({
+      name: 'spotwire_sink_batch_commands',
+      help: 'Commands per batch written to the sink',
+      labelNames: ['sink'],
+      buckets: [1, 5, 10, 50, 100, 500, 1000, 2000, 5000, 10000],
+      registers: [registry],
+    }),
+    failures: new Counter({
+      name: 'spotwire_sink_failures_total',
+      help: 'Failed sink calls by kind: transient (retried), permanent (dead-lettered), deadline, open (refused by the breaker)',
+      labelNames: ['sink', 'kind'],
+      registers: [registry],
+    }),
+    breakerState: gauge('spotwire_sink_breaker_state', 'Circuit breaker state: 0 closed, 1 half-open, 2 open'),
+    deadLetters: gauge('spotwire_sink_dead_letters', 'Batches of this sink in the dead-letter store'),
+    heldCommands: gauge('spotwire_sink_held_commands', 'Commands held in memory by the sink runner (bounded by the batch size)'),
+  };
+}
 
 export interface SinkRunnerDeps {
   readonly sink: Sink;
-  readonly openFollower: (appliedSeq: number) => Promise<JournalFollower>;
-  /** The replay shared with the other sinks; null: this sink always reads on its own. */
   readonly feed: BatchFeed;
   readonly durable: DurableSource;
   readonly deadLetters: DeadLetters;
-  readonly metrics: WriteBehindMetrics;
+  readonly metrics: SinkMetrics;
   readonly clock: Clock;
   readonly random: () => number;
   readonly log: Logger;
-  readonly tuning: SinkRunnerTuning;
+  readonly tuning: WriteBehindTuning;
   /** While matching is saturated, how long to rest after each batch; absent: never rest. */
   readonly pressure?: MatchingPressure;
 }
@@ -77,7 +92,7 @@ export interface SinkHealth {
 export class SinkRunner {
   private readonly breaker: CircuitBreaker;
   private readonly abort = new AbortController();
-  private source: BatchSource | null = null;
+  private reader: FeedReader | null = null;
   private loop: Promise<void> | null = null;
   private status: RunnerStatus = 'starting';
   private lastError: string | null = null;
@@ -167,16 +182,16 @@ export class SinkRunner {
     this.abort.abort(new Error('write-behind stopping'));
     await this.loop;
     this.status = 'stopped';
-    await this.source?.close();
+    if (this.reader !== null) await this.deps.feed.release(this.reader);
     await this.deps.sink.close();
   }
 
   private async run(): Promise<void> {
-    const { sink, durable, metrics } = this.deps;
+    const { sink, feed, metrics } = this.deps;
     const labels = { sink: sink.name };
     const applied = await this.call(() => sink.appliedSeq());
     this.setApplied(applied);
-    this.source = new BatchSource(applied, this.deps.feed, this.deps.openFollower, durable);
+    this.reader = new FeedReader(sink.name, applied);
     this.status = 'running';
     this.deps.log.info({ sink: sink.name, appliedSeq: applied }, `write-behind ${sink.name} resuming`);
     const signal = this.abort.signal;
@@ -184,14 +199,14 @@ export class SinkRunner {
     while (!signal.aborted) {
       let batch: EventBatch;
       try {
-        batch = await this.source.next(signal);
+        batch = await feed.next(this.reader, signal);
       } catch (error) {
         if (signal.aborted) break;
         if (error instanceof JournalGap) this.deps.log.error({ sink: sink.name }, error.message);
         throw error;
       }
-      if (this.source.shared !== shared) {
-        shared = this.source.shared;
+      if (this.reader.shared !== shared) {
+        shared = this.reader.shared;
         this.deps.log.info(
           { sink: sink.name, fromSeq: batch.fromSeq },
           `write-behind ${sink.name}: ${shared ? 'reading the shared replay' : 'out of step, replaying on its own'}`,
@@ -258,7 +273,8 @@ export class SinkRunner {
       `write-behind ${sink.name}: sink lost state; rebuilding it from the journal`,
     );
     this.recovering = false;
-    await this.source!.restart(stored);
+    await this.deps.feed.release(this.reader!);
+    this.reader = new FeedReader(sink.name, stored);
     this.setApplied(stored);
     this.held = 0;
     this.pendingSinceTs = null;
@@ -283,7 +299,7 @@ export class SinkRunner {
         // While open, the breaker's own refusal would hide the cause: keep the last real error.
         if (kind !== 'open' || this.lastError === null) this.lastError = describe(error);
         this.recovering = true;
-        this.source?.setFailing(true);
+        if (this.reader !== null) this.deps.feed.setFailing(this.reader, true);
         // The first failure and each new cause are logged, the same cause again only now and then.
         if (kind !== 'open' && (attempt === 0 || this.lastError !== loggedError || attempt % 20 === 0)) {
           loggedError = this.lastError;
@@ -314,7 +330,7 @@ export class SinkRunner {
     const { metrics, sink, durable } = this.deps;
     this.appliedSeq = seq;
     this.lastError = null;
-    this.source?.setFailing(false);
+    if (this.reader !== null) this.deps.feed.setFailing(this.reader, false);
     metrics.appliedSeq.set({ sink: sink.name }, seq);
     metrics.lagEvents.set({ sink: sink.name }, Math.max(0, durable.seq - seq));
     const waiters = this.progressWaiters;

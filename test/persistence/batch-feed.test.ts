@@ -4,12 +4,12 @@
 // own and rejoins; a reader restarted from an older seq catches up alone and rejoins.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineCommand } from '../../server/engine/types.js';
-import { BatchFeed, DEFAULT_FEED_LIMITS, mergeBatches, type FeedLimits } from '../../server/persistence/batch-feed.js';
-import { BatchSource } from '../../server/persistence/batch-source.js';
+import { BatchFeed, FeedReader } from '../../server/persistence/batch-feed.js';
 import { systemClock } from '../../server/persistence/resilience/clock.js';
-import type { EventBatch, PersistedCommand } from '../../server/persistence/event-batch.js';
+import { mergeBatches, type EventBatch, type PersistedCommand } from '../../server/persistence/event-batch.js';
 import type { JournalFollower } from '../../server/persistence/journal-follower.js';
-import { DurableSeq } from '../../server/persistence/write-behind.js';
+import { DEFAULT_TUNING, type WriteBehindTuning } from '../../server/persistence/setup.js';
+import { DurableSeq } from '../../server/persistence/pipeline.js';
 import { BTC, ETH, cancel, place } from '../support/engine-fixtures.js';
 import { mulberry32, pick, randomInt } from '../../bench/lib/prng.js';
 import { JournalFixture } from './write-behind-fixture.js';
@@ -30,12 +30,20 @@ async function fill(fixture: JournalFixture, seed: number, records: number): Pro
   for (let i = 0; i < records; i++) await fixture.commit(randomCommands(random, randomInt(random, 1, 12)));
 }
 
+/** A reader of the feed, as a sink's runner drives it. */
+interface Source {
+  next(signal: AbortSignal): Promise<EventBatch>;
+  /** Starts again after `appliedSeq`, as a runner does for a sink that lost data. */
+  restart(appliedSeq: number): Promise<void>;
+  readonly shared: boolean;
+}
+
 interface Rig {
   fixture: JournalFixture;
   feed: BatchFeed;
   durable: DurableSeq;
   opened: number[];
-  source: (appliedSeq: number) => BatchSource;
+  source: (appliedSeq: number) => Source;
 }
 
 describe('BatchFeed', () => {
@@ -44,11 +52,11 @@ describe('BatchFeed', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  function rig(limits: Partial<FeedLimits> = {}, maxBatchCommands = 40): Rig {
+  function rig(tuning: Partial<WriteBehindTuning> = {}, maxBatchCommands = 40): Rig {
     const fixture = new JournalFixture();
     const durable = new DurableSeq(0);
     const opened: number[] = [];
-    const openFollower = (appliedSeq: number): Promise<JournalFollower> => {
+    const openFollower = (_name: string, appliedSeq: number): Promise<JournalFollower> => {
       opened.push(appliedSeq);
       return fixture.follower(appliedSeq, maxBatchCommands);
     };
@@ -56,11 +64,11 @@ describe('BatchFeed', () => {
       openFollower,
       durable,
       clock: systemClock,
-      limits: { ...DEFAULT_FEED_LIMITS, maxBatchCommands, ...limits },
+      tuning: { ...DEFAULT_TUNING, maxBatchCommands, ...tuning },
     });
-    const sources: BatchSource[] = [];
+    const readers: FeedReader[] = [];
     cleanups.push(async () => {
-      for (const source of sources) await source.close();
+      for (const reader of readers) await feed.release(reader);
       await feed.stop();
       await fixture.close();
     });
@@ -70,15 +78,25 @@ describe('BatchFeed', () => {
       durable,
       opened,
       source: (appliedSeq) => {
-        const source = new BatchSource(appliedSeq, feed, openFollower, durable);
-        sources.push(source);
-        return source;
+        let reader = new FeedReader('test', appliedSeq);
+        readers.push(reader);
+        return {
+          next: (signal) => feed.next(reader, signal),
+          restart: async (from) => {
+            await feed.release(reader);
+            reader = new FeedReader('test', from);
+            readers.push(reader);
+          },
+          get shared() {
+            return reader.shared;
+          },
+        };
       },
     };
   }
 
   /** Reads batches from `source` until it has handed out `lastSeq`. */
-  async function readUpTo(source: BatchSource, lastSeq: number, into: EventBatch[] = []): Promise<EventBatch[]> {
+  async function readUpTo(source: Source, lastSeq: number, into: EventBatch[] = []): Promise<EventBatch[]> {
     const signal = AbortSignal.timeout(20_000);
     while ((into.at(-1)?.toSeq ?? 0) < lastSeq) into.push(await source.next(signal));
     return into;
@@ -125,7 +143,7 @@ describe('BatchFeed', () => {
   });
 
   it('a reader holding a full window is cut loose, reads on its own, and rejoins once it catches up', async () => {
-    const { fixture, durable, opened, source, feed } = rig({ maxCommands: 60, stallMs: 50 });
+    const { fixture, durable, opened, source, feed } = rig({ windowCommands: 60, stallMs: 50 });
     await fill(fixture, 23, 100);
     durable.advance(fixture.journal.lastSeq);
     const slow = source(0);

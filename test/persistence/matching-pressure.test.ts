@@ -11,7 +11,7 @@ import { systemClock, type Clock } from '../../server/persistence/resilience/clo
 import { DeadLetterStore } from '../../server/persistence/dead-letters/dead-letter-store.js';
 import type { EventBatch, Sink } from '../../server/persistence/event-batch.js';
 import { MAX_REST_MS, MatchingPressure, watchEventLoop } from '../../server/persistence/matching-pressure.js';
-import { WriteBehind } from '../../server/persistence/write-behind.js';
+import { Pipeline } from '../../server/persistence/pipeline.js';
 import { MARKETS, place } from '../support/engine-fixtures.js';
 import { JournalFixture, LIMITS, silentLog } from './write-behind-fixture.js';
 
@@ -90,22 +90,24 @@ describe('matching pressure', () => {
         },
       };
       const sink = new SlowSink();
-      const writeBehind = new WriteBehind({
-        sinks: [sink],
-        deadLetters: new DeadLetterStore({ dataDir: dlqDir, maxPerSink: 10, clock: systemClock, fsync: false }),
-        journalDir: fixture.journalDir,
-        snapshotDir: fixture.snapshotDir,
-        markets: MARKETS,
-        limits: LIMITS,
-        codec: fixture.codec,
-        durableSeq: 0,
-        registry: new Registry(),
-        clock,
-        random: () => 0.5,
-        log: silentLog,
-        maxBatchCommands: 10,
-        busyDutyCycle: 0.1,
-      });
+      const writeBehind = new Pipeline(
+        {
+          journalDir: fixture.journalDir,
+          snapshotDir: fixture.snapshotDir,
+          markets: MARKETS,
+          limits: LIMITS,
+          durableSeq: 0,
+          tuning: { maxBatchCommands: 10, busyDutyCycle: 0.1 },
+        },
+        {
+          sinks: [sink],
+          deadLetters: new DeadLetterStore({ dataDir: dlqDir, maxPerSink: 10, clock: systemClock, fsync: false }),
+          registry: new Registry(),
+          clock,
+          random: () => 0.5,
+          log: silentLog,
+        },
+      );
       cleanups.push(async () => {
         await writeBehind.close(5_000);
         await fixture.close();

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../server/persistence/resilience/clock.js';
 import { DeadLetterStore } from '../../server/persistence/dead-letters/dead-letter-store.js';
 import { SinkBehind, type EventBatch, type Sink } from '../../server/persistence/event-batch.js';
-import { WriteBehind } from '../../server/persistence/write-behind.js';
+import { Pipeline } from '../../server/persistence/pipeline.js';
 import { MARKETS, place } from '../support/engine-fixtures.js';
 import { JournalFixture, LIMITS, silentLog } from './write-behind-fixture.js';
 
@@ -71,27 +71,38 @@ describe('write-behind runner', () => {
   async function setup(
     sink: MemorySink | MemorySink[],
     abandonHungCallMs = 600,
-  ): Promise<{ fixture: JournalFixture; writeBehind: WriteBehind; deadLetters: DeadLetterStore; commit: (n: number) => Promise<void> }> {
+  ): Promise<{ fixture: JournalFixture; writeBehind: Pipeline; deadLetters: DeadLetterStore; commit: (n: number) => Promise<void> }> {
     const fixture = new JournalFixture();
     const dlqDir = mkdtempSync(join(tmpdir(), 'spotwire-dlq-'));
     const deadLetters = new DeadLetterStore({ dataDir: dlqDir, maxPerSink: 100, clock: systemClock, fsync: false });
-    const writeBehind = new WriteBehind({
-      sinks: Array.isArray(sink) ? sink : [sink],
-      deadLetters,
-      journalDir: fixture.journalDir,
-      snapshotDir: fixture.snapshotDir,
-      markets: MARKETS,
-      limits: LIMITS,
-      codec: fixture.codec,
-      durableSeq: 0,
-      registry: new Registry(),
-      clock: systemClock,
-      random: () => 0.5,
-      log: silentLog,
-      tuning: { deadlineMs: 200, breakerFailures: 2, breakerOpenMs: 30, retryBaseMs: 1, retryMaxMs: 10, abandonHungCallMs },
-      maxBatchCommands: 20,
-      feedLimits: { maxCommands: 60, stallMs: 100 },
-    });
+    const writeBehind = new Pipeline(
+      {
+        journalDir: fixture.journalDir,
+        snapshotDir: fixture.snapshotDir,
+        markets: MARKETS,
+        limits: LIMITS,
+        durableSeq: 0,
+        tuning: {
+          deadlineMs: 200,
+          breakerFailures: 2,
+          breakerOpenMs: 30,
+          retryBaseMs: 1,
+          retryMaxMs: 10,
+          abandonHungCallMs,
+          maxBatchCommands: 20,
+          windowCommands: 60,
+          stallMs: 100,
+        },
+      },
+      {
+        sinks: Array.isArray(sink) ? sink : [sink],
+        deadLetters,
+        registry: new Registry(),
+        clock: systemClock,
+        random: () => 0.5,
+        log: silentLog,
+      },
+    );
     cleanups.push(async () => {
       await writeBehind.close(1_000);
       await fixture.close();
@@ -107,7 +118,7 @@ describe('write-behind runner', () => {
     return { fixture, writeBehind, deadLetters, commit };
   }
 
-  async function applied(writeBehind: WriteBehind, seq: number, sink = 'memory'): Promise<void> {
+  async function applied(writeBehind: Pipeline, seq: number, sink = 'memory'): Promise<void> {
     const deadline = Date.now() + 20_000;
     while ((writeBehind.health().sinks[sink]?.appliedSeq ?? -1) < seq) {
       if (Date.now() > deadline) throw new Error(`not applied up to ${seq}: ${JSON.stringify(writeBehind.health())}`);

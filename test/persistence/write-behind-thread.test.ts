@@ -11,7 +11,7 @@ import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PgSink } from '../../server/persistence/postgres/pg-sink.js';
 import { RedisSink } from '../../server/persistence/redis/redis-sink.js';
-import { WriteBehindThread } from '../../server/persistence/write-behind-thread.js';
+import { startWriteBehind } from '../../server/persistence/write-behind.js';
 import { MARKETS, place } from '../support/engine-fixtures.js';
 import { deleteUnder } from './redis-dump.js';
 import { JournalFixture, LIMITS } from './write-behind-fixture.js';
@@ -62,19 +62,23 @@ const WORKER_NICE = 7;
 describe('write-behind worker thread', () => {
   it('a worker that dies is restarted and every sink converges', async () => {
     const databaseUrl = await createDatabase(ADMIN_URL, DB);
-    const thread = await WriteBehindThread.start(
+    const thread = (await startWriteBehind(
       {
-        config: { redisUrl: REDIS_URL, databaseUrl, redisPrefix: PREFIX, markets: MARKETS, dataDir: fixture.dir, sinkDeadlineMs: 5_000 },
         journalDir: fixture.journalDir,
         snapshotDir: fixture.snapshotDir,
+        markets: MARKETS,
         limits: LIMITS,
         durableSeq: 0,
+        redisUrl: REDIS_URL,
+        redisPrefix: PREFIX,
+        databaseUrl,
+        dataDir: fixture.dir,
         logLevel: 'silent',
         nice: WORKER_NICE,
       },
       new Registry(),
       pino({ level: 'silent' }),
-    );
+    ))!;
     let n = 0;
     const trade = async (records: number): Promise<void> => {
       for (let i = 0; i < records; i++, n++) {

@@ -11,12 +11,12 @@ import type { MarketInfo } from '../../../protocol/messages.js';
 import { lockDataDir } from '../../data-dir-lock.js';
 import { createCommandCodec } from '../../journal/command-codec.js';
 import { systemClock } from '../resilience/clock.js';
-import { DeadLetterStore } from './dead-letter-store.js';
+import { DeadLetterStore, MAX_DEAD_LETTERS_PER_SINK } from './dead-letter-store.js';
 import type { EventBatch, RedriveState, Sink } from '../event-batch.js';
 import { PgSink } from '../postgres/pg-sink.js';
 import { RedisSink } from '../redis/redis-sink.js';
 import { JournalAftermath } from './redrive-state.js';
-import { MAX_DEAD_LETTERS_PER_SINK } from '../write-behind-from-config.js';
+import { DEFAULT_TUNING } from '../setup.js';
 
 export const DLQ_USAGE =
   'usage: npm run dlq -- list|show <id>|redrive <id>|drop <id> [--data-dir D] [--database-url URL] [--redis-url URL] [--redis-prefix P]';
@@ -91,9 +91,9 @@ function currentStateOf(
         markets: recordedMarkets(options.dataDir),
         limits: { maxOpenOrdersPerAccount: DEFAULTS.maxOpenOrdersPerAccount },
         codec: createCommandCodec(),
-        // The write-behind's own depth and batch size (write-behind.ts).
-        depth: 50,
-        maxBatchCommands: 5_000,
+        // The write-behind's own depth and batch size.
+        depth: DEFAULT_TUNING.bookDepth,
+        maxBatchCommands: DEFAULT_TUNING.maxBatchCommands,
         log: { warn: (fields, msg) => output.err(`${msg} ${JSON.stringify(fields)}`) },
       });
       return (await aftermath).at(appliedSeq);

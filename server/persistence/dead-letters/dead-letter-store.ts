@@ -23,6 +23,9 @@ const SINK_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const FILE_NAME = /^(\d{16})-(\d{16})\.dlq$/;
 const ID = /^([A-Za-z0-9_-]{1,64})\/(\d{16})-(\d{16})$/;
 
+/** Batches kept per sink before the store refuses more (the sink then stops; the journal holds the rest). */
+export const MAX_DEAD_LETTERS_PER_SINK = 1_000;
+
 /** What `list` returns: enough to choose, without reading the batch. */
 export interface DeadLetterSummary {
   /** `<sink>/<fromSeq>-<toSeq>` (seqs zero-padded): stable, and what read/remove take. */
