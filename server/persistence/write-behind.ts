@@ -70,8 +70,9 @@ function tsxLoaderUrl(): string {
 /**
  * The worker's heap: a batch lives until every sink has written it (milliseconds to seconds), so
  * with V8's default 16 MB semi-space most of its events survive two scavenges and are copied into
- * the old generation, and scavenging and marking them took about half of the replay's CPU. With
- * 64 MB semi-spaces (this is 3× that: two semi-spaces and the large-object space) they die young.
+ * the old generation, where scavenging and marking them takes a large share of the CPU. With
+ * 64 MB semi-spaces (this is 3× that: two semi-spaces and the large-object space) they die young
+ * (docs/PERSISTENCE.md, "Thread", has the measurement).
  */
 export const WRITE_BEHIND_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 192 } as const;
 
