@@ -325,6 +325,11 @@ export class RequestHandler {
     return result;
   }
 
+  /** Runs `commands` with the engine reporting into `batch` as the commands this handler runs do. */
+  protected reportingInto<T>(batch: Batch, commands: () => T): T {
+    return this.deps.engine.withListener(this.reports.into(batch), commands);
+  }
+
   /** After an accepted command's ack: the execs its reports held, or a replayed result's events. */
   distribute(batch: Batch, result: CommandResult): void {
     this.reports.deliver();
