@@ -46,6 +46,13 @@ export class GatewayListener extends MarketDataListener {
     super();
   }
 
+  /** Anything still held is from a command that threw (a bug): it got no ack, so its execs go too. */
+  override into(batch: Batch): this {
+    this.heldExecs.length = 0;
+    this.heldAccounts.length = 0;
+    return super.into(batch);
+  }
+
   override accepted(order: Order, ts: number): void {
     this.hold(order, plainExec(order, 'new', ts));
   }

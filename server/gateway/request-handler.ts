@@ -309,10 +309,7 @@ export class RequestHandler {
     return new GatewayListener(router);
   }
 
-  /**
-   * Runs a command through the engine and records it for the journal when it changed state. Its
-   * result has no events: its reports went to the listener, whose held execs `completed` delivers.
-   */
+  /** Runs a command through the engine (its reports to the listener) and records it for the journal when it changed state. */
   execute(batch: Batch, command: EngineCommand): CommandResult {
     const started = performance.now();
     const result = this.deps.engine.executeWith(this.reports.into(batch), command);
