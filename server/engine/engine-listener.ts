@@ -1,10 +1,9 @@
 // How the engine reports what a command did, as it does it (Liquibook's listener): accepted,
 // canceled, amended and triggered orders, fills, level changes, balances, transfers. The listener decides
-// what to build: the EventCollector builds the event objects the journal follower, a cluster
-// replica and the tests read from `CommandResult.events`; the gateway's listener builds only the
-// messages it sends (server/gateway/gateway-listener.ts); a replay that needs only which books
-// changed, or only the trades, installs a listener that builds nothing else
-// (MatchingEngine.withListener).
+// what to build: the EventCollector builds the event objects the journal follower, `replay` and
+// the tests read from `CommandResult.events`; the gateway's listener builds only the messages it
+// sends (server/gateway/gateway-listener.ts); a replay that needs only which books changed, or
+// only the trades, installs a listener that builds nothing else (MatchingEngine.withListener).
 import type { CancelReason, Side } from '../../protocol/constants.js';
 import type { Exec } from '../../protocol/messages.js';
 import { amendedExec, canceledExec, fillExec, plainExec, triggeredExec } from './exec-events.js';
