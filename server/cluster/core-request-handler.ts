@@ -1,13 +1,13 @@
 // A cluster core's request handler (`--role core`): the core keeps no client sessions, so its own
 // WebSocket serves market data only (markets, ping, sub/unsub: an operator can watch it), and
-// everything an account does is refused with a pointer to the gateways. The events of the
-// commands it runs feed its market data (trades, book changes: the candles and seqs its snapshots
+// everything an account does is refused with a pointer to the gateways. The commands it runs
+// report to a market-data listener: trades and book changes (the candles and seqs its snapshots
 // carry to starting gateways) and nothing else: no private streams, no order history, since
 // nobody logs in here — that work is the gateways'.
 import type { Request } from '../../protocol/messages.js';
-import type { CommandResult } from '../engine/types.js';
 import type { Batch } from '../gateway/batch.js';
 import type { Connection } from '../gateway/connection.js';
+import { MarketDataListener } from '../gateway/gateway-listener.js';
 import { RequestHandler } from '../gateway/request-handler.js';
 
 const SERVED_HERE = new Set<Request['op']>(['markets', 'ping', 'sub', 'unsub']);
@@ -26,8 +26,7 @@ export class CoreRequestHandler extends RequestHandler {
     );
   }
 
-  override distribute(batch: Batch, result: CommandResult): void {
-    const marketData = result.events.filter((event) => event.kind === 'trade' || event.kind === 'level');
-    if (marketData.length > 0) super.distribute(batch, { ok: true, events: marketData });
+  protected override listenerFor(): MarketDataListener {
+    return new MarketDataListener();
   }
 }

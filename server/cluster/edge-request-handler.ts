@@ -7,10 +7,13 @@
 // the single process. Order entry itself goes on being forwarded (pipelining stays), and the core
 // answers in the order it was sent.
 import type { Reject, Request } from '../../protocol/messages.js';
+import type { MatchingEngine } from '../engine/engine.js';
 import type { CommandResult, EngineCommand } from '../engine/types.js';
 import type { Batch } from '../gateway/batch.js';
 import type { Connection } from '../gateway/connection.js';
 import type { Origin } from '../gateway/order-commands.js';
+import type { JournalEntry } from '../journal/command-codec.js';
+import { executeEntry } from '../journal/recovery.js';
 import { RequestHandler, type HandlerDeps } from '../gateway/request-handler.js';
 import type { EdgeBus } from './edge-bus.js';
 
@@ -28,12 +31,22 @@ interface ConnectionOrder {
 
 export class EdgeRequestHandler extends RequestHandler {
   private readonly order = new Map<Connection, ConnectionOrder>();
+  private readonly replica: MatchingEngine;
 
   constructor(
     deps: HandlerDeps,
     private readonly bus: EdgeBus,
   ) {
     super(deps);
+    this.replica = deps.engine;
+  }
+
+  /**
+   * One command of a core's journal record, run on the replica as the core ran it; what it did
+   * reaches this gateway's clients and market data as its own commands' would (gateway-listener.ts).
+   */
+  applyEntry(batch: Batch, seq: number, entry: JournalEntry): CommandResult {
+    return this.reportingInto(batch, () => executeEntry(this.replica, seq, entry));
   }
 
   override refused(batch: Batch, connection: Connection, reject: Reject): void {

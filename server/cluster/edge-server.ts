@@ -18,7 +18,6 @@ import { bookFeeds, gatewayOptions, handlerSettings } from '../gateway/gateway-s
 import { StaticSite, WEB_DIST_DIR } from '../gateway/static-site.js';
 import { loadNativeUws } from '../gateway/uws.js';
 import { createCommandCodec } from '../journal/command-codec.js';
-import { applyRecord } from '../journal/recovery.js';
 import { MarketStats } from '../market-data/market-stats.js';
 import { createMetrics, scrapedGauge, type ServerMetrics } from '../metrics.js';
 import type { AnswerResult, BusRecord } from './bus-format.js';
@@ -151,14 +150,15 @@ export async function startEdgeGateway(config: ServerConfig, logger: Logger, hoo
     front.runBatch((batch: Batch) => {
       if (record.body !== null) {
         const entries = codec.decodeBatch(record.body);
-        const replayed = applyRecord(engine, bookSeqs, record.seq, entries);
         batch.engineTs = entries[0]!.command.ts;
         const mine = new Map<number, number>();
         for (const origin of record.origins) if (origin.edge === bus.edgeId) mine.set(origin.index, origin.tag);
+        // Each command is answered before the next runs, as in a single process: a query waiting behind it sees the state it left.
         for (let i = 0; i < entries.length; i++) {
+          const result = edge.applyEntry(batch, record.seq + i, entries[i]!);
           const tag = mine.get(i);
           const waiting = tag === undefined ? undefined : bus.take(tag);
-          edge.completed(batch, waiting?.origin ?? null, entries[i]!.command, replayed.results[i]!);
+          edge.completed(batch, waiting?.origin ?? null, entries[i]!.command, result);
         }
         appliedSeq = record.lastSeq;
       }

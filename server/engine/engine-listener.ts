@@ -1,12 +1,14 @@
 // How the engine reports what a command did, as it does it (Liquibook's listener): accepted,
 // canceled, amended and triggered orders, fills, level changes, balances, transfers. The listener decides
-// what to build: the EventCollector builds the event objects the gateway, the journal follower and
-// the tests read from `CommandResult.events`; a replay that needs only which books changed, or
+// what to build: the EventCollector builds the event objects the journal follower, `replay` and
+// the tests read from `CommandResult.events`; the gateway's listener builds only the messages it
+// sends (server/gateway/gateway-listener.ts); a replay that needs only which books changed, or
 // only the trades, installs a listener that builds nothing else (MatchingEngine.withListener).
 import type { CancelReason, Side } from '../../protocol/constants.js';
+import type { Exec } from '../../protocol/messages.js';
 import { amendedExec, canceledExec, fillExec, plainExec, triggeredExec } from './exec-events.js';
 import type { Order } from './order.js';
-import type { EngineEvent, TransferCommand } from './types.js';
+import type { EngineEvent, ExecEvent, TransferCommand } from './types.js';
 
 /**
  * One fill, as the book reports it. The book reuses one object for every fill, so a listener
@@ -76,6 +78,10 @@ export interface EngineOutput {
  */
 export const NO_EVENTS: EngineEvent[] = [];
 
+function execEvent(order: Order, exec: Exec): ExecEvent {
+  return { kind: 'exec', account: order.account, exec };
+}
+
 /**
  * Builds every event, in the order and with the exact key order the encoded output depends on
  * (exec-events.ts): for a fill the maker's exec, the taker's exec, then the trade.
@@ -84,26 +90,26 @@ export class EventCollector implements EngineListener {
   constructor(private readonly out: EngineOutput) {}
 
   accepted(order: Order, ts: number): void {
-    this.out.events.push(plainExec(order, 'new', ts));
+    this.out.events.push(execEvent(order, plainExec(order, 'new', ts)));
   }
 
   canceled(order: Order, ts: number, reason: CancelReason): void {
-    this.out.events.push(canceledExec(order, ts, reason));
+    this.out.events.push(execEvent(order, canceledExec(order, ts, reason)));
   }
 
   amended(order: Order, ts: number): void {
-    this.out.events.push(amendedExec(order, ts));
+    this.out.events.push(execEvent(order, amendedExec(order, ts)));
   }
 
   triggered(order: Order, ts: number): void {
-    this.out.events.push(triggeredExec(order, ts));
+    this.out.events.push(execEvent(order, triggeredExec(order, ts)));
   }
 
   filled(fill: FillReport): void {
     const { maker, taker, tradeId, px, qty, ts } = fill;
     const events = this.out.events;
-    events.push(fillExec(maker, ts, tradeId, px, qty, 'maker', fill.makerFee, fill.makerFeeAsset));
-    events.push(fillExec(taker, ts, tradeId, px, qty, 'taker', fill.takerFee, fill.takerFeeAsset));
+    events.push(execEvent(maker, fillExec(maker, ts, tradeId, px, qty, 'maker', fill.makerFee, fill.makerFeeAsset)));
+    events.push(execEvent(taker, fillExec(taker, ts, tradeId, px, qty, 'taker', fill.takerFee, fill.takerFeeAsset)));
     events.push({
       kind: 'trade',
       sym: fill.sym,
@@ -146,14 +152,14 @@ export class EventCollector implements EngineListener {
 
 /** Builds nothing; the base of listeners that want one kind of report. */
 export class QuietListener implements EngineListener {
-  accepted(): void {}
-  canceled(): void {}
-  amended(): void {}
-  triggered(): void {}
+  accepted(_order: Order, _ts: number): void {}
+  canceled(_order: Order, _ts: number, _reason: CancelReason): void {}
+  amended(_order: Order, _ts: number): void {}
+  triggered(_order: Order, _ts: number): void {}
   filled(_fill: FillReport): void {}
   levelChanged(_sym: string, _side: Side, _px: number, _qty: number): void {}
-  balanceChanged(): void {}
-  transferred(): void {}
+  balanceChanged(_account: string, _asset: string, _available: number, _hold: number): void {}
+  transferred(_cmd: TransferCommand): void {}
 }
 
 /** Which books changed (a level moved): what a replay needs to advance market-data seqs. */

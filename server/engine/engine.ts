@@ -124,6 +124,16 @@ export class MatchingEngine {
     }
   }
 
+  /** One command reporting to `listener` (withListener without a closure to run). */
+  executeWith(listener: EngineListener, cmd: EngineCommand): CommandResult {
+    this.out.listener = listener;
+    try {
+      return this.execute(cmd);
+    } finally {
+      this.out.listener = this.collector;
+    }
+  }
+
   /** The account's open orders, in the order they were accepted; all markets when sym is null. */
   openOrders(account: string, sym: string | null): OrderView[] {
     const entry = this.accounts.get(account);

@@ -1,4 +1,5 @@
-// Builders of the `exec` events the book emits, one per shape. Each writes its object literal
+// Builders of the `exec` messages the book's reports become, one per shape: the collector wraps
+// them in events, the gateway's listener sends them as they are. Each writes its object literal
 // whole (no spread of optional extras) because these are the engine's most frequent allocation;
 // the key order is part of the encoded output (journal replay compares encoded results, the
 // gateway sends them), so every builder keeps the order the protocol type lists:
@@ -6,10 +7,9 @@
 import type { CancelReason } from '../../protocol/constants.js';
 import type { Exec, Fill } from '../../protocol/messages.js';
 import type { Order } from './order.js';
-import type { ExecEvent } from './types.js';
 
-export function plainExec(order: Order, status: Exec['status'], ts: number): ExecEvent {
-  const exec: Exec = {
+export function plainExec(order: Order, status: Exec['status'], ts: number): Exec {
+  return {
     type: 'exec',
     sym: order.sym,
     id: order.id,
@@ -22,7 +22,6 @@ export function plainExec(order: Order, status: Exec['status'], ts: number): Exe
     filled: order.filled,
     ts,
   };
-  return { kind: 'exec', account: order.account, exec };
 }
 
 export function fillExec(
@@ -34,9 +33,9 @@ export function fillExec(
   liquidity: Fill['liquidity'],
   fee: number,
   feeAsset: string,
-): ExecEvent {
+): Exec {
   const leaves = order.qty - order.filled;
-  const exec: Exec = {
+  return {
     type: 'exec',
     sym: order.sym,
     id: order.id,
@@ -50,12 +49,11 @@ export function fillExec(
     ts,
     fill: { tradeId, px, qty, liquidity, fee, feeAsset },
   };
-  return { kind: 'exec', account: order.account, exec };
 }
 
 /** A cancel reports leaves 0: what was left is no longer open. */
-export function canceledExec(order: Order, ts: number, reason: CancelReason): ExecEvent {
-  const exec: Exec = {
+export function canceledExec(order: Order, ts: number, reason: CancelReason): Exec {
+  return {
     type: 'exec',
     sym: order.sym,
     id: order.id,
@@ -69,11 +67,10 @@ export function canceledExec(order: Order, ts: number, reason: CancelReason): Ex
     ts,
     reason,
   };
-  return { kind: 'exec', account: order.account, exec };
 }
 
-export function amendedExec(order: Order, ts: number): ExecEvent {
-  const exec: Exec = {
+export function amendedExec(order: Order, ts: number): Exec {
+  return {
     type: 'exec',
     sym: order.sym,
     id: order.id,
@@ -87,12 +84,11 @@ export function amendedExec(order: Order, ts: number): ExecEvent {
     ts,
     amended: true,
   };
-  return { kind: 'exec', account: order.account, exec };
 }
 
 /** A stop that triggered: it now enters as a taker (nothing has filled while it waited). */
-export function triggeredExec(order: Order, ts: number): ExecEvent {
-  const exec: Exec = {
+export function triggeredExec(order: Order, ts: number): Exec {
+  return {
     type: 'exec',
     sym: order.sym,
     id: order.id,
@@ -106,5 +102,4 @@ export function triggeredExec(order: Order, ts: number): ExecEvent {
     ts,
     triggered: true,
   };
-  return { kind: 'exec', account: order.account, exec };
 }

@@ -1,9 +1,8 @@
 // Everything one event-loop turn produced, held until the batch is released (after the journal
 // has made its commands durable): replies and execs per connection, book changes and trades per
 // market, and subscriptions whose snapshot must reflect the end of the batch.
-import type { BookInterval, CandleInterval, Channel } from '../../protocol/constants.js';
+import type { BookInterval, CandleInterval, Channel, Side } from '../../protocol/constants.js';
 import type { Rid, ServerMessage, TickerMessage, TradeMessage } from '../../protocol/messages.js';
-import type { BalanceEvent } from '../engine/types.js';
 import type { JournalEntry } from '../journal/command-codec.js';
 import { CommandTally } from './command-tally.js';
 import type { Connection } from './connection.js';
@@ -31,6 +30,13 @@ export interface PendingSub {
 
 export type Outgoing = ServerMessage | PendingSub;
 
+/** An account's balance of one asset as the batch's latest command left it. */
+export interface NotedBalance {
+  readonly asset: string;
+  available: number;
+  hold: number;
+}
+
 export interface TopicFrame {
   readonly topic: string;
   readonly bytes: Uint8Array;
@@ -40,8 +46,8 @@ export class Batch {
   readonly perConnection = new Map<Connection, Outgoing[]>();
   readonly changedBooks = new Set<string>();
   readonly trades = new Map<string, TradeMessage[]>();
-  /** account → asset → its balance at the end of the batch (the last change wins). */
-  readonly balances = new Map<string, Map<string, BalanceEvent>>();
+  /** account → asset → its balance at the end of the batch (the last change wins, in place). */
+  readonly balances = new Map<string, Map<string, NotedBalance>>();
   readonly pendingSubs: PendingSub[] = [];
   /** Accepted commands that changed state, in order: what the journal must make durable. */
   readonly commands: JournalEntry[] = [];
@@ -74,16 +80,23 @@ export class Batch {
     else this.perConnection.set(connection, [message]);
   }
 
-  noteBalance(event: BalanceEvent): void {
-    const assets = this.balances.get(event.account);
-    if (assets) assets.set(event.asset, event);
-    else this.balances.set(event.account, new Map([[event.asset, event]]));
+  noteBalance(account: string, asset: string, available: number, hold: number): void {
+    let assets = this.balances.get(account);
+    if (assets === undefined) this.balances.set(account, (assets = new Map()));
+    const noted = assets.get(asset);
+    if (noted === undefined) assets.set(asset, { asset, available, hold });
+    else {
+      noted.available = available;
+      noted.hold = hold;
+    }
   }
 
-  addTrade(trade: TradeMessage): void {
-    const list = this.trades.get(trade.sym);
+  /** A trade of the batch, as the `trade` message its market's subscribers get (`side`: the taker's). */
+  addTrade(sym: string, tradeId: number, px: number, qty: number, side: Side, ts: number): void {
+    const trade: TradeMessage = { type: 'trade', sym, tradeId, px, qty, side, ts };
+    const list = this.trades.get(sym);
     if (list) list.push(trade);
-    else this.trades.set(trade.sym, [trade]);
+    else this.trades.set(sym, [trade]);
   }
 }
 

@@ -1,7 +1,9 @@
-// Where an engine result's events go: execs to the owner's private stream and logged-in
-// connections, trades and book changes to the batch's market data, balance changes to the batch
-// (sent when it seals, after its execs). Used live and by `replay --serve`.
-import type { BalanceMessage } from '../../protocol/messages.js';
+// Where what the engine did goes: execs to the owner's private stream, remembered orders and
+// fills, and logged-in connections; trades and book changes to the batch's market data; balance
+// changes to the batch (sent when it seals, after its execs). The commands the gateway runs reach
+// it as reports (gateway-listener.ts); the results a cluster replica and `replay --serve` replay
+// from the journal reach it as events (distribute).
+import type { BalanceMessage, Exec } from '../../protocol/messages.js';
 import type { CommandResult } from '../engine/types.js';
 import type { AccountQueries } from './account-queries.js';
 import type { AccountSessions } from './account-sessions.js';
@@ -15,34 +17,29 @@ export class EventRouter {
     private readonly queries: AccountQueries,
   ) {}
 
+  exec(batch: Batch, account: string, exec: Exec): void {
+    // Numbered and kept even with nobody connected: a resume delivers it later.
+    this.privateStreams.record(account, exec);
+    this.queries.closedOrders.record(account, exec);
+    this.queries.recentFills.record(account, exec);
+    const targets = this.sessions.connectionsOf(account);
+    if (targets) for (const target of targets) batch.send(target, exec);
+  }
+
   distribute(batch: Batch, result: CommandResult): void {
     for (const event of result.events) {
       switch (event.kind) {
-        case 'exec': {
-          // Numbered and kept even with nobody connected: a resume delivers it later.
-          this.privateStreams.record(event.account, event.exec);
-          this.queries.closedOrders.record(event.account, event.exec);
-          this.queries.recentFills.record(event.account, event.exec);
-          const targets = this.sessions.connectionsOf(event.account);
-          if (targets) for (const target of targets) batch.send(target, event.exec);
+        case 'exec':
+          this.exec(batch, event.account, event.exec);
           break;
-        }
         case 'trade':
-          batch.addTrade({
-            type: 'trade',
-            sym: event.sym,
-            tradeId: event.tradeId,
-            px: event.px,
-            qty: event.qty,
-            side: event.takerSide,
-            ts: event.ts,
-          });
+          batch.addTrade(event.sym, event.tradeId, event.px, event.qty, event.takerSide, event.ts);
           break;
         case 'level':
           batch.changedBooks.add(event.sym);
           break;
         case 'balance':
-          batch.noteBalance(event);
+          batch.noteBalance(event.account, event.asset, event.available, event.hold);
           break;
         case 'transfer':
           break;
@@ -54,8 +51,8 @@ export class EventRouter {
   sendBalances(batch: Batch): void {
     for (const [account, assets] of batch.balances) {
       const targets = this.sessions.connectionsOf(account);
-      for (const event of assets.values()) {
-        const message: BalanceMessage = { type: 'balance', asset: event.asset, available: event.available, hold: event.hold, ts: batch.ts };
+      for (const noted of assets.values()) {
+        const message: BalanceMessage = { type: 'balance', asset: noted.asset, available: noted.available, hold: noted.hold, ts: batch.ts };
         this.privateStreams.record(account, message);
         if (targets) for (const target of targets) batch.send(target, message);
       }

@@ -1,6 +1,7 @@
 // What each request does: login, queries and subscriptions here; order entry through the engine.
 // Every outcome is written into the current batch, never sent directly, so replies, execs and
-// market data leave in order and only after the batch is durable. Where the engine's events go is
+// market data leave in order and only after the batch is durable. The engine reports the commands
+// run here to the gateway's listener (gateway-listener.ts); where their messages go is
 // event-router.ts.
 import type { RejectCode } from '../../protocol/constants.js';
 import { REJECT_CODES } from '../../protocol/constants.js';
@@ -36,6 +37,7 @@ import { HISTORY_QUERIES_PER_CONNECTION, type AccountHistory } from './account-h
 import { Subscriptions } from './subscriptions.js';
 import { AccountSessions, type Identity } from './account-sessions.js';
 import { EventRouter } from './event-router.js';
+import { GatewayListener, type MarketDataListener } from './gateway-listener.js';
 import { ackOf, orderCommand, type Origin } from './order-commands.js';
 
 export interface HandlerDeps {
@@ -80,7 +82,9 @@ export class RequestHandler {
     throw new Error('inCurrentBatch is not wired to a gateway');
   };
   private readonly subscriptions: Subscriptions;
-  private readonly events: EventRouter;
+  private readonly router: EventRouter;
+  /** Where the engine reports the commands this handler runs. */
+  private readonly reports: MarketDataListener;
 
   constructor(private readonly deps: HandlerDeps) {
     this.marketsReply = { type: 'markets', markets: [...deps.markets], assets: [...deps.engine.assets] };
@@ -94,7 +98,8 @@ export class RequestHandler {
       { maxConnectionsPerAccount: deps.maxConnectionsPerAccount, accountRateLimitPerSecond: deps.accountRateLimitPerSecond ?? 0 },
       this.privateStreams,
     );
-    this.events = new EventRouter(this.sessions, this.privateStreams, this.queries);
+    this.router = new EventRouter(this.sessions, this.privateStreams, this.queries);
+    this.reports = this.listenerFor(this.router);
     this.subscriptions = new Subscriptions({
       feeds: deps.feeds,
       marketStats: deps.marketStats,
@@ -299,10 +304,15 @@ export class RequestHandler {
     this.distribute(batch, result);
   }
 
-  /** Runs a command through the engine and records it for the journal when it changed state. */
+  /** The listener of the commands this handler runs: a gateway's routes market data and every account's messages. */
+  protected listenerFor(router: EventRouter): MarketDataListener {
+    return new GatewayListener(router);
+  }
+
+  /** Runs a command through the engine (its reports to the listener) and records it for the journal when it changed state. */
   execute(batch: Batch, command: EngineCommand): CommandResult {
     const started = performance.now();
-    const result = this.deps.engine.execute(command);
+    const result = this.deps.engine.executeWith(this.reports.into(batch), command);
     this.deps.metrics.matchSeconds.observe((performance.now() - started) / 1000);
     // A duplicate transfer changed nothing, so there is nothing to journal.
     if (result.ok && result.transfer?.duplicate !== true) {
@@ -312,14 +322,20 @@ export class RequestHandler {
     return result;
   }
 
-  /** Routes a result's events (event-router.ts). */
+  /** Runs `commands` with the engine reporting into `batch` as the commands this handler runs do. */
+  protected reportingInto<T>(batch: Batch, commands: () => T): T {
+    return this.deps.engine.withListener(this.reports.into(batch), commands);
+  }
+
+  /** After an accepted command's ack: the execs its reports held, or a replayed result's events. */
   distribute(batch: Batch, result: CommandResult): void {
-    this.events.distribute(batch, result);
+    this.reports.deliver();
+    this.router.distribute(batch, result);
   }
 
   /** Seal-time: each account's changed balances to its logged-in connections. */
   sendBalances(batch: Batch): void {
-    this.events.sendBalances(batch);
+    this.router.sendBalances(batch);
   }
 
   private balances(batch: Batch, connection: Connection, request: BalancesRequest): void {
