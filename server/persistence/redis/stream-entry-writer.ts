@@ -4,8 +4,8 @@
 // msgpack copies it once more); writing bytes with the constant stretches pre-encoded costs about
 // one JSON.stringify for the whole entry (bench:redis-sink: CPU per trade), and the buffer goes to
 // Redis as the script's argument as it is. The key order of each
-// shape is the one the engine's builders create (server/engine/exec-events.ts, the trade literal
-// in order-book.ts, the transfer literal in engine.ts); the `satisfies` tables below break the
+// shape is the one the engine's builders create (server/engine/exec-events.ts, and the trade and
+// transfer literals of the EventCollector in engine-listener.ts); the `satisfies` tables below break the
 // build when a field is added to Exec, Fill, TradeEvent or TransferEvent, and test/persistence/redis-sink.test.ts compares entries with JSON.stringify.
 import type { Exec, Fill } from '../../../protocol/messages.js';
 import type { TradeEvent, TransferEvent } from '../../engine/types.js';
