@@ -12,8 +12,8 @@ import { DeadLetterStore } from '../../server/persistence/dead-letters/dead-lett
 import type { EventBatch, Sink } from '../../server/persistence/event-batch.js';
 import { MAX_REST_MS, MatchingPressure, watchEventLoop } from '../../server/persistence/matching-pressure.js';
 import { Pipeline } from '../../server/persistence/pipeline.js';
-import { MARKETS, place } from '../support/engine-fixtures.js';
-import { JournalFixture, LIMITS, silentLog } from './write-behind-fixture.js';
+import { place } from '../support/engine-fixtures.js';
+import { JournalFixture, silentLog } from './write-behind-fixture.js';
 
 const APPLY_MS = 20;
 
@@ -92,11 +92,7 @@ describe('matching pressure', () => {
       const sink = new SlowSink();
       const writeBehind = new Pipeline(
         {
-          journalDir: fixture.journalDir,
-          snapshotDir: fixture.snapshotDir,
-          markets: MARKETS,
-          limits: LIMITS,
-          durableSeq: 0,
+          ...fixture.journalSource,
           tuning: { maxBatchCommands: 10, busyDutyCycle: 0.1 },
         },
         {

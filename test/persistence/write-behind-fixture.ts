@@ -47,6 +47,11 @@ export class JournalFixture {
   }
 
   /** Runs the commands through the engine and journals the accepted ones as one record. */
+  /** Where a pipeline or worker started on this fixture reads: its journal, from the start. */
+  get journalSource(): { journalDir: string; snapshotDir: string; markets: typeof MARKETS; limits: typeof LIMITS; durableSeq: number } {
+    return { journalDir: this.journalDir, snapshotDir: this.snapshotDir, markets: MARKETS, limits: LIMITS, durableSeq: 0 };
+  }
+
   async commit(commands: readonly EngineCommand[]): Promise<void> {
     const entries: JournalEntry[] = [];
     const changed = new Set<string>();

@@ -11,8 +11,8 @@ import { systemClock } from '../../server/persistence/resilience/clock.js';
 import { DeadLetterStore } from '../../server/persistence/dead-letters/dead-letter-store.js';
 import { SinkBehind, type EventBatch, type Sink } from '../../server/persistence/event-batch.js';
 import { Pipeline } from '../../server/persistence/pipeline.js';
-import { MARKETS, place } from '../support/engine-fixtures.js';
-import { JournalFixture, LIMITS, silentLog } from './write-behind-fixture.js';
+import { place } from '../support/engine-fixtures.js';
+import { JournalFixture, silentLog } from './write-behind-fixture.js';
 
 class BadBatch extends Error {}
 
@@ -77,11 +77,7 @@ describe('write-behind runner', () => {
     const deadLetters = new DeadLetterStore({ dataDir: dlqDir, maxPerSink: 100, clock: systemClock, fsync: false });
     const writeBehind = new Pipeline(
       {
-        journalDir: fixture.journalDir,
-        snapshotDir: fixture.snapshotDir,
-        markets: MARKETS,
-        limits: LIMITS,
-        durableSeq: 0,
+        ...fixture.journalSource,
         tuning: {
           deadlineMs: 200,
           breakerFailures: 2,

@@ -14,7 +14,7 @@ import { RedisSink } from '../../server/persistence/redis/redis-sink.js';
 import { startWriteBehind } from '../../server/persistence/write-behind.js';
 import { MARKETS, place } from '../support/engine-fixtures.js';
 import { deleteUnder } from './redis-dump.js';
-import { JournalFixture, LIMITS } from './write-behind-fixture.js';
+import { JournalFixture } from './write-behind-fixture.js';
 import { createDatabase, dropDatabase, pgState, redisState, whenConnected } from './write-behind-oracle.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -64,11 +64,7 @@ describe('write-behind worker thread', () => {
     const databaseUrl = await createDatabase(ADMIN_URL, DB);
     const thread = (await startWriteBehind(
       {
-        journalDir: fixture.journalDir,
-        snapshotDir: fixture.snapshotDir,
-        markets: MARKETS,
-        limits: LIMITS,
-        durableSeq: 0,
+        ...fixture.journalSource,
         redisUrl: REDIS_URL,
         redisPrefix: PREFIX,
         databaseUrl,
